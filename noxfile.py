@@ -1,0 +1,56 @@
+"""Development sessions: tests, lint, typecheck, docs, bench, demo."""
+
+from __future__ import annotations
+
+import glob
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+EXTRAS = ".[cli,test,apprise]"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (the end-to-end tests need dockerd and docker-registry)."""
+    session.install("-e", EXTRAS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff over the package, tests, examples and benchmarks."""
+    session.install("ruff")
+    session.run("ruff", "check", "watchtower", "tests", "examples", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", EXTRAS, "mypy", "types-requests")
+    session.run("mypy", "watchtower")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx docs; any warning is an error."""
+    session.install("-e", EXTRAS, "sphinx")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run every benchmark in benchmarks/ and print its figures."""
+    session.install("-e", EXTRAS)
+    for script in sorted(glob.glob("benchmarks/bench_*.py")):
+        session.run("python", script, *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Bring up a private engine and registry, show a plan, run one update."""
+    session.install("-e", EXTRAS)
+    session.run("python", "examples/demo.py", *session.posargs)

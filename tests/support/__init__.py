@@ -1,0 +1,1 @@
+"""Helpers that start the real parts the tests run against."""

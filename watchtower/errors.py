@@ -1,0 +1,60 @@
+"""The exceptions of watchtower and its backends.
+
+Each one carries a message that is one sentence naming the culprit, meant
+to be shown to a person as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+__all__ = [
+    "ConfigurationError",
+    "ContainerError",
+    "EngineError",
+    "ImageInUseError",
+    "InvalidReferenceError",
+    "RateLimitedError",
+    "RegistryError",
+    "WatchtowerError",
+]
+
+
+class WatchtowerError(Exception):
+    """The base of every error watchtower raises on purpose."""
+
+
+class ConfigurationError(WatchtowerError, ValueError):
+    """Bad input from the user: a parameter, a label, a flag, a file."""
+
+
+class InvalidReferenceError(ConfigurationError):
+    """An image reference that Docker's rules reject."""
+
+
+class RegistryError(WatchtowerError):
+    """The registry could not answer, or answered something unusable."""
+
+
+class RateLimitedError(RegistryError):
+    """The registry said it is rate limiting us.
+
+    Attributes:
+        retry_after: How long the registry asked us to wait, when it said.
+    """
+
+    def __init__(self, message: str, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class EngineError(WatchtowerError):
+    """The container engine failed or is unreachable."""
+
+
+class ContainerError(EngineError):
+    """An operation on one container failed."""
+
+
+class ImageInUseError(EngineError):
+    """An image could not be removed because a container still uses it."""

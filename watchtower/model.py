@@ -1,0 +1,196 @@
+"""Value types shared by the orchestrator, its backends and its users.
+
+Every class here is a frozen attrs class: a snapshot of something, never a
+handle to it. Backends build them; :func:`watchtower.update` reads them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+__all__ = [
+    "Container",
+    "ContainerState",
+    "HookResult",
+    "Image",
+    "ImageRef",
+]
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value)
+
+
+def _labels(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return dict(value or {})
+
+
+@frozen(order=True)
+class ImageRef:
+    """A normalised image reference, as Docker understands it.
+
+    Build one with :func:`watchtower.parse_reference`, which applies Docker's
+    rules (``nginx`` is ``docker.io/library/nginx:latest``).
+
+    Attributes:
+        domain: The registry host, with its port if it has one
+            (``docker.io``, ``ghcr.io``, ``localhost:5000``).
+        path: The repository path within the registry (``library/nginx``).
+        tag: The tag, or ``None`` when the reference has only a digest.
+        digest: The pinned digest (``sha256:...``), or ``None``.
+    """
+
+    domain: str
+    path: str
+    tag: str | None = "latest"
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The repository name with its registry: ``docker.io/library/nginx``."""
+        return f"{self.domain}/{self.path}"
+
+    @property
+    def familiar_name(self) -> str:
+        """The name as the docker CLI shows it: ``nginx``, ``user/app``, ``ghcr.io/o/a``."""
+        if self.domain == "docker.io":
+            path = self.path
+            if path.startswith("library/") and path.count("/") == 1:
+                return path[len("library/") :]
+            return path
+        return self.name
+
+    @property
+    def is_pinned(self) -> bool:
+        """True when the reference names a digest: such containers are never updated."""
+        return self.digest is not None
+
+    def with_tag(self, tag: str) -> ImageRef:
+        """This repository at another tag, without a digest."""
+        return attrs.evolve(self, tag=tag, digest=None)
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag is not None:
+            text += f":{self.tag}"
+        if self.digest is not None:
+            text += f"@{self.digest}"
+        return text
+
+    @property
+    def familiar(self) -> str:
+        """The whole reference in the docker CLI's short form: ``nginx:1.25``."""
+        text = self.familiar_name
+        if self.tag is not None:
+            text += f":{self.tag}"
+        if self.digest is not None:
+            text += f"@{self.digest}"
+        return text
+
+
+class ContainerState(str, enum.Enum):
+    """The engine's view of a container, with Docker's names."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESTARTING = "restarting"
+    REMOVING = "removing"
+    EXITED = "exited"
+    DEAD = "dead"
+
+    @property
+    def is_running(self) -> bool:
+        """Running, paused or restarting: the container has a live process to stop."""
+        return self in (ContainerState.RUNNING, ContainerState.PAUSED, ContainerState.RESTARTING)
+
+
+@frozen
+class Image:
+    """A local image: what a pull or an inspect returns.
+
+    Attributes:
+        id: The image id (``sha256:...``): its config digest.
+        repo_digests: ``name@sha256:...`` entries, one per repository the
+            image was pulled from or pushed to. Empty for a locally built image.
+    """
+
+    id: str
+    repo_digests: tuple[str, ...] = field(default=(), converter=_tuple)
+
+    def has_digest(self, digest: str) -> bool:
+        """True when one of the repo digests is ``digest``."""
+        return any(entry.rpartition("@")[2] == digest for entry in self.repo_digests)
+
+
+@frozen(eq=True, hash=False)
+class Container:
+    """A snapshot of one container: everything the orchestrator decides from.
+
+    The backend that made it keeps whatever else it needs to recreate the
+    container (the docker backend keeps the whole inspect answer in ``raw``).
+
+    Attributes:
+        id: The engine's id of the container.
+        name: Its name, without Docker's leading slash.
+        image: The reference it was created from (its ``Config.Image``).
+        image_id: The id of the image it runs.
+        repo_digests: The repo digests of that image (empty for a local build).
+        labels: Its labels.
+        state: Its state.
+        links: Names of the containers it links to.
+        network_mode: ``bridge``, ``host``, ``none``, a network name, or
+            ``container:<name or id>``.
+        stop_signal: The stop signal from its config, if it set one.
+        stop_timeout: The stop timeout from its config, if it set one.
+        has_healthcheck: True when it (or its image) defines a health check.
+        raw: Backend-specific data, opaque to the orchestrator.
+    """
+
+    id: str
+    name: str
+    image: ImageRef
+    image_id: str
+    repo_digests: tuple[str, ...] = field(default=(), converter=_tuple)
+    labels: Mapping[str, str] = field(factory=dict, converter=_labels)
+    state: ContainerState = ContainerState.RUNNING
+    links: tuple[str, ...] = field(default=(), converter=_tuple)
+    network_mode: str = "default"
+    stop_signal: str | None = None
+    stop_timeout: timedelta | None = None
+    has_healthcheck: bool = False
+    raw: Any = field(default=None, eq=False, repr=False)
+
+    @property
+    def short_id(self) -> str:
+        """The first twelve characters of the id, as the docker CLI shows it."""
+        return self.id.removeprefix("sha256:")[:12]
+
+    @property
+    def current_image(self) -> Image:
+        """The image this container runs, as an :class:`Image`."""
+        return Image(self.image_id, self.repo_digests)
+
+
+@frozen
+class HookResult:
+    """What a lifecycle hook command did.
+
+    Attributes:
+        exit_code: Its exit code; ``None`` when it timed out.
+        output: What it printed (stdout and stderr), possibly shortened.
+    """
+
+    exit_code: int | None
+    output: str = ""
+
+    @property
+    def timed_out(self) -> bool:
+        """True when the command was stopped at its timeout."""
+        return self.exit_code is None

@@ -1,0 +1,98 @@
+"""What an update run is asked to do: :class:`UpdateParams`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from attrs import field, frozen, validators
+
+from .errors import ConfigurationError
+
+__all__ = ["UpdateParams"]
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
+    if value < timedelta(0):
+        raise ConfigurationError(f"{attribute.name} must not be negative, got {value}.")
+
+
+def _positive(_instance: object, attribute: Any, value: int) -> None:
+    if value < 1:
+        raise ConfigurationError(f"{attribute.name} must be at least 1, got {value}.")
+
+
+@frozen(kw_only=True)
+class UpdateParams:
+    """The parameters of one run, named after Watchtower's flags.
+
+    Selection:
+        names: Container names, or regular expressions that match a whole
+            name. Empty means every container.
+        disable_names: Names or expressions of containers never touched.
+        label_enable: Only containers labelled
+            ``com.centurylinklabs.watchtower.enable=true``.
+        enable_labels: ``key`` or ``key=value`` pairs; a container needs one.
+        disable_labels: ``key`` or ``key=value`` pairs; a container with one is left out.
+        monitor_image_names: Image names or expressions; only matching images.
+        skip_image_names: Image names or expressions never checked.
+        scope: Only containers whose scope label equals this. Empty (or
+            ``none``) means only containers without a scope label.
+        include_stopped: Also created and exited containers.
+        include_restarting: Also restarting containers.
+        revive_stopped: Start the replacement of a stopped container.
+
+    Behaviour:
+        monitor_only: Report stale containers, change nothing.
+        no_pull: Never pull; compare with the local image only.
+        no_restart: Pull new images but restart nothing.
+        label_precedence: The monitor-only and no-pull labels override the
+            flags in both directions (otherwise either one enables).
+        rolling_restart: Replace one container at a time, waiting for health.
+        lifecycle_hooks: Run the lifecycle hook labels.
+        cleanup: Remove the replaced images after the run.
+        remove_volumes: Remove anonymous volumes with a removed container.
+        stop_timeout: Default grace time between the stop signal and a kill.
+        health_timeout: How long a replacement may take to become healthy.
+        hook_timeout: Default timeout of a pre-check or post-check hook.
+        cooldown: Only update to an image at least this old (0: no cooldown).
+        check_concurrency: At most this many registry checks (and pulls) at once.
+        update_concurrency: At most this many independent units replaced at once.
+    """
+
+    names: tuple[str, ...] = field(default=(), converter=_tuple)
+    disable_names: tuple[str, ...] = field(default=(), converter=_tuple)
+    label_enable: bool = False
+    enable_labels: tuple[str, ...] = field(default=(), converter=_tuple)
+    disable_labels: tuple[str, ...] = field(default=(), converter=_tuple)
+    monitor_image_names: tuple[str, ...] = field(default=(), converter=_tuple)
+    skip_image_names: tuple[str, ...] = field(default=(), converter=_tuple)
+    scope: str = ""
+    include_stopped: bool = False
+    include_restarting: bool = False
+    revive_stopped: bool = False
+
+    monitor_only: bool = False
+    no_pull: bool = False
+    no_restart: bool = False
+    label_precedence: bool = False
+    rolling_restart: bool = False
+    lifecycle_hooks: bool = False
+    cleanup: bool = False
+    remove_volumes: bool = False
+    stop_timeout: timedelta = field(default=timedelta(seconds=10), validator=_non_negative)
+    health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
+    hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
+    cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
+    check_concurrency: int = field(
+        default=8, validator=[validators.instance_of(int), _positive]
+    )
+    update_concurrency: int = field(
+        default=1, validator=[validators.instance_of(int), _positive]
+    )

@@ -1,0 +1,195 @@
+"""The three seams of watchtower: a container engine, a registry, a notifier.
+
+:func:`watchtower.update` does all its I/O through these protocols. A new
+backend implements them and gets every feature: selection, staleness,
+ordering, hooks, rollback, cleanup and reporting are decided above them.
+:mod:`watchtower.testing` has in-memory implementations of the first two.
+
+Methods raise the exceptions of :mod:`watchtower.errors`; anything else a
+backend raises is treated like :class:`~watchtower.errors.EngineError`
+(engine) or :class:`~watchtower.errors.RegistryError` (registry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from typing_extensions import Protocol, runtime_checkable
+
+from .model import Container, HookResult, Image, ImageRef
+
+if TYPE_CHECKING:
+    from .report import Report
+
+__all__ = ["ContainerClient", "Notifier", "Registry"]
+
+
+@runtime_checkable
+class ContainerClient(Protocol):
+    """A container engine: lists, pulls, stops, recreates and starts containers.
+
+    The orchestrator replaces a container as a transaction built from these
+    calls: stop the old one, rename it aside, create the replacement under the
+    old name, start it, wait for it to be healthy, and only then remove the
+    old one. On any failure it removes the replacement, renames the old one
+    back and starts it. Methods therefore do one thing each and must not
+    remove or rename anything they were not asked to.
+
+    All methods may be called from several threads at once.
+    """
+
+    def list_containers(
+        self, *, include_stopped: bool = False, include_restarting: bool = False
+    ) -> Sequence[Container]:
+        """Every container of the engine that is running or paused.
+
+        Args:
+            include_stopped: Also containers that are created or exited.
+            include_restarting: Also containers that are restarting.
+
+        Raises:
+            EngineError: The engine could not be asked.
+        """
+        ...
+
+    def get_container(self, container_id: str) -> Container:
+        """A fresh snapshot of one container, by id or name.
+
+        Raises:
+            ContainerError: There is no such container.
+        """
+        ...
+
+    def inspect_image(self, reference: str) -> Image | None:
+        """The local image for a reference (``name:tag``) or an image id.
+
+        Returns ``None`` when the engine has no such image.
+        """
+        ...
+
+    def pull_image(self, ref: ImageRef) -> Image:
+        """Pull ``ref`` from its registry and return the local image it now names.
+
+        Raises:
+            EngineError: The pull failed (the message says why).
+        """
+        ...
+
+    def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
+        """Stop a running container: send ``signal``, then kill it after ``timeout``.
+
+        Stopping a container that is not running does nothing.
+
+        Raises:
+            ContainerError: The container could not be stopped.
+        """
+        ...
+
+    def start_container(self, container_id: str) -> None:
+        """Start a created or stopped container.
+
+        Raises:
+            ContainerError: It did not start.
+        """
+        ...
+
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        """Give a container another name.
+
+        Raises:
+            ContainerError: The rename failed, for example the name is taken.
+        """
+        ...
+
+    def create_replacement(self, old: Container, image: Image) -> str:
+        """Create, without starting, a copy of ``old`` that runs ``image``.
+
+        The copy takes ``old``'s name (the orchestrator has renamed ``old``
+        aside first), keeps everything the user configured (environment,
+        labels, volumes and their data, networks with their addresses, host
+        configuration) and takes the new image's defaults for the rest.
+
+        Returns:
+            The id of the new container.
+
+        Raises:
+            ContainerError: It could not be created; nothing was left behind.
+        """
+        ...
+
+    def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
+        """Wait until a started container's health check passes.
+
+        Returns ``True`` at once for a container without a health check, and
+        ``False`` when it turned unhealthy, stopped, or ``timeout`` passed.
+        """
+        ...
+
+    def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
+        """Remove a stopped container; with ``remove_volumes`` also its anonymous volumes.
+
+        Raises:
+            ContainerError: It could not be removed.
+        """
+        ...
+
+    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
+        """Run a lifecycle hook command inside a running container.
+
+        The command runs with ``sh -c``; it is stopped after ``timeout``.
+
+        Raises:
+            ContainerError: The command could not be run at all.
+        """
+        ...
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove an image by id.
+
+        Raises:
+            ImageInUseError: A container still uses it; nothing was removed.
+            EngineError: It could not be removed for another reason.
+        """
+        ...
+
+
+@runtime_checkable
+class Registry(Protocol):
+    """A registry client: which digest does the registry serve for a reference now?"""
+
+    def digest(self, ref: ImageRef) -> str:
+        """The manifest digest (``sha256:...``) the registry serves for ``ref``'s tag.
+
+        This is a single cheap request (a manifest ``HEAD``) where the
+        registry allows it; callers ask once per distinct reference per scan.
+
+        Raises:
+            RateLimitedError: The registry is rate limiting; do not pull now.
+            RegistryError: Anything else went wrong; a pull may still work.
+        """
+        ...
+
+    def created(self, ref: ImageRef, digest: str) -> datetime | None:
+        """When the image behind ``digest`` was built, for the cooldown rule.
+
+        Returns ``None`` when the registry does not say.
+
+        Raises:
+            RegistryError: The registry could not be asked.
+        """
+        ...
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Somewhere a report goes after a run: a log, a webhook, an e-mail."""
+
+    def notify(self, report: Report) -> None:
+        """Deliver ``report``.
+
+        A notifier that fails raises; the caller logs and counts the failure
+        and never lets it fail the update itself.
+        """
+        ...
