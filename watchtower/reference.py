@@ -30,7 +30,7 @@ from .model import ImageRef
 __all__ = ["is_image_id", "parse_reference"]
 
 DEFAULT_DOMAIN = "docker.io"
-"""The registry of names that do not name one: Docker Hub."""
+"""Docker Hub, the registry of every name that names none."""
 
 LEGACY_DEFAULT_DOMAIN = "index.docker.io"
 """Docker Hub's legacy name, normalised to :data:`DEFAULT_DOMAIN`."""
@@ -96,6 +96,11 @@ def parse_reference(text: str) -> ImageRef:
 
     Returns:
         The normalised reference.
+
+    Like Docker, this reads ``sha256:<64 hex digits>`` as the Docker Hub
+    image ``library/sha256`` at that tag, and rejects the 64 digits alone:
+    check :func:`is_image_id` first where an image id may turn up (the image
+    of a container created from an id).
 
     Raises:
         InvalidReferenceError: ``text`` is not a valid reference; the message
