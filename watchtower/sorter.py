@@ -41,9 +41,11 @@ class Ordering:
 
     Attributes:
         order: Names of the containers not on a cycle, every one after
-            everything it depends on.
+            everything it depends on (a dependency on a cycle member does not
+            hold it back); ties are broken by name.
         cycles: The containers on dependency cycles, one sorted tuple of names
-            per strongly connected component; they must be skipped.
+            per strongly connected component, in sorted order; they cannot be
+            ordered, so they must be skipped.
     """
 
     order: tuple[str, ...]
