@@ -353,6 +353,7 @@ INVALID = [
     ("dock-.er/docker", "registry host 'dock-.er'"),
     ("docker/", "empty path component"),
     (LONG_NAMESPACE, "more than the 255 allowed"),
+    ("-foo", "component '-foo'"),
     ("busybox:-foo", "tag '-foo'"),
     ("busybox@foo", "digest 'foo'"),
     ("", "it is empty"),
