@@ -408,7 +408,11 @@ def test_invalid_references(text: str, problem: str) -> None:
 
 
 def assert_one_sentence_naming(message: str, text: str) -> None:
-    assert message.startswith(f"Invalid image reference {text!r}: ")
+    if len(text) <= 512:
+        assert message.startswith(f"Invalid image reference {text!r}: ")
+    else:
+        shown = f"{text[:512]!r}... ({len(text)} characters)"
+        assert message.startswith(f"Invalid image reference {shown}: ")
     assert message.endswith(".")
     assert "\n" not in message
 
@@ -579,6 +583,8 @@ reference_like = st.text(alphabet="abAB09:/@._-[]%sh256 \n", max_size=40)
 @given(st.one_of(st.text(max_size=80), reference_like))
 @example("sha256:" + "a" * 64)
 @example("a" * 300)
+@example("A" * 600)
+@example("x:" + "t" * 600)
 def test_parse_raises_only_invalid_reference_error(text: str) -> None:
     try:
         parsed = parse_reference(text)
