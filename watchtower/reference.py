@@ -159,8 +159,8 @@ def _split_domain(text: str) -> tuple[str, str, bool]:
     if first == LEGACY_DEFAULT_DOMAIN:
         domain, remainder = DEFAULT_DOMAIN, rest
     elif first == "localhost" or "." in first or ":" in first or first.lower() != first:
-        # Repository paths are lowercase and have neither '.' nor ':' in their
-        # first component as Docker Hub names, so such a component is a host.
+        # Docker's heuristic: Docker Hub namespaces have no '.', ':' or upper
+        # case, so a first component with any of them names a registry host.
         domain, remainder = first, rest
     else:
         domain, remainder = DEFAULT_DOMAIN, text
