@@ -9,6 +9,7 @@ from tests.support.e2e_fixtures import (  # noqa: F401
     docker_api,
     docker_client,
     dockerd,
+    e2e_images,
     e2e_names,
     e2e_registry,
 )

@@ -19,6 +19,7 @@ import pytest
 from . import dockerd as dockerd_support
 from . import images
 from . import registry as registry_support
+from .images import POLITE, STUBBORN, build_image, push
 
 _COUNTER = itertools.count()
 
@@ -86,6 +87,55 @@ def docker_client(dockerd: dockerd_support.Dockerd) -> Iterator[Any]:
         client.close()
 
 
+#: The test images built once per session: name -> (version, Dockerfile lines, command).
+VARIANTS: dict[str, tuple[str, str, str]] = {
+    "v1": ("1", "", POLITE),
+    "v2": ("2", "", POLITE),
+    "vol1": ("1", "VOLUME /data", POLITE),
+    "vol2": ("2", "VOLUME /data", POLITE),
+    "healthy1": ("1", "HEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD true", POLITE),
+    "healthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD true", POLITE),
+    "unhealthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=1 CMD false",
+                   POLITE),
+    "broken2": ("2", 'CMD ["/no/such/program"]', POLITE),
+    "stubborn1": ("1", "", STUBBORN),
+    "stubborn2": ("2", "", STUBBORN),
+}
+
+
+class Images:
+    """The session's test images, and publishing them under a test's own repository."""
+
+    def __init__(self, api: Any, registry_host: str) -> None:
+        self.api = api
+        self.registry_host = registry_host
+        self.ids: dict[str, str] = {}
+
+    def build(self, variant: str) -> str:
+        """The id of ``variant``, built on first use."""
+        if variant not in self.ids:
+            version, dockerfile, command = VARIANTS[variant]
+            self.ids[variant] = build_image(
+                self.api, f"wt-test-base:{variant}", version=version,
+                dockerfile=dockerfile, command=command,
+            )
+        return self.ids[variant]
+
+    def publish(self, repository: str, variant: str, tag: str = "latest") -> str:
+        """Tag ``variant`` as ``<registry>/<repository>:<tag>``, push it, return that reference."""
+        image_id = self.build(variant)
+        reference = f"{self.registry_host}/{repository}:{tag}"
+        self.api.tag(image_id, f"{self.registry_host}/{repository}", tag)
+        push(self.api, reference)
+        return reference
+
+
+@pytest.fixture(scope="session")
+def e2e_images(docker_api: Any, e2e_registry: registry_support.RegistryServer) -> Images:
+    """The session's test images (built lazily, once) and a way to publish them."""
+    return Images(docker_api, e2e_registry.host)
+
+
 class Names:
     """Unique names for one test, and the clean-up of what carries them."""
 
@@ -120,4 +170,13 @@ def e2e_names(docker_api: Any, request: pytest.FixtureRequest) -> Iterator[Names
         names.cleanup()
 
 
-__all__ = ["Names", "docker_api", "docker_client", "dockerd", "e2e_names", "e2e_registry"]
+__all__ = [
+    "Images",
+    "Names",
+    "docker_api",
+    "docker_client",
+    "dockerd",
+    "e2e_images",
+    "e2e_names",
+    "e2e_registry",
+]

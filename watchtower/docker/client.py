@@ -22,7 +22,7 @@ from ..errors import ContainerError, EngineError, ImageInUseError
 from ..model import Container, HookResult, Image, ImageRef
 from . import hooks
 from .connect import _version_tuple, connect, describe_host
-from .recreate import create_spec
+from .recreate import created_from, create_spec
 from .snapshot import container_from_inspect, image_from_inspect
 
 __all__ = ["AuthLookup", "DockerClient"]
@@ -218,8 +218,9 @@ class DockerClient:
                     timeout=seconds + (self.api.timeout or 60),
                 )
                 self.api._raise_for_status(response)
-            elif wanted == own:
-                self.api.stop(container.id, timeout=seconds)
+            elif wanted == own or seconds == 0 or wanted in ("SIGKILL", "9"):
+                # A stop with no grace time is a kill either way.
+                self.api.stop(container.id, timeout=seconds if wanted == own else 0)
             else:
                 self._stop_with_kill(container.id, wanted, seconds)
         except NotFound:
@@ -283,7 +284,13 @@ class DockerClient:
                 f"Cannot recreate {old.name!r}: the engine has no image {image.id}."
             )
         mode = old.network_mode if old.network_mode.startswith("container:") else None
-        spec = create_spec(inspect, old_image, new_image, network_mode=mode)
+        # Create from the reference (so the container shows it) when it names
+        # this image locally; otherwise from the id, keeping the reference in
+        # a label.
+        reference = created_from(inspect)
+        named = self._image_inspect(reference) if reference else None
+        by_id = None if named is not None and named.get("Id") == image.id else image.id
+        spec = create_spec(inspect, old_image, new_image, network_mode=mode, image_id=by_id)
         try:
             created = self.api.create_container_from_config(spec.config, spec.name)
         except DockerException as error:

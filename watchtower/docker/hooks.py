@@ -23,8 +23,10 @@ __all__ = ["hook_environment", "run_hook"]
 MAX_OUTPUT = 4000
 
 # The wrapper prints its pid first (so a timed-out hook can be killed from a
-# second exec), then becomes the hook's shell.
-_WRAPPER = 'echo "$$"; exec sh -c "$1"'
+# second exec), then becomes the hook's shell, with stderr on stdout so the
+# output keeps its order.
+_MARK = "watchtower-hook-pid="
+_WRAPPER = f'echo "{_MARK}$$"; exec sh -c "$1" 2>&1'
 
 
 def hook_environment(container: Container) -> dict[str, str]:
@@ -32,11 +34,16 @@ def hook_environment(container: Container) -> dict[str, str]:
     description = {
         "name": container.name,
         "id": container.id,
-        "image_name": container.image.familiar,
+        "image_name": _image_name(container),
         "stop_signal": container.stop_signal or "SIGTERM",
         "labels": {k: v for k, v in container.labels.items() if k.startswith(PREFIX + ".")},
     }
     return {"WT_CONTAINER": json.dumps(description, sort_keys=True)}
+
+
+def _image_name(container: Container) -> str:
+    raw = container.raw if isinstance(container.raw, dict) else {}
+    return str((raw.get("Config") or {}).get("Image") or container.image.familiar)
 
 
 def run_hook(
@@ -80,15 +87,16 @@ def run_hook(
 
 def _output(chunks: list[bytes]) -> str:
     text = b"".join(chunks).decode("utf-8", errors="replace")
-    _pid, _, rest = text.partition("\n")
-    rest = rest.strip()
+    lines = [line for line in text.splitlines() if not line.startswith(_MARK)]
+    rest = "\n".join(lines).strip()
     if len(rest) > MAX_OUTPUT:
         rest = rest[-MAX_OUTPUT:]
     return rest
 
 
 def _kill(api: Any, container_id: str, head: bytes) -> None:
-    pid = head.decode(errors="replace").partition("\n")[0].strip()
+    text = head.decode(errors="replace")
+    pid = next((line[len(_MARK):] for line in text.splitlines() if line.startswith(_MARK)), "")
     if not pid.isdigit():
         return
     try:

@@ -29,7 +29,9 @@ from typing import Any
 
 from attrs import field, frozen
 
-__all__ = ["CreateSpec", "create_spec", "normalise_link"]
+from ..labels import ORIGINAL_IMAGE
+
+__all__ = ["CreateSpec", "create_spec", "created_from", "normalise_link"]
 
 Json = dict[str, Any]
 
@@ -73,6 +75,16 @@ def normalise_link(link: str) -> str:
     target = target.lstrip("/")
     alias = alias.rsplit("/", 1)[-1] if alias else target
     return f"{target}:{alias}"
+
+
+def created_from(inspect: Mapping[str, Any]) -> str:
+    """The reference the container was created from, looking through an image id."""
+    config = _config(inspect)
+    text = str(config.get("Image") or "")
+    original = (config.get("Labels") or {}).get(ORIGINAL_IMAGE)
+    if original and text.startswith("sha256:"):
+        return str(original)
+    return text
 
 
 def _subtract_health(config: Json, image: Mapping[str, Any]) -> None:
@@ -150,6 +162,7 @@ def create_spec(
     new_image: Mapping[str, Any] | None,
     *,
     network_mode: str | None = None,
+    image_id: str | None = None,
 ) -> CreateSpec:
     """The create call and network connections that recreate ``inspect`` on a new image.
 
@@ -161,6 +174,9 @@ def create_spec(
             (``None``: no anonymous volume is dropped for want of a path).
         network_mode: The network mode to use instead of the inspected one,
             typically ``container:<name>`` where the engine stored an id.
+        image_id: Create from this image id rather than the old reference,
+            for when the reference names another image locally; the
+            reference is then kept in the ``zodiac.original-image`` label.
 
     Returns:
         The replacement's :class:`CreateSpec`.
@@ -232,7 +248,12 @@ def create_spec(
     if host.get("Links"):
         host["Links"] = [normalise_link(link) for link in host["Links"]]
 
-    config["Image"] = str(_config(inspect).get("Image", ""))
+    reference = created_from(inspect)
+    config["Image"] = reference
+    if image_id is not None and image_id != reference:
+        config["Image"] = image_id
+        if not reference.startswith("sha256:"):
+            config["Labels"][ORIGINAL_IMAGE] = reference
     config["HostConfig"] = host
 
     connect: list[tuple[str, Json]] = []
