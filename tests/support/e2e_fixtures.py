@@ -1,0 +1,182 @@
+"""Pytest fixtures for the end-to-end tests: one private engine and registry per session.
+
+``dockerd`` skips (with the reason) when no engine can be started, unless
+``WATCHTOWER_E2E_REQUIRED=1`` (set by ``.ci/run``), where it fails instead.
+``e2e_names`` hands out unique names and removes every container that
+carries one when the test ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from . import dockerd as dockerd_support
+from . import images
+from . import registry as registry_support
+from .images import POLITE, STUBBORN, build_image, push
+
+_COUNTER = itertools.count()
+
+
+def _unavailable(reason: str) -> None:
+    if dockerd_support.required():
+        pytest.fail(f"the end-to-end suite must run here, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[dockerd_support.Dockerd]:
+    """A private dockerd for the whole session."""
+    reason = dockerd_support.unavailable_reason()
+    if reason is None and not images.busybox_available():
+        reason = "no static busybox to build test images (Debian package busybox-static)"
+    if reason is not None:
+        _unavailable(reason)
+    try:
+        engine = dockerd_support.Dockerd.start()
+    except RuntimeError as error:
+        _unavailable(f"dockerd did not start: {error}")
+        raise
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[registry_support.RegistryServer]:
+    """An anonymous docker-registry on 127.0.0.1 for the whole session."""
+    if not registry_support.available():
+        _unavailable("docker-registry is not installed (Debian package docker-registry)")
+    server = registry_support.RegistryServer.start(tmp_path_factory.mktemp("e2e-registry"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_api(dockerd: dockerd_support.Dockerd) -> Iterator[Any]:
+    """A low-level docker-py client of the private engine, for setting up and asserting."""
+    import docker
+
+    api = docker.APIClient(base_url=dockerd.url, version="auto", timeout=60)
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+@pytest.fixture(scope="session")
+def docker_client(dockerd: dockerd_support.Dockerd) -> Iterator[Any]:
+    """watchtower's :class:`~watchtower.docker.DockerClient` on the private engine."""
+    from watchtower.docker import DockerClient
+
+    client = DockerClient.from_env(dockerd.url)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+#: The test images built once per session: name -> (version, Dockerfile lines, command).
+VARIANTS: dict[str, tuple[str, str, str]] = {
+    "v1": ("1", "", POLITE),
+    "v2": ("2", "", POLITE),
+    "vol1": ("1", "VOLUME /data", POLITE),
+    "vol2": ("2", "VOLUME /data", POLITE),
+    "healthy1": ("1", "HEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD true", POLITE),
+    "healthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD true", POLITE),
+    "unhealthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=1 CMD false",
+                   POLITE),
+    "broken2": ("2", 'CMD ["/no/such/program"]', POLITE),
+    "stubborn1": ("1", "", STUBBORN),
+    "stubborn2": ("2", "", STUBBORN),
+}
+
+
+class Images:
+    """The session's test images, and publishing them under a test's own repository."""
+
+    def __init__(self, api: Any, registry_host: str) -> None:
+        self.api = api
+        self.registry_host = registry_host
+        self.ids: dict[str, str] = {}
+
+    def build(self, variant: str) -> str:
+        """The id of ``variant``, built on first use."""
+        if variant not in self.ids:
+            version, dockerfile, command = VARIANTS[variant]
+            self.ids[variant] = build_image(
+                self.api, f"wt-test-base:{variant}", version=version,
+                dockerfile=dockerfile, command=command,
+            )
+        return self.ids[variant]
+
+    def publish(self, repository: str, variant: str, tag: str = "latest") -> str:
+        """Tag ``variant`` as ``<registry>/<repository>:<tag>``, push it, return that reference."""
+        image_id = self.build(variant)
+        reference = f"{self.registry_host}/{repository}:{tag}"
+        self.api.tag(image_id, f"{self.registry_host}/{repository}", tag)
+        push(self.api, reference)
+        return reference
+
+
+@pytest.fixture(scope="session")
+def e2e_images(docker_api: Any, e2e_registry: registry_support.RegistryServer) -> Images:
+    """The session's test images (built lazily, once) and a way to publish them."""
+    return Images(docker_api, e2e_registry.host)
+
+
+class Names:
+    """Unique names for one test, and the clean-up of what carries them."""
+
+    def __init__(self, api: Any, test: str) -> None:
+        self.api = api
+        self.prefix = f"wt{os.getpid() % 10000}-{next(_COUNTER)}-"
+        self.networks: list[str] = []
+
+    def __call__(self, name: str) -> str:
+        """A unique name for ``name`` within this test session."""
+        return f"{self.prefix}{name}"
+
+    def cleanup(self) -> None:
+        """Remove the test's containers, then its networks."""
+        for entry in self.api.containers(all=True):
+            names = [n.lstrip("/") for n in entry.get("Names") or ()]
+            if any(n.startswith(self.prefix) for n in names):
+                with contextlib.suppress(Exception):
+                    self.api.remove_container(entry["Id"], force=True, v=True)
+        for network in self.networks:
+            with contextlib.suppress(Exception):
+                self.api.remove_network(network)
+
+
+@pytest.fixture
+def e2e_names(docker_api: Any, request: pytest.FixtureRequest) -> Iterator[Names]:
+    """Unique names for a test; its containers and networks are removed afterwards."""
+    names = Names(docker_api, request.node.name)
+    try:
+        yield names
+    finally:
+        names.cleanup()
+
+
+__all__ = [
+    "Images",
+    "Names",
+    "docker_api",
+    "docker_client",
+    "dockerd",
+    "e2e_images",
+    "e2e_names",
+    "e2e_registry",
+]

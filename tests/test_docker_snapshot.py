@@ -1,0 +1,81 @@
+"""Snapshots of inspect answers (:mod:`watchtower.docker.snapshot`), without an engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from watchtower.docker.snapshot import container_from_inspect, image_reference, link_names
+from watchtower.model import ContainerState
+
+SUPPLIER = "a" * 64
+
+
+def inspect(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "Id": "b" * 64,
+        "Name": "/web",
+        "Image": "sha256:" + "1" * 64,
+        "State": {"Status": "running"},
+        "Config": {"Image": "127.0.0.1:5000/app:1", "Labels": {"k": "v"}},
+        "HostConfig": {"NetworkMode": "default"},
+    }
+    for key, value in changes.items():
+        base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+    return base
+
+
+def test_basic_fields() -> None:
+    image = {"Id": "sha256:" + "1" * 64, "RepoDigests": ["127.0.0.1:5000/app@sha256:d"]}
+    snap = container_from_inspect(
+        inspect(Config={"StopSignal": "SIGINT", "StopTimeout": 7}), image
+    )
+    assert snap.name == "web"
+    assert str(snap.image) == "127.0.0.1:5000/app:1"
+    assert snap.repo_digests == ("127.0.0.1:5000/app@sha256:d",)
+    assert snap.labels == {"k": "v"}
+    assert snap.state is ContainerState.RUNNING
+    assert snap.stop_signal == "SIGINT"
+    assert snap.stop_timeout == timedelta(seconds=7)
+    assert not snap.has_healthcheck
+    assert snap.raw["Id"] == "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [(["CMD", "true"], True), (["CMD-SHELL", "true"], True), (["NONE"], False), ([], False)],
+)
+def test_has_healthcheck(test: list[str], expected: bool) -> None:
+    snap = container_from_inspect(inspect(Config={"Healthcheck": {"Test": test}}), None)
+    assert snap.has_healthcheck is expected
+
+
+def test_links_are_names() -> None:
+    assert link_names(["/db:/web/db", "/cache:/web/c", "/db:/web/db2"]) == ("db", "cache")
+
+
+@pytest.mark.parametrize("target", [SUPPLIER, SUPPLIER[:12], "db"])
+def test_container_network_mode_is_shown_by_name(target: str) -> None:
+    snap = container_from_inspect(
+        inspect(HostConfig={"NetworkMode": f"container:{target}"}),
+        None,
+        {SUPPLIER: "db", "c" * 64: "other"},
+    )
+    assert snap.network_mode == "container:db"
+
+
+def test_image_by_id_uses_the_original_image_label() -> None:
+    data = inspect(
+        Config={
+            "Image": "sha256:" + "1" * 64,
+            "Labels": {"com.centurylinklabs.zodiac.original-image": "127.0.0.1:5000/app:2"},
+        }
+    )
+    assert str(image_reference(data)) == "127.0.0.1:5000/app:2"
+
+
+def test_image_by_id_without_label_is_pinned() -> None:
+    data = inspect(Config={"Image": "sha256:" + "1" * 64, "Labels": {}})
+    assert image_reference(data).is_pinned

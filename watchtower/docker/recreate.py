@@ -1,0 +1,273 @@
+"""How a replacement container is configured: a pure function of three inspect answers.
+
+:func:`create_spec` takes the old container's inspect, its image's inspect and
+the new image's inspect, and returns what to send to the engine's create
+call plus the networks to connect afterwards. It follows Watchtower's
+``GetCreateConfig`` rule: a value the old container has only because its
+image had it is dropped, so the new image's default takes its place; every
+value the user set is kept. The host configuration is carried whole.
+
+On top of that rule:
+
+* anonymous volumes of the old container are mounted into the replacement
+  at the same paths, as docker compose does on recreate, so their data
+  survives; a volume whose path neither the user nor the new image declares
+  any more is left behind;
+* ``network_mode: container:X`` refers to the supplier by name, so the
+  replacement joins whichever container has that name now;
+* a hostname equal to the old container's short id (Docker's default) is
+  dropped, so the replacement gets its own.
+
+Nothing here talks to an engine; the function is table-tested.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from ..labels import ORIGINAL_IMAGE
+
+__all__ = ["CreateSpec", "create_spec", "created_from", "normalise_link"]
+
+Json = dict[str, Any]
+
+_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod", "StartInterval")
+
+
+@frozen
+class CreateSpec:
+    """What creates a replacement.
+
+    Attributes:
+        name: The name to create it under.
+        config: The body of ``POST /containers/create``: the container
+            config with ``HostConfig`` and ``NetworkingConfig`` inside.
+        connect: Further networks to connect before it starts, as
+            ``(network name, endpoint config)`` pairs, in a stable order.
+    """
+
+    name: str
+    config: Json
+    connect: tuple[tuple[str, Json], ...] = field(default=())
+
+
+def _config(inspect: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not inspect:
+        return {}
+    return inspect.get("Config") or {}
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def normalise_link(link: str) -> str:
+    """Turn an inspect link (``/db:/web/db``) into the create form (``db:db``)."""
+    target, _, alias = link.partition(":")
+    target = target.lstrip("/")
+    alias = alias.rsplit("/", 1)[-1] if alias else target
+    return f"{target}:{alias}"
+
+
+def created_from(inspect: Mapping[str, Any]) -> str:
+    """The reference the container was created from, looking through an image id."""
+    config = _config(inspect)
+    text = str(config.get("Image") or "")
+    original = (config.get("Labels") or {}).get(ORIGINAL_IMAGE)
+    if original and text.startswith("sha256:"):
+        return str(original)
+    return text
+
+
+def _subtract_health(config: Json, image: Mapping[str, Any]) -> None:
+    mine = config.get("Healthcheck")
+    theirs = image.get("Healthcheck")
+    if not mine or not theirs:
+        return
+    mine = dict(mine)
+    if _list(mine.get("Test")) == _list(theirs.get("Test")):
+        mine.pop("Test", None)
+    if mine.get("Retries", 0) == theirs.get("Retries", 0):
+        mine.pop("Retries", None)
+    for key in _HEALTH_DURATIONS:
+        if mine.get(key, 0) == theirs.get(key, 0):
+            mine.pop(key, None)
+    # Only non-zero, user-set values remain; none at all means "the image's".
+    mine = {key: value for key, value in mine.items() if value}
+    if mine:
+        config["Healthcheck"] = mine
+    else:
+        config.pop("Healthcheck", None)
+
+
+def _anonymous_volumes(
+    inspect: Mapping[str, Any], host: Json, keep_paths: set[str]
+) -> tuple[list[str], list[Json]]:
+    """Binds to add, and the Mounts with their anonymous sources filled in."""
+    named_by_user = {
+        bind.split(":")[1] for bind in _list(host.get("Binds")) if bind.count(":") >= 1
+    }
+    volumes_by_path = {
+        mount.get("Destination"): mount.get("Name")
+        for mount in _list(inspect.get("Mounts"))
+        if mount.get("Type") == "volume" and mount.get("Name")
+    }
+    mounts = []
+    in_mounts = set()
+    for mount in _list(host.get("Mounts")):
+        mount = dict(mount)
+        target = mount.get("Target")
+        in_mounts.add(target)
+        if mount.get("Type") == "volume" and not mount.get("Source"):
+            name = volumes_by_path.get(target)
+            if name:
+                mount["Source"] = name
+        mounts.append(mount)
+    binds = [
+        f"{name}:{path}"
+        for path, name in sorted(volumes_by_path.items())
+        if path not in named_by_user and path not in in_mounts and path in keep_paths
+    ]
+    return binds, mounts
+
+
+def _endpoint(settings: Mapping[str, Any], short_id: str) -> Json:
+    endpoint: Json = {}
+    ipam = settings.get("IPAMConfig")
+    if ipam:
+        endpoint["IPAMConfig"] = {key: value for key, value in ipam.items() if value}
+    aliases = [alias for alias in _list(settings.get("Aliases")) if alias != short_id]
+    if aliases:
+        endpoint["Aliases"] = aliases
+    links = _list(settings.get("Links"))
+    if links:
+        endpoint["Links"] = links
+    driver_opts = settings.get("DriverOpts")
+    if driver_opts:
+        endpoint["DriverOpts"] = dict(driver_opts)
+    return endpoint
+
+
+def create_spec(
+    inspect: Mapping[str, Any],
+    old_image: Mapping[str, Any] | None,
+    new_image: Mapping[str, Any] | None,
+    *,
+    network_mode: str | None = None,
+    image_id: str | None = None,
+) -> CreateSpec:
+    """The create call and network connections that recreate ``inspect`` on a new image.
+
+    Args:
+        inspect: The old container's inspect answer.
+        old_image: The inspect answer of the image it runs (``None`` if it is
+            gone: then nothing is treated as an image default).
+        new_image: The inspect answer of the image the replacement runs
+            (``None``: no anonymous volume is dropped for want of a path).
+        network_mode: The network mode to use instead of the inspected one,
+            typically ``container:<name>`` where the engine stored an id.
+        image_id: Create from this image id rather than the old reference,
+            for when the reference names another image locally; the
+            reference is then kept in the ``zodiac.original-image`` label.
+
+    Returns:
+        The replacement's :class:`CreateSpec`.
+    """
+    config: Json = copy.deepcopy(dict(_config(inspect)))
+    host: Json = copy.deepcopy(dict(inspect.get("HostConfig") or {}))
+    image_config = _config(old_image)
+    new_config = _config(new_image)
+    name = str(inspect.get("Name", "")).lstrip("/")
+    short_id = str(inspect.get("Id", ""))[:12]
+
+    if network_mode is not None:
+        host["NetworkMode"] = network_mode
+    mode = str(host.get("NetworkMode") or "default")
+    container_mode = mode.startswith("container:")
+
+    for key in ("WorkingDir", "User", "StopSignal"):
+        if config.get(key) and config.get(key) == image_config.get(key):
+            config.pop(key, None)
+    if container_mode or (short_id and config.get("Hostname") == short_id):
+        config.pop("Hostname", None)
+    if container_mode:
+        # The engine rejects these with a container's network namespace.
+        config.pop("MacAddress", None)
+        config.pop("Domainname", None)
+        config.pop("ExposedPorts", None)
+
+    if _list(config.get("Entrypoint")) == _list(image_config.get("Entrypoint")):
+        config["Entrypoint"] = None
+        if _list(config.get("Cmd")) == _list(image_config.get("Cmd")):
+            config["Cmd"] = None
+
+    _subtract_health(config, image_config)
+
+    image_env = set(_list(image_config.get("Env")))
+    config["Env"] = [entry for entry in _list(config.get("Env")) if entry not in image_env]
+
+    image_labels = image_config.get("Labels") or {}
+    config["Labels"] = {
+        key: value
+        for key, value in (config.get("Labels") or {}).items()
+        if image_labels.get(key) != value
+    }
+
+    image_volumes = image_config.get("Volumes") or {}
+    volumes: Json = {
+        path: {} for path in (config.get("Volumes") or {}) if path not in image_volumes
+    }
+    config["Volumes"] = volumes or None
+
+    if not container_mode:
+        image_ports = image_config.get("ExposedPorts") or {}
+        ports: Json = {
+            port: {} for port in (config.get("ExposedPorts") or {}) if port not in image_ports
+        }
+        for port in host.get("PortBindings") or {}:
+            ports[port] = {}
+        config["ExposedPorts"] = ports or None
+
+    keep_paths = set(volumes) | set(new_config.get("Volumes") or {})
+    if new_image is None:
+        keep_paths |= set(image_volumes)
+    extra_binds, mounts = _anonymous_volumes(inspect, host, keep_paths)
+    if extra_binds:
+        host["Binds"] = _list(host.get("Binds")) + extra_binds
+    if host.get("Mounts"):
+        host["Mounts"] = mounts
+
+    if host.get("Links"):
+        host["Links"] = [normalise_link(link) for link in host["Links"]]
+
+    reference = created_from(inspect)
+    config["Image"] = reference
+    if image_id is not None and image_id != reference:
+        config["Image"] = image_id
+        if not reference.startswith("sha256:"):
+            config["Labels"][ORIGINAL_IMAGE] = reference
+    config["HostConfig"] = host
+
+    connect: list[tuple[str, Json]] = []
+    if mode not in ("host", "none") and not container_mode:
+        networks = (inspect.get("NetworkSettings") or {}).get("Networks") or {}
+        names = sorted(networks)
+        # The network the container was created on goes into the create call.
+        primary = mode if mode in networks else (names[0] if names else None)
+        if primary is not None:
+            config["NetworkingConfig"] = {
+                "EndpointsConfig": {primary: _endpoint(networks[primary], short_id)}
+            }
+            connect = [
+                (net, _endpoint(networks[net], short_id)) for net in names if net != primary
+            ]
+    return CreateSpec(name=name, config=config, connect=tuple(connect))
+
