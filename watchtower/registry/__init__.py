@@ -3,14 +3,18 @@
 :class:`HttpRegistry` asks registries which digest they serve with one
 manifest ``HEAD`` per image, answering their auth challenges with logins from
 Docker's own config (:class:`DockerCredentials`) and caching tokens
-(:class:`TokenCache`). Importing this package imports requests; importing
-:mod:`watchtower` does not.
+(:class:`TokenCache`).
+
+Only :class:`HttpRegistry` and its helpers need requests, and they import it
+when first used: the docker backend imports :mod:`watchtower.registry.credentials`
+for pull logins without it. Importing :mod:`watchtower` never imports requests.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .challenge import Challenge, MalformedChallengeError, parse_challenges
-from .client import MANIFEST_TYPES, HttpRegistry, RetryPolicy, validate_ca_bundle
 from .credentials import (
     Credentials,
     CredentialSource,
@@ -21,6 +25,9 @@ from .credentials import (
 from .hosts import api_host, credential_key, is_loopback
 from .platform import Platform
 from .tokens import Token, TokenCache, TokenKey, token_from_answer
+
+if TYPE_CHECKING:
+    from .client import MANIFEST_TYPES, HttpRegistry, RetryPolicy, validate_ca_bundle
 
 __all__ = [
     "MANIFEST_TYPES",
@@ -44,3 +51,14 @@ __all__ = [
     "token_from_answer",
     "validate_ca_bundle",
 ]
+
+_FROM_CLIENT = frozenset({"MANIFEST_TYPES", "HttpRegistry", "RetryPolicy", "validate_ca_bundle"})
+
+
+def __getattr__(name: str) -> Any:
+    # The client imports requests: load it only when one of its names is used.
+    if name in _FROM_CLIENT:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -142,8 +142,10 @@ def _load_config(path: Path) -> _Config:
         raise ConfigurationError(f"The Docker config {path} is not valid JSON: {error}.") from None
     if not isinstance(data, dict):
         raise ConfigurationError(f"The Docker config {path} is not a JSON object.")
-    auths = data.get("auths") or {}
-    helpers = data.get("credHelpers") or {}
+    auths = data.get("auths")
+    auths = {} if auths is None else auths
+    helpers = data.get("credHelpers")
+    helpers = {} if helpers is None else helpers
     store = data.get("credsStore") or None
     if not isinstance(auths, dict) or not all(isinstance(v, dict) for v in auths.values()):
         raise ConfigurationError(
