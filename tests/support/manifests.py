@@ -61,6 +61,7 @@ class Pusher:
         self.auth = auth
         self.session = requests.Session()
         self.session.verify = verify
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
 
     def _headers(self, repo: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(self.auth(repo)) if self.auth else {}
