@@ -1,0 +1,24 @@
+"""The ``watchtower`` command line: Watchtower's flags, scheduling, output, HTTP API
+and metrics, wired to :func:`watchtower.update`.
+
+Needs the ``cli`` extra (``pip install watchtower-updater[cli]``). Modules:
+:mod:`~watchtower.cli.flags` (the flag table and parser),
+:mod:`~watchtower.cli.config` (flags to :class:`~watchtower.cli.config.Config`),
+:mod:`~watchtower.cli.schedule`, :mod:`~watchtower.cli.runner`,
+:mod:`~watchtower.cli.api`, :mod:`~watchtower.cli.metrics`,
+:mod:`~watchtower.cli.logs`, :mod:`~watchtower.cli.output`,
+:mod:`~watchtower.cli.selfupdate` and :mod:`~watchtower.cli.main`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the ``watchtower`` command and return its exit code."""
+    from .main import main as _main
+
+    return _main(argv, environ)

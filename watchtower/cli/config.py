@@ -1,0 +1,434 @@
+"""From flags to what a process does: :class:`Config`, built by :func:`load`.
+
+All checking happens here, before anything touches a container: a bad value
+is a :class:`~watchtower.errors.ConfigurationError` whose message is one
+sentence naming the flag (or the environment variable) and the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+from ..params import UpdateParams
+from .flags import FLAGS, Kind, Parsed, Split, parse_args, split_list
+from .schedule import Cron, Interval, parse_schedule
+
+__all__ = [
+    "API_ENDPOINTS",
+    "ApiSettings",
+    "Config",
+    "load",
+    "parse_cooldown",
+]
+
+LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug", "trace")
+LOG_FORMATS = ("auto", "logfmt", "pretty", "json")
+PORCELAIN = ("v1", "json")
+#: The endpoints served here, by their --http-api-endpoints names.
+API_ENDPOINTS = ("health", "update", "metrics", "containers", "check", "history")
+#: Endpoints of the fork that are not served here: asking for them logs a warning.
+UNSERVED_ENDPOINTS = ("images", "config", "events", "swagger")
+#: Endpoints that need a token (all but health), as in the fork.
+TOKEN_ENDPOINTS = frozenset(API_ENDPOINTS) - {"health"}
+DEFAULT_INTERVAL = 86400
+
+_COOLDOWN_UNITS = {
+    "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+    "d": 86400.0, "w": 7 * 86400.0, "M": 30 * 86400.0,
+}
+_COOLDOWN_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d|w|M)")
+
+
+def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
+    """A cooldown: Go durations plus ``d`` (days), ``w`` (weeks) and ``M`` (30 days).
+
+    A bare number is seconds; an empty text is no cooldown.
+
+    Raises:
+        ConfigurationError: Not such a duration, or negative.
+    """
+    raw = text.strip()
+    if not raw:
+        return timedelta(0)
+    if raw.startswith("-"):
+        raise ConfigurationError(f"{option} must not be negative, got {text!r}.")
+    if re.fullmatch(r"\d+(\.\d+)?", raw):
+        return timedelta(seconds=float(raw))
+    total, pos = 0.0, 0
+    for match in _COOLDOWN_PART.finditer(raw):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _COOLDOWN_UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(raw):
+        raise ConfigurationError(
+            f"{option} expects a duration such as 24h, 3d, 1w or 1M, got {text!r}."
+        )
+    return timedelta(seconds=total)
+
+
+@frozen
+class ApiSettings:
+    """The HTTP API's settings.
+
+    Attributes:
+        endpoints: The endpoints served (names of :data:`API_ENDPOINTS`).
+        host: The address bound; empty binds every interface.
+        port: The port.
+        token: The bearer token (already read from its file).
+        tls_cert: Certificate file, with ``tls_key``, to serve HTTPS.
+        tls_key: Key file.
+        periodic_polls: Keep the schedule although /v1/update is served.
+    """
+
+    endpoints: frozenset[str] = frozenset()
+    host: str = ""
+    port: int = 8080
+    token: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    periodic_polls: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when any endpoint is served."""
+        return bool(self.endpoints)
+
+    @property
+    def update_enabled(self) -> bool:
+        """True when /v1/update is served."""
+        return "update" in self.endpoints
+
+
+@frozen
+class Config:
+    """Everything one ``watchtower`` process was asked to do.
+
+    Attributes:
+        params: The parameters of each run.
+        schedule: When runs happen.
+        run_once: Run once and exit.
+        update_on_start: Run at startup, then keep the schedule.
+        dry_run: Plan and report only.
+        health_check: Only answer the container health check.
+        porcelain: ``v1``, ``json`` or empty.
+        no_startup_message: Send no startup message.
+        log_level: ``panic`` ... ``trace``.
+        log_format: ``auto``, ``logfmt``, ``pretty`` or ``json``.
+        no_color: No colours in the log.
+        docker_host: The engine address.
+        docker_tls_verify: Use TLS towards the engine and verify it.
+        docker_api_version: A fixed engine API version, or empty to negotiate.
+        docker_cert_path: Directory of the engine TLS files.
+        insecure_registries: Registries spoken to without TLS verification.
+        registry_ca_bundle: CA file registries are checked against.
+        api: The HTTP API's settings.
+        notifications: The notification flags' values, by key (``notification_url``...).
+        shutdown_timeout: How long a stop signal waits for a running update.
+        warnings: Sentences to log at startup about flags that have no effect here.
+        sources: Where each flag's value came from (see :class:`~watchtower.cli.flags.Parsed`).
+    """
+
+    params: UpdateParams
+    schedule: Interval | Cron
+    run_once: bool = False
+    update_on_start: bool = False
+    dry_run: bool = False
+    health_check: bool = False
+    porcelain: str = ""
+    no_startup_message: bool = False
+    log_level: str = "info"
+    log_format: str = "auto"
+    no_color: bool = False
+    docker_host: str = "unix:///var/run/docker.sock"
+    docker_tls_verify: bool = False
+    docker_api_version: str = ""
+    docker_cert_path: str = ""
+    insecure_registries: tuple[str, ...] = ()
+    registry_ca_bundle: str = ""
+    api: ApiSettings = ApiSettings()
+    notifications: Mapping[str, Any] = field(factory=dict)
+    shutdown_timeout: timedelta = timedelta(seconds=60)
+    warnings: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(factory=dict)
+
+    @property
+    def scheduled(self) -> bool:
+        """True when runs happen on the schedule (not only on API request)."""
+        return not self.run_once and (not self.api.update_enabled or self.api.periodic_polls)
+
+
+def _is_file_path(value: str) -> bool:
+    # As Watchtower: a value with a colon other than a drive letter's is
+    # never a path (it is a URL or a token), else it is one if it exists.
+    colon = value.find(":")
+    if colon not in (-1, 1):
+        return False
+    return os.path.exists(value)
+
+
+def _read_secret(option: str, value: str) -> str:
+    try:
+        return Path(value).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigurationError(
+            f"{option} names the file {value!r}, which cannot be read: {error.strerror}."
+        ) from None
+
+
+def _secret_list(option: str, values: Sequence[str]) -> tuple[str, ...]:
+    result: list[str] = []
+    for value in values:
+        if value and _is_file_path(value):
+            for line in _read_secret(option, value).splitlines():
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if option == "--notification-url" and "://" not in line:
+                    raise ConfigurationError(
+                        f"{option} file {value!r} has a line that is not a URL: {line!r}."
+                    )
+                result.extend(split_list(line, Split.URLS) if "," in line else [line])
+        else:
+            result.append(value)
+    return tuple(result)
+
+
+def _secrets(values: dict[str, Any]) -> None:
+    for flag in FLAGS:
+        if not flag.secret:
+            continue
+        value = values[flag.key]
+        if flag.kind is Kind.LIST:
+            values[flag.key] = _secret_list(flag.option, value)
+        elif value and _is_file_path(value):
+            values[flag.key] = _read_secret(flag.option, value)
+
+
+def _choice(values: Mapping[str, Any], name: str, allowed: Sequence[str],
+            *, lower: bool = True) -> str:
+    raw = str(values[name.replace("-", "_")])
+    value = raw.strip().lower() if lower else raw.strip()
+    if value not in allowed:
+        raise ConfigurationError(
+            f"--{name} {raw!r} is not one of {', '.join(allowed)}."
+        )
+    return value
+
+
+def _endpoints(values: Mapping[str, Any], warnings: list[str]) -> frozenset[str]:
+    names = [n.strip().lower() for n in values["http_api_endpoints"] if n.strip()]
+    chosen: set[str] = set()
+    if "all" in names:
+        if len(names) != 1:
+            raise ConfigurationError('--http-api-endpoints: "all" must be the only value.')
+        chosen = set(API_ENDPOINTS)
+    for name in names:
+        if name == "all":
+            continue
+        if name in UNSERVED_ENDPOINTS:
+            warnings.append(f"The HTTP API endpoint {name!r} is not served by this "
+                            "implementation; it is left out.")
+            continue
+        if name not in API_ENDPOINTS:
+            raise ConfigurationError(
+                f"--http-api-endpoints {name!r} is not an endpoint; choose from "
+                f"{', '.join(API_ENDPOINTS)} or all."
+            )
+        chosen.add(name)
+    for legacy, name in (("http_api_update", "update"), ("http_api_metrics", "metrics"),
+                         ("http_api_containers", "containers")):
+        if values[legacy]:
+            chosen.add(name)
+    return frozenset(chosen)
+
+
+def _api(values: Mapping[str, Any], warnings: list[str]) -> ApiSettings:
+    endpoints = _endpoints(values, warnings)
+    host = values["http_api_host"].strip()
+    if host:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            raise ConfigurationError(
+                f"--http-api-host {host!r} is not an IP address (leave it empty for all)."
+            ) from None
+    port_text = str(values["http_api_port"]).strip()
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigurationError(
+            f"--http-api-port {port_text!r} is not a port number from 1 to 65535."
+        )
+    cert, key = values["http_api_tls_cert"].strip(), values["http_api_tls_key"].strip()
+    if bool(cert) != bool(key):
+        raise ConfigurationError(
+            "--http-api-tls-cert and --http-api-tls-key must be given together."
+        )
+    for option, path in (("--http-api-tls-cert", cert), ("--http-api-tls-key", key)):
+        if path and not os.path.isfile(path):
+            raise ConfigurationError(f"{option} {path!r} is not a file.")
+    token = values["http_api_token"]
+    needs_token = sorted(endpoints & TOKEN_ENDPOINTS)
+    if needs_token and not token:
+        raise ConfigurationError(
+            f"The HTTP API endpoint {needs_token[0]!r} needs a token: set "
+            "--http-api-token (or WATCHTOWER_HTTP_API_TOKEN)."
+        )
+    return ApiSettings(
+        endpoints=endpoints, host=host, port=int(port_text), token=token,
+        tls_cert=cert, tls_key=key, periodic_polls=values["http_api_periodic_polls"],
+    )
+
+
+def _schedule(parsed: Parsed) -> Interval | Cron:
+    values = parsed.values
+    interval = values["interval"]
+    schedule = values["schedule"].strip().strip("\"'")
+    interval_set = parsed.given("interval") or interval != DEFAULT_INTERVAL
+    if schedule and interval_set:
+        raise ConfigurationError(
+            "--interval and --schedule cannot be used together; choose one."
+        )
+    if schedule:
+        return parse_schedule(schedule)
+    if interval < 1:
+        raise ConfigurationError(
+            f"--interval must be a positive number of seconds, got {interval}."
+        )
+    return Interval(timedelta(seconds=interval))
+
+
+def _ignored(parsed: Parsed, warnings: list[str]) -> None:
+    values = parsed.values
+    _choice(values, "warn-on-head-failure", ("", "always", "auto", "never"))
+    _choice(values, "cpu-copy-mode", ("auto", "full", "none"))
+    _choice(values, "registry-tls-min-version", ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"),
+            lower=False)
+    for flag in FLAGS:
+        if flag.support.value != "ignored" or not parsed.given(flag.name):
+            continue
+        if values[flag.key] == flag.default:
+            continue
+        warnings.append(f"{flag.option} has no effect here: {flag.note}")
+    if not values["use_compose_depends_on"]:
+        warnings.append("--use-compose-depends-on=false has no effect here: the compose "
+                        "depends_on label is always read.")
+    if values["registry_tls_skip"]:
+        warnings.append("--registry-tls-skip is not global here: name the registries "
+                        "with --insecure-registry.")
+
+
+def _params(values: Mapping[str, Any], names: Sequence[str]) -> UpdateParams:
+    def positive(name: str) -> int:
+        value = int(values[name.replace("-", "_")])
+        if value < 1:
+            raise ConfigurationError(f"--{name} must be at least 1, got {value}.")
+        return value
+
+    return UpdateParams(
+        names=tuple(n.strip().lstrip("/") for n in names if n.strip()),
+        disable_names=values["disable_containers"],
+        label_enable=values["label_enable"],
+        enable_labels=values["enable_containers_by_label"],
+        disable_labels=values["disable_containers_by_label"],
+        monitor_image_names=values["monitor_image_names"],
+        skip_image_names=values["skip_image_names"],
+        scope=values["scope"].strip(),
+        include_stopped=values["include_stopped"],
+        include_restarting=values["include_restarting"],
+        revive_stopped=values["revive_stopped"],
+        monitor_only=values["monitor_only"],
+        no_pull=values["no_pull"],
+        no_restart=values["no_restart"],
+        label_precedence=values["label_take_precedence"],
+        rolling_restart=values["rolling_restart"],
+        lifecycle_hooks=values["enable_lifecycle_hooks"],
+        cleanup=values["cleanup"],
+        remove_volumes=values["remove_volumes"],
+        stop_timeout=values["stop_timeout"],
+        health_timeout=values["health_timeout"],
+        hook_timeout=values["hook_timeout"],
+        cooldown=parse_cooldown(values["cooldown_delay"]),
+        check_concurrency=positive("check-concurrency"),
+        update_concurrency=positive("update-concurrency"),
+    )
+
+
+def from_parsed(parsed: Parsed) -> Config:
+    """Check a parsed command line and build its :class:`Config`.
+
+    Raises:
+        ConfigurationError: A value is bad or two values contradict each other.
+    """
+    values = dict(parsed.values)
+    _secrets(values)
+    parsed = Parsed(values, parsed.sources, parsed.names, parsed.help, parsed.version)
+    warnings: list[str] = []
+    log_level = _choice(values, "log-level", LOG_LEVELS)
+    if values["debug"]:
+        log_level = "debug"
+    if values["trace"]:
+        log_level = "trace"
+    log_format = _choice(values, "log-format", LOG_FORMATS)
+    porcelain = values["porcelain"].strip()
+    if porcelain:
+        porcelain = _choice(values, "porcelain", PORCELAIN)
+    _choice(values, "notifications-level", LOG_LEVELS[:-1])
+    if values["notifications_delay"] < 0:
+        raise ConfigurationError(
+            f"--notifications-delay must not be negative, got {values['notifications_delay']}."
+        )
+    schedule = _schedule(parsed)
+    if values["rolling_restart"] and values["monitor_only"]:
+        raise ConfigurationError(
+            "--rolling-restart and --monitor-only cannot be used together."
+        )
+    _ignored(parsed, warnings)
+    insecure = tuple(values["insecure_registry"])
+    ca_bundle = values["registry_ca_bundle"].strip()
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise ConfigurationError(f"--registry-ca-bundle {ca_bundle!r} is not a file.")
+    params = _params(values, parsed.names)
+    api = _api(values, warnings)
+    notify_keys = [f.key for f in FLAGS if f.group == "notify"]
+    return Config(
+        params=params,
+        schedule=schedule,
+        run_once=values["run_once"],
+        update_on_start=values["update_on_start"],
+        dry_run=values["dry_run"],
+        health_check=values["health_check"],
+        porcelain=porcelain,
+        no_startup_message=values["no_startup_message"],
+        log_level=log_level,
+        log_format=log_format,
+        no_color=values["no_color"],
+        docker_host=values["host"],
+        docker_tls_verify=values["tlsverify"],
+        docker_api_version=values["api_version"].strip().strip('"'),
+        docker_cert_path=values["cert_path"],
+        insecure_registries=insecure,
+        registry_ca_bundle=ca_bundle,
+        api=api,
+        notifications={key: values[key] for key in notify_keys},
+        shutdown_timeout=values["shutdown_timeout"],
+        warnings=tuple(warnings),
+        sources=parsed.sources,
+    )
+
+
+def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
+    """Parse and check a command line and an environment into a :class:`Config`.
+
+    Raises:
+        ConfigurationError: Anything is wrong, in one sentence.
+    """
+    return from_parsed(parse_args(argv, environ))

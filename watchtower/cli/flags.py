@@ -1,0 +1,629 @@
+"""The flag table: every option of the command line, as Watchtower names them.
+
+Each :class:`Flag` carries its long and short name, its environment
+variables, its default and how its value is read. :func:`parse_args` reads a
+command line and an environment into a :class:`Parsed` with the precedence
+flag > environment > default, the way the maintained fork does (pflag and
+its ``ApplyEnvToFlags``): a bool flag takes no separate argument
+(``--cleanup`` or ``--cleanup=false``), short flags may be grouped
+(``-Rc``), list flags split on commas and spaces, and ``--`` ends the flags.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+from ..labels import parse_duration
+
+__all__ = [
+    "FLAGS",
+    "Flag",
+    "Kind",
+    "Parsed",
+    "Split",
+    "Support",
+    "by_name",
+    "parse_args",
+]
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+class Kind(str, enum.Enum):
+    """The type of a flag's value."""
+
+    BOOL = "bool"
+    STRING = "string"
+    INT = "int"
+    DURATION = "duration"
+    LIST = "list"
+    """A list: each occurrence is split (see :class:`Split`) and appended."""
+
+
+class Split(str, enum.Enum):
+    """How a list flag's text becomes items."""
+
+    COMMA_OR_SPACE = "comma-or-space"
+    COMMA = "comma"
+    URLS = "urls"
+    """Notification URLs: a comma inside a URL's query stays in that URL."""
+    NONE = "none"
+    """Every occurrence is one item (an environment value still splits as URLS)."""
+
+
+class Support(str, enum.Enum):
+    """How this implementation treats a flag of Watchtower's."""
+
+    SAME = "same"
+    """Same name, variable, default and meaning."""
+    DIFFERENT = "different"
+    """Accepted; the meaning differs in a way the note explains."""
+    IGNORED = "ignored"
+    """Accepted so existing setups keep starting; has no effect (a warning says so)."""
+    ADDED = "added"
+    """Ours: Watchtower has no such flag."""
+
+
+@frozen
+class Flag:
+    """One option of the command line.
+
+    Attributes:
+        name: The long name, without dashes (``run-once``).
+        kind: The type of its value.
+        default: Its value when neither the command line nor the environment set it.
+        env: The environment variables read, first set wins.
+        short: The one-letter name, or empty.
+        help: One line for ``--help``.
+        split: How a list flag's text is split.
+        secret: Its value may name a file whose content is the value.
+        support: How this implementation treats it.
+        note: Why, when ``support`` is not ``SAME``.
+        deprecated: What to use instead, when Watchtower deprecated it.
+        group: The section it belongs to in ``--help`` and the docs.
+    """
+
+    name: str
+    kind: Kind
+    default: Any
+    env: tuple[str, ...] = field(default=(), converter=_strings)
+    short: str = ""
+    help: str = ""
+    split: Split = Split.COMMA_OR_SPACE
+    secret: bool = False
+    support: Support = Support.SAME
+    note: str = ""
+    deprecated: str = ""
+    group: str = ""
+
+    @property
+    def key(self) -> str:
+        """The name with underscores, as used in :attr:`Parsed.values`."""
+        return self.name.replace("-", "_")
+
+    @property
+    def option(self) -> str:
+        """``--name``."""
+        return f"--{self.name}"
+
+
+def _f(group: str, name: str, kind: Kind, default: Any, env: str | Sequence[str] = (),
+       short: str = "", help: str = "", **extra: Any) -> Flag:
+    envs = (env,) if isinstance(env, str) else tuple(env)
+    return Flag(name, kind, default, envs, short, help, group=group, **extra)
+
+
+B, S, N, D, L = Kind.BOOL, Kind.STRING, Kind.INT, Kind.DURATION, Kind.LIST
+_IGN = Support.IGNORED
+_DEP_URL = "Use --notification-url with a service URL."
+
+#: Every flag, in the order of the fork's internal/flags/*/register.go, then ours.
+FLAGS: tuple[Flag, ...] = (
+    # docker
+    _f("docker", "host", S, "unix:///var/run/docker.sock", "DOCKER_HOST", "H",
+       "Daemon socket to connect to."),
+    _f("docker", "tlsverify", B, False, "DOCKER_TLS_VERIFY", "v",
+       "Use TLS and verify the remote."),
+    _f("docker", "api-version", S, "", "DOCKER_API_VERSION", "a",
+       "API version to use (omit to negotiate)."),
+    _f("docker", "cert-path", S, "", "DOCKER_CERT_PATH", "",
+       "Directory of the TLS certificates (ca.pem, cert.pem, key.pem)."),
+    # client
+    _f("client", "include-stopped", B, False, "WATCHTOWER_INCLUDE_STOPPED", "S",
+       "Also include created and exited containers."),
+    _f("client", "include-restarting", B, False, "WATCHTOWER_INCLUDE_RESTARTING", "",
+       "Also include restarting containers."),
+    _f("client", "revive-stopped", B, False, "WATCHTOWER_REVIVE_STOPPED", "",
+       "Start the replacement of a stopped container (with --include-stopped)."),
+    _f("client", "remove-volumes", B, False, "WATCHTOWER_REMOVE_VOLUMES", "",
+       "Remove a replaced container's anonymous volumes."),
+    _f("client", "warn-on-head-failure", S, "", "WATCHTOWER_WARN_ON_HEAD_FAILURE", "",
+       "When to warn about failed manifest HEAD requests: always, auto or never.",
+       support=Support.DIFFERENT,
+       note="Accepted and checked; a failed registry check is always reported in the "
+            "run's report and logged at warning level."),
+    # schedule
+    _f("schedule", "interval", N, 86400, "WATCHTOWER_POLL_INTERVAL", "i",
+       "Poll interval in seconds."),
+    _f("schedule", "schedule", S, "", "WATCHTOWER_SCHEDULE", "s",
+       "Cron expression (6 fields, seconds first, or 5 fields) of when to update."),
+    _f("schedule", "update-on-start", B, False, "WATCHTOWER_UPDATE_ON_START", "",
+       "Run an update at startup, then keep the schedule."),
+    # mode
+    _f("mode", "run-once", B, False, "WATCHTOWER_RUN_ONCE", "R", "Run once now and exit."),
+    _f("mode", "health-check", B, False, (), "", "Do a health check and exit."),
+    _f("mode", "porcelain", S, "", "WATCHTOWER_PORCELAIN", "P",
+       "Write each run's results to stdout in a stable format: v1 or json."),
+    _f("mode", "no-startup-message", B, False, "WATCHTOWER_NO_STARTUP_MESSAGE", "",
+       "Do not send the startup message."),
+    # update
+    _f("update", "cleanup", B, False, "WATCHTOWER_CLEANUP", "c",
+       "Remove the replaced images after updating."),
+    _f("update", "no-pull", B, False, "WATCHTOWER_NO_PULL", "", "Do not pull new images."),
+    _f("update", "no-restart", B, False, "WATCHTOWER_NO_RESTART", "",
+       "Do not restart any containers."),
+    _f("update", "monitor-only", B, False, "WATCHTOWER_MONITOR_ONLY", "m",
+       "Only report new images; change no container."),
+    _f("update", "rolling-restart", B, False, "WATCHTOWER_ROLLING_RESTART", "",
+       "Replace containers one at a time."),
+    _f("update", "stop-timeout", D, timedelta(seconds=30), "WATCHTOWER_TIMEOUT", "t",
+       "Grace time before a container is killed (30s, 1m)."),
+    _f("update", "cooldown-delay", S, "", "WATCHTOWER_COOLDOWN_DELAY", "",
+       "Only update to images at least this old (24h, 3d, 1w, 1M)."),
+    _f("update", "use-compose-depends-on", B, True, "WATCHTOWER_USE_COMPOSE_DEPENDS_ON", "",
+       "Order updates by Docker Compose's depends_on label.",
+       support=Support.DIFFERENT,
+       note="The compose depends_on label is always read; setting this to false has "
+            "no effect and logs a warning."),
+    _f("update", "label-take-precedence", B, False, "WATCHTOWER_LABEL_TAKE_PRECEDENCE", "",
+       "Container labels override the monitor-only and no-pull flags."),
+    _f("update", "ephemeral-self-update", B, False, "WATCHTOWER_EPHEMERAL_SELF_UPDATE", "",
+       "Use an ephemeral container for self-updates.", support=_IGN,
+       note="Self-update through an orchestrator container is not implemented."),
+    # lifecycle
+    _f("lifecycle", "enable-lifecycle-hooks", B, False, "WATCHTOWER_LIFECYCLE_HOOKS", "",
+       "Run the lifecycle hook labels."),
+    _f("lifecycle", "lifecycle-uid", N, 0, "WATCHTOWER_LIFECYCLE_UID", "",
+       "Default UID of lifecycle hooks.", support=_IGN,
+       note="Hooks run as the container's user; the container protocol has no user."),
+    _f("lifecycle", "lifecycle-gid", N, 0, "WATCHTOWER_LIFECYCLE_GID", "",
+       "Default GID of lifecycle hooks.", support=_IGN,
+       note="Hooks run as the container's user; the container protocol has no group."),
+    # filter
+    _f("filter", "label-enable", B, False, "WATCHTOWER_LABEL_ENABLE", "e",
+       "Only containers labelled com.centurylinklabs.watchtower.enable=true."),
+    _f("filter", "disable-containers", L, (), "WATCHTOWER_DISABLE_CONTAINERS", "x",
+       "Containers never watched (comma or space separated)."),
+    _f("filter", "monitor-image-names", L, (), "WATCHTOWER_MONITOR_IMAGE_NAMES", "",
+       "Only containers of these images."),
+    _f("filter", "skip-image-names", L, (), "WATCHTOWER_SKIP_IMAGE_NAMES", "",
+       "Containers of these images are never checked."),
+    _f("filter", "enable-containers-by-label", L, (),
+       "WATCHTOWER_ENABLE_CONTAINERS_BY_LABEL", "",
+       "Only containers with one of these key=value labels.", split=Split.COMMA),
+    _f("filter", "disable-containers-by-label", L, (),
+       "WATCHTOWER_DISABLE_CONTAINERS_BY_LABEL", "",
+       "Containers with one of these key=value labels are left out.", split=Split.COMMA),
+    _f("filter", "scope", S, "", "WATCHTOWER_SCOPE", "",
+       "Only containers whose scope label has this value."),
+    # registry
+    _f("registry", "registry-tls-skip", B, False, "WATCHTOWER_REGISTRY_TLS_SKIP", "",
+       "Do not verify registries' TLS certificates; allow plain HTTP.",
+       support=Support.DIFFERENT,
+       note="Not global: name the registries with --insecure-registry (a warning says so)."),
+    _f("registry", "registry-tls-min-version", S, "TLS1.2",
+       "WATCHTOWER_REGISTRY_TLS_MIN_VERSION", "",
+       "Minimum TLS version for registries: TLS1.0 to TLS1.3.", support=_IGN,
+       note="Checked, then left to Python's ssl defaults (TLS 1.2 or newer)."),
+    # compat
+    _f("compat", "disable-memory-swappiness", B, False,
+       "WATCHTOWER_DISABLE_MEMORY_SWAPPINESS", "",
+       "Podman compatibility: drop memory swappiness when recreating.", support=_IGN,
+       note="The docker backend copies the engine's own host configuration."),
+    _f("compat", "cpu-copy-mode", S, "auto", "WATCHTOWER_CPU_COPY_MODE", "",
+       "Podman compatibility: auto, full or none.", support=_IGN,
+       note="Checked; the docker backend copies CPU settings as the engine reports them."),
+    # api
+    _f("api", "http-api-endpoints", L, (), "WATCHTOWER_HTTP_API_ENDPOINTS", "",
+       "HTTP API endpoints to serve (health, update, metrics, containers, check, "
+       "history) or all; empty serves none."),
+    _f("api", "http-api-update", B, False, "WATCHTOWER_HTTP_API_UPDATE", "",
+       "Serve /v1/update; updates then run on request.",
+       deprecated="Use --http-api-endpoints update."),
+    _f("api", "http-api-metrics", B, False, "WATCHTOWER_HTTP_API_METRICS", "",
+       "Serve the Prometheus metrics.", deprecated="Use --http-api-endpoints metrics."),
+    _f("api", "http-api-containers", B, False, "WATCHTOWER_HTTP_API_CONTAINERS", "",
+       "Serve /v1/containers.", deprecated="Use --http-api-endpoints containers."),
+    _f("api", "http-api-host", S, "", "WATCHTOWER_HTTP_API_HOST", "",
+       "Address the HTTP API binds to; empty binds all interfaces."),
+    _f("api", "http-api-port", S, "8080", "WATCHTOWER_HTTP_API_PORT", "",
+       "Port of the HTTP API."),
+    _f("api", "http-api-token", S, "", "WATCHTOWER_HTTP_API_TOKEN", "",
+       "Bearer token of the HTTP API (or a file holding it).", secret=True),
+    _f("api", "http-api-events-token", S, "", "WATCHTOWER_HTTP_API_EVENTS_TOKEN", "",
+       "Token of the events stream.", secret=True, support=_IGN,
+       note="The /v1/events stream is not served."),
+    _f("api", "http-api-periodic-polls", B, False, "WATCHTOWER_HTTP_API_PERIODIC_POLLS", "",
+       "Keep the schedule when /v1/update is served."),
+    _f("api", "http-api-rate-limit", N, 60, "WATCHTOWER_HTTP_API_RATE_LIMIT", "",
+       "Authentication attempts per minute and address.", support=_IGN,
+       note="Not enforced; put a reverse proxy in front to limit rates."),
+    _f("api", "http-api-tls-cert", S, "", "WATCHTOWER_HTTP_API_TLS_CERT", "",
+       "TLS certificate file of the HTTP API."),
+    _f("api", "http-api-tls-key", S, "", "WATCHTOWER_HTTP_API_TLS_KEY", "",
+       "TLS key file of the HTTP API."),
+    _f("api", "http-api-trusted-proxies", L, (), "WATCHTOWER_HTTP_API_TRUSTED_PROXIES", "",
+       "Trusted reverse proxies.", support=_IGN, note="Proxy headers are not read."),
+    _f("api", "http-api-proxy-header", S, "", "WATCHTOWER_HTTP_API_PROXY_HEADER", "",
+       "Header with the client address behind a proxy.", support=_IGN,
+       note="Proxy headers are not read."),
+    _f("api", "http-api-cors-origins", L, (), "WATCHTOWER_HTTP_API_CORS_ORIGINS", "",
+       "Allowed CORS origins.", support=_IGN, note="No CORS headers are sent."),
+    _f("api", "http-api-check-timeout", D, timedelta(0), "WATCHTOWER_HTTP_API_CHECK_TIMEOUT",
+       "", "Longest /v1/check request.", support=_IGN,
+       note="A check is as long as its registry requests, which have their own timeouts."),
+    _f("api", "http-api-update-timeout", D, timedelta(0),
+       "WATCHTOWER_HTTP_API_UPDATE_TIMEOUT", "", "Longest synchronous /v1/update request.",
+       support=_IGN, note="A run is never cut short: that could leave a container half "
+                          "replaced."),
+    # notify
+    _f("notify", "notification-url", L, (), "WATCHTOWER_NOTIFICATION_URL", "",
+       "Service URL to send notifications to (repeatable, or a file of URLs).",
+       split=Split.NONE, secret=True),
+    _f("notify", "notifications-level", S, "info", "WATCHTOWER_NOTIFICATIONS_LEVEL", "",
+       "Lowest log level sent: panic, fatal, error, warn, info or debug."),
+    _f("notify", "notifications-delay", N, 0, "WATCHTOWER_NOTIFICATIONS_DELAY", "",
+       "Seconds to wait before sending notifications."),
+    _f("notify", "notifications-hostname", S, "", "WATCHTOWER_NOTIFICATIONS_HOSTNAME", "",
+       "Host name in notification titles."),
+    _f("notify", "notification-template", S, "", "WATCHTOWER_NOTIFICATION_TEMPLATE", "",
+       "Template of the messages."),
+    _f("notify", "notification-template-file", S, "",
+       "WATCHTOWER_NOTIFICATION_TEMPLATE_FILE", "", "File holding the message template."),
+    _f("notify", "notification-report", B, False, "WATCHTOWER_NOTIFICATION_REPORT", "",
+       "Give templates the run's report."),
+    _f("notify", "notification-title-tag", S, "", "WATCHTOWER_NOTIFICATION_TITLE_TAG", "",
+       "Prefix of notification titles."),
+    _f("notify", "notification-skip-title", B, False, "WATCHTOWER_NOTIFICATION_SKIP_TITLE",
+       "", "Send no title."),
+    _f("notify", "notification-log-stdout", B, False, "WATCHTOWER_NOTIFICATION_LOG_STDOUT",
+       "", "Write logger:// notifications to stdout."),
+    _f("notify", "notification-split-by-container", B, False,
+       "WATCHTOWER_NOTIFICATION_SPLIT_BY_CONTAINER", "",
+       "One notification per updated container."),
+    _f("notify", "notifications", L, (), "WATCHTOWER_NOTIFICATIONS", "n",
+       "Legacy notification types: email, slack, msteams, gotify.",
+       deprecated=_DEP_URL),
+    _f("notify", "notification-email-from", S, "", "WATCHTOWER_NOTIFICATION_EMAIL_FROM", "",
+       "Sender address.", deprecated=_DEP_URL),
+    _f("notify", "notification-email-to", S, "", "WATCHTOWER_NOTIFICATION_EMAIL_TO", "",
+       "Recipient address.", deprecated=_DEP_URL),
+    _f("notify", "notification-email-delay", N, 0, "WATCHTOWER_NOTIFICATION_EMAIL_DELAY", "",
+       "Seconds to wait before sending.", deprecated="Use --notifications-delay."),
+    _f("notify", "notification-email-server", S, "",
+       "WATCHTOWER_NOTIFICATION_EMAIL_SERVER", "", "SMTP server.", deprecated=_DEP_URL),
+    _f("notify", "notification-email-server-port", N, 25,
+       "WATCHTOWER_NOTIFICATION_EMAIL_SERVER_PORT", "", "SMTP port.", deprecated=_DEP_URL),
+    _f("notify", "notification-email-server-tls-skip-verify", B, False,
+       "WATCHTOWER_NOTIFICATION_EMAIL_SERVER_TLS_SKIP_VERIFY", "",
+       "Do not verify the SMTP server's certificate.", deprecated=_DEP_URL),
+    _f("notify", "notification-email-server-user", S, "",
+       "WATCHTOWER_NOTIFICATION_EMAIL_SERVER_USER", "", "SMTP user.", deprecated=_DEP_URL),
+    _f("notify", "notification-email-server-password", S, "",
+       "WATCHTOWER_NOTIFICATION_EMAIL_SERVER_PASSWORD", "", "SMTP password (or a file).",
+       secret=True, deprecated=_DEP_URL),
+    _f("notify", "notification-email-subjecttag", S, "",
+       "WATCHTOWER_NOTIFICATION_EMAIL_SUBJECTTAG", "", "Subject prefix.",
+       deprecated="Use --notification-title-tag."),
+    _f("notify", "notification-slack-hook-url", S, "",
+       "WATCHTOWER_NOTIFICATION_SLACK_HOOK_URL", "", "Slack hook URL (or a file).",
+       secret=True, deprecated=_DEP_URL),
+    _f("notify", "notification-slack-identifier", S, "watchtower",
+       "WATCHTOWER_NOTIFICATION_SLACK_IDENTIFIER", "", "Name of the sender.",
+       deprecated=_DEP_URL),
+    _f("notify", "notification-slack-channel", S, "",
+       "WATCHTOWER_NOTIFICATION_SLACK_CHANNEL", "", "Channel.", deprecated=_DEP_URL),
+    _f("notify", "notification-slack-icon-emoji", S, "",
+       "WATCHTOWER_NOTIFICATION_SLACK_ICON_EMOJI", "", "Icon emoji.", deprecated=_DEP_URL),
+    _f("notify", "notification-slack-icon-url", S, "",
+       "WATCHTOWER_NOTIFICATION_SLACK_ICON_URL", "", "Icon URL.", deprecated=_DEP_URL),
+    _f("notify", "notification-msteams-hook", S, "",
+       "WATCHTOWER_NOTIFICATION_MSTEAMS_HOOK_URL", "", "Teams hook URL (or a file).",
+       secret=True, deprecated=_DEP_URL),
+    _f("notify", "notification-gotify-url", S, "", "WATCHTOWER_NOTIFICATION_GOTIFY_URL", "",
+       "Gotify URL.", deprecated=_DEP_URL),
+    _f("notify", "notification-gotify-token", S, "",
+       "WATCHTOWER_NOTIFICATION_GOTIFY_TOKEN", "", "Gotify token (or a file).",
+       secret=True, deprecated=_DEP_URL),
+    _f("notify", "notification-gotify-tls-skip-verify", B, False,
+       "WATCHTOWER_NOTIFICATION_GOTIFY_TLS_SKIP_VERIFY", "",
+       "Do not verify Gotify's certificate.", deprecated=_DEP_URL),
+    # logging
+    _f("logging", "log-format", S, "auto", "WATCHTOWER_LOG_FORMAT", "l",
+       "Log format: auto, logfmt, pretty or json."),
+    _f("logging", "log-level", S, "info", "WATCHTOWER_LOG_LEVEL", "",
+       "Most verbose level logged: panic, fatal, error, warn, info, debug or trace."),
+    _f("logging", "debug", B, False, "WATCHTOWER_DEBUG", "d", "Log at debug level."),
+    _f("logging", "trace", B, False, "WATCHTOWER_TRACE", "",
+       "Log at trace level (may show credentials)."),
+    _f("logging", "no-color", B, False, "NO_COLOR", "", "No colours in the log."),
+    # ours
+    _f("added", "dry-run", B, False, "WATCHTOWER_DRY_RUN", "",
+       "Plan and report, change nothing.", support=Support.ADDED),
+    _f("added", "health-timeout", D, timedelta(minutes=1), "WATCHTOWER_HEALTH_TIMEOUT", "",
+       "How long a replacement may take to become healthy.", support=Support.ADDED),
+    _f("added", "hook-timeout", D, timedelta(minutes=1), "WATCHTOWER_HOOK_TIMEOUT", "",
+       "Default timeout of pre-check and post-check hooks.", support=Support.ADDED),
+    _f("added", "check-concurrency", N, 8, "WATCHTOWER_CHECK_CONCURRENCY", "",
+       "Registry checks and pulls at once.", support=Support.ADDED),
+    _f("added", "update-concurrency", N, 1, "WATCHTOWER_UPDATE_CONCURRENCY", "",
+       "Independent containers replaced at once.", support=Support.ADDED),
+    _f("added", "insecure-registry", L, (), "WATCHTOWER_INSECURE_REGISTRY", "",
+       "Registries (host or host:port) spoken to without TLS verification.",
+       support=Support.ADDED),
+    _f("added", "registry-ca-bundle", S, "", "WATCHTOWER_REGISTRY_CA_BUNDLE", "",
+       "PEM file of CA certificates registries are checked against.",
+       support=Support.ADDED),
+    _f("added", "shutdown-timeout", D, timedelta(seconds=60), "WATCHTOWER_SHUTDOWN_TIMEOUT",
+       "", "How long a stop signal waits for a running update.", support=Support.ADDED),
+)
+
+#: Variables whose mere presence means true (https://no-color.org).
+PRESENCE_ENV = frozenset({"NO_COLOR"})
+
+_BY_NAME = {flag.name: flag for flag in FLAGS}
+_BY_SHORT = {flag.short: flag for flag in FLAGS if flag.short}
+
+
+def by_name(name: str) -> Flag:
+    """The flag called ``name`` (without dashes).
+
+    Raises:
+        KeyError: There is no such flag.
+    """
+    return _BY_NAME[name]
+
+
+@frozen
+class Parsed:
+    """A command line and an environment, read.
+
+    Attributes:
+        values: Every flag's value by :attr:`Flag.key`.
+        sources: Where each value came from: ``flag``, ``env:<NAME>`` or ``default``.
+        names: The positional arguments: container names.
+        help: True when ``--help`` was asked for.
+        version: True when ``--version`` was asked for.
+    """
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+    names: tuple[str, ...] = ()
+    help: bool = False
+    version: bool = False
+
+    def given(self, name: str) -> bool:
+        """True when the flag was set on the command line or in the environment."""
+        return self.sources[name.replace("-", "_")] != "default"
+
+
+_TRUE = {"1", "t", "true", "y", "yes", "on"}
+_FALSE = {"0", "f", "false", "n", "no", "off"}
+
+
+def parse_bool(text: str, where: str) -> bool:
+    """Go's ``strconv.ParseBool`` plus yes/no/on/off.
+
+    Raises:
+        ConfigurationError: ``text`` is not a boolean.
+    """
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{where} expects true or false, got {text!r}.")
+
+
+def split_list(text: str, how: Split) -> list[str]:
+    """Split a list flag's text the way the fork does."""
+    if how is Split.COMMA:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if how in (Split.URLS, Split.NONE):
+        return _split_urls(text)
+    return [part for part in re.split(r"[, ]+", text) if part.strip()]
+
+
+def _split_urls(text: str) -> list[str]:
+    # A comma starts a new URL only when what follows looks like one
+    # (has "://"); otherwise it belongs to the previous URL's query.
+    result: list[str] = []
+    for chunk in text.split(" "):
+        for index, part in enumerate(chunk.split(",")):
+            part = part.strip()
+            if not part:
+                continue
+            if index > 0 and result and "://" not in part:
+                result[-1] += "," + part
+            else:
+                result.append(part)
+    return result
+
+
+def convert(flag: Flag, text: str, where: str) -> Any:
+    """Turn one textual value of ``flag`` into its typed value.
+
+    Raises:
+        ConfigurationError: The text is not a value of the flag's kind.
+    """
+    if flag.kind is Kind.BOOL:
+        return parse_bool(text, where)
+    if flag.kind is Kind.INT:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ConfigurationError(
+                f"{where} expects a whole number, got {text!r}."
+            ) from None
+    if flag.kind is Kind.DURATION:
+        if text.strip().startswith("-"):
+            raise ConfigurationError(f"{where} must not be negative, got {text!r}.")
+        try:
+            return parse_duration(text)
+        except ValueError:
+            raise ConfigurationError(
+                f"{where} expects a duration such as 30s, 5m or 1h30m, got {text!r}."
+            ) from None
+    if flag.kind is Kind.LIST:
+        return tuple(split_list(text, flag.split))
+    return text
+
+
+def _env_value(flag: Flag, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    for key in flag.env:
+        raw = environ.get(key)
+        if raw is None:
+            continue
+        if key in PRESENCE_ENV:
+            return key, "true"
+        if raw == "":
+            continue
+        return key, raw
+    return None
+
+
+def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
+    """Read a command line and an environment: flag > environment > default.
+
+    Args:
+        argv: The arguments, without the program name.
+        environ: The environment variables.
+
+    Raises:
+        ConfigurationError: An unknown flag, a missing value or a value of
+            the wrong type, in one sentence naming it.
+    """
+    given: dict[str, Any] = {}
+    names: list[str] = []
+    wants_help = wants_version = False
+
+    def put(flag: Flag, text: str, where: str) -> None:
+        value = convert(flag, text, where)
+        if flag.kind is Kind.LIST:
+            if flag.split is Split.NONE:
+                value = (text,)
+            elif flag.split is not Split.COMMA:
+                # pflag's StringSlice reads each occurrence as CSV.
+                value = tuple(p.strip() for p in text.split(",") if p.strip())
+            given[flag.key] = given.get(flag.key, ()) + tuple(value)
+        else:
+            given[flag.key] = value
+
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            names.extend(args[index:])
+            break
+        if arg in ("--help", "-h"):
+            wants_help = True
+            continue
+        if arg == "--version":
+            wants_version = True
+            continue
+        if arg.startswith("--"):
+            name, eq, inline = arg[2:].partition("=")
+            flag = _BY_NAME.get(name)
+            if flag is None:
+                raise ConfigurationError(f"Unknown flag --{name}; see watchtower --help.")
+            if flag.kind is Kind.BOOL:
+                put(flag, inline if eq else "true", flag.option)
+                continue
+            if not eq:
+                if index >= len(args):
+                    raise ConfigurationError(f"{flag.option} needs a value.")
+                inline = args[index]
+                index += 1
+            put(flag, inline, flag.option)
+        elif arg.startswith("-") and len(arg) > 1:
+            cluster = arg[1:]
+            position = 0
+            while position < len(cluster):
+                letter = cluster[position]
+                position += 1
+                flag = _BY_SHORT.get(letter)
+                if flag is None:
+                    raise ConfigurationError(f"Unknown flag -{letter}; see watchtower --help.")
+                where = f"-{letter} ({flag.option})"
+                rest = cluster[position:]
+                if flag.kind is Kind.BOOL:
+                    if rest.startswith("="):
+                        put(flag, rest[1:], where)
+                        break
+                    put(flag, "true", where)
+                    continue
+                if rest:
+                    put(flag, rest.removeprefix("="), where)
+                elif index < len(args):
+                    put(flag, args[index], where)
+                    index += 1
+                else:
+                    raise ConfigurationError(f"{where} needs a value.")
+                break
+        else:
+            names.append(arg)
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for flag in FLAGS:
+        if flag.key in given:
+            values[flag.key] = given[flag.key]
+            sources[flag.key] = "flag"
+            continue
+        found = _env_value(flag, environ)
+        if found is not None:
+            key, raw = found
+            value = convert(flag, raw, f"{key}={raw!r} ({flag.option})")
+            if flag.kind is Kind.LIST and flag.split is Split.NONE:
+                value = tuple(_split_urls(raw))
+            values[flag.key] = value
+            sources[flag.key] = f"env:{key}"
+        else:
+            values[flag.key] = flag.default
+            sources[flag.key] = "default"
+    return Parsed(values, sources, tuple(names), wants_help, wants_version)
+
+
+def format_help(flags: Iterable[Flag] = FLAGS) -> str:
+    """The text of ``watchtower --help``."""
+    lines = [
+        "Usage: watchtower [flags] [container names...]",
+        "",
+        "Keeps running containers on the images their registries currently serve.",
+    ]
+    group = None
+    for flag in flags:
+        if flag.group != group:
+            group = flag.group
+            lines += ["", f"{group.capitalize()} flags:"]
+        names = (f"-{flag.short}, " if flag.short else "    ") + flag.option
+        if flag.kind is not Kind.BOOL:
+            names += f" {flag.kind.value}"
+        text = flag.help
+        if flag.env:
+            text += f" [{', '.join(flag.env)}]"
+        if flag.deprecated:
+            text += f" (deprecated: {flag.deprecated})"
+        lines.append(f"  {names:<44} {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,155 @@
+"""Log output: levels and formats as Watchtower's (logfmt, json, pretty, auto).
+
+Everything is logged through the standard :mod:`logging` module under the
+``watchtower`` logger; :func:`configure` attaches one handler to it and
+:func:`log_event` turns the orchestrator's events into log lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from ..events import Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
+
+__all__ = ["LEVELS", "TRACE", "configure", "log_event"]
+
+#: A level below DEBUG, for --trace.
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+
+#: Watchtower's level names and the logging levels they mean.
+LEVELS = {
+    "panic": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": TRACE,
+}
+
+_SHORT = {"TRACE": "TRC", "DEBUG": "DBG", "INFO": "INF", "WARNING": "WRN", "ERROR": "ERR",
+          "CRITICAL": "FTL"}
+_NAMES = {"WARNING": "warning", "CRITICAL": "fatal"}
+_COLORS = {"TRACE": "\x1b[35m", "DEBUG": "\x1b[33m", "INFO": "\x1b[32m",
+           "WARNING": "\x1b[31m", "ERROR": "\x1b[1;31m", "CRITICAL": "\x1b[1;31m"}
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _RESERVED}
+
+
+def _level(record: logging.LogRecord) -> str:
+    return _NAMES.get(record.levelname, record.levelname.lower())
+
+
+def _time(record: logging.LogRecord) -> str:
+    return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="seconds")
+
+
+def _quote(value: Any) -> str:
+    text = str(value)
+    if not text or any(c in text for c in ' ="\\\n'):
+        return json.dumps(text)
+    return text
+
+
+class LogfmtFormatter(logging.Formatter):
+    """``time="..." level=info msg="..." key=value``, as logrus/zerolog write logfmt."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One logfmt line."""
+        parts = [f"time={_quote(_time(record))}", f"level={_level(record)}",
+                 f"msg={_quote(record.getMessage())}"]
+        parts += [f"{key}={_quote(value)}" for key, value in _fields(record).items()]
+        if record.exc_info and record.exc_info[1] is not None:
+            parts.append(f"error={_quote(record.exc_info[1])}")
+        return " ".join(parts)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``{"level": ..., "time": ..., "message": ...}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One JSON line."""
+        data: dict[str, Any] = {"level": _level(record), "time": _time(record),
+                                "message": record.getMessage()}
+        data.update({k: v if isinstance(v, (int, float, bool)) or v is None else str(v)
+                     for k, v in _fields(record).items()})
+        if record.exc_info and record.exc_info[1] is not None:
+            data["error"] = str(record.exc_info[1])
+        return json.dumps(data)
+
+
+class PrettyFormatter(logging.Formatter):
+    """``12:00:01 INF message key=value``, coloured unless told not to."""
+
+    def __init__(self, color: bool) -> None:
+        super().__init__()
+        self.color = color
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line for a person."""
+        stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        level = _SHORT.get(record.levelname, record.levelname[:3])
+        if self.color:
+            level = f"{_COLORS.get(record.levelname, '')}{level}\x1b[0m"
+        fields = " ".join(f"{k}={_quote(v)}" for k, v in _fields(record).items())
+        line = f"{stamp} {level} {record.getMessage()}"
+        return f"{line} {fields}" if fields else line
+
+
+def configure(level: str, fmt: str, *, no_color: bool = False,
+              stream: IO[str] | None = None) -> logging.Logger:
+    """Set up the ``watchtower`` logger: one handler on ``stream`` (stderr by default).
+
+    ``auto`` is ``pretty`` on a terminal and ``logfmt`` otherwise.
+    """
+    stream = stream if stream is not None else sys.stderr
+    if fmt == "auto":
+        fmt = "pretty" if stream.isatty() else "logfmt"
+    formatter: logging.Formatter
+    if fmt == "json":
+        formatter = JsonFormatter()
+    elif fmt == "pretty":
+        formatter = PrettyFormatter(color=not no_color and stream.isatty())
+    else:
+        formatter = LogfmtFormatter()
+    logger = logging.getLogger("watchtower")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_watchtower_cli", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    handler._watchtower_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(LEVELS[level])
+    logger.propagate = False
+    return logger
+
+
+def log_event(logger: logging.Logger, event: Event) -> None:
+    """Log one orchestrator event at the level a person would want it."""
+    fields = {"container": event.container} if event.container else {}
+    if isinstance(event, Updated):
+        what = "Restarted" if event.restart_only else "Updated"
+        logger.info("%s container %s", what, event.container,
+                    extra={**fields, "old_id": event.old_id[:12], "new_id": event.new_id[:12]})
+    elif isinstance(event, UpdateAvailable):
+        logger.info("Found new image for %s", event.container,
+                    extra={**fields, "image": event.image})
+    elif isinstance(event, RolledBack):
+        logger.warning("Rolled back %s: %s", event.container, event.reason,
+                       extra={**fields, "restored": event.restored})
+    elif isinstance(event, Failed):
+        logger.error("%s failed at %s: %s", event.container or "The run", event.step,
+                     event.reason, extra=fields)
+    elif isinstance(event, Skipped):
+        logger.debug("Skipped %s: %s", event.container, event.reason, extra=fields)
+    else:
+        logger.debug(event.describe(), extra=fields)

@@ -1,0 +1,278 @@
+"""The ``watchtower`` command: read the flags, wire the parts, keep the schedule.
+
+The command line only wires: every decision about containers is
+:func:`watchtower.update`'s. :func:`main` is the console script;
+:func:`serve` is everything after the backends exist, so tests can run it
+on the in-memory backends.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from .._version import __version__
+from ..errors import ConfigurationError, EngineError, WatchtowerError
+from ..protocols import ContainerClient, Registry
+from ..report import Report
+from .config import Config, load
+from .flags import format_help, parse_args
+from .logs import configure
+from .metrics import Metrics
+from .output import porcelain
+from .runner import Runner
+from .schedule import Scheduler, describe_next
+from .selfupdate import remove_old_instances
+
+__all__ = ["EXIT_USAGE", "build_backends", "main", "serve"]
+
+#: The exit code of a bad flag or value, before anything touched a container.
+EXIT_USAGE = 2
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[Any, Any]:
+    """The Docker engine client and the registry client for ``config``.
+
+    Registry logins (``REPO_USER``/``REPO_PASS``, Docker's config.json and
+    credential helpers) are shared by both: the registry checks and the
+    engine's pulls use the same credentials.
+
+    Raises:
+        EngineError: The engine cannot be reached.
+        ConfigurationError: The CA bundle or a credentials file is unusable.
+    """
+    from ..docker import DockerClient
+    from ..registry import DockerCredentials, HttpRegistry, auth_config
+
+    credentials = DockerCredentials(environ=environ)
+
+    def auth(host: str) -> dict[str, str] | None:
+        found = credentials.credentials_for(host)
+        return auth_config(found, host) if found is not None else None
+
+    env = dict(environ)
+    env["DOCKER_HOST"] = config.docker_host
+    if config.docker_tls_verify:
+        env["DOCKER_TLS_VERIFY"] = "1"
+    if config.docker_cert_path:
+        env["DOCKER_CERT_PATH"] = config.docker_cert_path
+    client = DockerClient.from_env(environment=env, auth=auth)
+    registry = HttpRegistry(
+        credentials=credentials,
+        ca_bundle=config.registry_ca_bundle or None,
+        insecure_registries=config.insecure_registries,
+    )
+    return client, registry
+
+
+def _notifications(config: Config, logger: logging.Logger) -> tuple[Any, Any]:
+    try:
+        notify = importlib.import_module("watchtower.notify")
+    except ImportError:
+        if config.notifications.get("notification_url") or config.notifications.get(
+                "notifications"):
+            logger.warning("Notifications are configured but watchtower.notify is not "
+                           "installed; none will be sent.")
+        return None, None
+    notifications = notify.Notifications.from_options(
+        config.notifications, hostname_default=socket.gethostname(), logger=logger
+    )
+    collector_type = getattr(notify, "EntryCollector", None)
+    if collector_type is None:
+        return notifications, None
+    collector = collector_type()
+    logger.addHandler(collector)
+    return notifications, collector
+
+
+def _startup_lines(config: Config, client: Any, notifications: Any,
+                   next_run: datetime | None, now: datetime) -> list[str]:
+    api_version = getattr(client, "api_version", "")
+    lines = [f"Watchtower {__version__}" + (f" using Docker API v{api_version}"
+                                             if api_version else "")]
+    names = list(getattr(notifications, "names", []) or [])
+    lines.append("Using notifications: " + ", ".join(names) if names
+                 else "Using no notifications")
+    if config.params.scope:
+        lines.append(f"Only checking containers in scope {config.params.scope!r}")
+    if config.run_once:
+        lines.append("Running a one time update")
+        return lines
+    if config.update_on_start:
+        lines.append("Update on startup enabled: performing an immediate check")
+    if config.api.update_enabled:
+        lines.append("HTTP API and periodic updates enabled" if config.api.periodic_polls
+                     else "HTTP API enabled and periodic updates disabled")
+    if next_run is not None:
+        lines.append(f"Next scheduled run: {describe_next(next_run, now)} "
+                     f"({config.schedule})")
+    return lines
+
+
+def serve(
+    config: Config,
+    client: ContainerClient,
+    registry: Registry,
+    *,
+    logger: logging.Logger,
+    stop: threading.Event,
+    stdout: IO[str] | None = None,
+    notifications: Any = None,
+    collect_entries: Any = None,
+    metrics: Metrics | None = None,
+    clock: Any = _utcnow,
+    api_ready: threading.Event | None = None,
+    current_id: str | None = None,
+) -> int:
+    """Run as ``config`` says until done (``--run-once``) or until ``stop`` is set.
+
+    Returns:
+        The exit code: 0, or 1 when the HTTP API could not start or a
+        ``--run-once`` run failed.
+    """
+    out = stdout if stdout is not None else sys.stdout
+    metrics = metrics if metrics is not None else Metrics(clock=clock)
+
+    def print_report(report: Report) -> None:
+        if config.porcelain:
+            out.write(porcelain(report, config.porcelain) + "\n")
+            out.flush()
+
+    runner = Runner(client, registry, config.params, metrics=metrics, logger=logger,
+                    dry_run=config.dry_run, notifications=notifications,
+                    collect_entries=collect_entries, on_report=print_report, clock=clock)
+    for warning in config.warnings:
+        logger.warning(warning)
+
+    if not config.run_once:
+        try:
+            remove_old_instances(client, config.params.scope, current_id=current_id,
+                                 cleanup=config.params.cleanup, logger=logger)
+        except EngineError as error:
+            logger.warning("Could not look for old watchtower instances: %s", error)
+
+    scheduler = Scheduler(
+        config.schedule, lambda: runner.start(wait=False), clock=clock,
+        on_next=lambda when: logger.debug("Next scheduled run: %s",
+                                          describe_next(when, clock())),
+    ) if config.scheduled else None
+    first = scheduler.next_run() if scheduler is not None else None
+    if not config.no_startup_message:
+        lines = _startup_lines(config, client, notifications, first, clock())
+        for line in lines:
+            logger.info(line)
+        if notifications is not None:
+            try:
+                notifications.startup("\n".join(lines))
+            except Exception as error:
+                logger.error("Sending the startup message failed: %s", error)
+
+    if config.run_once:
+        report = runner.run()
+        return 0 if report is not None else 1
+
+    server = None
+    if config.api.enabled:
+        from .api import ApiServer, create_app
+
+        app = create_app(runner, config.api)
+        try:
+            server = ApiServer(app, config.api.host, config.api.port,
+                               tls_cert=config.api.tls_cert, tls_key=config.api.tls_key)
+            server.start()
+        except (OSError, ValueError) as error:
+            logger.error("The HTTP API could not start on %s:%s: %s",
+                         config.api.host or "0.0.0.0", config.api.port, error)
+            return 1
+        logger.info("HTTP API listening on %s:%s%s", config.api.host or "0.0.0.0",
+                    server.port, " (TLS)" if config.api.tls_cert else "")
+    if api_ready is not None:
+        api_ready.set()
+
+    if config.update_on_start:
+        runner.start(wait=False)
+    thread = None
+    if scheduler is not None:
+        thread = threading.Thread(target=scheduler.run, args=(first,),
+                                  name="watchtower-schedule", daemon=True)
+        thread.start()
+    stop.wait()
+    logger.info("Stopping: waiting for a running update to finish")
+    if scheduler is not None:
+        scheduler.stop()
+    if server is not None:
+        server.stop()
+    if not runner.wait_idle(config.shutdown_timeout):
+        logger.warning("A running update did not finish within %s; exiting anyway",
+                       config.shutdown_timeout)
+    if thread is not None:
+        thread.join(timeout=5)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """The ``watchtower`` command. Returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ if environ is None else environ)
+    try:
+        parsed = parse_args(args, env)
+        if parsed.help:
+            sys.stdout.write(format_help())
+            return 0
+        if parsed.version:
+            sys.stdout.write(f"watchtower {__version__}\n")
+            return 0
+        config = load(args, env)
+    except ConfigurationError as error:
+        sys.stderr.write(f"watchtower: {error}\n")
+        return EXIT_USAGE
+    logger = configure(config.log_level, config.log_format, no_color=config.no_color)
+    if config.health_check:
+        if os.getpid() == 1:
+            logger.error("The health check flag must never be given to the main "
+                         "watchtower process")
+            return 1
+        return 0
+    try:
+        notifications, collector = _notifications(config, logger)
+    except ConfigurationError as error:
+        sys.stderr.write(f"watchtower: {error}\n")
+        return EXIT_USAGE
+    try:
+        client, registry = build_backends(config, env)
+    except ConfigurationError as error:
+        sys.stderr.write(f"watchtower: {error}\n")
+        return EXIT_USAGE
+    except WatchtowerError as error:
+        logger.error("%s", error)
+        return 1
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logger.info("Received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        return serve(config, client, registry, logger=logger, stop=stop,
+                     notifications=notifications,
+                     collect_entries=collector.drain if collector is not None else None,
+                     current_id=env.get("HOSTNAME"))
+    finally:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,176 @@
+"""Prometheus metrics with the fork's names, on a registry of our own.
+
+:class:`Metrics` keeps the gauges of the last scan, the counters since
+start, the last scan for ``/v1/status`` and a bounded history for
+``/v1/history``. It never touches prometheus-client's global registry, so
+two instances (two tests, two embedded runners) do not collide.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from attrs import frozen
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from ..report import Report
+
+__all__ = ["HISTORY_SIZE", "Metrics", "Scan"]
+
+#: How many scans ``/v1/history`` remembers, as the fork.
+HISTORY_SIZE = 500
+
+
+@frozen
+class Scan:
+    """The counts of one scan.
+
+    Attributes:
+        at: When it was recorded.
+        scanned: Containers checked.
+        updated: Containers updated.
+        failed: Containers whose update failed.
+        restarted: Containers restarted because a dependency was updated.
+        skipped: Containers skipped.
+    """
+
+    at: datetime
+    scanned: int
+    updated: int
+    failed: int
+    restarted: int
+    skipped: int
+
+    @classmethod
+    def of(cls, report: Report, at: datetime) -> Scan:
+        """The counts of ``report``."""
+        return cls(at, len(report.scanned), len(report.updated), len(report.failed),
+                   len(report.restarted), len(report.skipped))
+
+    def summary(self) -> dict[str, int]:
+        """The counts as the API's ``summary`` object."""
+        return {"scanned": self.scanned, "updated": self.updated, "failed": self.failed,
+                "restarted": self.restarted, "skipped": self.skipped}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A history entry, as the fork writes it."""
+        return {"timestamp": self.at.astimezone(timezone.utc).isoformat().replace(
+            "+00:00", "Z"), **self.summary()}
+
+
+_GAUGES = {
+    "watchtower_containers_scanned":
+        "Number of containers scanned for changes by watchtower during the last scan",
+    "watchtower_containers_updated":
+        "Number of containers updated by watchtower during the last scan",
+    "watchtower_containers_failed":
+        "Number of containers where update failed during the last scan",
+    "watchtower_containers_restarted":
+        "Number of containers restarted due to linked dependencies during the last scan",
+    "watchtower_containers_skipped": "Number of containers skipped during the last scan",
+}
+_COUNTERS = {
+    "watchtower_containers_restarted_total":
+        "Total number of containers restarted due to linked dependencies",
+    "watchtower_scans_total": "Number of scans since the watchtower started",
+    "watchtower_scans_skipped_total": "Number of skipped scans since watchtower started",
+    "watchtower_metrics_dropped_total": "Number of metrics dropped due to full channel",
+}
+
+
+class _Collector:
+    # A collector of its own rather than prometheus-client's Gauge and
+    # Counter: the fork has a gauge watchtower_containers_restarted next to
+    # a counter watchtower_containers_restarted_total, which those classes
+    # refuse to register together, and its counters have no _created series.
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        gauges, counters = self._metrics._snapshot()
+        for name, text in _GAUGES.items():
+            yield GaugeMetricFamily(name, text, value=gauges[name])
+        for name, text in _COUNTERS.items():
+            yield CounterMetricFamily(name, text, value=counters[name])
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Metrics:
+    """The metrics of one watchtower process.
+
+    Args:
+        registry: The collector registry to register on; a new one by default.
+        clock: The current time, for history entries.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: Scan | None = None
+        self._history: deque[Scan] = deque(maxlen=HISTORY_SIZE)
+        self._gauges = dict.fromkeys(_GAUGES, 0.0)
+        self._counters = dict.fromkeys(_COUNTERS, 0.0)
+        self.registry.register(_Collector(self))
+
+    def record(self, report: Report) -> Scan:
+        """Count a finished scan."""
+        scan = Scan.of(report, self._clock())
+        with self._lock:
+            self._counters["watchtower_scans_total"] += 1
+            self._counters["watchtower_containers_restarted_total"] += scan.restarted
+            for name, value in scan.summary().items():
+                self._gauges[f"watchtower_containers_{name}"] = float(value)
+            self._last = scan
+            self._history.append(scan)
+        return scan
+
+    def record_skipped(self) -> None:
+        """Count a scan that did not run because another was in progress."""
+        with self._lock:
+            self._counters["watchtower_scans_total"] += 1
+            self._counters["watchtower_scans_skipped_total"] += 1
+            self._gauges = dict.fromkeys(_GAUGES, 0.0)
+
+    def value(self, name: str) -> float:
+        """The current value of the metric called ``name``."""
+        with self._lock:
+            return self._gauges.get(name, self._counters.get(name, 0.0))
+
+    def _snapshot(self) -> tuple[dict[str, float], dict[str, float]]:
+        with self._lock:
+            return dict(self._gauges), dict(self._counters)
+
+    @property
+    def last(self) -> Scan | None:
+        """The last recorded scan, if any."""
+        with self._lock:
+            return self._last
+
+    def history(self, since: datetime | None = None, until: datetime | None = None,
+                limit: int = 0) -> list[Scan]:
+        """Recorded scans, oldest first, within ``since`` and ``until``; the last ``limit``."""
+        with self._lock:
+            scans = [s for s in self._history
+                     if (since is None or s.at >= since) and (until is None or s.at <= until)]
+        if limit > 0:
+            scans = scans[-limit:]
+        return scans
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The metrics in Prometheus' text format, and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

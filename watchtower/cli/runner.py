@@ -1,0 +1,162 @@
+"""One run at a time: the :class:`Runner` that the schedule, the HTTP API and
+``--run-once`` all go through.
+
+A run takes the lock; a scheduled run or a full API run that finds it taken
+is skipped (and counted in ``watchtower_scans_skipped_total``), a targeted API
+run waits for it, as in Watchtower. After each run the report goes to the
+metrics, the porcelain output and the notifications.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..errors import WatchtowerError
+from ..events import Event
+from ..params import UpdateParams
+from ..protocols import ContainerClient, Registry
+from ..report import Report
+from ..update import update
+from .logs import log_event
+from .metrics import Metrics
+
+__all__ = ["Runner"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Runner:
+    """Runs :func:`watchtower.update` one at a time and tells everyone about it.
+
+    Args:
+        client: The container engine.
+        registry: The registry client.
+        params: The parameters of a full run.
+        metrics: Where scans are counted.
+        logger: Where events and errors are logged.
+        dry_run: Plan only.
+        notifications: Something with ``send_report(report, entries)``, or ``None``.
+        collect_entries: Returns (and forgets) the log entries of the run just made,
+            for the notifications.
+        on_report: Called with each report (the porcelain output).
+        clock: The current time.
+    """
+
+    def __init__(
+        self,
+        client: ContainerClient,
+        registry: Registry,
+        params: UpdateParams,
+        *,
+        metrics: Metrics,
+        logger: logging.Logger,
+        dry_run: bool = False,
+        notifications: Any = None,
+        collect_entries: Callable[[], Any] | None = None,
+        on_report: Callable[[Report], object] | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.client = client
+        self.registry = registry
+        self.params = params
+        self.metrics = metrics
+        self.logger = logger
+        self.dry_run = dry_run
+        self.notifications = notifications
+        self.collect_entries = collect_entries
+        self.on_report = on_report
+        self.clock = clock
+        self.last_report: Report | None = None
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def busy(self) -> bool:
+        """True while a run is going."""
+        return self._lock.locked()
+
+    def _observe(self, event: Event) -> None:
+        log_event(self.logger, event)
+
+    def _run_locked(self, params: UpdateParams) -> Report | None:
+        if self.collect_entries is not None:
+            self.collect_entries()  # forget what was logged between runs
+        try:
+            report = update(self.client, self.registry, params, observer=self._observe,
+                            clock=self.clock, dry_run=self.dry_run)
+        except WatchtowerError as error:
+            self.logger.error("The run failed: %s", error)
+            return None
+        self.last_report = report
+        self.metrics.record(report)
+        self.logger.info("Session done: %s", report.summary(),
+                         extra={"scanned": len(report.scanned), "updated": len(report.updated),
+                                "failed": len(report.failed)})
+        if self.on_report is not None:
+            self.on_report(report)
+        if self.notifications is not None:
+            entries = self.collect_entries() if self.collect_entries is not None else ()
+            try:
+                self.notifications.send_report(report, entries)
+            except Exception as error:  # a notifier never fails the run
+                self.logger.error("Sending the notification failed: %s", error)
+        return report
+
+    def run(self, params: UpdateParams | None = None, *, wait: bool = True) -> Report | None:
+        """Run now, in this thread.
+
+        Args:
+            params: This run's parameters; the full run's by default.
+            wait: Wait for a run in progress; without it a busy runner skips
+                (and counts the skip) and returns ``None``.
+
+        Returns:
+            The report, or ``None`` when the run was skipped or failed.
+        """
+        if not self._lock.acquire(blocking=wait):
+            self.skip()
+            return None
+        try:
+            return self._run_locked(params or self.params)
+        finally:
+            self._lock.release()
+
+    def start(self, params: UpdateParams | None = None, *, wait: bool = False) -> bool:
+        """Run on a thread of its own; returns at once.
+
+        Returns:
+            ``False`` when a run was in progress and ``wait`` is false: the
+            run is skipped (and counted).
+        """
+        if not self._lock.acquire(blocking=wait):
+            self.skip()
+            return False
+
+        def body() -> None:
+            try:
+                self._run_locked(params or self.params)
+            finally:
+                self._lock.release()
+
+        thread = threading.Thread(target=body, name="watchtower-run", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return True
+
+    def skip(self) -> None:
+        """Count a run that did not happen because another was in progress."""
+        self.logger.info("Skipping update: another update is in progress")
+        self.metrics.record_skipped()
+
+    def wait_idle(self, timeout: timedelta) -> bool:
+        """Wait for a run in progress to end; ``False`` if it outlasted ``timeout``."""
+        if not self._lock.acquire(timeout=max(timeout.total_seconds(), 0)):
+            return False
+        self._lock.release()
+        return True

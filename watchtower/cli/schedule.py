@@ -1,0 +1,217 @@
+"""When runs happen: an interval or a cron expression, and the loop that keeps it.
+
+The maths (:meth:`Schedule.next_after`, :func:`in_words`) is pure and takes
+the time as an argument, so it is tested with a fixed clock. The
+:class:`Scheduler` loop waits on an event, so a stop signal ends the wait at
+once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from attrs import frozen
+from typing_extensions import Protocol
+
+from ..errors import ConfigurationError
+from ..labels import parse_duration
+
+__all__ = [
+    "Cron",
+    "Interval",
+    "Schedule",
+    "Scheduler",
+    "in_words",
+    "parse_schedule",
+]
+
+_DESCRIPTORS = {
+    "@yearly": "0 0 0 1 1 *",
+    "@annually": "0 0 0 1 1 *",
+    "@monthly": "0 0 0 1 * *",
+    "@weekly": "0 0 0 * * 0",
+    "@daily": "0 0 0 * * *",
+    "@midnight": "0 0 0 * * *",
+    "@hourly": "0 0 * * * *",
+}
+
+
+class Schedule(Protocol):
+    """Anything that says when the next run after a moment is."""
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first run time strictly after ``moment``."""
+        ...
+
+
+@frozen
+class Interval:
+    """A run every ``period``, counted from the previous tick (Watchtower's ``@every``).
+
+    Attributes:
+        period: The time between two runs.
+    """
+
+    period: timedelta
+
+    def next_after(self, moment: datetime) -> datetime:
+        """``moment`` plus the period, on a whole second as Go's cron does."""
+        return moment.replace(microsecond=0) + self.period
+
+    def __str__(self) -> str:
+        return f"every {in_words(self.period)}"
+
+
+@frozen
+class Cron:
+    """A cron expression with six fields (seconds first, as Watchtower) or five.
+
+    Attributes:
+        expression: The expression as given.
+        fields: The six fields, seconds first.
+    """
+
+    expression: str
+    fields: tuple[str, ...]
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first time after ``moment`` that every field matches, in ``moment``'s zone."""
+        from croniter import croniter
+
+        # croniter reads a sixth field as seconds at the end unless told
+        # the seconds come first, as they do in Watchtower's expressions.
+        spec = " ".join(self.fields)
+        result: datetime = croniter(spec, moment, second_at_beginning=True).get_next(datetime)
+        return result
+
+    def __str__(self) -> str:
+        return self.expression
+
+
+def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
+    """Read a ``--schedule`` value: 6 fields (seconds first), 5 fields, ``@every 1h`` or
+    a descriptor such as ``@daily``.
+
+    Raises:
+        ConfigurationError: The expression is malformed, in one sentence.
+    """
+    expression = text.strip().strip("\"'")
+    lowered = expression.lower()
+    if lowered.startswith("@every"):
+        rest = expression[len("@every"):].strip()
+        try:
+            period = parse_duration(rest)
+        except ValueError:
+            raise ConfigurationError(
+                f"{option} {text!r} has no duration after @every, such as @every 1h30m."
+            ) from None
+        if period <= timedelta(0):
+            raise ConfigurationError(f"{option} {text!r} must name a positive duration.")
+        return Interval(period)
+    if lowered in _DESCRIPTORS:
+        return Cron(expression, tuple(_DESCRIPTORS[lowered].split()))
+    if expression.startswith("@"):
+        raise ConfigurationError(
+            f"{option} {text!r} is not a known descriptor; use @every <duration>, "
+            "@hourly, @daily, @weekly, @monthly or @yearly."
+        )
+    fields = tuple(expression.split())
+    if len(fields) == 5:
+        fields = ("0", *fields)
+    elif len(fields) != 6:
+        raise ConfigurationError(
+            f"{option} {text!r} has {len(fields)} fields; a cron expression has 6 "
+            "(seconds first, as Watchtower) or 5 (minutes first)."
+        )
+    from croniter import croniter
+
+    if not croniter.is_valid(" ".join(fields), second_at_beginning=True):
+        raise ConfigurationError(f"{option} {text!r} is not a valid cron expression.")
+    return Cron(expression, fields)
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" + ("" if count == 1 else "s")
+
+
+def in_words(delta: timedelta) -> str:
+    """A duration for a person, as Watchtower writes it: ``1 hour, 2 minutes, 3 seconds``.
+
+    Zero parts are left out; under a second reads ``0 seconds``.
+    """
+    seconds = int(max(delta, timedelta(0)).total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    parts = [
+        _plural(value, unit)
+        for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"),
+                            (seconds, "second"))
+        if value
+    ]
+    return ", ".join(parts) or "0 seconds"
+
+
+def describe_next(when: datetime, now: datetime) -> str:
+    """``2026-01-01 12:00:00 UTC, in 1 hour, 2 minutes``: the next run, in words."""
+    zone = when.tzname() or "UTC"
+    return f"{when:%Y-%m-%d %H:%M:%S} {zone}, in {in_words(when - now)}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Scheduler:
+    """Calls ``tick`` at each time of a schedule until :meth:`stop`.
+
+    ``tick`` must not block for long: the runner starts the run on a thread
+    of its own, so a tick that comes while a run is going can be skipped
+    and counted, as Watchtower does.
+
+    Args:
+        schedule: When to tick.
+        tick: Called at each scheduled time.
+        clock: The current time (timezone-aware).
+        on_next: Called with each next run time, for the log.
+    """
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        tick: Callable[[], object],
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        on_next: Callable[[datetime], object] | None = None,
+    ) -> None:
+        self.schedule = schedule
+        self.tick = tick
+        self.clock = clock
+        self.on_next = on_next
+        self._stop = threading.Event()
+
+    def next_run(self) -> datetime:
+        """The next run time after now."""
+        return self.schedule.next_after(self.clock())
+
+    def run(self, first: datetime | None = None) -> None:
+        """Tick on schedule until :meth:`stop` is called; returns then."""
+        upcoming = first or self.next_run()
+        while not self._stop.is_set():
+            wait = (upcoming - self.clock()).total_seconds()
+            if wait > 0 and self._stop.wait(wait):
+                break
+            if self._stop.is_set():
+                break
+            self.tick()
+            upcoming = self.schedule.next_after(max(upcoming, self.clock()))
+            if self.on_next is not None:
+                self.on_next(upcoming)
+
+    def stop(self) -> None:
+        """End :meth:`run` at once (a run already started goes on)."""
+        self._stop.set()
+
+
