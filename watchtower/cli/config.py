@@ -226,7 +226,8 @@ def _choice(values: Mapping[str, Any], name: str, allowed: Sequence[str],
 
 
 def _endpoints(values: Mapping[str, Any], warnings: list[str]) -> frozenset[str]:
-    names = [n.strip().lower() for n in values["http_api_endpoints"] if n.strip()]
+    names = [n.lower() for part in values["http_api_endpoints"]
+             for n in re.split(r"[,\s]+", part) if n]
     chosen: set[str] = set()
     if "all" in names:
         if len(names) != 1:

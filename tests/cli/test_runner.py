@@ -1,0 +1,148 @@
+"""One run at a time, porcelain output, the self-update cleanup and serve() on memory."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from datetime import timedelta
+
+from watchtower import labels
+from watchtower.cli.config import load
+from watchtower.cli.main import serve
+from watchtower.cli.metrics import Metrics, Scan
+from watchtower.cli.output import porcelain
+from watchtower.cli.runner import Runner
+from watchtower.cli.selfupdate import remove_old_instances
+from watchtower.model import Container
+from watchtower.report import Report
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+from watchtower.update import update
+
+from .support import DB, WEB, GatedEngine, make_runner
+
+LOG = logging.getLogger("watchtower.test")
+
+
+def test_a_tick_during_a_run_is_skipped_and_counted(registry: MemoryRegistry,
+                                                    clock: FixedClock) -> None:
+    engine = GatedEngine(registry)
+    runner = make_runner(engine, registry, clock)
+    engine.hold()
+    assert runner.start() is True
+    assert engine.entered.wait(10)
+    assert runner.start() is False  # the scheduled tick finds the run going
+    engine.let_go()
+    assert runner.wait_idle(timedelta(seconds=30))
+    assert runner.metrics.value("watchtower_scans_skipped_total") == 1
+    assert runner.metrics.value("watchtower_scans_total") == 2
+
+
+def test_a_failed_listing_is_logged_not_raised(engine: MemoryEngine, registry: MemoryRegistry,
+                                              clock: FixedClock) -> None:
+    engine.fail("list")
+    runner = make_runner(engine, registry, clock)
+    assert runner.run() is None
+    assert runner.metrics.last is None
+
+
+def test_notifications_get_the_report(engine: MemoryEngine, registry: MemoryRegistry,
+                                      clock: FixedClock) -> None:
+    sent: list[object] = []
+
+    class Notes:
+        def send_report(self, report: object, entries: object) -> None:
+            sent.append((report, entries))
+
+    runner = Runner(engine, registry, load([], {}).params, metrics=Metrics(clock=clock),
+                    logger=LOG, clock=clock, notifications=Notes(),
+                    collect_entries=lambda: ("entry",))
+    report = runner.run()
+    assert sent == [(report, ("entry",))]
+
+
+def _stale(engine: MemoryEngine, registry: MemoryRegistry, name: str, ref: str) -> None:
+    registry.publish(ref)
+    engine.run(name, ref)
+    registry.publish(ref)
+
+
+def test_porcelain_v1_and_json(engine: MemoryEngine, registry: MemoryRegistry) -> None:
+    _stale(engine, registry, "web", WEB)
+    registry.publish(DB)
+    engine.run("db", DB)
+    report = update(engine, registry, load(["-m"], {}).params)
+    assert sorted(porcelain(report, "v1").splitlines()) == [
+        "db (example.org/db:1): Fresh", "web (example.org/web:1): Stale"]
+    data = json.loads(porcelain(report, "json"))
+    by_name = {c["name"]: c for c in data["containers"]}
+    web = by_name["web"]
+    assert (web["name"], web["state"], web["update_available"]) == ("web", "Stale", True)
+    assert len(web["image_id"]) == 12 and web["image_id"] != web["latest_image_id"]
+    assert by_name["db"]["update_available"] is False
+
+
+def test_porcelain_v1_without_containers(engine: MemoryEngine, registry: MemoryRegistry) -> None:
+    assert porcelain(update(engine, registry), "v1") == "no containers matched filter"
+
+
+def _watchtower(engine: MemoryEngine, name: str, scope: str = "") -> Container:
+    tags = {labels.WATCHTOWER: "true", **({labels.SCOPE: scope} if scope else {})}
+    return engine.run(name, "example.org/watchtower:1", labels=tags)
+
+
+def test_old_watchtower_instances_of_the_scope_are_removed(engine: MemoryEngine,
+                                                           registry: MemoryRegistry) -> None:
+    registry.publish("example.org/watchtower:1")
+    current = _watchtower(engine, "watchtower")
+    _watchtower(engine, "watchtower-watchtower-old-0123456789ab")
+    _watchtower(engine, "other-watchtower-old-0123456789ab", scope="elsewhere")
+    _watchtower(engine, "sibling")  # another instance, not renamed aside: kept
+    engine.run("x-watchtower-old-0123456789ab", "example.org/watchtower:1")  # not labelled
+
+    removed = remove_old_instances(engine, "", current_id=current.id)
+
+    assert removed == ["watchtower-watchtower-old-0123456789ab"]
+    assert engine.names() == {"watchtower", "other-watchtower-old-0123456789ab", "sibling",
+                              "x-watchtower-old-0123456789ab"}
+    assert engine.count("stop") == 1
+
+
+def test_run_once_updates_and_prints_porcelain(engine: MemoryEngine, registry: MemoryRegistry,
+                                               clock: FixedClock) -> None:
+    _stale(engine, registry, "web", WEB)
+    out = io.StringIO()
+    code = serve(load(["--run-once", "--porcelain", "v1"], {}), engine, registry,
+                 logger=LOG, stop=threading.Event(), stdout=out, clock=clock)
+    assert code == 0
+    assert out.getvalue() == "web (example.org/web:1): Updated\n"
+    assert engine.container("web").image_id == registry.served(WEB)[1]
+
+
+def test_serve_keeps_the_schedule_until_stopped(engine: MemoryEngine, registry: MemoryRegistry,
+                                                clock: FixedClock) -> None:
+    _stale(engine, registry, "web", WEB)
+    stop = threading.Event()
+    recorded = threading.Event()
+
+    class SignallingMetrics(Metrics):
+        def record(self, report: Report) -> Scan:
+            scan = super().record(report)
+            recorded.set()
+            return scan
+
+    metrics = SignallingMetrics(clock=clock)
+    done: list[int] = []
+    config = load(["--update-on-start", "--interval", "3600", "--no-startup-message"], {})
+    thread = threading.Thread(target=lambda: done.append(serve(
+        config, engine, registry, logger=LOG, stop=stop, clock=clock, metrics=metrics)))
+    thread.start()
+    try:
+        # update-on-start runs at once; the next tick is an hour away on this clock.
+        assert recorded.wait(30)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert done == [0]
+    assert metrics.last is not None and metrics.last.updated == 1
