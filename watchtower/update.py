@@ -102,6 +102,7 @@ def plan(
     *,
     observer: Observer | None = None,
     clock: Clock | None = None,
+    pull: bool = True,
 ) -> Plan:
     """Decide what a run would do, changing no container.
 
@@ -110,6 +111,10 @@ def plan(
     unless no-pull), orders them by dependency and groups the replacements
     into independent units. With monitor-only every action is dropped.
 
+    With ``pull=False`` the plan is a check only: nothing is pulled, a
+    container is stale when the registry serves another digest, and the
+    plan has no actions (there is no new image to act with).
+
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed.
@@ -117,7 +122,8 @@ def plan(
     params = params or UpdateParams()
     emit = _Emitter(observer, clock or _utcnow)
     chosen, _ = select(_list(client, params), params)
-    return _plan(chosen, client, registry, params, emit)
+    the_plan = _plan(chosen, client, registry, params, emit, pull=pull)
+    return the_plan if pull else the_plan.without_actions("check only")
 
 
 def _plan(
@@ -126,9 +132,11 @@ def _plan(
     registry: Registry,
     params: UpdateParams,
     emit: _Emitter,
+    *,
+    pull: bool = True,
 ) -> Plan:
     now = emit.clock()
-    verdicts = assess(chosen, client, registry, params, now)
+    verdicts = assess(chosen, client, registry, params, now, pull=pull)
     graph = dependency_graph(chosen)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
