@@ -664,3 +664,17 @@ def test_checks_run_concurrently_once_per_image(engine, registry) -> None:
     assert len(report.fresh) == 40
     assert registry.digest_requests == 20
     assert all(count == 1 for (method, _), count in registry.requests.items())
+
+
+def test_a_failing_observer_does_not_break_the_run(engine, registry, caplog) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("observer bug")
+
+    report = update(engine, registry, observer=broken)
+    assert report.get("web").outcome is Outcome.UPDATED
+    assert_nothing_lost(engine, {"web": True})
+    assert "The observer failed on stopped" in caplog.text

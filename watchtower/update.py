@@ -14,11 +14,14 @@ is started again.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import attrs
 
 from . import labels
 from .events import (
@@ -53,6 +56,8 @@ Clock = Callable[[], datetime]
 
 DEFAULT_STOP_SIGNAL = "SIGTERM"
 
+_log = logging.getLogger(__name__)
+
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -71,7 +76,11 @@ class _Emitter:
             return
         event = kind(at=self.clock(), **fields)
         with self._lock:
-            self.observer(event)
+            try:
+                self.observer(event)
+            except Exception:
+                # An observer must never break a replacement half-way.
+                _log.exception("The observer failed on %s; the run goes on.", event.kind)
 
     def hook(self, name: str, run: HookRun | None) -> None:
         if run is not None:
@@ -162,15 +171,10 @@ def _plan(
 
     entries: list[PlanEntry] = []
     for name in (*ordering.order, *sorted(cycle_of)):
-        container, verdict = by_name[name], verdicts[name]
-        entry = _entry(container, verdict, name, cycle_of, restarting, to_restart, graph, params)
-        if entry.status is Status.STALE and entry.action is Action.NONE and not entry.reason:
-            entry = PlanEntry(
-                container=container,
-                status=entry.status,
-                reason="monitor only" if not params.no_restart else "no-restart",
-                new_image=entry.new_image,
-            )
+        entry = _entry(by_name[name], verdicts[name], cycle_of, restarting, to_restart, graph)
+        if entry.status is Status.STALE and entry.action is Action.NONE:
+            why = "no-restart" if params.no_restart else "monitor only"
+            entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
         entries.append(entry)
         _announce(emit, entry)
 
@@ -181,13 +185,13 @@ def _plan(
 def _entry(
     container: Container,
     verdict: Verdict,
-    name: str,
     cycle_of: dict[str, tuple[str, ...]],
     restarting: Collection[str],
     to_restart: Collection[str],
     graph: dict[str, frozenset[str]],
-    params: UpdateParams,
 ) -> PlanEntry:
+    """The plan for one container, from its verdict and its place in the graph."""
+    name = container.name
     if name in cycle_of:
         cycle = ", ".join(cycle_of[name])
         return PlanEntry(
