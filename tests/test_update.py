@@ -604,3 +604,77 @@ def test_status_of_skipped_check_in_plan(engine, registry) -> None:
     engine.run("web", WEB)
     registry.rate_limit(WEB)
     assert plan(engine, registry).entry("web").status is Status.SKIPPED
+
+
+def test_check_only_plan_pulls_nothing(engine, registry) -> None:
+    registry.publish(WEB)
+    registry.publish(DB)
+    engine.run("web", WEB)
+    engine.run("db", DB)
+    registry.publish(WEB)
+    the_plan = plan(engine, registry, pull=False)
+    assert engine.count("pull") == 0
+    assert [(e.name, e.status, e.action) for e in the_plan] == [
+        ("db", Status.FRESH, Action.NONE),
+        ("web", Status.STALE, Action.NONE),
+    ]
+    assert the_plan.entry("web").reason == "check only"
+
+
+def test_hook_timeout_fails_the_pre_update(engine, registry) -> None:
+    hooked(engine, registry, 0)
+    engine.hook_exit_codes["web", "pre-update"] = None  # timed out
+    entry = update(engine, registry, UpdateParams(lifecycle_hooks=True)).get("web")
+    assert entry.outcome is Outcome.FAILED
+    assert entry.reason == "the pre-update hook timed out"
+
+
+def test_pre_update_timeout_label_is_minutes(engine) -> None:
+    from watchtower.lifecycle import Hook, hook_timeout
+
+    engine.build("local/x:1")
+    box = engine.run("web", "local/x:1", labels={L.PRE_UPDATE_TIMEOUT: "2"})
+    assert hook_timeout(box, Hook.PRE_UPDATE, UpdateParams()) == timedelta(minutes=2)
+    assert hook_timeout(box, Hook.PRE_CHECK, UpdateParams()) == timedelta(minutes=1)
+
+
+def test_unexpected_backend_errors_become_registry_errors(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    registry.fail(WEB, OSError("connection reset"))
+    entry = update(engine, registry).get("web")
+    assert entry.outcome is Outcome.UPDATED  # fell back to a pull
+    assert "connection reset" in entry.reason
+
+
+def test_in_memory_backends_implement_the_protocols(engine, registry) -> None:
+    from watchtower.protocols import ContainerClient, Registry
+
+    assert isinstance(engine, ContainerClient)
+    assert isinstance(registry, Registry)
+
+
+def test_checks_run_concurrently_once_per_image(engine, registry) -> None:
+    refs = [registry.publish(f"example.org/app{n}:1") for n in range(20)]
+    for n, ref in enumerate(refs):
+        engine.run(f"c{n}", ref)
+        engine.run(f"d{n}", ref)
+    report = update(engine, registry, UpdateParams(check_concurrency=8))
+    assert len(report.fresh) == 40
+    assert registry.digest_requests == 20
+    assert all(count == 1 for (method, _), count in registry.requests.items())
+
+
+def test_a_failing_observer_does_not_break_the_run(engine, registry, caplog) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("observer bug")
+
+    report = update(engine, registry, observer=broken)
+    assert report.get("web").outcome is Outcome.UPDATED
+    assert_nothing_lost(engine, {"web": True})
+    assert "The observer failed on stopped" in caplog.text

@@ -119,8 +119,13 @@ def assess(
     registry: Registry,
     params: UpdateParams,
     now: datetime,
+    *,
+    pull: bool = True,
 ) -> dict[str, Verdict]:
     """Apply the staleness rule to every container, with one request per distinct image.
+
+    With ``pull=False`` nothing is pulled: a container whose registry digest
+    differs from its image's is stale without a new image (a check only).
 
     Registry digests, image ages and pulls are each asked once per distinct
     reference, at most ``params.check_concurrency`` at a time.
@@ -161,6 +166,15 @@ def assess(
             to_pull.append(container)
 
     to_pull = _apply_cooldown(to_pull, digests, registry, params, now, verdicts)
+    if not pull:
+        for container in to_pull:
+            answer = digests[container.image]
+            verdicts[container.name] = (
+                Verdict(Status.STALE, reason="the registry serves a newer image")
+                if isinstance(answer, str)
+                else Verdict(Status.SKIPPED, reason=str(answer))
+            )
+        to_pull = []
     pulled = fan_out(
         (c.image for c in to_pull),
         _engine_call(client.pull_image, "Pulling"),

@@ -14,11 +14,14 @@ is started again.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import attrs
 
 from . import labels
 from .events import (
@@ -53,6 +56,8 @@ Clock = Callable[[], datetime]
 
 DEFAULT_STOP_SIGNAL = "SIGTERM"
 
+_log = logging.getLogger(__name__)
+
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -71,7 +76,11 @@ class _Emitter:
             return
         event = kind(at=self.clock(), **fields)
         with self._lock:
-            self.observer(event)
+            try:
+                self.observer(event)
+            except Exception:
+                # An observer must never break a replacement half-way.
+                _log.exception("The observer failed on %s; the run goes on.", event.kind)
 
     def hook(self, name: str, run: HookRun | None) -> None:
         if run is not None:
@@ -102,6 +111,7 @@ def plan(
     *,
     observer: Observer | None = None,
     clock: Clock | None = None,
+    pull: bool = True,
 ) -> Plan:
     """Decide what a run would do, changing no container.
 
@@ -110,6 +120,10 @@ def plan(
     unless no-pull), orders them by dependency and groups the replacements
     into independent units. With monitor-only every action is dropped.
 
+    With ``pull=False`` the plan is a check only: nothing is pulled, a
+    container is stale when the registry serves another digest, and the
+    plan has no actions (there is no new image to act with).
+
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed.
@@ -117,7 +131,8 @@ def plan(
     params = params or UpdateParams()
     emit = _Emitter(observer, clock or _utcnow)
     chosen, _ = select(_list(client, params), params)
-    return _plan(chosen, client, registry, params, emit)
+    the_plan = _plan(chosen, client, registry, params, emit, pull=pull)
+    return the_plan if pull else the_plan.without_actions("check only")
 
 
 def _plan(
@@ -126,9 +141,11 @@ def _plan(
     registry: Registry,
     params: UpdateParams,
     emit: _Emitter,
+    *,
+    pull: bool = True,
 ) -> Plan:
     now = emit.clock()
-    verdicts = assess(chosen, client, registry, params, now)
+    verdicts = assess(chosen, client, registry, params, now, pull=pull)
     graph = dependency_graph(chosen)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -154,15 +171,10 @@ def _plan(
 
     entries: list[PlanEntry] = []
     for name in (*ordering.order, *sorted(cycle_of)):
-        container, verdict = by_name[name], verdicts[name]
-        entry = _entry(container, verdict, name, cycle_of, restarting, to_restart, graph, params)
-        if entry.status is Status.STALE and entry.action is Action.NONE and not entry.reason:
-            entry = PlanEntry(
-                container=container,
-                status=entry.status,
-                reason="monitor only" if not params.no_restart else "no-restart",
-                new_image=entry.new_image,
-            )
+        entry = _entry(by_name[name], verdicts[name], cycle_of, restarting, to_restart, graph)
+        if entry.status is Status.STALE and entry.action is Action.NONE:
+            why = "no-restart" if params.no_restart else "monitor only"
+            entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
         entries.append(entry)
         _announce(emit, entry)
 
@@ -173,13 +185,13 @@ def _plan(
 def _entry(
     container: Container,
     verdict: Verdict,
-    name: str,
     cycle_of: dict[str, tuple[str, ...]],
     restarting: Collection[str],
     to_restart: Collection[str],
     graph: dict[str, frozenset[str]],
-    params: UpdateParams,
 ) -> PlanEntry:
+    """The plan for one container, from its verdict and its place in the graph."""
+    name = container.name
     if name in cycle_of:
         cycle = ", ".join(cycle_of[name])
         return PlanEntry(
