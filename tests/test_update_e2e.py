@@ -386,3 +386,25 @@ def test_a_watchtower_container_is_never_stopped_its_successor_takes_over(
     docker_client.remove_container(cid)
     assert containers_named(docker_api, e2e_names("")) == {e2e_names("wt"): new["Id"]}
 
+
+
+@pytest.mark.parametrize("mode", ["host", "none"])
+def test_host_and_none_network_modes_are_kept(
+    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    mode: str,
+) -> None:
+    repo = e2e_names(mode)
+    cid = run(docker_api, e2e_images.publish(repo, "v1"), e2e_names(mode),
+              host={"network_mode": mode})
+    before = docker_api.inspect_container(cid)
+    e2e_images.publish(repo, "v2")
+
+    report = go(docker_client, e2e_names)
+
+    assert [e.outcome for e in report] == [Outcome.UPDATED], report.to_dict()
+    after = docker_api.inspect_container(e2e_names(mode))
+    assert after["HostConfig"]["NetworkMode"] == mode
+    assert set(after["NetworkSettings"]["Networks"]) == set(before["NetworkSettings"]["Networks"])
+    # The host's name on the host network; otherwise Docker's default, the new short id.
+    expected = before["Config"]["Hostname"] if mode == "host" else after["Id"][:12]
+    assert after["Config"]["Hostname"] == expected
