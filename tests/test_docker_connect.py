@@ -6,11 +6,14 @@ import json
 import socketserver
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from watchtower import Container, parse_reference
+from watchtower.docker import DockerClient
 from watchtower.docker.connect import connect
 from watchtower.errors import EngineError
 
@@ -19,8 +22,14 @@ class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer
     daemon_threads = True
 
 
-def _engine(socket: Path, api_version: str) -> _UnixHTTPServer:
+def _engine(socket: Path, api_version: str, seen: list[str] | None = None) -> _UnixHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if seen is not None:
+                seen.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
         def do_GET(self) -> None:
             body = json.dumps({"ApiVersion": api_version, "Version": "old"}).encode()
             self.send_response(200)
@@ -72,3 +81,21 @@ def test_docker_host_from_the_given_environment(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match=r"at tcp://127\.0\.0\.1:9"):
         connect(environment={"DOCKER_HOST": "tcp://127.0.0.1:9"}, timeout=2)
 
+
+
+def test_newer_engines_stop_with_the_given_signal_in_one_call(
+    fake_engine: tuple[Path, list[_UnixHTTPServer]],
+) -> None:
+    directory, servers = fake_engine
+    socket = directory / "engine.sock"
+    seen: list[str] = []
+    server = _engine(socket, "1.43", seen)
+    servers.append(server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = DockerClient.from_env(f"unix://{socket}")
+    container = Container(id="c" * 64, name="web", image=parse_reference("web"),
+                          image_id="sha256:" + "1" * 64)
+
+    client.stop_container(container, signal="INT", timeout=timedelta(seconds=2.5))
+
+    assert seen == [f"/v1.43/containers/{'c' * 64}/stop?t=3&signal=SIGINT"]

@@ -33,7 +33,7 @@ AuthLookup = Callable[[str], "Mapping[str, str] | None"]
 
 _LISTED_STATES = {
     False: ("running", "paused"),
-    True: ("running", "paused", "created", "exited", "dead"),
+    True: ("running", "paused", "created", "exited"),
 }
 
 
