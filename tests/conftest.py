@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 # --- The private Docker engine and registry (end-to-end tests) ---------------
-# Self-contained: fixtures named dockerd*, e2e_*, docker_* live in
-# tests/support/e2e_fixtures.py and are re-exported here.
+# Self-contained: the fixtures dockerd, docker_api, docker_client and e2e_*
+# live in tests/support/e2e_fixtures.py and are re-exported here.
 from tests.support.e2e_fixtures import (  # noqa: F401
     docker_api,
     docker_client,

@@ -124,9 +124,9 @@ class Dockerd:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        """Stop the engine (its containers die with it) and delete its directories."""
+        """Remove its containers and networks, stop the engine and delete its directories."""
         if self.process.poll() is None:
-            self._remove_containers()
+            self._remove_containers_and_networks()
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(30)
@@ -137,7 +137,7 @@ class Dockerd:
         self._unmount_all()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def _remove_containers(self) -> None:
+    def _remove_containers_and_networks(self) -> None:
         try:
             import docker
 
@@ -145,6 +145,12 @@ class Dockerd:
             for container in client.containers.list(all=True):
                 with contextlib.suppress(Exception):
                     container.remove(force=True, v=True)
+            # A user-defined bridge network is a host interface: remove it
+            # while the engine still knows it.
+            for network in client.networks.list():
+                if network.name not in ("bridge", "host", "none"):
+                    with contextlib.suppress(Exception):
+                        network.remove()
             client.close()
         except Exception:
             pass

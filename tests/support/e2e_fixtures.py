@@ -144,6 +144,11 @@ class Names:
         self.prefix = f"wt{os.getpid() % 10000}-{next(_COUNTER)}-"
         self.networks: list[str] = []
 
+    @property
+    def pattern(self) -> str:
+        """A name pattern that selects exactly this test's containers."""
+        return f"{self.prefix}.*"
+
     def __call__(self, name: str) -> str:
         """A unique name for ``name`` within this test session."""
         return f"{self.prefix}{name}"

@@ -22,7 +22,7 @@ from ..errors import ContainerError, EngineError, ImageInUseError
 from ..model import Container, HookResult, Image, ImageRef
 from . import hooks
 from .connect import _version_tuple, connect, describe_host
-from .recreate import created_from, create_spec
+from .recreate import create_spec, created_from
 from .snapshot import container_from_inspect, image_from_inspect
 
 __all__ = ["AuthLookup", "DockerClient"]
@@ -33,7 +33,7 @@ AuthLookup = Callable[[str], "Mapping[str, str] | None"]
 
 _LISTED_STATES = {
     False: ("running", "paused"),
-    True: ("running", "paused", "created", "exited", "dead"),
+    True: ("running", "paused", "created", "exited"),
 }
 
 
