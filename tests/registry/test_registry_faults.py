@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -318,3 +319,44 @@ def test_logins_never_reach_the_logs(
         assert secret not in caplog.text
     tokens = [s for s in realm.seen if s.path.startswith("/token")]
     assert tokens  # the token server did get the login (through the realm proxy)
+
+
+def test_no_login_follows_a_downgrade_to_http(
+    basic_registry: Running, other_host: RecordingServer, docker_config: Path, tmp_path: Path
+) -> None:
+    """An HTTPS front for the registry redirects to plain HTTP: the login stays behind."""
+    from tests.support.pki import CertificateAuthority
+
+    ca = CertificateAuthority.create(tmp_path / "ca")
+    cert, key = ca.issue(tmp_path / "ca", "127.0.0.1")
+    with FaultProxy(f"http://{basic_registry.host}", tls=(str(cert), str(key))) as front:
+        basic_registry.pusher.image("downgrade/app", "v1", b"d")
+        front.add(Fault(path=MANIFEST, status=301, headers={
+            "Location": f"{other_host.url}/v2/downgrade/app/manifests/v1",
+        }))
+        registry = _client(docker_config, front.address, ca_bundle=ca.cert_path)
+        assert registry.digest(ImageRef(front.address, "downgrade/app", "v1")) == (
+            "sha256:" + "e" * 64
+        )
+        assert any(s.headers.get("Authorization", "").startswith("Basic ") for s in front.seen)
+    assert other_host.url.startswith("http://")
+    assert len(other_host.seen) == 1 and "Authorization" not in other_host.seen[0].headers
+    _no_secret_in(list(other_host.seen))
+
+
+def test_an_identity_token_falls_back_to_basic_where_there_is_no_oauth(
+    token_registry: Running, token_proxy: tuple[FaultProxy, FaultProxy], docker_config: Path
+) -> None:
+    front, realm = token_proxy
+    pushed = token_registry.pusher.image("oauth/fallback", "v1", b"fb").digest
+    realm.add(Fault(path=r"^/token", method="POST", status=405))
+    (docker_config / "config.json").write_text(json.dumps(
+        {"auths": {front.address: {"username": USER, "identitytoken": PASSWORD}}}
+    ))
+    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}))
+    assert registry.digest(ImageRef(front.address, "oauth/fallback", "v1")) == pushed
+    assert [s.method for s in realm.seen] == ["POST", "GET"]
+    assert "Authorization" not in realm.seen[0].headers
+    assert realm.seen[1].headers["Authorization"] == "Basic " + base64.b64encode(
+        f"{USER}:{PASSWORD}".encode()
+    ).decode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +26,9 @@ class _QuietServer(ThreadingHTTPServer):
 class LoopbackServer:
     """Serves ``handle(request_handler)`` for every request, on ``host`` and a free port."""
 
-    def __init__(self, handle: Handle, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, handle: Handle, host: str = "127.0.0.1", *, tls: tuple[str, str] | None = None
+    ) -> None:
         self.stopping = threading.Event()
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
@@ -57,6 +60,11 @@ class LoopbackServer:
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 
         self._httpd = _QuietServer((host, 0), Handler)
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self._httpd.daemon_threads = False
         self._httpd.block_on_close = True
         self.host = host
@@ -72,7 +80,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}"
+        return f"{self.scheme}://{self.address}"
 
     def stop(self) -> None:
         self.stopping.set()

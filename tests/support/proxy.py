@@ -68,8 +68,8 @@ class Fault:
 
 
 class _Server:
-    def __init__(self, host: str) -> None:
-        self._server = LoopbackServer(self.handle, host)
+    def __init__(self, host: str, tls: tuple[str, str] | None = None) -> None:
+        self._server = LoopbackServer(self.handle, host, tls=tls)
         self.host = host
         self.port = self._server.port
         self.seen: list[Seen] = []
@@ -123,8 +123,9 @@ def _answer(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, 
 class FaultProxy(_Server):
     """Forwards to ``upstream`` (``http://127.0.0.1:5000``), applying faults."""
 
-    def __init__(self, upstream: str, *, delay: float = 0.0, host: str = "127.0.0.1") -> None:
-        super().__init__(host)
+    def __init__(self, upstream: str, *, delay: float = 0.0, host: str = "127.0.0.1",
+                 tls: tuple[str, str] | None = None) -> None:
+        super().__init__(host, tls)
         parts = urllib.parse.urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
