@@ -17,29 +17,45 @@ from .errors import (
     RegistryError,
     WatchtowerError,
 )
+from .events import Event, Observer
 from .model import Container, ContainerState, HookResult, Image, ImageRef
 from .params import UpdateParams
+from .plan import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Notifier, Registry
 from .reference import parse_reference
+from .report import ContainerReport, Outcome, Report
+from .update import execute, plan, update
 
 __all__ = [
+    "Action",
     "ConfigurationError",
     "Container",
     "ContainerClient",
     "ContainerError",
+    "ContainerReport",
     "ContainerState",
     "EngineError",
+    "Event",
     "HookResult",
     "Image",
     "ImageInUseError",
     "ImageRef",
     "InvalidReferenceError",
     "Notifier",
+    "Observer",
+    "Outcome",
+    "Plan",
+    "PlanEntry",
     "RateLimitedError",
     "Registry",
     "RegistryError",
+    "Report",
+    "Status",
     "UpdateParams",
     "WatchtowerError",
     "__version__",
+    "execute",
     "parse_reference",
+    "plan",
+    "update",
 ]

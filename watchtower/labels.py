@@ -129,3 +129,24 @@ def read_list(container: Container, label: str) -> tuple[str, ...]:
 def is_watchtower(container: Container) -> bool:
     """True for a container labelled as a watchtower instance."""
     return container.labels.get(WATCHTOWER, "").strip().lower() == "true"
+
+
+def problems(container: Container) -> list[str]:
+    """One sentence for each watchtower label of ``container`` whose value is unreadable."""
+    found: list[str] = []
+    for label in (ENABLE, MONITOR_ONLY, NO_PULL):
+        try:
+            read_bool(container, label)
+        except ConfigurationError as error:
+            found.append(str(error))
+    for label, unit in (
+        (STOP_TIMEOUT, "s"),
+        (COOLDOWN_DELAY, "s"),
+        (PRE_UPDATE_TIMEOUT, "m"),
+        (POST_UPDATE_TIMEOUT, "m"),
+    ):
+        try:
+            read_duration(container, label, bare_unit=unit)
+        except ConfigurationError as error:
+            found.append(str(error))
+    return found

@@ -58,13 +58,22 @@ class ImageRef:
 
     @property
     def familiar_name(self) -> str:
-        """The name as the docker CLI shows it: ``nginx``, ``user/app``, ``ghcr.io/o/a``."""
-        if self.domain == "docker.io":
-            path = self.path
-            if path.startswith("library/") and path.count("/") == 1:
-                return path[len("library/") :]
-            return path
-        return self.name
+        """The name as the docker CLI shows it: ``nginx``, ``user/app``, ``ghcr.io/o/a``.
+
+        Docker Hub names lose ``docker.io/`` (and ``library/`` for official
+        images), except when the path's first component would then read as a
+        registry host (``docker.io/example.com/app``): the familiar form always
+        parses back to the same reference.
+        """
+        if self.domain != "docker.io":
+            return self.name
+        path = self.path
+        first, slash, rest = path.partition("/")
+        if first == "library" and slash and "/" not in rest:
+            return rest
+        if slash and (first == "localhost" or "." in first or ":" in first):
+            return self.name
+        return path
 
     @property
     def is_pinned(self) -> bool:

@@ -32,14 +32,17 @@ def _positive(_instance: object, attribute: Any, value: int) -> None:
 class UpdateParams:
     """The parameters of one run, named after Watchtower's flags.
 
-    Selection:
+    The first group selects containers, the second says what to do with them.
+
+    Attributes:
         names: Container names, or regular expressions that match a whole
             name. Empty means every container.
         disable_names: Names or expressions of containers never touched.
         label_enable: Only containers labelled
             ``com.centurylinklabs.watchtower.enable=true``.
-        enable_labels: ``key`` or ``key=value`` pairs; a container needs one.
-        disable_labels: ``key`` or ``key=value`` pairs; a container with one is left out.
+        enable_labels: ``key=value`` pairs (an empty value matches any); a
+            container needs one of them.
+        disable_labels: ``key=value`` pairs; a container with one is left out.
         monitor_image_names: Image names or expressions; only matching images.
         skip_image_names: Image names or expressions never checked.
         scope: Only containers whose scope label equals this. Empty (or
@@ -47,8 +50,6 @@ class UpdateParams:
         include_stopped: Also created and exited containers.
         include_restarting: Also restarting containers.
         revive_stopped: Start the replacement of a stopped container.
-
-    Behaviour:
         monitor_only: Report stale containers, change nothing.
         no_pull: Never pull; compare with the local image only.
         no_restart: Pull new images but restart nothing.

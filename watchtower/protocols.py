@@ -138,7 +138,8 @@ class ContainerClient(Protocol):
     def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
         """Run a lifecycle hook command inside a running container.
 
-        The command runs with ``sh -c``; it is stopped after ``timeout``.
+        The command runs with ``sh -c``; it is stopped after ``timeout``
+        (a zero timeout means no limit).
 
         Raises:
             ContainerError: The command could not be run at all.

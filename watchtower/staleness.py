@@ -16,15 +16,21 @@ The rule, in the order it is applied:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-from .errors import RegistryError
-from .model import ImageRef
-from .protocols import Registry
+from attrs import frozen
 
-__all__ = ["fan_out", "remote_digests"]
+from . import labels
+from .errors import EngineError, RateLimitedError, RegistryError
+from .model import Container, Image, ImageRef
+from .params import UpdateParams
+from .plan import Status
+from .protocols import ContainerClient, Registry
+
+__all__ = ["Verdict", "assess", "fan_out", "remote_digests"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -76,3 +82,180 @@ def remote_digests(
             raise RegistryError(f"Checking {ref} failed: {error}") from error
 
     return fan_out(refs, ask, concurrency, RegistryError)
+
+
+@frozen
+class Verdict:
+    """The staleness of one container.
+
+    Attributes:
+        status: Fresh, stale or skipped.
+        image: The newest local image for its reference, when one was found.
+        reason: Why, in words.
+    """
+
+    status: Status
+    image: Image | None = None
+    reason: str = ""
+
+
+def _engine_call(call: Callable[[ImageRef], Image | None], what: str) -> Callable[
+    [ImageRef], Image | None
+]:
+    def guarded(ref: ImageRef) -> Image | None:
+        try:
+            return call(ref)
+        except EngineError:
+            raise
+        except Exception as error:
+            raise EngineError(f"{what} {ref.familiar} failed: {error}") from error
+
+    return guarded
+
+
+def assess(
+    containers: Sequence[Container],
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams,
+    now: datetime,
+    *,
+    pull: bool = True,
+) -> dict[str, Verdict]:
+    """Apply the staleness rule to every container, with one request per distinct image.
+
+    With ``pull=False`` nothing is pulled: a container whose registry digest
+    differs from its image's is stale without a new image (a check only).
+
+    Registry digests, image ages and pulls are each asked once per distinct
+    reference, at most ``params.check_concurrency`` at a time.
+    """
+    verdicts: dict[str, Verdict] = {}
+    remote: list[Container] = []
+    local: list[Container] = []
+    for container in containers:
+        problems = labels.problems(container)
+        if problems:
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=problems[0])
+        elif container.image.is_pinned:
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED, reason="its image is pinned to a digest"
+            )
+        elif not container.repo_digests or labels.flag_or_label(
+            container, labels.NO_PULL, params.no_pull, params.label_precedence
+        ):
+            local.append(container)
+        else:
+            remote.append(container)
+
+    concurrency = params.check_concurrency
+    digests = remote_digests(registry, (c.image for c in remote), concurrency)
+    to_pull: list[Container] = []
+    notes: dict[str, str] = {}
+    for container in remote:
+        answer = digests[container.image]
+        if isinstance(answer, RateLimitedError):
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED, reason=f"the registry is rate limiting: {answer}"
+            )
+        elif isinstance(answer, str) and container.current_image.has_digest(answer):
+            verdicts[container.name] = Verdict(Status.FRESH, container.current_image)
+        else:
+            if isinstance(answer, RegistryError):
+                notes[container.name] = f"registry check failed, pulled instead: {answer}"
+            to_pull.append(container)
+
+    to_pull = _apply_cooldown(to_pull, digests, registry, params, now, verdicts)
+    if not pull:
+        for container in to_pull:
+            answer = digests[container.image]
+            verdicts[container.name] = (
+                Verdict(Status.STALE, reason="the registry serves a newer image")
+                if isinstance(answer, str)
+                else Verdict(Status.SKIPPED, reason=str(answer))
+            )
+        to_pull = []
+    pulled = fan_out(
+        (c.image for c in to_pull),
+        _engine_call(client.pull_image, "Pulling"),
+        concurrency,
+        EngineError,
+    )
+    found = fan_out(
+        (c.image for c in local),
+        _engine_call(lambda ref: client.inspect_image(ref.familiar), "Inspecting"),
+        concurrency,
+        EngineError,
+    )
+    for container, results in [(c, pulled) for c in to_pull] + [(c, found) for c in local]:
+        image = results[container.image]
+        if isinstance(image, EngineError):
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(image))
+        elif image is None:
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED, reason=f"there is no local image {container.image.familiar}"
+            )
+        elif image.id == container.image_id:
+            verdicts[container.name] = Verdict(Status.FRESH, image, notes.get(container.name, ""))
+        else:
+            verdicts[container.name] = Verdict(Status.STALE, image, notes.get(container.name, ""))
+    return verdicts
+
+
+def _apply_cooldown(
+    candidates: list[Container],
+    digests: Mapping[ImageRef, str | RegistryError],
+    registry: Registry,
+    params: UpdateParams,
+    now: datetime,
+    verdicts: dict[str, Verdict],
+) -> list[Container]:
+    """Drop (as skipped) candidates whose new image is younger than their cooldown."""
+    delays: dict[str, timedelta] = {}
+    for container in candidates:
+        label = labels.read_duration(container, labels.COOLDOWN_DELAY)
+        delay = params.cooldown if label is None else label
+        if delay > timedelta(0) and isinstance(digests.get(container.image), str):
+            delays[container.name] = delay
+    if not delays:
+        return candidates
+
+    def created(ref: ImageRef) -> datetime | None:
+        digest = digests[ref]
+        assert isinstance(digest, str)
+        return registry.created(ref, digest)
+
+    ages = fan_out(
+        (c.image for c in candidates if c.name in delays),
+        created,
+        params.check_concurrency,
+        Exception,
+    )
+    kept: list[Container] = []
+    for container in candidates:
+        wait = delays.get(container.name)
+        built = ages.get(container.image) if wait else None
+        if wait and isinstance(built, datetime) and now - built < wait:
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED,
+                reason=(
+                    f"its newer image is {_words(now - built)} old, "
+                    f"younger than the cooldown of {_words(wait)}"
+                ),
+            )
+        else:
+            kept.append(container)
+    return kept
+
+
+def _words(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours}h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes}m")
+    if seconds or not parts:
+        parts.append(f"{seconds}s")
+    return "".join(parts)
+

@@ -23,7 +23,6 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"nothing listens on 127.0.0.1:{port} after {timeout}s"
-                ) from None
+                message = f"nothing listens on 127.0.0.1:{port} after {timeout}s"
+                raise TimeoutError(message) from None
             time.sleep(0.05)

@@ -1,0 +1,45 @@
+"""The package as users meet it: imports, public names, examples."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import watchtower
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+# Examples that need a real engine run in the end-to-end suite instead.
+ENGINE_EXAMPLES = {"demo.py"}
+
+
+def test_import_pulls_in_neither_docker_nor_requests() -> None:
+    code = "import watchtower, sys; print('docker' in sys.modules, 'requests' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+def test_public_names_have_docstrings() -> None:
+    missing = [
+        name
+        for name in watchtower.__all__
+        if not name.startswith("__") and not (getattr(watchtower, name).__doc__ or "").strip()
+    ]
+    assert missing == []
+
+
+def test_package_is_typed() -> None:
+    assert (Path(watchtower.__file__).parent / "py.typed").exists()
+
+
+@pytest.mark.parametrize("script", [p for p in EXAMPLES if p.name not in ENGINE_EXAMPLES],
+                         ids=lambda p: p.name)
+def test_example_runs(script: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip(), "an example should show what it did"

@@ -1,0 +1,229 @@
+"""What happens during a run, as typed events.
+
+:func:`watchtower.update` tells an optional observer (any callable taking an
+:class:`Event`) about each step, so logs, metrics, notifications, progress
+output and an HTTP event stream all read one source. Every event carries the
+time from the clock given to ``update()``. The orchestrator calls the
+observer from one thread at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+from attrs import frozen
+from typing_extensions import Protocol
+
+__all__ = [
+    "Checked",
+    "Event",
+    "Failed",
+    "HookRan",
+    "Observer",
+    "RolledBack",
+    "RunFinished",
+    "RunStarted",
+    "Skipped",
+    "Started",
+    "Stopped",
+    "UpdateAvailable",
+    "Updated",
+]
+
+
+@frozen(kw_only=True)
+class Event:
+    """The base of all events.
+
+    Attributes:
+        at: When it happened, by the run's clock.
+        container: The name of the container it concerns (empty for the run).
+    """
+
+    at: datetime
+    container: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The event's name in snake case (``update_available``), for logs and streams."""
+        name = type(self).__name__
+        return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
+
+    def describe(self) -> str:
+        """One line for a person: ``12:00:01 web stopped (container_id=...)``."""
+        details = ", ".join(
+            f"{key}={value}"
+            for key, value in self.to_dict().items()
+            if key not in ("at", "container", "kind") and value not in ("", None)
+        )
+        text = f"{self.at:%H:%M:%S} {self.container or 'run'} {self.kind.replace('_', ' ')}"
+        return f"{text} ({details})" if details else text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the event, with its ``kind``."""
+        data = attrs.asdict(self, value_serializer=_serialize)
+        data["kind"] = self.kind
+        return data
+
+
+def _serialize(_inst: object, _field: object, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
+@frozen(kw_only=True)
+class RunStarted(Event):
+    """A run began."""
+
+
+@frozen(kw_only=True)
+class Checked(Event):
+    """A container's image was checked.
+
+    Attributes:
+        image: The reference it runs.
+        status: ``fresh``, ``stale`` or ``skipped``.
+        reason: Why, in words.
+    """
+
+    image: str
+    status: str
+    reason: str = ""
+
+
+@frozen(kw_only=True)
+class UpdateAvailable(Event):
+    """A newer image exists for a container.
+
+    Attributes:
+        image: The reference.
+        old_image_id: The image it runs.
+        new_image_id: The image it would run after an update.
+    """
+
+    image: str
+    old_image_id: str
+    new_image_id: str
+
+
+@frozen(kw_only=True)
+class Skipped(Event):
+    """A container is left as it is, with the reason."""
+
+    reason: str
+
+
+@frozen(kw_only=True)
+class HookRan(Event):
+    """A lifecycle hook ran.
+
+    Attributes:
+        hook: ``pre-check``, ``pre-update``, ``post-update`` or ``post-check``.
+        command: The command.
+        exit_code: Its exit code, ``None`` when it timed out or could not run.
+        output: What it printed.
+    """
+
+    hook: str
+    command: str
+    exit_code: int | None
+    output: str = ""
+
+
+@frozen(kw_only=True)
+class Stopped(Event):
+    """A container was stopped.
+
+    Attributes:
+        container_id: Its id.
+    """
+
+    container_id: str
+
+
+@frozen(kw_only=True)
+class Started(Event):
+    """A container (usually a replacement) was started.
+
+    Attributes:
+        container_id: Its id.
+    """
+
+    container_id: str
+
+
+@frozen(kw_only=True)
+class Updated(Event):
+    """A container was replaced and its replacement runs.
+
+    Attributes:
+        old_id: The id of the container that was replaced.
+        new_id: The id of its replacement.
+        old_image_id: The image the old one ran.
+        new_image_id: The image the new one runs.
+        restart_only: True when it was recreated on the same image because
+            something it depends on was replaced.
+    """
+
+    old_id: str
+    new_id: str
+    old_image_id: str
+    new_image_id: str
+    restart_only: bool = False
+
+
+@frozen(kw_only=True)
+class RolledBack(Event):
+    """A replacement failed and the old container was restored.
+
+    Attributes:
+        reason: What failed.
+        restored: True when the old container is back under its name (and
+            running, if it ran before).
+    """
+
+    reason: str
+    restored: bool
+
+
+@frozen(kw_only=True)
+class Failed(Event):
+    """A step failed for a container.
+
+    Attributes:
+        step: ``check``, ``pull``, ``stop``, ``rename``, ``create``,
+            ``start``, ``health``, ``remove``, ``hook`` or ``cleanup``.
+        reason: What went wrong.
+    """
+
+    step: str
+    reason: str
+
+
+@frozen(kw_only=True)
+class RunFinished(Event):
+    """A run ended.
+
+    Attributes:
+        duration: How long it took.
+        scanned: How many containers were checked.
+        updated: How many were updated.
+        failed: How many failed.
+    """
+
+    duration: timedelta
+    scanned: int
+    updated: int
+    failed: int
+
+
+class Observer(Protocol):
+    """What ``update()`` calls with each event: any callable taking an :class:`Event`."""
+
+    def __call__(self, event: Event, /) -> None:
+        """Receive one event."""

@@ -1,0 +1,187 @@
+"""The plan of a run: what is stale, what will be replaced, in which units and order.
+
+A :class:`Plan` is data. :func:`watchtower.plan` makes one without changing
+any container; :func:`watchtower.execute` carries one out. Monitor-only and a
+dry run are the same plan with no actions. ``describe()`` shows it to a
+person; ``to_json()`` to a program.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from attrs import field, frozen
+
+from .model import Container, Image
+
+
+def _entries(value: Iterable[PlanEntry]) -> tuple[PlanEntry, ...]:
+    return tuple(value)
+
+
+def _units(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(unit) for unit in value)
+
+__all__ = ["Action", "Plan", "PlanEntry", "Status"]
+
+
+class Status(str, enum.Enum):
+    """What the check found for a container."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    SKIPPED = "skipped"
+
+
+class Action(str, enum.Enum):
+    """What the run will do with a container."""
+
+    NONE = "none"
+    """Leave it as it is."""
+    UPDATE = "update"
+    """Replace it with a container on the newer image."""
+    RESTART = "restart"
+    """Recreate it on its image, because something it depends on is replaced."""
+
+
+@frozen(kw_only=True)
+class PlanEntry:
+    """The plan for one container.
+
+    Attributes:
+        container: The container as it was when planned.
+        status: What the check found.
+        action: What will be done.
+        reason: Why, in words.
+        new_image: The newest local image for its reference (after a pull),
+            when the check found one.
+    """
+
+    container: Container
+    status: Status
+    action: Action = Action.NONE
+    reason: str = ""
+    new_image: Image | None = None
+
+    @property
+    def name(self) -> str:
+        """The container's name."""
+        return self.container.name
+
+    @property
+    def target_image(self) -> Image:
+        """The image the container will run after the plan: new for an update, else its own."""
+        if self.action is Action.UPDATE and self.new_image is not None:
+            return self.new_image
+        return self.container.current_image
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "name": self.name,
+            "id": self.container.id,
+            "image": self.container.image.familiar,
+            "image_id": self.container.image_id,
+            "new_image_id": self.new_image.id if self.new_image else None,
+            "status": self.status.value,
+            "action": self.action.value,
+            "reason": self.reason,
+        }
+
+
+@frozen(kw_only=True)
+class Plan:
+    """What a run will do.
+
+    Attributes:
+        entries: One per container in scope, in dependency order (containers
+            on a dependency cycle last).
+        units: Groups of container names replaced together, each in start
+            order; a container is down only while its own unit is replaced.
+        created_at: When the plan was made.
+    """
+
+    entries: tuple[PlanEntry, ...] = field(converter=_entries)
+    units: tuple[tuple[str, ...], ...] = field(converter=_units)
+    created_at: datetime
+
+    def __iter__(self) -> Iterator[PlanEntry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def entry(self, name: str) -> PlanEntry:
+        """The entry of the container named ``name``.
+
+        Raises:
+            KeyError: No such container is in the plan.
+        """
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
+
+    @property
+    def actions(self) -> tuple[PlanEntry, ...]:
+        """The entries that will change something."""
+        return tuple(e for e in self.entries if e.action is not Action.NONE)
+
+    def without_actions(self, reason: str) -> Plan:
+        """The same plan with every action dropped (monitor-only, dry run)."""
+        entries = tuple(
+            PlanEntry(
+                container=e.container,
+                status=e.status,
+                action=Action.NONE,
+                reason=reason if e.action is not Action.NONE else e.reason,
+                new_image=e.new_image,
+            )
+            for e in self.entries
+        )
+        return Plan(entries=entries, units=(), created_at=self.created_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "created_at": self.created_at.isoformat(),
+            "entries": [e.to_dict() for e in self.entries],
+            "units": [list(unit) for unit in self.units],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The plan as JSON; keyword arguments go to :func:`json.dumps`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def describe(self) -> str:
+        """The plan in words, one line per container and one per unit."""
+        if not self.entries:
+            return "No containers in scope."
+        width = max(len(e.name) for e in self.entries)
+        lines = []
+        for e in self.entries:
+            what = e.action.value if e.action is not Action.NONE else e.status.value
+            line = f"{e.name:<{width}}  {what:<8} {e.container.image.familiar}"
+            if e.action is Action.UPDATE and e.new_image is not None:
+                line += f"  {_short(e.container.image_id)} -> {_short(e.new_image.id)}"
+            if e.reason:
+                line += f"  ({e.reason})"
+            lines.append(line)
+        if self.units:
+            lines.append("")
+            for number, unit in enumerate(self.units, 1):
+                lines.append(
+                    f"Unit {number}: stop {', '.join(reversed(unit))}; start {', '.join(unit)}"
+                )
+        else:
+            lines.append("")
+            lines.append("Nothing will be changed.")
+        return "\n".join(lines)
+
+
+def _short(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]

@@ -1,0 +1,177 @@
+"""The outcome of a run: :class:`Report`, one :class:`ContainerReport` per container."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from attrs import field, frozen
+
+__all__ = ["ContainerReport", "Outcome", "Report"]
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+class Outcome(str, enum.Enum):
+    """What became of a container in a run. Each container has exactly one."""
+
+    FRESH = "fresh"
+    """Its image is what the registry serves."""
+    STALE = "stale"
+    """A newer image exists and was left alone (monitor-only, no-restart, dry run)."""
+    UPDATED = "updated"
+    """It was replaced by a container on the newer image."""
+    RESTARTED = "restarted"
+    """It was recreated on its image because something it depends on was replaced."""
+    FAILED = "failed"
+    """Its update failed; ``rolled_back`` says whether the old container was restored."""
+    SKIPPED = "skipped"
+    """It could not be checked or was left out on purpose; ``reason`` says why."""
+
+
+@frozen(kw_only=True)
+class ContainerReport:
+    """What happened to one container.
+
+    Attributes:
+        id: The container's id before the run.
+        name: Its name.
+        image: The reference it runs.
+        old_image_id: The image it ran before the run.
+        new_image_id: The newest image found (the one it runs after an update).
+        outcome: What became of it.
+        reason: Why, in words (empty when there is nothing to say).
+        new_id: The id of the replacement, when there is one.
+        rolled_back: True when a failed replacement was undone.
+    """
+
+    id: str
+    name: str
+    image: str
+    old_image_id: str
+    new_image_id: str | None = None
+    outcome: Outcome
+    reason: str = ""
+    new_id: str | None = None
+    rolled_back: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "image": self.image,
+            "old_image_id": self.old_image_id,
+            "new_image_id": self.new_image_id,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "new_id": self.new_id,
+            "rolled_back": self.rolled_back,
+        }
+
+
+def _reports(value: Iterable[ContainerReport]) -> tuple[ContainerReport, ...]:
+    return tuple(value)
+
+
+@frozen(kw_only=True)
+class Report:
+    """The outcome of one run.
+
+    Attributes:
+        entries: One per container in scope, in dependency order.
+        started_at: When the run began.
+        finished_at: When it ended.
+        removed_images: Ids of the images the cleanup removed.
+        dry_run: True when nothing was changed on purpose.
+    """
+
+    entries: tuple[ContainerReport, ...] = field(converter=_reports)
+    started_at: datetime
+    finished_at: datetime
+    removed_images: tuple[str, ...] = field(default=(), converter=_strings)
+    dry_run: bool = False
+
+    def __iter__(self) -> Iterator[ContainerReport]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def _with(self, outcome: Outcome) -> tuple[ContainerReport, ...]:
+        return tuple(e for e in self.entries if e.outcome is outcome)
+
+    @property
+    def scanned(self) -> tuple[ContainerReport, ...]:
+        """Every container that was checked: all but the skipped ones."""
+        return tuple(e for e in self.entries if e.outcome is not Outcome.SKIPPED)
+
+    @property
+    def fresh(self) -> tuple[ContainerReport, ...]:
+        """Containers whose image is current."""
+        return self._with(Outcome.FRESH)
+
+    @property
+    def stale(self) -> tuple[ContainerReport, ...]:
+        """Containers with a newer image that were left alone."""
+        return self._with(Outcome.STALE)
+
+    @property
+    def updated(self) -> tuple[ContainerReport, ...]:
+        """Containers replaced by one on a newer image."""
+        return self._with(Outcome.UPDATED)
+
+    @property
+    def restarted(self) -> tuple[ContainerReport, ...]:
+        """Containers recreated because something they depend on was replaced."""
+        return self._with(Outcome.RESTARTED)
+
+    @property
+    def failed(self) -> tuple[ContainerReport, ...]:
+        """Containers whose update failed."""
+        return self._with(Outcome.FAILED)
+
+    @property
+    def skipped(self) -> tuple[ContainerReport, ...]:
+        """Containers that could not be checked or were left out on purpose."""
+        return self._with(Outcome.SKIPPED)
+
+    def get(self, name: str) -> ContainerReport | None:
+        """The entry of the container named ``name``, if it was in scope."""
+        return next((e for e in self.entries if e.name == name), None)
+
+    def summary(self) -> str:
+        """One line of counts: ``Scanned 5, updated 1, failed 0, ...``."""
+        return (
+            f"Scanned {len(self.scanned)}, updated {len(self.updated)}, "
+            f"restarted {len(self.restarted)}, failed {len(self.failed)}, "
+            f"skipped {len(self.skipped)}, stale {len(self.stale)}, fresh {len(self.fresh)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with counts and every entry."""
+        return {
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "dry_run": self.dry_run,
+            "counts": {
+                "scanned": len(self.scanned),
+                "updated": len(self.updated),
+                "restarted": len(self.restarted),
+                "failed": len(self.failed),
+                "skipped": len(self.skipped),
+                "stale": len(self.stale),
+                "fresh": len(self.fresh),
+            },
+            "entries": [e.to_dict() for e in self.entries],
+            "removed_images": list(self.removed_images),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The report as JSON; keyword arguments go to :func:`json.dumps`."""
+        return json.dumps(self.to_dict(), **kwargs)

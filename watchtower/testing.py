@@ -1,0 +1,503 @@
+"""In-memory backends, for watchtower's own tests and yours.
+
+:class:`MemoryRegistry` serves images you publish; :class:`MemoryEngine` runs
+containers from them and pulls from the registry. Both count what they are
+asked, and both can be told to fail at any step, so that a test can check
+what :func:`watchtower.update` does when a pull, a stop, a create, a start,
+a health check, a hook or the registry fails::
+
+    registry = MemoryRegistry()
+    engine = MemoryEngine(registry)
+    engine.run("web", registry.publish("example.org/web:1"))
+    registry.publish("example.org/web:1")          # a new version
+    engine.fail("start", "web")                    # its replacement won't start
+    report = update(engine, registry)
+    assert engine.container("web").image_id == ...  # the old one runs again
+
+Everything is thread-safe, as the protocols require.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+
+import attrs
+
+from .errors import ContainerError, EngineError, ImageInUseError, RateLimitedError, RegistryError
+from .model import Container, ContainerState, HookResult, Image, ImageRef
+from .reference import parse_reference
+
+__all__ = ["FixedClock", "MemoryEngine", "MemoryRegistry"]
+
+STEPS = (
+    "list",
+    "get",
+    "inspect_image",
+    "pull",
+    "stop",
+    "start",
+    "rename",
+    "create",
+    "health",
+    "remove",
+    "hook",
+    "remove_image",
+)
+"""The engine steps that :meth:`MemoryEngine.fail` can make fail."""
+
+
+def _sha(*parts: object) -> str:
+    return "sha256:" + hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
+
+
+def _ref(reference: str | ImageRef) -> ImageRef:
+    return reference if isinstance(reference, ImageRef) else parse_reference(reference)
+
+
+class FixedClock:
+    """A clock that stands still until moved: ``clock()`` returns the time.
+
+    Args:
+        start: The time it shows first (UTC 2026-01-01 by default).
+        step: How far it moves on each call (zero: it moves only by :meth:`advance`).
+    """
+
+    def __init__(
+        self,
+        start: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc),
+        step: timedelta = timedelta(0),
+    ) -> None:
+        self.now = start
+        self.step = step
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            now = self.now
+            self.now += self.step
+            return now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward."""
+        with self._lock:
+            self.now += delta
+
+
+@attrs.frozen
+class _Published:
+    digest: str
+    image_id: str
+    created: datetime
+
+
+class MemoryRegistry:
+    """A registry in memory: implements :class:`~watchtower.protocols.Registry`.
+
+    Attributes:
+        requests: How often each method was asked, by method and reference
+            (``requests["digest", "docker.io/library/web:latest"]``).
+    """
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or FixedClock()
+        self._tags: dict[ImageRef, _Published] = {}
+        self._errors: dict[str, list[Exception]] = {}
+        self._versions = itertools.count(1)
+        self._lock = threading.Lock()
+        self.requests: Counter[tuple[str, str]] = Counter()
+
+    def publish(self, reference: str | ImageRef, *, created: datetime | None = None) -> ImageRef:
+        """Push a new version of ``reference``: its tag now serves a new digest.
+
+        Returns the normalised reference, to run containers from.
+        """
+        ref = _ref(reference)
+        with self._lock:
+            version = next(self._versions)
+            self._tags[ref] = _Published(
+                digest=_sha("manifest", ref, version),
+                image_id=_sha("config", ref, version),
+                created=created or self._clock(),
+            )
+        return ref
+
+    def served(self, reference: str | ImageRef) -> tuple[str, str]:
+        """The digest and image id the tag serves now."""
+        published = self._tags[_ref(reference)]
+        return published.digest, published.image_id
+
+    def fail(self, reference: str | ImageRef, error: Exception, *, times: int = 1) -> None:
+        """Make the next ``times`` requests for ``reference`` raise ``error``."""
+        key = str(_ref(reference))
+        with self._lock:
+            self._errors.setdefault(key, []).extend([error] * times)
+
+    def rate_limit(self, reference: str | ImageRef, *, times: int = 1) -> None:
+        """Make the next ``times`` requests for ``reference`` answer as rate limited."""
+        self.fail(
+            reference,
+            RateLimitedError("the registry answered 429 Too Many Requests", timedelta(seconds=60)),
+            times=times,
+        )
+
+    def _answer(self, method: str, ref: ImageRef) -> _Published:
+        key = str(ref.with_tag(ref.tag or "latest"))
+        with self._lock:
+            self.requests[method, key] += 1
+            errors = self._errors.get(key)
+            if errors:
+                raise errors.pop(0)
+            published = self._tags.get(ref.with_tag(ref.tag or "latest"))
+        if published is None:
+            raise RegistryError(f"The registry has no manifest for {ref.familiar}.")
+        return published
+
+    def digest(self, ref: ImageRef) -> str:
+        """The digest the tag serves now."""
+        return self._answer("digest", ref).digest
+
+    def created(self, ref: ImageRef, digest: str) -> datetime | None:
+        """When the version behind ``digest`` was published (``None`` for an older one)."""
+        published = self._answer("created", ref)
+        return published.created if published.digest == digest else None
+
+    def image(self, ref: ImageRef) -> Image:
+        """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""
+        published = self._answer("pull", ref)
+        return Image(published.image_id, (f"{ref.name}@{published.digest}",))
+
+    @property
+    def digest_requests(self) -> int:
+        """How many digest requests were made in all."""
+        return sum(n for (method, _), n in self.requests.items() if method == "digest")
+
+
+@attrs.define
+class _Record:
+    """A container as the engine keeps it."""
+
+    id: str
+    name: str
+    image: ImageRef
+    image_id: str
+    labels: dict[str, str]
+    state: ContainerState
+    links: tuple[str, ...]
+    network_mode: str
+    healthcheck: bool
+    stop_signal: str | None
+    stop_timeout: timedelta | None
+    data: dict[str, str] = attrs.field(factory=dict)
+
+
+class MemoryEngine:
+    """A container engine in memory: implements :class:`~watchtower.protocols.ContainerClient`.
+
+    Args:
+        registry: Where pulls come from.
+
+    Attributes:
+        calls: Every call made, in order, as ``(method, subject)`` pairs.
+        stops: Every stop, as ``(name, signal, timeout)``.
+        hook_exit_codes: Exit codes the hooks return, by (container name,
+            command); 0 when absent.
+        unhealthy: Names whose replacements never become healthy.
+    """
+
+    def __init__(self, registry: MemoryRegistry | None = None) -> None:
+        self.registry = registry or MemoryRegistry()
+        self._containers: dict[str, _Record] = {}
+        self._named: dict[str, _Record] = {}
+        self._images: dict[str, Image] = {}
+        self._tags: dict[ImageRef, str] = {}
+        self._failures: dict[tuple[str, str | None], list[Exception]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self.calls: list[tuple[str, str]] = []
+        self.stops: list[tuple[str, str, timedelta]] = []
+        self.hook_exit_codes: dict[tuple[str, str], int | None] = {}
+        self.unhealthy: set[str] = set()
+
+    # Setting up -----------------------------------------------------------
+
+    def add_image(self, reference: str | ImageRef, image: Image | None = None) -> Image:
+        """Tag a local image as ``reference``: pulled from the registry, or ``image``."""
+        ref = _ref(reference)
+        with self._lock:
+            if image is None:
+                image = self.registry.image(ref)
+            self._images[image.id] = image
+            self._tags[ref] = image.id
+            return image
+
+    def build(self, reference: str | ImageRef, version: object = 1) -> Image:
+        """Tag a locally built image (no repo digests) as ``reference``."""
+        return self.add_image(reference, Image(_sha("build", reference, version)))
+
+    def run(
+        self,
+        name: str,
+        reference: str | ImageRef,
+        *,
+        labels: Mapping[str, str] | None = None,
+        state: ContainerState = ContainerState.RUNNING,
+        links: Sequence[str] = (),
+        network_mode: str = "default",
+        healthcheck: bool = False,
+        stop_signal: str | None = None,
+        stop_timeout: timedelta | None = None,
+    ) -> Container:
+        """Create a container from ``reference`` (pulled first if not local)."""
+        ref = _ref(reference)
+        with self._lock:
+            image_id = self._tags.get(ref) or self.add_image(ref).id
+            record = _Record(
+                id=self._new_id(),
+                name=name,
+                image=ref,
+                image_id=image_id,
+                labels=dict(labels or {}),
+                state=state,
+                links=tuple(links),
+                network_mode=network_mode,
+                healthcheck=healthcheck,
+                stop_signal=stop_signal,
+                stop_timeout=stop_timeout,
+            )
+            self._add(record)
+            return self._snapshot(record)
+
+    def fail(
+        self, step: str, name: str | None = None, *, error: Exception | None = None, times: int = 1
+    ) -> None:
+        """Make the next ``times`` calls of ``step`` fail (for container/image ``name``, or any).
+
+        ``step`` is one of :data:`STEPS`. For ``health`` the failure is an
+        unhealthy answer, not an exception.
+        """
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
+        error = error or ContainerError(f"simulated {step} failure")
+        with self._lock:
+            self._failures.setdefault((step, name), []).extend([error] * times)
+
+    # Looking -----------------------------------------------------------
+
+    def container(self, name: str) -> Container:
+        """The container now named ``name``."""
+        with self._lock:
+            return self._snapshot(self._by_name(name))
+
+    def containers(self) -> list[Container]:
+        """Every container, in creation order."""
+        with self._lock:
+            return [self._snapshot(r) for r in self._containers.values()]
+
+    def names(self) -> set[str]:
+        """The names of all containers."""
+        with self._lock:
+            return set(self._named)
+
+    def images(self) -> set[str]:
+        """The ids of all local images."""
+        with self._lock:
+            return set(self._images)
+
+    def write(self, name: str, path: str, content: str) -> None:
+        """Write data into a container's (anonymous) volume; replacements keep it."""
+        with self._lock:
+            self._by_name(name).data[path] = content
+
+    def read(self, name: str, path: str) -> str | None:
+        """Read data from a container's volume."""
+        with self._lock:
+            return self._by_name(name).data.get(path)
+
+    def count(self, method: str) -> int:
+        """How many times ``method`` was called."""
+        with self._lock:
+            return sum(1 for m, _ in self.calls if m == method)
+
+    # Internals -----------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return _sha("container", next(self._ids)).removeprefix("sha256:")
+
+    def _add(self, record: _Record) -> None:
+        if record.name in self._named:
+            raise ContainerError(f"The name {record.name} is already in use.")
+        self._containers[record.id] = record
+        self._named[record.name] = record
+
+    def _by_name(self, name: str) -> _Record:
+        record = self._named.get(name)
+        if record is None:
+            raise ContainerError(f"No such container: {name}.")
+        return record
+
+    def _find(self, key: str) -> _Record:
+        record = self._containers.get(key) or self._named.get(key)
+        if record is not None:
+            return record
+        for record in self._containers.values():
+            if record.id.startswith(key):
+                return record
+        raise ContainerError(f"No such container: {key}.")
+
+    def _call(self, step: str, subject: str, *names: str) -> None:
+        """Log the call and raise an injected failure, if one is due."""
+        self.calls.append((step, subject))
+        for key in ((step, n) for n in (*names, subject)):
+            queue = self._failures.get(key)
+            if queue:
+                raise queue.pop(0)
+        queue = self._failures.get((step, None))
+        if queue:
+            raise queue.pop(0)
+
+    def _snapshot(self, record: _Record) -> Container:
+        image = self._images.get(record.image_id)
+        return Container(
+            id=record.id,
+            name=record.name,
+            image=record.image,
+            image_id=record.image_id,
+            repo_digests=image.repo_digests if image else (),
+            labels=record.labels,
+            state=record.state,
+            links=record.links,
+            network_mode=record.network_mode,
+            stop_signal=record.stop_signal,
+            stop_timeout=record.stop_timeout,
+            has_healthcheck=record.healthcheck,
+        )
+
+    # The protocol -----------------------------------------------------------
+
+    def list_containers(
+        self, *, include_stopped: bool = False, include_restarting: bool = False
+    ) -> list[Container]:
+        """Containers that are running or paused, and optionally others."""
+        wanted = {ContainerState.RUNNING, ContainerState.PAUSED}
+        if include_stopped:
+            wanted |= {ContainerState.CREATED, ContainerState.EXITED}
+        if include_restarting:
+            wanted.add(ContainerState.RESTARTING)
+        with self._lock:
+            self._call("list", "")
+            return [self._snapshot(r) for r in self._containers.values() if r.state in wanted]
+
+    def get_container(self, container_id: str) -> Container:
+        """A snapshot of one container."""
+        with self._lock:
+            record = self._find(container_id)
+            self._call("get", record.name)
+            return self._snapshot(record)
+
+    def inspect_image(self, reference: str) -> Image | None:
+        """The local image for a reference or id."""
+        with self._lock:
+            self._call("inspect_image", reference)
+            if reference in self._images:
+                return self._images[reference]
+            image_id = self._tags.get(_ref(reference))
+            return self._images[image_id] if image_id else None
+
+    def pull_image(self, ref: ImageRef) -> Image:
+        """Pull from the registry and tag locally."""
+        with self._lock:
+            self._call("pull", ref.familiar, str(ref))
+        try:
+            image = self.registry.image(ref)
+        except RegistryError as error:
+            raise EngineError(f"Pulling {ref.familiar} failed: {error}") from error
+        return self.add_image(ref, image)
+
+    def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
+        """Stop a running container."""
+        with self._lock:
+            record = self._find(container.id)
+            self._call("stop", record.name)
+            self.stops.append((record.name, signal, timeout))
+            if record.state.is_running:
+                record.state = ContainerState.EXITED
+
+    def start_container(self, container_id: str) -> None:
+        """Start a container."""
+        with self._lock:
+            record = self._find(container_id)
+            self._call("start", record.name)
+            record.state = ContainerState.RUNNING
+
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        """Rename a container; the name must be free."""
+        with self._lock:
+            record = self._find(container_id)
+            self._call("rename", record.name)
+            if self._named.get(new_name, record) is not record:
+                raise ContainerError(f"The name {new_name} is already in use.")
+            del self._named[record.name]
+            record.name = new_name
+            self._named[new_name] = record
+
+    def create_replacement(self, old: Container, image: Image) -> str:
+        """Create a copy of ``old`` on ``image``, under ``old``'s name, with its data."""
+        with self._lock:
+            self._call("create", old.name)
+            source = self._find(old.id)
+            if image.id not in self._images:
+                raise ContainerError(f"No such image: {image.id}.")
+            record = attrs.evolve(
+                source,
+                id=self._new_id(),
+                name=old.name,
+                image_id=image.id,
+                state=ContainerState.CREATED,
+                data=source.data,  # the anonymous volumes are carried over, not copied
+            )
+            self._add(record)
+            return record.id
+
+    def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
+        """Healthy unless the container's name is in :attr:`unhealthy` or a failure is due."""
+        with self._lock:
+            record = self._find(container_id)
+            try:
+                self._call("health", record.name)
+            except Exception:
+                return False
+            return record.state is ContainerState.RUNNING and record.name not in self.unhealthy
+
+    def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
+        """Remove a stopped container."""
+        with self._lock:
+            record = self._find(container_id)
+            self._call("remove", record.name)
+            if record.state.is_running:
+                raise ContainerError(f"Container {record.name} is running; stop it first.")
+            del self._containers[record.id]
+            del self._named[record.name]
+
+    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
+        """Return the exit code set in :attr:`hook_exit_codes` (0 by default)."""
+        with self._lock:
+            record = self._find(container_id)
+            self._call("hook", record.name, command)
+            code = self.hook_exit_codes.get((record.name, command), 0)
+            return HookResult(code, f"ran {command}")
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove a local image that no container uses."""
+        with self._lock:
+            self._call("remove_image", image_id)
+            if any(r.image_id == image_id for r in self._containers.values()):
+                raise ImageInUseError(f"Image {image_id[:19]} is in use by a container.")
+            self._images.pop(image_id, None)
+            for ref, tagged in list(self._tags.items()):
+                if tagged == image_id:
+                    del self._tags[ref]
