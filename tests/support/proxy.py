@@ -12,13 +12,14 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-import time
 import urllib.parse
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import attrs
+
+from .httpserver import LoopbackServer
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
         "proxy-authorization", "proxy-authenticate"}
@@ -67,36 +68,24 @@ class Fault:
 
 
 class _Server:
-    def __init__(self, host: str) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                outer.handle(self)
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-        self._httpd = ThreadingHTTPServer((host, 0), Handler)
-        self._httpd.daemon_threads = True
+    def __init__(self, host: str, tls: tuple[str, str] | None = None) -> None:
+        self._server = LoopbackServer(self.handle, host, tls=tls)
         self.host = host
-        self.port: int = self._httpd.server_address[1]
+        self.port = self._server.port
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        return self._server.address
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}"
+        return self._server.url
+
+    def wait(self, seconds: float) -> None:
+        """Sleep, but wake at once when the server stops."""
+        self._server.stopping.wait(seconds)
 
     def record(self, handler: BaseHTTPRequestHandler) -> Seen:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -110,9 +99,7 @@ class _Server:
         raise NotImplementedError
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def __enter__(self) -> Any:
         return self
@@ -136,8 +123,9 @@ def _answer(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, 
 class FaultProxy(_Server):
     """Forwards to ``upstream`` (``http://127.0.0.1:5000``), applying faults."""
 
-    def __init__(self, upstream: str, *, delay: float = 0.0, host: str = "127.0.0.1") -> None:
-        super().__init__(host)
+    def __init__(self, upstream: str, *, delay: float = 0.0, host: str = "127.0.0.1",
+                 tls: tuple[str, str] | None = None) -> None:
+        super().__init__(host, tls)
         parts = urllib.parse.urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -170,7 +158,7 @@ class FaultProxy(_Server):
         fault = self._fault_for(seen.method, seen.path)
         wait = self.delay + (fault.delay if fault else 0.0)
         if wait:
-            time.sleep(wait)
+            self.wait(wait)
         if fault is not None and fault.status is not None:
             _answer(handler, fault.status, fault.headers, fault.body or b"")
             return
@@ -190,6 +178,10 @@ class FaultProxy(_Server):
                     return
         answer_headers = dict(upstream.getheaders())
         if fault is not None:
+            # Header names are case-insensitive: replace, never duplicate.
+            overridden = {name.lower() for name in fault.headers}
+            answer_headers = {k: v for k, v in answer_headers.items()
+                              if k.lower() not in overridden}
             answer_headers.update(fault.headers)
             if fault.body is not None:
                 body = fault.body

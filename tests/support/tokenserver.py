@@ -15,13 +15,14 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import attrs
 import jwt
 
+from .httpserver import LoopbackServer
 from .pki import SigningKey
 
 ISSUER = "watchtower-test-issuer"
@@ -59,25 +60,8 @@ class TokenServer:
         self.expires_in = expires_in
         self.requests: list[TokenRequest] = []
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                server._handle(self, "POST")
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(self._serve)
+        self.port = self._server.port
 
     @property
     def realm(self) -> str:
@@ -99,9 +83,7 @@ class TokenServer:
             return len(self.requests)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def __enter__(self) -> TokenServer:
         return self
@@ -133,6 +115,9 @@ class TokenServer:
         return jwt.encode(
             claims, self.signer.key, algorithm="RS256", headers={"x5c": [self.signer.der_b64]}
         )
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        self._handle(handler, handler.command)
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parsed = urllib.parse.urlsplit(handler.path)

@@ -520,6 +520,7 @@ class HttpRegistry:
                     "refresh_token": credentials.identity_token}
             response = self._send("POST", realm, {}, data=form)
             if response.status_code in (404, 405):
+                response.close()
                 response = None  # no OAuth here: fall back to GET with Basic
         if response is None:
             headers = {}
