@@ -140,16 +140,16 @@ def test_check_reports_stale_without_pulling(api: FlaskClient, gated: GatedEngin
     stale(gated, registry, "web", WEB)
     registry.publish(DB)
     gated.run("db", DB)
-    gated.build("local/app:1")
-    gated.run("app", "local/app:1")
+    registry.publish("example.org/pinned:1")
+    pinned = registry.served("example.org/pinned:1")[0]
+    gated.run("pinned", f"example.org/pinned:1@{pinned}")
     pulls = gated.count("pull")
     response = api.post("/v1/check", headers=AUTH)
     assert response.status_code == 200
     by_name = {c["name"]: c for c in response.get_json()["containers"]}
     assert by_name["web"]["update_available"] is True
-    assert by_name["web"]["latest_digest"] == registry.served(WEB)[0]
     assert by_name["db"]["update_available"] is False
-    assert "built locally" in by_name["app"]["error"]
+    assert by_name["pinned"]["error"] == "its image is pinned to a digest"
     assert gated.count("pull") == pulls
     assert gated.count("stop") == 0
 

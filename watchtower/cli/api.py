@@ -26,9 +26,10 @@ from flask import Flask, Response, jsonify, request
 from ..errors import WatchtowerError
 from ..model import Container
 from ..params import UpdateParams
+from ..plan import Status
 from ..report import Report
 from ..selection import select
-from ..staleness import remote_digests
+from ..update import plan
 from .config import ApiSettings
 from .runner import Runner
 
@@ -74,39 +75,27 @@ def _filtered(params: UpdateParams, images: list[str], containers: list[str]) ->
 
 
 def check(runner: Runner, params: UpdateParams) -> list[dict[str, Any]]:
-    """Ask the registry, without pulling, whether each selected container's image changed.
+    """Whether each selected container's image changed, pulling nothing.
 
-    One digest request per distinct image; containers whose image was built
-    locally or is pinned to a digest carry an ``error`` instead.
+    This is :func:`watchtower.plan` with ``pull=False``: one registry digest
+    request per distinct image, the same selection, labels and cooldown as a
+    run. Containers the check skipped carry the reason as ``error``.
     """
-    listed = runner.client.list_containers(
-        include_stopped=params.include_stopped, include_restarting=params.include_restarting
-    )
-    chosen, _ = select(list(listed), params)
-    remote = [c for c in chosen if c.repo_digests and not c.image.is_pinned]
-    answers = remote_digests(runner.registry, (c.image for c in remote),
-                             params.check_concurrency)
+    the_plan = plan(runner.client, runner.registry, params, clock=runner.clock, pull=False)
     now = _now()
     results = []
-    for container in chosen:
-        entry: dict[str, Any] = {
+    for entry in the_plan:
+        container = entry.container
+        result: dict[str, Any] = {
             "name": container.name, "image": container.image.familiar,
             "image_id": container.image_id, "digest": _digest_of(container),
-            "update_available": False, "latest_image_id": "", "latest_digest": "",
-            "timestamp": now,
+            "update_available": entry.status is Status.STALE,
+            "latest_image_id": entry.new_image.id if entry.new_image else "",
+            "latest_digest": "", "timestamp": now,
         }
-        if container.image.is_pinned:
-            entry["error"] = "its image is pinned to a digest"
-        elif not container.repo_digests:
-            entry["error"] = "its image was built locally and has no registry digest"
-        else:
-            answer = answers[container.image]
-            if isinstance(answer, str):
-                entry["latest_digest"] = answer
-                entry["update_available"] = not container.current_image.has_digest(answer)
-            else:
-                entry["error"] = str(answer)
-        results.append(entry)
+        if entry.status is Status.SKIPPED:
+            result["error"] = entry.reason
+        results.append(result)
     return results
 
 
