@@ -272,3 +272,13 @@ def test_unreadable_values(argv: list[str], env: dict[str, str], message: str) -
     with pytest.raises(ConfigurationError) as caught:
         parse_args(argv, env)
     assert str(caught.value) == message
+
+
+def test_the_migration_guide_lists_every_flag_and_variable() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs/guides/migration.rst").read_text()
+    for flag in FLAGS:
+        assert f"``{flag.option}``" in guide, flag.name
+        for env in flag.env:
+            assert f"``{env}``" in guide, env

@@ -126,7 +126,7 @@ B, S, N, D, L = Kind.BOOL, Kind.STRING, Kind.INT, Kind.DURATION, Kind.LIST
 _IGN = Support.IGNORED
 _DEP_URL = "Use --notification-url with a service URL."
 
-#: Every flag, in the order of the fork's internal/flags/*/register.go, then ours.
+#: Every flag, in the order of the fork's ``internal/flags/*/register.go``, then ours.
 FLAGS: tuple[Flag, ...] = (
     # docker
     _f("docker", "host", S, "unix:///var/run/docker.sock", "DOCKER_HOST", "H",
@@ -134,7 +134,8 @@ FLAGS: tuple[Flag, ...] = (
     _f("docker", "tlsverify", B, False, "DOCKER_TLS_VERIFY", "v",
        "Use TLS and verify the remote."),
     _f("docker", "api-version", S, "", "DOCKER_API_VERSION", "a",
-       "API version to use (omit to negotiate)."),
+       "API version to use (omit to negotiate).", support=Support.DIFFERENT,
+       note="Checked only: the docker backend always negotiates the version."),
     _f("docker", "cert-path", S, "", "DOCKER_CERT_PATH", "",
        "Directory of the TLS certificates (ca.pem, cert.pem, key.pem)."),
     # client
