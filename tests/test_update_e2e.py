@@ -54,7 +54,7 @@ def engine_pulls(registry: RegistryServer, since: int) -> list[str]:
     """Manifest GETs by the engine (a pull) in the registry's log after line ``since``."""
     return [
         line for line in registry.access_log()[since:]
-        if '"GET /v2/' in line and "/manifests/" in line
+        if '"GET /v2/' in line and "/manifests/" in line and '"docker/' in line
     ]
 
 
