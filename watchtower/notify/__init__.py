@@ -7,8 +7,9 @@ posts, apprise (the ``apprise`` extra) when an apprise notifier is made.
 The command line builds a :class:`Notifications` with
 :meth:`Notifications.from_options`, collects the run's log lines with an
 :class:`EntryCollector` and calls :meth:`Notifications.send_report` after
-each run. Library users can also pass any notifier here to
-:func:`watchtower.update` as a :class:`~watchtower.protocols.Notifier`.
+each run. Every notifier here is also a
+:class:`~watchtower.protocols.Notifier` on its own: ``notifier.notify(report)``
+renders the report with the ``default`` template and sends it.
 """
 
 from __future__ import annotations
