@@ -370,6 +370,7 @@ def test_user_template_from_a_file_wins_over_the_string(
         ({"notification_template_file": "/nonexistent/t.j2"}, "--notification-template-file"),
         ({"notifications_level": "loud"}, "notifications-level"),
         ({"notifications": ["pigeon"]}, "--notifications 'pigeon'"),
+        ({"notifications": "shoutrrr, pigeon"}, "--notifications 'pigeon'"),
         ({"notifications": ["email"]}, "--notification-email-server"),
         ({"notifications": ["slack"]}, "--notification-slack-hook-url"),
         ({"notifications_delay": "soon"}, "--notifications-delay"),

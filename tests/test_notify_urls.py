@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from watchtower.errors import ConfigurationError
 from watchtower.notify import (
@@ -345,3 +347,32 @@ def test_legacy_urls_translate_end_to_end() -> None:
 def test_redact_keeps_scheme_and_host_only() -> None:
     assert redact("discord://token@12345?thread_id=9") == "discord://***@12345/…"
     assert redact("ntfy://ntfy.sh") == "ntfy://ntfy.sh"
+
+
+_SCHEMES = st.sampled_from(
+    [*TRANSLATED, "smtp", "generic", "generic+https", "logger", "pagerduty", "zulip", "json"]
+)
+_TEXT = st.text(alphabet="abc:/@?&=#%[]+-._!,0123456789 ", max_size=40)
+
+
+@given(scheme=_SCHEMES, rest=_TEXT)
+def test_translate_answers_a_target_or_one_configuration_error(scheme: str, rest: str) -> None:
+    url = f"{scheme}://{rest}"
+    try:
+        target = translate(url)
+    except ConfigurationError as exc:
+        assert "\n" not in str(exc)
+        assert str(exc).endswith(".")
+    else:
+        assert isinstance(target, (AppriseTarget, WebhookTarget, EmailTarget, LogTarget))
+
+
+@given(
+    user=st.text(alphabet="abcXYZ019-_", min_size=1, max_size=12),
+    secret=st.text(alphabet="abcXYZ019-_", min_size=8, max_size=20),
+    host=st.from_regex(r"[a-z]{1,10}\.example\.com", fullmatch=True),
+)
+def test_redact_never_shows_credentials(user: str, secret: str, host: str) -> None:
+    shown = redact(f"ntfy://{user}:{secret}@{host}/{secret}?token={secret}")
+    assert secret not in shown
+    assert shown == f"ntfy://***@{host}/…"

@@ -272,7 +272,9 @@ class Notifications:
             tag = options["notification_title_tag"] or options["notification_email_subjecttag"]
             title = notification_title(host, str(tag or ""))
 
-        types = [str(t) for t in options["notifications"] or ()]
+        kinds = options["notifications"] or ()
+        # One string is Watchtower's comma- or space-separated form.
+        types = kinds.replace(",", " ").split() if isinstance(kinds, str) else list(map(str, kinds))
         delay = _int(options, "notifications_delay")
         email_delay = _int(options, "notification_email_delay")
         if "email" in [t.strip().lower() for t in types] and email_delay > 0:

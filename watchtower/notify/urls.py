@@ -108,7 +108,10 @@ Target: TypeAlias = "AppriseTarget | WebhookTarget | EmailTarget | LogTarget"
 
 def redact(url: str) -> str:
     """``url`` with credentials, path and query left out: ``discord://693853…/…``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{url.partition(':')[0]}://…"
     host = parts.netloc.rpartition("@")[2]
     shown = f"{parts.scheme}://{'***@' if '@' in parts.netloc else ''}{host}"
     if parts.path.strip("/") or parts.query or parts.fragment:
@@ -546,6 +549,16 @@ def translate(url: str) -> Target:
     if url.lower().startswith("apprise+"):
         inner = url[len("apprise+") :]
         return AppriseTarget(url=inner, source=redact(inner), native=True)
+    try:
+        return _translate(url)
+    except ValueError as exc:
+        if isinstance(exc, ConfigurationError):
+            raise
+        message = f"The notification URL {redact(url)} is not a valid URL: {exc}."
+        raise ConfigurationError(message) from None
+
+
+def _translate(url: str) -> Target:
     u = _Url(url)
     if not u.scheme or "://" not in url:
         message = f"The notification URL {redact(url)} has no scheme (such as discord://)."
