@@ -712,3 +712,17 @@ def test_importing_leaves_the_heavy_parts_out() -> None:
         "assert not {'requests', 'apprise'} & set(sys.modules), sys.modules.keys()"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_apprise_missing_is_one_clear_sentence(
+    monkeypatch: pytest.MonkeyPatch, logger: logging.Logger
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "apprise", None)  # import apprise now raises ImportError
+    with pytest.raises(ConfigurationError) as caught:
+        _build({"notification_url": ["discord://token@12345"]}, logger)
+    assert str(caught.value) == (
+        "The notification URL discord://***@12345 needs apprise, which is not installed "
+        "(install the 'apprise' extra: watchtower-updater[apprise])."
+    )

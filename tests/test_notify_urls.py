@@ -34,6 +34,7 @@ APPRISE = [
         "tgram://110201543:AAHdqTcvCH1vGWJx/%40chan/12345",
     ),
     ("slack://bot@AAAA/BBBB/CCCC", "slack://bot@AAAA/BBBB/CCCC"),
+    ("slack://AAAA/BBBB/CCCC?channel=#ops", "slack://AAAA/BBBB/CCCC/%23ops"),
     (
         "slack://hook:WNA3PBYV6-F20DUQND3RQ-Webc4MAvoacrpPak@webhook?channel=%23ops&botname=wt",
         "slack://wt@WNA3PBYV6/F20DUQND3RQ/Webc4MAvoacrpPak/%23ops",

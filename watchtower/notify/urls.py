@@ -193,7 +193,8 @@ def _telegram(u: _Url) -> str:
 
 
 def _slack(u: _Url) -> str:
-    channel = u.query.get("channel", "")
+    # An unescaped "#" in ?channel=#ops ends the query: the channel is the fragment.
+    channel = u.query.get("channel", "") or u.fragment
     bot = u.query.get("botname", "")
     if u.user.lower() == "hook" and u.host.lower() == "webhook":
         tokens = u.password.split("-")
@@ -668,6 +669,8 @@ def legacy_urls(types: Sequence[str], values: Mapping[str, Any]) -> list[str]:
     ``types`` are ``email``, ``slack``, ``msteams``, ``gotify`` (and
     ``shoutrrr``, which adds nothing); ``values`` holds their flags under the
     keys :meth:`~watchtower.notify.Notifications.from_options` documents.
+    The Slack icon flags are read but have no apprise equivalent, so they
+    change nothing.
 
     Raises:
         ConfigurationError: An unknown type, or a type whose flags are missing.
