@@ -125,7 +125,7 @@ def test_every_translated_scheme_is_in_the_table() -> None:
 def test_apprise_accepts_every_translation(shoutrrr: str, apprise: str) -> None:
     library = pytest.importorskip("apprise")
     if apprise.startswith("mqtt"):
-        pytest.skip("apprise's MQTT needs paho-mqtt")
+        pytest.importorskip("paho.mqtt", reason="apprise's MQTT needs paho-mqtt")
     assert library.Apprise().add(apprise)
 
 
