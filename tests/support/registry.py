@@ -90,3 +90,17 @@ class RegistryServer:
             if '"' in line and ("HTTP/1.1" in line or "HTTP/2" in line) and "msg=" not in line:
                 lines.append(line)
         return lines
+
+
+def htpasswd_auth(root: Path, users: dict[str, str]) -> dict[str, Any]:
+    """Write a bcrypt htpasswd file for ``users``; the registry's ``auth:`` for it."""
+    import bcrypt
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "htpasswd"
+    lines = [
+        f"{name}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}"
+        for name, password in users.items()
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return {"htpasswd": {"realm": "watchtower-test", "path": str(path)}}
