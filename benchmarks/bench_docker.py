@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 from tests.support import images  # noqa: E402
 from tests.support.dockerd import Dockerd, unavailable_reason  # noqa: E402
 from tests.support.registry import RegistryServer  # noqa: E402
-from watchtower import Registry, UpdateParams, update  # noqa: E402
+from watchtower import UpdateParams, update  # noqa: E402
 from watchtower.docker import DockerClient  # noqa: E402
+from watchtower.registry import HttpRegistry  # noqa: E402
 
 CONTAINERS = 20
 IMAGES = 5
@@ -50,17 +51,6 @@ MAX_DOWN = 12.0
 MAX_RUN_AT_4 = 30.0
 
 _REQUEST = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+)')
-
-
-def make_registry() -> Registry:
-    """The default registry client (a minimal one on checkouts without it)."""
-    try:
-        from watchtower.registry import HttpRegistry
-    except ImportError:
-        from tests.support.digests import LoopbackRegistry
-
-        return LoopbackRegistry()
-    return HttpRegistry()  # type: ignore[no-any-return]
 
 
 def request_kind(line: str) -> str | None:
@@ -141,7 +131,7 @@ def scenario(api: Any, client: DockerClient, server: RegistryServer, key: str, t
     params = UpdateParams(enable_labels=(f"bench={key}",), stop_timeout=STOP_TIMEOUT, **extra)
     wall_start = time.time()
     started = time.monotonic()
-    report = update(client, make_registry(), params)
+    report = update(client, HttpRegistry(), params)
     elapsed = time.monotonic() - started
     wall_end = time.time()
     kinds = Counter(

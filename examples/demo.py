@@ -19,42 +19,16 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watchtower import Registry, UpdateParams, plan, update  # noqa: E402
+from watchtower import UpdateParams, plan, update  # noqa: E402
 from watchtower.docker import DockerClient  # noqa: E402
+from watchtower.registry import HttpRegistry  # noqa: E402
 
 PACKAGES = {"dockerd": "docker.io", "docker-registry": "docker-registry",
             "/bin/busybox": "busybox-static"}
-
-
-def make_registry() -> Registry:
-    """The default registry client."""
-    try:
-        from watchtower.registry import HttpRegistry
-    except ImportError:  # pragma: no cover - older checkouts
-        return _PlainRegistry()
-    return HttpRegistry()  # type: ignore[no-any-return]
-
-
-class _PlainRegistry:
-    """One anonymous manifest HEAD per call (for checkouts without watchtower.registry)."""
-
-    def digest(self, ref: Any) -> str:
-        import requests
-
-        accept = ("application/vnd.docker.distribution.manifest.v2+json, "
-                  "application/vnd.oci.image.manifest.v1+json")
-        response = requests.head(f"http://{ref.domain}/v2/{ref.path}/manifests/{ref.tag}",
-                                 headers={"Accept": accept}, timeout=10)
-        response.raise_for_status()
-        return str(response.headers["Docker-Content-Digest"])
-
-    def created(self, ref: Any, digest: str) -> None:
-        return None
 
 
 def install_missing() -> None:
@@ -76,7 +50,7 @@ def plan_only() -> None:
     """Show what an update of the engine at DOCKER_HOST would do, changing nothing."""
     client = DockerClient.from_env()
     print(f"Engine: {client!r}. Showing the plan only; nothing is changed.\n")
-    print(plan(client, make_registry(), UpdateParams(), pull=False).describe())
+    print(plan(client, HttpRegistry(), UpdateParams(), pull=False).describe())
     client.close()
 
 
@@ -114,7 +88,7 @@ def private_demo() -> None:
         print(f"Pushed a new {host}/demo/web:latest\n")
 
         params = UpdateParams(enable_labels=("demo=true",), stop_timeout=timedelta(seconds=5))
-        registry = make_registry()
+        registry = HttpRegistry()
         print("The plan:")
         print(plan(client, registry, params).describe())
         print("\nUpdating ...", flush=True)

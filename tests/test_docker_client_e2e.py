@@ -252,3 +252,37 @@ def test_remove_image_refuses_images_in_use(
     docker_client.remove_container(cid)
     docker_client.remove_image(image_id)
     assert docker_client.inspect_image(image_id) is None
+
+
+def test_pull_with_credentials_from_the_auth_callable(
+    dockerd: Any, docker_api: Any, e2e_images: Images, e2e_names: Names, tmp_path: Any
+) -> None:
+    from tests.support.images import push
+    from tests.support.registry import RegistryServer, htpasswd_auth
+    from watchtower.registry.credentials import Credentials, auth_config
+
+    login = Credentials(username="puller", password="s3cret")
+    server = RegistryServer.start(
+        tmp_path / "private", auth=htpasswd_auth(tmp_path / "auth", {"puller": "s3cret"})
+    )
+    try:
+        reference = f"{server.host}/{e2e_names('private')}:latest"
+        docker_api.tag(e2e_images.build("v2"), reference.rpartition(":")[0], "latest")
+        push(docker_api, reference, auth_config=auth_config(login, server.host))
+        docker_api.remove_image(reference)
+
+        anonymous = DockerClient.from_env(dockerd.url, auth=lambda host: None)
+        with pytest.raises(EngineError, match=r"^Pulling .*(auth|denied|unauthorized).*\.$"):
+            anonymous.pull_image(parse_reference(reference))
+        anonymous.close()
+
+        logins = {server.host: login}
+        client = DockerClient.from_env(
+            dockerd.url,
+            auth=lambda host: auth_config(logins[host], host) if host in logins else None,
+        )
+        image = client.pull_image(parse_reference(reference))
+        client.close()
+    finally:
+        server.stop()
+    assert image.id == e2e_images.build("v2")

@@ -10,13 +10,13 @@ from typing import Any
 import attrs
 import pytest
 
-from tests.support.digests import LoopbackRegistry
 from tests.support.e2e_fixtures import Images, Names
 from tests.support.images import build_image, push
 from tests.support.registry import RegistryServer
 from watchtower import UpdateParams
 from watchtower.docker import DockerClient
 from watchtower.events import Event, Started, Stopped
+from watchtower.registry import HttpRegistry
 from watchtower.report import Outcome, Report
 from watchtower.update import update
 
@@ -47,14 +47,14 @@ def params(names: Names, **kwargs: Any) -> UpdateParams:
 def go(client: DockerClient, names: Names, events: list[Event] | None = None,
        **kwargs: Any) -> Report:
     observer = events.append if events is not None else None
-    return update(client, LoopbackRegistry(), params(names, **kwargs), observer=observer)
+    return update(client, HttpRegistry(), params(names, **kwargs), observer=observer)
 
 
 def engine_pulls(registry: RegistryServer, since: int) -> list[str]:
     """Manifest GETs by the engine (a pull) in the registry's log after line ``since``."""
     return [
         line for line in registry.access_log()[since:]
-        if '"GET /v2/' in line and "/manifests/" in line
+        if '"GET /v2/' in line and "/manifests/" in line and '"docker/' in line
     ]
 
 
@@ -313,7 +313,7 @@ def test_cleanup_removes_the_old_image_only_when_unused(
     new_image = build_image(docker_api, reference, version=e2e_names("new"))
     push(docker_api, reference)
 
-    report = update(docker_client, LoopbackRegistry(),
+    report = update(docker_client, HttpRegistry(),
                     attrs.evolve(params(e2e_names, cleanup=True), names=(e2e_names("first"),)))
     assert [e.outcome for e in report] == [Outcome.UPDATED]
     assert report.removed_images == ()

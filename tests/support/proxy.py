@@ -209,3 +209,24 @@ class RecordingServer(_Server):
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         self.record(handler)
         _answer(handler, self.status, self.headers, self.body)
+
+
+def main() -> None:
+    """Run a delaying proxy in its own process: ``python -m tests.support.proxy UPSTREAM DELAY``.
+
+    Prints the proxy's address on one line, then serves until stdin closes.
+    Benchmarks use this so the proxy does not share the measured process's GIL.
+    """
+    import sys
+
+    upstream, delay = sys.argv[1], float(sys.argv[2])
+    proxy = FaultProxy(upstream, delay=delay)
+    print(proxy.address, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        proxy.stop()
+
+
+if __name__ == "__main__":
+    main()

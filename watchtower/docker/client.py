@@ -42,6 +42,12 @@ def _reason(error: Exception) -> str:
     return text.strip().split("\n")[0].rstrip(".")
 
 
+def _own_name(names: Sequence[str]) -> str:
+    # A linked container is also listed under "/<linker>/<alias>".
+    own = [name for name in names if name.count("/") == 1]
+    return str((own or list(names) or ["/"])[0]).lstrip("/")
+
+
 class DockerClient:
     """A Docker engine, reached through docker-py's low-level API client.
 
@@ -114,12 +120,10 @@ class DockerClient:
             images[image_id] = self._image_inspect(image_id)
         return container_from_inspect(inspect, images[image_id], names_by_id)
 
-    def _names_by_id(self) -> dict[str, str]:
-        listing = self.api.containers(all=True)
-        return {
-            str(entry["Id"]): str((entry.get("Names") or ["/"])[0]).lstrip("/")
-            for entry in listing
-        }
+    def _names_by_id(self, listing: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
+        if listing is None:
+            listing = self.api.containers(all=True)
+        return {str(entry["Id"]): _own_name(entry.get("Names") or ()) for entry in listing}
 
     def list_containers(
         self, *, include_stopped: bool = False, include_restarting: bool = False
@@ -130,10 +134,7 @@ class DockerClient:
             states.add("restarting")
         try:
             listing = self.api.containers(all=True)
-            names = {
-                str(entry["Id"]): str((entry.get("Names") or ["/"])[0]).lstrip("/")
-                for entry in listing
-            }
+            names = self._names_by_id(listing)
             images: dict[str, dict[str, Any] | None] = {}
             result = []
             for entry in listing:

@@ -1,0 +1,233 @@
+"""The log of a run as notification input: :class:`LogEntry` and :class:`EntryCollector`.
+
+Watchtower's notification templates see the log lines of a run next to its
+report. The command line installs an :class:`EntryCollector` on its logger
+for the length of a run and hands :meth:`EntryCollector.drain` to
+:meth:`~watchtower.notify.Notifications.send_report`; :func:`entry_from_event`
+turns the orchestrator's events into the same lines Watchtower logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+from ..events import Event, Failed, Skipped, Started, Stopped, UpdateAvailable, Updated
+
+__all__ = [
+    "LEVELS",
+    "EntryCollector",
+    "LogEntry",
+    "entry_from_event",
+    "level_name",
+    "parse_level",
+]
+
+LEVELS: Mapping[str, int] = MappingProxyType(
+    {
+        "panic": logging.CRITICAL,
+        "fatal": logging.CRITICAL,
+        "error": logging.ERROR,
+        "warn": logging.WARNING,
+        "warning": logging.WARNING,
+        "info": logging.INFO,
+        "debug": logging.DEBUG,
+        "trace": 5,
+    }
+)
+"""Watchtower's level names and the :mod:`logging` level each stands for."""
+
+
+def parse_level(name: str) -> int:
+    """The :mod:`logging` level of one of Watchtower's level names.
+
+    Raises:
+        ConfigurationError: ``name`` is not one of :data:`LEVELS`.
+    """
+    try:
+        return LEVELS[name.strip().lower()]
+    except KeyError:
+        choices = ", ".join(LEVELS)
+        message = f"notifications-level {name!r} is not one of {choices}."
+        raise ConfigurationError(message) from None
+
+
+def level_name(levelno: int) -> str:
+    """Watchtower's name for a :mod:`logging` level (``warning``, not ``warn``)."""
+    if levelno >= logging.CRITICAL:
+        return "fatal"
+    if levelno >= logging.ERROR:
+        return "error"
+    if levelno >= logging.WARNING:
+        return "warning"
+    if levelno >= logging.INFO:
+        return "info"
+    if levelno >= logging.DEBUG:
+        return "debug"
+    return "trace"
+
+
+def _frozen_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+@frozen(kw_only=True)
+class LogEntry:
+    """One log line of a run, as templates see it.
+
+    Attributes:
+        level: Watchtower's level name: ``fatal``, ``error``, ``warning``,
+            ``info``, ``debug`` or ``trace``.
+        message: The message, without its fields.
+        time: When it was logged.
+        fields: Its structured fields (``container``, ``image``, ...).
+    """
+
+    level: str
+    message: str
+    time: datetime
+    fields: Mapping[str, Any] = field(factory=dict, converter=_frozen_fields)
+
+    @property
+    def levelno(self) -> int:
+        """The :mod:`logging` level of :attr:`level`."""
+        return LEVELS.get(self.level, logging.INFO)
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """:attr:`fields` under the name Watchtower's templates use."""
+        return self.fields
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict shaped like Watchtower's ``json.v1`` entries."""
+        return {
+            "level": self.level,
+            "message": self.message,
+            "data": dict(self.fields),
+            "time": self.time.isoformat(),
+        }
+
+
+# Attributes every LogRecord has; anything else came from ``extra=`` and is a field.
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class EntryCollector(logging.Handler):
+    """A logging handler that keeps the records of a run as :class:`LogEntry` values.
+
+    Fields come from ``extra=``; a record with ``extra={"notify": False}``
+    (or ``"no"``) is not kept, the way Watchtower's ``notify=no`` works, so
+    the notification machinery's own log lines never become notifications.
+
+    Args:
+        level: The least level kept.
+    """
+
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self._entries: list[LogEntry] = []
+        self._guard = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep ``record`` unless it says ``notify=no``."""
+        notify = getattr(record, "notify", True)
+        if notify is False or notify == "no":
+            return
+        fields = {
+            key: value
+            for key, value in record.__dict__.items()
+            if key not in _RECORD_ATTRIBUTES and key != "notify"
+        }
+        entry = LogEntry(
+            level=level_name(record.levelno),
+            message=record.getMessage(),
+            time=datetime.fromtimestamp(record.created, tz=timezone.utc),
+            fields=fields,
+        )
+        with self._guard:
+            self._entries.append(entry)
+
+    @property
+    def entries(self) -> tuple[LogEntry, ...]:
+        """The entries kept so far."""
+        with self._guard:
+            return tuple(self._entries)
+
+    def drain(self) -> tuple[LogEntry, ...]:
+        """The entries kept so far; the collector starts empty again."""
+        with self._guard:
+            entries, self._entries = tuple(self._entries), []
+        return entries
+
+
+def _short(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
+
+
+def entry_from_event(event: Event) -> LogEntry | None:
+    """The log line Watchtower writes for ``event``, or None when it writes none.
+
+    The messages and field names are Watchtower's (``Found new image`` with
+    ``container``, ``image``, ``new_id``; ``Stopping container``; ``Started
+    new container``; ``Container updated``), so templates written for
+    Watchtower's entries read ours.
+    """
+    at, name = event.at, event.container
+    if isinstance(event, UpdateAvailable):
+        return LogEntry(
+            level="info",
+            message="Found new image",
+            time=at,
+            fields={"container": name, "image": event.image, "new_id": _short(event.new_image_id)},
+        )
+    if isinstance(event, Stopped):
+        return LogEntry(
+            level="info",
+            message="Stopping container",
+            time=at,
+            fields={"container": name, "id": _short(event.container_id)},
+        )
+    if isinstance(event, Started):
+        return LogEntry(
+            level="info",
+            message="Started new container",
+            time=at,
+            fields={"container": name, "new_id": _short(event.container_id)},
+        )
+    if isinstance(event, Updated):
+        return LogEntry(
+            level="info",
+            message="Container updated",
+            time=at,
+            fields={
+                "container": name,
+                "old_id": _short(event.old_image_id),
+                "new_id": _short(event.new_image_id),
+            },
+        )
+    if isinstance(event, Failed):
+        return LogEntry(
+            level="error",
+            message=f"Could not {event.step} container",
+            time=at,
+            fields={"container": name, "error": event.reason},
+        )
+    if isinstance(event, Skipped):
+        return LogEntry(
+            level="debug",
+            message="Skipping container",
+            time=at,
+            fields={"container": name, "reason": event.reason},
+        )
+    return None

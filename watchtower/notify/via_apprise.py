@@ -1,0 +1,82 @@
+"""A notifier that delivers through apprise, the optional ``apprise`` extra."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigurationError, WatchtowerError
+from ._base import DEFAULT_TITLE, ReportNotifier
+from .message import Message
+from .templates import Template
+
+__all__ = ["AppriseNotifier", "NotificationError"]
+
+
+class NotificationError(WatchtowerError):
+    """A notification could not be delivered."""
+
+
+def _load_apprise(url: str) -> Any:
+    try:
+        import apprise
+    except ImportError:
+        message = (
+            f"The notification URL {url} needs apprise, which is not installed "
+            "(install the 'apprise' extra: watchtower-updater[apprise])."
+        )
+        raise ConfigurationError(message) from None
+    return apprise
+
+
+class AppriseNotifier(ReportNotifier):
+    """Delivers each notification to an apprise URL.
+
+    apprise is imported when the notifier is made, not before.
+
+    Args:
+        url: An apprise URL (``discord://...``, ``tgram://...``, ``json://...``).
+        shown: How to name the URL in messages (credentials left out); the URL
+            itself when not given.
+        rejection: The message when apprise does not accept ``url``.
+        template: The template :meth:`notify` renders with.
+        title: The title :meth:`notify` uses.
+
+    Raises:
+        ConfigurationError: apprise is not installed, or does not accept ``url``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        shown: str | None = None,
+        rejection: str | None = None,
+        template: Template | None = None,
+        title: str = DEFAULT_TITLE,
+    ) -> None:
+        super().__init__(template=template, title=title)
+        self.url = url
+        self.shown = shown or url
+        apprise = _load_apprise(self.shown)
+        self._apprise = apprise.Apprise()
+        if not self._apprise.add(url):
+            message = rejection or (
+                f"apprise does not accept the notification URL {self.shown} (as "
+                f"{url.split(':', 1)[0]}://; its log says whether the service needs a package)."
+            )
+            raise ConfigurationError(message)
+        self._scheme = url.split(":", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """``apprise:<scheme>``."""
+        return f"apprise:{self._scheme}"
+
+    def send(self, message: Message) -> None:
+        """Send ``message``.
+
+        Raises:
+            NotificationError: apprise reports that the delivery failed.
+        """
+        if not self._apprise.notify(body=message.body, title=message.title):
+            raise NotificationError(f"apprise could not deliver to {self.shown}.")

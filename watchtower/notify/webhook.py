@@ -1,0 +1,91 @@
+"""A notifier that posts JSON to a URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._base import DEFAULT_TITLE, ReportNotifier
+from .message import Message
+from .templates import Template
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["WebhookNotifier"]
+
+
+class WebhookNotifier(ReportNotifier):
+    """Posts each notification as a JSON document.
+
+    The body is ``{"title": ..., "message": ..., "host": ..., "report": ...}``
+    where ``message`` is the rendered text and ``report`` the run's
+    :meth:`~watchtower.report.Report.to_dict` (``null`` for the startup
+    message). A status of 400 or more is a failure.
+
+    Args:
+        url: Where to post (``http://`` or ``https://``).
+        session: A :class:`requests.Session` to post with; one is made when
+            not given.
+        timeout: Seconds to wait for the receiver.
+        headers: Extra request headers.
+        method: The HTTP method.
+        verify: False to accept any TLS certificate.
+        template: The template :meth:`notify` renders with.
+        title: The title :meth:`notify` uses.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        method: str = "POST",
+        verify: bool = True,
+        template: Template | None = None,
+        title: str = DEFAULT_TITLE,
+    ) -> None:
+        super().__init__(template=template, title=title)
+        self.url = url
+        self._session = session
+        self._timeout = timeout
+        self._headers = dict(headers or {})
+        self._method = method.upper()
+        self._verify = verify
+
+    @property
+    def name(self) -> str:
+        """``webhook``."""
+        return "webhook"
+
+    def payload(self, message: Message) -> dict[str, Any]:
+        """The JSON document posted for ``message``."""
+        return {
+            "title": message.title,
+            "message": message.body,
+            "host": message.host,
+            "report": message.report.to_dict() if message.report is not None else None,
+        }
+
+    def send(self, message: Message) -> None:
+        """Post ``message``.
+
+        Raises:
+            requests.RequestException: The receiver is unreachable or
+                answered with an error status.
+        """
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        response = self._session.request(
+            self._method,
+            self.url,
+            json=self.payload(message),
+            headers=self._headers,
+            timeout=self._timeout,
+            verify=self._verify,
+        )
+        response.raise_for_status()
