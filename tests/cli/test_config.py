@@ -198,3 +198,21 @@ def test_update_api_alone_turns_off_the_schedule() -> None:
     assert not load(["--http-api-update", *TOKEN], {}).scheduled
     assert load(["--http-api-update", "--http-api-periodic-polls", *TOKEN], {}).scheduled
     assert not load(["--run-once"], {}).scheduled
+
+
+def test_notification_values_are_exactly_what_watchtower_notify_reads() -> None:
+    from watchtower.notify import OPTION_DEFAULTS
+
+    assert dict(load([], {}).notifications) == dict(OPTION_DEFAULTS)
+
+
+def test_notifications_are_built_from_the_flags() -> None:
+    import logging
+
+    from watchtower.notify import Notifications
+
+    config = load(["--notification-url", "logger://", "--notifications-level", "warn"], {})
+    notes = Notifications.from_options(config.notifications, hostname_default="host",
+                                       logger=logging.getLogger("watchtower.test"))
+    assert len(notes.names) == 1
+    assert notes.level == logging.WARNING

@@ -41,7 +41,7 @@ _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _RESERVED}
+    return {k: v for k, v in vars(record).items() if k not in _RESERVED and k != "notify"}
 
 
 def _level(record: logging.LogRecord) -> str:

@@ -105,7 +105,8 @@ class Runner:
             try:
                 self.notifications.send_report(report, entries)
             except Exception as error:  # a notifier never fails the run
-                self.logger.error("Sending the notification failed: %s", error)
+                self.logger.error("Sending the notification failed: %s", error,
+                                  extra={"notify": False})
         return report
 
     def run(self, params: UpdateParams | None = None, *, wait: bool = True) -> Report | None:
