@@ -678,3 +678,17 @@ def test_a_failing_observer_does_not_break_the_run(engine, registry, caplog) -> 
     assert report.get("web").outcome is Outcome.UPDATED
     assert_nothing_lost(engine, {"web": True})
     assert "The observer failed on stopped" in caplog.text
+
+
+@pytest.mark.parametrize(("use_compose", "restarted"), [(True, True), (False, False)])
+def test_compose_depends_on_can_be_ignored(engine, registry, use_compose, restarted) -> None:
+    registry.publish(DB)
+    registry.publish(WEB)
+    project = {L.COMPOSE_PROJECT: "shop"}
+    engine.run("shop-db-1", DB, labels={**project, L.COMPOSE_SERVICE: "db"})
+    engine.run("shop-web-1", WEB, labels={
+        **project, L.COMPOSE_SERVICE: "web", L.COMPOSE_DEPENDS_ON: "db:service_started:false"})
+    registry.publish(DB)
+    report = update(engine, registry, UpdateParams(use_compose_depends_on=use_compose))
+    expected = Outcome.RESTARTED if restarted else Outcome.FRESH
+    assert report.get("shop-web-1").outcome is expected

@@ -56,6 +56,7 @@ class UpdateParams:
         label_precedence: The monitor-only and no-pull labels override the
             flags in both directions (otherwise either one enables).
         rolling_restart: Replace one container at a time, waiting for health.
+        use_compose_depends_on: Order by Compose's ``depends_on`` label too.
         lifecycle_hooks: Run the lifecycle hook labels.
         cleanup: Remove the replaced images after the run.
         remove_volumes: Remove anonymous volumes with a removed container.
@@ -84,6 +85,7 @@ class UpdateParams:
     no_restart: bool = False
     label_precedence: bool = False
     rolling_restart: bool = False
+    use_compose_depends_on: bool = True
     lifecycle_hooks: bool = False
     cleanup: bool = False
     remove_volumes: bool = False

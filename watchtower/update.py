@@ -146,7 +146,7 @@ def _plan(
 ) -> Plan:
     now = emit.clock()
     verdicts = assess(chosen, client, registry, params, now, pull=pull)
-    graph = dependency_graph(chosen)
+    graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}

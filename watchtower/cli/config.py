@@ -319,9 +319,6 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
         if values[flag.key] == flag.default:
             continue
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
-    if not values["use_compose_depends_on"]:
-        warnings.append("--use-compose-depends-on=false has no effect here: the compose "
-                        "depends_on label is always read.")
     if values["registry_tls_skip"]:
         warnings.append("--registry-tls-skip is not global here: name the registries "
                         "with --insecure-registry.")
@@ -351,6 +348,7 @@ def _params(values: Mapping[str, Any], names: Sequence[str]) -> UpdateParams:
         no_restart=values["no_restart"],
         label_precedence=values["label_take_precedence"],
         rolling_restart=values["rolling_restart"],
+        use_compose_depends_on=values["use_compose_depends_on"],
         lifecycle_hooks=values["enable_lifecycle_hooks"],
         cleanup=values["cleanup"],
         remove_volumes=values["remove_volumes"],

@@ -181,10 +181,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("update", "cooldown-delay", S, "", "WATCHTOWER_COOLDOWN_DELAY", "",
        "Only update to images at least this old (24h, 3d, 1w, 1M)."),
     _f("update", "use-compose-depends-on", B, True, "WATCHTOWER_USE_COMPOSE_DEPENDS_ON", "",
-       "Order updates by Docker Compose's depends_on label.",
-       support=Support.DIFFERENT,
-       note="The compose depends_on label is always read; setting this to false has "
-            "no effect and logs a warning."),
+       "Order updates by Docker Compose's depends_on label."),
     _f("update", "label-take-precedence", B, False, "WATCHTOWER_LABEL_TAKE_PRECEDENCE", "",
        "Container labels override the monitor-only and no-pull flags."),
     _f("update", "ephemeral-self-update", B, False, "WATCHTOWER_EPHEMERAL_SELF_UPDATE", "",
