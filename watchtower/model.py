@@ -20,7 +20,13 @@ __all__ = [
     "HookResult",
     "Image",
     "ImageRef",
+    "short_id",
 ]
+
+
+def short_id(value: str | None) -> str:
+    """An id as the docker CLI shows it: 12 characters, without ``sha256:``."""
+    return (value or "").removeprefix("sha256:")[:12]
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -179,7 +185,7 @@ class Container:
     @property
     def short_id(self) -> str:
         """The first twelve characters of the id, as the docker CLI shows it."""
-        return self.id.removeprefix("sha256:")[:12]
+        return short_id(self.id)
 
     @property
     def current_image(self) -> Image:

@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from .model import Container, Image
+from .model import Container, Image, short_id
 
 
 def _entries(value: Iterable[PlanEntry]) -> tuple[PlanEntry, ...]:
@@ -167,7 +167,7 @@ class Plan:
             what = e.action.value if e.action is not Action.NONE else e.status.value
             line = f"{e.name:<{width}}  {what:<8} {e.container.image.familiar}"
             if e.action is Action.UPDATE and e.new_image is not None:
-                line += f"  {_short(e.container.image_id)} -> {_short(e.new_image.id)}"
+                line += f"  {short_id(e.container.image_id)} -> {short_id(e.new_image.id)}"
             if e.reason:
                 line += f"  ({e.reason})"
             lines.append(line)
@@ -181,7 +181,3 @@ class Plan:
             lines.append("")
             lines.append("Nothing will be changed.")
         return "\n".join(lines)
-
-
-def _short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]

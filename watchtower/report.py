@@ -60,6 +60,16 @@ class ContainerReport:
     new_id: str | None = None
     rolled_back: bool = False
 
+    @property
+    def state(self) -> str:
+        """The outcome as Watchtower names it: ``Updated``, ``Fresh``, ..."""
+        return self.outcome.value.capitalize()
+
+    @property
+    def error(self) -> str:
+        """The reason, for a failed or skipped container (Watchtower's ``error``); else empty."""
+        return self.reason if self.outcome in (Outcome.FAILED, Outcome.SKIPPED) else ""
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {

@@ -20,6 +20,7 @@ from attrs import field, frozen
 
 from ..errors import ConfigurationError
 from ..events import Event, Failed, Skipped, Started, Stopped, UpdateAvailable, Updated
+from ..model import short_id
 
 __all__ = [
     "LEVELS",
@@ -171,10 +172,6 @@ class EntryCollector(logging.Handler):
         return entries
 
 
-def _short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
-
-
 def entry_from_event(event: Event) -> LogEntry | None:
     """The log line Watchtower writes for ``event``, or None when it writes none.
 
@@ -189,21 +186,25 @@ def entry_from_event(event: Event) -> LogEntry | None:
             level="info",
             message="Found new image",
             time=at,
-            fields={"container": name, "image": event.image, "new_id": _short(event.new_image_id)},
+            fields={
+                "container": name,
+                "image": event.image,
+                "new_id": short_id(event.new_image_id),
+            },
         )
     if isinstance(event, Stopped):
         return LogEntry(
             level="info",
             message="Stopping container",
             time=at,
-            fields={"container": name, "id": _short(event.container_id)},
+            fields={"container": name, "id": short_id(event.container_id)},
         )
     if isinstance(event, Started):
         return LogEntry(
             level="info",
             message="Started new container",
             time=at,
-            fields={"container": name, "new_id": _short(event.container_id)},
+            fields={"container": name, "new_id": short_id(event.container_id)},
         )
     if isinstance(event, Updated):
         return LogEntry(
@@ -212,8 +213,8 @@ def entry_from_event(event: Event) -> LogEntry | None:
             time=at,
             fields={
                 "container": name,
-                "old_id": _short(event.old_image_id),
-                "new_id": _short(event.new_image_id),
+                "old_id": short_id(event.old_image_id),
+                "new_id": short_id(event.new_image_id),
             },
         )
     if isinstance(event, Failed):

@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
-from ..report import ContainerReport, Outcome, Report
+from ..model import short_id
+from ..report import ContainerReport, Report
 from .entries import LogEntry
 
 if TYPE_CHECKING:
@@ -47,33 +48,9 @@ __all__ = [
 ]
 
 
-def short_id(value: str | None) -> str:
-    """The short form of an id: 12 characters, without ``sha256:``."""
-    if not value:
-        return ""
-    return value.removeprefix("sha256:")[:12]
-
-
-_STATES = {
-    Outcome.FRESH: "Fresh",
-    Outcome.STALE: "Stale",
-    Outcome.UPDATED: "Updated",
-    Outcome.RESTARTED: "Restarted",
-    Outcome.FAILED: "Failed",
-    Outcome.SKIPPED: "Skipped",
-}
-
-
 def state(entry: ContainerReport) -> str:
     """A container's state as Watchtower writes it: ``Updated``, ``Fresh``, ..."""
-    return _STATES[entry.outcome]
-
-
-def _error(entry: ContainerReport) -> str:
-    # Watchtower has an error only for containers that failed or were skipped.
-    if entry.outcome in (Outcome.FAILED, Outcome.SKIPPED):
-        return entry.reason
-    return ""
+    return entry.state
 
 
 def _latest(entry: ContainerReport) -> str:
@@ -89,8 +66,8 @@ def _json_container(entry: ContainerReport) -> dict[str, Any]:
         "imageName": entry.image,
         "state": state(entry),
     }
-    if _error(entry):
-        data["error"] = _error(entry)
+    if entry.error:
+        data["error"] = entry.error
     return data
 
 
@@ -133,8 +110,8 @@ def porcelain_json(report: Report | None) -> str:
             "state": state(entry),
             "update_available": _latest(entry) != entry.old_image_id,
         }
-        if _error(entry):
-            container["error"] = _error(entry)
+        if entry.error:
+            container["error"] = entry.error
         containers.append(container)
     return json.dumps({"containers": containers}, indent=2)
 
