@@ -92,11 +92,14 @@ class Verdict:
         status: Fresh, stale or skipped.
         image: The newest local image for its reference, when one was found.
         reason: Why, in words.
+        labels_ok: False when a watchtower label is unreadable: the container
+            must not be touched at all.
     """
 
     status: Status
     image: Image | None = None
     reason: str = ""
+    labels_ok: bool = True
 
 
 def _engine_call(call: Callable[[ImageRef], Image | None], what: str) -> Callable[
@@ -136,7 +139,9 @@ def assess(
     for container in containers:
         problems = labels.problems(container)
         if problems:
-            verdicts[container.name] = Verdict(Status.SKIPPED, reason=problems[0])
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED, reason=problems[0], labels_ok=False
+            )
         elif container.image.is_pinned:
             verdicts[container.name] = Verdict(
                 Status.SKIPPED, reason="its image is pinned to a digest"

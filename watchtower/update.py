@@ -161,7 +161,7 @@ def _plan(
         name
         for name in ordering.order
         if not params.no_restart
-        and not labels.problems(by_name[name])
+        and verdicts[name].labels_ok
         and not monitor_only(by_name[name])
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
