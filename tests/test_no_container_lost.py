@@ -5,12 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchtower import UpdateParams
+from watchtower import UpdateParams, update
 from watchtower import labels as L
 from watchtower.model import ContainerState
 from watchtower.report import Outcome
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
-from watchtower.update import update
 
 FAILING_STEPS = ["pull", "stop", "rename", "create", "start", "health", "remove", "hook"]
 IMAGES = ["example.org/a:1", "example.org/b:1", "example.org/c:1"]

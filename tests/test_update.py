@@ -7,15 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from watchtower import UpdateParams
+from watchtower import UpdateParams, execute, plan, update
 from watchtower import labels as L
 from watchtower.errors import ConfigurationError, RegistryError
 from watchtower.events import Event, Failed, RolledBack, Started, Stopped, Updated
 from watchtower.model import ContainerState
-from watchtower.plan import Action, Status
+from watchtower.plans import Action, Status
 from watchtower.report import Outcome
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
-from watchtower.update import execute, plan, update
 
 WEB = "example.org/web:1"
 DB = "example.org/db:1"

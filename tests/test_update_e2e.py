@@ -13,12 +13,11 @@ import pytest
 from tests.support.e2e_fixtures import Images, Names
 from tests.support.images import build_image, push
 from tests.support.registry import RegistryServer
-from watchtower import UpdateParams
+from watchtower import UpdateParams, update
 from watchtower.docker import DockerClient
 from watchtower.events import Event, Started, Stopped
 from watchtower.registry import HttpRegistry
 from watchtower.report import Outcome, Report
-from watchtower.update import update
 
 pytestmark = pytest.mark.e2e
 

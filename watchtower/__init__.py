@@ -19,12 +19,13 @@ from .errors import (
 )
 from .events import Event, Observer
 from .model import Container, ContainerState, HookResult, Image, ImageRef
+from .orchestrator import execute, update
 from .params import UpdateParams
-from .plan import Action, Plan, PlanEntry, Status
+from .planner import plan
+from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Notifier, Registry
 from .reference import parse_reference
 from .report import ContainerReport, Outcome, Report
-from .update import execute, plan, update
 
 __all__ = [
     "Action",

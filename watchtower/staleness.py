@@ -27,7 +27,7 @@ from . import labels
 from .errors import EngineError, RateLimitedError, RegistryError
 from .model import Container, Image, ImageRef
 from .params import UpdateParams
-from .plan import Status
+from .plans import Status
 from .protocols import ContainerClient, Registry
 
 __all__ = ["Verdict", "assess", "fan_out", "remote_digests"]

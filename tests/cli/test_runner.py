@@ -8,7 +8,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from watchtower import labels
+from watchtower import labels, update
 from watchtower.cli.config import load
 from watchtower.cli.main import serve
 from watchtower.cli.metrics import Metrics, Scan
@@ -18,7 +18,6 @@ from watchtower.cli.selfupdate import remove_old_instances
 from watchtower.model import Container
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
-from watchtower.update import update
 
 from .support import DB, WEB, GatedEngine, make_runner
 

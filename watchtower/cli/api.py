@@ -26,10 +26,10 @@ from flask import Flask, Response, jsonify, request
 from ..errors import WatchtowerError
 from ..model import Container
 from ..params import UpdateParams
-from ..plan import Status
+from ..planner import plan
+from ..plans import Status
 from ..report import Report
 from ..selection import select
-from ..update import plan
 from .config import ApiSettings
 from .runner import Runner
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import UpdateParams
 from .flags import FLAGS, Kind, Parsed, Split, parse_args, split_list
@@ -30,7 +31,6 @@ __all__ = [
     "parse_cooldown",
 ]
 
-LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug", "trace")
 LOG_FORMATS = ("auto", "logfmt", "pretty", "json")
 PORCELAIN = ("v1", "json")
 #: The endpoints served here, by their --http-api-endpoints names.
@@ -40,13 +40,6 @@ UNSERVED_ENDPOINTS = ("images", "config", "events", "swagger")
 #: Endpoints that need a token (all but health), as in the fork.
 TOKEN_ENDPOINTS = frozenset(API_ENDPOINTS) - {"health"}
 DEFAULT_INTERVAL = 86400
-
-_COOLDOWN_UNITS = {
-    "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
-    "d": 86400.0, "w": 7 * 86400.0, "M": 30 * 86400.0,
-}
-_COOLDOWN_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d|w|M)")
-
 
 def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
     """A cooldown: Go durations plus ``d`` (days), ``w`` (weeks) and ``M`` (30 days).
@@ -61,19 +54,10 @@ def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
         return timedelta(0)
     if raw.startswith("-"):
         raise ConfigurationError(f"{option} must not be negative, got {text!r}.")
-    if re.fullmatch(r"\d+(\.\d+)?", raw):
-        return timedelta(seconds=float(raw))
-    total, pos = 0.0, 0
-    for match in _COOLDOWN_PART.finditer(raw):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _COOLDOWN_UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(raw):
-        raise ConfigurationError(
-            f"{option} expects a duration such as 24h, 3d, 1w or 1M, got {text!r}."
-        )
-    return timedelta(seconds=total)
+    try:
+        return parse_duration(raw, units=LONG_UNITS)
+    except ValueError as error:
+        raise ConfigurationError(f"{option} {error}.") from None
 
 
 @frozen
@@ -371,7 +355,7 @@ def from_parsed(parsed: Parsed) -> Config:
     _secrets(values)
     parsed = Parsed(values, parsed.sources, parsed.names, parsed.help, parsed.version)
     warnings: list[str] = []
-    log_level = _choice(values, "log-level", LOG_LEVELS)
+    log_level = _choice(values, "log-level", tuple(LOG_LEVELS))
     if values["debug"]:
         log_level = "debug"
     if values["trace"]:
@@ -380,7 +364,7 @@ def from_parsed(parsed: Parsed) -> Config:
     porcelain = values["porcelain"].strip()
     if porcelain:
         porcelain = _choice(values, "porcelain", PORCELAIN)
-    _choice(values, "notifications-level", LOG_LEVELS[:-1])
+    _choice(values, "notifications-level", tuple(n for n in LOG_LEVELS if n != "trace"))
     if values["notifications_delay"] < 0:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."

@@ -19,8 +19,9 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._text import parse_bool as _parse_bool
+from .._text import parse_duration
 from ..errors import ConfigurationError
-from ..labels import parse_duration
 
 __all__ = [
     "FLAGS",
@@ -414,22 +415,16 @@ class Parsed:
         return self.sources[name.replace("-", "_")] != "default"
 
 
-_TRUE = {"1", "t", "true", "y", "yes", "on"}
-_FALSE = {"0", "f", "false", "n", "no", "off"}
-
-
 def parse_bool(text: str, where: str) -> bool:
     """Go's ``strconv.ParseBool`` plus yes/no/on/off.
 
     Raises:
         ConfigurationError: ``text`` is not a boolean.
     """
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigurationError(f"{where} expects true or false, got {text!r}.")
+    try:
+        return _parse_bool(text)
+    except ValueError:
+        raise ConfigurationError(f"{where} expects true or false, got {text!r}.") from None
 
 
 def split_list(text: str, how: Split) -> list[str]:
@@ -477,10 +472,8 @@ def convert(flag: Flag, text: str, where: str) -> Any:
             raise ConfigurationError(f"{where} must not be negative, got {text!r}.")
         try:
             return parse_duration(text)
-        except ValueError:
-            raise ConfigurationError(
-                f"{where} expects a duration such as 30s, 5m or 1h30m, got {text!r}."
-            ) from None
+        except ValueError as error:
+            raise ConfigurationError(f"{where} {error}.") from None
     if flag.kind is Kind.LIST:
         return tuple(split_list(text, flag.split))
     return text

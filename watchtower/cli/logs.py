@@ -13,24 +13,12 @@ import sys
 from datetime import datetime, timezone
 from typing import IO, Any
 
+from .._text import LOG_LEVELS, TRACE
 from ..events import Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
 
-__all__ = ["LEVELS", "TRACE", "configure", "log_event"]
+__all__ = ["configure", "log_event"]
 
-#: A level below DEBUG, for --trace.
-TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
-
-#: Watchtower's level names and the logging levels they mean.
-LEVELS = {
-    "panic": logging.CRITICAL,
-    "fatal": logging.CRITICAL,
-    "error": logging.ERROR,
-    "warn": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-    "trace": TRACE,
-}
 
 _SHORT = {"TRACE": "TRC", "DEBUG": "DBG", "INFO": "INF", "WARNING": "WRN", "ERROR": "ERR",
           "CRITICAL": "FTL"}
@@ -128,7 +116,7 @@ def configure(level: str, fmt: str, *, no_color: bool = False,
     handler.setFormatter(formatter)
     handler._watchtower_cli = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
-    logger.setLevel(LEVELS[level])
+    logger.setLevel(LOG_LEVELS[level])
     logger.propagate = False
     return logger
 

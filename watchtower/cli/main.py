@@ -16,10 +16,11 @@ import socket
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import IO, Any
 
 from .._version import __version__
+from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, EngineError, WatchtowerError
 from ..protocols import ContainerClient, Registry
 from ..report import Report
@@ -37,9 +38,6 @@ __all__ = ["EXIT_USAGE", "build_backends", "main", "serve"]
 #: The exit code of a bad flag or value, before anything touched a container.
 EXIT_USAGE = 2
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[Any, Any]:
@@ -132,7 +130,7 @@ def serve(
     notifications: Any = None,
     collect_entries: Any = None,
     metrics: Metrics | None = None,
-    clock: Any = _utcnow,
+    clock: Clock = system_clock,
     api_ready: threading.Event | None = None,
     current_id: str | None = None,
 ) -> int:

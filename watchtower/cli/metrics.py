@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from ..clock import Clock, system_clock
 from ..report import Report
 
 __all__ = ["HISTORY_SIZE", "Metrics", "Scan"]
@@ -100,9 +101,6 @@ class _Collector:
             yield CounterMetricFamily(name, text, value=counters[name])
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class Metrics:
     """The metrics of one watchtower process.
@@ -116,7 +114,7 @@ class Metrics:
         self,
         registry: CollectorRegistry | None = None,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = system_clock,
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._clock = clock

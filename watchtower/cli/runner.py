@@ -12,23 +12,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
+from ..clock import Clock, system_clock
 from ..errors import WatchtowerError
 from ..events import Event
+from ..orchestrator import update
 from ..params import UpdateParams
 from ..protocols import ContainerClient, Registry
 from ..report import Report
-from ..update import update
 from .logs import log_event
 from .metrics import Metrics
 
 __all__ = ["Runner"]
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Runner:
@@ -60,7 +58,7 @@ class Runner:
         notifications: Any = None,
         collect_entries: Callable[[], Any] | None = None,
         on_report: Callable[[Report], object] | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = system_clock,
     ) -> None:
         self.client = client
         self.registry = registry

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from attrs import frozen
 from typing_extensions import Protocol
 
+from .._text import parse_duration
+from ..clock import Clock, system_clock
 from ..errors import ConfigurationError
-from ..labels import parse_duration
 
 __all__ = [
     "Cron",
@@ -160,9 +161,6 @@ def describe_next(when: datetime, now: datetime) -> str:
     return f"{when:%Y-%m-%d %H:%M:%S} {zone}, in {in_words(when - now)}"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class Scheduler:
     """Calls ``tick`` at each time of a schedule until :meth:`stop`.
@@ -183,7 +181,7 @@ class Scheduler:
         schedule: Schedule,
         tick: Callable[[], object],
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = system_clock,
         on_next: Callable[[datetime], object] | None = None,
     ) -> None:
         self.schedule = schedule

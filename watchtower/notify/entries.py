@@ -18,6 +18,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._text import LOG_LEVELS as LEVELS
+from .._text import level_name
 from ..errors import ConfigurationError
 from ..events import Event, Failed, Skipped, Started, Stopped, UpdateAvailable, Updated
 from ..model import short_id
@@ -31,21 +33,6 @@ __all__ = [
     "parse_level",
 ]
 
-LEVELS: Mapping[str, int] = MappingProxyType(
-    {
-        "panic": logging.CRITICAL,
-        "fatal": logging.CRITICAL,
-        "error": logging.ERROR,
-        "warn": logging.WARNING,
-        "warning": logging.WARNING,
-        "info": logging.INFO,
-        "debug": logging.DEBUG,
-        "trace": 5,
-    }
-)
-"""Watchtower's level names and the :mod:`logging` level each stands for."""
-
-
 def parse_level(name: str) -> int:
     """The :mod:`logging` level of one of Watchtower's level names.
 
@@ -58,21 +45,6 @@ def parse_level(name: str) -> int:
         choices = ", ".join(LEVELS)
         message = f"notifications-level {name!r} is not one of {choices}."
         raise ConfigurationError(message) from None
-
-
-def level_name(levelno: int) -> str:
-    """Watchtower's name for a :mod:`logging` level (``warning``, not ``warn``)."""
-    if levelno >= logging.CRITICAL:
-        return "fatal"
-    if levelno >= logging.ERROR:
-        return "error"
-    if levelno >= logging.WARNING:
-        return "warning"
-    if levelno >= logging.INFO:
-        return "info"
-    if levelno >= logging.DEBUG:
-        return "debug"
-    return "trace"
 
 
 def _frozen_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -27,13 +27,14 @@ import requests
 from attrs import frozen
 from requests.adapters import HTTPAdapter
 
+from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
 from .challenge import Challenge, MalformedChallengeError, parse_challenges, pick_challenge
 from .credentials import Credentials, CredentialSource, DockerCredentials
 from .hosts import api_host, host_of, plain_http_allowed, split_host_port
 from .platform import Platform
-from .tokens import Clock, Token, TokenCache, TokenKey, parse_rfc3339, token_from_answer, utc_now
+from .tokens import Token, TokenCache, TokenKey, parse_rfc3339, token_from_answer
 
 __all__ = ["MANIFEST_TYPES", "HttpRegistry", "RetryPolicy", "validate_ca_bundle"]
 
@@ -226,7 +227,7 @@ class HttpRegistry:
         timeout: float | tuple[float, float] = (10.0, 30.0),
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
-        clock: Clock = utc_now,
+        clock: Clock = system_clock,
         platform: Platform | None = None,
         pool_size: int = 16,
     ) -> None:

@@ -17,29 +17,20 @@ from typing import Any
 
 from attrs import field, frozen
 
+from ..clock import Clock, system_clock
 from ..errors import RegistryError
 
 __all__ = [
     "DEFAULT_LIFETIME",
-    "Clock",
     "Token",
     "TokenCache",
     "TokenKey",
     "parse_rfc3339",
     "token_from_answer",
-    "utc_now",
 ]
-
-Clock = Callable[[], datetime]
-"""A function returning the current time as an aware UTC datetime."""
 
 DEFAULT_LIFETIME = timedelta(seconds=60)
 """How long a token lives when the server does not say (the token spec's default)."""
-
-
-def utc_now() -> datetime:
-    """The current time, aware, in UTC: the default clock."""
-    return datetime.now(timezone.utc)
 
 
 @frozen
@@ -163,7 +154,9 @@ class TokenCache:
             token's lifetime for short-lived tokens.
     """
 
-    def __init__(self, clock: Clock = utc_now, margin: timedelta = timedelta(seconds=10)) -> None:
+    def __init__(
+        self, clock: Clock = system_clock, margin: timedelta = timedelta(seconds=10)
+    ) -> None:
         self._clock = clock
         self._margin = margin
         self._lock = threading.Lock()

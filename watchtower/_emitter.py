@@ -1,0 +1,55 @@
+"""Hands a run's events to its observer, stamped by its clock, one at a time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from .clock import Clock
+from .events import Event, HookRan, Observer
+from .lifecycle import HookRun
+
+_log = logging.getLogger(__name__)
+
+
+class Emitter:
+    """The observer and the clock of one run.
+
+    Replacements may run in several threads; the observer is called from one
+    at a time, and an observer that raises never breaks a replacement.
+    """
+
+    def __init__(self, observer: Observer | None, clock: Clock) -> None:
+        self.observer = observer
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The run's current time."""
+        return self.clock()
+
+    def __call__(self, event: Event) -> None:
+        if self.observer is None:
+            return
+        with self._lock:
+            try:
+                self.observer(event)
+            except Exception:
+                _log.exception("The observer failed on %s; the run goes on.", event.kind)
+
+    def hook(self, name: str, run: HookRun | None) -> None:
+        """Tell of a lifecycle hook that ran (nothing when there was none)."""
+        if run is None:
+            return
+        result = run.result
+        self(
+            HookRan(
+                at=self.now(),
+                container=name,
+                hook=run.hook.value,
+                command=run.command,
+                exit_code=result.exit_code if result else None,
+                output=result.output if result else run.error,
+            )
+        )

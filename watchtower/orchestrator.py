@@ -1,0 +1,201 @@
+"""Running an update: :func:`execute` carries a plan out, :func:`update` does it all.
+
+It decides; the backends act. All I/O goes through the
+:class:`~watchtower.protocols.ContainerClient` and
+:class:`~watchtower.protocols.Registry` it is given, and time comes from the
+clock it is given, so with in-memory backends a run is deterministic. Each
+replacement is a transaction (:mod:`watchtower.replacement`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from ._emitter import Emitter
+from .clock import Clock, system_clock
+from .events import Failed, Observer, RunFinished, RunStarted
+from .lifecycle import Hook, run_hook
+from .model import Container, short_id
+from .params import UpdateParams
+from .planner import in_scope, make_plan
+from .plans import Plan, PlanEntry, Status
+from .protocols import ContainerClient, Registry
+from .replacement import Replacer
+from .report import ContainerReport, Outcome, Report
+
+__all__ = ["execute", "update"]
+
+
+def execute(
+    plan: Plan,
+    client: ContainerClient,
+    params: UpdateParams | None = None,
+    *,
+    observer: Observer | None = None,
+    clock: Clock | None = None,
+) -> Report:
+    """Carry out a plan and report what happened.
+
+    Each unit of the plan is stopped in reverse dependency order and started
+    in order; independent units run at most ``params.update_concurrency`` at
+    a time (one with rolling restart, which also waits for each replacement
+    to be healthy). Image cleanup is :func:`update`'s job, not this one's.
+    """
+    params = params or UpdateParams()
+    emit = Emitter(observer, clock or system_clock)
+    return _execute(plan, client, params, emit, emit.now())
+
+
+def _execute(
+    plan: Plan,
+    client: ContainerClient,
+    params: UpdateParams,
+    emit: Emitter,
+    started: datetime,
+) -> Report:
+    results = {e.name: _initial_report(e) for e in plan.entries}
+    entries = {e.name: e for e in plan.entries}
+    units = [[entries[name] for name in unit] for unit in plan.units]
+    replacer = Replacer(client, params, emit)
+    workers = 1 if params.rolling_restart else params.update_concurrency
+    if workers == 1 or len(units) <= 1:
+        outcomes = [replacer.unit(unit) for unit in units]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(units))) as pool:
+            outcomes = list(pool.map(replacer.unit, units))
+    for outcome in outcomes:
+        results.update(outcome)
+    return Report(
+        entries=[results[e.name] for e in plan.entries],
+        started_at=started,
+        finished_at=emit.now(),
+    )
+
+
+_OUTCOME = {
+    Status.FRESH: Outcome.FRESH,
+    Status.STALE: Outcome.STALE,
+    Status.SKIPPED: Outcome.SKIPPED,
+}
+
+
+def _initial_report(entry: PlanEntry) -> ContainerReport:
+    container = entry.container
+    return ContainerReport(
+        id=container.id,
+        name=container.name,
+        image=container.image.familiar,
+        old_image_id=container.image_id,
+        new_image_id=entry.new_image.id if entry.new_image else None,
+        outcome=_OUTCOME[entry.status],
+        reason=entry.reason,
+    )
+
+
+def update(
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams | None = None,
+    *,
+    observer: Observer | None = None,
+    clock: Clock | None = None,
+    dry_run: bool = False,
+) -> Report:
+    """Bring the containers in scope up to date with their registries.
+
+    Selects the containers, runs their pre-check hooks, plans (see
+    :func:`~watchtower.plan`), carries the plan out (see :func:`execute`), runs the
+    post-check hooks and removes the replaced images if ``params.cleanup``.
+    With ``dry_run`` (or monitor-only) nothing is changed and stale
+    containers are reported as stale.
+
+    Args:
+        client: The container engine.
+        registry: The registry client.
+        params: What to do; the defaults are Watchtower's.
+        observer: Called with each :mod:`~watchtower.events` event.
+        clock: The current time (timezone-aware); defaults to the system clock.
+        dry_run: Plan only, and report the plan.
+
+    Raises:
+        ConfigurationError: A parameter is malformed; nothing was changed.
+        EngineError: The containers could not be listed; nothing was changed.
+    """
+    params = params or UpdateParams()
+    emit = Emitter(observer, clock or system_clock)
+    started = emit.now()
+    emit(RunStarted(at=started))
+    chosen = in_scope(client, params)
+    hooks = params.lifecycle_hooks and not dry_run
+    if hooks:
+        _check_hooks(client, chosen, {c.name: c.id for c in chosen}, Hook.PRE_CHECK, params, emit)
+    the_plan = make_plan(chosen, client, registry, params, emit)
+    if dry_run:
+        the_plan = the_plan.without_actions("dry run")
+    report = _execute(the_plan, client, params, emit, started)
+    if hooks:
+        ids = {
+            e.name: e.new_id or e.id
+            for e in report
+            if e.outcome is not Outcome.FAILED or e.rolled_back
+        }
+        running = [c for c in chosen if c.state.is_running and c.name in ids]
+        _check_hooks(client, running, ids, Hook.POST_CHECK, params, emit)
+    removed = _cleanup_images(client, report, emit) if params.cleanup and not dry_run else ()
+    report = Report(
+        entries=report.entries,
+        started_at=started,
+        finished_at=emit.now(),
+        removed_images=removed,
+        dry_run=dry_run,
+    )
+    emit(
+        RunFinished(
+            at=report.finished_at,
+            duration=report.finished_at - report.started_at,
+            scanned=len(report.scanned),
+            updated=len(report.updated),
+            failed=len(report.failed),
+        )
+    )
+    return report
+
+
+def _check_hooks(
+    client: ContainerClient,
+    containers: Iterable[Container],
+    ids: dict[str, str],
+    hook: Hook,
+    params: UpdateParams,
+    emit: Emitter,
+) -> None:
+    for container in containers:
+        if container.state.is_running:
+            run = run_hook(client, container, ids[container.name], hook, params)
+            emit.hook(container.name, run)
+
+
+def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> tuple[str, ...]:
+    """Remove the images that updated containers ran before, unless still in use."""
+    candidates = dict.fromkeys(
+        e.old_image_id for e in report.updated if e.old_image_id != e.new_image_id
+    )
+    if not candidates:
+        return ()
+    in_use = {
+        c.image_id for c in client.list_containers(include_stopped=True, include_restarting=True)
+    }
+    removed: list[str] = []
+    for image_id in candidates:
+        if image_id in in_use:
+            continue
+        try:
+            client.remove_image(image_id)
+        except Exception as error:
+            reason = f"image {short_id(image_id)} was kept: {error}"
+            emit(Failed(at=emit.now(), step="cleanup", reason=reason))
+            continue
+        removed.append(image_id)
+    return tuple(removed)

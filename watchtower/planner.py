@@ -1,0 +1,178 @@
+"""Planning a run: :func:`plan` decides what is stale and what will be replaced.
+
+It lists and selects the containers, applies the staleness rule, orders them
+by dependency and groups the replacements into independent units; it changes
+no container. The result is a :class:`~watchtower.plans.Plan`, data that a
+person can read and :func:`~watchtower.orchestrator.execute` can carry out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import attrs
+
+from . import labels
+from ._emitter import Emitter
+from .clock import Clock, system_clock
+from .events import Checked, Observer, Skipped, UpdateAvailable
+from .model import Container
+from .params import UpdateParams
+from .plans import Action, Plan, PlanEntry, Status
+from .protocols import ContainerClient, Registry
+from .selection import select
+from .sorter import components, dependency_graph, dependents, sort_by_dependencies
+from .staleness import Verdict, assess
+
+__all__ = ["plan"]
+
+
+def plan(
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams | None = None,
+    *,
+    observer: Observer | None = None,
+    clock: Clock | None = None,
+    pull: bool = True,
+) -> Plan:
+    """Decide what a run would do, changing no container.
+
+    Lists the containers, selects those in scope, checks their images (one
+    registry request per distinct image; a pull where the digest differs,
+    unless no-pull), orders them by dependency and groups the replacements
+    into independent units. With monitor-only every action is dropped.
+
+    With ``pull=False`` the plan is a check only: nothing is pulled, a
+    container is stale when the registry serves another digest, and the
+    plan has no actions (there is no new image to act with).
+
+    Raises:
+        ConfigurationError: A selection parameter is malformed.
+        EngineError: The containers could not be listed.
+    """
+    params = params or UpdateParams()
+    emit = Emitter(observer, clock or system_clock)
+    chosen = in_scope(client, params)
+    the_plan = make_plan(chosen, client, registry, params, emit, pull=pull)
+    return the_plan if pull else the_plan.without_actions("check only")
+
+
+def in_scope(client: ContainerClient, params: UpdateParams) -> list[Container]:
+    """The containers the engine lists that ``params`` selects."""
+    listed = client.list_containers(
+        include_stopped=params.include_stopped,
+        include_restarting=params.include_restarting,
+    )
+    chosen, _ = select(list(listed), params)
+    return chosen
+
+
+def make_plan(
+    chosen: Sequence[Container],
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams,
+    emit: Emitter,
+    *,
+    pull: bool = True,
+) -> Plan:
+    """The plan for containers already selected, announced through ``emit``."""
+    now = emit.now()
+    verdicts = assess(chosen, client, registry, params, now, pull=pull)
+    graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
+    ordering = sort_by_dependencies(graph)
+    by_name = {c.name: c for c in chosen}
+    cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
+
+    def monitor_only(container: Container) -> bool:
+        return labels.flag_or_label(
+            container, labels.MONITOR_ONLY, params.monitor_only, params.label_precedence
+        )
+
+    # Who may be recreated at all: not on a cycle, labels readable, not monitor-only.
+    movable = {
+        name
+        for name in ordering.order
+        if not params.no_restart
+        and verdicts[name].labels_ok
+        and not monitor_only(by_name[name])
+    }
+    to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
+    movable_graph = {n: graph[n] & movable for n in movable}
+    to_restart = dependents(movable_graph, to_update) - set(to_update)
+    restarting = set(to_update) | to_restart
+
+    entries: list[PlanEntry] = []
+    for name in (*ordering.order, *sorted(cycle_of)):
+        entry = _entry(by_name[name], verdicts[name], cycle_of, restarting, to_restart, graph)
+        if entry.status is Status.STALE and entry.action is Action.NONE:
+            why = "no-restart" if params.no_restart else "monitor only"
+            entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
+        entries.append(entry)
+        _announce(emit, entry)
+
+    units = components(graph, restarting) if restarting else ()
+    return Plan(entries=entries, units=units, created_at=now)
+
+
+def _entry(
+    container: Container,
+    verdict: Verdict,
+    cycle_of: dict[str, tuple[str, ...]],
+    restarting: Collection[str],
+    to_restart: Collection[str],
+    graph: dict[str, frozenset[str]],
+) -> PlanEntry:
+    """The plan for one container, from its verdict and its place in the graph."""
+    name = container.name
+    if name in cycle_of:
+        cycle = ", ".join(cycle_of[name])
+        return PlanEntry(
+            container=container,
+            status=Status.SKIPPED,
+            reason=f"it is on a dependency cycle: {cycle}",
+            new_image=verdict.image,
+        )
+    if name in to_restart:
+        cause = sorted(d for d in graph[name] if d in restarting)
+        return PlanEntry(
+            container=container,
+            status=verdict.status,
+            action=Action.RESTART,
+            reason=f"it depends on {', '.join(cause)}, which restarts",
+            new_image=verdict.image,
+        )
+    action = Action.UPDATE if name in restarting else Action.NONE
+    return PlanEntry(
+        container=container,
+        status=verdict.status,
+        action=action,
+        reason=verdict.reason,
+        new_image=verdict.image,
+    )
+
+
+def _announce(emit: Emitter, entry: PlanEntry) -> None:
+    container = entry.container
+    emit(
+        Checked(
+            at=emit.now(),
+            container=entry.name,
+            image=container.image.familiar,
+            status=entry.status.value,
+            reason=entry.reason,
+        )
+    )
+    if entry.status is Status.STALE and entry.new_image is not None:
+        emit(
+            UpdateAvailable(
+                at=emit.now(),
+                container=entry.name,
+                image=container.image.familiar,
+                old_image_id=container.image_id,
+                new_image_id=entry.new_image.id,
+            )
+        )
+    elif entry.status is Status.SKIPPED:
+        emit(Skipped(at=emit.now(), container=entry.name, reason=entry.reason))
