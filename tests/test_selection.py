@@ -60,9 +60,14 @@ def test_selection_table(params: UpdateParams, expected: list[str]) -> None:
     assert len(chosen) + len(left_out) == len(FLEET)
 
 
-def test_bad_enable_label_stays_in_scope_to_be_reported() -> None:
-    chosen, _ = select([box("typo", labels={L.ENABLE: "ture"})], UpdateParams())
-    assert [c.name for c in chosen] == ["typo"]
+def test_unreadable_enable_label_counts_as_absent() -> None:
+    typo = [box("typo", labels={L.ENABLE: "ture"})]
+    assert [c.name for c in select(typo, UpdateParams())[0]] == ["typo"]
+    assert select(typo, UpdateParams(label_enable=True))[0] == []
+
+
+def test_empty_enable_label_means_false() -> None:
+    assert select([box("empty", labels={L.ENABLE: ""})], UpdateParams())[0] == []
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from watchtower import UpdateParams, execute, plan, update
 from watchtower import labels as L
 from watchtower.errors import ConfigurationError, RegistryError
 from watchtower.events import Event, Failed, RolledBack, Started, Stopped, Updated
-from watchtower.model import ContainerState
+from watchtower.model import ContainerState, HookResult
 from watchtower.plans import Action, Status
-from watchtower.report import Outcome
+from watchtower.report import Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 WEB = "example.org/web:1"
@@ -180,16 +180,16 @@ def test_cooldown_label_overrides_the_parameter(engine, registry, clock) -> None
     assert update(engine, registry, params, clock=clock).get("web").outcome is Outcome.UPDATED
 
 
-def test_bad_label_is_skipped_with_a_sentence_naming_it(engine, registry) -> None:
+def test_bad_label_is_ignored_with_a_sentence_naming_it(engine, registry) -> None:
     registry.publish(WEB)
     engine.run("web", WEB, labels={L.MONITOR_ONLY: "maybe"})
     registry.publish(WEB)
     entry = update(engine, registry).get("web")
-    assert entry.outcome is Outcome.SKIPPED
-    assert entry.reason == (
-        f"Container 'web' has label {L.MONITOR_ONLY}='maybe', which is not true or false."
+    assert entry.outcome is Outcome.UPDATED  # the flag's value (false) decides
+    assert entry.warnings == (
+        f"Container 'web' has label {L.MONITOR_ONLY}='maybe', which is not true or false; "
+        "the flag's value (false) is used instead.",
     )
-    assert engine.count("create") == 0
 
 
 # Monitor-only, no-restart, dry run -----------------------------------------
@@ -628,13 +628,26 @@ def test_hook_timeout_fails_the_pre_update(engine, registry) -> None:
     assert entry.reason == "the pre-update hook timed out"
 
 
-def test_pre_update_timeout_label_is_minutes(engine) -> None:
-    from watchtower.lifecycle import Hook, hook_timeout
+class TimedEngine(MemoryEngine):
+    """Records the timeout each hook is given."""
 
-    engine.build("local/x:1")
-    box = engine.run("web", "local/x:1", labels={L.PRE_UPDATE_TIMEOUT: "2"})
-    assert hook_timeout(box, Hook.PRE_UPDATE, UpdateParams()) == timedelta(minutes=2)
-    assert hook_timeout(box, Hook.PRE_CHECK, UpdateParams()) == timedelta(minutes=1)
+    def __init__(self, registry: MemoryRegistry) -> None:
+        super().__init__(registry)
+        self.timeouts: dict[str, timedelta] = {}
+
+    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
+        self.timeouts[command] = timeout
+        return super().run_hook(container_id, command, timeout)
+
+
+def test_pre_update_timeout_label_is_minutes(registry) -> None:
+    engine = TimedEngine(registry)
+    registry.publish(WEB)
+    engine.run("web", WEB, labels={L.PRE_UPDATE: "pre", L.PRE_CHECK: "check",
+                                   L.PRE_UPDATE_TIMEOUT: "2"})  # fmt: skip
+    registry.publish(WEB)
+    update(engine, registry, UpdateParams(lifecycle_hooks=True))
+    assert engine.timeouts == {"pre": timedelta(minutes=2), "check": timedelta(minutes=1)}
 
 
 def test_unexpected_backend_errors_become_registry_errors(engine, registry) -> None:
@@ -691,3 +704,47 @@ def test_compose_depends_on_can_be_ignored(engine, registry, use_compose, restar
     report = update(engine, registry, UpdateParams(use_compose_depends_on=use_compose))
     expected = Outcome.RESTARTED if restarted else Outcome.FRESH
     assert report.get("shop-web-1").outcome is expected
+
+
+# Notifiers ---------------------------------------------------------------------------
+
+
+class Inbox:
+    """A notifier that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.reports: list[Report] = []
+
+    def notify(self, report: Report) -> None:
+        self.reports.append(report)
+
+
+class Broken:
+    """A notifier whose delivery always fails."""
+
+    def notify(self, report: Report) -> None:
+        raise OSError("connection refused")
+
+
+def test_every_notifier_gets_the_report_and_a_failing_one_fails_nothing(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    first, last = Inbox(), Inbox()
+    events: list[Event] = []
+    report = update(engine, registry, notifiers=[first, Broken(), last], observer=events.append)
+    assert report.get("web").outcome is Outcome.UPDATED
+    assert [r.get("web").outcome for r in first.reports + last.reports] == [Outcome.UPDATED] * 2
+    assert report.failed_notifications == 1
+    assert report.to_dict()["failed_notifications"] == 1
+    failed = [e for e in events if isinstance(e, Failed)]
+    assert [(e.step, e.reason) for e in failed] == [
+        ("notify", "Broken could not deliver the report: connection refused")
+    ]
+    assert events[-1].kind == "run_finished"
+
+
+def test_no_notifier_no_failure(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    assert update(engine, registry, notifiers=[Inbox()]).failed_notifications == 0

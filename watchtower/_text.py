@@ -21,6 +21,7 @@ __all__ = [
     "LOG_LEVELS",
     "LONG_UNITS",
     "TRACE",
+    "DurationTooLongError",
     "level_name",
     "parse_bool",
     "parse_duration",
@@ -53,6 +54,10 @@ LONG_UNITS: Mapping[str, float] = MappingProxyType(
     {**GO_UNITS, "d": 86400.0, "w": 7 * 86400.0, "M": 30 * 86400.0}
 )
 """Go's units plus days, weeks and months of 30 days, as cooldowns are written."""
+
+class DurationTooLongError(ValueError):
+    """A well-formed duration beyond what :class:`~datetime.timedelta` holds."""
+
 
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+", re.ASCII)
 # timedelta's own bound, with a margin for float rounding.
@@ -91,7 +96,9 @@ def parse_duration(
         examples = "30s, 5m or 1h30m" if "d" not in units else "24h, 3d, 1w or 1M"
         raise ValueError(f"expects a duration such as {examples}, got {text!r}")
     if not math.isfinite(total) or total > _MAX_SECONDS:
-        raise ValueError(f"expects a duration shorter than {_MAX_DAYS} days, got {text!r}")
+        raise DurationTooLongError(
+            f"expects a duration shorter than {_MAX_DAYS} days, got {text!r}"
+        )
     return timedelta(seconds=total)
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "Event",
     "Failed",
     "HookRan",
+    "LabelIgnored",
     "Observer",
     "RolledBack",
     "RunFinished",
@@ -119,6 +120,17 @@ class Skipped(Event):
 
 
 @frozen(kw_only=True)
+class LabelIgnored(Event):
+    """A label's value could not be read; the flag's value or the default is used.
+
+    Attributes:
+        reason: One sentence naming the container, the label and the value.
+    """
+
+    reason: str
+
+
+@frozen(kw_only=True)
 class HookRan(Event):
     """A lifecycle hook ran.
 
@@ -197,7 +209,8 @@ class Failed(Event):
 
     Attributes:
         step: ``check``, ``pull``, ``stop``, ``rename``, ``create``,
-            ``start``, ``health``, ``remove``, ``hook`` or ``cleanup``.
+            ``start``, ``health``, ``remove``, ``hook``, ``cleanup`` or
+            ``notify``.
         reason: What went wrong.
     """
 

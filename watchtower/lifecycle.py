@@ -9,14 +9,12 @@ pre-update hook fails it. The other hooks only report.
 from __future__ import annotations
 
 import enum
-from datetime import timedelta
 
 from attrs import frozen
 
-from . import labels
-from .model import Container, HookResult
-from .params import UpdateParams
+from .model import HookResult
 from .protocols import ContainerClient
+from .settings import ContainerSettings
 
 __all__ = ["EX_TEMPFAIL", "Hook", "HookRun", "run_hook"]
 
@@ -25,23 +23,12 @@ EX_TEMPFAIL = 75
 
 
 class Hook(str, enum.Enum):
-    """The four hooks, named as in their labels."""
+    """The four hooks, named as in their labels (``...lifecycle.pre-check``)."""
 
     PRE_CHECK = "pre-check"
     PRE_UPDATE = "pre-update"
     POST_UPDATE = "post-update"
     POST_CHECK = "post-check"
-
-    @property
-    def label(self) -> str:
-        """The label that holds the hook's command."""
-        return f"{labels.PREFIX}.lifecycle.{self.value}"
-
-
-_TIMEOUT_LABELS = {
-    Hook.PRE_UPDATE: labels.PRE_UPDATE_TIMEOUT,
-    Hook.POST_UPDATE: labels.POST_UPDATE_TIMEOUT,
-}
 
 
 @frozen
@@ -79,32 +66,23 @@ class HookRun:
         return f"the {self.hook.value} hook exited with code {self.result.exit_code}"
 
 
-def hook_timeout(container: Container, hook: Hook, params: UpdateParams) -> timedelta:
-    """The hook's timeout: its label (minutes, as Watchtower), else the parameter."""
-    label = _TIMEOUT_LABELS.get(hook)
-    if label is not None:
-        value = labels.read_duration(container, label, bare_unit="m")
-        if value is not None:
-            return value
-    return params.hook_timeout
-
-
 def run_hook(
     client: ContainerClient,
-    container: Container,
+    settings: ContainerSettings,
     container_id: str,
     hook: Hook,
-    params: UpdateParams,
 ) -> HookRun | None:
-    """Run ``hook`` of ``container`` in the container ``container_id``.
+    """Run ``hook``, as ``settings`` give it, in the container ``container_id``.
 
+    The command and its timeout come from the settings of the container the
+    hook belongs to; ``container_id`` may be its replacement's (post-update).
     Returns ``None`` when the container has no such hook.
     """
-    command = container.labels.get(hook.label, "").strip()
-    if not command:
+    command = settings.hooks.get(hook.value)
+    if command is None:
         return None
     try:
-        result = client.run_hook(container_id, command, hook_timeout(container, hook, params))
+        result = client.run_hook(container_id, command, settings.hook_timeouts[hook.value])
     except Exception as error:
         return HookRun(hook, command, None, str(error))
     return HookRun(hook, command, result)

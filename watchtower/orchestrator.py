@@ -9,9 +9,12 @@ replacement is a transaction (:mod:`watchtower.replacement`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+
+import attrs
 
 from ._emitter import Emitter
 from .clock import Clock, system_clock
@@ -21,11 +24,14 @@ from .model import Container, short_id
 from .params import UpdateParams
 from .planner import in_scope, make_plan
 from .plans import Plan, PlanEntry, Status
-from .protocols import ContainerClient, Registry
+from .protocols import ContainerClient, Notifier, Registry
 from .replacement import Replacer
 from .report import ContainerReport, Outcome, Report
+from .settings import ContainerSettings
 
 __all__ = ["execute", "update"]
+
+_log = logging.getLogger(__name__)
 
 
 def execute(
@@ -91,6 +97,7 @@ def _initial_report(entry: PlanEntry) -> ContainerReport:
         new_image_id=entry.new_image.id if entry.new_image else None,
         outcome=_OUTCOME[entry.status],
         reason=entry.reason,
+        warnings=entry.warnings,
     )
 
 
@@ -102,14 +109,15 @@ def update(
     observer: Observer | None = None,
     clock: Clock | None = None,
     dry_run: bool = False,
+    notifiers: Sequence[Notifier] = (),
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
     Selects the containers, runs their pre-check hooks, plans (see
     :func:`~watchtower.plan`), carries the plan out (see :func:`execute`), runs the
-    post-check hooks and removes the replaced images if ``params.cleanup``.
-    With ``dry_run`` (or monitor-only) nothing is changed and stale
-    containers are reported as stale.
+    post-check hooks, removes the replaced images if ``params.cleanup`` and
+    delivers the report to each notifier. With ``dry_run`` (or monitor-only)
+    nothing is changed and stale containers are reported as stale.
 
     Args:
         client: The container engine.
@@ -118,6 +126,11 @@ def update(
         observer: Called with each :mod:`~watchtower.events` event.
         clock: The current time (timezone-aware); defaults to the system clock.
         dry_run: Plan only, and report the plan.
+        notifiers: Where the report goes at the end. A notifier that raises
+            is logged, told as a ``Failed`` event (step ``notify``) and
+            counted in :attr:`Report.failed_notifications
+            <watchtower.report.Report.failed_notifications>`; it never fails
+            the update.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -127,11 +140,12 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
-    chosen = in_scope(client, params)
+    chosen, settings = in_scope(client, params)
     hooks = params.lifecycle_hooks and not dry_run
     if hooks:
-        _check_hooks(client, chosen, {c.name: c.id for c in chosen}, Hook.PRE_CHECK, params, emit)
-    the_plan = make_plan(chosen, client, registry, params, emit)
+        ids = {c.name: c.id for c in chosen}
+        _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
+    the_plan = make_plan(chosen, settings, client, registry, params, emit)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
     report = _execute(the_plan, client, params, emit, started)
@@ -142,7 +156,7 @@ def update(
             if e.outcome is not Outcome.FAILED or e.rolled_back
         }
         running = [c for c in chosen if c.state.is_running and c.name in ids]
-        _check_hooks(client, running, ids, Hook.POST_CHECK, params, emit)
+        _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
     removed = _cleanup_images(client, report, emit) if params.cleanup and not dry_run else ()
     report = Report(
         entries=report.entries,
@@ -151,6 +165,9 @@ def update(
         removed_images=removed,
         dry_run=dry_run,
     )
+    failures = _notify(notifiers, report, emit)
+    if failures:
+        report = attrs.evolve(report, failed_notifications=failures)
     emit(
         RunFinished(
             at=report.finished_at,
@@ -166,14 +183,14 @@ def update(
 def _check_hooks(
     client: ContainerClient,
     containers: Iterable[Container],
-    ids: dict[str, str],
+    settings: Mapping[str, ContainerSettings],
+    ids: Mapping[str, str],
     hook: Hook,
-    params: UpdateParams,
     emit: Emitter,
 ) -> None:
     for container in containers:
         if container.state.is_running:
-            run = run_hook(client, container, ids[container.name], hook, params)
+            run = run_hook(client, settings[container.name], ids[container.name], hook)
             emit.hook(container.name, run)
 
 
@@ -199,3 +216,17 @@ def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> t
             continue
         removed.append(image_id)
     return tuple(removed)
+
+
+def _notify(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> int:
+    """Deliver ``report`` to each notifier; how many failed."""
+    failures = 0
+    for notifier in notifiers:
+        try:
+            notifier.notify(report)
+        except Exception as error:
+            failures += 1
+            reason = f"{type(notifier).__name__} could not deliver the report: {error}"
+            _log.warning("%s", reason)
+            emit(Failed(at=emit.now(), step="notify", reason=reason))
+    return failures

@@ -8,19 +8,19 @@ person can read and :func:`~watchtower.orchestrator.execute` can carry out.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 
-from . import labels
 from ._emitter import Emitter
 from .clock import Clock, system_clock
-from .events import Checked, Observer, Skipped, UpdateAvailable
+from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
 from .model import Container
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry
 from .selection import select
+from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .staleness import Verdict, assess
 
@@ -53,23 +53,32 @@ def plan(
     """
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
-    chosen = in_scope(client, params)
-    the_plan = make_plan(chosen, client, registry, params, emit, pull=pull)
+    chosen, settings = in_scope(client, params)
+    the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
     return the_plan if pull else the_plan.without_actions("check only")
 
 
-def in_scope(client: ContainerClient, params: UpdateParams) -> list[Container]:
-    """The containers the engine lists that ``params`` selects."""
-    listed = client.list_containers(
-        include_stopped=params.include_stopped,
-        include_restarting=params.include_restarting,
+def in_scope(
+    client: ContainerClient, params: UpdateParams
+) -> tuple[list[Container], dict[str, ContainerSettings]]:
+    """The containers the engine lists that ``params`` selects, and their settings.
+
+    Each container's labels are read here, once per run.
+    """
+    listed = list(
+        client.list_containers(
+            include_stopped=params.include_stopped,
+            include_restarting=params.include_restarting,
+        )
     )
-    chosen, _ = select(list(listed), params)
-    return chosen
+    settings = {c.name: ContainerSettings.read(c, params) for c in listed}
+    chosen, _ = select(listed, params, settings)
+    return chosen, {c.name: settings[c.name] for c in chosen}
 
 
 def make_plan(
     chosen: Sequence[Container],
+    settings: Mapping[str, ContainerSettings],
     client: ContainerClient,
     registry: Registry,
     params: UpdateParams,
@@ -79,24 +88,20 @@ def make_plan(
 ) -> Plan:
     """The plan for containers already selected, announced through ``emit``."""
     now = emit.now()
-    verdicts = assess(chosen, client, registry, params, now, pull=pull)
+    for container in chosen:
+        for problem in settings[container.name].problems:
+            emit(LabelIgnored(at=emit.now(), container=container.name, reason=problem))
+    verdicts = assess(chosen, settings, client, registry, params, now, pull=pull)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
 
-    def monitor_only(container: Container) -> bool:
-        return labels.flag_or_label(
-            container, labels.MONITOR_ONLY, params.monitor_only, params.label_precedence
-        )
-
-    # Who may be recreated at all: not on a cycle, labels readable, not monitor-only.
+    # Who may be recreated at all: not on a cycle, not monitor-only.
     movable = {
         name
         for name in ordering.order
-        if not params.no_restart
-        and verdicts[name].labels_ok
-        and not monitor_only(by_name[name])
+        if not params.no_restart and not settings[name].monitor_only
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     movable_graph = {n: graph[n] & movable for n in movable}
@@ -105,7 +110,9 @@ def make_plan(
 
     entries: list[PlanEntry] = []
     for name in (*ordering.order, *sorted(cycle_of)):
-        entry = _entry(by_name[name], verdicts[name], cycle_of, restarting, to_restart, graph)
+        entry = _entry(
+            by_name[name], settings[name], verdicts[name], cycle_of, restarting, to_restart, graph
+        )
         if entry.status is Status.STALE and entry.action is Action.NONE:
             why = "no-restart" if params.no_restart else "monitor only"
             entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
@@ -118,6 +125,7 @@ def make_plan(
 
 def _entry(
     container: Container,
+    settings: ContainerSettings,
     verdict: Verdict,
     cycle_of: dict[str, tuple[str, ...]],
     restarting: Collection[str],
@@ -130,6 +138,7 @@ def _entry(
         cycle = ", ".join(cycle_of[name])
         return PlanEntry(
             container=container,
+            settings=settings,
             status=Status.SKIPPED,
             reason=f"it is on a dependency cycle: {cycle}",
             new_image=verdict.image,
@@ -138,6 +147,7 @@ def _entry(
         cause = sorted(d for d in graph[name] if d in restarting)
         return PlanEntry(
             container=container,
+            settings=settings,
             status=verdict.status,
             action=Action.RESTART,
             reason=f"it depends on {', '.join(cause)}, which restarts",
@@ -146,6 +156,7 @@ def _entry(
     action = Action.UPDATE if name in restarting else Action.NONE
     return PlanEntry(
         container=container,
+        settings=settings,
         status=verdict.status,
         action=action,
         reason=verdict.reason,

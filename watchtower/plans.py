@@ -17,14 +17,7 @@ from typing import Any
 from attrs import field, frozen
 
 from .model import Container, Image, short_id
-
-
-def _entries(value: Iterable[PlanEntry]) -> tuple[PlanEntry, ...]:
-    return tuple(value)
-
-
-def _units(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(unit) for unit in value)
+from .settings import ContainerSettings
 
 __all__ = ["Action", "Plan", "PlanEntry", "Status"]
 
@@ -59,9 +52,11 @@ class PlanEntry:
         reason: Why, in words.
         new_image: The newest local image for its reference (after a pull),
             when the check found one.
+        settings: What its labels ask for, resolved against the parameters.
     """
 
     container: Container
+    settings: ContainerSettings
     status: Status
     action: Action = Action.NONE
     reason: str = ""
@@ -71,6 +66,11 @@ class PlanEntry:
     def name(self) -> str:
         """The container's name."""
         return self.container.name
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One sentence for each of its labels that was unreadable and ignored."""
+        return self.settings.problems
 
     @property
     def target_image(self) -> Image:
@@ -90,7 +90,16 @@ class PlanEntry:
             "status": self.status.value,
             "action": self.action.value,
             "reason": self.reason,
+            "warnings": list(self.warnings),
         }
+
+
+def _entries(value: Iterable[PlanEntry]) -> tuple[PlanEntry, ...]:
+    return tuple(value)
+
+
+def _units(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(unit) for unit in value)
 
 
 @frozen(kw_only=True)
@@ -136,6 +145,7 @@ class Plan:
         entries = tuple(
             PlanEntry(
                 container=e.container,
+                settings=e.settings,
                 status=e.status,
                 action=Action.NONE,
                 reason=reason if e.action is not Action.NONE else e.reason,
@@ -171,6 +181,7 @@ class Plan:
             if e.reason:
                 line += f"  ({e.reason})"
             lines.append(line)
+            lines.extend(f"{'':<{width}}  warning: {warning}" for warning in e.warnings)
         if self.units:
             lines.append("")
             for number, unit in enumerate(self.units, 1):

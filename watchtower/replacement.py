@@ -21,7 +21,6 @@ from datetime import timedelta
 import attrs
 from attrs import frozen
 
-from . import labels
 from ._emitter import Emitter
 from .events import Failed, RolledBack, Skipped, Started, Stopped, Updated
 from .lifecycle import Hook, run_hook
@@ -31,9 +30,7 @@ from .plans import Action, PlanEntry
 from .protocols import ContainerClient
 from .report import ContainerReport, Outcome
 
-__all__ = ["DEFAULT_STOP_SIGNAL", "Progress", "Replacer", "stop_signal", "stop_timeout"]
-
-DEFAULT_STOP_SIGNAL = "SIGTERM"
+__all__ = ["Progress", "Replacer"]
 
 
 @frozen
@@ -100,6 +97,7 @@ class Replacer:
             reason=reason,
             new_id=new_id,
             rolled_back=rolled_back,
+            warnings=entry.warnings,
         )
 
     def _fail(self, entry: PlanEntry, step: str, reason: str) -> ContainerReport:
@@ -108,9 +106,9 @@ class Replacer:
 
     def _prepare(self, entry: PlanEntry, done: dict[str, ContainerReport]) -> Progress | None:
         """Run the pre-update hook and stop the container; None when it must not go on."""
-        container = entry.container
+        container, settings = entry.container, entry.settings
         if self.params.lifecycle_hooks and container.state.is_running:
-            run = run_hook(self.client, container, container.id, Hook.PRE_UPDATE, self.params)
+            run = run_hook(self.client, settings, container.id, Hook.PRE_UPDATE)
             self.emit.hook(entry.name, run)
             if run is not None and run.asks_skip:
                 reason = "the pre-update hook asked to skip the update (exit code 75)"
@@ -120,12 +118,13 @@ class Replacer:
             if run is not None and not run.ok:
                 done[entry.name] = self._fail(entry, "hook", run.describe())
                 return None
-        if labels.is_watchtower(container) or not container.state.is_running:
+        if settings.is_watchtower or not container.state.is_running:
             # A running watchtower is never stopped mid-run: its successor removes it.
             return Progress()
         try:
-            signal, timeout = stop_signal(container), stop_timeout(container, self.params)
-            self.client.stop_container(container, signal=signal, timeout=timeout)
+            self.client.stop_container(
+                container, signal=settings.stop_signal, timeout=settings.stop_timeout
+            )
         except Exception as error:
             done[entry.name] = self._fail(entry, "stop", f"it could not be stopped: {error}")
             return None
@@ -161,7 +160,7 @@ class Replacer:
                 return self._rollback(entry, "health", unhealthy, progress)
 
         reason = ""
-        if not labels.is_watchtower(container):
+        if not entry.settings.is_watchtower:
             try:
                 client.remove_container(container.id, remove_volumes=self.params.remove_volumes)
             except Exception as error:
@@ -182,7 +181,7 @@ class Replacer:
             )
         )
         if self.params.lifecycle_hooks and runs:
-            run = run_hook(client, container, new_id, Hook.POST_UPDATE, self.params)
+            run = run_hook(client, entry.settings, new_id, Hook.POST_UPDATE)
             self.emit.hook(entry.name, run)
             if run is not None and not run.ok:
                 reason = "; ".join(filter(None, [reason, run.describe()]))
@@ -250,20 +249,3 @@ class Replacer:
             return f"the failed replacement remains as {failed}: {error}"
         return ""
 
-
-def stop_signal(container: Container) -> str:
-    """The signal that stops ``container``: its label, then its config, then SIGTERM."""
-    return (
-        container.labels.get(labels.STOP_SIGNAL, "").strip()
-        or container.stop_signal
-        or DEFAULT_STOP_SIGNAL
-    )
-
-
-def stop_timeout(container: Container, params: UpdateParams) -> timedelta:
-    """The grace time before a kill: its label, then its config, then the parameter."""
-    return (
-        labels.read_duration(container, labels.STOP_TIMEOUT)
-        or container.stop_timeout
-        or params.stop_timeout
-    )

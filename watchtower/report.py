@@ -48,6 +48,8 @@ class ContainerReport:
         reason: Why, in words (empty when there is nothing to say).
         new_id: The id of the replacement, when there is one.
         rolled_back: True when a failed replacement was undone.
+        warnings: One sentence for each of its labels that was unreadable
+            and ignored (the flag's value or the default was used).
     """
 
     id: str
@@ -59,6 +61,7 @@ class ContainerReport:
     reason: str = ""
     new_id: str | None = None
     rolled_back: bool = False
+    warnings: tuple[str, ...] = field(default=(), converter=_strings)
 
     @property
     def state(self) -> str:
@@ -82,6 +85,7 @@ class ContainerReport:
             "reason": self.reason,
             "new_id": self.new_id,
             "rolled_back": self.rolled_back,
+            "warnings": list(self.warnings),
         }
 
 
@@ -99,6 +103,7 @@ class Report:
         finished_at: When it ended.
         removed_images: Ids of the images the cleanup removed.
         dry_run: True when nothing was changed on purpose.
+        failed_notifications: How many notifiers could not deliver it.
     """
 
     entries: tuple[ContainerReport, ...] = field(converter=_reports)
@@ -106,6 +111,7 @@ class Report:
     finished_at: datetime
     removed_images: tuple[str, ...] = field(default=(), converter=_strings)
     dry_run: bool = False
+    failed_notifications: int = 0
 
     def __iter__(self) -> Iterator[ContainerReport]:
         return iter(self.entries)
@@ -180,6 +186,7 @@ class Report:
             },
             "entries": [e.to_dict() for e in self.entries],
             "removed_images": list(self.removed_images),
+            "failed_notifications": self.failed_notifications,
         }
 
     def to_json(self, **kwargs: Any) -> str:

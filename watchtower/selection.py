@@ -9,14 +9,14 @@ regular expression that must match the whole of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import frozen
 
-from . import labels
 from .errors import ConfigurationError
 from .model import Container
 from .params import UpdateParams
+from .settings import ContainerSettings
 
 __all__ = ["Selector", "parse_label_pairs", "select"]
 
@@ -108,8 +108,8 @@ class Selector:
             scope=params.scope or NO_SCOPE,
         )
 
-    def __call__(self, container: Container) -> bool:
-        """True when ``container`` is in scope."""
+    def __call__(self, container: Container, settings: ContainerSettings) -> bool:
+        """True when ``container``, with its ``settings``, is in scope."""
         if self.names and not self.names.match(container.name):
             return False
         if self.disable_names and self.disable_names.match(container.name):
@@ -123,15 +123,10 @@ class Selector:
             return False
         if self.disable_labels and _has_any(container, self.disable_labels):
             return False
-        try:
-            enabled = labels.read_bool(container, labels.ENABLE)
-        except ConfigurationError:
-            # Kept in scope so that the plan shows the bad label; it acts on nothing.
-            enabled = True
+        enabled = settings.enabled
         if enabled is False or (enabled is None and self.label_enable):
             return False
-        scope = container.labels.get(labels.SCOPE, "") or NO_SCOPE
-        return scope == self.scope
+        return (settings.scope or NO_SCOPE) == self.scope
 
 
 def _image_names(container: Container) -> tuple[str, ...]:
@@ -150,16 +145,22 @@ def _has_any(container: Container, pairs: dict[str, str]) -> bool:
 
 
 def select(
-    containers: Sequence[Container], params: UpdateParams
+    containers: Sequence[Container],
+    params: UpdateParams,
+    settings: Mapping[str, ContainerSettings] | None = None,
 ) -> tuple[list[Container], list[Container]]:
     """Split containers into those in scope and those left out, keeping their order.
 
+    ``settings`` holds each container's settings by name, when they were
+    already read; otherwise they are read here.
+
     Raises:
-        ConfigurationError: A selection parameter or an enable label is malformed.
+        ConfigurationError: A selection parameter is malformed.
     """
-    rule: Callable[[Container], bool] = Selector.from_params(params)
+    rule = Selector.from_params(params)
     chosen: list[Container] = []
     left_out: list[Container] = []
     for container in containers:
-        (chosen if rule(container) else left_out).append(container)
+        own = settings[container.name] if settings else ContainerSettings.read(container, params)
+        (chosen if rule(container, own) else left_out).append(container)
     return chosen, left_out

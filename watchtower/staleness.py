@@ -23,12 +23,12 @@ from typing import TypeVar
 
 from attrs import frozen
 
-from . import labels
 from .errors import EngineError, RateLimitedError, RegistryError
 from .model import Container, Image, ImageRef
 from .params import UpdateParams
 from .plans import Status
 from .protocols import ContainerClient, Registry
+from .settings import ContainerSettings
 
 __all__ = ["Verdict", "assess", "fan_out", "remote_digests"]
 
@@ -92,14 +92,11 @@ class Verdict:
         status: Fresh, stale or skipped.
         image: The newest local image for its reference, when one was found.
         reason: Why, in words.
-        labels_ok: False when a watchtower label is unreadable: the container
-            must not be touched at all.
     """
 
     status: Status
     image: Image | None = None
     reason: str = ""
-    labels_ok: bool = True
 
 
 def _engine_call(call: Callable[[ImageRef], Image | None], what: str) -> Callable[
@@ -118,6 +115,7 @@ def _engine_call(call: Callable[[ImageRef], Image | None], what: str) -> Callabl
 
 def assess(
     containers: Sequence[Container],
+    settings: Mapping[str, ContainerSettings],
     client: ContainerClient,
     registry: Registry,
     params: UpdateParams,
@@ -127,6 +125,7 @@ def assess(
 ) -> dict[str, Verdict]:
     """Apply the staleness rule to every container, with one request per distinct image.
 
+    ``settings`` holds each container's settings by name (no-pull, cooldown).
     With ``pull=False`` nothing is pulled: a container whose registry digest
     differs from its image's is stale without a new image (a check only).
 
@@ -137,18 +136,11 @@ def assess(
     remote: list[Container] = []
     local: list[Container] = []
     for container in containers:
-        problems = labels.problems(container)
-        if problems:
-            verdicts[container.name] = Verdict(
-                Status.SKIPPED, reason=problems[0], labels_ok=False
-            )
-        elif container.image.is_pinned:
+        if container.image.is_pinned:
             verdicts[container.name] = Verdict(
                 Status.SKIPPED, reason="its image is pinned to a digest"
             )
-        elif not container.repo_digests or labels.flag_or_label(
-            container, labels.NO_PULL, params.no_pull, params.label_precedence
-        ):
+        elif not container.repo_digests or settings[container.name].no_pull:
             local.append(container)
         else:
             remote.append(container)
@@ -170,7 +162,7 @@ def assess(
                 notes[container.name] = f"registry check failed, pulled instead: {answer}"
             to_pull.append(container)
 
-    to_pull = _apply_cooldown(to_pull, digests, registry, params, now, verdicts)
+    to_pull = _apply_cooldown(to_pull, settings, digests, registry, params, now, verdicts)
     if not pull:
         for container in to_pull:
             answer = digests[container.image]
@@ -209,6 +201,7 @@ def assess(
 
 def _apply_cooldown(
     candidates: list[Container],
+    settings: Mapping[str, ContainerSettings],
     digests: Mapping[ImageRef, str | RegistryError],
     registry: Registry,
     params: UpdateParams,
@@ -218,8 +211,7 @@ def _apply_cooldown(
     """Drop (as skipped) candidates whose new image is younger than their cooldown."""
     delays: dict[str, timedelta] = {}
     for container in candidates:
-        label = labels.read_duration(container, labels.COOLDOWN_DELAY)
-        delay = params.cooldown if label is None else label
+        delay = settings[container.name].cooldown
         if delay > timedelta(0) and isinstance(digests.get(container.image), str):
             delays[container.name] = delay
     if not delays:

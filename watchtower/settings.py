@@ -1,0 +1,192 @@
+"""A container's watchtower settings, read once from its labels and the run's parameters.
+
+Every rule (selection, staleness, the plan, the hooks, the replacement) reads
+a :class:`ContainerSettings` instead of the labels, so a label is parsed in
+one place and means the same everywhere. As in Watchtower, a label whose
+value cannot be read does not stop anything: it is reported once for its
+container (:attr:`ContainerSettings.problems`, which become a
+:class:`~watchtower.events.LabelIgnored` event and a line of the report) and
+the flag's value or the default is used instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from types import MappingProxyType
+
+from attrs import field, frozen
+
+from . import labels
+from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
+from .model import Container
+from .params import UpdateParams
+
+__all__ = ["DEFAULT_STOP_SIGNAL", "ContainerSettings"]
+
+DEFAULT_STOP_SIGNAL = "SIGTERM"
+
+# The hooks whose timeout a label may set, in minutes when bare as in Watchtower.
+_HOOK_TIMEOUT_LABELS = {
+    "pre-update": labels.PRE_UPDATE_TIMEOUT,
+    "post-update": labels.POST_UPDATE_TIMEOUT,
+}
+_HOOK_LABELS = {
+    "pre-check": labels.PRE_CHECK,
+    "pre-update": labels.PRE_UPDATE,
+    "post-update": labels.POST_UPDATE,
+    "post-check": labels.POST_CHECK,
+}
+# A hostile label may be megabytes long; a report shows its start.
+_SHOWN = 40
+
+
+def _commands(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
+def _timeouts(value: Mapping[str, timedelta]) -> Mapping[str, timedelta]:
+    return MappingProxyType(dict(value))
+
+
+@frozen(kw_only=True)
+class ContainerSettings:
+    """What the labels of one container ask for, resolved against the run's parameters.
+
+    Build it with :meth:`read`; every field is already decided (label, then
+    the container's own configuration, then the parameter), so a rule never
+    looks at a label itself.
+
+    Attributes:
+        enabled: The enable label: ``True``, ``False``, or ``None`` when it is
+            absent or unreadable.
+        scope: The scope label, empty when absent.
+        is_watchtower: The container is a watchtower instance.
+        monitor_only: Report, never update (flag and label combined).
+        no_pull: Compare with the local image only (flag and label combined).
+        stop_signal: The signal that stops it.
+        stop_timeout: The grace time between the stop signal and a kill.
+        cooldown: How old a new image must be before it is used.
+        hooks: The lifecycle hook commands, by hook name (``pre-check``,
+            ``pre-update``, ``post-update``, ``post-check``); absent hooks are
+            left out.
+        hook_timeouts: The timeout of each hook, by hook name.
+        problems: One sentence for each label whose value was unreadable and
+            ignored.
+    """
+
+    enabled: bool | None = None
+    scope: str = ""
+    is_watchtower: bool = False
+    monitor_only: bool = False
+    no_pull: bool = False
+    stop_signal: str = DEFAULT_STOP_SIGNAL
+    stop_timeout: timedelta = timedelta(seconds=10)
+    cooldown: timedelta = timedelta(0)
+    hooks: Mapping[str, str] = field(factory=dict, converter=_commands)
+    hook_timeouts: Mapping[str, timedelta] = field(factory=dict, converter=_timeouts)
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, container: Container, params: UpdateParams) -> ContainerSettings:
+        """Read ``container``'s labels once, falling back to ``params`` and the defaults.
+
+        Never raises for a label's value, however large or malformed.
+        """
+        reader, precedence = _Reader(container), params.label_precedence
+        # Read in the labels' documented order, so that problems are listed in it.
+        enabled = reader.boolean(labels.ENABLE)
+        monitor_only = reader.flag(labels.MONITOR_ONLY, params.monitor_only, precedence)
+        no_pull = reader.flag(labels.NO_PULL, params.no_pull, precedence)
+        config_timeout = container.stop_timeout
+        stop_timeout = reader.duration(
+            labels.STOP_TIMEOUT,
+            params.stop_timeout if config_timeout is None else config_timeout,
+        )
+        cooldown = reader.duration(labels.COOLDOWN_DELAY, params.cooldown, units=LONG_UNITS)
+        hook_timeouts = {name: params.hook_timeout for name in _HOOK_LABELS}
+        for name, label in _HOOK_TIMEOUT_LABELS.items():
+            hook_timeouts[name] = reader.duration(label, params.hook_timeout, bare_unit="m")
+        return cls(
+            enabled=enabled,
+            scope=container.labels.get(labels.SCOPE, ""),
+            is_watchtower=labels.is_watchtower(container),
+            monitor_only=monitor_only,
+            no_pull=no_pull,
+            stop_signal=(
+                container.labels.get(labels.STOP_SIGNAL, "").strip()
+                or container.stop_signal
+                or DEFAULT_STOP_SIGNAL
+            ),
+            stop_timeout=stop_timeout,
+            cooldown=cooldown,
+            hooks={
+                name: command
+                for name, label in _HOOK_LABELS.items()
+                if (command := container.labels.get(label, "").strip())
+            },
+            hook_timeouts=hook_timeouts,
+            problems=tuple(reader.problems),
+        )
+
+
+class _Reader:
+    """Reads one container's labels, noting each value it had to ignore."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.problems: list[str] = []
+
+    def _ignore(self, label: str, raw: str, why: str, fallback: str) -> None:
+        shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "..."
+        self.problems.append(
+            f"Container {self.container.name!r} has label {label}={shown!r}, which {why}; "
+            f"{fallback} is used instead."
+        )
+
+    def boolean(self, label: str, fallback: str = "its absence") -> bool | None:
+        """The label's value; an empty value is false, an unreadable one absent."""
+        raw = self.container.labels.get(label)
+        if raw is None:
+            return None
+        if not raw.strip():
+            return False
+        try:
+            return parse_bool(raw)
+        except ValueError:
+            self._ignore(label, raw, "is not true or false", fallback)
+            return None
+
+    def flag(self, label: str, flag: bool, label_precedence: bool) -> bool:
+        """A flag combined with its label, as Watchtower does.
+
+        Without the label the flag decides. With it, the label decides alone
+        under label precedence; otherwise either of the two can switch it on.
+        """
+        value = self.boolean(label, f"the flag's value ({str(flag).lower()})")
+        if value is None:
+            return flag
+        return value if label_precedence else (value or flag)
+
+    def duration(
+        self,
+        label: str,
+        fallback: timedelta,
+        *,
+        units: Mapping[str, float] = GO_UNITS,
+        bare_unit: str = "s",
+    ) -> timedelta:
+        """The label's duration, or ``fallback`` when it is absent, empty or unreadable."""
+        raw = self.container.labels.get(label)
+        if raw is None or not raw.strip():
+            return fallback
+        try:
+            return parse_duration(raw, units=units, bare_unit=bare_unit)
+        except DurationTooLongError:
+            why = "is longer than any wait"
+        except ValueError:
+            example = "3d or 24h" if units is LONG_UNITS else "30s or 5m"
+            why = f"is not a duration such as {example}"
+        self._ignore(label, raw, why, f"{fallback.total_seconds():g}s")
+        return fallback
+
