@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +32,32 @@ def test_public_names_have_docstrings() -> None:
         if not name.startswith("__") and not (getattr(watchtower, name).__doc__ or "").strip()
     ]
     assert missing == []
+
+
+DOCUMENTED = sorted(
+    {
+        name
+        for page in (ROOT / "docs" / "api").glob("*.rst")
+        for name in re.findall(r"^\.\. automodule:: (\S+)", page.read_text(), re.MULTILINE)
+    }
+)
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_every_documented_module_is_a_module(name: str) -> None:
+    # A function of the package must never shadow a module of the same name.
+    importlib.import_module(name)
+    parent, _, leaf = name.rpartition(".")
+    assert inspect.ismodule(getattr(sys.modules[parent], leaf))
+
+
+def test_the_functions_users_import() -> None:
+    for name in DOCUMENTED:  # importing a submodule would rebind a shadowed name
+        importlib.import_module(name)
+    from watchtower import execute, plan, update
+
+    assert all(inspect.isfunction(f) for f in (execute, plan, update))
+    assert (update.__module__, plan.__module__) == ("watchtower.orchestrator", "watchtower.planner")
 
 
 def test_package_is_typed() -> None:

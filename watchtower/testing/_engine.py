@@ -1,38 +1,19 @@
-"""In-memory backends, for watchtower's own tests and yours.
-
-:class:`MemoryRegistry` serves images you publish; :class:`MemoryEngine` runs
-containers from them and pulls from the registry. Both count what they are
-asked, and both can be told to fail at any step, so that a test can check
-what :func:`watchtower.update` does when a pull, a stop, a create, a start,
-a health check, a hook or the registry fails::
-
-    registry = MemoryRegistry()
-    engine = MemoryEngine(registry)
-    engine.run("web", registry.publish("example.org/web:1"))
-    registry.publish("example.org/web:1")          # a new version
-    engine.fail("start", "web")                    # its replacement won't start
-    report = update(engine, registry)
-    assert engine.container("web").image_id == ...  # the old one runs again
-
-Everything is thread-safe, as the protocols require.
-"""
+"""An in-memory container engine that can be told to fail at any step."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import threading
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 import attrs
 
-from .errors import ContainerError, EngineError, ImageInUseError, RateLimitedError, RegistryError
-from .model import Container, ContainerState, HookResult, Image, ImageRef
-from .reference import parse_reference
+from ..errors import ContainerError, EngineError, ImageInUseError, RegistryError
+from ..model import Container, ContainerState, HookResult, Image, ImageRef
+from ._registry import MemoryRegistry, _ref, _sha
 
-__all__ = ["FixedClock", "MemoryEngine", "MemoryRegistry"]
+__all__ = ["STEPS", "MemoryEngine"]
 
 STEPS = (
     "list",
@@ -49,132 +30,6 @@ STEPS = (
     "remove_image",
 )
 """The engine steps that :meth:`MemoryEngine.fail` can make fail."""
-
-
-def _sha(*parts: object) -> str:
-    return "sha256:" + hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
-
-
-def _ref(reference: str | ImageRef) -> ImageRef:
-    return reference if isinstance(reference, ImageRef) else parse_reference(reference)
-
-
-class FixedClock:
-    """A clock that stands still until moved: ``clock()`` returns the time.
-
-    Args:
-        start: The time it shows first (UTC 2026-01-01 by default).
-        step: How far it moves on each call (zero: it moves only by :meth:`advance`).
-    """
-
-    def __init__(
-        self,
-        start: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc),
-        step: timedelta = timedelta(0),
-    ) -> None:
-        self.now = start
-        self.step = step
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            now = self.now
-            self.now += self.step
-            return now
-
-    def advance(self, delta: timedelta) -> None:
-        """Move the clock forward."""
-        with self._lock:
-            self.now += delta
-
-
-@attrs.frozen
-class _Published:
-    digest: str
-    image_id: str
-    created: datetime
-
-
-class MemoryRegistry:
-    """A registry in memory: implements :class:`~watchtower.protocols.Registry`.
-
-    Attributes:
-        requests: How often each method was asked, by method and reference
-            (``requests["digest", "docker.io/library/web:latest"]``).
-    """
-
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        self._clock = clock or FixedClock()
-        self._tags: dict[ImageRef, _Published] = {}
-        self._errors: dict[str, list[Exception]] = {}
-        self._versions = itertools.count(1)
-        self._lock = threading.Lock()
-        self.requests: Counter[tuple[str, str]] = Counter()
-
-    def publish(self, reference: str | ImageRef, *, created: datetime | None = None) -> ImageRef:
-        """Push a new version of ``reference``: its tag now serves a new digest.
-
-        Returns the normalised reference, to run containers from.
-        """
-        ref = _ref(reference)
-        with self._lock:
-            version = next(self._versions)
-            self._tags[ref] = _Published(
-                digest=_sha("manifest", ref, version),
-                image_id=_sha("config", ref, version),
-                created=created or self._clock(),
-            )
-        return ref
-
-    def served(self, reference: str | ImageRef) -> tuple[str, str]:
-        """The digest and image id the tag serves now."""
-        published = self._tags[_ref(reference)]
-        return published.digest, published.image_id
-
-    def fail(self, reference: str | ImageRef, error: Exception, *, times: int = 1) -> None:
-        """Make the next ``times`` requests for ``reference`` raise ``error``."""
-        key = str(_ref(reference))
-        with self._lock:
-            self._errors.setdefault(key, []).extend([error] * times)
-
-    def rate_limit(self, reference: str | ImageRef, *, times: int = 1) -> None:
-        """Make the next ``times`` requests for ``reference`` answer as rate limited."""
-        self.fail(
-            reference,
-            RateLimitedError("the registry answered 429 Too Many Requests", timedelta(seconds=60)),
-            times=times,
-        )
-
-    def _answer(self, method: str, ref: ImageRef) -> _Published:
-        key = str(ref.with_tag(ref.tag or "latest"))
-        with self._lock:
-            self.requests[method, key] += 1
-            errors = self._errors.get(key)
-            if errors:
-                raise errors.pop(0)
-            published = self._tags.get(ref.with_tag(ref.tag or "latest"))
-        if published is None:
-            raise RegistryError(f"The registry has no manifest for {ref.familiar}.")
-        return published
-
-    def digest(self, ref: ImageRef) -> str:
-        """The digest the tag serves now."""
-        return self._answer("digest", ref).digest
-
-    def created(self, ref: ImageRef, digest: str) -> datetime | None:
-        """When the version behind ``digest`` was published (``None`` for an older one)."""
-        published = self._answer("created", ref)
-        return published.created if published.digest == digest else None
-
-    def image(self, ref: ImageRef) -> Image:
-        """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""
-        published = self._answer("pull", ref)
-        return Image(published.image_id, (f"{ref.name}@{published.digest}",))
-
-    @property
-    def digest_requests(self) -> int:
-        """How many digest requests were made in all."""
-        return sum(n for (method, _), n in self.requests.items() if method == "digest")
 
 
 @attrs.define

@@ -1,0 +1,26 @@
+"""In-memory backends, for watchtower's own tests and yours.
+
+:class:`MemoryRegistry` serves images you publish; :class:`MemoryEngine` runs
+containers from them and pulls from the registry. Both count what they are
+asked, and both can be told to fail at any step, so that a test can check
+what :func:`watchtower.update` does when a pull, a stop, a create, a start,
+a health check, a hook or the registry fails::
+
+    registry = MemoryRegistry()
+    engine = MemoryEngine(registry)
+    engine.run("web", registry.publish("example.org/web:1"))
+    registry.publish("example.org/web:1")          # a new version
+    engine.fail("start", "web")                    # its replacement won't start
+    report = update(engine, registry)
+    assert engine.container("web").image_id == ...  # the old one runs again
+
+Everything is thread-safe, as the protocols require.
+"""
+
+from __future__ import annotations
+
+from ._clock import FixedClock
+from ._engine import STEPS, MemoryEngine
+from ._registry import MemoryRegistry
+
+__all__ = ["STEPS", "FixedClock", "MemoryEngine", "MemoryRegistry"]

@@ -1,0 +1,116 @@
+"""An in-memory registry that serves the versions a test publishes."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+
+import attrs
+
+from ..clock import Clock
+from ..errors import RateLimitedError, RegistryError
+from ..model import Image, ImageRef
+from ..reference import parse_reference
+from ._clock import FixedClock
+
+__all__ = ["MemoryRegistry"]
+
+
+def _sha(*parts: object) -> str:
+    return "sha256:" + hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
+
+
+def _ref(reference: str | ImageRef) -> ImageRef:
+    return reference if isinstance(reference, ImageRef) else parse_reference(reference)
+
+
+@attrs.frozen
+class _Published:
+    digest: str
+    image_id: str
+    created: datetime
+
+
+class MemoryRegistry:
+    """A registry in memory: implements :class:`~watchtower.protocols.Registry`.
+
+    Attributes:
+        requests: How often each method was asked, by method and reference
+            (``requests["digest", "docker.io/library/web:latest"]``).
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or FixedClock()
+        self._tags: dict[ImageRef, _Published] = {}
+        self._errors: dict[str, list[Exception]] = {}
+        self._versions = itertools.count(1)
+        self._lock = threading.Lock()
+        self.requests: Counter[tuple[str, str]] = Counter()
+
+    def publish(self, reference: str | ImageRef, *, created: datetime | None = None) -> ImageRef:
+        """Push a new version of ``reference``: its tag now serves a new digest.
+
+        Returns the normalised reference, to run containers from.
+        """
+        ref = _ref(reference)
+        with self._lock:
+            version = next(self._versions)
+            self._tags[ref] = _Published(
+                digest=_sha("manifest", ref, version),
+                image_id=_sha("config", ref, version),
+                created=created or self._clock(),
+            )
+        return ref
+
+    def served(self, reference: str | ImageRef) -> tuple[str, str]:
+        """The digest and image id the tag serves now."""
+        published = self._tags[_ref(reference)]
+        return published.digest, published.image_id
+
+    def fail(self, reference: str | ImageRef, error: Exception, *, times: int = 1) -> None:
+        """Make the next ``times`` requests for ``reference`` raise ``error``."""
+        key = str(_ref(reference))
+        with self._lock:
+            self._errors.setdefault(key, []).extend([error] * times)
+
+    def rate_limit(self, reference: str | ImageRef, *, times: int = 1) -> None:
+        """Make the next ``times`` requests for ``reference`` answer as rate limited."""
+        self.fail(
+            reference,
+            RateLimitedError("the registry answered 429 Too Many Requests", timedelta(seconds=60)),
+            times=times,
+        )
+
+    def _answer(self, method: str, ref: ImageRef) -> _Published:
+        key = str(ref.with_tag(ref.tag or "latest"))
+        with self._lock:
+            self.requests[method, key] += 1
+            errors = self._errors.get(key)
+            if errors:
+                raise errors.pop(0)
+            published = self._tags.get(ref.with_tag(ref.tag or "latest"))
+        if published is None:
+            raise RegistryError(f"The registry has no manifest for {ref.familiar}.")
+        return published
+
+    def digest(self, ref: ImageRef) -> str:
+        """The digest the tag serves now."""
+        return self._answer("digest", ref).digest
+
+    def created(self, ref: ImageRef, digest: str) -> datetime | None:
+        """When the version behind ``digest`` was published (``None`` for an older one)."""
+        published = self._answer("created", ref)
+        return published.created if published.digest == digest else None
+
+    def image(self, ref: ImageRef) -> Image:
+        """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""
+        published = self._answer("pull", ref)
+        return Image(published.image_id, (f"{ref.name}@{published.digest}",))
+
+    @property
+    def digest_requests(self) -> int:
+        """How many digest requests were made in all."""
+        return sum(n for (method, _), n in self.requests.items() if method == "digest")
