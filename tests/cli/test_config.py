@@ -37,7 +37,8 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     (["--log-format", "xml"], {}, "--log-format 'xml' is not one of auto, logfmt, pretty, json."),
     (["--porcelain", "v2"], {}, "--porcelain 'v2' is not one of v1, json."),
     (["--notifications-level", "trace"], {},
-     "--notifications-level 'trace' is not one of panic, fatal, error, warn, warning, info, debug."),
+     "--notifications-level 'trace' is not one of panic, fatal, error, warn, warning, info, "
+     "debug."),
     (["--notifications-delay", "-1"], {}, "--notifications-delay must not be negative, got -1."),
     (["--cooldown-delay", "3x"], {},
      "--cooldown-delay expects a duration such as 24h, 3d, 1w or 1M, got '3x'."),
