@@ -119,7 +119,9 @@ def test_a_full_update_while_a_run_is_going_is_429_with_retry_after(
         response = api.post("/v1/update", headers=AUTH)
         assert response.status_code == 429
         assert response.headers["Retry-After"] == "30"
-        assert response.get_json()["error"] == "another update is already running"
+        assert response.get_json() == {"error": "another update is already running",
+                                       "api_version": "v1",
+                                       "timestamp": "2026-01-01T00:00:00Z"}
         assert runner.metrics.value("watchtower_scans_skipped_total") == 1
     finally:
         gated.let_go()
@@ -275,12 +277,25 @@ def test_check_answers_each_container_in_full(api: FlaskClient, gated: GatedEngi
     web = gated.container("web")
     body = api.post("/v1/check?container=web", headers=AUTH).get_json()
     assert body["count"] == 1
-    del body["containers"][0]["timestamp"]
     assert body["containers"] == [{
         "name": "web", "image": "example.org/web:1", "image_id": web.image_id,
         "digest": web.repo_digests[0].rpartition("@")[2], "update_available": True,
-        "latest_image_id": "", "latest_digest": "",
+        "latest_image_id": "", "latest_digest": "", "timestamp": "2026-01-01T00:00:00Z",
     }]
+
+
+def test_every_timestamp_is_the_clock_time(api: FlaskClient, clock: FixedClock,
+                                           gated: GatedEngine,
+                                           registry: MemoryRegistry) -> None:
+    clock.advance(timedelta(days=3, seconds=5))
+    stale(gated, registry, "web", WEB)
+    answers = [api.post("/v1/update", headers=AUTH), api.post("/v1/check", headers=AUTH),
+               api.get("/v1/containers", headers=AUTH), api.get("/v1/status", headers=AUTH),
+               api.get("/v1/history", headers=AUTH)]
+    stamps = {response.get_json()["timestamp"] for response in answers}
+    assert stamps == {"2026-01-04T00:00:05Z"}
+    assert api.get("/v1/history", headers=AUTH).get_json()["entries"][0]["timestamp"] == (
+        "2026-01-04T00:00:05Z")
 
 
 def test_health_answers_in_plain_text(api: FlaskClient) -> None:
