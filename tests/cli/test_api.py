@@ -310,6 +310,23 @@ def test_a_wrong_method_is_405(api: FlaskClient) -> None:
     assert api.post("/v1/metrics", headers=AUTH).status_code == 405
 
 
+PATHS = {"health": [("get", "/livez"), ("get", "/readyz"), ("get", "/startupz")],
+         "update": [("post", "/v1/update")], "check": [("post", "/v1/check")],
+         "containers": [("get", "/v1/containers")],
+         "metrics": [("get", "/v1/metrics"), ("get", "/v1/status")],
+         "history": [("get", "/v1/history")]}
+
+
+@pytest.mark.parametrize("endpoint", API_ENDPOINTS)
+def test_each_endpoint_name_serves_its_paths_alone(runner: Runner, endpoint: str) -> None:
+    app = create_app(runner, ApiSettings(endpoints=frozenset({endpoint}), token=TOKEN))
+    client: Any = app.test_client()
+    for name, routes in PATHS.items():
+        for method, path in routes:
+            status = getattr(client, method)(path, headers=AUTH).status_code
+            assert (status != 404) == (name == endpoint), (method, path)
+
+
 def test_two_apps_share_nothing(registry: MemoryRegistry, clock: FixedClock) -> None:
     first = create_app(make_runner(GatedEngine(registry), registry, clock),
                        ApiSettings(endpoints=frozenset({"update"}), token="first"))

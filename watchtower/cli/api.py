@@ -35,7 +35,7 @@ from ..params import UpdateParams
 from ..planner import plan
 from ..plans import Status
 from ..selection import select
-from .config import ApiSettings
+from .config import ApiSettings, Endpoint
 from .metrics import Scan
 from .runner import Runner
 
@@ -350,7 +350,7 @@ def _history_view() -> Response:
 
 # The app --------------------------------------------------------------------
 
-_BLUEPRINTS: Mapping[str, Blueprint] = {
+_BLUEPRINTS: Mapping[Endpoint, Blueprint] = {
     "health": _health, "update": _update, "check": _check, "containers": _containers,
     "metrics": _metrics, "history": _history,
 }

@@ -100,7 +100,6 @@ class _Collector:
             yield CounterMetricFamily(name, text, value=counters[name])
 
 
-
 class Metrics:
     """The metrics of one watchtower process.
 
