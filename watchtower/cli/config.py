@@ -22,7 +22,7 @@ from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import UpdateParams
 from .args import Parsed, parse_args, split_list
-from .flags import FLAGS, Split
+from .flags import FLAGS, Split, Support
 from .schedule import Cron, Interval, parse_schedule
 from .values import FlagValues, NotificationFlags, as_mapping, flag_values, notification_flags
 
@@ -212,9 +212,9 @@ def _read_secrets(values: FlagValues) -> FlagValues:
     """``values`` with each secret flag that names a file replaced by the file's content."""
     resolved = dict(as_mapping(values))
     for flag in FLAGS:
-        value = resolved[flag.key]
         if not flag.secret:
             continue
+        value = resolved[flag.key]
         if isinstance(value, tuple):
             resolved[flag.key] = _secret_list(flag.option, value)
         elif isinstance(value, str) and value and _is_file_path(value):
@@ -326,7 +326,7 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
             ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"), lower=False)
     every = as_mapping(values)
     for flag in FLAGS:
-        if flag.support.value != "ignored" or not parsed.given(flag.name):
+        if flag.support is not Support.IGNORED or not parsed.given(flag.name):
             continue
         if every[flag.key] == flag.default:
             continue

@@ -17,14 +17,13 @@ from .flags import FLAGS, FlagValue
 
 __all__ = ["FlagValues", "NotificationFlags", "as_mapping", "flag_values", "notification_flags"]
 
-#: The group of the notification flags in the table.
+# The group of the notification flags in the table.
 _NOTIFY = "notify"
 
 
 class NotificationFlags(TypedDict):
     """The values of the notification flags (the table's ``notify`` group), by key."""
 
-    # notify
     notification_url: tuple[str, ...]
     notifications_level: str
     notifications_delay: int
