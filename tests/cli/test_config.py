@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from watchtower.cli.config import load, parse_cooldown
+from watchtower.cli.config import Config, load, parse_cooldown
 from watchtower.cli.main import EXIT_USAGE, main
 from watchtower.cli.schedule import Cron, Interval
 from watchtower.errors import ConfigurationError
+from watchtower.params import UpdateParams
 
 TOKEN = ["--http-api-token", "secret"]
 
@@ -218,3 +219,15 @@ def test_notifications_are_built_from_the_flags() -> None:
                                        logger=logging.getLogger("watchtower.test"))
     assert len(notes.names) == 1
     assert notes.level == logging.WARNING
+
+
+def test_a_config_made_in_code_has_the_default_notification_values() -> None:
+    config = Config(params=UpdateParams(), schedule=Interval(timedelta(days=1)))
+    assert config.notifications == load([], {}).notifications
+    assert config.notifications["notification_email_server_port"] == 25
+
+
+def test_choices_become_their_literal_values() -> None:
+    config = load(["--log-format", " JSON ", "--porcelain", "V1"], {})
+    assert (config.log_format, config.porcelain) == ("json", "v1")
+    assert load([], {}).porcelain == ""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 
-from watchtower.cli.flags import FLAGS, Flag, Kind, Support, by_name, parse_args
+from watchtower.cli.args import parse_args
+from watchtower.cli.flags import FLAGS, Flag, Kind, Support, by_name
+from watchtower.cli.values import FlagValues, NotificationFlags, flag_values
 from watchtower.errors import ConfigurationError
 
 W = "WATCHTOWER_"
@@ -133,6 +135,42 @@ IDS = [row[0] for row in EXPECTED]
 
 def test_the_table_has_exactly_the_expected_flags() -> None:
     assert [f.name for f in FLAGS] == [row[0] for row in EXPECTED]
+
+
+# The Python type each kind of flag holds.
+TYPES: dict[Kind, Any] = {Kind.BOOL: bool, Kind.STRING: str, Kind.INT: int,
+                          Kind.DURATION: timedelta, Kind.LIST: tuple[str, ...]}
+
+
+def test_flag_values_declare_one_key_per_flag_with_its_kind_s_type() -> None:
+    assert get_type_hints(FlagValues) == {flag.key: TYPES[flag.kind] for flag in FLAGS}
+
+
+def test_notification_flags_are_the_notify_group() -> None:
+    assert list(get_type_hints(NotificationFlags)) == [
+        flag.key for flag in FLAGS if flag.group == "notify"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"cleanup": "yes"}, "--cleanup holds 'yes', not a value of kind bool."),
+     ({"interval": True}, "--interval holds True, not a value of kind int."),
+     ({"disable_containers": ["a"]}, "--disable-containers holds ['a'], not a value of kind list."),
+     ({"no_such_flag": 1}, "'no_such_flag' is not the key of a flag.")],
+)
+def test_flag_values_refuse_a_value_of_another_kind(change: dict[str, Any],
+                                                    message: str) -> None:
+    values = {**parse_args([], {}).values, **change}
+    with pytest.raises(TypeError) as caught:
+        flag_values(values)
+    assert str(caught.value) == message
+
+
+def test_flag_values_refuse_a_missing_flag() -> None:
+    values = dict(parse_args([], {}).values)
+    del values["scope"]
+    with pytest.raises(TypeError, match=r"^--scope has no value\.$"):
+        flag_values(values)
 
 
 def test_our_own_flags_are_marked_as_added() -> None:

@@ -13,33 +13,50 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypeVar, get_args
 
+import attrs
 from attrs import field, frozen
 
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import UpdateParams
-from .flags import FLAGS, Kind, Parsed, Split, parse_args, split_list
+from .args import Parsed, parse_args, split_list
+from .flags import FLAGS, Split, Support
 from .schedule import Cron, Interval, parse_schedule
+from .values import FlagValues, NotificationFlags, as_mapping, flag_values, notification_flags
 
 __all__ = [
     "API_ENDPOINTS",
     "ApiSettings",
     "Config",
+    "Endpoint",
+    "LogFormat",
+    "PorcelainFormat",
+    "from_parsed",
     "load",
     "parse_cooldown",
 ]
 
-LOG_FORMATS = ("auto", "logfmt", "pretty", "json")
-PORCELAIN = ("v1", "json")
+LogFormat = Literal["auto", "logfmt", "pretty", "json"]
+"""The formats of ``--log-format``; ``auto`` is ``pretty`` on a terminal, else ``logfmt``."""
+PorcelainFormat = Literal["v1", "json"]
+"""The formats of ``--porcelain``."""
+Endpoint = Literal["health", "update", "metrics", "containers", "check", "history"]
+"""An HTTP API endpoint group, by its ``--http-api-endpoints`` name."""
+
+LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
+PORCELAIN: tuple[PorcelainFormat, ...] = get_args(PorcelainFormat)
 #: The endpoints served here, by their --http-api-endpoints names.
-API_ENDPOINTS = ("health", "update", "metrics", "containers", "check", "history")
+API_ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 #: Endpoints of the fork that are not served here: asking for them logs a warning.
 UNSERVED_ENDPOINTS = ("images", "config", "events", "swagger")
 #: Endpoints that need a token (all but health), as in the fork.
-TOKEN_ENDPOINTS = frozenset(API_ENDPOINTS) - {"health"}
+TOKEN_ENDPOINTS: frozenset[Endpoint] = frozenset(API_ENDPOINTS) - {"health"}
 DEFAULT_INTERVAL = 86400
+
+_Choice = TypeVar("_Choice", bound=str)
+
 
 def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
     """A cooldown: Go durations plus ``d`` (days), ``w`` (weeks) and ``M`` (30 days).
@@ -60,6 +77,10 @@ def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
         raise ConfigurationError(f"{option} {error}.") from None
 
 
+def _default_notifications() -> NotificationFlags:
+    return notification_flags(flag_values({flag.key: flag.default for flag in FLAGS}))
+
+
 @frozen
 class ApiSettings:
     """The HTTP API's settings.
@@ -74,7 +95,7 @@ class ApiSettings:
         periodic_polls: Keep the schedule although /v1/update is served.
     """
 
-    endpoints: frozenset[str] = frozenset()
+    endpoints: frozenset[Endpoint] = frozenset()
     host: str = ""
     port: int = 8080
     token: str = ""
@@ -119,7 +140,7 @@ class Config:
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
         warnings: Sentences to log at startup about flags that have no effect here.
-        sources: Where each flag's value came from (see :class:`~watchtower.cli.flags.Parsed`).
+        sources: Where each flag's value came from (see :class:`~watchtower.cli.args.Parsed`).
     """
 
     params: UpdateParams
@@ -128,10 +149,10 @@ class Config:
     update_on_start: bool = False
     dry_run: bool = False
     health_check: bool = False
-    porcelain: str = ""
+    porcelain: PorcelainFormat | Literal[""] = ""
     no_startup_message: bool = False
     log_level: str = "info"
-    log_format: str = "auto"
+    log_format: LogFormat = "auto"
     no_color: bool = False
     docker_host: str = "unix:///var/run/docker.sock"
     docker_tls_verify: bool = False
@@ -140,7 +161,7 @@ class Config:
     insecure_registries: tuple[str, ...] = ()
     registry_ca_bundle: str = ""
     api: ApiSettings = ApiSettings()
-    notifications: Mapping[str, Any] = field(factory=dict)
+    notifications: NotificationFlags = field(factory=_default_notifications)
     shutdown_timeout: timedelta = timedelta(seconds=60)
     warnings: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(factory=dict)
@@ -187,32 +208,36 @@ def _secret_list(option: str, values: Sequence[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
-def _secrets(values: dict[str, Any]) -> None:
+def _read_secrets(values: FlagValues) -> FlagValues:
+    """``values`` with each secret flag that names a file replaced by the file's content."""
+    resolved = dict(as_mapping(values))
     for flag in FLAGS:
         if not flag.secret:
             continue
-        value = values[flag.key]
-        if flag.kind is Kind.LIST:
-            values[flag.key] = _secret_list(flag.option, value)
-        elif value and _is_file_path(value):
-            values[flag.key] = _read_secret(flag.option, value)
+        value = resolved[flag.key]
+        if isinstance(value, tuple):
+            resolved[flag.key] = _secret_list(flag.option, value)
+        elif isinstance(value, str) and value and _is_file_path(value):
+            resolved[flag.key] = _read_secret(flag.option, value)
+    return flag_values(resolved)
 
 
-def _choice(values: Mapping[str, Any], name: str, allowed: Sequence[str],
-            *, lower: bool = True) -> str:
-    raw = str(values[name.replace("-", "_")])
+def _choice(option: str, raw: str, allowed: Sequence[_Choice], *,
+            lower: bool = True) -> _Choice:
     value = raw.strip().lower() if lower else raw.strip()
-    if value not in allowed:
-        raise ConfigurationError(
-            f"--{name} {raw!r} is not one of {', '.join(allowed)}."
-        )
-    return value
+    for choice in allowed:
+        if choice == value:
+            return choice
+    raise ConfigurationError(f"{option} {raw!r} is not one of {', '.join(allowed)}.")
 
 
-def _endpoints(values: Mapping[str, Any], warnings: list[str]) -> frozenset[str]:
+_ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {name: name for name in API_ENDPOINTS}
+
+
+def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
     names = [n.lower() for part in values["http_api_endpoints"]
              for n in re.split(r"[,\s]+", part) if n]
-    chosen: set[str] = set()
+    chosen: set[Endpoint] = set()
     if "all" in names:
         if len(names) != 1:
             raise ConfigurationError('--http-api-endpoints: "all" must be the only value.')
@@ -224,20 +249,21 @@ def _endpoints(values: Mapping[str, Any], warnings: list[str]) -> frozenset[str]
             warnings.append(f"The HTTP API endpoint {name!r} is not served by this "
                             "implementation; it is left out.")
             continue
-        if name not in API_ENDPOINTS:
+        endpoint = _ENDPOINTS_BY_NAME.get(name)
+        if endpoint is None:
             raise ConfigurationError(
                 f"--http-api-endpoints {name!r} is not an endpoint; choose from "
                 f"{', '.join(API_ENDPOINTS)} or all."
             )
-        chosen.add(name)
-    for legacy, name in (("http_api_update", "update"), ("http_api_metrics", "metrics"),
-                         ("http_api_containers", "containers")):
-        if values[legacy]:
-            chosen.add(name)
+        chosen.add(endpoint)
+    legacy: Sequence[tuple[bool, Endpoint]] = (
+        (values["http_api_update"], "update"), (values["http_api_metrics"], "metrics"),
+        (values["http_api_containers"], "containers"))
+    chosen.update(endpoint for given, endpoint in legacy if given)
     return frozenset(chosen)
 
 
-def _api(values: Mapping[str, Any], warnings: list[str]) -> ApiSettings:
+def _api(values: FlagValues, warnings: list[str]) -> ApiSettings:
     endpoints = _endpoints(values, warnings)
     host = values["http_api_host"].strip()
     if host:
@@ -247,7 +273,7 @@ def _api(values: Mapping[str, Any], warnings: list[str]) -> ApiSettings:
             raise ConfigurationError(
                 f"--http-api-host {host!r} is not an IP address (leave it empty for all)."
             ) from None
-    port_text = str(values["http_api_port"]).strip()
+    port_text = values["http_api_port"].strip()
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ConfigurationError(
             f"--http-api-port {port_text!r} is not a port number from 1 to 65535."
@@ -293,14 +319,16 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
 
 def _ignored(parsed: Parsed, warnings: list[str]) -> None:
     values = parsed.values
-    _choice(values, "warn-on-head-failure", ("", "always", "auto", "never"))
-    _choice(values, "cpu-copy-mode", ("auto", "full", "none"))
-    _choice(values, "registry-tls-min-version", ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"),
-            lower=False)
+    _choice("--warn-on-head-failure", values["warn_on_head_failure"],
+            ("", "always", "auto", "never"))
+    _choice("--cpu-copy-mode", values["cpu_copy_mode"], ("auto", "full", "none"))
+    _choice("--registry-tls-min-version", values["registry_tls_min_version"],
+            ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"), lower=False)
+    every = as_mapping(values)
     for flag in FLAGS:
-        if flag.support.value != "ignored" or not parsed.given(flag.name):
+        if flag.support is not Support.IGNORED or not parsed.given(flag.name):
             continue
-        if values[flag.key] == flag.default:
+        if every[flag.key] == flag.default:
             continue
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
     if values["registry_tls_skip"]:
@@ -308,13 +336,13 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
                         "with --insecure-registry.")
 
 
-def _params(values: Mapping[str, Any], names: Sequence[str]) -> UpdateParams:
-    def positive(name: str) -> int:
-        value = int(values[name.replace("-", "_")])
-        if value < 1:
-            raise ConfigurationError(f"--{name} must be at least 1, got {value}.")
-        return value
+def _positive(option: str, value: int) -> int:
+    if value < 1:
+        raise ConfigurationError(f"{option} must be at least 1, got {value}.")
+    return value
 
+
+def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
     return UpdateParams(
         names=tuple(n.strip().lstrip("/") for n in names if n.strip()),
         disable_names=values["disable_containers"],
@@ -340,8 +368,8 @@ def _params(values: Mapping[str, Any], names: Sequence[str]) -> UpdateParams:
         health_timeout=values["health_timeout"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),
-        check_concurrency=positive("check-concurrency"),
-        update_concurrency=positive("update-concurrency"),
+        check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
+        update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
     )
 
 
@@ -351,20 +379,20 @@ def from_parsed(parsed: Parsed) -> Config:
     Raises:
         ConfigurationError: A value is bad or two values contradict each other.
     """
-    values = dict(parsed.values)
-    _secrets(values)
-    parsed = Parsed(values, parsed.sources, parsed.names, parsed.help, parsed.version)
+    values = _read_secrets(parsed.values)
+    parsed = attrs.evolve(parsed, values=values)
     warnings: list[str] = []
-    log_level = _choice(values, "log-level", tuple(LOG_LEVELS))
+    log_level = _choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
     if values["debug"]:
         log_level = "debug"
     if values["trace"]:
         log_level = "trace"
-    log_format = _choice(values, "log-format", LOG_FORMATS)
-    porcelain = values["porcelain"].strip()
-    if porcelain:
-        porcelain = _choice(values, "porcelain", PORCELAIN)
-    _choice(values, "notifications-level", tuple(n for n in LOG_LEVELS if n != "trace"))
+    log_format = _choice("--log-format", values["log_format"], LOG_FORMATS)
+    porcelain: PorcelainFormat | Literal[""] = ""
+    if values["porcelain"].strip():
+        porcelain = _choice("--porcelain", values["porcelain"], PORCELAIN)
+    _choice("--notifications-level", values["notifications_level"],
+            tuple(n for n in LOG_LEVELS if n != "trace"))
     if values["notifications_delay"] < 0:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."
@@ -381,7 +409,6 @@ def from_parsed(parsed: Parsed) -> Config:
         raise ConfigurationError(f"--registry-ca-bundle {ca_bundle!r} is not a file.")
     params = _params(values, parsed.names)
     api = _api(values, warnings)
-    notify_keys = [f.key for f in FLAGS if f.group == "notify"]
     return Config(
         params=params,
         schedule=schedule,
@@ -401,7 +428,7 @@ def from_parsed(parsed: Parsed) -> Config:
         insecure_registries=insecure,
         registry_ca_bundle=ca_bundle,
         api=api,
-        notifications={key: values[key] for key in notify_keys},
+        notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
         warnings=tuple(warnings),
         sources=parsed.sources,

@@ -1,38 +1,34 @@
 """The flag table: every option of the command line, as Watchtower names them.
 
 Each :class:`Flag` carries its long and short name, its environment
-variables, its default and how its value is read. :func:`parse_args` reads a
-command line and an environment into a :class:`Parsed` with the precedence
-flag > environment > default, the way the maintained fork does (pflag and
-its ``ApplyEnvToFlags``): a bool flag takes no separate argument
-(``--cleanup`` or ``--cleanup=false``), short flags may be grouped
-(``-Rc``), list flags split on commas and spaces, and ``--`` ends the flags.
+variables, its default, how its value is read and how this implementation
+treats it compared with Watchtower (:class:`Support`). The table is data:
+:mod:`~watchtower.cli.args` reads a command line and an environment by it,
+:mod:`~watchtower.cli.values` declares the type of each flag's value and
+:mod:`~watchtower.cli.config` checks the values.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TypeAlias
 
 from attrs import field, frozen
-
-from .._text import parse_bool as _parse_bool
-from .._text import parse_duration
-from ..errors import ConfigurationError
 
 __all__ = [
     "FLAGS",
     "Flag",
+    "FlagValue",
     "Kind",
-    "Parsed",
     "Split",
     "Support",
     "by_name",
-    "parse_args",
 ]
+
+FlagValue: TypeAlias = bool | int | str | timedelta | tuple[str, ...]
+"""A flag's value; which of these its :class:`Kind` says."""
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -48,6 +44,16 @@ class Kind(str, enum.Enum):
     DURATION = "duration"
     LIST = "list"
     """A list: each occurrence is split (see :class:`Split`) and appended."""
+
+    def accepts(self, value: object) -> bool:
+        """True when ``value`` is of this kind (a bool is not an int here)."""
+        if self is Kind.LIST:
+            return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+        return type(value) is _TYPES[self]
+
+
+_TYPES: dict[Kind, type] = {Kind.BOOL: bool, Kind.STRING: str, Kind.INT: int,
+                            Kind.DURATION: timedelta}
 
 
 class Split(str, enum.Enum):
@@ -95,7 +101,7 @@ class Flag:
 
     name: str
     kind: Kind
-    default: Any
+    default: FlagValue
     env: tuple[str, ...] = field(default=(), converter=_strings)
     short: str = ""
     help: str = ""
@@ -108,7 +114,7 @@ class Flag:
 
     @property
     def key(self) -> str:
-        """The name with underscores, as used in :attr:`Parsed.values`."""
+        """The name with underscores, as used in :class:`~watchtower.cli.values.FlagValues`."""
         return self.name.replace("-", "_")
 
     @property
@@ -117,10 +123,13 @@ class Flag:
         return f"--{self.name}"
 
 
-def _f(group: str, name: str, kind: Kind, default: Any, env: str | Sequence[str] = (),
-       short: str = "", help: str = "", **extra: Any) -> Flag:
+def _f(group: str, name: str, kind: Kind, default: FlagValue, env: str | Sequence[str] = (),
+       short: str = "", help: str = "", *, split: Split = Split.COMMA_OR_SPACE,
+       secret: bool = False, support: Support = Support.SAME, note: str = "",
+       deprecated: str = "") -> Flag:
     envs = (env,) if isinstance(env, str) else tuple(env)
-    return Flag(name, kind, default, envs, short, help, group=group, **extra)
+    return Flag(name, kind, default, envs, short, help, split, secret, support, note,
+                deprecated, group)
 
 
 B, S, N, D, L = Kind.BOOL, Kind.STRING, Kind.INT, Kind.DURATION, Kind.LIST
@@ -376,11 +385,7 @@ FLAGS: tuple[Flag, ...] = (
        "", "How long a stop signal waits for a running update.", support=Support.ADDED),
 )
 
-#: Variables whose mere presence means true (https://no-color.org).
-PRESENCE_ENV = frozenset({"NO_COLOR"})
-
 _BY_NAME = {flag.name: flag for flag in FLAGS}
-_BY_SHORT = {flag.short: flag for flag in FLAGS if flag.short}
 
 
 def by_name(name: str) -> Flag:
@@ -390,231 +395,3 @@ def by_name(name: str) -> Flag:
         KeyError: There is no such flag.
     """
     return _BY_NAME[name]
-
-
-@frozen
-class Parsed:
-    """A command line and an environment, read.
-
-    Attributes:
-        values: Every flag's value by :attr:`Flag.key`.
-        sources: Where each value came from: ``flag``, ``env:<NAME>`` or ``default``.
-        names: The positional arguments: container names.
-        help: True when ``--help`` was asked for.
-        version: True when ``--version`` was asked for.
-    """
-
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
-    names: tuple[str, ...] = ()
-    help: bool = False
-    version: bool = False
-
-    def given(self, name: str) -> bool:
-        """True when the flag was set on the command line or in the environment."""
-        return self.sources[name.replace("-", "_")] != "default"
-
-
-def parse_bool(text: str, where: str) -> bool:
-    """Go's ``strconv.ParseBool`` plus yes/no/on/off.
-
-    Raises:
-        ConfigurationError: ``text`` is not a boolean.
-    """
-    try:
-        return _parse_bool(text)
-    except ValueError:
-        raise ConfigurationError(f"{where} expects true or false, got {text!r}.") from None
-
-
-def split_list(text: str, how: Split) -> list[str]:
-    """Split a list flag's text the way the fork does."""
-    if how is Split.COMMA:
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if how in (Split.URLS, Split.NONE):
-        return _split_urls(text)
-    return [part for part in re.split(r"[, ]+", text) if part.strip()]
-
-
-def _split_urls(text: str) -> list[str]:
-    # A comma starts a new URL only when what follows looks like one
-    # (has "://"); otherwise it belongs to the previous URL's query.
-    result: list[str] = []
-    for chunk in text.split(" "):
-        for index, part in enumerate(chunk.split(",")):
-            part = part.strip()
-            if not part:
-                continue
-            if index > 0 and result and "://" not in part:
-                result[-1] += "," + part
-            else:
-                result.append(part)
-    return result
-
-
-def convert(flag: Flag, text: str, where: str) -> Any:
-    """Turn one textual value of ``flag`` into its typed value.
-
-    Raises:
-        ConfigurationError: The text is not a value of the flag's kind.
-    """
-    if flag.kind is Kind.BOOL:
-        return parse_bool(text, where)
-    if flag.kind is Kind.INT:
-        try:
-            return int(text.strip())
-        except ValueError:
-            raise ConfigurationError(
-                f"{where} expects a whole number, got {text!r}."
-            ) from None
-    if flag.kind is Kind.DURATION:
-        if text.strip().startswith("-"):
-            raise ConfigurationError(f"{where} must not be negative, got {text!r}.")
-        try:
-            return parse_duration(text)
-        except ValueError as error:
-            raise ConfigurationError(f"{where} {error}.") from None
-    if flag.kind is Kind.LIST:
-        return tuple(split_list(text, flag.split))
-    return text
-
-
-def _env_value(flag: Flag, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    for key in flag.env:
-        raw = environ.get(key)
-        if raw is None:
-            continue
-        if key in PRESENCE_ENV:
-            return key, "true"
-        if raw == "":
-            continue
-        return key, raw
-    return None
-
-
-def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
-    """Read a command line and an environment: flag > environment > default.
-
-    Args:
-        argv: The arguments, without the program name.
-        environ: The environment variables.
-
-    Raises:
-        ConfigurationError: An unknown flag, a missing value or a value of
-            the wrong type, in one sentence naming it.
-    """
-    given: dict[str, Any] = {}
-    names: list[str] = []
-    wants_help = wants_version = False
-
-    def put(flag: Flag, text: str, where: str) -> None:
-        value = convert(flag, text, where)
-        if flag.kind is Kind.LIST:
-            if flag.split is Split.NONE:
-                value = (text,)
-            elif flag.split is not Split.COMMA:
-                # pflag's StringSlice reads each occurrence as CSV.
-                value = tuple(p.strip() for p in text.split(",") if p.strip())
-            given[flag.key] = given.get(flag.key, ()) + tuple(value)
-        else:
-            given[flag.key] = value
-
-    args = list(argv)
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        index += 1
-        if arg == "--":
-            names.extend(args[index:])
-            break
-        if arg in ("--help", "-h"):
-            wants_help = True
-            continue
-        if arg == "--version":
-            wants_version = True
-            continue
-        if arg.startswith("--"):
-            name, eq, inline = arg[2:].partition("=")
-            flag = _BY_NAME.get(name)
-            if flag is None:
-                raise ConfigurationError(f"Unknown flag --{name}; see watchtower --help.")
-            if flag.kind is Kind.BOOL:
-                put(flag, inline if eq else "true", flag.option)
-                continue
-            if not eq:
-                if index >= len(args):
-                    raise ConfigurationError(f"{flag.option} needs a value.")
-                inline = args[index]
-                index += 1
-            put(flag, inline, flag.option)
-        elif arg.startswith("-") and len(arg) > 1:
-            cluster = arg[1:]
-            position = 0
-            while position < len(cluster):
-                letter = cluster[position]
-                position += 1
-                flag = _BY_SHORT.get(letter)
-                if flag is None:
-                    raise ConfigurationError(f"Unknown flag -{letter}; see watchtower --help.")
-                where = f"-{letter} ({flag.option})"
-                rest = cluster[position:]
-                if flag.kind is Kind.BOOL:
-                    if rest.startswith("="):
-                        put(flag, rest[1:], where)
-                        break
-                    put(flag, "true", where)
-                    continue
-                if rest:
-                    put(flag, rest.removeprefix("="), where)
-                elif index < len(args):
-                    put(flag, args[index], where)
-                    index += 1
-                else:
-                    raise ConfigurationError(f"{where} needs a value.")
-                break
-        else:
-            names.append(arg)
-
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for flag in FLAGS:
-        if flag.key in given:
-            values[flag.key] = given[flag.key]
-            sources[flag.key] = "flag"
-            continue
-        found = _env_value(flag, environ)
-        if found is not None:
-            key, raw = found
-            value = convert(flag, raw, f"{key}={raw!r} ({flag.option})")
-            if flag.kind is Kind.LIST and flag.split is Split.NONE:
-                value = tuple(_split_urls(raw))
-            values[flag.key] = value
-            sources[flag.key] = f"env:{key}"
-        else:
-            values[flag.key] = flag.default
-            sources[flag.key] = "default"
-    return Parsed(values, sources, tuple(names), wants_help, wants_version)
-
-
-def format_help(flags: Iterable[Flag] = FLAGS) -> str:
-    """The text of ``watchtower --help``."""
-    lines = [
-        "Usage: watchtower [flags] [container names...]",
-        "",
-        "Keeps running containers on the images their registries currently serve.",
-    ]
-    group = None
-    for flag in flags:
-        if flag.group != group:
-            group = flag.group
-            lines += ["", f"{group.capitalize()} flags:"]
-        names = (f"-{flag.short}, " if flag.short else "    ") + flag.option
-        if flag.kind is not Kind.BOOL:
-            names += f" {flag.kind.value}"
-        text = flag.help
-        if flag.env:
-            text += f" [{', '.join(flag.env)}]"
-        if flag.deprecated:
-            text += f" (deprecated: {flag.deprecated})"
-        lines.append(f"  {names:<44} {text}")
-    return "\n".join(lines) + "\n"

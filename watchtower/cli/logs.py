@@ -11,10 +11,14 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from .._text import LOG_LEVELS, TRACE
 from ..events import Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
+from ..model import short_id
+
+if TYPE_CHECKING:
+    from .config import LogFormat
 
 __all__ = ["configure", "log_event"]
 
@@ -28,7 +32,7 @@ _COLORS = {"TRACE": "\x1b[35m", "DEBUG": "\x1b[33m", "INFO": "\x1b[32m",
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
-def _fields(record: logging.LogRecord) -> dict[str, Any]:
+def _fields(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in vars(record).items() if k not in _RESERVED and k != "notify"}
 
 
@@ -40,7 +44,7 @@ def _time(record: logging.LogRecord) -> str:
     return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="seconds")
 
 
-def _quote(value: Any) -> str:
+def _quote(value: object) -> str:
     text = str(value)
     if not text or any(c in text for c in ' ="\\\n'):
         return json.dumps(text)
@@ -65,7 +69,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """One JSON line."""
-        data: dict[str, Any] = {"level": _level(record), "time": _time(record),
+        data: dict[str, object] = {"level": _level(record), "time": _time(record),
                                 "message": record.getMessage()}
         data.update({k: v if isinstance(v, (int, float, bool)) or v is None else str(v)
                      for k, v in _fields(record).items()})
@@ -92,11 +96,16 @@ class PrettyFormatter(logging.Formatter):
         return f"{line} {fields}" if fields else line
 
 
-def configure(level: str, fmt: str, *, no_color: bool = False,
+# The name of the handler configure() installs, to tell it from handlers of others.
+_HANDLER = "watchtower-cli"
+
+
+def configure(level: str, fmt: LogFormat, *, no_color: bool = False,
               stream: IO[str] | None = None) -> logging.Logger:
     """Set up the ``watchtower`` logger: one handler on ``stream`` (stderr by default).
 
-    ``auto`` is ``pretty`` on a terminal and ``logfmt`` otherwise.
+    ``auto`` is ``pretty`` on a terminal and ``logfmt`` otherwise. A second
+    call replaces the handler of the first.
     """
     stream = stream if stream is not None else sys.stderr
     if fmt == "auto":
@@ -109,12 +118,11 @@ def configure(level: str, fmt: str, *, no_color: bool = False,
     else:
         formatter = LogfmtFormatter()
     logger = logging.getLogger("watchtower")
-    for handler in list(logger.handlers):
-        if getattr(handler, "_watchtower_cli", False):
-            logger.removeHandler(handler)
+    for old in [h for h in logger.handlers if h.name == _HANDLER]:
+        logger.removeHandler(old)
     handler = logging.StreamHandler(stream)
+    handler.name = _HANDLER
     handler.setFormatter(formatter)
-    handler._watchtower_cli = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(LOG_LEVELS[level])
     logger.propagate = False
@@ -127,7 +135,8 @@ def log_event(logger: logging.Logger, event: Event) -> None:
     if isinstance(event, Updated):
         what = "Restarted" if event.restart_only else "Updated"
         logger.info("%s container %s", what, event.container,
-                    extra={**fields, "old_id": event.old_id[:12], "new_id": event.new_id[:12]})
+                    extra={**fields, "old_id": short_id(event.old_id),
+                           "new_id": short_id(event.new_id)})
     elif isinstance(event, UpdateAvailable):
         logger.info("Found new image for %s", event.container,
                     extra={**fields, "image": event.image})

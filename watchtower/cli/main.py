@@ -24,8 +24,8 @@ from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, EngineError, WatchtowerError
 from ..protocols import ContainerClient, Registry
 from ..report import Report
+from .args import format_help, parse_args
 from .config import Config, load
-from .flags import format_help, parse_args
 from .logs import configure
 from .metrics import Metrics
 from .output import porcelain

@@ -12,7 +12,6 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
 
 from attrs import frozen
 from prometheus_client import CollectorRegistry
@@ -59,7 +58,7 @@ class Scan:
         return {"scanned": self.scanned, "updated": self.updated, "failed": self.failed,
                 "restarted": self.restarted, "skipped": self.skipped}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int]:
         """A history entry, as the fork writes it."""
         return {"timestamp": self.at.astimezone(timezone.utc).isoformat().replace(
             "+00:00", "Z"), **self.summary()}
@@ -99,7 +98,6 @@ class _Collector:
             yield GaugeMetricFamily(name, text, value=gauges[name])
         for name, text in _COUNTERS.items():
             yield CounterMetricFamily(name, text, value=counters[name])
-
 
 
 class Metrics:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..notify.templates import porcelain_json
 from ..report import Report
+
+if TYPE_CHECKING:
+    from .config import PorcelainFormat
 
 __all__ = ["porcelain"]
 
 
-def porcelain(report: Report, version: str) -> str:
+def porcelain(report: Report, version: PorcelainFormat) -> str:
     """The report in porcelain ``v1`` (one line per container) or ``json``."""
     if version == "json":
         return porcelain_json(report)

@@ -24,6 +24,7 @@ __all__ = [
     "Interval",
     "Schedule",
     "Scheduler",
+    "describe_next",
     "in_words",
     "parse_schedule",
 ]
@@ -161,7 +162,6 @@ def describe_next(when: datetime, now: datetime) -> str:
     return f"{when:%Y-%m-%d %H:%M:%S} {zone}, in {in_words(when - now)}"
 
 
-
 class Scheduler:
     """Calls ``tick`` at each time of a schedule until :meth:`stop`.
 
@@ -211,5 +211,3 @@ class Scheduler:
     def stop(self) -> None:
         """End :meth:`run` at once (a run already started goes on)."""
         self._stop.set()
-
-

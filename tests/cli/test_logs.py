@@ -1,0 +1,68 @@
+"""The log output: one handler of ours, the formats, and events as log lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+
+from watchtower.cli.logs import configure, log_event
+from watchtower.events import Updated
+
+AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+UPDATED = Updated(at=AT, container="web", old_id="a" * 64, new_id="b" * 64,
+                  old_image_id="sha256:" + "c" * 64, new_image_id="sha256:" + "d" * 64)
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    watchtower = logging.getLogger("watchtower")
+    saved = (list(watchtower.handlers), watchtower.level, watchtower.propagate)
+    yield watchtower
+    watchtower.handlers[:] = saved[0]
+    watchtower.setLevel(saved[1])
+    watchtower.propagate = saved[2]
+
+
+def test_configuring_again_replaces_only_its_own_handler(logger: logging.Logger) -> None:
+    theirs = logging.NullHandler()
+    logger.addHandler(theirs)
+    first, second = io.StringIO(), io.StringIO()
+    configure("info", "logfmt", stream=first)
+    configure("info", "logfmt", stream=second)
+    logger.info("hello")
+    assert first.getvalue() == ""
+    assert 'msg=hello' in second.getvalue()
+    assert theirs in logger.handlers
+    assert len(logger.handlers) == 2
+
+
+def test_an_update_is_logged_with_short_ids_in_logfmt(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("info", "logfmt", stream=stream)
+    log_event(logger, UPDATED)
+    line = stream.getvalue()
+    assert 'level=info msg="Updated container web" container=web' in line
+    assert f"old_id={'a' * 12} new_id={'b' * 12}" in line
+
+
+def test_json_lines_carry_the_fields(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("debug", "json", stream=stream)
+    log_event(logger, UPDATED)
+    data = json.loads(stream.getvalue())
+    assert (data["level"], data["message"]) == ("info", "Updated container web")
+    assert (data["old_id"], data["new_id"]) == ("a" * 12, "b" * 12)
+
+
+def test_the_level_filters(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("warn", "logfmt", stream=stream)
+    logger.info("quiet")
+    logger.warning("loud")
+    assert "quiet" not in stream.getvalue()
+    assert "level=warning msg=loud" in stream.getvalue()

@@ -1,0 +1,252 @@
+"""Reading and explaining the command line: :func:`parse_args` and :func:`format_help`.
+
+:func:`parse_args` reads a command line and an environment by the flag table
+(:data:`~watchtower.cli.flags.FLAGS`) into a :class:`Parsed` with the
+precedence flag > environment > default, the way the maintained fork does
+(pflag and its ``ApplyEnvToFlags``): a bool flag takes no separate argument
+(``--cleanup`` or ``--cleanup=false``), short flags may be grouped
+(``-Rc``), list flags split on commas and spaces, and ``--`` ends the flags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from attrs import frozen
+
+from .._text import parse_bool, parse_duration
+from ..errors import ConfigurationError
+from .flags import FLAGS, Flag, FlagValue, Kind, Split, by_name
+from .values import FlagValues, flag_values
+
+__all__ = ["Parsed", "format_help", "parse_args", "split_list"]
+
+# Variables whose mere presence means true (https://no-color.org).
+_PRESENCE_ENV = frozenset({"NO_COLOR"})
+
+_BY_SHORT = {flag.short: flag for flag in FLAGS if flag.short}
+
+
+@frozen
+class Parsed:
+    """A command line and an environment, read.
+
+    Attributes:
+        values: Every flag's value by :attr:`~watchtower.cli.flags.Flag.key`.
+        sources: Where each value came from: ``flag``, ``env:<NAME>`` or ``default``.
+        names: The positional arguments: container names.
+        help: True when ``--help`` was asked for.
+        version: True when ``--version`` was asked for.
+    """
+
+    values: FlagValues
+    sources: Mapping[str, str]
+    names: tuple[str, ...] = ()
+    help: bool = False
+    version: bool = False
+
+    def given(self, name: str) -> bool:
+        """True when the flag was set on the command line or in the environment."""
+        return self.sources[name.replace("-", "_")] != "default"
+
+
+def split_list(text: str, how: Split) -> list[str]:
+    """Split a list flag's text the way the fork does."""
+    if how is Split.COMMA:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if how in (Split.URLS, Split.NONE):
+        return _split_urls(text)
+    return [part for part in re.split(r"[, ]+", text) if part.strip()]
+
+
+def _split_urls(text: str) -> list[str]:
+    # A comma starts a new URL only when what follows looks like one
+    # (has "://"); otherwise it belongs to the previous URL's query.
+    result: list[str] = []
+    for chunk in text.split(" "):
+        for index, part in enumerate(chunk.split(",")):
+            part = part.strip()
+            if not part:
+                continue
+            if index > 0 and result and "://" not in part:
+                result[-1] += "," + part
+            else:
+                result.append(part)
+    return result
+
+
+def _convert(flag: Flag, text: str, where: str) -> FlagValue:
+    """One textual value of ``flag`` as a value of its kind.
+
+    Raises:
+        ConfigurationError: The text is not a value of the flag's kind.
+    """
+    if flag.kind is Kind.BOOL:
+        try:
+            return parse_bool(text)
+        except ValueError:
+            raise ConfigurationError(f"{where} expects true or false, got {text!r}.") from None
+    if flag.kind is Kind.INT:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ConfigurationError(
+                f"{where} expects a whole number, got {text!r}."
+            ) from None
+    if flag.kind is Kind.DURATION:
+        if text.strip().startswith("-"):
+            raise ConfigurationError(f"{where} must not be negative, got {text!r}.")
+        try:
+            return parse_duration(text)
+        except ValueError as error:
+            raise ConfigurationError(f"{where} {error}.") from None
+    if flag.kind is Kind.LIST:
+        return tuple(split_list(text, flag.split))
+    return text
+
+
+def _items(flag: Flag, text: str) -> tuple[str, ...]:
+    """The items of one occurrence of a list flag on the command line."""
+    if flag.split is Split.NONE:
+        return (text,)
+    if flag.split is Split.COMMA:
+        return tuple(split_list(text, flag.split))
+    # pflag's StringSlice reads each occurrence as CSV.
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _env_value(flag: Flag, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    for key in flag.env:
+        raw = environ.get(key)
+        if raw is None:
+            continue
+        if key in _PRESENCE_ENV:
+            return key, "true"
+        if raw == "":
+            continue
+        return key, raw
+    return None
+
+
+def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
+    """Read a command line and an environment: flag > environment > default.
+
+    Args:
+        argv: The arguments, without the program name.
+        environ: The environment variables.
+
+    Raises:
+        ConfigurationError: An unknown flag, a missing value or a value of
+            the wrong type, in one sentence naming it.
+    """
+    given: dict[str, FlagValue] = {}
+    lists: dict[str, tuple[str, ...]] = {}
+    names: list[str] = []
+    wants_help = wants_version = False
+
+    def put(flag: Flag, text: str, where: str) -> None:
+        if flag.kind is Kind.LIST:
+            lists[flag.key] = lists.get(flag.key, ()) + _items(flag, text)
+        else:
+            given[flag.key] = _convert(flag, text, where)
+
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            names.extend(args[index:])
+            break
+        if arg in ("--help", "-h"):
+            wants_help = True
+            continue
+        if arg == "--version":
+            wants_version = True
+            continue
+        if arg.startswith("--"):
+            name, eq, inline = arg[2:].partition("=")
+            try:
+                flag = by_name(name)
+            except KeyError:
+                raise ConfigurationError(
+                    f"Unknown flag --{name}; see watchtower --help.") from None
+            if flag.kind is Kind.BOOL:
+                put(flag, inline if eq else "true", flag.option)
+                continue
+            if not eq:
+                if index >= len(args):
+                    raise ConfigurationError(f"{flag.option} needs a value.")
+                inline = args[index]
+                index += 1
+            put(flag, inline, flag.option)
+        elif arg.startswith("-") and len(arg) > 1:
+            cluster = arg[1:]
+            position = 0
+            while position < len(cluster):
+                letter = cluster[position]
+                position += 1
+                short = _BY_SHORT.get(letter)
+                if short is None:
+                    raise ConfigurationError(f"Unknown flag -{letter}; see watchtower --help.")
+                where = f"-{letter} ({short.option})"
+                rest = cluster[position:]
+                if short.kind is Kind.BOOL:
+                    if rest.startswith("="):
+                        put(short, rest[1:], where)
+                        break
+                    put(short, "true", where)
+                    continue
+                if rest:
+                    put(short, rest.removeprefix("="), where)
+                elif index < len(args):
+                    put(short, args[index], where)
+                    index += 1
+                else:
+                    raise ConfigurationError(f"{where} needs a value.")
+                break
+        else:
+            names.append(arg)
+    given.update(lists)
+
+    values: dict[str, FlagValue] = {}
+    sources: dict[str, str] = {}
+    for flag in FLAGS:
+        if flag.key in given:
+            values[flag.key] = given[flag.key]
+            sources[flag.key] = "flag"
+            continue
+        found = _env_value(flag, environ)
+        if found is not None:
+            key, raw = found
+            values[flag.key] = _convert(flag, raw, f"{key}={raw!r} ({flag.option})")
+            sources[flag.key] = f"env:{key}"
+        else:
+            values[flag.key] = flag.default
+            sources[flag.key] = "default"
+    return Parsed(flag_values(values), sources, tuple(names), wants_help, wants_version)
+
+
+def format_help() -> str:
+    """The text of ``watchtower --help``."""
+    lines = [
+        "Usage: watchtower [flags] [container names...]",
+        "",
+        "Keeps running containers on the images their registries currently serve.",
+    ]
+    group = None
+    for flag in FLAGS:
+        if flag.group != group:
+            group = flag.group
+            lines += ["", f"{group.capitalize()} flags:"]
+        names = (f"-{flag.short}, " if flag.short else "    ") + flag.option
+        if flag.kind is not Kind.BOOL:
+            names += f" {flag.kind.value}"
+        text = flag.help
+        if flag.env:
+            text += f" [{', '.join(flag.env)}]"
+        if flag.deprecated:
+            text += f" (deprecated: {flag.deprecated})"
+        lines.append(f"  {names:<44} {text}")
+    return "\n".join(lines) + "\n"
