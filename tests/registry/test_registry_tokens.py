@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from watchtower.errors import RegistryError
-from watchtower.registry.tokens import (
+from watchtower.registry._tokens import (
     Token,
     TokenCache,
     TokenKey,

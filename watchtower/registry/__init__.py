@@ -1,66 +1,46 @@
-"""The default :class:`~watchtower.protocols.Registry`, on requests.
+"""The default :class:`~watchtower.protocols.Registry`: the registry HTTP API.
 
 :class:`HttpRegistry` asks registries which digest they serve with one
 manifest ``HEAD`` per image, answering their auth challenges with logins from
 Docker's own config (:class:`DockerCredentials`) and caching tokens
 (:class:`TokenCache`).
 
-Only :class:`HttpRegistry` and its helpers need requests, and they import it
-when first used: the docker backend imports :mod:`watchtower.registry.credentials`
-for pull logins without it. Importing :mod:`watchtower` never imports requests.
+The modules behind this package are private; everything a user needs is
+named here. Importing :mod:`watchtower` never imports requests.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .challenge import Challenge, MalformedChallengeError, parse_challenges
-from .credentials import (
-    Credentials,
-    CredentialSource,
-    DockerCredentials,
-    auth_config,
-    credentials_for,
-)
-from .hosts import api_host, credential_key, is_loopback
-from .platform import Platform
-from .tokens import Token, TokenCache, TokenKey, token_from_answer
+from ._credentials import Credentials, CredentialSource, DockerCredentials, auth_config
+from ._platform import Platform
+from ._tokens import TokenCache
 
 if TYPE_CHECKING:
-    from .client import MANIFEST_TYPES, HttpRegistry, RetryPolicy, validate_ca_bundle
+    from ._client import HttpRegistry, RetryPolicy, validate_ca_bundle
 
 __all__ = [
-    "MANIFEST_TYPES",
-    "Challenge",
     "CredentialSource",
     "Credentials",
     "DockerCredentials",
     "HttpRegistry",
-    "MalformedChallengeError",
     "Platform",
     "RetryPolicy",
-    "Token",
     "TokenCache",
-    "TokenKey",
-    "api_host",
     "auth_config",
-    "credential_key",
-    "credentials_for",
-    "is_loopback",
-    "parse_challenges",
-    "token_from_answer",
     "validate_ca_bundle",
 ]
 
-_FROM_CLIENT = frozenset({"MANIFEST_TYPES", "HttpRegistry", "RetryPolicy", "validate_ca_bundle"})
+_FROM_CLIENT = frozenset({"HttpRegistry", "RetryPolicy", "validate_ca_bundle"})
 
 
 def __getattr__(name: str) -> Any:
     # The client imports requests: load it only when one of its names is used.
     if name in _FROM_CLIENT:
-        from . import client
+        from . import _client
 
-        return getattr(client, name)
+        return getattr(_client, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

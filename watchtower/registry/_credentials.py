@@ -30,15 +30,7 @@ from attrs import field, frozen
 from typing_extensions import Protocol, runtime_checkable
 
 from ..errors import ConfigurationError, RegistryError
-from .hosts import credential_key, host_of, is_docker_hub
-
-__all__ = [
-    "CredentialSource",
-    "Credentials",
-    "DockerCredentials",
-    "auth_config",
-    "credentials_for",
-]
+from ._hosts import credential_key, host_of, is_docker_hub
 
 
 @frozen
@@ -347,13 +339,3 @@ class DockerCredentials:
             return Credentials("", "", secret)
         return Credentials(username, secret)
 
-
-def credentials_for(
-    registry_host: str, *, environ: Mapping[str, str] | None = None
-) -> Credentials | None:
-    """The login for ``registry_host``, from the environment and Docker's config.
-
-    A one-off lookup; long-running code keeps a :class:`DockerCredentials`,
-    which caches.
-    """
-    return DockerCredentials(environ=environ).credentials_for(registry_host)

@@ -30,17 +30,15 @@ from requests.adapters import HTTPAdapter
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
-from .challenge import Challenge, MalformedChallengeError, parse_challenges, pick_challenge
-from .credentials import Credentials, CredentialSource, DockerCredentials
-from .hosts import api_host, host_of, plain_http_allowed, split_host_port
-from .platform import Platform
-from .tokens import Token, TokenCache, TokenKey, parse_rfc3339, token_from_answer
-
-__all__ = ["MANIFEST_TYPES", "HttpRegistry", "RetryPolicy", "validate_ca_bundle"]
+from ._challenge import Challenge, MalformedChallengeError, parse_challenges, pick_challenge
+from ._credentials import Credentials, CredentialSource, DockerCredentials
+from ._hosts import api_host, host_of, plain_http_allowed, split_host_port
+from ._platform import Platform
+from ._tokens import Token, TokenCache, TokenKey, parse_rfc3339, token_from_answer
 
 log = logging.getLogger("watchtower.registry")
 
-MANIFEST_TYPES = (
+_MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
@@ -48,8 +46,8 @@ MANIFEST_TYPES = (
 )
 """The manifest media types asked for, indexes first (what ``docker pull`` records)."""
 
-_INDEX_TYPES = frozenset(MANIFEST_TYPES[:2])
-_ACCEPT = ", ".join(MANIFEST_TYPES)
+_INDEX_TYPES = frozenset(_MANIFEST_TYPES[:2])
+_ACCEPT = ", ".join(_MANIFEST_TYPES)
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _MAX_BODY = 4 << 20
@@ -411,14 +409,6 @@ class HttpRegistry:
                 with self._lock:
                     self._endpoints[host] = found
             return found
-
-    def forget(self, registry: str | None = None) -> None:
-        """Forget the challenges remembered (for one registry's domain, or all)."""
-        with self._lock:
-            if registry is None:
-                self._endpoints.clear()
-            else:
-                self._endpoints.pop(api_host(registry), None)
 
     def _probe(self, host: str) -> _Endpoint:
         """Ask ``/v2/`` once: over HTTPS, or plain HTTP where allowed and TLS is not spoken."""

@@ -11,18 +11,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Collection
 
-__all__ = [
-    "DOCKER_HUB_API_HOST",
-    "DOCKER_HUB_AUTH_KEY",
-    "api_host",
-    "credential_key",
-    "host_of",
-    "is_docker_hub",
-    "is_loopback",
-    "plain_http_allowed",
-    "split_host_port",
-]
-
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 """The host that serves Docker Hub's registry API."""
 

@@ -20,15 +20,6 @@ from attrs import field, frozen
 from ..clock import Clock, system_clock
 from ..errors import RegistryError
 
-__all__ = [
-    "DEFAULT_LIFETIME",
-    "Token",
-    "TokenCache",
-    "TokenKey",
-    "parse_rfc3339",
-    "token_from_answer",
-]
-
 DEFAULT_LIFETIME = timedelta(seconds=60)
 """How long a token lives when the server does not say (the token spec's default)."""
 
