@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.support.httpserver import LoopbackServer
 from tests.support.proxy import RecordingServer
 from watchtower.errors import RegistryError
 from watchtower.registry import Request, RequestsTransport, Transport, TransportError
@@ -45,3 +47,25 @@ def test_an_unreachable_host_is_a_transport_error() -> None:
     assert str(caught.value) == f"127.0.0.1:{port} could not be reached: ConnectionError."
     assert caught.value.__cause__ is not None
     assert not caught.value.untrusted
+
+
+def test_one_connection_serves_every_request() -> None:
+    """Each answer is read to its end, so its connection goes back to the pool."""
+    clients: list[tuple[str, int]] = []
+
+    def handle(handler: BaseHTTPRequestHandler) -> None:
+        clients.append(handler.client_address)
+        handler.send_response(404 if handler.path == "/missing" else 200)
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        if handler.command != "HEAD":
+            handler.wfile.write(b"{}")
+
+    server = LoopbackServer(handle)
+    try:
+        transport = RequestsTransport()
+        for method, path in [("HEAD", "/a"), ("GET", "/a"), ("GET", "/missing"), ("HEAD", "/b")]:
+            transport.send(Request(method, f"http://{server.address}{path}"))
+    finally:
+        server.stop()
+    assert len(clients) == 4 and len(set(clients)) == 1

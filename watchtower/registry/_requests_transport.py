@@ -74,7 +74,9 @@ class RequestsTransport:
                 stream=True,
             )
             with answer:
-                body = b"" if request.method == "HEAD" else _read(answer, request)
+                # Read even a HEAD's (empty) body: closing an unread answer
+                # closes its connection instead of returning it to the pool.
+                body = _read(answer, request)
         return Response(
             answer.status_code, answer.headers, body, answer.reason or "", request.url
         )
