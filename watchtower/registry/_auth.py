@@ -8,7 +8,7 @@ lifetime. The rules of where a login may go live here too:
 
 - a login goes to the registry it belongs to, or to its token realm over
   HTTPS (plain HTTP only on loopback or for a registry marked insecure);
-- a redirect to another origin (another host, or HTTPS to HTTP) carries no
+- a redirect to another origin (another host or port, or HTTPS to HTTP) carries no
   ``Authorization`` (:func:`redirect_headers`).
 """
 
@@ -159,10 +159,10 @@ class Authenticator:
         for attempt in (1, 2):
             endpoint = self._endpoint(ref.domain)
             auth = self._authorization(endpoint, ref)
-            send = dict(headers)
+            with_login = dict(headers)
             if auth.header is not None:
-                send["Authorization"] = auth.header
-            response = self._send(method, endpoint.base + url_path, send)
+                with_login["Authorization"] = auth.header
+            response = self._send(method, endpoint.base + url_path, with_login)
             if response.status != 401 or attempt == 2:
                 return response
             if auth.key is not None:

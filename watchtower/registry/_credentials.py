@@ -6,8 +6,8 @@ own variables, used for every registry); then ``$DOCKER_CONFIG/config.json``
 the ``credsStore`` helper, else the ``auths`` entry (``auth``, or
 ``username``/``password``, or ``identitytoken``).
 
-This module does not import requests: the docker backend uses it to give the
-engine the same logins for pulls (:func:`auth_config`).
+The same logins reach the engine for pulls through :func:`auth_config`;
+finding them imports no HTTP library.
 """
 
 from __future__ import annotations

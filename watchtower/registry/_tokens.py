@@ -135,9 +135,9 @@ class TokenCache:
     """Bearer tokens for their lifetime less a safety margin.
 
     Pass one to :class:`~watchtower.registry.HttpRegistry` (``token_cache=``)
-    to share tokens between clients or to give it a clock. Tokens are kept by
-    everything that decides which token a server gives:
-    registry, realm, service, scope and a fingerprint of the login.
+    to share tokens between clients or to give it a clock. A token is kept
+    under everything that decides which token a server gives: registry,
+    realm, service, scope and a fingerprint of the login.
 
     Thread-safe. :meth:`get` fetches at most once per key at a time: threads
     asking for a key while it is being fetched wait for that fetch and share
