@@ -86,7 +86,7 @@ class Sender:
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = system_clock,
     ) -> None:
-        self.insecure = frozenset(insecure)
+        self._insecure = frozenset(insecure)
         self._transport = transport
         self._retry = retry
         self._sleep = sleep
@@ -131,7 +131,7 @@ class Sender:
         current = attrs.evolve(request, headers=headers)
         for _ in range(_MAX_REDIRECTS + 1):
             host = origin(current.url)[1]
-            current = attrs.evolve(current, verify=not is_listed(host, self.insecure))
+            current = attrs.evolve(current, verify=not is_listed(host, self._insecure))
             response = attrs.evolve(self._transport.send(current), url=current.url)
             if response.status not in _REDIRECTS or "location" not in response.headers:
                 return response
@@ -141,7 +141,7 @@ class Sender:
             if scheme not in ("http", "https") or not netloc:
                 raise RegistryError(f"{host} redirected to an unusable location {location!r}.")
             if first[0] == "https" and scheme == "http" and not plain_http_allowed(
-                netloc, self.insecure
+                netloc, self._insecure
             ):
                 raise RegistryError(
                     f"{first[1]} redirected from HTTPS to plain HTTP ({netloc}); refusing."
