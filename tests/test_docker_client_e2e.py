@@ -259,7 +259,7 @@ def test_pull_with_credentials_from_the_auth_callable(
 ) -> None:
     from tests.support.images import push
     from tests.support.registry import RegistryServer, htpasswd_auth
-    from watchtower.registry.credentials import Credentials, auth_config
+    from watchtower.registry import Credentials, auth_config
 
     login = Credentials(username="puller", password="s3cret")
     server = RegistryServer.start(

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from watchtower.errors import RegistryError
-from watchtower.registry.challenge import (
+from watchtower.registry._challenge import (
     Challenge,
     MalformedChallengeError,
     parse_challenges,

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from watchtower.errors import ConfigurationError, RegistryError
-from watchtower.registry.credentials import (
+from watchtower.registry._credentials import (
     Credentials,
     DockerCredentials,
     auth_config,
-    credentials_for,
 )
-from watchtower.registry.hosts import (
+from watchtower.registry._hosts import (
     api_host,
     credential_key,
     is_loopback,
@@ -91,10 +90,11 @@ def test_no_config_file_means_no_login(tmp_path: Path) -> None:
 def test_repo_user_and_pass_win(tmp_path: Path) -> None:
     _write(tmp_path, {"auths": {"ghcr.io": {"auth": _b64("file:login")}}})
     env = _env(tmp_path, REPO_USER="envuser", REPO_PASS="envpass")
-    assert credentials_for("ghcr.io", environ=env) == Credentials("envuser", "envpass")
+    found = DockerCredentials(environ=env).credentials_for("ghcr.io")
+    assert found == Credentials("envuser", "envpass")
     # Both are needed.
     env = _env(tmp_path, REPO_USER="envuser")
-    assert credentials_for("ghcr.io", environ=env) == Credentials("file", "login")
+    assert DockerCredentials(environ=env).credentials_for("ghcr.io") == Credentials("file", "login")
 
 
 def test_config_changes_are_picked_up(tmp_path: Path) -> None:
@@ -222,10 +222,10 @@ def test_basic_authorization() -> None:
     assert Credentials("u", "", "tok").basic_authorization() == "Basic " + _b64("u:tok")
 
 
-def test_credentials_module_does_not_import_requests() -> None:
+def test_the_registry_package_does_not_import_requests() -> None:
     import subprocess
 
-    code = ("import sys, watchtower.registry.credentials; "
+    code = ("import sys, watchtower.registry; "
             "sys.exit(1 if 'requests' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
     code = "import sys, watchtower; sys.exit(1 if 'requests' in sys.modules else 0)"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from watchtower.errors import RegistryError
-from watchtower.registry.tokens import (
+from watchtower.registry._tokens import (
     Token,
     TokenCache,
     TokenKey,
@@ -88,6 +88,22 @@ def test_rfc3339() -> None:
         parse_rfc3339("2024-05-06 07:08")
 
 
+class _Fetched(Exception):
+    pass
+
+
+def _no_fetch() -> Token:
+    raise _Fetched
+
+
+def _cached(cache: TokenCache, key: TokenKey) -> Token | None:
+    """The token cached for ``key``, found without fetching: a failed fetch caches nothing."""
+    try:
+        return cache.get(key, _no_fetch)
+    except _Fetched:
+        return None
+
+
 KEYS = [
     TokenKey("r1", "https://a/token", "svc", "repository:x:pull"),
     TokenKey("r1", "https://a/token", "svc", "repository:y:pull"),
@@ -151,20 +167,15 @@ class CacheMachine(RuleBasedStateMachine):
         self.cache.invalidate(key)
         del self.model[key]
 
-    @rule()
-    def purge(self) -> None:
-        self.cache.purge()
-        self.model = {k: v for k, v in self.model.items() if self.clock.now < v[1]}
-
     @invariant()
-    def peek_agrees_with_the_model(self) -> None:
+    def the_cache_holds_what_the_model_says(self) -> None:
         for key in KEYS:
             expected = self.model.get(key)
-            peeked = self.cache.peek(key)
+            cached = _cached(self.cache, key)
             if expected is not None and self.clock.now < expected[1]:
-                assert peeked is not None and peeked.value == expected[0]
+                assert cached is not None and cached.value == expected[0]
             else:
-                assert peeked is None
+                assert cached is None
 
 
 TestTokenCache = CacheMachine.TestCase
@@ -177,7 +188,7 @@ def test_a_token_that_is_already_unusable_is_an_error_and_not_cached() -> None:
     stale = Token("old", NOW - timedelta(seconds=100), NOW - timedelta(seconds=1))
     with pytest.raises(RegistryError, match="too soon to use"):
         cache.get(KEYS[0], lambda: stale)
-    assert cache.peek(KEYS[0]) is None
+    assert _cached(cache, KEYS[0]) is None
 
 
 def test_a_failed_fetch_caches_nothing() -> None:
@@ -188,7 +199,18 @@ def test_a_failed_fetch_caches_nothing() -> None:
 
     with pytest.raises(RegistryError):
         cache.get(KEYS[0], boom)
-    assert cache.peek(KEYS[0]) is None
+    assert _cached(cache, KEYS[0]) is None
+
+
+def test_dead_tokens_are_dropped_when_a_new_one_is_stored() -> None:
+    clock = FakeClock()
+    cache = TokenCache(clock=clock)
+    for key in KEYS[:3]:
+        cache.get(key, lambda: Token("short", NOW, NOW + timedelta(seconds=30)))
+    cache.get(KEYS[3], lambda: Token("long", NOW, NOW + timedelta(seconds=300)))
+    clock.now += timedelta(seconds=60)
+    cache.get(KEYS[4], lambda: Token("new", clock.now, clock.now + timedelta(seconds=300)))
+    assert set(cache._tokens) == {KEYS[3], KEYS[4]}
 
 
 @settings(max_examples=10, deadline=None)

@@ -1,68 +1,59 @@
-"""The default :class:`~watchtower.protocols.Registry`, on requests.
+"""The default :class:`~watchtower.protocols.Registry`: the registry HTTP API.
 
 :class:`HttpRegistry` asks registries which digest they serve with one
 manifest ``HEAD`` per image, answering their auth challenges with logins from
 Docker's own config (:class:`DockerCredentials`) and caching tokens
-(:class:`TokenCache`).
+(:class:`TokenCache`). Its requests go through a :class:`Transport`: by
+default a :class:`RequestsTransport`, in tests a :class:`MockTransport`.
 
-Only :class:`HttpRegistry` and its helpers need requests, and they import it
-when first used: the docker backend imports :mod:`watchtower.registry.credentials`
-for pull logins without it. Importing :mod:`watchtower` never imports requests.
+The modules behind this package are private; everything a user needs is
+named here. Only :class:`RequestsTransport` imports requests, when it is
+first used: a client on another transport never does.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .challenge import Challenge, MalformedChallengeError, parse_challenges
-from .credentials import (
-    Credentials,
-    CredentialSource,
-    DockerCredentials,
-    auth_config,
-    credentials_for,
-)
-from .hosts import api_host, credential_key, is_loopback
-from .platform import Platform
-from .tokens import Token, TokenCache, TokenKey, token_from_answer
+from ._client import HttpRegistry
+from ._credentials import Credentials, CredentialSource, DockerCredentials, auth_config
+from ._http import RetryPolicy
+from ._mock import MockTransport
+from ._platform import Platform
+from ._tls import validate_ca_bundle
+from ._tokens import TokenCache
+from ._transport import Request, Response, Transport, TransportError
 
 if TYPE_CHECKING:
-    from .client import MANIFEST_TYPES, HttpRegistry, RetryPolicy, validate_ca_bundle
+    from ._requests_transport import RequestsTransport
 
 __all__ = [
-    "MANIFEST_TYPES",
-    "Challenge",
     "CredentialSource",
     "Credentials",
     "DockerCredentials",
     "HttpRegistry",
-    "MalformedChallengeError",
+    "MockTransport",
     "Platform",
+    "Request",
+    "RequestsTransport",
+    "Response",
     "RetryPolicy",
-    "Token",
     "TokenCache",
-    "TokenKey",
-    "api_host",
+    "Transport",
+    "TransportError",
     "auth_config",
-    "credential_key",
-    "credentials_for",
-    "is_loopback",
-    "parse_challenges",
-    "token_from_answer",
     "validate_ca_bundle",
 ]
 
-_FROM_CLIENT = frozenset({"MANIFEST_TYPES", "HttpRegistry", "RetryPolicy", "validate_ca_bundle"})
-
 
 def __getattr__(name: str) -> Any:
-    # The client imports requests: load it only when one of its names is used.
-    if name in _FROM_CLIENT:
-        from . import client
+    # RequestsTransport imports requests: load it only when it is used.
+    if name == "RequestsTransport":
+        from ._requests_transport import RequestsTransport
 
-        return getattr(client, name)
+        return RequestsTransport
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _FROM_CLIENT)
+    return sorted([*globals(), "RequestsTransport"])

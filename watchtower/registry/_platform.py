@@ -10,8 +10,6 @@ from attrs import frozen
 
 from ..errors import ConfigurationError
 
-__all__ = ["Platform"]
-
 _ARCHITECTURES = {
     "x86_64": ("amd64", None),
     "amd64": ("amd64", None),

@@ -20,15 +20,6 @@ from attrs import field, frozen
 from ..clock import Clock, system_clock
 from ..errors import RegistryError
 
-__all__ = [
-    "DEFAULT_LIFETIME",
-    "Token",
-    "TokenCache",
-    "TokenKey",
-    "parse_rfc3339",
-    "token_from_answer",
-]
-
 DEFAULT_LIFETIME = timedelta(seconds=60)
 """How long a token lives when the server does not say (the token spec's default)."""
 
@@ -141,7 +132,12 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
 
 
 class TokenCache:
-    """Bearer tokens by :class:`TokenKey`, for their lifetime less a safety margin.
+    """Bearer tokens for their lifetime less a safety margin.
+
+    Pass one to :class:`~watchtower.registry.HttpRegistry` (``token_cache=``)
+    to share tokens between clients or to give it a clock. A token is kept
+    under everything that decides which token a server gives: registry,
+    realm, service, scope and a fingerprint of the login.
 
     Thread-safe. :meth:`get` fetches at most once per key at a time: threads
     asking for a key while it is being fetched wait for that fetch and share
@@ -169,12 +165,6 @@ class TokenCache:
 
     def _valid(self, token: Token | None, now: datetime) -> bool:
         return token is not None and now < self.usable_until(token)
-
-    def peek(self, key: TokenKey) -> Token | None:
-        """The cached token for ``key`` if it is still usable, without fetching."""
-        with self._lock:
-            token = self._tokens.get(key)
-            return token if self._valid(token, self._clock()) else None
 
     def get(self, key: TokenKey, fetch: Callable[[], Token]) -> Token:
         """The cached token for ``key``, or a fresh one from ``fetch``.
@@ -206,6 +196,9 @@ class TokenCache:
                     f"at {fresh.expires_at.isoformat()}, too soon to use."
                 )
             with self._lock:
+                # Drop the dead tokens of other keys too, so a long-running
+                # process keeps only the tokens it can still use.
+                self._tokens = {k: v for k, v in self._tokens.items() if self._valid(v, now)}
                 self._tokens[key] = fresh
             return fresh
 
@@ -217,12 +210,3 @@ class TokenCache:
         with self._lock:
             if token is None or self._tokens.get(key) == token:
                 self._tokens.pop(key, None)
-
-    def purge(self) -> None:
-        """Drop every expired token (bounded memory for long-running processes)."""
-        with self._lock:
-            now = self._clock()
-            for key in [k for k, t in self._tokens.items() if not self._valid(t, now)]:
-                # Key locks stay: removing one a thread is about to take would
-                # let a second fetch for that key start.
-                del self._tokens[key]

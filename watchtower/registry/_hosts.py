@@ -11,18 +11,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Collection
 
-__all__ = [
-    "DOCKER_HUB_API_HOST",
-    "DOCKER_HUB_AUTH_KEY",
-    "api_host",
-    "credential_key",
-    "host_of",
-    "is_docker_hub",
-    "is_loopback",
-    "plain_http_allowed",
-    "split_host_port",
-]
-
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 """The host that serves Docker Hub's registry API."""
 
@@ -85,14 +73,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_listed(host: str, insecure: Collection[str]) -> bool:
+    """True when the user listed ``host`` as insecure: by ``host:port``, or by host name alone."""
+    host = host_of(host)
+    listed = {host_of(entry) for entry in insecure}
+    return host in listed or split_host_port(host)[0] in listed
+
+
 def plain_http_allowed(host: str, insecure: Collection[str]) -> bool:
     """True when the registry at ``host`` may be spoken to over plain HTTP.
 
-    Only loopback registries and those the user listed as insecure (by host,
-    with the port when the reference has one, or by host name alone).
+    Only loopback registries and those the user listed as insecure.
     """
-    host = host_of(host)
-    if is_loopback(host):
-        return True
-    listed = {host_of(entry) for entry in insecure}
-    return host in listed or split_host_port(host)[0] in listed
+    return is_loopback(host) or is_listed(host, insecure)

@@ -15,8 +15,6 @@ from attrs import field, frozen
 
 from ..errors import RegistryError
 
-__all__ = ["Challenge", "MalformedChallengeError", "parse_challenges", "pick_challenge"]
-
 
 class MalformedChallengeError(RegistryError):
     """A ``WWW-Authenticate`` header that does not follow RFC 7235."""

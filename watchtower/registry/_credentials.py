@@ -6,8 +6,8 @@ own variables, used for every registry); then ``$DOCKER_CONFIG/config.json``
 the ``credsStore`` helper, else the ``auths`` entry (``auth``, or
 ``username``/``password``, or ``identitytoken``).
 
-This module does not import requests: the docker backend uses it to give the
-engine the same logins for pulls (:func:`auth_config`).
+The same logins reach the engine for pulls through :func:`auth_config`;
+finding them imports no HTTP library.
 """
 
 from __future__ import annotations
@@ -30,15 +30,7 @@ from attrs import field, frozen
 from typing_extensions import Protocol, runtime_checkable
 
 from ..errors import ConfigurationError, RegistryError
-from .hosts import credential_key, host_of, is_docker_hub
-
-__all__ = [
-    "CredentialSource",
-    "Credentials",
-    "DockerCredentials",
-    "auth_config",
-    "credentials_for",
-]
+from ._hosts import credential_key, host_of, is_docker_hub
 
 
 @frozen
@@ -347,13 +339,3 @@ class DockerCredentials:
             return Credentials("", "", secret)
         return Credentials(username, secret)
 
-
-def credentials_for(
-    registry_host: str, *, environ: Mapping[str, str] | None = None
-) -> Credentials | None:
-    """The login for ``registry_host``, from the environment and Docker's config.
-
-    A one-off lookup; long-running code keeps a :class:`DockerCredentials`,
-    which caches.
-    """
-    return DockerCredentials(environ=environ).credentials_for(registry_host)

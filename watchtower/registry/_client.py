@@ -1,0 +1,259 @@
+"""The default :class:`~watchtower.protocols.Registry`: the registry API for digests and ages.
+
+A check is one manifest ``HEAD`` per image; :meth:`HttpRegistry.created`
+reads an image's config. Logging in is :mod:`~watchtower.registry._auth`'s,
+redirects and 429s are :mod:`~watchtower.registry._http`'s, and the bytes go
+through a :class:`~watchtower.registry.Transport`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..clock import Clock, system_clock
+from ..errors import ConfigurationError, RateLimitedError, RegistryError
+from ..model import ImageRef
+from ._auth import Authenticator
+from ._credentials import CredentialSource, DockerCredentials
+from ._hosts import host_of
+from ._http import RetryPolicy, Sender
+from ._platform import Platform
+from ._tokens import TokenCache, parse_rfc3339
+from ._transport import Response, Transport, status_error
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger("watchtower.registry")
+
+_MANIFEST_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+# Indexes first: the digest ``docker pull`` records is the index's.
+_INDEX_TYPES = frozenset(_MANIFEST_TYPES[:2])
+_ACCEPT = ", ".join(_MANIFEST_TYPES)
+_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
+_DEFAULT_RETRY = RetryPolicy()
+
+
+def _ratelimit_remaining(value: str | None) -> int | None:
+    """Docker Hub's ``ratelimit-remaining: 76;w=21600``: the 76."""
+    if not value:
+        return None
+    head = value.split(";", 1)[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+def _check_content(body: bytes, digest: str, what: str) -> None:
+    if _SHA256.match(digest) and "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+        raise RegistryError(f"{what} does not match its digest.")
+
+
+class HttpRegistry:
+    """Asks registries over HTTP which digest they serve, with as few requests as possible.
+
+    Thread-safe: :func:`watchtower.staleness.remote_digests` calls
+    :meth:`digest` from several threads at once, and they share one
+    transport, one challenge per registry and one token per repository.
+
+    Args:
+        transport: What sends each request: a
+            :class:`~watchtower.registry.MockTransport` in tests, or your
+            own. Default a :class:`~watchtower.registry.RequestsTransport`
+            made from ``session``, ``ca_bundle``, ``timeout`` and
+            ``pool_size``, which are for it alone: give either ``transport``
+            or those.
+        session: The requests session of the default transport.
+        credentials: Where logins come from; default Docker's own config
+            and ``REPO_USER``/``REPO_PASS`` (:class:`DockerCredentials`).
+        token_cache: Where tokens are kept; pass one to share it between
+            registries or to inject a clock.
+        ca_bundle: A PEM file of CA certificates that registries' TLS
+            certificates are checked against instead of the system's.
+            Checked now: a bad bundle raises at once.
+        insecure_registries: Hosts (``host`` or ``host:port``) whose TLS
+            certificate is not checked and which may be spoken to over plain
+            HTTP. Loopback registries may always use plain HTTP, but their
+            certificates are checked when they speak TLS.
+        timeout: Seconds to connect, and seconds to wait for an answer; one
+            number for both. Default 10 and 30.
+        retry: How 429 answers are retried.
+        sleep: Waits that many seconds (injected so tests do not wait).
+        clock: The current time, for tokens and Retry-After dates.
+        platform: The platform whose image config :meth:`created` reads;
+            default this machine's.
+        pool_size: Connections kept per host by the default transport;
+            default 16.
+
+    Raises:
+        ConfigurationError: ``ca_bundle`` is not a usable CA file, or
+            ``transport`` is given with options of the default transport.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: Transport | None = None,
+        session: requests.Session | None = None,
+        credentials: CredentialSource | None = None,
+        token_cache: TokenCache | None = None,
+        ca_bundle: str | Path | None = None,
+        insecure_registries: Iterable[str] = (),
+        timeout: float | tuple[float, float] | None = None,
+        retry: RetryPolicy = _DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = system_clock,
+        platform: Platform | None = None,
+        pool_size: int | None = None,
+    ) -> None:
+        if transport is None:
+            transport = _default_transport(session, ca_bundle, timeout, pool_size)
+        else:
+            given = {"session": session, "ca_bundle": ca_bundle, "timeout": timeout,
+                     "pool_size": pool_size}
+            clash = [name for name, value in given.items() if value is not None]
+            if clash:
+                raise ConfigurationError(
+                    f"HttpRegistry takes either a transport or {', '.join(clash)} "
+                    "for the default one, not both."
+                )
+        insecure = frozenset(host_of(host) for host in insecure_registries)
+        sender = Sender(transport, insecure=insecure, retry=retry, sleep=sleep, clock=clock)
+        self._auth = Authenticator(
+            sender.send,
+            credentials if credentials is not None else DockerCredentials(),
+            token_cache if token_cache is not None else TokenCache(clock=clock),
+            insecure=insecure,
+            clock=clock,
+        )
+        self._platform = platform if platform is not None else Platform.host()
+
+    def digest(self, ref: ImageRef) -> str:
+        """The manifest digest the registry serves for ``ref``'s tag.
+
+        One ``HEAD`` on a warm cache. A registry that answers ``HEAD`` with
+        an error other than 401/404/429, or without a usable
+        Docker-Content-Digest, is asked again with ``GET``.
+
+        Raises:
+            RateLimitedError: The registry kept answering 429, or Docker Hub
+                said no pulls are left.
+            RegistryError: Anything else; the message names the image.
+        """
+        if ref.tag is None:
+            if ref.digest is None:
+                raise RegistryError(f"The reference {ref} has neither a tag nor a digest.")
+            return ref.digest
+        url_path = f"/v2/{ref.path}/manifests/{ref.tag}"
+        response = self._manifest_request("HEAD", ref, url_path)
+        remaining = _ratelimit_remaining(response.headers.get("ratelimit-remaining"))
+        if remaining is not None and remaining <= 0:
+            raise RateLimitedError(
+                f"{ref.domain} says no pulls are left for this login "
+                f"(ratelimit-remaining: {response.headers['ratelimit-remaining']}); "
+                f"skipping {ref.familiar} rather than pulling."
+            )
+        if response.status in (401, 403, 404):
+            raise status_error(response, f"the manifest of {ref}")
+        if response.status == 200:
+            found = response.headers.get("docker-content-digest", "").strip()
+            if _DIGEST.match(found):
+                return found
+            log.debug("HEAD %s gave no usable digest; asking with GET", url_path)
+        else:
+            log.debug("HEAD %s answered %s; asking with GET", url_path, response.status)
+        response = self._manifest_request("GET", ref, url_path)
+        if response.status != 200:
+            raise status_error(response, f"the manifest of {ref}")
+        return "sha256:" + hashlib.sha256(response.body).hexdigest()
+
+    def created(self, ref: ImageRef, digest: str) -> datetime | None:
+        """When the image behind ``digest`` was built, by its config's ``created``.
+
+        For an index (multi-platform image) the config of this registry
+        client's platform is read. Costs up to three GETs, so call it only
+        for images that changed.
+
+        Raises:
+            RegistryError: The registry could not be asked, or has no image
+                for the platform, or answered something unusable.
+        """
+        manifest = self._manifest_json(ref, digest)
+        media_type = manifest.get("mediaType")
+        if media_type in _INDEX_TYPES or "manifests" in manifest:
+            chosen = self._platform.choose(manifest.get("manifests"))
+            if chosen is None:
+                raise RegistryError(f"{ref} has no image for the platform {self._platform}.")
+            manifest = self._manifest_json(ref, chosen)
+        config = manifest.get("config")
+        config_digest = config.get("digest") if isinstance(config, dict) else None
+        if not isinstance(config_digest, str) or not _DIGEST.match(config_digest):
+            raise RegistryError(f"The manifest {digest} of {ref} names no config blob.")
+        body = self._blob(ref, config_digest)
+        try:
+            image_config = json.loads(body)
+        except ValueError:
+            raise RegistryError(f"The image config {config_digest} of {ref} is not JSON.") from None
+        created = image_config.get("created") if isinstance(image_config, dict) else None
+        if not created:
+            return None
+        if not isinstance(created, str):
+            raise RegistryError(f"The image config of {ref} has a 'created' that is not a time.")
+        try:
+            return parse_rfc3339(created)
+        except ValueError:
+            raise RegistryError(
+                f"The image config of {ref} has 'created' {created!r}, not an RFC 3339 time."
+            ) from None
+
+    def _manifest_json(self, ref: ImageRef, digest: str) -> dict[str, Any]:
+        response = self._manifest_request("GET", ref, f"/v2/{ref.path}/manifests/{digest}")
+        if response.status != 200:
+            raise status_error(response, f"the manifest {digest} of {ref}")
+        _check_content(response.body, digest, f"The manifest {digest} of {ref}")
+        try:
+            manifest = json.loads(response.body)
+        except ValueError:
+            raise RegistryError(f"The manifest {digest} of {ref} is not JSON.") from None
+        if not isinstance(manifest, dict):
+            raise RegistryError(f"The manifest {digest} of {ref} is not a JSON object.")
+        return manifest
+
+    def _blob(self, ref: ImageRef, digest: str) -> bytes:
+        response = self._auth.send("GET", ref, f"/v2/{ref.path}/blobs/{digest}", {})
+        if response.status != 200:
+            raise status_error(response, f"the blob {digest} of {ref}")
+        _check_content(response.body, digest, f"The blob {digest} of {ref}")
+        return response.body
+
+    def _manifest_request(self, method: str, ref: ImageRef, url_path: str) -> Response:
+        return self._auth.send(method, ref, url_path, {"Accept": _ACCEPT})
+
+
+def _default_transport(
+    session: requests.Session | None,
+    ca_bundle: str | Path | None,
+    timeout: float | tuple[float, float] | None,
+    pool_size: int | None,
+) -> Transport:
+    # Imported here: requests is needed only when the default transport is.
+    from ._requests_transport import RequestsTransport
+
+    return RequestsTransport(
+        session,
+        ca_bundle=ca_bundle,
+        timeout=timeout if timeout is not None else (10.0, 30.0),
+        pool_size=pool_size if pool_size is not None else 16,
+    )

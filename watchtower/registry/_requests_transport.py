@@ -1,0 +1,125 @@
+"""The default transport: requests on one session with a connection pool.
+
+This is the only module of the package that imports requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..errors import RegistryError
+from ._tls import is_verification_error, validate_ca_bundle
+from ._transport import Request, Response, TransportError, origin
+
+MAX_BODY = 4 << 20  # what Transport.send promises to read at most
+_CHUNK = 65536
+
+
+class RequestsTransport:
+    """Sends requests with :mod:`requests`, on one session whose pool all threads share.
+
+    Thread-safe: a :class:`requests.Session` may be shared by threads for
+    plain requests like these.
+
+    Args:
+        session: The session to use, with your own adapters or proxies; one
+            with a connection pool of ``pool_size`` per host is made when
+            omitted.
+        ca_bundle: A PEM file of CA certificates that TLS certificates are
+            checked against instead of the system's. Checked now: a bad
+            bundle raises at once.
+        timeout: Seconds to connect, and seconds to wait for an answer; one
+            number for both.
+        pool_size: Connections kept per host in a session made here.
+
+    Raises:
+        ConfigurationError: ``ca_bundle`` is not a usable CA file.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        ca_bundle: str | Path | None = None,
+        timeout: float | tuple[float, float] = (10.0, 30.0),
+        pool_size: int = 16,
+    ) -> None:
+        self._ca_bundle = str(validate_ca_bundle(ca_bundle)) if ca_bundle is not None else None
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
+        self._timeout = timeout
+
+    def send(self, request: Request) -> Response:
+        """Send ``request`` without following redirects; see :meth:`Transport.send`."""
+        verify: bool | str = (self._ca_bundle or True) if request.verify else False
+        with self._mapped_errors(request):
+            answer = self._session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.body or None,
+                timeout=self._timeout,
+                verify=verify,
+                allow_redirects=False,
+                stream=True,
+            )
+            with answer:
+                # Read even a HEAD's (empty) body: closing an unread answer
+                # closes its connection instead of returning it to the pool.
+                body = _read(answer, request)
+        return Response(
+            answer.status_code, answer.headers, body, answer.reason or "", request.url
+        )
+
+    @contextlib.contextmanager
+    def _mapped_errors(self, request: Request) -> Iterator[None]:
+        """Turn requests' exceptions into one :class:`TransportError` sentence each."""
+        host = origin(request.url)[1]
+        try:
+            yield
+        except requests.exceptions.SSLError as error:
+            if is_verification_error(error):
+                raise TransportError(
+                    f"The TLS certificate of {host} is not trusted; give its CA bundle "
+                    "or mark it insecure.",
+                    untrusted=True,
+                ) from error
+            raise TransportError(
+                f"The TLS handshake with {host} failed (is it serving plain HTTP?)."
+            ) from error
+        except requests.exceptions.Timeout as error:
+            read = self._timeout[1] if isinstance(self._timeout, tuple) else self._timeout
+            path = urllib.parse.urlsplit(request.url).path
+            raise TransportError(
+                f"{host} did not answer {request.method} {path} within {read:g}s."
+            ) from error
+        except requests.exceptions.RequestException as error:
+            raise TransportError(
+                f"{host} could not be reached: {type(error).__name__}."
+            ) from error
+
+
+def _read(answer: requests.Response, request: Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > MAX_BODY:
+            host = origin(request.url)[1]
+            path = urllib.parse.urlsplit(request.url).path
+            raise RegistryError(
+                f"{host} answered {request.method} {path} with more than "
+                f"{MAX_BODY >> 20} MiB."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
