@@ -15,8 +15,8 @@ import requests
 from tests.support.net import free_port
 from tests.support.receivers import WebhookReceiver
 from tests.support.smtp import Mail, SMTPServer, self_signed
+from watchtower.cli.notifications import settings_from_flags
 from watchtower.errors import ConfigurationError
-from watchtower.events import Stopped, UpdateAvailable, Updated
 from watchtower.notify import (
     EmailNotifier,
     EntryCollector,
@@ -26,7 +26,6 @@ from watchtower.notify import (
     Notifications,
     Template,
     WebhookNotifier,
-    entry_from_event,
 )
 from watchtower.report import ContainerReport, Outcome, Report
 
@@ -230,7 +229,8 @@ def logger() -> logging.Logger:
 
 
 def _build(values: dict, logger: logging.Logger, **kwargs: object) -> Notifications:
-    return Notifications.from_options(values, hostname_default="box", logger=logger, **kwargs)  # type: ignore[arg-type]
+    settings = settings_from_flags(values, hostname_default="box")
+    return Notifications(settings, logger=logger, **kwargs)  # type: ignore[arg-type]
 
 
 def _text(mail: Mail) -> str:
@@ -655,30 +655,6 @@ def test_log_notifier_records_are_not_collected_again() -> None:
         {"container": "web", "image": "nginx"},
     )
     assert collector.entries == ()
-
-
-def test_events_become_watchtower_log_lines() -> None:
-    events = [
-        UpdateAvailable(
-            at=T0, container="web", image="nginx:latest", old_image_id=OLD, new_image_id=NEW
-        ),
-        Stopped(at=T0, container="web", container_id="c" * 64),
-        Updated(
-            at=T0,
-            container="web",
-            old_id="c" * 64,
-            new_id="9" * 64,
-            old_image_id=OLD,
-            new_image_id=NEW,
-        ),
-    ]
-    entries = [e for e in map(entry_from_event, events) if e is not None]
-    text = Template("default-legacy").render(title="", host="", report=None, entries=entries)
-    assert text == (
-        "Found new image: nginx:latest (bbbbbbbbbbbb)\n"
-        "Stopped stale container: web (cccccccccccc)\n"
-        "Updated container: web (unknown): aaaaaaaaaaaa updated to bbbbbbbbbbbb"
-    )
 
 
 def test_apprise_delivers_to_a_json_url(receiver: WebhookReceiver, logger: logging.Logger) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..notify.templates import porcelain_json
+from ..notify._templates import porcelain_json
 from ..report import Report
 
 __all__ = ["porcelain"]

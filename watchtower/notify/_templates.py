@@ -32,20 +32,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError
 from ..model import short_id
 from ..report import ContainerReport, Report
-from .entries import LogEntry
+from ._entries import LogEntry
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = [
-    "BUILTIN_TEMPLATES",
-    "Template",
-    "compile_template",
-    "json_v1",
-    "porcelain_json",
-    "short_id",
-    "state",
-]
+__all__ = ["BUILTIN_TEMPLATES", "Template", "json_v1", "porcelain_json", "state"]
 
 
 def state(entry: ContainerReport) -> str:
@@ -267,7 +259,3 @@ class Template:
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
         )
 
-
-def compile_template(source: str, *, name: str = "notification-template") -> Template:
-    """A :class:`Template` from a built-in template's name or Jinja2 source."""
-    return Template(source, name=name)
