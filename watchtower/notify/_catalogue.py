@@ -264,33 +264,33 @@ def _bark(u: Url) -> str:
     return f"{scheme}://{hostport(u)}/{q(key)}"
 
 
-TRANSLATED: Mapping[str, tuple[str, Callable[[Url], str]]] = {
-    "bark": ("barks://", _bark),
-    "discord": ("discord://", _discord),
-    "gotify": ("gotifys://", _gotify),
-    "googlechat": ("gchat://", _googlechat),
-    "hangouts": ("gchat://", _googlechat),
-    "ifttt": ("ifttt://", _ifttt),
-    "join": ("join://", _join),
-    "lark": ("lark://", _lark),
-    "matrix": ("matrixs://", _matrix),
-    "mattermost": ("mmosts://", _mattermost),
-    "mqtt": ("mqtt://", _mqtt),
-    "mqtts": ("mqtts://", _mqtt),
-    "notifiarr": ("notifiarr://", _notifiarr),
-    "ntfy": ("ntfys://", _ntfy),
-    "opsgenie": ("opsgenie://", _opsgenie),
-    "pushbullet": ("pbul://", _pushbullet),
-    "pushover": ("pover://", _pushover),
-    "rocketchat": ("rockets://", _rocketchat),
-    "signal": ("signals://", _signal),
-    "slack": ("slack://", _slack),
-    "teams": ("workflows://", _teams),
-    "telegram": ("tgram://", _telegram),
-    "twilio": ("twilio://", _twilio),
-    "wecom": ("wecombot://", _wecom),
+TRANSLATED: Mapping[str, Callable[[Url], str]] = {
+    "bark": _bark,
+    "discord": _discord,
+    "gotify": _gotify,
+    "googlechat": _googlechat,
+    "hangouts": _googlechat,
+    "ifttt": _ifttt,
+    "join": _join,
+    "lark": _lark,
+    "matrix": _matrix,
+    "mattermost": _mattermost,
+    "mqtt": _mqtt,
+    "mqtts": _mqtt,
+    "notifiarr": _notifiarr,
+    "ntfy": _ntfy,
+    "opsgenie": _opsgenie,
+    "pushbullet": _pushbullet,
+    "pushover": _pushover,
+    "rocketchat": _rocketchat,
+    "signal": _signal,
+    "slack": _slack,
+    "teams": _teams,
+    "telegram": _telegram,
+    "twilio": _twilio,
+    "wecom": _wecom,
 }
-"""Each shoutrrr scheme translated to apprise: the apprise scheme and the translation."""
+"""Each shoutrrr scheme, and the function that writes apprise's URL for it."""
 
 UNTRANSLATABLE: Mapping[str, str] = {
     "pagerduty": (

@@ -152,6 +152,7 @@ class Notifications:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
+        """The settings it was made with."""
         self.host = settings.host or socket.gethostname()
         """The host name the messages speak for."""
         self.title = "" if settings.skip_title else _title(self.host, settings.title_tag)

@@ -218,5 +218,5 @@ def _translate(url: str) -> Target:
     if u.scheme in UNTRANSLATABLE:
         raise u.fail(UNTRANSLATABLE[u.scheme])
     if u.scheme in TRANSLATED:
-        return AppriseTarget(url=TRANSLATED[u.scheme][1](u), source=redact(url))
+        return AppriseTarget(url=TRANSLATED[u.scheme](u), source=redact(url))
     return AppriseTarget(url=url, source=redact(url), native=True)
