@@ -5,30 +5,34 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.support.net import free_port
 from tests.support.receivers import WebhookReceiver
 from tests.support.smtp import Mail, SMTPServer, self_signed
+from watchtower import update
+from watchtower.cli.notifications import settings_from_flags
 from watchtower.errors import ConfigurationError
-from watchtower.events import Stopped, UpdateAvailable, Updated
 from watchtower.notify import (
+    AppriseNotifier,
     EmailNotifier,
     EntryCollector,
     LogEntry,
     LogNotifier,
     Message,
     Notifications,
+    NotificationSettings,
     Template,
     WebhookNotifier,
-    entry_from_event,
 )
+from watchtower.protocols import Notifier
 from watchtower.report import ContainerReport, Outcome, Report
+from watchtower.testing import MemoryEngine, MemoryRegistry
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 OLD = "sha256:" + "a" * 64
@@ -230,7 +234,8 @@ def logger() -> logging.Logger:
 
 
 def _build(values: dict, logger: logging.Logger, **kwargs: object) -> Notifications:
-    return Notifications.from_options(values, hostname_default="box", logger=logger, **kwargs)  # type: ignore[arg-type]
+    settings = settings_from_flags(values, hostname_default="box")
+    return Notifications(settings, logger=logger, **kwargs)  # type: ignore[arg-type]
 
 
 def _text(mail: Mail) -> str:
@@ -620,21 +625,79 @@ def test_email_requiring_starttls_fails_when_not_offered(smtp_server: SMTPServer
     assert smtp_server.mails == []
 
 
-def test_notifiers_are_watchtower_notifiers(
-    receiver: WebhookReceiver, smtp_server: SMTPServer
+def test_every_shipped_notifier_is_a_notifier_and_delivers(
+    receiver: WebhookReceiver, smtp_server: SMTPServer, logger: logging.Logger
 ) -> None:
+    pytest.importorskip("apprise")
     stream = io.StringIO()
-    session = requests.Session()
-    WebhookNotifier(f"{receiver.url}/x", session=session).notify(REPORT)
-    EmailNotifier(
-        "127.0.0.1", smtp_server.port, from_addr="a@example.test", to_addrs=["b@example.test"]
-    ).notify(REPORT)
-    LogNotifier(logging.getLogger("unused"), stream=stream).notify(REPORT)
-    LogNotifier(logging.getLogger("unused"), stream=stream).notify(_report(DB))  # nothing to say
+    notifiers = [
+        WebhookNotifier(f"{receiver.url}/webhook"),
+        AppriseNotifier(f"json://127.0.0.1:{receiver.port}/apprise"),
+        EmailNotifier(
+            "127.0.0.1", smtp_server.port, from_addr="a@example.test", to_addrs=["b@example.test"]
+        ),
+        LogNotifier(logger, stream=stream),
+        Notifications(
+            NotificationSettings(urls=f"generic+{receiver.url}/settings", host="box"), logger=logger
+        ),
+    ]
+    for notifier in notifiers:
+        assert isinstance(notifier, Notifier)
+        notifier.notify(REPORT)
+        notifier.notify(_report(DB))  # nothing to say: nothing sent
 
-    assert receiver.requests[0].json()["message"] == EXPECTED["default"]
+    assert [r.path for r in receiver.requests] == ["/webhook", "/apprise", "/settings"]
+    assert {r.json()["message"] for r in receiver.requests} == {EXPECTED["default"]}
     assert _text(smtp_server.mails[0]) == EXPECTED["default"]
     assert stream.getvalue() == "Watchtower updates\n" + EXPECTED["default"] + "\n"
+
+
+def test_settings_alone_make_watchtower_titles_and_templates(
+    receiver: WebhookReceiver, logger: logging.Logger
+) -> None:
+    tagged = Notifications(
+        NotificationSettings(
+            urls=[f"generic+{receiver.url}/"],
+            host="node1",
+            title_tag="lib",
+            template=Template("porcelain.v1.summary-no-log"),
+        ),
+        logger=logger,
+    )
+    tagged.notify(REPORT)
+    (request,) = receiver.requests
+    assert request.json()["title"] == "[lib] Watchtower updates on node1"
+    assert request.json()["message"] == EXPECTED["porcelain.v1.summary-no-log"]
+
+    plain = Notifications(NotificationSettings(), logger=logger)
+    assert plain.host == socket.gethostname()
+    assert plain.title == f"Watchtower updates on {socket.gethostname()}"
+    assert plain.template.source == Template("default").source
+    assert not plain
+
+
+def test_update_delivers_its_report_to_each_notifier_and_survives_a_failing_one(
+    receiver: WebhookReceiver, engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    registry.publish("example.org/web:1")
+    engine.run("web", "example.org/web:1")
+    registry.publish("example.org/web:1")
+    stream = io.StringIO()
+    report = update(
+        engine,
+        registry,
+        notifiers=[
+            WebhookNotifier(f"{receiver.url}/fail"),
+            WebhookNotifier(f"{receiver.url}/ok"),
+            LogNotifier(logging.getLogger("unused"), stream=stream),
+        ],
+    )
+    assert [entry.name for entry in report.updated] == ["web"]
+    assert report.failed_notifications == 1
+    assert [r.path for r in receiver.requests] == ["/fail", "/ok"]
+    delivered = receiver.requests[1].json()["report"]
+    assert delivered["entries"] == report.to_dict()["entries"]
+    assert "- web (example.org/web:1)" in stream.getvalue()
 
 
 def test_log_notifier_records_are_not_collected_again() -> None:
@@ -655,30 +718,6 @@ def test_log_notifier_records_are_not_collected_again() -> None:
         {"container": "web", "image": "nginx"},
     )
     assert collector.entries == ()
-
-
-def test_events_become_watchtower_log_lines() -> None:
-    events = [
-        UpdateAvailable(
-            at=T0, container="web", image="nginx:latest", old_image_id=OLD, new_image_id=NEW
-        ),
-        Stopped(at=T0, container="web", container_id="c" * 64),
-        Updated(
-            at=T0,
-            container="web",
-            old_id="c" * 64,
-            new_id="9" * 64,
-            old_image_id=OLD,
-            new_image_id=NEW,
-        ),
-    ]
-    entries = [e for e in map(entry_from_event, events) if e is not None]
-    text = Template("default-legacy").render(title="", host="", report=None, entries=entries)
-    assert text == (
-        "Found new image: nginx:latest (bbbbbbbbbbbb)\n"
-        "Stopped stale container: web (cccccccccccc)\n"
-        "Updated container: web (unknown): aaaaaaaaaaaa updated to bbbbbbbbbbbb"
-    )
 
 
 def test_apprise_delivers_to_a_json_url(receiver: WebhookReceiver, logger: logging.Logger) -> None:

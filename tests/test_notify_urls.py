@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from watchtower.cli.notifications import legacy_urls, settings_from_flags
 from watchtower.errors import ConfigurationError
-from watchtower.notify import (
-    TRANSLATED,
+from watchtower.notify import Notifications
+from watchtower.notify._catalogue import TRANSLATED
+from watchtower.notify._shoutrrr import redact
+from watchtower.notify._targets import (
     AppriseTarget,
     EmailTarget,
     LogTarget,
-    Notifications,
     WebhookTarget,
-    legacy_urls,
-    redact,
     translate,
 )
 
@@ -186,9 +186,8 @@ def test_unknown_schemes_pass_to_apprise_and_apprise_plus_is_untouched() -> None
 def test_a_scheme_neither_shoutrrr_nor_apprise_knows_is_refused_when_built() -> None:
     pytest.importorskip("apprise")
     with pytest.raises(ConfigurationError, match="'nosuch' is neither a shoutrrr service"):
-        Notifications.from_options(
-            {"notification_url": ["nosuch://host/x"]},
-            hostname_default="box",
+        Notifications(
+            settings_from_flags({"notification_url": ["nosuch://host/x"]}, hostname_default="box"),
             logger=logging.getLogger("tests"),
         )
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from watchtower.cli.command import EXIT_USAGE, main
 from watchtower.cli.config import Config, load, parse_cooldown
-from watchtower.cli.main import EXIT_USAGE, main
 from watchtower.cli.schedule import Cron, Interval
 from watchtower.errors import ConfigurationError
 from watchtower.params import UpdateParams
@@ -204,7 +204,7 @@ def test_update_api_alone_turns_off_the_schedule() -> None:
 
 
 def test_notification_values_are_exactly_what_watchtower_notify_reads() -> None:
-    from watchtower.notify import OPTION_DEFAULTS
+    from watchtower.cli.notifications import OPTION_DEFAULTS
 
     assert dict(load([], {}).notifications) == dict(OPTION_DEFAULTS)
 
@@ -212,11 +212,12 @@ def test_notification_values_are_exactly_what_watchtower_notify_reads() -> None:
 def test_notifications_are_built_from_the_flags() -> None:
     import logging
 
+    from watchtower.cli.notifications import settings_from_flags
     from watchtower.notify import Notifications
 
     config = load(["--notification-url", "logger://", "--notifications-level", "warn"], {})
-    notes = Notifications.from_options(config.notifications, hostname_default="host",
-                                       logger=logging.getLogger("watchtower.test"))
+    notes = Notifications(settings_from_flags(config.notifications, hostname_default="host"),
+                          logger=logging.getLogger("watchtower.test"))
     assert len(notes.names) == 1
     assert notes.level == logging.WARNING
 

@@ -9,13 +9,13 @@ import threading
 from datetime import timedelta
 
 from watchtower import labels, update
+from watchtower.cli.command import serve
 from watchtower.cli.config import load
-from watchtower.cli.main import serve
 from watchtower.cli.metrics import Metrics, Scan
-from watchtower.cli.output import porcelain
 from watchtower.cli.runner import Runner
 from watchtower.cli.selfupdate import remove_old_instances
 from watchtower.model import Container
+from watchtower.porcelain import porcelain
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 

@@ -2,12 +2,14 @@
 and metrics, wired to :func:`watchtower.update`.
 
 Needs the ``cli`` extra (``pip install watchtower-updater[cli]``). Modules:
-:mod:`~watchtower.cli.flags` (the flag table and parser),
+:mod:`~watchtower.cli.flags` (the flag table), :mod:`~watchtower.cli.args`
+(the parser), :mod:`~watchtower.cli.values` (the typed flag values),
 :mod:`~watchtower.cli.config` (flags to :class:`~watchtower.cli.config.Config`),
+:mod:`~watchtower.cli.notifications` (notification flags to settings),
 :mod:`~watchtower.cli.schedule`, :mod:`~watchtower.cli.runner`,
 :mod:`~watchtower.cli.api`, :mod:`~watchtower.cli.metrics`,
-:mod:`~watchtower.cli.logs`, :mod:`~watchtower.cli.output`,
-:mod:`~watchtower.cli.selfupdate` and :mod:`~watchtower.cli.main`.
+:mod:`~watchtower.cli.logs`, :mod:`~watchtower.cli.selfupdate` and
+:mod:`~watchtower.cli.command` (the command itself).
 """
 
 from __future__ import annotations
@@ -19,6 +21,6 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run the ``watchtower`` command and return its exit code."""
-    from .main import main as _main
+    from .command import main as _main
 
     return _main(argv, environ)

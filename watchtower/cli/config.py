@@ -21,6 +21,7 @@ from attrs import field, frozen
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import UpdateParams
+from ..porcelain import Format as PorcelainFormat
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
 from .schedule import Cron, Interval, parse_schedule
@@ -40,7 +41,6 @@ __all__ = [
 
 LogFormat = Literal["auto", "logfmt", "pretty", "json"]
 """The formats of ``--log-format``; ``auto`` is ``pretty`` on a terminal, else ``logfmt``."""
-PorcelainFormat = Literal["v1", "json"]
 """The formats of ``--porcelain``."""
 Endpoint = Literal["health", "update", "metrics", "containers", "check", "history"]
 """An HTTP API endpoint group, by its ``--http-api-endpoints`` name."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..clock import Clock, system_clock
 from ..errors import WatchtowerError
@@ -25,8 +25,10 @@ from ..report import Report
 from .logs import log_event
 from .metrics import Metrics
 
-__all__ = ["Runner"]
+if TYPE_CHECKING:
+    from ..notify import LogEntry, Notifications
 
+__all__ = ["Runner"]
 
 
 class Runner:
@@ -39,7 +41,7 @@ class Runner:
         metrics: Where scans are counted.
         logger: Where events and errors are logged.
         dry_run: Plan only.
-        notifications: Something with ``send_report(report, entries)``, or ``None``.
+        notifications: Where each report goes, with the run's log entries.
         collect_entries: Returns (and forgets) the log entries of the run just made,
             for the notifications.
         on_report: Called with each report (the porcelain output).
@@ -55,8 +57,8 @@ class Runner:
         metrics: Metrics,
         logger: logging.Logger,
         dry_run: bool = False,
-        notifications: Any = None,
-        collect_entries: Callable[[], Any] | None = None,
+        notifications: Notifications | None = None,
+        collect_entries: Callable[[], Sequence[LogEntry]] | None = None,
         on_report: Callable[[Report], object] | None = None,
         clock: Clock = system_clock,
     ) -> None:

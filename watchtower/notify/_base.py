@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..report import Report
-from .message import Message
-from .templates import Template
+from ._message import Message
+from ._templates import Template
 
 DEFAULT_TITLE = "Watchtower updates"
 
@@ -26,7 +26,8 @@ class ReportNotifier:
 
     def notify(self, report: Report) -> None:
         """Render ``report`` and send it; nothing is sent when the text is empty."""
-        template = self._template or Template("default")
-        body = template.render(title=self._title, host="", report=report)
+        if self._template is None:
+            self._template = Template("default")
+        body = self._template.render(title=self._title, host="", report=report)
         if body.strip():
             self.send(Message(title=self._title, body=body, report=report))

@@ -31,21 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..model import short_id
+from ..porcelain import porcelain_json
 from ..report import ContainerReport, Report
-from .entries import LogEntry
+from ._entries import LogEntry
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = [
-    "BUILTIN_TEMPLATES",
-    "Template",
-    "compile_template",
-    "json_v1",
-    "porcelain_json",
-    "short_id",
-    "state",
-]
+__all__ = ["BUILTIN_TEMPLATES", "Template", "json_v1", "state"]
 
 
 def state(entry: ContainerReport) -> str:
@@ -96,24 +89,6 @@ def json_v1(
         "entries": [entry.to_dict() for entry in entries],
         "report": body,
     }
-
-
-def porcelain_json(report: Report | None) -> str:
-    """The ``porcelain.json`` document of ``report``: one object per container."""
-    containers = []
-    for entry in report.entries if report is not None else ():
-        container: dict[str, Any] = {
-            "name": entry.name,
-            "image": entry.image,
-            "image_id": short_id(entry.old_image_id),
-            "latest_image_id": short_id(_latest(entry)),
-            "state": state(entry),
-            "update_available": _latest(entry) != entry.old_image_id,
-        }
-        if entry.error:
-            container["error"] = entry.error
-        containers.append(container)
-    return json.dumps({"containers": containers}, indent=2)
 
 
 def _to_json(value: Any) -> str:
@@ -267,7 +242,3 @@ class Template:
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
         )
 
-
-def compile_template(source: str, *, name: str = "notification-template") -> Template:
-    """A :class:`Template` from a built-in template's name or Jinja2 source."""
-    return Template(source, name=name)

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._base import DEFAULT_TITLE, ReportNotifier
-from .message import Message
-from .templates import Template
+from ._message import Message
+from ._templates import Template
 
 if TYPE_CHECKING:
     import requests

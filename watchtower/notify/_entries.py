@@ -3,8 +3,7 @@
 Watchtower's notification templates see the log lines of a run next to its
 report. The command line installs an :class:`EntryCollector` on its logger
 for the length of a run and hands :meth:`EntryCollector.drain` to
-:meth:`~watchtower.notify.Notifications.send_report`; :func:`entry_from_event`
-turns the orchestrator's events into the same lines Watchtower logs.
+:meth:`~watchtower.notify.Notifications.send_report`.
 """
 
 from __future__ import annotations
@@ -18,33 +17,9 @@ from typing import Any
 
 from attrs import field, frozen
 
-from .._text import LOG_LEVELS as LEVELS
-from .._text import level_name
-from ..errors import ConfigurationError
-from ..events import Event, Failed, Skipped, Started, Stopped, UpdateAvailable, Updated
-from ..model import short_id
+from .._text import LOG_LEVELS, level_name
 
-__all__ = [
-    "LEVELS",
-    "EntryCollector",
-    "LogEntry",
-    "entry_from_event",
-    "level_name",
-    "parse_level",
-]
-
-def parse_level(name: str) -> int:
-    """The :mod:`logging` level of one of Watchtower's level names.
-
-    Raises:
-        ConfigurationError: ``name`` is not one of :data:`LEVELS`.
-    """
-    try:
-        return LEVELS[name.strip().lower()]
-    except KeyError:
-        choices = ", ".join(LEVELS)
-        message = f"notifications-level {name!r} is not one of {choices}."
-        raise ConfigurationError(message) from None
+__all__ = ["EntryCollector", "LogEntry"]
 
 
 def _frozen_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -71,7 +46,7 @@ class LogEntry:
     @property
     def levelno(self) -> int:
         """The :mod:`logging` level of :attr:`level`."""
-        return LEVELS.get(self.level, logging.INFO)
+        return LOG_LEVELS.get(self.level, logging.INFO)
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -142,65 +117,3 @@ class EntryCollector(logging.Handler):
         with self._guard:
             entries, self._entries = tuple(self._entries), []
         return entries
-
-
-def entry_from_event(event: Event) -> LogEntry | None:
-    """The log line Watchtower writes for ``event``, or None when it writes none.
-
-    The messages and field names are Watchtower's (``Found new image`` with
-    ``container``, ``image``, ``new_id``; ``Stopping container``; ``Started
-    new container``; ``Container updated``), so templates written for
-    Watchtower's entries read ours.
-    """
-    at, name = event.at, event.container
-    if isinstance(event, UpdateAvailable):
-        return LogEntry(
-            level="info",
-            message="Found new image",
-            time=at,
-            fields={
-                "container": name,
-                "image": event.image,
-                "new_id": short_id(event.new_image_id),
-            },
-        )
-    if isinstance(event, Stopped):
-        return LogEntry(
-            level="info",
-            message="Stopping container",
-            time=at,
-            fields={"container": name, "id": short_id(event.container_id)},
-        )
-    if isinstance(event, Started):
-        return LogEntry(
-            level="info",
-            message="Started new container",
-            time=at,
-            fields={"container": name, "new_id": short_id(event.container_id)},
-        )
-    if isinstance(event, Updated):
-        return LogEntry(
-            level="info",
-            message="Container updated",
-            time=at,
-            fields={
-                "container": name,
-                "old_id": short_id(event.old_image_id),
-                "new_id": short_id(event.new_image_id),
-            },
-        )
-    if isinstance(event, Failed):
-        return LogEntry(
-            level="error",
-            message=f"Could not {event.step} container",
-            time=at,
-            fields={"container": name, "error": event.reason},
-        )
-    if isinstance(event, Skipped):
-        return LogEntry(
-            level="debug",
-            message="Skipping container",
-            time=at,
-            fields={"container": name, "reason": event.reason},
-        )
-    return None

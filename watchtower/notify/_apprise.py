@@ -6,8 +6,8 @@ from typing import Any
 
 from ..errors import ConfigurationError, WatchtowerError
 from ._base import DEFAULT_TITLE, ReportNotifier
-from .message import Message
-from .templates import Template
+from ._message import Message
+from ._templates import Template
 
 __all__ = ["AppriseNotifier", "NotificationError"]
 

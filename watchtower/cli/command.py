@@ -8,30 +8,34 @@ on the in-memory backends.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from .._version import __version__
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, EngineError, WatchtowerError
+from ..porcelain import porcelain
 from ..protocols import ContainerClient, Registry
 from ..report import Report
 from .args import format_help, parse_args
 from .config import Config, load
 from .logs import configure
 from .metrics import Metrics
-from .output import porcelain
 from .runner import Runner
 from .schedule import Scheduler, describe_next
 from .selfupdate import remove_old_instances
+
+if TYPE_CHECKING:
+    # Imported when used, so that ``watchtower --help`` stays quick.
+    from ..docker import DockerClient
+    from ..notify import LogEntry, Notifications
+    from ..registry import HttpRegistry
 
 __all__ = ["EXIT_USAGE", "build_backends", "main", "serve"]
 
@@ -39,8 +43,9 @@ __all__ = ["EXIT_USAGE", "build_backends", "main", "serve"]
 EXIT_USAGE = 2
 
 
-
-def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[Any, Any]:
+def build_backends(
+    config: Config, environ: Mapping[str, str]
+) -> tuple[DockerClient, HttpRegistry]:
     """The Docker engine client and the registry client for ``config``.
 
     Registry logins (``REPO_USER``/``REPO_PASS``, Docker's config.json and
@@ -75,32 +80,13 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[Any, Any
     return client, registry
 
 
-def _notifications(config: Config, logger: logging.Logger) -> tuple[Any, Any]:
-    try:
-        notify = importlib.import_module("watchtower.notify")
-    except ImportError:
-        if config.notifications.get("notification_url") or config.notifications.get(
-                "notifications"):
-            logger.warning("Notifications are configured but watchtower.notify is not "
-                           "installed; none will be sent.")
-        return None, None
-    notifications = notify.Notifications.from_options(
-        config.notifications, hostname_default=socket.gethostname(), logger=logger
-    )
-    collector_type = getattr(notify, "EntryCollector", None)
-    if collector_type is None:
-        return notifications, None
-    collector = collector_type()
-    logger.addHandler(collector)
-    return notifications, collector
-
-
-def _startup_lines(config: Config, client: Any, notifications: Any,
+def _startup_lines(config: Config, client: ContainerClient,
+                   notifications: Notifications | None,
                    next_run: datetime | None, now: datetime) -> list[str]:
     api_version = getattr(client, "api_version", "")
     lines = [f"Watchtower {__version__}" + (f" using Docker API v{api_version}"
                                              if api_version else "")]
-    names = list(getattr(notifications, "names", []) or [])
+    names = notifications.names if notifications is not None else ()
     lines.append("Using notifications: " + ", ".join(names) if names
                  else "Using no notifications")
     if config.params.scope:
@@ -127,8 +113,8 @@ def serve(
     logger: logging.Logger,
     stop: threading.Event,
     stdout: IO[str] | None = None,
-    notifications: Any = None,
-    collect_entries: Any = None,
+    notifications: Notifications | None = None,
+    collect_entries: Callable[[], Sequence[LogEntry]] | None = None,
     metrics: Metrics | None = None,
     clock: Clock = system_clock,
     api_ready: threading.Event | None = None,
@@ -243,8 +229,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                          "watchtower process")
             return 1
         return 0
+    from .notifications import start
+
     try:
-        notifications, collector = _notifications(config, logger)
+        notifications, collector = start(config.notifications, logger)
     except ConfigurationError as error:
         sys.stderr.write(f"watchtower: {error}\n")
         return EXIT_USAGE
@@ -267,10 +255,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     signal.signal(signal.SIGINT, on_signal)
     try:
         return serve(config, client, registry, logger=logger, stop=stop,
-                     notifications=notifications,
-                     collect_entries=collector.drain if collector is not None else None,
+                     notifications=notifications, collect_entries=collector.drain,
                      current_id=env.get("HOSTNAME"))
     finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
+        client.close()

@@ -10,8 +10,8 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from ..errors import ConfigurationError
 from ._base import DEFAULT_TITLE, ReportNotifier
-from .message import Message
-from .templates import Template
+from ._message import Message
+from ._templates import Template
 
 __all__ = ["STARTTLS_MODES", "EmailNotifier"]
 

@@ -6,8 +6,8 @@ import logging
 from typing import TextIO
 
 from ._base import DEFAULT_TITLE, ReportNotifier
-from .message import Message
-from .templates import Template
+from ._message import Message
+from ._templates import Template
 
 __all__ = ["LogNotifier"]
 

@@ -1,0 +1,312 @@
+"""Watchtower's notification flags turned into :class:`~watchtower.notify.NotificationSettings`.
+
+The flags and their ``WATCHTOWER_*`` variables arrive as
+:attr:`Config.notifications <watchtower.cli.config.Config.notifications>`:
+values keyed by flag name with dashes turned into underscores
+(``--notifications-level`` is ``notifications_level``). :func:`settings_from_flags`
+reads them as Watchtower does, including the deprecated ``--notifications``
+types, whose flags :func:`legacy_urls` turns into notification URLs, and
+:func:`start` builds the notifications the command line sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from .._text import LOG_LEVELS
+from ..errors import ConfigurationError
+from ..notify import EntryCollector, Notifications, NotificationSettings, Template
+from ..notify._shoutrrr import q, with_query
+
+__all__ = ["OPTION_DEFAULTS", "legacy_urls", "settings_from_flags", "start"]
+
+Values = Mapping[str, object]
+"""Flag values by key; each is the flag's type, or text when given loosely."""
+
+OPTION_DEFAULTS: Values = {
+    "notification_url": (),
+    "notifications": (),
+    "notifications_level": "info",
+    "notifications_delay": 0,
+    "notifications_hostname": "",
+    "notification_template": "",
+    "notification_template_file": "",
+    "notification_report": False,
+    "notification_title_tag": "",
+    "notification_skip_title": False,
+    "notification_log_stdout": False,
+    "notification_split_by_container": False,
+    "notification_email_from": "",
+    "notification_email_to": "",
+    "notification_email_delay": 0,
+    "notification_email_server": "",
+    "notification_email_server_port": 25,
+    "notification_email_server_tls_skip_verify": False,
+    "notification_email_server_user": "",
+    "notification_email_server_password": "",
+    "notification_email_subjecttag": "",
+    "notification_slack_hook_url": "",
+    "notification_slack_identifier": "watchtower",
+    "notification_slack_channel": "",
+    "notification_slack_icon_emoji": "",
+    "notification_slack_icon_url": "",
+    "notification_msteams_hook": "",
+    "notification_gotify_url": "",
+    "notification_gotify_token": "",
+    "notification_gotify_tls_skip_verify": False,
+}
+"""Every key :func:`settings_from_flags` reads, with Watchtower's default."""
+
+
+def _with_defaults(values: Values) -> Values:
+    return {**OPTION_DEFAULTS, **{k: v for k, v in values.items() if v is not None}}
+
+
+def _text(values: Values, key: str) -> str:
+    return str(values[key] or "")
+
+
+def _items(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value] if isinstance(value, Iterable) else []
+
+
+def _whole(values: Values, key: str) -> int:
+    value = values[key]
+    option = "--" + key.replace("_", "-")
+    try:
+        number = value if isinstance(value, int) else int(str(value))
+    except ValueError:
+        raise ConfigurationError(f"{option} {value!r} is not a whole number.") from None
+    if number < 0:
+        raise ConfigurationError(f"{option} {value!r} is negative.")
+    return number
+
+
+def _level(name: str) -> int:
+    try:
+        return LOG_LEVELS[name.strip().lower()]
+    except KeyError:
+        choices = ", ".join(LOG_LEVELS)
+        message = f"notifications-level {name!r} is not one of {choices}."
+        raise ConfigurationError(message) from None
+
+
+def _template(values: Values) -> Template:
+    template_file = _text(values, "notification_template_file")
+    if template_file:
+        try:
+            source = Path(template_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            message = f"--notification-template-file {template_file} cannot be read: "
+            raise ConfigurationError(message + f"{exc.strerror or exc}.") from exc
+        return Template(source, name=f"--notification-template-file {template_file}")
+    source = _text(values, "notification_template")
+    if not source:
+        source = "default" if values["notification_report"] else "default-legacy"
+    return Template(source, name="--notification-template")
+
+
+def _urls(value: object) -> list[str]:
+    urls: list[str] = []
+    for item in _items(value):
+        item = item.strip()
+        if not item:
+            continue
+        # Watchtower lets the value name a file (a Docker secret) holding the URLs.
+        if item.startswith("/") and Path(item).is_file():
+            lines = Path(item).read_text(encoding="utf-8").splitlines()
+            urls += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        else:
+            urls.append(item)
+    return urls
+
+
+def _types(value: object) -> list[str]:
+    # One string is Watchtower's comma- or space-separated form.
+    if isinstance(value, str):
+        return value.replace(",", " ").split()
+    return _items(value)
+
+
+def settings_from_flags(values: Values, *, hostname_default: str) -> NotificationSettings:
+    """The notification settings Watchtower's notification flags describe.
+
+    A key missing from ``values`` (or None) takes Watchtower's default
+    (:data:`OPTION_DEFAULTS` lists them all); other keys are ignored.
+
+    ``notification_url`` (an absolute path to a file reads one URL per
+    line), ``notifications`` (``email``, ``slack``, ``msteams``, ``gotify``,
+    ``shoutrrr``; a list, or one comma- or space-separated string),
+    ``notifications_level``, ``notifications_delay`` (whole seconds),
+    ``notifications_hostname``, ``notification_template`` (a built-in name
+    or Jinja2 source), ``notification_template_file`` (wins over the
+    template), ``notification_report`` (the ``default`` template instead of
+    ``default-legacy``), ``notification_title_tag`` (or the deprecated
+    ``notification_email_subjecttag``), ``notification_skip_title``,
+    ``notification_log_stdout``, ``notification_split_by_container``, and
+    the deprecated types' flags (see :func:`legacy_urls`);
+    ``notification_email_delay`` wins over ``notifications_delay`` for the
+    ``email`` type.
+
+    Args:
+        values: The flag values.
+        hostname_default: The host name when ``notifications_hostname`` is empty.
+
+    Raises:
+        ConfigurationError: A bad level, type, template, template file or
+            delay, or a deprecated type missing its flags; the message names
+            the flag.
+    """
+    values = _with_defaults(values)
+    level = _level(_text(values, "notifications_level"))
+    template = _template(values)
+    types = _types(values["notifications"])
+    delay = _whole(values, "notifications_delay")
+    email_delay = _whole(values, "notification_email_delay")
+    if "email" in [t.strip().lower() for t in types] and email_delay > 0:
+        delay = email_delay
+    return NotificationSettings(
+        urls=_urls(values["notification_url"]) + legacy_urls(types, values),
+        level=level,
+        host=_text(values, "notifications_hostname") or hostname_default,
+        title_tag=_text(values, "notification_title_tag")
+        or _text(values, "notification_email_subjecttag"),
+        skip_title=bool(values["notification_skip_title"]),
+        template=template,
+        delay=float(delay),
+        split_by_container=bool(values["notification_split_by_container"]),
+        log_stdout=bool(values["notification_log_stdout"]),
+    )
+
+
+def start(values: Values, logger: logging.Logger) -> tuple[Notifications, EntryCollector]:
+    """The command line's notifications, and the collector of each run's log lines.
+
+    The collector is attached to ``logger``; the notifications speak for
+    this machine's name unless ``notifications_hostname`` says otherwise.
+
+    Raises:
+        ConfigurationError: A flag's value is bad or a URL cannot be used.
+    """
+    settings = settings_from_flags(values, hostname_default=socket.gethostname())
+    notifications = Notifications(settings, logger=logger)
+    collector = EntryCollector()
+    logger.addHandler(collector)
+    return notifications, collector
+
+
+# --- the deprecated --notifications types -------------------------------------------------
+
+
+def _legacy_email(values: Values) -> str:
+    server = _text(values, "notification_email_server")
+    sender = _text(values, "notification_email_from")
+    recipient = _text(values, "notification_email_to")
+    for flag, value in (
+        ("notification-email-server", server),
+        ("notification-email-from", sender),
+        ("notification-email-to", recipient),
+    ):
+        if not value:
+            raise ConfigurationError(f"The email notification type needs --{flag}.")
+    port = _text(values, "notification_email_server_port") or "25"
+    user = _text(values, "notification_email_server_user")
+    password = _text(values, "notification_email_server_password")
+    auth = f"{q(user)}:{q(password)}@" if user else ""
+    query = {"fromaddress": sender, "toaddresses": recipient, "fromname": "Watchtower"}
+    query["auth"] = "Plain" if user else "None"
+    if values["notification_email_server_tls_skip_verify"]:
+        query["skiptlsverify"] = "yes"
+    return f"smtp://{auth}{server}:{port}/?{urlencode(query)}"
+
+
+def _legacy_slack(values: Values) -> str:
+    hook = _text(values, "notification_slack_hook_url")
+    if not hook:
+        raise ConfigurationError("The slack notification type needs --notification-slack-hook-url.")
+    parts = urlsplit(hook)
+    path = [s for s in parts.path.split("/") if s]
+    identifier = _text(values, "notification_slack_identifier")
+    if parts.hostname in ("discord.com", "discordapp.com") and "webhooks" in path:
+        at = path.index("webhooks")
+        if len(path) < at + 3:
+            raise ConfigurationError("--notification-slack-hook-url is not a Discord webhook URL.")
+        query = {"username": identifier} if identifier else {}
+        return with_query(f"discord://{path[at + 2]}@{path[at + 1]}", query)
+    if len(path) < 4 or path[0] != "services":
+        message = "--notification-slack-hook-url is not a Slack hooks URL (.../services/A/B/C)."
+        raise ConfigurationError(message)
+    query = {}
+    if identifier:
+        query["botname"] = identifier
+    channel = _text(values, "notification_slack_channel")
+    if channel:
+        query["channel"] = channel
+    return with_query(f"slack://hook:{'-'.join(path[1:4])}@webhook", query)
+
+
+def _legacy_msteams(values: Values) -> str:
+    hook = _text(values, "notification_msteams_hook")
+    if not hook.startswith("https://"):
+        message = "The msteams notification type needs an https --notification-msteams-hook."
+        raise ConfigurationError(message)
+    return f"teams://?{urlencode({'host': hook})}"
+
+
+def _legacy_gotify(values: Values) -> str:
+    base = _text(values, "notification_gotify_url")
+    token = _text(values, "notification_gotify_token")
+    if not base or not token:
+        message = "The gotify notification type needs --notification-gotify-url and -token."
+        raise ConfigurationError(message)
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"--notification-gotify-url {base!r} is not an http(s) URL.")
+    query = {}
+    if parts.scheme == "http":
+        query["disabletls"] = "yes"
+    if values["notification_gotify_tls_skip_verify"]:
+        query["insecureskipverify"] = "yes"
+    path = parts.path.rstrip("/")
+    return with_query(f"gotify://{parts.netloc}{path}/{q(token)}", query)
+
+
+_LEGACY: Mapping[str, Callable[[Values], str]] = {
+    "email": _legacy_email,
+    "slack": _legacy_slack,
+    "msteams": _legacy_msteams,
+    "gotify": _legacy_gotify,
+}
+
+
+def legacy_urls(types: Sequence[str], values: Values) -> list[str]:
+    """The notification URLs of the deprecated ``--notifications`` types.
+
+    ``types`` are ``email``, ``slack``, ``msteams``, ``gotify`` (and
+    ``shoutrrr``, which adds nothing); ``values`` holds their flags
+    (``notification_email_*``, ``notification_slack_*``,
+    ``notification_msteams_hook``, ``notification_gotify_*``), a missing
+    one taking its default. The Slack icon flags are read but have no
+    apprise equivalent, so they change nothing.
+
+    Raises:
+        ConfigurationError: An unknown type, or a type whose flags are missing.
+    """
+    values = _with_defaults(values)
+    urls = []
+    for kind in types:
+        kind = kind.strip().lower()
+        if kind in ("", "shoutrrr"):
+            continue
+        if kind not in _LEGACY:
+            choices = "email, slack, msteams, gotify, shoutrrr"
+            message = f"--notifications {kind!r} is not one of {choices}."
+            raise ConfigurationError(message)
+        urls.append(_LEGACY[kind](values))
+    return urls

@@ -1,0 +1,222 @@
+"""What a notification URL delivers to: the targets, and :func:`translate`.
+
+:func:`translate` reads one notification URL (Watchtower's, shoutrrr's):
+
+* ``smtp://`` becomes an :class:`EmailTarget`;
+* ``generic://`` and ``generic+http(s)://`` a :class:`WebhookTarget`;
+* ``logger://`` a :class:`LogTarget`;
+* a shoutrrr service that apprise also has becomes an :class:`AppriseTarget`
+  with apprise's URL (``telegram://`` → ``tgram://``, ``pushover://`` →
+  ``pover://``, ...); the catalogue (``_catalogue.TRANSLATED``) lists them;
+* ``apprise+<url>`` passes ``<url>`` to apprise untouched, and a scheme that
+  is not shoutrrr's is given to apprise as it is;
+* a shoutrrr URL with no apprise equivalent raises
+  :class:`~watchtower.errors.ConfigurationError` naming the URL and why.
+
+Messages name a URL with its credentials and path left out (``redact``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeAlias
+from urllib.parse import parse_qsl, urlencode, urlunsplit
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+from ._catalogue import TRANSLATED, UNTRANSLATABLE
+from ._shoutrrr import Url, redact
+
+__all__ = [
+    "AppriseTarget",
+    "EmailTarget",
+    "LogTarget",
+    "Target",
+    "WebhookTarget",
+    "translate",
+]
+
+
+@frozen(kw_only=True)
+class AppriseTarget:
+    """Deliver through apprise.
+
+    Attributes:
+        url: The apprise URL.
+        source: The URL it was translated from, redacted.
+        native: True when the URL was given to apprise as it is.
+    """
+
+    url: str
+    source: str
+    native: bool = False
+
+
+@frozen(kw_only=True)
+class WebhookTarget:
+    """Post JSON to a URL (a shoutrrr ``generic`` URL).
+
+    Attributes:
+        url: Where to post.
+        source: The URL it was translated from, redacted.
+        headers: Extra headers (shoutrrr's ``@Header=value`` query values).
+        method: The HTTP method.
+        verify: False when ``insecureskipverify=yes``.
+    """
+
+    url: str
+    source: str
+    headers: Mapping[str, str] = field(factory=dict)
+    method: str = "POST"
+    verify: bool = True
+
+
+@frozen(kw_only=True)
+class EmailTarget:
+    """Send e-mail (a shoutrrr ``smtp`` URL); the fields are :class:`EmailNotifier`'s."""
+
+    source: str
+    host: str
+    port: int = 25
+    from_addr: str
+    to_addrs: tuple[str, ...]
+    username: str = ""
+    password: str = ""
+    starttls: str = "auto"
+    implicit_tls: bool = False
+    tls_skip_verify: bool = False
+    from_name: str = "Watchtower"
+    subject: str = ""
+
+
+@frozen(kw_only=True)
+class LogTarget:
+    """Write to the log (a shoutrrr ``logger`` URL)."""
+
+    source: str
+
+
+Target: TypeAlias = "AppriseTarget | WebhookTarget | EmailTarget | LogTarget"
+"""What :func:`translate` returns."""
+
+
+_GENERIC_KEYS = frozenset(
+    {"disabletls", "template", "title", "titlekey", "messagekey", "contenttype"}
+)
+
+
+def _generic(u: Url) -> WebhookTarget:
+    headers: dict[str, str] = {}
+    forwarded: list[tuple[str, str]] = []
+    method = "POST"
+    verify = True
+    shortcut = u.scheme.startswith("generic+")
+    for key, value in parse_qsl(u.parts.query, keep_blank_values=True):
+        if key.startswith("@"):
+            name = "-".join(p[:1].upper() + p[1:] for p in key[1:].split("-"))
+            headers[name] = value
+        elif shortcut:
+            # generic+https:// forwards every query value; _key escapes a reserved one.
+            forwarded.append((key[1:] if key.startswith("_") else key, value))
+        elif key.lower() == "method":
+            method = value.upper()
+        elif key.lower() == "insecureskipverify":
+            verify = not u.yes("insecureskipverify")
+        elif key.lower() in _GENERIC_KEYS or key.startswith("$"):
+            # shoutrrr's own settings, and JSON-template fields we do not use.
+            continue
+        else:
+            forwarded.append((key[1:] if key.startswith("_") else key, value))
+    if shortcut:
+        scheme = u.scheme.split("+", 1)[1]
+        if scheme not in ("http", "https"):
+            raise u.fail(f"generic+{scheme} is not generic+http or generic+https")
+    else:
+        scheme = "http" if u.yes("disabletls") else "https"
+    if not u.hostport:
+        raise u.fail("a generic URL names the host to post to")
+    target = urlunsplit((scheme, u.hostport, u.parts.path, urlencode(forwarded), ""))
+    return WebhookTarget(
+        url=target, source=redact(u.raw), headers=headers, method=method, verify=verify
+    )
+
+
+_ENCRYPTION = {"auto": "auto", "none": "never", "explicittls": "always", "implicittls": "implicit"}
+
+
+def _smtp(u: Url) -> EmailTarget:
+    if not u.host:
+        raise u.fail("an smtp URL reads smtp://user:password@host:port/?fromaddress=...")
+    from_addr = u.query.get("fromaddress") or u.query.get("from", "")
+    to_addrs = tuple(u.listed("toaddresses", "to"))
+    if not from_addr or not to_addrs:
+        raise u.fail("an smtp URL needs fromaddress= and toaddresses=")
+    encryption = _ENCRYPTION.get(u.query.get("encryption", "auto").lower())
+    if encryption is None:
+        raise u.fail("encryption= is not one of Auto, None, ExplicitTLS, ImplicitTLS")
+    auth = u.query.get("auth", "unknown").lower()
+    if auth not in ("unknown", "none", "plain", "login", "crammd5"):
+        raise u.fail(f"auth={auth} is not supported (use Plain, Login, CRAMMD5 or None)")
+    starttls = encryption if encryption in ("always", "never") else "auto"
+    if encryption == "auto":
+        if u.query.get("usestarttls", u.query.get("starttls", "yes")).lower() in ("no", "false"):
+            starttls = "never"
+        elif u.yes("requirestarttls"):
+            starttls = "always"
+    try:
+        port = int(u.port) if u.port else (465 if encryption == "implicit" else 25)
+    except ValueError:
+        raise u.fail(f"the port {u.port!r} is not a number") from None
+    return EmailTarget(
+        source=redact(u.raw),
+        host=u.host,
+        port=port,
+        from_addr=from_addr,
+        to_addrs=to_addrs,
+        username="" if auth == "none" else u.user,
+        password="" if auth == "none" else u.password,
+        starttls="never" if encryption == "implicit" else starttls,
+        implicit_tls=encryption == "implicit",
+        tls_skip_verify=u.yes("skiptlsverify"),
+        from_name=u.query.get("fromname", "Watchtower"),
+        subject=u.query.get("subject") or u.query.get("title", ""),
+    )
+
+
+def translate(url: str) -> Target:
+    """What to deliver to for one ``--notification-url`` value.
+
+    Raises:
+        ConfigurationError: The URL has no scheme, or names a shoutrrr service
+            that cannot be translated; the message names the URL and why.
+    """
+    url = url.strip()
+    if url.lower().startswith("apprise+"):
+        inner = url[len("apprise+") :]
+        return AppriseTarget(url=inner, source=redact(inner), native=True)
+    try:
+        return _translate(url)
+    except ValueError as exc:
+        if isinstance(exc, ConfigurationError):
+            raise
+        message = f"The notification URL {redact(url)} is not a valid URL: {exc}."
+        raise ConfigurationError(message) from None
+
+
+def _translate(url: str) -> Target:
+    u = Url(url)
+    if not u.scheme or "://" not in url:
+        message = f"The notification URL {redact(url)} has no scheme (such as discord://)."
+        raise ConfigurationError(message)
+    if u.scheme == "smtp":
+        return _smtp(u)
+    if u.scheme == "generic" or u.scheme.startswith("generic+"):
+        return _generic(u)
+    if u.scheme == "logger":
+        return LogTarget(source=redact(url))
+    if u.scheme in UNTRANSLATABLE:
+        raise u.fail(UNTRANSLATABLE[u.scheme])
+    if u.scheme in TRANSLATED:
+        return AppriseTarget(url=TRANSLATED[u.scheme](u), source=redact(url))
+    return AppriseTarget(url=url, source=redact(url), native=True)
