@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from watchtower.cli.logs import configure, log_event
-from watchtower.events import Updated
+from watchtower.events import LabelIgnored, Updated
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 UPDATED = Updated(at=AT, container="web", old_id="a" * 64, new_id="b" * 64,
@@ -66,3 +66,12 @@ def test_the_level_filters(logger: logging.Logger) -> None:
     logger.warning("loud")
     assert "quiet" not in stream.getvalue()
     assert "level=warning msg=loud" in stream.getvalue()
+
+
+def test_an_ignored_label_is_a_warning(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("warn", "logfmt", stream=stream)
+    reason = "Container 'web' has label x='y', which is not true or false; the default is used."
+    log_event(logger, LabelIgnored(at=AT, container="web", reason=reason))
+    assert stream.getvalue().startswith("time=")
+    assert "level=warning" in stream.getvalue() and "container=web" in stream.getvalue()

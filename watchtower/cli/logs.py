@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
 from .._text import LOG_LEVELS, TRACE
-from ..events import Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
+from ..events import Event, Failed, LabelIgnored, RolledBack, Skipped, UpdateAvailable, Updated
 from ..model import short_id
 
 if TYPE_CHECKING:
@@ -146,6 +146,8 @@ def log_event(logger: logging.Logger, event: Event) -> None:
     elif isinstance(event, Failed):
         logger.error("%s failed at %s: %s", event.container or "The run", event.step,
                      event.reason, extra=fields)
+    elif isinstance(event, LabelIgnored):
+        logger.warning("%s", event.reason, extra=fields)
     elif isinstance(event, Skipped):
         logger.debug("Skipped %s: %s", event.container, event.reason, extra=fields)
     else:
