@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import docker
@@ -18,8 +19,12 @@ from docker.errors import (
     create_api_error_from_http_exception,
 )
 
+from watchtower import Container, parse_reference
+from watchtower.docker import DockerClient
 from watchtower.docker._errors import engine_errors, shown
 from watchtower.errors import ContainerError, EngineError, ImageInUseError
+
+IMAGE = "sha256:" + "0123456789ab" + "c" * 52
 
 
 def answer(status: int, message: str) -> APIError:
@@ -157,3 +162,24 @@ def test_other_errors_pass_through_untouched(error: Exception) -> None:
 )
 def test_messages_show_full_ids_short_and_names_whole(given: str, expected: str) -> None:
     assert shown(given) == expected
+
+
+def test_an_engine_that_is_gone_is_an_engine_error_not_a_traceback(tmp_path: Path) -> None:
+    socket_path = tmp_path / "gone.sock"
+    client = DockerClient(docker.APIClient(base_url=f"unix://{socket_path}", version="1.41"))
+    web = Container(id="c" * 64, name="web", image=parse_reference("web"), image_id=IMAGE)
+
+    with pytest.raises(EngineError, match=r"^Could not list the containers of .*unreachable"):
+        client.list_containers()
+    with pytest.raises(ContainerError, match=r"^Could not stop container 'web': .*unreachable"):
+        client.stop_container(web, signal="SIGTERM", timeout=timedelta(seconds=1))
+    with pytest.raises(ContainerError, match=r"^Could not start container 'cccccccccccc': "):
+        client.start_container(web.id)
+    with pytest.raises(ContainerError, match=r"^Could not inspect container 'cccccccccccc': "):
+        client.wait_until_healthy(web.id, timedelta(seconds=1))
+    with pytest.raises(EngineError, match=r"^Could not inspect image 0123456789ab: "):
+        client.inspect_image(IMAGE)
+    with pytest.raises(EngineError, match=r"^Could not remove image 0123456789ab: ") as caught:
+        client.remove_image(IMAGE)
+    assert not isinstance(caught.value, ImageInUseError)
+    assert isinstance(caught.value.__cause__, requests.ConnectionError)
