@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import docker
 import pytest
 
 from tests.support.e2e_fixtures import Images, Names
@@ -18,7 +19,7 @@ from watchtower import (
     parse_reference,
 )
 from watchtower.docker import DockerClient
-from watchtower.model import ContainerState
+from watchtower.model import ContainerState, short_id
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,9 @@ def test_an_unreachable_engine_is_one_sentence(tmp_path: Any) -> None:
     with pytest.raises(EngineError) as caught:
         DockerClient.from_env(f"unix://{tmp_path}/nothing.sock")
     message = str(caught.value)
-    assert message.startswith(f"Cannot reach the Docker engine at unix://{tmp_path}/nothing.sock")
+    assert message.startswith(
+        f"Could not connect to the Docker engine at unix://{tmp_path}/nothing.sock"
+    )
     assert "\n" not in message and message.endswith(".")
 
 
@@ -85,7 +88,7 @@ def test_snapshots(
     every = {c.name for c in docker_client.list_containers(include_stopped=True)}
     assert e2e_names("stopped") in every
     assert docker_client.get_container(stopped).state is ContainerState.CREATED
-    with pytest.raises(ContainerError, match="no-such"):
+    with pytest.raises(ContainerError, match=r"^Could not inspect container 'no-such-container': "):
         docker_client.get_container("no-such-container")
 
 
@@ -102,7 +105,7 @@ def test_pull_uses_the_auth_callable(
 
     client = DockerClient.from_env(dockerd.url, auth=auth)
     try:
-        with pytest.raises(EngineError, match=r"^Pulling .*no-such-tag"):
+        with pytest.raises(EngineError, match=r"^Could not pull .*:no-such-tag: .*no-such-tag"):
             client.pull_image(parse_reference(reference).with_tag("no-such-tag"))
         image = client.pull_image(parse_reference(reference))
     finally:
@@ -142,8 +145,6 @@ def test_stop_uses_the_signal_and_timeout(
 def test_create_replacement_and_its_failures_leave_nothing(
     docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
 ) -> None:
-    import docker
-
     def network(name: str, subnet: str) -> str:
         docker_api.create_network(name, driver="bridge", internal=True,
                                   ipam=docker.types.IPAMConfig(
@@ -212,6 +213,8 @@ def test_wait_until_healthy(
     slow = run(docker_api, e2e_images.build("v1"), e2e_names("slow"),
                healthcheck={"Test": ["CMD", "false"], "Interval": 10**10, "Retries": 3})
     assert not docker_client.wait_until_healthy(slow, timedelta(milliseconds=300))
+    docker_api.remove_container(exited)
+    assert not docker_client.wait_until_healthy(exited, 30 * SECOND)  # 404: gone
 
 
 def test_hooks(
@@ -246,12 +249,16 @@ def test_remove_image_refuses_images_in_use(
     docker_api.tag(image_id, e2e_names("unique"), "2")
     docker_api.remove_image(tag)  # one tag left, so the id names one image
     cid = docker_api.create_container(image_id, name=e2e_names("user"))["Id"]
-    with pytest.raises(ImageInUseError):
+    with pytest.raises(ImageInUseError) as caught:
         docker_client.remove_image(image_id)
+    assert str(caught.value).startswith(f"Could not remove image {short_id(image_id)}: ")
+    assert "being used by" in str(caught.value)
+    assert isinstance(caught.value.__cause__, docker.errors.APIError)
     assert docker_client.inspect_image(image_id) is not None
     docker_client.remove_container(cid)
     docker_client.remove_image(image_id)
-    assert docker_client.inspect_image(image_id) is None
+    assert docker_client.inspect_image(image_id) is None  # 404: no such image
+    docker_client.remove_image(image_id)  # 404: already gone, as asked
 
 
 def test_pull_with_credentials_from_the_auth_callable(
@@ -272,7 +279,7 @@ def test_pull_with_credentials_from_the_auth_callable(
         docker_api.remove_image(reference)
 
         anonymous = DockerClient.from_env(dockerd.url, auth=lambda host: None)
-        with pytest.raises(EngineError, match=r"^Pulling .*(auth|denied|unauthorized).*\.$"):
+        with pytest.raises(EngineError, match=r"^Could not pull .*(auth|denied|unauthorized).*\.$"):
             anonymous.pull_image(parse_reference(reference))
         anonymous.close()
 

@@ -14,13 +14,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+import docker
+from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
 
-from ..errors import ContainerError, EngineError, ImageInUseError
-from ..model import Container, HookResult, Image, ImageRef
+from ..errors import ContainerError, EngineError
+from ..model import Container, HookResult, Image, ImageRef, short_id
 from . import hooks
+from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
 from .snapshot import container_from_inspect, image_from_inspect
@@ -35,11 +37,6 @@ _LISTED_STATES = {
     False: ("running", "paused"),
     True: ("running", "paused", "created", "exited"),
 }
-
-
-def _reason(error: Exception) -> str:
-    text = str(error.explanation or error) if isinstance(error, APIError) else str(error)
-    return text.strip().split("\n")[0].rstrip(".")
 
 
 def _own_name(names: Sequence[str]) -> str:
@@ -65,12 +62,16 @@ class DockerClient:
     """
 
     def __init__(
-        self, api: Any, *, auth: AuthLookup | None = None, poll_interval: float = 0.2
+        self,
+        api: docker.APIClient,
+        *,
+        auth: AuthLookup | None = None,
+        poll_interval: float = 0.2,
     ) -> None:
         self.api = api
         self._auth = auth
         self._poll = poll_interval
-        self._where = str(getattr(api, "base_url", "the Docker engine"))
+        self._where = str(api.base_url)
 
     @classmethod
     def from_env(
@@ -102,12 +103,11 @@ class DockerClient:
     # -- reading ---------------------------------------------------------------
 
     def _image_inspect(self, reference: str) -> dict[str, Any] | None:
-        try:
-            return dict(self.api.inspect_image(reference))
-        except (NotFound, ImageNotFound):
-            return None
-        except DockerException as error:
-            raise EngineError(f"Could not inspect image {reference}: {_reason(error)}.") from None
+        with engine_errors(f"inspect image {shown(reference)}"):
+            try:
+                return dict(self.api.inspect_image(reference))
+            except NotFound:  # 404 is the engine's answer "no such image"
+                return None
 
     def _snapshot(
         self,
@@ -132,7 +132,7 @@ class DockerClient:
         states = set(_LISTED_STATES[include_stopped])
         if include_restarting:
             states.add("restarting")
-        try:
+        with engine_errors(f"list the containers of {self._where}"):
             listing = self.api.containers(all=True)
             names = self._names_by_id(listing)
             images: dict[str, dict[str, Any] | None] = {}
@@ -142,31 +142,22 @@ class DockerClient:
                     continue
                 try:
                     inspect = self.api.inspect_container(entry["Id"])
-                except NotFound:
-                    continue  # removed since the listing
+                except NotFound:  # 404: removed since the listing
+                    continue
                 if (inspect.get("State") or {}).get("Status") not in states:
                     continue
                 result.append(self._snapshot(inspect, names, images))
             return result
-        except DockerException as error:
-            raise EngineError(
-                f"Could not list the containers of {self._where}: {_reason(error)}."
-            ) from None
 
     def get_container(self, container_id: str) -> Container:
         """A fresh snapshot of one container, by id or name."""
-        try:
+        with engine_errors(f"inspect container {shown(container_id)!r}", ContainerError):
             inspect = self.api.inspect_container(container_id)
-        except NotFound:
-            raise ContainerError(f"There is no container {container_id!r}.") from None
-        except DockerException as error:
-            raise ContainerError(
-                f"Could not inspect container {container_id!r}: {_reason(error)}."
-            ) from None
-        names = None
-        if str((inspect.get("HostConfig") or {}).get("NetworkMode", "")).startswith("container:"):
-            names = self._names_by_id()
-        return self._snapshot(inspect, names, {})
+            names = None
+            mode = str((inspect.get("HostConfig") or {}).get("NetworkMode", ""))
+            if mode.startswith("container:"):
+                names = self._names_by_id()
+            return self._snapshot(inspect, names, {})
 
     def inspect_image(self, reference: str) -> Image | None:
         """The local image for a reference or an id, or ``None``."""
@@ -179,21 +170,20 @@ class DockerClient:
         """Pull ``ref`` (with credentials from ``auth`` or config.json) and return it."""
         auth_config = self._auth(ref.domain) if self._auth is not None else None
         tag = ref.digest if ref.tag is None else ref.tag
-        try:
+        with engine_errors(f"pull {ref}"):
             stream = self.api.pull(
                 ref.name, tag=tag, stream=True, decode=True,
                 auth_config=dict(auth_config) if auth_config else None,
             )
             for message in stream:
                 if "error" in message:
+                    # The engine reports a failed pull inside a successful answer.
                     detail = message.get("errorDetail", {}).get("message") or message["error"]
-                    raise EngineError(f"Pulling {ref} failed: {str(detail).rstrip('.')}.")
-        except DockerException as error:
-            raise EngineError(f"Pulling {ref} failed: {_reason(error)}.") from None
+                    raise EngineError(f"Could not pull {ref}: {str(detail).rstrip('.')}.")
         local = f"{ref.name}:{ref.tag}" if ref.tag is not None else f"{ref.name}@{ref.digest}"
         image = self.inspect_image(local)
         if image is None:
-            raise EngineError(f"Pulling {ref} left no local image {local}.")
+            raise EngineError(f"Could not pull {ref}: the engine has no image {local} after it.")
         return image
 
     # -- lifecycle -------------------------------------------------------------
@@ -211,7 +201,7 @@ class DockerClient:
         own = (container.stop_signal or "SIGTERM").upper()
         if not own.startswith("SIG") and not own.isdigit():
             own = "SIG" + own
-        try:
+        with engine_errors(f"stop container {container.name!r}", ContainerError):
             if _version_tuple(self.api_version) >= (1, 42):
                 url = self.api._url("/containers/{0}/stop", container.id)
                 response = self.api._post(
@@ -224,12 +214,6 @@ class DockerClient:
                 self.api.stop(container.id, timeout=seconds if wanted == own else 0)
             else:
                 self._stop_with_kill(container.id, wanted, seconds)
-        except NotFound:
-            raise ContainerError(f"There is no container {container.name!r} to stop.") from None
-        except DockerException as error:
-            raise ContainerError(
-                f"Could not stop container {container.name!r}: {_reason(error)}."
-            ) from None
 
     def _stop_with_kill(self, container_id: str, signal: str, seconds: int) -> None:
         # Engines before API 1.42 stop only with the configured signal: send
@@ -240,29 +224,22 @@ class DockerClient:
                 self.api.kill(container_id, signal=signal)
                 self.api.wait(container_id, timeout=seconds, condition="not-running")
             except (ReadTimeout, RequestsConnectionError):
-                pass
+                pass  # the grace time is over: the stop call below kills it
             except APIError as error:
-                if "is not running" not in _reason(error):
+                if error.status_code != 409:  # 409: it stopped on its own meanwhile
                     raise
         self.api.stop(container_id, timeout=0)
 
     def start_container(self, container_id: str) -> None:
         """Start a created or stopped container."""
-        try:
+        with engine_errors(f"start container {shown(container_id)!r}", ContainerError):
             self.api.start(container_id)
-        except DockerException as error:
-            raise ContainerError(
-                f"Container {container_id!r} did not start: {_reason(error)}."
-            ) from None
 
     def rename_container(self, container_id: str, new_name: str) -> None:
         """Rename a container."""
-        try:
+        doing = f"rename container {shown(container_id)!r} to {new_name!r}"
+        with engine_errors(doing, ContainerError):
             self.api.rename(container_id, new_name)
-        except DockerException as error:
-            raise ContainerError(
-                f"Could not rename container {container_id!r} to {new_name!r}: {_reason(error)}."
-            ) from None
 
     def create_replacement(self, old: Container, image: Image) -> str:
         """Create (not start) ``old``'s replacement on ``image``, networks connected.
@@ -272,17 +249,14 @@ class DockerClient:
         """
         inspect = old.raw if isinstance(old.raw, Mapping) else None
         if inspect is None:
-            try:
+            with engine_errors(f"inspect container {old.name!r}", ContainerError):
                 inspect = self.api.inspect_container(old.id)
-            except DockerException as error:
-                raise ContainerError(
-                    f"Could not inspect container {old.name!r}: {_reason(error)}."
-                ) from None
         old_image = self._image_inspect(old.image_id) if old.image_id else None
         new_image = self._image_inspect(image.id)
         if new_image is None:
             raise ContainerError(
-                f"Cannot recreate {old.name!r}: the engine has no image {image.id}."
+                f"Could not recreate container {old.name!r}: the engine has no image "
+                f"{short_id(image.id)}."
             )
         mode = old.network_mode if old.network_mode.startswith("container:") else None
         # Create from the reference (so the container shows it) when it names
@@ -292,46 +266,47 @@ class DockerClient:
         named = self._image_inspect(reference) if reference else None
         by_id = None if named is not None and named.get("Id") == image.id else image.id
         spec = create_spec(inspect, old_image, new_image, network_mode=mode, image_id=by_id)
+        with engine_errors(f"create the replacement of {old.name!r}", ContainerError):
+            new_id = str(self.api.create_container_from_config(spec.config, spec.name)["Id"])
+        doing = f"connect the replacement of {old.name!r} to its networks"
         try:
-            created = self.api.create_container_from_config(spec.config, spec.name)
-        except DockerException as error:
-            raise ContainerError(
-                f"Could not create the replacement of {old.name!r}: {_reason(error)}."
-            ) from None
-        new_id = str(created["Id"])
-        try:
-            for network, endpoint in spec.connect:
-                self.api.connect_container_to_network(
-                    new_id, network,
-                    aliases=endpoint.get("Aliases"),
-                    links=endpoint.get("Links"),
-                    ipv4_address=(endpoint.get("IPAMConfig") or {}).get("IPv4Address"),
-                    ipv6_address=(endpoint.get("IPAMConfig") or {}).get("IPv6Address"),
-                    link_local_ips=(endpoint.get("IPAMConfig") or {}).get("LinkLocalIPs"),
-                    driver_opt=endpoint.get("DriverOpts"),
-                )
-        except DockerException as error:
+            with engine_errors(doing, ContainerError):
+                for network, endpoint in spec.connect:
+                    ipam = endpoint.get("IPAMConfig") or {}
+                    self.api.connect_container_to_network(
+                        new_id, network,
+                        aliases=endpoint.get("Aliases"),
+                        links=endpoint.get("Links"),
+                        ipv4_address=ipam.get("IPv4Address"),
+                        ipv6_address=ipam.get("IPv6Address"),
+                        link_local_ips=ipam.get("LinkLocalIPs"),
+                        driver_opt=endpoint.get("DriverOpts"),
+                    )
+        except Exception:
             self._discard(new_id)
-            raise ContainerError(
-                f"Could not connect the replacement of {old.name!r} to its networks: "
-                f"{_reason(error)}."
-            ) from None
+            raise
         return new_id
 
     def _discard(self, container_id: str) -> None:
-        # Volumes in use by the old container survive this (the engine keeps
-        # volumes another container references).
-        with contextlib.suppress(DockerException):
+        # Best effort, under an error already being raised. Volumes in use by
+        # the old container survive this (the engine keeps volumes another
+        # container references).
+        with contextlib.suppress(*ENGINE_FAILURES):
             self.api.remove_container(container_id, force=True, v=True)
 
     def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
-        """Poll the container until healthy (``True``) or unhealthy, stopped, timed out."""
+        """Poll the container until healthy (``True``) or unhealthy, stopped, gone, timed out.
+
+        Raises:
+            ContainerError: Its state could not be read.
+        """
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
-            try:
-                state = self.api.inspect_container(container_id).get("State") or {}
-            except DockerException:
-                return False
+            with engine_errors(f"inspect container {shown(container_id)!r}", ContainerError):
+                try:
+                    state = self.api.inspect_container(container_id).get("State") or {}
+                except NotFound:  # 404: it is gone, so it is not healthy
+                    return False
             if not state.get("Running") or state.get("Restarting"):
                 return False
             health = state.get("Health")
@@ -348,42 +323,24 @@ class DockerClient:
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a container; with ``remove_volumes`` also the anonymous volumes only it uses."""
-        try:
+        with engine_errors(f"remove container {shown(container_id)!r}", ContainerError):
             self.api.remove_container(container_id, v=remove_volumes, force=True)
-        except NotFound:
-            raise ContainerError(f"There is no container {container_id!r} to remove.") from None
-        except DockerException as error:
-            raise ContainerError(
-                f"Could not remove container {container_id!r}: {_reason(error)}."
-            ) from None
 
     def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
         """Run ``sh -c command`` in the container, with ``WT_CONTAINER`` describing it."""
         container = self.get_container(container_id)
-        try:
+        with engine_errors(f"run a hook in container {container.name!r}", ContainerError):
             return hooks.run_hook(
                 self.api, container.id, command, timeout, hooks.hook_environment(container)
             )
-        except DockerException as error:
-            raise ContainerError(
-                f"Could not run a hook in container {container.name!r}: {_reason(error)}."
-            ) from None
 
     def remove_image(self, image_id: str) -> None:
         """Remove an image by id; refuse (:class:`ImageInUseError`) while a container uses it."""
-        try:
-            self.api.remove_image(image_id, force=False, noprune=False)
-        except (NotFound, ImageNotFound):
-            return
-        except APIError as error:
-            reason = _reason(error)
-            if error.status_code == 409 and "being used" in reason:
-                raise ImageInUseError(
-                    f"Image {image_id} is still used by a container: {reason}."
-                ) from None
-            raise EngineError(f"Could not remove image {image_id}: {reason}.") from None
-        except DockerException as error:
-            raise EngineError(f"Could not remove image {image_id}: {_reason(error)}.") from None
+        with engine_errors(f"remove image {shown(image_id)}"):
+            try:
+                self.api.remove_image(image_id, force=False, noprune=False)
+            except NotFound:  # 404: already gone, which is what was asked
+                return
 
     def __repr__(self) -> str:
         return f"DockerClient({self._where!r}, api={self.api_version})"

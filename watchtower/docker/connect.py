@@ -11,9 +11,10 @@ import os
 from collections.abc import Mapping
 
 import docker
-from docker.errors import DockerException
+from docker.errors import InvalidVersion
 
 from ..errors import EngineError
+from ._errors import engine_errors
 
 __all__ = ["MINIMUM_API_VERSION", "connect", "describe_host"]
 
@@ -49,27 +50,26 @@ def connect(
         EngineError: The engine is unreachable, refuses us, or is too old.
     """
     where = describe_host(base_url, environment)
-    try:
-        if base_url is None:
-            kwargs = docker.utils.kwargs_from_env(
-                environment=dict(os.environ if environment is None else environment)
-            )
-        else:
-            kwargs = {"base_url": base_url}
-        api = docker.APIClient(version="auto", timeout=timeout, **kwargs)
-    except DockerException as error:
-        reason = str(error).split("\n")[0].rstrip(".")
-        if "no longer supported" in reason:
-            raise EngineError(
-                f"The Docker engine at {where} is too old: it speaks an API older than "
-                f"{MINIMUM_API_VERSION}."
-            ) from None
-        raise EngineError(f"Cannot reach the Docker engine at {where}: {reason}.") from None
+    with engine_errors(f"connect to the Docker engine at {where}"):
+        try:
+            if base_url is None:
+                env = dict(os.environ if environment is None else environment)
+                kwargs = docker.utils.kwargs_from_env(environment=env)
+            else:
+                kwargs = {"base_url": base_url}
+            api = docker.APIClient(version="auto", timeout=timeout, **kwargs)
+        except InvalidVersion as error:
+            # The engine answered with a version below docker-py's own minimum.
+            raise _too_old(where, "an older API") from error
     version = str(api.api_version)
     if _version_tuple(version) < _version_tuple(MINIMUM_API_VERSION):
         api.close()
-        raise EngineError(
-            f"The Docker engine at {where} speaks API {version}, older than the "
-            f"{MINIMUM_API_VERSION} this backend needs."
-        )
+        raise _too_old(where, f"API {version}")
     return api
+
+
+def _too_old(where: str, speaks: str) -> EngineError:
+    return EngineError(
+        f"The Docker engine at {where} is too old: it speaks {speaks}, and this backend "
+        f"needs API {MINIMUM_API_VERSION} or newer."
+    )

@@ -12,10 +12,11 @@ import json
 import threading
 import time
 from datetime import timedelta
-from typing import Any
+
+import docker
 
 from ..labels import PREFIX
-from ..model import Container, HookResult
+from ..model import Container, HookResult, short_id
 
 __all__ = ["hook_environment", "run_hook"]
 
@@ -47,7 +48,7 @@ def _image_name(container: Container) -> str:
 
 
 def run_hook(
-    api: Any,
+    api: docker.APIClient,
     container_id: str,
     command: str,
     timeout: timedelta,
@@ -68,7 +69,7 @@ def run_hook(
             # exit code below is what counts.
             pass
 
-    reader = threading.Thread(target=read, daemon=True, name=f"hook-{container_id[:12]}")
+    reader = threading.Thread(target=read, daemon=True, name=f"hook-{short_id(container_id)}")
     reader.start()
     reader.join(max(timeout.total_seconds(), 0.0))
     if reader.is_alive():
@@ -94,7 +95,7 @@ def _output(chunks: list[bytes]) -> str:
     return rest
 
 
-def _kill(api: Any, container_id: str, head: bytes) -> None:
+def _kill(api: docker.APIClient, container_id: str, head: bytes) -> None:
     text = head.decode(errors="replace")
     pid = next((line[len(_MARK):] for line in text.splitlines() if line.startswith(_MARK)), "")
     if not pid.isdigit():

@@ -30,6 +30,7 @@ from typing import Any
 from attrs import field, frozen
 
 from ..labels import ORIGINAL_IMAGE
+from ..model import short_id
 
 __all__ = ["CreateSpec", "create_spec", "created_from", "normalise_link"]
 
@@ -139,12 +140,12 @@ def _anonymous_volumes(
     return binds, mounts
 
 
-def _endpoint(settings: Mapping[str, Any], short_id: str) -> Json:
+def _endpoint(settings: Mapping[str, Any], own_id: str) -> Json:
     endpoint: Json = {}
     ipam = settings.get("IPAMConfig")
     if ipam:
         endpoint["IPAMConfig"] = {key: value for key, value in ipam.items() if value}
-    aliases = [alias for alias in _list(settings.get("Aliases")) if alias != short_id]
+    aliases = [alias for alias in _list(settings.get("Aliases")) if alias != own_id]
     if aliases:
         endpoint["Aliases"] = aliases
     links = _list(settings.get("Links"))
@@ -186,7 +187,8 @@ def create_spec(
     image_config = _config(old_image)
     new_config = _config(new_image)
     name = str(inspect.get("Name", "")).lstrip("/")
-    short_id = str(inspect.get("Id", ""))[:12]
+    # Docker's default hostname and network alias: the container's short id.
+    own_id = short_id(str(inspect.get("Id", "")))
 
     if network_mode is not None:
         host["NetworkMode"] = network_mode
@@ -196,7 +198,7 @@ def create_spec(
     for key in ("WorkingDir", "User", "StopSignal"):
         if config.get(key) and config.get(key) == image_config.get(key):
             config.pop(key, None)
-    if container_mode or (short_id and config.get("Hostname") == short_id):
+    if container_mode or (own_id and config.get("Hostname") == own_id):
         config.pop("Hostname", None)
     if container_mode:
         # The engine rejects these with a container's network namespace.
@@ -264,10 +266,10 @@ def create_spec(
         primary = mode if mode in networks else (names[0] if names else None)
         if primary is not None:
             config["NetworkingConfig"] = {
-                "EndpointsConfig": {primary: _endpoint(networks[primary], short_id)}
+                "EndpointsConfig": {primary: _endpoint(networks[primary], own_id)}
             }
             connect = [
-                (net, _endpoint(networks[net], short_id)) for net in names if net != primary
+                (net, _endpoint(networks[net], own_id)) for net in names if net != primary
             ]
     return CreateSpec(name=name, config=config, connect=tuple(connect))
 

@@ -5,7 +5,7 @@ Pure functions: the client fetches the inspect answers and passes them in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ def image_from_inspect(inspect: Mapping[str, Any]) -> Image:
     return Image(str(inspect["Id"]), tuple(inspect.get("RepoDigests") or ()))
 
 
-def link_names(links: Any) -> tuple[str, ...]:
+def link_names(links: Iterable[str] | None) -> tuple[str, ...]:
     """The names of linked containers, from HostConfig.Links (``/db:/web/db`` -> ``db``)."""
     names = []
     for link in links or ():
