@@ -124,6 +124,9 @@ class ContainerClient(Protocol):
 
         Returns ``True`` at once for a container without a health check, and
         ``False`` when it turned unhealthy, stopped, or ``timeout`` passed.
+
+        Raises:
+            ContainerError: Its state could not be read.
         """
         ...
 

@@ -270,7 +270,7 @@ class MemoryEngine:
         try:
             image = self.registry.image(ref)
         except RegistryError as error:
-            raise EngineError(f"Pulling {ref.familiar} failed: {error}") from error
+            raise EngineError(f"Could not pull {ref.familiar}: {error}") from error
         return self.add_image(ref, image)
 
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
