@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.conftest import PASSWORD, USER, Running, write_login
+from tests.support.registry_fixtures import PASSWORD, USER, Running, write_login
 from watchtower import UpdateParams
 from watchtower.errors import ConfigurationError, RegistryError
 from watchtower.model import ImageRef

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.conftest import PASSWORD, USER, Running, write_login
 from tests.support.proxy import Fault, FaultProxy, RecordingServer
+from tests.support.registry_fixtures import PASSWORD, USER, Running, write_login
 from tests.support.tokenserver import SERVICE
 from watchtower.errors import RateLimitedError, RegistryError
 from watchtower.model import ImageRef

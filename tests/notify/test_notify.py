@@ -750,7 +750,8 @@ def test_importing_leaves_the_heavy_parts_out() -> None:
         "import watchtower.notify;"
         "assert not {'requests', 'apprise'} & set(sys.modules), sys.modules.keys()"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
 
 def test_apprise_missing_is_one_clear_sentence(
