@@ -20,11 +20,15 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+LINTED = ("watchtower", "tests", "examples", "benchmarks", "noxfile.py", "docs/conf.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff over the package, tests, examples and benchmarks."""
+    """Ruff's checks and its formatting over the package, tests, examples and benchmarks."""
     session.install("ruff")
-    session.run("ruff", "check", "watchtower", "tests", "examples", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
 
 
 @nox.session

@@ -84,7 +84,9 @@ def setup(api: Any, registry_host: str, scenario: str, stubborn: bool) -> dict[s
         for number in range(index, CONTAINERS, IMAGES):
             name = f"bench-{scenario}-c{number:02d}"
             created = api.create_container(
-                tag, name=name, labels={"bench": scenario},
+                tag,
+                name=name,
+                labels={"bench": scenario},
                 host_config=api.create_host_config(network_mode="none"),
             )
             api.start(created["Id"])
@@ -103,8 +105,9 @@ def downtimes(api: Any, stale: dict[str, str], since: float, until: float) -> di
     asked: dict[str, float] = {}
     started: dict[str, float] = {}
     names = {cid: name for name, cid in stale.items()}
-    for event in api.events(since=int(since), until=int(until) + 1, decode=True,
-                            filters={"type": "container"}):
+    for event in api.events(
+        since=int(since), until=int(until) + 1, decode=True, filters={"type": "container"}
+    ):
         when = event["timeNano"] / 1e9
         cid = event.get("id", "")
         name = (event.get("Actor", {}).get("Attributes") or {}).get("name", "")
@@ -118,12 +121,21 @@ def downtimes(api: Any, stale: dict[str, str], since: float, until: float) -> di
             started[name] = when
     return {
         name: (started[name] - died[name], started[name] - asked.get(name, died[name]))
-        for name in stale if name in died and name in started
+        for name in stale
+        if name in died and name in started
     }
 
 
-def scenario(api: Any, client: DockerClient, server: RegistryServer, key: str, title: str,
-             *, stubborn: bool, concurrency: int | None) -> tuple[float, float]:
+def scenario(
+    api: Any,
+    client: DockerClient,
+    server: RegistryServer,
+    key: str,
+    title: str,
+    *,
+    stubborn: bool,
+    concurrency: int | None,
+) -> tuple[float, float]:
     """Set up, run one update, print the figures; returns (run seconds, max downtime)."""
     stale = setup(api, server.host, key, stubborn)
     log_start = len(server.access_log())
@@ -140,18 +152,27 @@ def scenario(api: Any, client: DockerClient, server: RegistryServer, key: str, t
     down = downtimes(api, stale, wall_start, wall_end)
     updated = sorted(e.name for e in report.updated)
     print(f"\n== {title}")
-    print(f"containers {len(report)}, updated {len(updated)}, failed {len(report.failed)}"
-          f" (update concurrency {params.update_concurrency})")
+    print(
+        f"containers {len(report)}, updated {len(updated)}, failed {len(report.failed)}"
+        f" (update concurrency {params.update_concurrency})"
+    )
     print(f"wall time of one update run: {elapsed:.2f} s")
-    print("registry requests: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-          + f" (total {sum(kinds.values())})")
+    print(
+        "registry requests: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        + f" (total {sum(kinds.values())})"
+    )
     if down:
         dead = [d[0] for d in down.values()]
         asked = [d[1] for d in down.values()]
-        print(f"downtime, process died -> replacement running: "
-              f"median {statistics.median(dead):.2f} s, max {max(dead):.2f} s")
-        print(f"stop requested -> replacement running: median {statistics.median(asked):.2f} s,"
-              f" max {max(asked):.2f} s")
+        print(
+            f"downtime, process died -> replacement running: "
+            f"median {statistics.median(dead):.2f} s, max {max(dead):.2f} s"
+        )
+        print(
+            f"stop requested -> replacement running: median {statistics.median(asked):.2f} s,"
+            f" max {max(asked):.2f} s"
+        )
     if len(updated) != len(stale) or len(down) != len(stale):
         print(f"!! expected {len(stale)} updated containers, got {len(updated)}")
         return elapsed, float("inf")
@@ -175,23 +196,37 @@ def main() -> int:
     try:
         client = DockerClient.from_env(engine.url)
         api = client.api
-        print(f"bench_docker: {CONTAINERS} containers on {IMAGES} images, {CHANGED} images "
-              f"changed ({CONTAINERS * CHANGED // IMAGES} stale); API {client.api_version}")
-        scenario(api, client, server, "a", "containers stop on SIGTERM",
-                 stubborn=False, concurrency=None)
-        _, down = scenario(api, client, server, "b", "stale containers ignore SIGTERM, 10 s "
-                           "stop timeout, default concurrency", stubborn=True, concurrency=None)
+        print(
+            f"bench_docker: {CONTAINERS} containers on {IMAGES} images, {CHANGED} images "
+            f"changed ({CONTAINERS * CHANGED // IMAGES} stale); API {client.api_version}"
+        )
+        scenario(
+            api, client, server, "a", "containers stop on SIGTERM", stubborn=False, concurrency=None
+        )
+        _, down = scenario(
+            api,
+            client,
+            server,
+            "b",
+            "stale containers ignore SIGTERM, 10 s stop timeout, default concurrency",
+            stubborn=True,
+            concurrency=None,
+        )
         if down > MAX_DOWN:
             failures.append(f"a container was down {down:.1f} s (> {MAX_DOWN:g} s)")
-        elapsed, down = scenario(api, client, server, "c", "stale containers ignore SIGTERM, "
-                                 "10 s stop timeout, update concurrency 4",
-                                 stubborn=True, concurrency=4)
+        elapsed, down = scenario(
+            api,
+            client,
+            server,
+            "c",
+            "stale containers ignore SIGTERM, 10 s stop timeout, update concurrency 4",
+            stubborn=True,
+            concurrency=4,
+        )
         if down > MAX_DOWN:
             failures.append(f"a container was down {down:.1f} s (> {MAX_DOWN:g} s)")
         if elapsed > MAX_RUN_AT_4:
-            failures.append(
-                f"the run took {elapsed:.1f} s at concurrency 4 (> {MAX_RUN_AT_4:g} s)"
-            )
+            failures.append(f"the run took {elapsed:.1f} s at concurrency 4 (> {MAX_RUN_AT_4:g} s)")
         client.close()
     finally:
         server.stop()

@@ -38,8 +38,13 @@ DELAY = 0.050
 REQUIRED_SPEEDUP = 5.0
 
 
-def _scan(registry: HttpRegistry, refs: list[ImageRef], expected: dict[ImageRef, str],
-          concurrency: int, server: registry_support.RegistryServer) -> tuple[float, int]:
+def _scan(
+    registry: HttpRegistry,
+    refs: list[ImageRef],
+    expected: dict[ImageRef, str],
+    concurrency: int,
+    server: registry_support.RegistryServer,
+) -> tuple[float, int]:
     """Check every reference once; (wall seconds, requests the registry logged)."""
     before = len(server.access_log())
     start = time.perf_counter()
@@ -56,7 +61,10 @@ def _delaying_proxy(upstream: str) -> Iterator[str]:
     root = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.proxy", upstream, str(DELAY)],
-        cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -94,8 +102,12 @@ def main() -> int:
                 creds = DockerCredentials(Path(tmp) / "no-docker-config", environ={})
                 figures: dict[int, dict[str, list[float]]] = {}
                 for concurrency in (1, default):
-                    runs: dict[str, list[float]] = {"cold": [], "warm": [], "cold_n": [],
-                                                    "warm_n": []}
+                    runs: dict[str, list[float]] = {
+                        "cold": [],
+                        "warm": [],
+                        "cold_n": [],
+                        "warm_n": [],
+                    }
                     for _ in range(args.runs):
                         registry = HttpRegistry(credentials=creds)
                         seconds, count = _scan(registry, refs, expected, concurrency, server)
@@ -108,22 +120,32 @@ def main() -> int:
         finally:
             server.stop()
 
-    print(f"bench_registry: {IMAGES} distinct images, {DELAY * 1000:.0f} ms added to every "
-          f"answer, median of {args.runs} runs")
-    print(f"{'concurrency':>12} {'cold requests':>14} {'cold wall':>10} "
-          f"{'warm requests':>14} {'warm wall':>10}")
+    print(
+        f"bench_registry: {IMAGES} distinct images, {DELAY * 1000:.0f} ms added to every "
+        f"answer, median of {args.runs} runs"
+    )
+    print(
+        f"{'concurrency':>12} {'cold requests':>14} {'cold wall':>10} "
+        f"{'warm requests':>14} {'warm wall':>10}"
+    )
     for concurrency, runs in figures.items():
-        print(f"{concurrency:>12} {statistics.median(runs['cold_n']):>14.0f} "
-              f"{statistics.median(runs['cold']):>9.2f}s "
-              f"{statistics.median(runs['warm_n']):>14.0f} "
-              f"{statistics.median(runs['warm']):>9.2f}s")
+        print(
+            f"{concurrency:>12} {statistics.median(runs['cold_n']):>14.0f} "
+            f"{statistics.median(runs['cold']):>9.2f}s "
+            f"{statistics.median(runs['warm_n']):>14.0f} "
+            f"{statistics.median(runs['warm']):>9.2f}s"
+        )
     cold = statistics.median(figures[1]["cold"]) / statistics.median(figures[default]["cold"])
     warm = statistics.median(figures[1]["warm"]) / statistics.median(figures[default]["warm"])
-    print(f"speed-up at concurrency {default} (the default) over 1: "
-          f"cold {cold:.1f}x, warm {warm:.1f}x (required: {REQUIRED_SPEEDUP:.0f}x)")
+    print(
+        f"speed-up at concurrency {default} (the default) over 1: "
+        f"cold {cold:.1f}x, warm {warm:.1f}x (required: {REQUIRED_SPEEDUP:.0f}x)"
+    )
     if min(cold, warm) < REQUIRED_SPEEDUP:
-        print("bench_registry: FAILED, the default concurrency is less than "
-              f"{REQUIRED_SPEEDUP:.0f}x faster")
+        print(
+            "bench_registry: FAILED, the default concurrency is less than "
+            f"{REQUIRED_SPEEDUP:.0f}x faster"
+        )
         return 1
     return 0
 

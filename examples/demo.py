@@ -27,14 +27,22 @@ from watchtower import UpdateParams, plan, update  # noqa: E402
 from watchtower.docker import DockerClient  # noqa: E402
 from watchtower.registry import HttpRegistry  # noqa: E402
 
-PACKAGES = {"dockerd": "docker.io", "docker-registry": "docker-registry",
-            "/bin/busybox": "busybox-static"}
+PACKAGES = {
+    "dockerd": "docker.io",
+    "docker-registry": "docker-registry",
+    "/bin/busybox": "busybox-static",
+}
 
 
 def install_missing() -> None:
     """Install the Debian packages the private engine needs, as root, when missing."""
-    missing = sorted({pkg for binary, pkg in PACKAGES.items()
-                      if shutil.which(binary) is None and not Path(binary).exists()})
+    missing = sorted(
+        {
+            pkg
+            for binary, pkg in PACKAGES.items()
+            if shutil.which(binary) is None and not Path(binary).exists()
+        }
+    )
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
@@ -42,8 +50,11 @@ def install_missing() -> None:
     print(f"Installing {', '.join(missing)} ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-                   check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+    )
 
 
 def plan_only() -> None:
@@ -77,7 +88,8 @@ def private_demo() -> None:
         for name in ("web", "db", "cache"):
             images.build_and_push(api, f"{host}/demo/{name}:latest", version="1")
             created = api.create_container(
-                f"{host}/demo/{name}:latest", name=f"demo-{name}",
+                f"{host}/demo/{name}:latest",
+                name=f"demo-{name}",
                 labels={"demo": "true"},
                 host_config=api.create_host_config(network_mode="none"),
             )
@@ -92,8 +104,12 @@ def private_demo() -> None:
         print("The plan:")
         print(plan(client, registry, params).describe())
         print("\nUpdating ...", flush=True)
-        report = update(client, registry, params,
-                        observer=lambda event: print(f"  {event.kind}: {event.container}"))
+        report = update(
+            client,
+            registry,
+            params,
+            observer=lambda event: print(f"  {event.kind}: {event.container}"),
+        )
         print("\nThe report:")
         for entry in report:
             line = f"  {entry.name:<12} {entry.outcome.value:<9} {entry.image}"

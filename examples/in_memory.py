@@ -22,6 +22,7 @@ registry.publish("example.org/db:16")  # a new build of db:16 is pushed
 print(plan(engine, registry).describe())
 print()
 
+
 def show(event: Event) -> None:
     print(event.describe())
 

@@ -31,7 +31,10 @@ def test_example_runs(script: Path) -> None:
             pytest.fail(f"the examples must run here, but {reason}")
         pytest.skip(reason)
     result = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=_environment(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -47,14 +50,19 @@ def test_demo_against_an_existing_engine_only_plans(
     repo = e2e_names("demo")
     image = e2e_images.publish(repo, "v1")
     created = docker_api.create_container(
-        image, name=e2e_names("demo"),
-        host_config=docker_api.create_host_config(network_mode="none"))
+        image,
+        name=e2e_names("demo"),
+        host_config=docker_api.create_host_config(network_mode="none"),
+    )
     docker_api.start(created["Id"])
     e2e_images.publish(repo, "v2")
     script = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
 
     result = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env=_environment(DOCKER_HOST=dockerd.url),
     )
 

@@ -64,8 +64,9 @@ def test_package_is_typed() -> None:
     assert (Path(watchtower.__file__).parent / "py.typed").exists()
 
 
-@pytest.mark.parametrize("script", [p for p in EXAMPLES if p.name not in ENGINE_EXAMPLES],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "script", [p for p in EXAMPLES if p.name not in ENGINE_EXAMPLES], ids=lambda p: p.name
+)
 def test_example_runs(script: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=ROOT

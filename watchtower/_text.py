@@ -55,6 +55,7 @@ LONG_UNITS: Mapping[str, float] = MappingProxyType(
 )
 """Go's units plus days, weeks and months of 30 days, as cooldowns are written."""
 
+
 class DurationTooLongError(ValueError):
     """A well-formed duration beyond what :class:`~datetime.timedelta` holds."""
 

@@ -29,6 +29,7 @@ COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
 
+
 def read_list(container: Container, label: str) -> tuple[str, ...]:
     """The comma-separated names in ``label``, trimmed of spaces and a leading slash."""
     raw = container.labels.get(label, "")

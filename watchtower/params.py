@@ -93,9 +93,5 @@ class UpdateParams:
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
-    check_concurrency: int = field(
-        default=8, validator=[validators.instance_of(int), _positive]
-    )
-    update_concurrency: int = field(
-        default=1, validator=[validators.instance_of(int), _positive]
-    )
+    check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
+    update_concurrency: int = field(default=1, validator=[validators.instance_of(int), _positive])

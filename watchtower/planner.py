@@ -99,9 +99,7 @@ def make_plan(
 
     # Who may be recreated at all: not on a cycle, not monitor-only.
     movable = {
-        name
-        for name in ordering.order
-        if not params.no_restart and not settings[name].monitor_only
+        name for name in ordering.order if not params.no_restart and not settings[name].monitor_only
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     movable_graph = {n: graph[n] & movable for n in movable}

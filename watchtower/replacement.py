@@ -248,4 +248,3 @@ class Replacer:
                 return f"the failed replacement {short_id(new_id)} remains: {rename_error}"
             return f"the failed replacement remains as {failed}: {error}"
         return ""
-

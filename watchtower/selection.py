@@ -65,9 +65,7 @@ def parse_label_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
             continue
         key, sep, value = pair.partition("=")
         if not sep:
-            raise ConfigurationError(
-                f"{option} takes key=value pairs, and {pair!r} has no '='."
-            )
+            raise ConfigurationError(f"{option} takes key=value pairs, and {pair!r} has no '='.")
         if not key.strip():
             raise ConfigurationError(f"{option} has a pair with an empty key: {pair!r}.")
         result[key.strip()] = value.strip()

@@ -189,4 +189,3 @@ class _Reader:
             why = f"is not a duration such as {example}"
         self._ignore(label, raw, why, f"{fallback.total_seconds():g}s")
         return fallback
-

@@ -99,9 +99,9 @@ class Verdict:
     reason: str = ""
 
 
-def _engine_call(call: Callable[[ImageRef], Image | None], what: str) -> Callable[
-    [ImageRef], Image | None
-]:
+def _engine_call(
+    call: Callable[[ImageRef], Image | None], what: str
+) -> Callable[[ImageRef], Image | None]:
     def guarded(ref: ImageRef) -> Image | None:
         try:
             return call(ref)
@@ -255,4 +255,3 @@ def _words(delta: timedelta) -> str:
     if seconds or not parts:
         parts.append(f"{seconds}s")
     return "".join(parts)
-

@@ -33,15 +33,27 @@ class GatedEngine(MemoryEngine):
     def let_go(self) -> None:
         self.release.set()
 
-    def list_containers(self, *, include_stopped: bool = False,
-                        include_restarting: bool = False) -> Sequence[Container]:
+    def list_containers(
+        self, *, include_stopped: bool = False, include_restarting: bool = False
+    ) -> Sequence[Container]:
         self.entered.set()
         assert self.release.wait(30), "the test never let the run go"
-        return super().list_containers(include_stopped=include_stopped,
-                                       include_restarting=include_restarting)
+        return super().list_containers(
+            include_stopped=include_stopped, include_restarting=include_restarting
+        )
 
 
-def make_runner(engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock,
-                params: UpdateParams | None = None) -> Runner:
-    return Runner(engine, registry, params or UpdateParams(), metrics=Metrics(clock=clock),
-                  logger=logging.getLogger("watchtower.test"), clock=clock)
+def make_runner(
+    engine: MemoryEngine,
+    registry: MemoryRegistry,
+    clock: FixedClock,
+    params: UpdateParams | None = None,
+) -> Runner:
+    return Runner(
+        engine,
+        registry,
+        params or UpdateParams(),
+        metrics=Metrics(clock=clock),
+        logger=logging.getLogger("watchtower.test"),
+        clock=clock,
+    )

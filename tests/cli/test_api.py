@@ -48,13 +48,24 @@ def stale(engine: GatedEngine, registry: MemoryRegistry, name: str, reference: s
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("post", "/v1/update"), ("post", "/v1/check"), ("get", "/v1/containers"),
-     ("get", "/v1/metrics"), ("get", "/v1/status"), ("get", "/v1/history")],
+    [
+        ("post", "/v1/update"),
+        ("post", "/v1/check"),
+        ("get", "/v1/containers"),
+        ("get", "/v1/metrics"),
+        ("get", "/v1/status"),
+        ("get", "/v1/history"),
+    ],
 )
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"Authorization": "Basic " + TOKEN}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic " + TOKEN}]
+)
 def test_a_wrong_or_missing_token_is_401_and_does_nothing(
-    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry, method: str, path: str,
+    api: FlaskClient,
+    gated: GatedEngine,
+    registry: MemoryRegistry,
+    method: str,
+    path: str,
     headers: dict[str, str],
 ) -> None:
     stale(gated, registry, "web", WEB)
@@ -65,16 +76,22 @@ def test_a_wrong_or_missing_token_is_401_and_does_nothing(
     assert gated.container("web").image_id != registry.served(WEB)[1]
 
 
-def test_update_replaces_the_stale_container(api: FlaskClient, gated: GatedEngine,
-                                             registry: MemoryRegistry) -> None:
+def test_update_replaces_the_stale_container(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     stale(gated, registry, "web", WEB)
     registry.publish(DB)
     gated.run("db", DB)
     response = api.post("/v1/update", headers=AUTH)
     assert response.status_code == 200
     body = response.get_json()
-    assert body["summary"] == {"scanned": 2, "updated": 1, "failed": 0, "restarted": 0,
-                               "skipped": 0}
+    assert body["summary"] == {
+        "scanned": 2,
+        "updated": 1,
+        "failed": 0,
+        "restarted": 0,
+        "skipped": 0,
+    }
     assert body["api_version"] == "v1"
     assert gated.container("web").image_id == registry.served(WEB)[1]
 
@@ -84,8 +101,9 @@ def test_token_without_bearer_prefix_and_in_any_case(api: FlaskClient) -> None:
     assert api.get("/v1/status", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 204
 
 
-def test_update_filters_by_container(api: FlaskClient, gated: GatedEngine,
-                                     registry: MemoryRegistry) -> None:
+def test_update_filters_by_container(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     stale(gated, registry, "web", WEB)
     stale(gated, registry, "db", DB)
     response = api.post("/v1/update?container=web", headers=AUTH)
@@ -94,8 +112,9 @@ def test_update_filters_by_container(api: FlaskClient, gated: GatedEngine,
     assert gated.container("db").image_id != registry.served(DB)[1]
 
 
-def test_update_filters_by_image(api: FlaskClient, gated: GatedEngine,
-                                 registry: MemoryRegistry) -> None:
+def test_update_filters_by_image(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     stale(gated, registry, "web", WEB)
     stale(gated, registry, "db", DB)
     api.post("/v1/update?image=example.org/db", headers=AUTH)
@@ -112,25 +131,29 @@ def _hold_a_run(runner: Runner, gated: GatedEngine) -> threading.Thread:
 
 
 def test_a_full_update_while_a_run_is_going_is_429_with_retry_after(
-    api: FlaskClient, runner: Runner, gated: GatedEngine,
+    api: FlaskClient,
+    runner: Runner,
+    gated: GatedEngine,
 ) -> None:
     thread = _hold_a_run(runner, gated)
     try:
         response = api.post("/v1/update", headers=AUTH)
         assert response.status_code == 429
         assert response.headers["Retry-After"] == "30"
-        assert response.get_json() == {"error": "another update is already running",
-                                       "api_version": "v1",
-                                       "timestamp": "2026-01-01T00:00:00Z"}
+        assert response.get_json() == {
+            "error": "another update is already running",
+            "api_version": "v1",
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
         assert runner.metrics.value("watchtower_scans_skipped_total") == 1
     finally:
         gated.let_go()
         thread.join()
 
 
-def test_an_async_update_is_accepted_and_runs(api: FlaskClient, runner: Runner,
-                                              gated: GatedEngine,
-                                              registry: MemoryRegistry) -> None:
+def test_an_async_update_is_accepted_and_runs(
+    api: FlaskClient, runner: Runner, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     stale(gated, registry, "web", WEB)
     gated.hold()
     response = api.post("/v1/update?async=true", headers=AUTH)
@@ -142,8 +165,9 @@ def test_an_async_update_is_accepted_and_runs(api: FlaskClient, runner: Runner,
     assert gated.container("web").image_id == registry.served(WEB)[1]
 
 
-def test_check_reports_stale_without_pulling(api: FlaskClient, gated: GatedEngine,
-                                             registry: MemoryRegistry) -> None:
+def test_check_reports_stale_without_pulling(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     stale(gated, registry, "web", WEB)
     registry.publish(DB)
     gated.run("db", DB)
@@ -161,20 +185,25 @@ def test_check_reports_stale_without_pulling(api: FlaskClient, gated: GatedEngin
     assert gated.count("stop") == 0
 
 
-def test_containers_lists_what_is_watched(api: FlaskClient, gated: GatedEngine,
-                                          registry: MemoryRegistry) -> None:
+def test_containers_lists_what_is_watched(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     registry.publish(WEB)
     web = gated.run("web", WEB)
     body = api.get("/v1/containers", headers=AUTH).get_json()
     assert body["count"] == 1
-    assert body["containers"][0] == {"name": "web", "image": "example.org/web:1",
-                                     "image_id": web.image_id,
-                                     "digest": registry.served(WEB)[0]}
+    assert body["containers"][0] == {
+        "name": "web",
+        "image": "example.org/web:1",
+        "image_id": web.image_id,
+        "digest": registry.served(WEB)[0],
+    }
     assert api.get("/v1/containers?name=db", headers=AUTH).get_json()["count"] == 0
 
 
-def test_metrics_status_and_history_after_a_run(api: FlaskClient, gated: GatedEngine,
-                                                registry: MemoryRegistry) -> None:
+def test_metrics_status_and_history_after_a_run(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     assert api.get("/v1/status", headers=AUTH).status_code == 204
     stale(gated, registry, "web", WEB)
     api.post("/v1/update", headers=AUTH)
@@ -193,9 +222,11 @@ def test_metrics_status_and_history_after_a_run(api: FlaskClient, gated: GatedEn
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("since=yesterday", "invalid 'since' parameter"),
-     ("limit=-1", "invalid 'limit' parameter"),
-     ("since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "invalid time range")],
+    [
+        ("since=yesterday", "invalid 'since' parameter"),
+        ("limit=-1", "invalid 'limit' parameter"),
+        ("since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "invalid time range"),
+    ],
 )
 def test_history_rejects_bad_parameters(api: FlaskClient, query: str, message: str) -> None:
     response = api.get(f"/v1/history?{query}", headers=AUTH)
@@ -222,13 +253,15 @@ def test_only_enabled_endpoints_exist(runner: Runner) -> None:
 
 
 def test_a_refused_request_is_answered_in_json_and_logged(
-    api: FlaskClient, caplog: pytest.LogCaptureFixture,
+    api: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level("WARNING", logger="watchtower.test"):
         response = api.get("/v1/metrics", headers={"Authorization": "Bearer wrong"})
     assert response.get_json() == {"error": "missing or invalid API token", "api_version": "v1"}
     assert [r.getMessage() for r in caplog.records] == [
-        "Refused an HTTP API request with a missing or invalid token"]
+        "Refused an HTTP API request with a missing or invalid token"
+    ]
     assert "wrong" not in caplog.text
 
 
@@ -256,46 +289,60 @@ def test_an_update_that_fails_is_500(api: FlaskClient, gated: GatedEngine) -> No
     gated.fail("list")
     response = api.post("/v1/update", headers=AUTH)
     assert response.status_code == 500
-    assert response.get_json() == {"error": "the update failed; see the log",
-                                   "api_version": "v1"}
+    assert response.get_json() == {"error": "the update failed; see the log", "api_version": "v1"}
 
 
-def test_check_and_containers_are_500_when_the_engine_fails(api: FlaskClient,
-                                                            gated: GatedEngine) -> None:
+def test_check_and_containers_are_500_when_the_engine_fails(
+    api: FlaskClient, gated: GatedEngine
+) -> None:
     gated.fail("list", times=2)
     check = api.post("/v1/check", headers=AUTH)
-    assert (check.status_code, check.get_data(as_text=True)) == (
-        500, "failed to check for updates")
+    assert (check.status_code, check.get_data(as_text=True)) == (500, "failed to check for updates")
     listing = api.get("/v1/containers", headers=AUTH)
     assert (listing.status_code, listing.get_data(as_text=True)) == (
-        500, "failed to list containers")
+        500,
+        "failed to list containers",
+    )
 
 
-def test_check_answers_each_container_in_full(api: FlaskClient, gated: GatedEngine,
-                                              registry: MemoryRegistry) -> None:
+def test_check_answers_each_container_in_full(
+    api: FlaskClient, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     stale(gated, registry, "web", WEB)
     web = gated.container("web")
     body = api.post("/v1/check?container=web", headers=AUTH).get_json()
     assert body["count"] == 1
-    assert body["containers"] == [{
-        "name": "web", "image": "example.org/web:1", "image_id": web.image_id,
-        "digest": web.repo_digests[0].rpartition("@")[2], "update_available": True,
-        "latest_image_id": "", "latest_digest": "", "timestamp": "2026-01-01T00:00:00Z",
-    }]
+    assert body["containers"] == [
+        {
+            "name": "web",
+            "image": "example.org/web:1",
+            "image_id": web.image_id,
+            "digest": web.repo_digests[0].rpartition("@")[2],
+            "update_available": True,
+            "latest_image_id": "",
+            "latest_digest": "",
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
+    ]
 
 
-def test_every_timestamp_is_the_clock_time(api: FlaskClient, clock: FixedClock,
-                                           gated: GatedEngine,
-                                           registry: MemoryRegistry) -> None:
+def test_every_timestamp_is_the_clock_time(
+    api: FlaskClient, clock: FixedClock, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
     clock.advance(timedelta(days=3, seconds=5))
     stale(gated, registry, "web", WEB)
-    answers = [api.post("/v1/update", headers=AUTH), api.post("/v1/check", headers=AUTH),
-               api.get("/v1/containers", headers=AUTH), api.get("/v1/status", headers=AUTH),
-               api.get("/v1/history", headers=AUTH)]
+    answers = [
+        api.post("/v1/update", headers=AUTH),
+        api.post("/v1/check", headers=AUTH),
+        api.get("/v1/containers", headers=AUTH),
+        api.get("/v1/status", headers=AUTH),
+        api.get("/v1/history", headers=AUTH),
+    ]
     stamps = {response.get_json()["timestamp"] for response in answers}
     assert stamps == {"2026-01-04T00:00:05Z"}
     assert api.get("/v1/history", headers=AUTH).get_json()["entries"][0]["timestamp"] == (
-        "2026-01-04T00:00:05Z")
+        "2026-01-04T00:00:05Z"
+    )
 
 
 def test_health_answers_in_plain_text(api: FlaskClient) -> None:
@@ -310,11 +357,14 @@ def test_a_wrong_method_is_405(api: FlaskClient) -> None:
     assert api.post("/v1/metrics", headers=AUTH).status_code == 405
 
 
-PATHS = {"health": [("get", "/livez"), ("get", "/readyz"), ("get", "/startupz")],
-         "update": [("post", "/v1/update")], "check": [("post", "/v1/check")],
-         "containers": [("get", "/v1/containers")],
-         "metrics": [("get", "/v1/metrics"), ("get", "/v1/status")],
-         "history": [("get", "/v1/history")]}
+PATHS = {
+    "health": [("get", "/livez"), ("get", "/readyz"), ("get", "/startupz")],
+    "update": [("post", "/v1/update")],
+    "check": [("post", "/v1/check")],
+    "containers": [("get", "/v1/containers")],
+    "metrics": [("get", "/v1/metrics"), ("get", "/v1/status")],
+    "history": [("get", "/v1/history")],
+}
 
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS)
@@ -328,10 +378,14 @@ def test_each_endpoint_name_serves_its_paths_alone(runner: Runner, endpoint: str
 
 
 def test_two_apps_share_nothing(registry: MemoryRegistry, clock: FixedClock) -> None:
-    first = create_app(make_runner(GatedEngine(registry), registry, clock),
-                       ApiSettings(endpoints=frozenset({"update"}), token="first"))
-    second = create_app(make_runner(GatedEngine(registry), registry, clock),
-                        ApiSettings(endpoints=frozenset({"metrics"}), token="second"))
+    first = create_app(
+        make_runner(GatedEngine(registry), registry, clock),
+        ApiSettings(endpoints=frozenset({"update"}), token="first"),
+    )
+    second = create_app(
+        make_runner(GatedEngine(registry), registry, clock),
+        ApiSettings(endpoints=frozenset({"metrics"}), token="second"),
+    )
     one, two = first.test_client(), second.test_client()
     assert one.post("/v1/update", headers={"Authorization": "first"}).status_code == 200
     assert one.post("/v1/update", headers={"Authorization": "second"}).status_code == 401
@@ -345,14 +399,16 @@ def test_the_server_serves_the_app_over_tls(runner: Runner, tmp_path: Path) -> N
     authority = CertificateAuthority.create(tmp_path / "ca")
     cert, key = authority.issue(tmp_path)
     settings = ApiSettings(endpoints=frozenset({"health", "metrics"}), token=TOKEN)
-    server = ApiServer(create_app(runner, settings), "127.0.0.1", free_port(),
-                       tls_cert=str(cert), tls_key=str(key))
+    server = ApiServer(
+        create_app(runner, settings), "127.0.0.1", free_port(), tls_cert=str(cert), tls_key=str(key)
+    )
     server.start()
     try:
         base = f"https://127.0.0.1:{server.port}"
         assert requests.get(f"{base}/livez", verify=authority.cert_path, timeout=10).text == "OK"
-        metrics = requests.get(f"{base}/v1/metrics", headers=AUTH, verify=authority.cert_path,
-                               timeout=10)
+        metrics = requests.get(
+            f"{base}/v1/metrics", headers=AUTH, verify=authority.cert_path, timeout=10
+        )
         assert metrics.status_code == 200
         assert "watchtower_scans_total 0.0" in metrics.text
         refused = requests.get(f"{base}/v1/metrics", verify=authority.cert_path, timeout=10)

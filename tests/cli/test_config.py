@@ -18,61 +18,124 @@ TOKEN = ["--http-api-token", "secret"]
 BAD: list[tuple[list[str], dict[str, str], str]] = [
     (["--interval", "-5"], {}, "--interval must be a positive number of seconds, got -5."),
     (["--interval", "0"], {}, "--interval must be a positive number of seconds, got 0."),
-    (["--schedule", "0 0 * *"], {},
-     "--schedule '0 0 * *' has 4 fields; a cron expression has 6 (seconds first, as "
-     "Watchtower) or 5 (minutes first)."),
-    (["--schedule", "0 0 0 * * * *"], {},
-     "--schedule '0 0 0 * * * *' has 7 fields; a cron expression has 6 (seconds first, as "
-     "Watchtower) or 5 (minutes first)."),
-    (["--schedule", "0 99 * * * *"], {},
-     "--schedule '0 99 * * * *' is not a valid cron expression."),
-    (["--schedule", "@sometimes"], {},
-     "--schedule '@sometimes' is not a known descriptor; use @every <duration>, @hourly, "
-     "@daily, @weekly, @monthly or @yearly."),
-    (["--interval", "60", "--schedule", "0 0 4 * * *"], {},
-     "--interval and --schedule cannot be used together; choose one."),
-    ([], {"WATCHTOWER_POLL_INTERVAL": "300", "WATCHTOWER_SCHEDULE": "@daily"},
-     "--interval and --schedule cannot be used together; choose one."),
-    (["--log-level", "loud"], {},
-     "--log-level 'loud' is not one of panic, fatal, error, warn, warning, info, debug, trace."),
+    (
+        ["--schedule", "0 0 * *"],
+        {},
+        "--schedule '0 0 * *' has 4 fields; a cron expression has 6 (seconds first, as "
+        "Watchtower) or 5 (minutes first).",
+    ),
+    (
+        ["--schedule", "0 0 0 * * * *"],
+        {},
+        "--schedule '0 0 0 * * * *' has 7 fields; a cron expression has 6 (seconds first, as "
+        "Watchtower) or 5 (minutes first).",
+    ),
+    (
+        ["--schedule", "0 99 * * * *"],
+        {},
+        "--schedule '0 99 * * * *' is not a valid cron expression.",
+    ),
+    (
+        ["--schedule", "@sometimes"],
+        {},
+        "--schedule '@sometimes' is not a known descriptor; use @every <duration>, @hourly, "
+        "@daily, @weekly, @monthly or @yearly.",
+    ),
+    (
+        ["--interval", "60", "--schedule", "0 0 4 * * *"],
+        {},
+        "--interval and --schedule cannot be used together; choose one.",
+    ),
+    (
+        [],
+        {"WATCHTOWER_POLL_INTERVAL": "300", "WATCHTOWER_SCHEDULE": "@daily"},
+        "--interval and --schedule cannot be used together; choose one.",
+    ),
+    (
+        ["--log-level", "loud"],
+        {},
+        "--log-level 'loud' is not one of panic, fatal, error, warn, warning, info, debug, trace.",
+    ),
     (["--log-format", "xml"], {}, "--log-format 'xml' is not one of auto, logfmt, pretty, json."),
     (["--porcelain", "v2"], {}, "--porcelain 'v2' is not one of v1, json."),
-    (["--notifications-level", "trace"], {},
-     "--notifications-level 'trace' is not one of "
-     "panic, fatal, error, warn, warning, info, debug."),
+    (
+        ["--notifications-level", "trace"],
+        {},
+        "--notifications-level 'trace' is not one of "
+        "panic, fatal, error, warn, warning, info, debug.",
+    ),
     (["--notifications-delay", "-1"], {}, "--notifications-delay must not be negative, got -1."),
-    (["--cooldown-delay", "3x"], {},
-     "--cooldown-delay expects a duration such as 24h, 3d, 1w or 1M, got '3x'."),
+    (
+        ["--cooldown-delay", "3x"],
+        {},
+        "--cooldown-delay expects a duration such as 24h, 3d, 1w or 1M, got '3x'.",
+    ),
     (["--cooldown-delay", "-1d"], {}, "--cooldown-delay must not be negative, got '-1d'."),
-    (["--rolling-restart", "--monitor-only"], {},
-     "--rolling-restart and --monitor-only cannot be used together."),
+    (
+        ["--rolling-restart", "--monitor-only"],
+        {},
+        "--rolling-restart and --monitor-only cannot be used together.",
+    ),
     (["--check-concurrency", "0"], {}, "--check-concurrency must be at least 1, got 0."),
-    (["--warn-on-head-failure", "sometimes"], {},
-     "--warn-on-head-failure 'sometimes' is not one of , always, auto, never."),
+    (
+        ["--warn-on-head-failure", "sometimes"],
+        {},
+        "--warn-on-head-failure 'sometimes' is not one of , always, auto, never.",
+    ),
     (["--cpu-copy-mode", "half"], {}, "--cpu-copy-mode 'half' is not one of auto, full, none."),
-    (["--registry-tls-min-version", "SSL3"], {},
-     "--registry-tls-min-version 'SSL3' is not one of TLS1.0, TLS1.1, TLS1.2, TLS1.3."),
-    (["--http-api-endpoints", "update,teapot", *TOKEN], {},
-     "--http-api-endpoints 'teapot' is not an endpoint; choose from health, update, metrics, "
-     "containers, check, history or all."),
-    (["--http-api-endpoints", "all,update", *TOKEN], {},
-     '--http-api-endpoints: "all" must be the only value.'),
-    (["--http-api-update"], {},
-     "The HTTP API endpoint 'update' needs a token: set --http-api-token (or "
-     "WATCHTOWER_HTTP_API_TOKEN)."),
-    (["--http-api-endpoints", "metrics"], {},
-     "The HTTP API endpoint 'metrics' needs a token: set --http-api-token (or "
-     "WATCHTOWER_HTTP_API_TOKEN)."),
-    (["--http-api-port", "99999"], {},
-     "--http-api-port '99999' is not a port number from 1 to 65535."),
-    (["--http-api-host", "localhost"], {},
-     "--http-api-host 'localhost' is not an IP address (leave it empty for all)."),
-    (["--http-api-tls-cert", "/etc/hostname"], {},
-     "--http-api-tls-cert and --http-api-tls-key must be given together."),
-    (["--http-api-tls-cert", "/no/cert.pem", "--http-api-tls-key", "/no/key.pem"], {},
-     "--http-api-tls-cert '/no/cert.pem' is not a file."),
-    (["--registry-ca-bundle", "/no/ca.pem"], {},
-     "--registry-ca-bundle '/no/ca.pem' is not a file."),
+    (
+        ["--registry-tls-min-version", "SSL3"],
+        {},
+        "--registry-tls-min-version 'SSL3' is not one of TLS1.0, TLS1.1, TLS1.2, TLS1.3.",
+    ),
+    (
+        ["--http-api-endpoints", "update,teapot", *TOKEN],
+        {},
+        "--http-api-endpoints 'teapot' is not an endpoint; choose from health, update, metrics, "
+        "containers, check, history or all.",
+    ),
+    (
+        ["--http-api-endpoints", "all,update", *TOKEN],
+        {},
+        '--http-api-endpoints: "all" must be the only value.',
+    ),
+    (
+        ["--http-api-update"],
+        {},
+        "The HTTP API endpoint 'update' needs a token: set --http-api-token (or "
+        "WATCHTOWER_HTTP_API_TOKEN).",
+    ),
+    (
+        ["--http-api-endpoints", "metrics"],
+        {},
+        "The HTTP API endpoint 'metrics' needs a token: set --http-api-token (or "
+        "WATCHTOWER_HTTP_API_TOKEN).",
+    ),
+    (
+        ["--http-api-port", "99999"],
+        {},
+        "--http-api-port '99999' is not a port number from 1 to 65535.",
+    ),
+    (
+        ["--http-api-host", "localhost"],
+        {},
+        "--http-api-host 'localhost' is not an IP address (leave it empty for all).",
+    ),
+    (
+        ["--http-api-tls-cert", "/etc/hostname"],
+        {},
+        "--http-api-tls-cert and --http-api-tls-key must be given together.",
+    ),
+    (
+        ["--http-api-tls-cert", "/no/cert.pem", "--http-api-tls-key", "/no/key.pem"],
+        {},
+        "--http-api-tls-cert '/no/cert.pem' is not a file.",
+    ),
+    (
+        ["--registry-ca-bundle", "/no/ca.pem"],
+        {},
+        "--registry-ca-bundle '/no/ca.pem' is not a file.",
+    ),
 ]
 
 
@@ -84,8 +147,9 @@ def test_bad_value_is_one_sentence(argv: list[str], env: dict[str, str], message
 
 
 @pytest.mark.parametrize(("argv", "env", "message"), BAD[:6], ids=[b[2][:40] for b in BAD[:6]])
-def test_bad_value_exits_2_with_the_sentence(argv: list[str], env: dict[str, str], message: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_value_exits_2_with_the_sentence(
+    argv: list[str], env: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     # A docker host that does not exist: the exit must come before any connection.
     code = main([*argv, "--host", "unix:///nonexistent/docker.sock"], env)
     assert code == EXIT_USAGE
@@ -94,14 +158,45 @@ def test_bad_value_exits_2_with_the_sentence(argv: list[str], env: dict[str, str
 
 def test_flags_become_update_params() -> None:
     config = load(
-        ["-c", "-S", "--include-restarting", "--revive-stopped", "-m", "--no-pull",
-         "--no-restart", "--label-take-precedence", "--enable-lifecycle-hooks",
-         "--remove-volumes", "-e", "-x", "old", "--scope", "prod", "-t", "45s",
-         "--cooldown-delay", "1d12h", "--monitor-image-names", "nginx",
-         "--skip-image-names", "redis", "--enable-containers-by-label", "team=a",
-         "--disable-containers-by-label", "tier=db", "--check-concurrency", "3",
-         "--update-concurrency", "2", "--health-timeout", "2m", "--hook-timeout", "30s",
-         "web", "/db"],
+        [
+            "-c",
+            "-S",
+            "--include-restarting",
+            "--revive-stopped",
+            "-m",
+            "--no-pull",
+            "--no-restart",
+            "--label-take-precedence",
+            "--enable-lifecycle-hooks",
+            "--remove-volumes",
+            "-e",
+            "-x",
+            "old",
+            "--scope",
+            "prod",
+            "-t",
+            "45s",
+            "--cooldown-delay",
+            "1d12h",
+            "--monitor-image-names",
+            "nginx",
+            "--skip-image-names",
+            "redis",
+            "--enable-containers-by-label",
+            "team=a",
+            "--disable-containers-by-label",
+            "tier=db",
+            "--check-concurrency",
+            "3",
+            "--update-concurrency",
+            "2",
+            "--health-timeout",
+            "2m",
+            "--hook-timeout",
+            "30s",
+            "web",
+            "/db",
+        ],
         {},
     )
     p = config.params
@@ -137,9 +232,16 @@ def test_debug_and_trace_raise_the_log_level() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("", timedelta(0)), ("90", timedelta(seconds=90)), ("24h", timedelta(hours=24)),
-     ("3d", timedelta(days=3)), ("1w", timedelta(weeks=1)), ("1M", timedelta(days=30)),
-     ("1h30m", timedelta(minutes=90)), ("500ms", timedelta(milliseconds=500))],
+    [
+        ("", timedelta(0)),
+        ("90", timedelta(seconds=90)),
+        ("24h", timedelta(hours=24)),
+        ("3d", timedelta(days=3)),
+        ("1w", timedelta(weeks=1)),
+        ("1M", timedelta(days=30)),
+        ("1h30m", timedelta(minutes=90)),
+        ("500ms", timedelta(milliseconds=500)),
+    ],
 )
 def test_cooldown_units(text: str, expected: timedelta) -> None:
     assert parse_cooldown(text) == expected
@@ -157,7 +259,9 @@ def test_notification_urls_may_come_from_a_file(tmp_path: Path) -> None:
     urls.write_text("# comment\n\ngeneric://a.invalid/x\njson://b.invalid/y\n")
     config = load([], {"WATCHTOWER_NOTIFICATION_URL": str(urls)})
     assert config.notifications["notification_url"] == (
-        "generic://a.invalid/x", "json://b.invalid/y")
+        "generic://a.invalid/x",
+        "json://b.invalid/y",
+    )
 
 
 def test_a_notification_url_file_with_a_non_url_line_is_refused(tmp_path: Path) -> None:
@@ -166,7 +270,8 @@ def test_a_notification_url_file_with_a_non_url_line_is_refused(tmp_path: Path) 
     with pytest.raises(ConfigurationError) as caught:
         load(["--notification-url", str(urls)], {})
     assert str(caught.value) == (
-        f"--notification-url file {str(urls)!r} has a line that is not a URL: 'not a url'.")
+        f"--notification-url file {str(urls)!r} has a line that is not a URL: 'not a url'."
+    )
 
 
 def test_a_token_that_is_not_a_path_is_the_token() -> None:
@@ -177,7 +282,13 @@ def test_a_token_that_is_not_a_path_is_the_token() -> None:
 def test_legacy_api_flags_and_all() -> None:
     assert load(["--http-api-metrics", *TOKEN], {}).api.endpoints == {"metrics"}
     assert load(["--http-api-endpoints", "all", *TOKEN], {}).api.endpoints == {
-        "health", "update", "metrics", "containers", "check", "history"}
+        "health",
+        "update",
+        "metrics",
+        "containers",
+        "check",
+        "history",
+    }
 
 
 def test_health_alone_needs_no_token() -> None:
@@ -216,8 +327,10 @@ def test_notifications_are_built_from_the_flags() -> None:
     from watchtower.notify import Notifications
 
     config = load(["--notification-url", "logger://", "--notifications-level", "warn"], {})
-    notes = Notifications(settings_from_flags(config.notifications, hostname_default="host"),
-                          logger=logging.getLogger("watchtower.test"))
+    notes = Notifications(
+        settings_from_flags(config.notifications, hostname_default="host"),
+        logger=logging.getLogger("watchtower.test"),
+    )
     assert len(notes.names) == 1
     assert notes.level == logging.WARNING
 

@@ -91,8 +91,12 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("notification-email-delay", "", W + "NOTIFICATION_EMAIL_DELAY", 0),
     ("notification-email-server", "", W + "NOTIFICATION_EMAIL_SERVER", ""),
     ("notification-email-server-port", "", W + "NOTIFICATION_EMAIL_SERVER_PORT", 25),
-    ("notification-email-server-tls-skip-verify", "",
-     W + "NOTIFICATION_EMAIL_SERVER_TLS_SKIP_VERIFY", False),
+    (
+        "notification-email-server-tls-skip-verify",
+        "",
+        W + "NOTIFICATION_EMAIL_SERVER_TLS_SKIP_VERIFY",
+        False,
+    ),
     ("notification-email-server-user", "", W + "NOTIFICATION_EMAIL_SERVER_USER", ""),
     ("notification-email-server-password", "", W + "NOTIFICATION_EMAIL_SERVER_PASSWORD", ""),
     ("notification-email-subjecttag", "", W + "NOTIFICATION_EMAIL_SUBJECTTAG", ""),
@@ -104,8 +108,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("notification-msteams-hook", "", W + "NOTIFICATION_MSTEAMS_HOOK_URL", ""),
     ("notification-gotify-url", "", W + "NOTIFICATION_GOTIFY_URL", ""),
     ("notification-gotify-token", "", W + "NOTIFICATION_GOTIFY_TOKEN", ""),
-    ("notification-gotify-tls-skip-verify", "", W + "NOTIFICATION_GOTIFY_TLS_SKIP_VERIFY",
-     False),
+    ("notification-gotify-tls-skip-verify", "", W + "NOTIFICATION_GOTIFY_TLS_SKIP_VERIFY", False),
     ("log-format", "l", W + "LOG_FORMAT", "auto"),
     ("log-level", "", W + "LOG_LEVEL", "info"),
     ("debug", "d", W + "DEBUG", False),
@@ -138,8 +141,13 @@ def test_the_table_has_exactly_the_expected_flags() -> None:
 
 
 # The Python type each kind of flag holds.
-TYPES: dict[Kind, Any] = {Kind.BOOL: bool, Kind.STRING: str, Kind.INT: int,
-                          Kind.DURATION: timedelta, Kind.LIST: tuple[str, ...]}
+TYPES: dict[Kind, Any] = {
+    Kind.BOOL: bool,
+    Kind.STRING: str,
+    Kind.INT: int,
+    Kind.DURATION: timedelta,
+    Kind.LIST: tuple[str, ...],
+}
 
 
 def test_flag_values_declare_one_key_per_flag_with_its_kind_s_type() -> None:
@@ -148,18 +156,23 @@ def test_flag_values_declare_one_key_per_flag_with_its_kind_s_type() -> None:
 
 def test_notification_flags_are_the_notify_group() -> None:
     assert list(get_type_hints(NotificationFlags)) == [
-        flag.key for flag in FLAGS if flag.group == "notify"]
+        flag.key for flag in FLAGS if flag.group == "notify"
+    ]
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"cleanup": "yes"}, "--cleanup holds 'yes', not a value of kind bool."),
-     ({"interval": True}, "--interval holds True, not a value of kind int."),
-     ({"disable_containers": ["a"]}, "--disable-containers holds ['a'], not a value of kind list."),
-     ({"no_such_flag": 1}, "'no_such_flag' is not the key of a flag.")],
+    [
+        ({"cleanup": "yes"}, "--cleanup holds 'yes', not a value of kind bool."),
+        ({"interval": True}, "--interval holds True, not a value of kind int."),
+        (
+            {"disable_containers": ["a"]},
+            "--disable-containers holds ['a'], not a value of kind list.",
+        ),
+        ({"no_such_flag": 1}, "'no_such_flag' is not the key of a flag."),
+    ],
 )
-def test_flag_values_refuse_a_value_of_another_kind(change: dict[str, Any],
-                                                    message: str) -> None:
+def test_flag_values_refuse_a_value_of_another_kind(change: dict[str, Any], message: str) -> None:
     values = {**parse_args([], {}).values, **change}
     with pytest.raises(TypeError) as caught:
         flag_values(values)
@@ -175,13 +188,13 @@ def test_flag_values_refuse_a_missing_flag() -> None:
 
 def test_our_own_flags_are_marked_as_added() -> None:
     ours = {f.name for f in FLAGS if f.support is Support.ADDED}
-    assert ours == {row[0] for row in EXPECTED[EXPECTED.index(
-        next(r for r in EXPECTED if r[0] == "dry-run")):]}
+    assert ours == {
+        row[0] for row in EXPECTED[EXPECTED.index(next(r for r in EXPECTED if r[0] == "dry-run")) :]
+    }
 
 
 @pytest.mark.parametrize(("name", "short", "env", "default"), EXPECTED, ids=IDS)
-def test_flag_names_environment_and_default(name: str, short: str, env: str,
-                                            default: Any) -> None:
+def test_flag_names_environment_and_default(name: str, short: str, env: str, default: Any) -> None:
     flag = by_name(name)
     assert flag.short == short
     assert flag.env == ((env,) if env else ())
@@ -228,8 +241,13 @@ def test_each_environment_variable_parses(name: str) -> None:
 def test_the_command_line_beats_the_environment(name: str) -> None:
     flag = by_name(name)
     text, value = _sample(flag)
-    env_text = {Kind.BOOL: "false", Kind.STRING: "from-env", Kind.INT: "7",
-                Kind.DURATION: "5s", Kind.LIST: "gamma"}[flag.kind]
+    env_text = {
+        Kind.BOOL: "false",
+        Kind.STRING: "from-env",
+        Kind.INT: "7",
+        Kind.DURATION: "5s",
+        Kind.LIST: "gamma",
+    }[flag.kind]
     if flag.name == "no-color":
         env_text = ""  # presence alone means true; the flag must still win
     argv = [flag.option] if flag.kind is Kind.BOOL else [flag.option, text]
@@ -287,7 +305,8 @@ def test_a_repeated_list_flag_appends() -> None:
 
 def test_durations_accept_bare_seconds_from_the_environment() -> None:
     assert parse_args([], {"WATCHTOWER_TIMEOUT": "12"}).values["stop_timeout"] == timedelta(
-        seconds=12)
+        seconds=12
+    )
 
 
 @pytest.mark.parametrize(
@@ -299,11 +318,17 @@ def test_durations_accept_bare_seconds_from_the_environment() -> None:
         (["-s"], {}, "-s (--schedule) needs a value."),
         (["--interval", "often"], {}, "--interval expects a whole number, got 'often'."),
         (["--cleanup=maybe"], {}, "--cleanup expects true or false, got 'maybe'."),
-        (["--stop-timeout", "soon"], {},
-         "--stop-timeout expects a duration such as 30s, 5m or 1h30m, got 'soon'."),
+        (
+            ["--stop-timeout", "soon"],
+            {},
+            "--stop-timeout expects a duration such as 30s, 5m or 1h30m, got 'soon'.",
+        ),
         (["--stop-timeout=-5s"], {}, "--stop-timeout must not be negative, got '-5s'."),
-        ([], {"WATCHTOWER_CLEANUP": "perhaps"},
-         "WATCHTOWER_CLEANUP='perhaps' (--cleanup) expects true or false, got 'perhaps'."),
+        (
+            [],
+            {"WATCHTOWER_CLEANUP": "perhaps"},
+            "WATCHTOWER_CLEANUP='perhaps' (--cleanup) expects true or false, got 'perhaps'.",
+        ),
     ],
 )
 def test_unreadable_values(argv: list[str], env: dict[str, str], message: str) -> None:

@@ -14,8 +14,14 @@ from watchtower.cli.logs import configure, log_event
 from watchtower.events import LabelIgnored, Updated
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
-UPDATED = Updated(at=AT, container="web", old_id="a" * 64, new_id="b" * 64,
-                  old_image_id="sha256:" + "c" * 64, new_image_id="sha256:" + "d" * 64)
+UPDATED = Updated(
+    at=AT,
+    container="web",
+    old_id="a" * 64,
+    new_id="b" * 64,
+    old_image_id="sha256:" + "c" * 64,
+    new_image_id="sha256:" + "d" * 64,
+)
 
 
 @pytest.fixture
@@ -36,7 +42,7 @@ def test_configuring_again_replaces_only_its_own_handler(logger: logging.Logger)
     configure("info", "logfmt", stream=second)
     logger.info("hello")
     assert first.getvalue() == ""
-    assert 'msg=hello' in second.getvalue()
+    assert "msg=hello" in second.getvalue()
     assert theirs in logger.handlers
     assert len(logger.handlers) == 2
 

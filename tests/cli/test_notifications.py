@@ -35,27 +35,60 @@ def receiver() -> Iterator[WebhookReceiver]:
     [
         (
             {},
-            {"urls": (), "level": logging.INFO, "host": "box", "title_tag": "",
-             "skip_title": False, "delay": 0.0, "template": "default-legacy"},
+            {
+                "urls": (),
+                "level": logging.INFO,
+                "host": "box",
+                "title_tag": "",
+                "skip_title": False,
+                "delay": 0.0,
+                "template": "default-legacy",
+            },
         ),
         ({"notification_report": True}, {"template": "default"}),
-        ({"notification_template": "json.v1", "notification_report": True},
-         {"template": "json.v1"}),
-        ({"notifications_level": "Warn", "notifications_hostname": "node1"},
-         {"level": logging.WARNING, "host": "node1"}),
+        (
+            {"notification_template": "json.v1", "notification_report": True},
+            {"template": "json.v1"},
+        ),
+        (
+            {"notifications_level": "Warn", "notifications_hostname": "node1"},
+            {"level": logging.WARNING, "host": "node1"},
+        ),
         ({"notification_email_subjecttag": "old"}, {"title_tag": "old"}),
-        ({"notification_email_subjecttag": "old", "notification_title_tag": "new",
-          "notification_skip_title": True}, {"title_tag": "new", "skip_title": True}),
+        (
+            {
+                "notification_email_subjecttag": "old",
+                "notification_title_tag": "new",
+                "notification_skip_title": True,
+            },
+            {"title_tag": "new", "skip_title": True},
+        ),
         ({"notifications_delay": 7, "notification_email_delay": 3}, {"delay": 7.0}),
-        ({**EMAIL, "notifications": "email", "notifications_delay": 7,
-          "notification_email_delay": 3},
-         {"delay": 3.0, "urls": ("smtp://mail.example.test:25/?fromaddress=wt%40example.test"
-                                 "&toaddresses=ops%40example.test&fromname=Watchtower"
-                                 "&auth=None",)}),
-        ({"notification_url": ["logger://"], "notifications": ["gotify"],
-          "notification_gotify_url": "https://gotify.example.test",
-          "notification_gotify_token": "tok"},
-         {"urls": ("logger://", "gotify://gotify.example.test/tok")}),
+        (
+            {
+                **EMAIL,
+                "notifications": "email",
+                "notifications_delay": 7,
+                "notification_email_delay": 3,
+            },
+            {
+                "delay": 3.0,
+                "urls": (
+                    "smtp://mail.example.test:25/?fromaddress=wt%40example.test"
+                    "&toaddresses=ops%40example.test&fromname=Watchtower"
+                    "&auth=None",
+                ),
+            },
+        ),
+        (
+            {
+                "notification_url": ["logger://"],
+                "notifications": ["gotify"],
+                "notification_gotify_url": "https://gotify.example.test",
+                "notification_gotify_token": "tok",
+            },
+            {"urls": ("logger://", "gotify://gotify.example.test/tok")},
+        ),
     ],
 )
 def test_flags_become_settings(values: dict, expected: dict) -> None:
@@ -74,14 +107,32 @@ def test_a_run_sends_the_startup_message_then_its_report_with_its_log_lines(
     registry.publish(WEB)
     engine.run("web", WEB)
     registry.publish(WEB)
-    config = load(["--run-once", "--notification-url", f"generic+{receiver.url}/hook",
-                   "--notification-template", "json.v1", "--notifications-hostname", "node1"], {})
+    config = load(
+        [
+            "--run-once",
+            "--notification-url",
+            f"generic+{receiver.url}/hook",
+            "--notification-template",
+            "json.v1",
+            "--notifications-hostname",
+            "node1",
+        ],
+        {},
+    )
     logger = logging.getLogger("tests.cli.notifications")
     logger.setLevel(logging.INFO)
     notifications, collector = start(config.notifications, logger)
     try:
-        code = serve(config, engine, registry, logger=logger, stop=threading.Event(),
-                     notifications=notifications, collect_entries=collector.drain, clock=clock)
+        code = serve(
+            config,
+            engine,
+            registry,
+            logger=logger,
+            stop=threading.Event(),
+            notifications=notifications,
+            collect_entries=collector.drain,
+            clock=clock,
+        )
     finally:
         logger.removeHandler(collector)
 
@@ -114,8 +165,15 @@ def cli_logger_restored() -> Iterator[None]:
 def test_a_bad_notification_url_stops_the_command_before_the_engine(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["--notification-url", "pagerduty://events.pagerduty.com/key",
-                 "--host", "unix:///nonexistent/docker.sock"], {})
+    code = main(
+        [
+            "--notification-url",
+            "pagerduty://events.pagerduty.com/key",
+            "--host",
+            "unix:///nonexistent/docker.sock",
+        ],
+        {},
+    )
     assert code == EXIT_USAGE
     error = capsys.readouterr().err
     assert error.startswith("watchtower: The notification URL pagerduty://events.pagerduty.com/")

@@ -24,8 +24,9 @@ from .support import DB, WEB, GatedEngine, make_runner
 LOG = logging.getLogger("watchtower.test")
 
 
-def test_a_tick_during_a_run_is_skipped_and_counted(registry: MemoryRegistry,
-                                                    clock: FixedClock) -> None:
+def test_a_tick_during_a_run_is_skipped_and_counted(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
     engine = GatedEngine(registry)
     runner = make_runner(engine, registry, clock)
     engine.hold()
@@ -38,25 +39,34 @@ def test_a_tick_during_a_run_is_skipped_and_counted(registry: MemoryRegistry,
     assert runner.metrics.value("watchtower_scans_total") == 2
 
 
-def test_a_failed_listing_is_logged_not_raised(engine: MemoryEngine, registry: MemoryRegistry,
-                                              clock: FixedClock) -> None:
+def test_a_failed_listing_is_logged_not_raised(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
     engine.fail("list")
     runner = make_runner(engine, registry, clock)
     assert runner.run() is None
     assert runner.metrics.last is None
 
 
-def test_notifications_get_the_report(engine: MemoryEngine, registry: MemoryRegistry,
-                                      clock: FixedClock) -> None:
+def test_notifications_get_the_report(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
     sent: list[object] = []
 
     class Notes:
         def send_report(self, report: object, entries: object) -> None:
             sent.append((report, entries))
 
-    runner = Runner(engine, registry, load([], {}).params, metrics=Metrics(clock=clock),
-                    logger=LOG, clock=clock, notifications=Notes(),
-                    collect_entries=lambda: ("entry",))
+    runner = Runner(
+        engine,
+        registry,
+        load([], {}).params,
+        metrics=Metrics(clock=clock),
+        logger=LOG,
+        clock=clock,
+        notifications=Notes(),
+        collect_entries=lambda: ("entry",),
+    )
     report = runner.run()
     assert sent == [(report, ("entry",))]
 
@@ -73,7 +83,9 @@ def test_porcelain_v1_and_json(engine: MemoryEngine, registry: MemoryRegistry) -
     engine.run("db", DB)
     report = update(engine, registry, load(["-m"], {}).params)
     assert sorted(porcelain(report, "v1").splitlines()) == [
-        "db (example.org/db:1): Fresh", "web (example.org/web:1): Stale"]
+        "db (example.org/db:1): Fresh",
+        "web (example.org/web:1): Stale",
+    ]
     data = json.loads(porcelain(report, "json"))
     by_name = {c["name"]: c for c in data["containers"]}
     web = by_name["web"]
@@ -91,8 +103,9 @@ def _watchtower(engine: MemoryEngine, name: str, scope: str = "") -> Container:
     return engine.run(name, "example.org/watchtower:1", labels=tags)
 
 
-def test_old_watchtower_instances_of_the_scope_are_removed(engine: MemoryEngine,
-                                                           registry: MemoryRegistry) -> None:
+def test_old_watchtower_instances_of_the_scope_are_removed(
+    engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
     registry.publish("example.org/watchtower:1")
     current = _watchtower(engine, "watchtower")
     _watchtower(engine, "watchtower-watchtower-old-0123456789ab")
@@ -103,24 +116,37 @@ def test_old_watchtower_instances_of_the_scope_are_removed(engine: MemoryEngine,
     removed = remove_old_instances(engine, "", current_id=current.id)
 
     assert removed == ["watchtower-watchtower-old-0123456789ab"]
-    assert engine.names() == {"watchtower", "other-watchtower-old-0123456789ab", "sibling",
-                              "x-watchtower-old-0123456789ab"}
+    assert engine.names() == {
+        "watchtower",
+        "other-watchtower-old-0123456789ab",
+        "sibling",
+        "x-watchtower-old-0123456789ab",
+    }
     assert engine.count("stop") == 1
 
 
-def test_run_once_updates_and_prints_porcelain(engine: MemoryEngine, registry: MemoryRegistry,
-                                               clock: FixedClock) -> None:
+def test_run_once_updates_and_prints_porcelain(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
     _stale(engine, registry, "web", WEB)
     out = io.StringIO()
-    code = serve(load(["--run-once", "--porcelain", "v1"], {}), engine, registry,
-                 logger=LOG, stop=threading.Event(), stdout=out, clock=clock)
+    code = serve(
+        load(["--run-once", "--porcelain", "v1"], {}),
+        engine,
+        registry,
+        logger=LOG,
+        stop=threading.Event(),
+        stdout=out,
+        clock=clock,
+    )
     assert code == 0
     assert out.getvalue() == "web (example.org/web:1): Updated\n"
     assert engine.container("web").image_id == registry.served(WEB)[1]
 
 
-def test_serve_keeps_the_schedule_until_stopped(engine: MemoryEngine, registry: MemoryRegistry,
-                                                clock: FixedClock) -> None:
+def test_serve_keeps_the_schedule_until_stopped(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
     _stale(engine, registry, "web", WEB)
     stop = threading.Event()
     recorded = threading.Event()
@@ -134,8 +160,11 @@ def test_serve_keeps_the_schedule_until_stopped(engine: MemoryEngine, registry: 
     metrics = SignallingMetrics(clock=clock)
     done: list[int] = []
     config = load(["--update-on-start", "--interval", "3600", "--no-startup-message"], {})
-    thread = threading.Thread(target=lambda: done.append(serve(
-        config, engine, registry, logger=LOG, stop=stop, clock=clock, metrics=metrics)))
+    thread = threading.Thread(
+        target=lambda: done.append(
+            serve(config, engine, registry, logger=LOG, stop=stop, clock=clock, metrics=metrics)
+        )
+    )
     thread.start()
     try:
         # update-on-start runs at once; the next tick is an hour away on this clock.

@@ -117,8 +117,7 @@ def test_scheduler_ticks_at_each_scheduled_time_until_stopped() -> None:
 
 def test_a_stopped_scheduler_does_not_tick() -> None:
     ticks: list[int] = []
-    scheduler = Scheduler(Interval(timedelta(hours=1)), lambda: ticks.append(1),
-                          clock=lambda: NOW)
+    scheduler = Scheduler(Interval(timedelta(hours=1)), lambda: ticks.append(1), clock=lambda: NOW)
     scheduler.stop()
     scheduler.run()
     assert ticks == []
@@ -137,8 +136,12 @@ def test_a_late_tick_does_not_fire_twice() -> None:
         if len(ticks) == 2:
             scheduler.stop()
 
-    scheduler = Scheduler(parse_schedule("0 */10 * * * *"), tick, clock=clock,
-                          on_next=lambda when: setattr(clock, "now", max(clock.now, when)))
+    scheduler = Scheduler(
+        parse_schedule("0 */10 * * * *"),
+        tick,
+        clock=clock,
+        on_next=lambda when: setattr(clock, "now", max(clock.now, when)),
+    )
     clock.now = at(12, 10)
     scheduler.run(at(12, 10))
     assert ticks == [at(12, 10), at(12, 40)]

@@ -409,8 +409,13 @@ def test_anonymous_volume_data_survives(engine, registry) -> None:
 
 def test_stop_signal_and_timeout_resolution(engine, registry) -> None:
     registry.publish(WEB)
-    engine.run("label", WEB, labels={L.STOP_SIGNAL: "SIGQUIT", L.STOP_TIMEOUT: "30s"},
-               stop_signal="SIGINT", stop_timeout=timedelta(seconds=5))
+    engine.run(
+        "label",
+        WEB,
+        labels={L.STOP_SIGNAL: "SIGQUIT", L.STOP_TIMEOUT: "30s"},
+        stop_signal="SIGINT",
+        stop_timeout=timedelta(seconds=5),
+    )
     engine.run("config", WEB, stop_signal="SIGINT", stop_timeout=timedelta(seconds=5))
     engine.run("default", WEB)
     registry.publish(WEB)
@@ -698,8 +703,15 @@ def test_compose_depends_on_can_be_ignored(engine, registry, use_compose, restar
     registry.publish(WEB)
     project = {L.COMPOSE_PROJECT: "shop"}
     engine.run("shop-db-1", DB, labels={**project, L.COMPOSE_SERVICE: "db"})
-    engine.run("shop-web-1", WEB, labels={
-        **project, L.COMPOSE_SERVICE: "web", L.COMPOSE_DEPENDS_ON: "db:service_started:false"})
+    engine.run(
+        "shop-web-1",
+        WEB,
+        labels={
+            **project,
+            L.COMPOSE_SERVICE: "web",
+            L.COMPOSE_DEPENDS_ON: "db:service_started:false",
+        },
+    )
     registry.publish(DB)
     report = update(engine, registry, UpdateParams(use_compose_depends_on=use_compose))
     expected = Outcome.RESTARTED if restarted else Outcome.FRESH

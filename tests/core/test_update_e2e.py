@@ -43,8 +43,9 @@ def params(names: Names, **kwargs: Any) -> UpdateParams:
     return UpdateParams(names=(names.pattern,), **kwargs)
 
 
-def go(client: DockerClient, names: Names, events: list[Event] | None = None,
-       **kwargs: Any) -> Report:
+def go(
+    client: DockerClient, names: Names, events: list[Event] | None = None, **kwargs: Any
+) -> Report:
     observer = events.append if events is not None else None
     return update(client, HttpRegistry(), params(names, **kwargs), observer=observer)
 
@@ -52,7 +53,8 @@ def go(client: DockerClient, names: Names, events: list[Event] | None = None,
 def engine_pulls(registry: RegistryServer, since: int) -> list[str]:
     """Manifest GETs by the engine (a pull) in the registry's log after line ``since``."""
     return [
-        line for line in registry.access_log()[since:]
+        line
+        for line in registry.access_log()[since:]
         if '"GET /v2/' in line and "/manifests/" in line and '"docker/' in line
     ]
 
@@ -75,19 +77,30 @@ def comparable(inspect: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_stale_container_is_updated_and_keeps_its_whole_configuration(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
     tmp_path: Path,
 ) -> None:
     repo = e2e_names("full")
     image = e2e_images.publish(repo, "v1")
     (tmp_path / "conf").write_text("x")
     cid = run(
-        docker_api, image, e2e_names("full"),
+        docker_api,
+        image,
+        e2e_names("full"),
         command=["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done", "--"],
         environment={"MODE": "test", "EMPTY": ""},
         labels={"team": "a", f"{WATCHTOWER}.stop-signal": "SIGTERM"},
-        working_dir="/tmp", user="1000:1000", hostname="myhost", domainname="example.test",
-        stop_signal="SIGTERM", stop_timeout=3, tty=True, stdin_open=True,
+        working_dir="/tmp",
+        user="1000:1000",
+        hostname="myhost",
+        domainname="example.test",
+        stop_signal="SIGTERM",
+        stop_timeout=3,
+        tty=True,
+        stdin_open=True,
         healthcheck={"Test": ["CMD", "true"], "Interval": 200_000_000, "Retries": 2},
         host={
             "network_mode": "none",
@@ -95,15 +108,21 @@ def test_a_stale_container_is_updated_and_keeps_its_whole_configuration(
             "mounts": [],
             "tmpfs": {"/run": "size=1m"},
             "restart_policy": {"Name": "on-failure", "MaximumRetryCount": 2},
-            "mem_limit": "64m", "cpu_shares": 512, "pids_limit": 100,
-            "cap_add": ["NET_ADMIN"], "cap_drop": ["MKNOD"],
+            "mem_limit": "64m",
+            "cpu_shares": 512,
+            "pids_limit": 100,
+            "cap_add": ["NET_ADMIN"],
+            "cap_drop": ["MKNOD"],
             "devices": ["/dev/null:/dev/mynull:rwm"],
             "ulimits": [{"Name": "nofile", "Soft": 1000, "Hard": 2000}],
             "sysctls": {"kernel.msgmax": "65536"},
             "log_config": {"Type": "json-file", "Config": {"max-size": "1m"}},
-            "dns": ["127.0.0.53"], "dns_search": ["example.test"],
+            "dns": ["127.0.0.53"],
+            "dns_search": ["example.test"],
             "extra_hosts": {"db.local": "127.0.0.2"},
-            "read_only": False, "shm_size": "16m", "oom_score_adj": 100,
+            "read_only": False,
+            "shm_size": "16m",
+            "oom_score_adj": 100,
             "security_opt": ["no-new-privileges"],
             "group_add": ["123"],
         },
@@ -123,7 +142,10 @@ def test_a_stale_container_is_updated_and_keeps_its_whole_configuration(
 
 
 def test_nothing_changed_means_no_pull_and_no_recreation(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
     e2e_registry: RegistryServer,
 ) -> None:
     cid = run(docker_api, e2e_images.publish(e2e_names("same"), "v1"), e2e_names("same"))
@@ -135,7 +157,10 @@ def test_nothing_changed_means_no_pull_and_no_recreation(
 
 
 def test_several_networks_with_static_addresses_survive(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
 ) -> None:
     import docker
 
@@ -143,8 +168,13 @@ def test_several_networks_with_static_addresses_survive(
         pools = [docker.types.IPAMPool(subnet=subnet)]
         if kwargs.get("enable_ipv6"):
             pools.append(docker.types.IPAMPool(subnet="fd00:77::/64"))
-        docker_api.create_network(name, driver="bridge", internal=True,
-                                  ipam=docker.types.IPAMConfig(pool_configs=pools), **kwargs)
+        docker_api.create_network(
+            name,
+            driver="bridge",
+            internal=True,
+            ipam=docker.types.IPAMConfig(pool_configs=pools),
+            **kwargs,
+        )
         e2e_names.networks.append(name)
         return name
 
@@ -152,17 +182,20 @@ def test_several_networks_with_static_addresses_survive(
     back = network(e2e_names("back"), "10.252.2.0/24")
     repo = e2e_names("nets")
     cid = run(
-        docker_api, e2e_images.publish(repo, "v1"), e2e_names("nets"),
+        docker_api,
+        e2e_images.publish(repo, "v1"),
+        e2e_names("nets"),
         mac_address="02:42:0a:fc:01:0a",
         host={"network_mode": front},
-        networking_config=docker_api.create_networking_config({
-            front: docker_api.create_endpoint_config(
-                aliases=["web", "www"], ipv4_address="10.252.1.10",
-                ipv6_address="fd00:77::10"),
-        }),
+        networking_config=docker_api.create_networking_config(
+            {
+                front: docker_api.create_endpoint_config(
+                    aliases=["web", "www"], ipv4_address="10.252.1.10", ipv6_address="fd00:77::10"
+                ),
+            }
+        ),
     )
-    docker_api.connect_container_to_network(cid, back, aliases=["api"],
-                                            ipv4_address="10.252.2.20")
+    docker_api.connect_container_to_network(cid, back, aliases=["api"], ipv4_address="10.252.2.20")
     before = docker_api.inspect_container(cid)
     e2e_images.publish(repo, "v2")
 
@@ -190,12 +223,17 @@ def test_several_networks_with_static_addresses_survive(
 
 
 def test_a_network_dependant_is_restarted_after_its_supplier(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
 ) -> None:
     supplier_repo = e2e_names("supplier")
     supplier = run(docker_api, e2e_images.publish(supplier_repo, "v1"), e2e_names("supplier"))
     dependant = run(
-        docker_api, e2e_images.publish(e2e_names("dependant"), "v1"), e2e_names("dependant"),
+        docker_api,
+        e2e_images.publish(e2e_names("dependant"), "v1"),
+        e2e_names("dependant"),
         host={"network_mode": f"container:{e2e_names('supplier')}"},
     )
     e2e_images.publish(supplier_repo, "v2")
@@ -204,8 +242,10 @@ def test_a_network_dependant_is_restarted_after_its_supplier(
     report = go(docker_client, e2e_names, events)
 
     outcomes = {e.name: e.outcome for e in report}
-    assert outcomes == {e2e_names("supplier"): Outcome.UPDATED,
-                        e2e_names("dependant"): Outcome.RESTARTED}, report.to_dict()
+    assert outcomes == {
+        e2e_names("supplier"): Outcome.UPDATED,
+        e2e_names("dependant"): Outcome.RESTARTED,
+    }, report.to_dict()
     new_supplier = docker_api.inspect_container(e2e_names("supplier"))
     new_dependant = docker_api.inspect_container(e2e_names("dependant"))
     assert new_supplier["Id"] != supplier and new_dependant["Id"] != dependant
@@ -219,13 +259,20 @@ def test_a_network_dependant_is_restarted_after_its_supplier(
 
 
 def test_depends_on_orders_stop_and_start(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
 ) -> None:
     db_repo = e2e_names("db")
     run(docker_api, e2e_images.publish(db_repo, "v1"), e2e_names("db"))
     app_repo = e2e_names("app")
-    run(docker_api, e2e_images.publish(app_repo, "v1"), e2e_names("app"),
-        labels={f"{WATCHTOWER}.depends-on": e2e_names("db")})
+    run(
+        docker_api,
+        e2e_images.publish(app_repo, "v1"),
+        e2e_names("app"),
+        labels={f"{WATCHTOWER}.depends-on": e2e_names("db")},
+    )
     e2e_images.publish(db_repo, "v2")
     e2e_images.publish(app_repo, "v2")
     events: list[Event] = []
@@ -234,41 +281,60 @@ def test_depends_on_orders_stop_and_start(
 
     assert {e.outcome for e in report} == {Outcome.UPDATED}, report.to_dict()
     assert [e.container for e in events if isinstance(e, Stopped)] == [
-        e2e_names("app"), e2e_names("db")]
+        e2e_names("app"),
+        e2e_names("db"),
+    ]
     assert [e.container for e in events if isinstance(e, Started)] == [
-        e2e_names("db"), e2e_names("app")]
+        e2e_names("db"),
+        e2e_names("app"),
+    ]
     for name in ("db", "app"):
         assert docker_api.inspect_container(e2e_names(name))["Image"] == e2e_images.build("v2")
 
 
 @pytest.mark.parametrize("remove_volumes", [False, True])
 def test_anonymous_volume_data_survives(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
     remove_volumes: bool,
 ) -> None:
     repo = e2e_names("vol")
-    cid = run(docker_api, e2e_images.publish(repo, "vol1"), e2e_names("vol"),
-              volumes=["/extra"], host={"network_mode": "none", "binds": []})
-    docker_api.exec_start(docker_api.exec_create(
-        cid, ["sh", "-c", "echo kept > /data/file; echo also > /extra/file"]))
-    volumes_before = {m["Destination"]: m["Name"]
-                      for m in docker_api.inspect_container(cid)["Mounts"]}
+    cid = run(
+        docker_api,
+        e2e_images.publish(repo, "vol1"),
+        e2e_names("vol"),
+        volumes=["/extra"],
+        host={"network_mode": "none", "binds": []},
+    )
+    docker_api.exec_start(
+        docker_api.exec_create(cid, ["sh", "-c", "echo kept > /data/file; echo also > /extra/file"])
+    )
+    volumes_before = {
+        m["Destination"]: m["Name"] for m in docker_api.inspect_container(cid)["Mounts"]
+    }
     e2e_images.publish(repo, "vol2")
 
     report = go(docker_client, e2e_names, remove_volumes=remove_volumes)
 
     assert [e.outcome for e in report] == [Outcome.UPDATED], report.to_dict()
     new = docker_api.inspect_container(e2e_names("vol"))
-    output = docker_api.exec_start(docker_api.exec_create(
-        new["Id"], ["cat", "/data/file", "/extra/file", "/version"])).decode()
+    output = docker_api.exec_start(
+        docker_api.exec_create(new["Id"], ["cat", "/data/file", "/extra/file", "/version"])
+    ).decode()
     assert output.split() == ["kept", "also", "2"]
     assert {m["Destination"]: m["Name"] for m in new["Mounts"]} == volumes_before
 
 
 @pytest.mark.parametrize(("variant", "step"), [("broken2", "start"), ("unhealthy2", "health")])
 def test_a_failing_replacement_is_rolled_back(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
-    variant: str, step: str,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
+    variant: str,
+    step: str,
 ) -> None:
     repo = e2e_names("fail")
     cid = run(docker_api, e2e_images.publish(repo, "healthy1"), e2e_names("fail"))
@@ -285,7 +351,10 @@ def test_a_failing_replacement_is_rolled_back(
 
 
 def test_monitor_only_changes_nothing(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
     e2e_registry: RegistryServer,
 ) -> None:
     repo = e2e_names("watch")
@@ -302,7 +371,10 @@ def test_monitor_only_changes_nothing(
 
 
 def test_cleanup_removes_the_old_image_only_when_unused(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
 ) -> None:
     reference = f"{e2e_images.registry_host}/{e2e_names('clean')}:latest"
     old_image = build_image(docker_api, reference, version=e2e_names("old"))
@@ -312,8 +384,11 @@ def test_cleanup_removes_the_old_image_only_when_unused(
     new_image = build_image(docker_api, reference, version=e2e_names("new"))
     push(docker_api, reference)
 
-    report = update(docker_client, HttpRegistry(),
-                    attrs.evolve(params(e2e_names, cleanup=True), names=(e2e_names("first"),)))
+    report = update(
+        docker_client,
+        HttpRegistry(),
+        attrs.evolve(params(e2e_names, cleanup=True), names=(e2e_names("first"),)),
+    )
     assert [e.outcome for e in report] == [Outcome.UPDATED]
     assert report.removed_images == ()
     assert docker_client.inspect_image(old_image) is not None  # "second" still runs it
@@ -327,7 +402,10 @@ def test_cleanup_removes_the_old_image_only_when_unused(
 
 @pytest.mark.parametrize("revive", [False, True])
 def test_stopped_containers(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
     revive: bool,
 ) -> None:
     repo = e2e_names("idle")
@@ -348,11 +426,18 @@ def test_stopped_containers(
 
 
 def test_a_pre_update_hook_exiting_75_skips_the_update(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
 ) -> None:
     repo = e2e_names("hooked")
-    cid = run(docker_api, e2e_images.publish(repo, "v1"), e2e_names("hooked"),
-              labels={f"{WATCHTOWER}.lifecycle.pre-update": "echo not now; exit 75"})
+    cid = run(
+        docker_api,
+        e2e_images.publish(repo, "v1"),
+        e2e_names("hooked"),
+        labels={f"{WATCHTOWER}.lifecycle.pre-update": "echo not now; exit 75"},
+    )
     e2e_images.publish(repo, "v2")
 
     report = go(docker_client, e2e_names, lifecycle_hooks=True)
@@ -363,11 +448,15 @@ def test_a_pre_update_hook_exiting_75_skips_the_update(
 
 
 def test_a_watchtower_container_is_never_stopped_its_successor_takes_over(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
 ) -> None:
     repo = e2e_names("wt")
-    cid = run(docker_api, e2e_images.publish(repo, "v1"), e2e_names("wt"),
-              labels={WATCHTOWER: "true"})
+    cid = run(
+        docker_api, e2e_images.publish(repo, "v1"), e2e_names("wt"), labels={WATCHTOWER: "true"}
+    )
     e2e_images.publish(repo, "v2")
 
     report = go(docker_client, e2e_names)
@@ -380,21 +469,25 @@ def test_a_watchtower_container_is_never_stopped_its_successor_takes_over(
     assert new["Id"] != cid and new["State"]["Running"]
     assert new["Image"] == e2e_images.build("v2")
     # What the successor does at start: remove its predecessor.
-    docker_client.stop_container(docker_client.get_container(cid), signal="SIGTERM",
-                                 timeout=timedelta(seconds=2))
+    docker_client.stop_container(
+        docker_client.get_container(cid), signal="SIGTERM", timeout=timedelta(seconds=2)
+    )
     docker_client.remove_container(cid)
     assert containers_named(docker_api, e2e_names("")) == {e2e_names("wt"): new["Id"]}
 
 
-
 @pytest.mark.parametrize("mode", ["host", "none"])
 def test_host_and_none_network_modes_are_kept(
-    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
     mode: str,
 ) -> None:
     repo = e2e_names(mode)
-    cid = run(docker_api, e2e_images.publish(repo, "v1"), e2e_names(mode),
-              host={"network_mode": mode})
+    cid = run(
+        docker_api, e2e_images.publish(repo, "v1"), e2e_names(mode), host={"network_mode": mode}
+    )
     before = docker_api.inspect_container(cid)
     e2e_images.publish(repo, "v2")
 

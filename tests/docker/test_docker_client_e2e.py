@@ -64,10 +64,12 @@ def test_snapshots(
     docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
 ) -> None:
     image = e2e_images.publish(e2e_names("snap"), "healthy1")
-    supplier = run(docker_api, image, e2e_names("supplier"), labels={"a": "b"},
-                   stop_signal="SIGINT")
-    dependant = run(docker_api, image, e2e_names("dependant"),
-                    host={"network_mode": f"container:{supplier}"})
+    supplier = run(
+        docker_api, image, e2e_names("supplier"), labels={"a": "b"}, stop_signal="SIGINT"
+    )
+    dependant = run(
+        docker_api, image, e2e_names("dependant"), host={"network_mode": f"container:{supplier}"}
+    )
     stopped = docker_api.create_container(image, name=e2e_names("stopped"))["Id"]
 
     running = {c.name: c for c in docker_client.list_containers()}
@@ -119,8 +121,11 @@ def test_stop_uses_the_signal_and_timeout(
     docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
 ) -> None:
     # Exits 3 on SIGINT only; SIGTERM is ignored.
-    command = ["sh", "-c",
-               "trap 'exit 3' INT; trap '' TERM; while true; do sleep 1 & wait $!; done"]
+    command = [
+        "sh",
+        "-c",
+        "trap 'exit 3' INT; trap '' TERM; while true; do sleep 1 & wait $!; done",
+    ]
     cid = run(docker_api, e2e_images.build("v1"), e2e_names("sig"), command=command)
     snap = docker_client.get_container(cid)
     started = time.monotonic()
@@ -132,8 +137,13 @@ def test_stop_uses_the_signal_and_timeout(
 
     # SIGTERM is ignored: killed after the timeout, and its restart policy
     # does not bring it back.
-    cid = run(docker_api, e2e_images.build("v1"), e2e_names("always"), command=command,
-              host={"network_mode": "none", "restart_policy": {"Name": "always"}})
+    cid = run(
+        docker_api,
+        e2e_images.build("v1"),
+        e2e_names("always"),
+        command=command,
+        host={"network_mode": "none", "restart_policy": {"Name": "always"}},
+    )
     snap = docker_client.get_container(cid)
     docker_client.stop_container(snap, signal="SIGTERM", timeout=SECOND)
     state = docker_api.inspect_container(cid)["State"]
@@ -146,9 +156,12 @@ def test_create_replacement_and_its_failures_leave_nothing(
     docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
 ) -> None:
     def network(name: str, subnet: str) -> str:
-        docker_api.create_network(name, driver="bridge", internal=True,
-                                  ipam=docker.types.IPAMConfig(
-                                      pool_configs=[docker.types.IPAMPool(subnet=subnet)]))
+        docker_api.create_network(
+            name,
+            driver="bridge",
+            internal=True,
+            ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)]),
+        )
         if name not in e2e_names.networks:
             e2e_names.networks.append(name)
         return name
@@ -156,12 +169,16 @@ def test_create_replacement_and_its_failures_leave_nothing(
     front = network(e2e_names("front"), "10.251.7.0/24")
     back = network(e2e_names("back"), "10.251.8.0/24")
     image = e2e_images.publish(e2e_names("repl"), "v1")
-    cid = run(docker_api, image, e2e_names("web"), host={"network_mode": front},
-              networking_config=docker_api.create_networking_config(
-                  {front: docker_api.create_endpoint_config(ipv4_address="10.251.7.20",
-                                                            aliases=["www"])}))
-    docker_api.connect_container_to_network(cid, back, ipv4_address="10.251.8.30",
-                                            aliases=["api"])
+    cid = run(
+        docker_api,
+        image,
+        e2e_names("web"),
+        host={"network_mode": front},
+        networking_config=docker_api.create_networking_config(
+            {front: docker_api.create_endpoint_config(ipv4_address="10.251.7.20", aliases=["www"])}
+        ),
+    )
+    docker_api.connect_container_to_network(cid, back, ipv4_address="10.251.8.30", aliases=["api"])
     old = docker_client.get_container(cid)
     new_image = docker_client.inspect_image(e2e_images.build("v2"))
     assert new_image is not None
@@ -203,15 +220,18 @@ def test_wait_until_healthy(
     healthy = run(docker_api, e2e_images.build("healthy2"), e2e_names("ok"))
     unhealthy = run(docker_api, e2e_images.build("unhealthy2"), e2e_names("bad"))
     plain = run(docker_api, e2e_images.build("v1"), e2e_names("plain"))
-    exited = run(docker_api, e2e_images.build("healthy2"), e2e_names("exit"),
-                 command=["true"])
+    exited = run(docker_api, e2e_images.build("healthy2"), e2e_names("exit"), command=["true"])
     assert docker_client.wait_until_healthy(healthy, 30 * SECOND)
     assert not docker_client.wait_until_healthy(unhealthy, 30 * SECOND)
     assert docker_client.wait_until_healthy(plain, timedelta(0))
     time.sleep(0.3)
     assert not docker_client.wait_until_healthy(exited, 30 * SECOND)
-    slow = run(docker_api, e2e_images.build("v1"), e2e_names("slow"),
-               healthcheck={"Test": ["CMD", "false"], "Interval": 10**10, "Retries": 3})
+    slow = run(
+        docker_api,
+        e2e_images.build("v1"),
+        e2e_names("slow"),
+        healthcheck={"Test": ["CMD", "false"], "Interval": 10**10, "Retries": 3},
+    )
     assert not docker_client.wait_until_healthy(slow, timedelta(milliseconds=300))
     docker_api.remove_container(exited)
     assert not docker_client.wait_until_healthy(exited, 30 * SECOND)  # 404: gone
@@ -220,8 +240,12 @@ def test_wait_until_healthy(
 def test_hooks(
     docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
 ) -> None:
-    cid = run(docker_api, e2e_images.build("v1"), e2e_names("hook"),
-              labels={"com.centurylinklabs.watchtower.lifecycle.pre-update": "x", "other": "y"})
+    cid = run(
+        docker_api,
+        e2e_images.build("v1"),
+        e2e_names("hook"),
+        labels={"com.centurylinklabs.watchtower.lifecycle.pre-update": "x", "other": "y"},
+    )
     result = docker_client.run_hook(cid, 'echo "$WT_CONTAINER"; exit 75', 10 * SECOND)
     assert result.exit_code == 75
     described = json.loads(result.output)

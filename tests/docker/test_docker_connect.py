@@ -87,7 +87,6 @@ def test_docker_host_from_the_given_environment(tmp_path: Path) -> None:
         connect(environment={"DOCKER_HOST": "tcp://127.0.0.1:9"}, timeout=2)
 
 
-
 def test_newer_engines_stop_with_the_given_signal_in_one_call(
     fake_engine: tuple[Path, list[_UnixHTTPServer]],
 ) -> None:
@@ -98,8 +97,9 @@ def test_newer_engines_stop_with_the_given_signal_in_one_call(
     servers.append(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = DockerClient.from_env(f"unix://{socket}")
-    container = Container(id="c" * 64, name="web", image=parse_reference("web"),
-                          image_id="sha256:" + "1" * 64)
+    container = Container(
+        id="c" * 64, name="web", image=parse_reference("web"), image_id="sha256:" + "1" * 64
+    )
 
     client.stop_container(container, signal="INT", timeout=timedelta(seconds=2.5))
 

@@ -72,8 +72,11 @@ CONFIG_TABLE = [
     ({}, "Hostname", None),
     # What the user set is kept.
     ({"Env": ["PATH=/bin", "MODE=user", "X=1"]}, "Env", ["MODE=user", "X=1"]),
-    ({"Labels": {"org.image": "1", "shared": "mine", "own": "x"}}, "Labels",
-     {"shared": "mine", "own": "x"}),
+    (
+        {"Labels": {"org.image": "1", "shared": "mine", "own": "x"}},
+        "Labels",
+        {"shared": "mine", "own": "x"},
+    ),
     ({"Volumes": {"/data": {}, "/mine": {}}}, "Volumes", {"/mine": {}}),
     ({"ExposedPorts": {"80/tcp": {}, "9000/udp": {}}}, "ExposedPorts", {"9000/udp": {}}),
     ({"Cmd": ["serve", "--fast"]}, "Cmd", ["serve", "--fast"]),
@@ -85,11 +88,17 @@ CONFIG_TABLE = [
     ({"StopSignal": "SIGINT"}, "StopSignal", "SIGINT"),
     ({"StopTimeout": 3}, "StopTimeout", 3),
     ({"Hostname": "myhost"}, "Hostname", "myhost"),
-    ({"Healthcheck": {"Test": ["CMD", "true"], "Interval": 1_000_000_000, "Retries": 9}},
-     "Healthcheck", {"Retries": 9}),
+    (
+        {"Healthcheck": {"Test": ["CMD", "true"], "Interval": 1_000_000_000, "Retries": 9}},
+        "Healthcheck",
+        {"Retries": 9},
+    ),
     ({"Healthcheck": {"Test": ["NONE"]}}, "Healthcheck", {"Test": ["NONE"]}),
-    ({"Labels": {"com.centurylinklabs.zodiac.original-image": "app:1"}}, "Labels",
-     {"com.centurylinklabs.zodiac.original-image": "app:1"}),
+    (
+        {"Labels": {"com.centurylinklabs.zodiac.original-image": "app:1"}},
+        "Labels",
+        {"com.centurylinklabs.zodiac.original-image": "app:1"},
+    ),
     ({"Tty": True, "OpenStdin": True}, "Tty", True),
     ({}, "Image", "127.0.0.1:5000/app:latest"),
 ]
@@ -113,8 +122,9 @@ def test_host_config_is_carried_whole() -> None:
         "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
         "Memory": 64 << 20,
         "CapAdd": ["NET_ADMIN"],
-        "Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/x",
-                     "CgroupPermissions": "rwm"}],
+        "Devices": [
+            {"PathOnHost": "/dev/null", "PathInContainer": "/dev/x", "CgroupPermissions": "rwm"}
+        ],
         "Ulimits": [{"Name": "nofile", "Soft": 100, "Hard": 200}],
         "Sysctls": {"net.ipv4.ip_forward": "1"},
         "LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}},
@@ -147,8 +157,7 @@ def test_links_take_the_create_form(link: str, expected: str) -> None:
 def test_anonymous_volumes_are_carried_by_name() -> None:
     inspect = container(
         Volumes={"/data": {}, "/mine": {}, "/gone": {}},
-        HostConfig={"Binds": ["named:/named"],
-                    "Mounts": [{"Type": "volume", "Target": "/m"}]},
+        HostConfig={"Binds": ["named:/named"], "Mounts": [{"Type": "volume", "Target": "/m"}]},
         Mounts=[
             {"Type": "volume", "Name": "anon1", "Destination": "/data"},
             {"Type": "volume", "Name": "anon2", "Destination": "/mine"},
@@ -171,9 +180,12 @@ def test_an_anonymous_volume_nobody_declares_any_more_is_left_behind() -> None:
 
 def test_networks_primary_at_create_others_connected() -> None:
     networks = {
-        "front": {"IPAMConfig": {"IPv4Address": "10.1.0.5", "IPv6Address": ""},
-                  "Aliases": ["web", CID[:12]], "MacAddress": "02:42:0a:01:00:05",
-                  "IPAddress": "10.1.0.5"},
+        "front": {
+            "IPAMConfig": {"IPv4Address": "10.1.0.5", "IPv6Address": ""},
+            "Aliases": ["web", CID[:12]],
+            "MacAddress": "02:42:0a:01:00:05",
+            "IPAddress": "10.1.0.5",
+        },
         "back": {"IPAMConfig": None, "Aliases": None, "IPAddress": "10.2.0.7"},
         "admin": {"IPAMConfig": {"IPv6Address": "fd00::7"}, "Aliases": ["adm"]},
     }
@@ -181,8 +193,9 @@ def test_networks_primary_at_create_others_connected() -> None:
         container(HostConfig={"NetworkMode": "front"}, Networks=networks), IMAGE, NEW_IMAGE
     )
     assert spec.config["NetworkingConfig"] == {
-        "EndpointsConfig": {"front": {"IPAMConfig": {"IPv4Address": "10.1.0.5"},
-                                      "Aliases": ["web"]}}
+        "EndpointsConfig": {
+            "front": {"IPAMConfig": {"IPv4Address": "10.1.0.5"}, "Aliases": ["web"]}
+        }
     }
     assert spec.connect == (
         ("admin", {"IPAMConfig": {"IPv6Address": "fd00::7"}, "Aliases": ["adm"]}),
@@ -204,7 +217,9 @@ def test_host_and_none_modes_have_no_endpoints(mode: str) -> None:
 def test_container_mode_joins_the_supplier_by_name() -> None:
     inspect = container(
         HostConfig={"NetworkMode": "container:" + "f" * 64},
-        Hostname="supplier", ExposedPorts={"9000/tcp": {}}, MacAddress="02:00:00:00:00:01",
+        Hostname="supplier",
+        ExposedPorts={"9000/tcp": {}},
+        MacAddress="02:00:00:00:00:01",
     )
     spec = create_spec(inspect, IMAGE, NEW_IMAGE, network_mode="container:db")
     assert spec.config["HostConfig"]["NetworkMode"] == "container:db"

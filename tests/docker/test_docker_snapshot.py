@@ -29,9 +29,7 @@ def inspect(**changes: Any) -> dict[str, Any]:
 
 def test_basic_fields() -> None:
     image = {"Id": "sha256:" + "1" * 64, "RepoDigests": ["127.0.0.1:5000/app@sha256:d"]}
-    snap = container_from_inspect(
-        inspect(Config={"StopSignal": "SIGINT", "StopTimeout": 7}), image
-    )
+    snap = container_from_inspect(inspect(Config={"StopSignal": "SIGINT", "StopTimeout": 7}), image)
     assert snap.name == "web"
     assert str(snap.image) == "127.0.0.1:5000/app:1"
     assert snap.repo_digests == ("127.0.0.1:5000/app@sha256:d",)

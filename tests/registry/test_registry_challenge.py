@@ -17,13 +17,24 @@ from watchtower.registry._challenge import (
 CASES = [
     (
         'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"',
-        [Challenge("bearer", {"realm": "https://auth.docker.io/token",
-                              "service": "registry.docker.io"})],
+        [
+            Challenge(
+                "bearer", {"realm": "https://auth.docker.io/token", "service": "registry.docker.io"}
+            )
+        ],
     ),
     (
         'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/a:pull"',
-        [Challenge("bearer", {"realm": "https://ghcr.io/token", "service": "ghcr.io",
-                              "scope": "repository:o/a:pull"})],
+        [
+            Challenge(
+                "bearer",
+                {
+                    "realm": "https://ghcr.io/token",
+                    "service": "ghcr.io",
+                    "scope": "repository:o/a:pull",
+                },
+            )
+        ],
     ),
     ('Basic realm="Registry Realm"', [Challenge("basic", {"realm": "Registry Realm"})]),
     ("basic realm=simple", [Challenge("basic", {"realm": "simple"})]),
@@ -31,22 +42,32 @@ CASES = [
     # Commas inside quotes, escaped quotes, odd spacing and case.
     (
         'BEARER  Realm = "https://a/t?x=1,2" , Service="s\\"q", scope="repository:a:pull,push"',
-        [Challenge("bearer", {"realm": "https://a/t?x=1,2", "service": 's"q',
-                              "scope": "repository:a:pull,push"})],
+        [
+            Challenge(
+                "bearer",
+                {"realm": "https://a/t?x=1,2", "service": 's"q', "scope": "repository:a:pull,push"},
+            )
+        ],
     ),
     # Several challenges in one header.
     (
         'Basic realm="r1", Bearer realm="https://t/token",service="svc"',
-        [Challenge("basic", {"realm": "r1"}),
-         Challenge("bearer", {"realm": "https://t/token", "service": "svc"})],
+        [
+            Challenge("basic", {"realm": "r1"}),
+            Challenge("bearer", {"realm": "https://t/token", "service": "svc"}),
+        ],
     ),
     (
         'Negotiate, Bearer realm="https://t",error="insufficient_scope"',
-        [Challenge("negotiate"),
-         Challenge("bearer", {"realm": "https://t", "error": "insufficient_scope"})],
+        [
+            Challenge("negotiate"),
+            Challenge("bearer", {"realm": "https://t", "error": "insufficient_scope"}),
+        ],
     ),
-    ("Negotiate abc123==, Basic realm=x",
-     [Challenge("negotiate", token68="abc123=="), Challenge("basic", {"realm": "x"})]),
+    (
+        "Negotiate abc123==, Basic realm=x",
+        [Challenge("negotiate", token68="abc123=="), Challenge("basic", {"realm": "x"})],
+    ),
     ('Bearer realm=""', [Challenge("bearer", {"realm": ""})]),
     (", Basic realm=x,", [Challenge("basic", {"realm": "x"})]),
 ]
@@ -103,7 +124,8 @@ def _quote(value: str) -> str:
 @given(
     st.lists(
         st.tuples(_token, st.dictionaries(_token.map(str.lower), _value, max_size=4)),
-        min_size=1, max_size=4,
+        min_size=1,
+        max_size=4,
     )
 )
 def test_rendered_challenges_parse_back(challenges: list[tuple[str, dict[str, str]]]) -> None:

@@ -67,12 +67,17 @@ print(json.dumps({{"ServerURL": server, "Username": user, "Secret": secret}}))
 
 
 def test_auths_entries_by_host_and_by_url(tmp_path: Path) -> None:
-    _write(tmp_path, {"auths": {
-        "https://index.docker.io/v1/": {"auth": _b64("hubuser:hubpass")},
-        "reg.example:5000": {"username": "u", "password": "p"},
-        "https://other.example/v2/": {"auth": _b64("o:colon:in:pass")},
-        "tok.example": {"identitytoken": "refresh-me", "auth": ""},
-    }})
+    _write(
+        tmp_path,
+        {
+            "auths": {
+                "https://index.docker.io/v1/": {"auth": _b64("hubuser:hubpass")},
+                "reg.example:5000": {"username": "u", "password": "p"},
+                "https://other.example/v2/": {"auth": _b64("o:colon:in:pass")},
+                "tok.example": {"identitytoken": "refresh-me", "auth": ""},
+            }
+        },
+    )
     creds = DockerCredentials(environ=_env(tmp_path))
     assert creds.credentials_for("docker.io") == Credentials("hubuser", "hubpass")
     assert creds.credentials_for("index.docker.io") == Credentials("hubuser", "hubpass")
@@ -108,15 +113,25 @@ def test_config_changes_are_picked_up(tmp_path: Path) -> None:
 def test_cred_helpers_per_registry_and_creds_store(tmp_path: Path) -> None:
     log = tmp_path / "helper.log"
     _helper(tmp_path, "pass", HELPER.format(logins={"ghcr.io": ("gh", "ghsecret")}, log=str(log)))
-    _helper(tmp_path, "desktop", HELPER.format(logins={
-        "https://index.docker.io/v1/": ("hub", "hubsecret"),
-        "tok.example": ("<token>", "identity"),
-    }, log=str(log)))
-    _write(tmp_path, {
-        "credsStore": "desktop",
-        "credHelpers": {"ghcr.io": "pass"},
-        "auths": {"plain.example": {"auth": _b64("p:q")}},
-    })
+    _helper(
+        tmp_path,
+        "desktop",
+        HELPER.format(
+            logins={
+                "https://index.docker.io/v1/": ("hub", "hubsecret"),
+                "tok.example": ("<token>", "identity"),
+            },
+            log=str(log),
+        ),
+    )
+    _write(
+        tmp_path,
+        {
+            "credsStore": "desktop",
+            "credHelpers": {"ghcr.io": "pass"},
+            "auths": {"plain.example": {"auth": _b64("p:q")}},
+        },
+    )
     creds = DockerCredentials(environ=_env(tmp_path))
     assert creds.credentials_for("ghcr.io") == Credentials("gh", "ghsecret")
     assert creds.credentials_for("docker.io") == Credentials("hub", "hubsecret")
@@ -136,8 +151,9 @@ def test_helper_answers_expire_with_the_injected_clock(tmp_path: Path) -> None:
     _helper(tmp_path, "pass", HELPER.format(logins={"ghcr.io": ("gh", "s")}, log=str(log)))
     _write(tmp_path, {"credHelpers": {"ghcr.io": "pass"}})
     now = [0.0]
-    creds = DockerCredentials(environ=_env(tmp_path), cache_for=timedelta(seconds=60),
-                              clock=lambda: now[0])
+    creds = DockerCredentials(
+        environ=_env(tmp_path), cache_for=timedelta(seconds=60), clock=lambda: now[0]
+    )
     creds.credentials_for("ghcr.io")
     now[0] = 59.0
     creds.credentials_for("ghcr.io")
@@ -163,11 +179,14 @@ def test_a_helper_that_hangs_is_stopped(tmp_path: Path) -> None:
         creds.credentials_for("ghcr.io")
 
 
-@pytest.mark.parametrize(("script", "reason"), [
-    ("import sys\nsys.stderr.write('keychain locked\\n')\nsys.exit(3)\n", "keychain locked"),
-    ("print('not json')\n", "not JSON"),
-    ("print('[1]')\n", "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("import sys\nsys.stderr.write('keychain locked\\n')\nsys.exit(3)\n", "keychain locked"),
+        ("print('not json')\n", "not JSON"),
+        ("print('[1]')\n", "not a JSON object"),
+    ],
+)
 def test_a_failing_helper_is_one_clear_error(tmp_path: Path, script: str, reason: str) -> None:
     _helper(tmp_path, "bad", script)
     _write(tmp_path, {"credsStore": "bad"})
@@ -176,15 +195,18 @@ def test_a_failing_helper_is_one_clear_error(tmp_path: Path, script: str, reason
     assert "docker-credential-bad" in str(caught.value)
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    ("{not json", "is not valid JSON"),
-    ("[]", "is not a JSON object"),
-    ('{"auths": []}', "'auths'"),
-    ('{"credHelpers": {"x": 1}}', "'credHelpers'"),
-    ('{"credsStore": 5}', "'credsStore'"),
-    ('{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}', "does not decode to user:password"),
-    ('{"auths": {"ghcr.io": {"auth": "***"}}}', "does not decode to user:password"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{not json", "is not valid JSON"),
+        ("[]", "is not a JSON object"),
+        ('{"auths": []}', "'auths'"),
+        ('{"credHelpers": {"x": 1}}', "'credHelpers'"),
+        ('{"credsStore": 5}', "'credsStore'"),
+        ('{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}', "does not decode to user:password"),
+        ('{"auths": {"ghcr.io": {"auth": "***"}}}', "does not decode to user:password"),
+    ],
+)
 def test_malformed_config_is_one_clear_error(tmp_path: Path, content: str, reason: str) -> None:
     (tmp_path / "config.json").write_text(content)
     with pytest.raises(ConfigurationError, match=reason) as caught:
@@ -209,10 +231,13 @@ def test_secrets_never_show_in_repr_or_logs(caplog: pytest.LogCaptureFixture) ->
 
 def test_auth_config_for_docker_py() -> None:
     assert auth_config(Credentials("u", "p"), "docker.io") == {
-        "username": "u", "password": "p", "serveraddress": "https://index.docker.io/v1/",
+        "username": "u",
+        "password": "p",
+        "serveraddress": "https://index.docker.io/v1/",
     }
     assert auth_config(Credentials("", "", "tok"), "ghcr.io") == {
-        "identitytoken": "tok", "serveraddress": "ghcr.io",
+        "identitytoken": "tok",
+        "serveraddress": "ghcr.io",
     }
     assert auth_config(Credentials("u", "p")) == {"username": "u", "password": "p"}
 
@@ -225,8 +250,7 @@ def test_basic_authorization() -> None:
 def test_the_registry_package_does_not_import_requests() -> None:
     import subprocess
 
-    code = ("import sys, watchtower.registry; "
-            "sys.exit(1 if 'requests' in sys.modules else 0)")
+    code = "import sys, watchtower.registry; sys.exit(1 if 'requests' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
     code = "import sys, watchtower; sys.exit(1 if 'requests' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -247,10 +271,19 @@ def test_hosts(domain: str, api: str, key: str) -> None:
     assert credential_key(domain) == key
 
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1:5000", True), ("127.8.9.10", True), ("localhost:80", True), ("[::1]:5000", True),
-    ("::1", True), ("10.0.0.1:5000", False), ("ghcr.io", False), ("localhost.example", False),
-])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1:5000", True),
+        ("127.8.9.10", True),
+        ("localhost:80", True),
+        ("[::1]:5000", True),
+        ("::1", True),
+        ("10.0.0.1:5000", False),
+        ("ghcr.io", False),
+        ("localhost.example", False),
+    ],
+)
 def test_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 

@@ -126,18 +126,21 @@ def test_token_auth_without_a_login_is_refused(
 def test_repo_user_and_repo_pass(token_registry: Running, docker_config: Path) -> None:
     pushed = token_registry.pusher.image("env/login", "v1", b"env").digest
     creds = DockerCredentials(docker_config, environ={"REPO_USER": USER, "REPO_PASS": PASSWORD})
-    assert HttpRegistry(credentials=creds).digest(
-        ImageRef(token_registry.host, "env/login", "v1")
-    ) == pushed
+    assert (
+        HttpRegistry(credentials=creds).digest(ImageRef(token_registry.host, "env/login", "v1"))
+        == pushed
+    )
 
 
 def test_an_identity_token_is_exchanged_over_oauth(
     token_registry: Running, docker_config: Path
 ) -> None:
     pushed = token_registry.pusher.image("oauth/app", "v1", b"oauth").digest
-    (docker_config / "config.json").write_text(json.dumps(
-        {"auths": {token_registry.host: {"auth": "", "identitytoken": "refresh-" + PASSWORD}}}
-    ))
+    (docker_config / "config.json").write_text(
+        json.dumps(
+            {"auths": {token_registry.host: {"auth": "", "identitytoken": "refresh-" + PASSWORD}}}
+        )
+    )
     assert token_registry.tokens is not None
     before = token_registry.tokens.count()
     registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}))
@@ -149,23 +152,32 @@ def test_an_identity_token_is_exchanged_over_oauth(
 
 
 def test_created_of_an_image_and_of_an_index(anonymous_registry: Running) -> None:
-    registry = HttpRegistry(credentials=DockerCredentials("/nonexistent", environ={}),
-                            platform=Platform.parse("linux/arm64"))
-    single = anonymous_registry.pusher.image("age/single", "v1", b"age",
-                                             created="2025-03-04T05:06:07.123456789Z")
+    registry = HttpRegistry(
+        credentials=DockerCredentials("/nonexistent", environ={}),
+        platform=Platform.parse("linux/arm64"),
+    )
+    single = anonymous_registry.pusher.image(
+        "age/single", "v1", b"age", created="2025-03-04T05:06:07.123456789Z"
+    )
     ref = ImageRef(anonymous_registry.host, "age/single", "v1")
     assert registry.created(ref, single.digest) == datetime(
         2025, 3, 4, 5, 6, 7, 123456, tzinfo=timezone.utc
     )
-    index = anonymous_registry.pusher.index("age/multi", "v1", {
-        "linux/amd64": (b"amd", "2025-01-01T00:00:00Z"),
-        "linux/arm64": (b"arm", "2025-02-02T00:00:00Z"),
-    })
+    index = anonymous_registry.pusher.index(
+        "age/multi",
+        "v1",
+        {
+            "linux/amd64": (b"amd", "2025-01-01T00:00:00Z"),
+            "linux/arm64": (b"arm", "2025-02-02T00:00:00Z"),
+        },
+    )
     multi = ImageRef(anonymous_registry.host, "age/multi", "v1")
     assert registry.digest(multi) == index
     assert registry.created(multi, index) == datetime(2025, 2, 2, tzinfo=timezone.utc)
-    riscv = HttpRegistry(credentials=DockerCredentials("/nonexistent", environ={}),
-                         platform=Platform.parse("linux/riscv64"))
+    riscv = HttpRegistry(
+        credentials=DockerCredentials("/nonexistent", environ={}),
+        platform=Platform.parse("linux/riscv64"),
+    )
     with pytest.raises(RegistryError, match="no image for the platform linux/riscv64"):
         riscv.created(multi, index)
 
@@ -192,8 +204,10 @@ def test_tls_is_verified_by_default(tls_registry: Running, docker_config: Path) 
 def test_tls_with_the_ca_bundle(tls_registry: Running, docker_config: Path) -> None:
     assert tls_registry.ca is not None
     pushed = tls_registry.pusher.image("tls/ca", "v1", b"ca").digest
-    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}),
-                            ca_bundle=tls_registry.ca.cert_path)
+    registry = HttpRegistry(
+        credentials=DockerCredentials(docker_config, environ={}),
+        ca_bundle=tls_registry.ca.cert_path,
+    )
     mark = tls_registry.log_mark()
     assert registry.digest(ImageRef(tls_registry.host, "tls/ca", "v1")) == pushed
     assert tls_registry.requests_since(mark) == ["GET /v2/", "HEAD /v2/tls/ca/manifests/v1"]
@@ -202,16 +216,21 @@ def test_tls_with_the_ca_bundle(tls_registry: Running, docker_config: Path) -> N
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_tls_to_an_insecure_registry(tls_registry: Running, docker_config: Path) -> None:
     pushed = tls_registry.pusher.image("tls/insecure", "v1", b"insecure").digest
-    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}),
-                            insecure_registries=[tls_registry.host])
+    registry = HttpRegistry(
+        credentials=DockerCredentials(docker_config, environ={}),
+        insecure_registries=[tls_registry.host],
+    )
     assert registry.digest(ImageRef(tls_registry.host, "tls/insecure", "v1")) == pushed
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (None, "does not exist"),
-    (b"not a certificate\n", "not a readable PEM"),
-    (b"", "not a readable PEM"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "does not exist"),
+        (b"not a certificate\n", "not a readable PEM"),
+        (b"", "not a readable PEM"),
+    ],
+)
 def test_a_bad_ca_bundle_fails_at_construction(
     tmp_path: Path, content: bytes | None, reason: str
 ) -> None:

@@ -44,9 +44,13 @@ def anon_proxy(anonymous_registry: Running) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def other_host() -> Iterator[RecordingServer]:
-    with RecordingServer("127.0.0.2", headers={
-        "Docker-Content-Digest": "sha256:" + "e" * 64, "Content-Type": "application/json",
-    }) as server:
+    with RecordingServer(
+        "127.0.0.2",
+        headers={
+            "Docker-Content-Digest": "sha256:" + "e" * 64,
+            "Content-Type": "application/json",
+        },
+    ) as server:
         yield server
 
 
@@ -56,9 +60,15 @@ def token_proxy(token_registry: Running) -> Iterator[tuple[FaultProxy, FaultProx
     assert token_registry.tokens is not None
     tokens_base = token_registry.tokens.realm.rsplit("/", 1)[0]
     with FaultProxy(tokens_base) as realm, FaultProxy(f"http://{token_registry.host}") as front:
-        front.add(Fault(path=r"^/v2/$", method="GET", headers={
-            "WWW-Authenticate": f'Bearer realm="{realm.url}/token",service="{SERVICE}"',
-        }))
+        front.add(
+            Fault(
+                path=r"^/v2/$",
+                method="GET",
+                headers={
+                    "WWW-Authenticate": f'Bearer realm="{realm.url}/token",service="{SERVICE}"',
+                },
+            )
+        )
         yield front, realm
 
 
@@ -82,8 +92,9 @@ def test_a_429_is_retried_after_the_seconds_it_asks_for(
     basic_registry: Running, proxy: FaultProxy, docker_config: Path
 ) -> None:
     pushed = basic_registry.pusher.image("rate/once", "v1", b"once").digest
-    proxy.add(Fault(path=MANIFEST, method="HEAD", times=1, status=429,
-                    headers={"Retry-After": "3"}))
+    proxy.add(
+        Fault(path=MANIFEST, method="HEAD", times=1, status=429, headers={"Retry-After": "3"})
+    )
     slept: list[float] = []
     registry = _client(docker_config, proxy.address, sleep=slept.append)
     assert registry.digest(ImageRef(proxy.address, "rate/once", "v1")) == pushed
@@ -99,8 +110,11 @@ def test_a_429_with_an_http_date_waits_until_then(
     when = email.utils.format_datetime(now + timedelta(seconds=7), usegmt=True)
     anon_proxy.add(Fault(path=MANIFEST, times=1, status=429, headers={"Retry-After": when}))
     slept: list[float] = []
-    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}),
-                            sleep=slept.append, clock=lambda: now)
+    registry = HttpRegistry(
+        credentials=DockerCredentials(docker_config, environ={}),
+        sleep=slept.append,
+        clock=lambda: now,
+    )
     assert registry.digest(ImageRef(anon_proxy.address, "rate/date", "v1")) == pushed
     assert slept == [7.0]
 
@@ -111,8 +125,12 @@ def test_a_registry_that_keeps_answering_429_is_skipped(
     pushed = basic_registry.pusher.image("rate/always", "v1", b"always").digest
     proxy.add(Fault(path=MANIFEST, status=429, headers={"Retry-After": "2"}))
     slept: list[float] = []
-    registry = _client(docker_config, proxy.address, sleep=slept.append,
-                       retry=RetryPolicy(attempts=3, max_wait=timedelta(seconds=30)))
+    registry = _client(
+        docker_config,
+        proxy.address,
+        sleep=slept.append,
+        retry=RetryPolicy(attempts=3, max_wait=timedelta(seconds=30)),
+    )
     ref = ImageRef(proxy.address, "rate/always", "v1")
     result = remote_digests(registry, [ref], 8)[ref]
     assert isinstance(result, RateLimitedError)
@@ -129,8 +147,9 @@ def test_a_retry_after_beyond_the_bound_is_not_waited_for(
 ) -> None:
     anon_proxy.add(Fault(path=MANIFEST, status=429, headers={"Retry-After": "3600"}))
     slept: list[float] = []
-    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}),
-                            sleep=slept.append)
+    registry = HttpRegistry(
+        credentials=DockerCredentials(docker_config, environ={}), sleep=slept.append
+    )
     with pytest.raises(RateLimitedError) as caught:
         registry.digest(ImageRef(anon_proxy.address, "rate/long", "v1"))
     assert slept == []
@@ -142,8 +161,11 @@ def test_a_429_without_retry_after_backs_off_exponentially(
 ) -> None:
     anon_proxy.add(Fault(path=MANIFEST, status=429))
     slept: list[float] = []
-    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}),
-                            sleep=slept.append, retry=RetryPolicy(attempts=4))
+    registry = HttpRegistry(
+        credentials=DockerCredentials(docker_config, environ={}),
+        sleep=slept.append,
+        retry=RetryPolicy(attempts=4),
+    )
     with pytest.raises(RateLimitedError) as caught:
         registry.digest(ImageRef(anon_proxy.address, "rate/backoff", "v1"))
     assert slept == [1.0, 2.0, 4.0]
@@ -166,8 +188,9 @@ def test_docker_hubs_ratelimit_remaining_zero_means_skip(
     anonymous_registry: Running, anon_proxy: FaultProxy, docker_config: Path
 ) -> None:
     anonymous_registry.pusher.image("rate/hub", "v1", b"hub")
-    anon_proxy.add(Fault(path=MANIFEST, method="HEAD",
-                         headers={"ratelimit-remaining": "0;w=21600"}))
+    anon_proxy.add(
+        Fault(path=MANIFEST, method="HEAD", headers={"ratelimit-remaining": "0;w=21600"})
+    )
     registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}))
     with pytest.raises(RateLimitedError, match="no pulls are left"):
         registry.digest(ImageRef(anon_proxy.address, "rate/hub", "v1"))
@@ -213,8 +236,7 @@ def test_a_slow_answer_times_out_clearly(
     anonymous_registry: Running, anon_proxy: FaultProxy, docker_config: Path
 ) -> None:
     anon_proxy.add(Fault(path=MANIFEST, delay=3.0))
-    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}),
-                            timeout=0.5)
+    registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}), timeout=0.5)
     with pytest.raises(RegistryError) as caught:
         registry.digest(ImageRef(anon_proxy.address, "slow/app", "v1"))
     assert str(caught.value) == (
@@ -222,12 +244,15 @@ def test_a_slow_answer_times_out_clearly(
     )
 
 
-@pytest.mark.parametrize(("header", "reason"), [
-    ('Bearer realm="https://unterminated', "malformed WWW-Authenticate header"),
-    ("Bearer service=x", "realm '' is not an HTTP URL"),
-    ('Bearer realm="ftp://x/token"', "is not an HTTP URL"),
-    ("Negotiate abc", "unsupported auth scheme (negotiate)"),
-])
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ('Bearer realm="https://unterminated', "malformed WWW-Authenticate header"),
+        ("Bearer service=x", "realm '' is not an HTTP URL"),
+        ('Bearer realm="ftp://x/token"', "is not an HTTP URL"),
+        ("Negotiate abc", "unsupported auth scheme (negotiate)"),
+    ],
+)
 def test_a_bad_challenge_is_one_clear_error(
     proxy: FaultProxy, docker_config: Path, header: str, reason: str
 ) -> None:
@@ -239,12 +264,15 @@ def test_a_bad_challenge_is_one_clear_error(
     assert proxy.address in str(caught.value)
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"<html>gateway</html>", "a body that is not JSON"),
-    (b'{"token": ""}', "answered without a token"),
-    (b'["token"]', "not a JSON object"),
-    (b'{"token": "t", "expires_in": "soon"}', "not a number"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html>gateway</html>", "a body that is not JSON"),
+        (b'{"token": ""}', "answered without a token"),
+        (b'["token"]', "not a JSON object"),
+        (b'{"token": "t", "expires_in": "soon"}', "not a number"),
+    ],
+)
 def test_a_bad_token_body_is_one_clear_error(
     token_proxy: tuple[FaultProxy, FaultProxy], docker_config: Path, body: bytes, reason: str
 ) -> None:
@@ -264,9 +292,15 @@ def test_no_login_follows_a_redirect_to_another_host(
     basic_registry: Running, proxy: FaultProxy, other_host: RecordingServer, docker_config: Path
 ) -> None:
     basic_registry.pusher.image("redirect/app", "v1", b"r")
-    proxy.add(Fault(path=MANIFEST, status=307, headers={
-        "Location": f"{other_host.url}/v2/redirect/app/manifests/v1",
-    }))
+    proxy.add(
+        Fault(
+            path=MANIFEST,
+            status=307,
+            headers={
+                "Location": f"{other_host.url}/v2/redirect/app/manifests/v1",
+            },
+        )
+    )
     registry = _client(docker_config, proxy.address)
     assert registry.digest(ImageRef(proxy.address, "redirect/app", "v1")) == "sha256:" + "e" * 64
     # The registry itself got the login; the other host got the request, without it.
@@ -292,16 +326,23 @@ def test_no_login_follows_the_token_realm_to_another_host(
 def test_no_login_goes_to_a_plain_http_realm_off_loopback(
     proxy: FaultProxy, docker_config: Path
 ) -> None:
-    proxy.add(Fault(path=r"^/v2/$", headers={
-        "WWW-Authenticate": 'Bearer realm="http://tokens.invalid/token",service="x"',
-    }))
+    proxy.add(
+        Fault(
+            path=r"^/v2/$",
+            headers={
+                "WWW-Authenticate": 'Bearer realm="http://tokens.invalid/token",service="x"',
+            },
+        )
+    )
     registry = _client(docker_config, proxy.address)
     with pytest.raises(RegistryError, match=r"plain-HTTP token realm http://tokens\.invalid/token"):
         registry.digest(ImageRef(proxy.address, "realm/http", "v1"))
 
 
 def test_logins_never_reach_the_logs(
-    token_proxy: tuple[FaultProxy, FaultProxy], token_registry: Running, docker_config: Path,
+    token_proxy: tuple[FaultProxy, FaultProxy],
+    token_registry: Running,
+    docker_config: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     front, realm = token_proxy
@@ -331,9 +372,15 @@ def test_no_login_follows_a_downgrade_to_http(
     cert, key = ca.issue(tmp_path / "ca", "127.0.0.1")
     with FaultProxy(f"http://{basic_registry.host}", tls=(str(cert), str(key))) as front:
         basic_registry.pusher.image("downgrade/app", "v1", b"d")
-        front.add(Fault(path=MANIFEST, status=301, headers={
-            "Location": f"{other_host.url}/v2/downgrade/app/manifests/v1",
-        }))
+        front.add(
+            Fault(
+                path=MANIFEST,
+                status=301,
+                headers={
+                    "Location": f"{other_host.url}/v2/downgrade/app/manifests/v1",
+                },
+            )
+        )
         registry = _client(docker_config, front.address, ca_bundle=ca.cert_path)
         assert registry.digest(ImageRef(front.address, "downgrade/app", "v1")) == (
             "sha256:" + "e" * 64
@@ -350,13 +397,14 @@ def test_an_identity_token_falls_back_to_basic_where_there_is_no_oauth(
     front, realm = token_proxy
     pushed = token_registry.pusher.image("oauth/fallback", "v1", b"fb").digest
     realm.add(Fault(path=r"^/token", method="POST", status=405))
-    (docker_config / "config.json").write_text(json.dumps(
-        {"auths": {front.address: {"username": USER, "identitytoken": PASSWORD}}}
-    ))
+    (docker_config / "config.json").write_text(
+        json.dumps({"auths": {front.address: {"username": USER, "identitytoken": PASSWORD}}})
+    )
     registry = HttpRegistry(credentials=DockerCredentials(docker_config, environ={}))
     assert registry.digest(ImageRef(front.address, "oauth/fallback", "v1")) == pushed
     assert [s.method for s in realm.seen] == ["POST", "GET"]
     assert "Authorization" not in realm.seen[0].headers
-    assert realm.seen[1].headers["Authorization"] == "Basic " + base64.b64encode(
-        f"{USER}:{PASSWORD}".encode()
-    ).decode()
+    assert (
+        realm.seen[1].headers["Authorization"]
+        == "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    )

@@ -11,8 +11,10 @@ INDEX = [
     {"digest": "sha256:amd", "platform": {"os": "linux", "architecture": "amd64"}},
     {"digest": "sha256:armv6", "platform": {"os": "linux", "architecture": "arm", "variant": "v6"}},
     {"digest": "sha256:armv7", "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}},
-    {"digest": "sha256:arm64", "platform": {"os": "linux", "architecture": "arm64",
-                                            "variant": "v8"}},
+    {
+        "digest": "sha256:arm64",
+        "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+    },
     {"digest": "sha256:win", "platform": {"os": "windows", "architecture": "amd64"}},
     {"digest": "sha256:att", "platform": {"os": "unknown", "architecture": "unknown"}},
     "garbage",
@@ -20,16 +22,19 @@ INDEX = [
 ]
 
 
-@pytest.mark.parametrize(("platform", "chosen"), [
-    ("linux/amd64", "sha256:amd"),
-    ("linux/arm/v7", "sha256:armv7"),
-    ("linux/arm/v6", "sha256:armv6"),
-    ("linux/arm64", "sha256:arm64"),
-    ("linux/arm64/v8", "sha256:arm64"),
-    ("windows/amd64", "sha256:win"),
-    ("linux/arm/v5", None),
-    ("linux/s390x", None),
-])
+@pytest.mark.parametrize(
+    ("platform", "chosen"),
+    [
+        ("linux/amd64", "sha256:amd"),
+        ("linux/arm/v7", "sha256:armv7"),
+        ("linux/arm/v6", "sha256:armv6"),
+        ("linux/arm64", "sha256:arm64"),
+        ("linux/arm64/v8", "sha256:arm64"),
+        ("windows/amd64", "sha256:win"),
+        ("linux/arm/v5", None),
+        ("linux/s390x", None),
+    ],
+)
 def test_choose(platform: str, chosen: str | None) -> None:
     assert Platform.parse(platform).choose(INDEX) == chosen
 

@@ -31,12 +31,16 @@ def test_the_exported_names_are_these() -> None:
 
 
 def test_every_exported_name_has_a_docstring() -> None:
-    missing = [name for name in PUBLIC
-               if not (getattr(watchtower.registry, name).__doc__ or "").strip()]
+    missing = [
+        name for name in PUBLIC if not (getattr(watchtower.registry, name).__doc__ or "").strip()
+    ]
     assert missing == []
 
 
 def test_the_modules_behind_it_are_private() -> None:
-    modules = {name for name, value in vars(watchtower.registry).items()
-               if isinstance(value, types.ModuleType)}
+    modules = {
+        name
+        for name, value in vars(watchtower.registry).items()
+        if isinstance(value, types.ModuleType)
+    }
     assert modules and all(name.startswith("_") for name in modules)

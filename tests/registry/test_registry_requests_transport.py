@@ -15,8 +15,9 @@ from watchtower.registry._requests_transport import MAX_BODY
 
 
 def test_an_answer_is_passed_on_as_it_came_without_following_redirects() -> None:
-    with RecordingServer(status=302, headers={"Location": "/elsewhere", "X-Thing": "1"},
-                         body=b"moved") as server:
+    with RecordingServer(
+        status=302, headers={"Location": "/elsewhere", "X-Thing": "1"}, body=b"moved"
+    ) as server:
         transport = RequestsTransport()
         assert isinstance(transport, Transport)
         got = transport.send(Request("GET", f"{server.url}/v2/", {"Authorization": "Basic x"}))
@@ -30,8 +31,10 @@ def test_an_answer_is_passed_on_as_it_came_without_following_redirects() -> None
 
 
 def test_a_body_larger_than_the_bound_is_refused() -> None:
-    with RecordingServer(body=b"x" * (MAX_BODY + 1)) as server, \
-            pytest.raises(RegistryError) as caught:
+    with (
+        RecordingServer(body=b"x" * (MAX_BODY + 1)) as server,
+        pytest.raises(RegistryError) as caught,
+    ):
         RequestsTransport().send(Request("GET", f"{server.url}/v2/big"))
     assert str(caught.value) == (
         f"{server.address} answered GET /v2/big with more than {MAX_BODY >> 20} MiB."

@@ -36,23 +36,39 @@ ANSWERS = [
     ({"access_token": "a", "expires_in": 300}, "a", NOW, NOW + timedelta(seconds=300)),
     ({"token": "t", "access_token": "a", "expires_in": 10}, "t", NOW, NOW + timedelta(seconds=10)),
     # issued_at in the past within the lifetime: the token started then.
-    ({"token": "t", "expires_in": 300, "issued_at": "2026-01-02T03:03:05Z"}, "t",
-     NOW - timedelta(seconds=60), NOW + timedelta(seconds=240)),
+    (
+        {"token": "t", "expires_in": 300, "issued_at": "2026-01-02T03:03:05Z"},
+        "t",
+        NOW - timedelta(seconds=60),
+        NOW + timedelta(seconds=240),
+    ),
     # nanosecond fractions and offsets.
-    ({"token": "t", "expires_in": 300, "issued_at": "2026-01-02T04:03:05.123456789+01:00"}, "t",
-     NOW - timedelta(seconds=60) + timedelta(microseconds=123456),
-     NOW + timedelta(seconds=240, microseconds=123456)),
+    (
+        {"token": "t", "expires_in": 300, "issued_at": "2026-01-02T04:03:05.123456789+01:00"},
+        "t",
+        NOW - timedelta(seconds=60) + timedelta(microseconds=123456),
+        NOW + timedelta(seconds=240, microseconds=123456),
+    ),
     # Clocks that disagree (issued in the future, or dead on arrival): start now.
-    ({"token": "t", "expires_in": 300, "issued_at": "2026-01-02T04:00:00Z"}, "t",
-     NOW, NOW + timedelta(seconds=300)),
-    ({"token": "t", "expires_in": 60, "issued_at": "2025-01-01T00:00:00Z"}, "t",
-     NOW, NOW + timedelta(seconds=60)),
+    (
+        {"token": "t", "expires_in": 300, "issued_at": "2026-01-02T04:00:00Z"},
+        "t",
+        NOW,
+        NOW + timedelta(seconds=300),
+    ),
+    (
+        {"token": "t", "expires_in": 60, "issued_at": "2025-01-01T00:00:00Z"},
+        "t",
+        NOW,
+        NOW + timedelta(seconds=60),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("answer", "value", "issued", "expires"), ANSWERS)
-def test_token_answers(answer: dict[str, object], value: str, issued: datetime,
-                       expires: datetime) -> None:
+def test_token_answers(
+    answer: dict[str, object], value: str, issued: datetime, expires: datetime
+) -> None:
     token = token_from_answer(answer, NOW)
     assert (token.value, token.issued_at, token.expires_at) == (value, issued, expires)
 
@@ -134,8 +150,11 @@ class CacheMachine(RuleBasedStateMachine):
 
         def fetch() -> Token:
             self.serial += 1
-            token = Token(f"{key!r}#{self.serial}", self.clock.now,
-                          self.clock.now + timedelta(seconds=lifetime))
+            token = Token(
+                f"{key!r}#{self.serial}",
+                self.clock.now,
+                self.clock.now + timedelta(seconds=lifetime),
+            )
             fetched.append(token)
             return token
 

@@ -95,8 +95,12 @@ def _login(request: Request) -> str:
     return "Basic" if value.startswith("Basic ") else value
 
 
-def _client(script: Callable[[Request], Response], *,
-            logins: Mapping[str, Credentials] | None = None, **options: Any) -> HttpRegistry:
+def _client(
+    script: Callable[[Request], Response],
+    *,
+    logins: Mapping[str, Credentials] | None = None,
+    **options: Any,
+) -> HttpRegistry:
     return HttpRegistry(
         transport=MockTransport(script),
         credentials=Logins({"reg.example": LOGIN} if logins is None else logins),
@@ -120,155 +124,295 @@ class Case:
 
 
 CASES = [
-    Case("anonymous registry: no login is sent",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"]),
-    Case("Basic challenge: the login goes to the registry",
-         {("GET", f"{REG}/v2/"): BASIC, ("HEAD", MANIFEST): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic"]),
-    Case("Basic challenge without a login is one clear error",
-         {("GET", f"{REG}/v2/"): BASIC},
-         (RegistryError, "reg.example asks for a login and none is configured"),
-         ["GET https://reg.example/v2/ -"], logins={}),
-    Case("Bearer challenge: the login goes to the realm, the token to the registry",
-         {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): _token("t1"),
-          ("HEAD", MANIFEST): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic",
-                  f"HEAD {MANIFEST} Bearer t1"]),
-    Case("Bearer challenge without a login: an anonymous token",
-         {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): _token("anon"),
-          ("HEAD", MANIFEST): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"GET {TOKENS} -",
-                  f"HEAD {MANIFEST} Bearer anon"], logins={}),
-    Case("a 401 on a token: a fresh token from the 401's challenge, and one retry",
-         {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): [_token("t1"), _token("t2")],
-          ("HEAD", MANIFEST): [BEARER, FOUND]},
-         DIGEST, ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic",
-                  f"HEAD {MANIFEST} Bearer t1", f"GET {TOKENS} Basic",
-                  f"HEAD {MANIFEST} Bearer t2"]),
-    Case("a second 401 is a refusal, not a loop",
-         {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): [_token("t1"), _token("t2")],
-          ("HEAD", MANIFEST): BEARER, ("GET", MANIFEST): BEARER},
-         (RegistryError, "reg.example refused access to the manifest of reg.example/app:v1"),
-         ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic",
-          f"HEAD {MANIFEST} Bearer t1", f"GET {TOKENS} Basic", f"HEAD {MANIFEST} Bearer t2"]),
-    Case("the token server refuses the login",
-         {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): Response(401)},
-         (RegistryError, "auth.example (for reg.example) refused the configured login for "
-                         "repository:app:pull (401)"),
-         ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic"]),
-    Case("a malformed challenge is one clear error naming the registry",
-         {("GET", f"{REG}/v2/"): Response(401, {"WWW-Authenticate": 'Bearer realm="https://x'})},
-         (RegistryError, "The registry reg.example sent a malformed WWW-Authenticate header"),
-         ["GET https://reg.example/v2/ -"]),
-    Case("a Bearer realm that is not an HTTP URL",
-         {("GET", f"{REG}/v2/"): Response(401, {"WWW-Authenticate": 'Bearer realm="ftp://x/t"'})},
-         (RegistryError, "realm 'ftp://x/t' is not an HTTP URL"),
-         ["GET https://reg.example/v2/ -"]),
-    Case("an unsupported scheme",
-         {("GET", f"{REG}/v2/"): Response(401, {"WWW-Authenticate": "Negotiate abc"})},
-         (RegistryError, "asks for an unsupported auth scheme (negotiate)"),
-         ["GET https://reg.example/v2/ -"]),
-    Case("a 401 without a challenge",
-         {("GET", f"{REG}/v2/"): Response(401)},
-         (RegistryError, "reg.example answered 401 without a WWW-Authenticate challenge"),
-         ["GET https://reg.example/v2/ -"]),
-    Case("a 429 with Retry-After is waited for, then asked again",
-         {("GET", f"{REG}/v2/"): OPEN,
-          ("HEAD", MANIFEST): [Response(429, {"Retry-After": "3"}), FOUND]},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"HEAD {MANIFEST} -"],
-         slept=[3.0]),
-    Case("a 429 that keeps its Retry-After: skipped after three attempts",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429, {"Retry-After": "2"})},
-         (RateLimitedError, "reg.example is rate limiting (429 Too Many Requests, retry after 2s)"
-                            " after 3 attempts"),
-         ["GET https://reg.example/v2/ -"] + [f"HEAD {MANIFEST} -"] * 3, slept=[2.0, 2.0]),
-    Case("a 429 without Retry-After backs off exponentially",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429)},
-         (RateLimitedError, "reg.example is rate limiting (429 Too Many Requests) after 3"),
-         ["GET https://reg.example/v2/ -"] + [f"HEAD {MANIFEST} -"] * 3, slept=[1.0, 2.0]),
-    Case("a Retry-After beyond the bound is not waited for",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429, {"Retry-After": "60"})},
-         (RateLimitedError, "retry after 60s) after 1 attempt;"),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"]),
-    Case("a 429 from the token server is honoured too",
-         {("GET", f"{REG}/v2/"): BEARER,
-          ("GET", TOKENS): [Response(429, {"Retry-After": "1"}), _token("t1")],
-          ("HEAD", MANIFEST): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic", f"GET {TOKENS} Basic",
-                  f"HEAD {MANIFEST} Bearer t1"], slept=[1.0]),
-    Case("a redirect on the same host keeps the login",
-         {("GET", f"{REG}/v2/"): BASIC,
-          ("HEAD", MANIFEST): Response(307, {"Location": "/v2/mirror/app/manifests/v1"}),
-          ("HEAD", f"{REG}/v2/mirror/app/manifests/v1"): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic",
-                  f"HEAD {REG}/v2/mirror/app/manifests/v1 Basic"]),
-    Case("a redirect to another host loses the login",
-         {("GET", f"{REG}/v2/"): BASIC,
-          ("HEAD", MANIFEST): Response(307, {"Location": "https://cdn.example/m"}),
-          ("HEAD", "https://cdn.example/m"): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic",
-                  "HEAD https://cdn.example/m -"]),
-    Case("a redirect to another port is another origin",
-         {("GET", f"{REG}/v2/"): BASIC,
-          ("HEAD", MANIFEST): Response(302, {"Location": "https://reg.example:8443/m"}),
-          ("HEAD", "https://reg.example:8443/m"): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic",
-                  "HEAD https://reg.example:8443/m -"]),
-    Case("the login does not come back when the redirects return to the registry",
-         {("GET", f"{REG}/v2/"): BASIC,
-          ("HEAD", MANIFEST): Response(307, {"Location": "https://cdn.example/m"}),
-          ("HEAD", "https://cdn.example/m"): Response(307, {"Location": f"{REG}/v2/x"}),
-          ("HEAD", f"{REG}/v2/x"): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic",
-                  "HEAD https://cdn.example/m -", f"HEAD {REG}/v2/x -"]),
-    Case("a token realm redirecting to another host gets no login there",
-         {("GET", f"{REG}/v2/"): BEARER,
-          ("GET", TOKENS): Response(302, {"Location": "https://elsewhere.example/token"}),
-          ("GET", "https://elsewhere.example/token"): _token("t9"),
-          ("HEAD", MANIFEST): FOUND},
-         DIGEST, ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic",
-                  "GET https://elsewhere.example/token -", f"HEAD {MANIFEST} Bearer t9"]),
-    Case("a redirect from HTTPS to plain HTTP is refused",
-         {("GET", f"{REG}/v2/"): BASIC,
-          ("HEAD", MANIFEST): Response(301, {"Location": "http://cdn.example/m"})},
-         (RegistryError, "reg.example redirected from HTTPS to plain HTTP (cdn.example); refusing"),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic"]),
-    Case("a redirect to an unusable location",
-         {("GET", f"{REG}/v2/"): OPEN,
-          ("HEAD", MANIFEST): Response(307, {"Location": "ftp://cdn.example/m"})},
-         (RegistryError, "reg.example redirected to an unusable location 'ftp://cdn.example/m'"),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"]),
-    Case("endless redirects end",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(307, {"Location": MANIFEST})},
-         (RegistryError, "reg.example redirected more than 5 times"),
-         ["GET https://reg.example/v2/ -"] + [f"HEAD {MANIFEST} -"] * 6),
-    Case("a HEAD without a digest falls back to GET, and the digest is the body's",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(200),
-          ("GET", MANIFEST): Response(200, {}, b'{"schemaVersion": 2}')},
-         "sha256:" + hashlib.sha256(b'{"schemaVersion": 2}').hexdigest(),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"]),
-    Case("a HEAD with a malformed digest falls back to GET",
-         {("GET", f"{REG}/v2/"): OPEN,
-          ("HEAD", MANIFEST): Response(200, {"Docker-Content-Digest": "sha256:NOT HEX"}),
-          ("GET", MANIFEST): Response(200, {}, b"{}")},
-         "sha256:" + hashlib.sha256(b"{}").hexdigest(),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"]),
-    Case("a HEAD answering 500 falls back to GET",
-         {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(500),
-          ("GET", MANIFEST): Response(200, {}, b"{}")},
-         "sha256:" + hashlib.sha256(b"{}").hexdigest(),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"]),
-    Case("a 404 does not fall back",
-         {("GET", f"{REG}/v2/"): OPEN},
-         (RegistryError, "reg.example has no manifest of reg.example/app:v1 (404 Not Found)"),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"]),
-    Case("Docker Hub's ratelimit-remaining 0 means skip, without a GET",
-         {("GET", f"{REG}/v2/"): OPEN,
-          ("HEAD", MANIFEST): Response(200, {"Docker-Content-Digest": DIGEST,
-                                             "RateLimit-Remaining": "0;w=21600"})},
-         (RateLimitedError, "reg.example says no pulls are left for this login"),
-         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"]),
+    Case(
+        "anonymous registry: no login is sent",
+        {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): FOUND},
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+    ),
+    Case(
+        "Basic challenge: the login goes to the registry",
+        {("GET", f"{REG}/v2/"): BASIC, ("HEAD", MANIFEST): FOUND},
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic"],
+    ),
+    Case(
+        "Basic challenge without a login is one clear error",
+        {("GET", f"{REG}/v2/"): BASIC},
+        (RegistryError, "reg.example asks for a login and none is configured"),
+        ["GET https://reg.example/v2/ -"],
+        logins={},
+    ),
+    Case(
+        "Bearer challenge: the login goes to the realm, the token to the registry",
+        {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): _token("t1"), ("HEAD", MANIFEST): FOUND},
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic", f"HEAD {MANIFEST} Bearer t1"],
+    ),
+    Case(
+        "Bearer challenge without a login: an anonymous token",
+        {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): _token("anon"), ("HEAD", MANIFEST): FOUND},
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"GET {TOKENS} -", f"HEAD {MANIFEST} Bearer anon"],
+        logins={},
+    ),
+    Case(
+        "a 401 on a token: a fresh token from the 401's challenge, and one retry",
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("GET", TOKENS): [_token("t1"), _token("t2")],
+            ("HEAD", MANIFEST): [BEARER, FOUND],
+        },
+        DIGEST,
+        [
+            "GET https://reg.example/v2/ -",
+            f"GET {TOKENS} Basic",
+            f"HEAD {MANIFEST} Bearer t1",
+            f"GET {TOKENS} Basic",
+            f"HEAD {MANIFEST} Bearer t2",
+        ],
+    ),
+    Case(
+        "a second 401 is a refusal, not a loop",
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("GET", TOKENS): [_token("t1"), _token("t2")],
+            ("HEAD", MANIFEST): BEARER,
+            ("GET", MANIFEST): BEARER,
+        },
+        (RegistryError, "reg.example refused access to the manifest of reg.example/app:v1"),
+        [
+            "GET https://reg.example/v2/ -",
+            f"GET {TOKENS} Basic",
+            f"HEAD {MANIFEST} Bearer t1",
+            f"GET {TOKENS} Basic",
+            f"HEAD {MANIFEST} Bearer t2",
+        ],
+    ),
+    Case(
+        "the token server refuses the login",
+        {("GET", f"{REG}/v2/"): BEARER, ("GET", TOKENS): Response(401)},
+        (
+            RegistryError,
+            "auth.example (for reg.example) refused the configured login for "
+            "repository:app:pull (401)",
+        ),
+        ["GET https://reg.example/v2/ -", f"GET {TOKENS} Basic"],
+    ),
+    Case(
+        "a malformed challenge is one clear error naming the registry",
+        {("GET", f"{REG}/v2/"): Response(401, {"WWW-Authenticate": 'Bearer realm="https://x'})},
+        (RegistryError, "The registry reg.example sent a malformed WWW-Authenticate header"),
+        ["GET https://reg.example/v2/ -"],
+    ),
+    Case(
+        "a Bearer realm that is not an HTTP URL",
+        {("GET", f"{REG}/v2/"): Response(401, {"WWW-Authenticate": 'Bearer realm="ftp://x/t"'})},
+        (RegistryError, "realm 'ftp://x/t' is not an HTTP URL"),
+        ["GET https://reg.example/v2/ -"],
+    ),
+    Case(
+        "an unsupported scheme",
+        {("GET", f"{REG}/v2/"): Response(401, {"WWW-Authenticate": "Negotiate abc"})},
+        (RegistryError, "asks for an unsupported auth scheme (negotiate)"),
+        ["GET https://reg.example/v2/ -"],
+    ),
+    Case(
+        "a 401 without a challenge",
+        {("GET", f"{REG}/v2/"): Response(401)},
+        (RegistryError, "reg.example answered 401 without a WWW-Authenticate challenge"),
+        ["GET https://reg.example/v2/ -"],
+    ),
+    Case(
+        "a 429 with Retry-After is waited for, then asked again",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): [Response(429, {"Retry-After": "3"}), FOUND],
+        },
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"HEAD {MANIFEST} -"],
+        slept=[3.0],
+    ),
+    Case(
+        "a 429 that keeps its Retry-After: skipped after three attempts",
+        {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429, {"Retry-After": "2"})},
+        (
+            RateLimitedError,
+            "reg.example is rate limiting (429 Too Many Requests, retry after 2s) after 3 attempts",
+        ),
+        ["GET https://reg.example/v2/ -"] + [f"HEAD {MANIFEST} -"] * 3,
+        slept=[2.0, 2.0],
+    ),
+    Case(
+        "a 429 without Retry-After backs off exponentially",
+        {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429)},
+        (RateLimitedError, "reg.example is rate limiting (429 Too Many Requests) after 3"),
+        ["GET https://reg.example/v2/ -"] + [f"HEAD {MANIFEST} -"] * 3,
+        slept=[1.0, 2.0],
+    ),
+    Case(
+        "a Retry-After beyond the bound is not waited for",
+        {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429, {"Retry-After": "60"})},
+        (RateLimitedError, "retry after 60s) after 1 attempt;"),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+    ),
+    Case(
+        "a 429 from the token server is honoured too",
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("GET", TOKENS): [Response(429, {"Retry-After": "1"}), _token("t1")],
+            ("HEAD", MANIFEST): FOUND,
+        },
+        DIGEST,
+        [
+            "GET https://reg.example/v2/ -",
+            f"GET {TOKENS} Basic",
+            f"GET {TOKENS} Basic",
+            f"HEAD {MANIFEST} Bearer t1",
+        ],
+        slept=[1.0],
+    ),
+    Case(
+        "a redirect on the same host keeps the login",
+        {
+            ("GET", f"{REG}/v2/"): BASIC,
+            ("HEAD", MANIFEST): Response(307, {"Location": "/v2/mirror/app/manifests/v1"}),
+            ("HEAD", f"{REG}/v2/mirror/app/manifests/v1"): FOUND,
+        },
+        DIGEST,
+        [
+            "GET https://reg.example/v2/ -",
+            f"HEAD {MANIFEST} Basic",
+            f"HEAD {REG}/v2/mirror/app/manifests/v1 Basic",
+        ],
+    ),
+    Case(
+        "a redirect to another host loses the login",
+        {
+            ("GET", f"{REG}/v2/"): BASIC,
+            ("HEAD", MANIFEST): Response(307, {"Location": "https://cdn.example/m"}),
+            ("HEAD", "https://cdn.example/m"): FOUND,
+        },
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic", "HEAD https://cdn.example/m -"],
+    ),
+    Case(
+        "a redirect to another port is another origin",
+        {
+            ("GET", f"{REG}/v2/"): BASIC,
+            ("HEAD", MANIFEST): Response(302, {"Location": "https://reg.example:8443/m"}),
+            ("HEAD", "https://reg.example:8443/m"): FOUND,
+        },
+        DIGEST,
+        [
+            "GET https://reg.example/v2/ -",
+            f"HEAD {MANIFEST} Basic",
+            "HEAD https://reg.example:8443/m -",
+        ],
+    ),
+    Case(
+        "the login does not come back when the redirects return to the registry",
+        {
+            ("GET", f"{REG}/v2/"): BASIC,
+            ("HEAD", MANIFEST): Response(307, {"Location": "https://cdn.example/m"}),
+            ("HEAD", "https://cdn.example/m"): Response(307, {"Location": f"{REG}/v2/x"}),
+            ("HEAD", f"{REG}/v2/x"): FOUND,
+        },
+        DIGEST,
+        [
+            "GET https://reg.example/v2/ -",
+            f"HEAD {MANIFEST} Basic",
+            "HEAD https://cdn.example/m -",
+            f"HEAD {REG}/v2/x -",
+        ],
+    ),
+    Case(
+        "a token realm redirecting to another host gets no login there",
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("GET", TOKENS): Response(302, {"Location": "https://elsewhere.example/token"}),
+            ("GET", "https://elsewhere.example/token"): _token("t9"),
+            ("HEAD", MANIFEST): FOUND,
+        },
+        DIGEST,
+        [
+            "GET https://reg.example/v2/ -",
+            f"GET {TOKENS} Basic",
+            "GET https://elsewhere.example/token -",
+            f"HEAD {MANIFEST} Bearer t9",
+        ],
+    ),
+    Case(
+        "a redirect from HTTPS to plain HTTP is refused",
+        {
+            ("GET", f"{REG}/v2/"): BASIC,
+            ("HEAD", MANIFEST): Response(301, {"Location": "http://cdn.example/m"}),
+        },
+        (RegistryError, "reg.example redirected from HTTPS to plain HTTP (cdn.example); refusing"),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} Basic"],
+    ),
+    Case(
+        "a redirect to an unusable location",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): Response(307, {"Location": "ftp://cdn.example/m"}),
+        },
+        (RegistryError, "reg.example redirected to an unusable location 'ftp://cdn.example/m'"),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+    ),
+    Case(
+        "endless redirects end",
+        {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(307, {"Location": MANIFEST})},
+        (RegistryError, "reg.example redirected more than 5 times"),
+        ["GET https://reg.example/v2/ -"] + [f"HEAD {MANIFEST} -"] * 6,
+    ),
+    Case(
+        "a HEAD without a digest falls back to GET, and the digest is the body's",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): Response(200),
+            ("GET", MANIFEST): Response(200, {}, b'{"schemaVersion": 2}'),
+        },
+        "sha256:" + hashlib.sha256(b'{"schemaVersion": 2}').hexdigest(),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"],
+    ),
+    Case(
+        "a HEAD with a malformed digest falls back to GET",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): Response(200, {"Docker-Content-Digest": "sha256:NOT HEX"}),
+            ("GET", MANIFEST): Response(200, {}, b"{}"),
+        },
+        "sha256:" + hashlib.sha256(b"{}").hexdigest(),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"],
+    ),
+    Case(
+        "a HEAD answering 500 falls back to GET",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): Response(500),
+            ("GET", MANIFEST): Response(200, {}, b"{}"),
+        },
+        "sha256:" + hashlib.sha256(b"{}").hexdigest(),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"],
+    ),
+    Case(
+        "a 404 does not fall back",
+        {("GET", f"{REG}/v2/"): OPEN},
+        (RegistryError, "reg.example has no manifest of reg.example/app:v1 (404 Not Found)"),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+    ),
+    Case(
+        "Docker Hub's ratelimit-remaining 0 means skip, without a GET",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): Response(
+                200, {"Docker-Content-Digest": DIGEST, "RateLimit-Remaining": "0;w=21600"}
+            ),
+        },
+        (RateLimitedError, "reg.example says no pulls are left for this login"),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+    ),
 ]
 
 
@@ -276,8 +420,12 @@ CASES = [
 def test_a_check(case: Case) -> None:
     script = Script(case.table)
     slept: list[float] = []
-    registry = _client(script, logins=case.logins, sleep=slept.append,
-                       retry=RetryPolicy(attempts=3, max_wait=timedelta(seconds=30)))
+    registry = _client(
+        script,
+        logins=case.logins,
+        sleep=slept.append,
+        retry=RetryPolicy(attempts=3, max_wait=timedelta(seconds=30)),
+    )
     if isinstance(case.expect, str):
         assert registry.digest(REF) == case.expect
     else:
@@ -290,8 +438,9 @@ def test_a_check(case: Case) -> None:
 
 
 def test_a_rate_limited_error_carries_the_wait_asked_for() -> None:
-    script = Script({("GET", f"{REG}/v2/"): OPEN,
-                     ("HEAD", MANIFEST): Response(429, {"Retry-After": "3600"})})
+    script = Script(
+        {("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): Response(429, {"Retry-After": "3600"})}
+    )
     with pytest.raises(RateLimitedError) as caught:
         _client(script).digest(REF)
     assert caught.value.retry_after == timedelta(hours=1)
@@ -300,8 +449,12 @@ def test_a_rate_limited_error_carries_the_wait_asked_for() -> None:
 def test_a_retry_after_date_is_waited_until() -> None:
     clock = FixedClock()
     when = (clock.now + timedelta(seconds=7)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    script = Script({("GET", f"{REG}/v2/"): OPEN,
-                     ("HEAD", MANIFEST): [Response(429, {"Retry-After": when}), FOUND]})
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): [Response(429, {"Retry-After": when}), FOUND],
+        }
+    )
     slept: list[float] = []
     assert _client(script, sleep=slept.append, clock=clock).digest(REF) == DIGEST
     assert slept == [7.0]
@@ -334,14 +487,16 @@ class TokenRegistry:
 def test_a_token_serves_every_check_of_its_repository_for_its_lifetime() -> None:
     server = TokenRegistry(lifetime=300)
     clock = FixedClock()
-    registry = HttpRegistry(transport=MockTransport(server),
-                            credentials=Logins({"reg.example": LOGIN}), clock=clock)
+    registry = HttpRegistry(
+        transport=MockTransport(server), credentials=Logins({"reg.example": LOGIN}), clock=clock
+    )
     refs = [ImageRef("reg.example", "app", f"v{i}") for i in range(8)]
     results = remote_digests(registry, [*refs, *refs], 4)
     assert all(results[ref] == DIGEST for ref in refs)
     (asked,) = server.token_requests()
     assert urllib.parse.parse_qs(urllib.parse.urlsplit(asked.url).query) == {
-        "scope": ["repository:app:pull"], "service": ["reg"],
+        "scope": ["repository:app:pull"],
+        "service": ["reg"],
     }
     assert {r.header("Authorization") for r in server.seen if r.method == "HEAD"} == {"Bearer t1"}
 
@@ -362,8 +517,10 @@ def test_each_repository_and_login_has_its_own_token() -> None:
     registry.digest(ImageRef("reg.example", "other", "v1"))
     logins.logins["reg.example"] = Credentials("bob", "pw")
     registry.digest(ImageRef("reg.example", "app", "v1"))
-    scopes = [urllib.parse.parse_qs(urllib.parse.urlsplit(r.url).query)["scope"][0]
-              for r in server.token_requests()]
+    scopes = [
+        urllib.parse.parse_qs(urllib.parse.urlsplit(r.url).query)["scope"][0]
+        for r in server.token_requests()
+    ]
     assert scopes == ["repository:app:pull", "repository:other:pull", "repository:app:pull"]
 
 
@@ -371,23 +528,41 @@ def test_each_repository_and_login_has_its_own_token() -> None:
 
 
 def test_an_identity_token_is_posted_to_the_realm_and_falls_back_to_basic_get() -> None:
-    script = Script({("GET", f"{REG}/v2/"): BEARER, ("POST", TOKENS): Response(405),
-                     ("GET", TOKENS): _token("t1"), ("HEAD", MANIFEST): FOUND})
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("POST", TOKENS): Response(405),
+            ("GET", TOKENS): _token("t1"),
+            ("HEAD", MANIFEST): FOUND,
+        }
+    )
     login = Credentials("alice", "", "refresh-me")
     assert _client(script, logins={"reg.example": login}).digest(REF) == DIGEST
-    assert script.lines() == ["GET https://reg.example/v2/ -", f"POST {TOKENS} -",
-                              f"GET {TOKENS} Basic", f"HEAD {MANIFEST} Bearer t1"]
+    assert script.lines() == [
+        "GET https://reg.example/v2/ -",
+        f"POST {TOKENS} -",
+        f"GET {TOKENS} Basic",
+        f"HEAD {MANIFEST} Bearer t1",
+    ]
     post = script.seen[1]
     assert post.header("content-type") == "application/x-www-form-urlencoded"
     assert urllib.parse.parse_qs(post.body.decode()) == {
-        "grant_type": ["refresh_token"], "client_id": ["watchtower"],
-        "refresh_token": ["refresh-me"], "scope": ["repository:app:pull"], "service": ["reg"],
+        "grant_type": ["refresh_token"],
+        "client_id": ["watchtower"],
+        "refresh_token": ["refresh-me"],
+        "scope": ["repository:app:pull"],
+        "service": ["reg"],
     }
 
 
 def test_no_login_goes_to_a_plain_http_realm() -> None:
-    script = Script({("GET", f"{REG}/v2/"): Response(
-        401, {"WWW-Authenticate": 'Bearer realm="http://auth.example/token"'})})
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): Response(
+                401, {"WWW-Authenticate": 'Bearer realm="http://auth.example/token"'}
+            )
+        }
+    )
     with pytest.raises(RegistryError, match=r"plain-HTTP token realm http://auth\.example/token"):
         _client(script).digest(REF)
     assert script.lines() == ["GET https://reg.example/v2/ -"]
@@ -405,14 +580,19 @@ def _untrusted(request: Request) -> Response:
     return FOUND
 
 
-@pytest.mark.parametrize(("handler", "domain", "insecure", "scheme"), [
-    (_no_tls, "127.0.0.1:5000", (), "http"),  # loopback without TLS: plain HTTP
-    (_untrusted, "127.0.0.1:5000", (), None),  # loopback with an untrusted certificate: no
-    (_untrusted, "reg.example", ["reg.example"], "http"),  # marked insecure: plain HTTP
-    (_no_tls, "reg.example", (), None),  # anywhere else: never plain HTTP
-])
+@pytest.mark.parametrize(
+    ("handler", "domain", "insecure", "scheme"),
+    [
+        (_no_tls, "127.0.0.1:5000", (), "http"),  # loopback without TLS: plain HTTP
+        (_untrusted, "127.0.0.1:5000", (), None),  # loopback with an untrusted certificate: no
+        (_untrusted, "reg.example", ["reg.example"], "http"),  # marked insecure: plain HTTP
+        (_no_tls, "reg.example", (), None),  # anywhere else: never plain HTTP
+    ],
+)
 def test_plain_http_only_where_allowed(
-    handler: Callable[[Request], Response], domain: str, insecure: Sequence[str],
+    handler: Callable[[Request], Response],
+    domain: str,
+    insecure: Sequence[str],
     scheme: str | None,
 ) -> None:
     seen: list[Request] = []
@@ -433,23 +613,31 @@ def test_plain_http_only_where_allowed(
 
 
 def test_certificates_are_checked_except_for_insecure_registries() -> None:
-    script = Script({("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): FOUND,
-                     ("GET", "https://other.example/v2/"): OPEN,
-                     ("HEAD", "https://other.example/v2/app/manifests/v1"): FOUND})
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): FOUND,
+            ("GET", "https://other.example/v2/"): OPEN,
+            ("HEAD", "https://other.example/v2/app/manifests/v1"): FOUND,
+        }
+    )
     registry = _client(script, insecure_registries=["reg.example"])
     registry.digest(REF)
     registry.digest(ImageRef("other.example", "app", "v1"))
     assert [(r.url.split("/")[2], r.verify) for r in script.seen] == [
-        ("reg.example", False), ("reg.example", False),
-        ("other.example", True), ("other.example", True),
+        ("reg.example", False),
+        ("reg.example", False),
+        ("other.example", True),
+        ("other.example", True),
     ]
 
 
 def test_every_request_says_who_sends_it() -> None:
     script = Script({("GET", f"{REG}/v2/"): OPEN, ("HEAD", MANIFEST): FOUND})
     _client(script).digest(REF)
-    assert all((r.header("User-Agent") or "").startswith("watchtower-updater/")
-               for r in script.seen)
+    assert all(
+        (r.header("User-Agent") or "").startswith("watchtower-updater/") for r in script.seen
+    )
 
 
 # -- image age --------------------------------------------------------------------------------
@@ -465,19 +653,32 @@ def test_created_reads_the_config_of_the_clients_platform() -> None:
     arm_config, arm_config_digest = _blob({"created": "2025-02-02T00:00:00.5Z"})
     amd, amd_digest = _blob({"config": {"digest": amd_config_digest}})
     arm, arm_digest = _blob({"config": {"digest": arm_config_digest}})
-    index, index_digest = _blob({
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"digest": amd_digest, "platform": {"os": "linux", "architecture": "amd64"}},
-            {"digest": arm_digest, "platform": {"os": "linux", "architecture": "arm64"}},
-        ],
-    })
-    blobs = {index_digest: index, amd_digest: amd, arm_digest: arm,
-             amd_config_digest: amd_config, arm_config_digest: arm_config}
-    script = Script({("GET", f"{REG}/v2/"): OPEN} | {
-        ("GET", f"{REG}/v2/app/{'manifests' if b in (index, amd, arm) else 'blobs'}/{d}"):
-            Response(200, {}, b) for d, b in blobs.items()
-    })
+    index, index_digest = _blob(
+        {
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {"digest": amd_digest, "platform": {"os": "linux", "architecture": "amd64"}},
+                {"digest": arm_digest, "platform": {"os": "linux", "architecture": "arm64"}},
+            ],
+        }
+    )
+    blobs = {
+        index_digest: index,
+        amd_digest: amd,
+        arm_digest: arm,
+        amd_config_digest: amd_config,
+        arm_config_digest: arm_config,
+    }
+    script = Script(
+        {("GET", f"{REG}/v2/"): OPEN}
+        | {
+            (
+                "GET",
+                f"{REG}/v2/app/{'manifests' if b in (index, amd, arm) else 'blobs'}/{d}",
+            ): Response(200, {}, b)
+            for d, b in blobs.items()
+        }
+    )
     registry = _client(script, platform=Platform.parse("linux/arm64"))
     assert registry.created(REF, index_digest) == datetime(
         2025, 2, 2, 0, 0, 0, 500000, tzinfo=timezone.utc
@@ -487,8 +688,12 @@ def test_created_reads_the_config_of_the_clients_platform() -> None:
 
 def test_content_that_does_not_match_its_digest_is_refused() -> None:
     _, digest = _blob({"config": {}})
-    script = Script({("GET", f"{REG}/v2/"): OPEN,
-                     ("GET", f"{REG}/v2/app/manifests/{digest}"): Response(200, {}, b"{}")})
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("GET", f"{REG}/v2/app/manifests/{digest}"): Response(200, {}, b"{}"),
+        }
+    )
     with pytest.raises(RegistryError, match=f"The manifest {digest} of .* does not match"):
         _client(script).created(REF, digest)
 
@@ -508,8 +713,9 @@ def test_response_header_names_are_case_insensitive() -> None:
 
 def test_a_transport_excludes_the_default_transports_options() -> None:
     with pytest.raises(ConfigurationError, match="either a transport or ca_bundle, timeout"):
-        HttpRegistry(transport=MockTransport(lambda request: OPEN),
-                     ca_bundle="/etc/ca.pem", timeout=3)
+        HttpRegistry(
+            transport=MockTransport(lambda request: OPEN), ca_bundle="/etc/ca.pem", timeout=3
+        )
 
 
 def test_a_client_on_a_mock_transport_never_imports_requests() -> None:

@@ -95,8 +95,7 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     "vol2": ("2", "VOLUME /data", POLITE),
     "healthy1": ("1", "HEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD true", POLITE),
     "healthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD true", POLITE),
-    "unhealthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=1 CMD false",
-                   POLITE),
+    "unhealthy2": ("2", "HEALTHCHECK --interval=200ms --timeout=2s --retries=1 CMD false", POLITE),
     "broken2": ("2", 'CMD ["/no/such/program"]', POLITE),
     "stubborn1": ("1", "", STUBBORN),
     "stubborn2": ("2", "", STUBBORN),
@@ -116,8 +115,11 @@ class Images:
         if variant not in self.ids:
             version, dockerfile, command = VARIANTS[variant]
             self.ids[variant] = build_image(
-                self.api, f"wt-test-base:{variant}", version=version,
-                dockerfile=dockerfile, command=command,
+                self.api,
+                f"wt-test-base:{variant}",
+                version=version,
+                dockerfile=dockerfile,
+                command=command,
             )
         return self.ids[variant]
 

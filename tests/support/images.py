@@ -103,8 +103,9 @@ def push(api: Any, tag: str, auth_config: dict[str, str] | None = None) -> str:
     """Push ``tag`` (``127.0.0.1:PORT/repo:tag``) and return the manifest digest it got."""
     repository, _, name_tag = tag.rpartition(":")
     digest = ""
-    for message in api.push(repository, tag=name_tag, stream=True, decode=True,
-                            auth_config=auth_config):
+    for message in api.push(
+        repository, tag=name_tag, stream=True, decode=True, auth_config=auth_config
+    ):
         if "error" in message:
             raise RuntimeError(f"pushing {tag} failed: {message['error']}")
         aux = message.get("aux") or {}

@@ -70,13 +70,16 @@ class Pusher:
 
     def blob(self, repo: str, data: bytes) -> str:
         digest = _digest(data)
-        start = self.session.post(f"{self.base}/v2/{repo}/blobs/uploads/",
-                                  headers=self._headers(repo), timeout=30)
+        start = self.session.post(
+            f"{self.base}/v2/{repo}/blobs/uploads/", headers=self._headers(repo), timeout=30
+        )
         start.raise_for_status()
         location = requests.compat.urljoin(self.base + "/", start.headers["Location"])
         sep = "&" if "?" in location else "?"
         put = self.session.put(
-            f"{location}{sep}digest={digest}", data=data, timeout=30,
+            f"{location}{sep}digest={digest}",
+            data=data,
+            timeout=30,
             headers=self._headers(repo, {"Content-Type": "application/octet-stream"}),
         )
         put.raise_for_status()
@@ -84,7 +87,9 @@ class Pusher:
 
     def manifest(self, repo: str, tag: str, body: bytes, media_type: str) -> str:
         response = self.session.put(
-            f"{self.base}/v2/{repo}/manifests/{tag}", data=body, timeout=30,
+            f"{self.base}/v2/{repo}/manifests/{tag}",
+            data=body,
+            timeout=30,
             headers=self._headers(repo, {"Content-Type": media_type}),
         )
         response.raise_for_status()
@@ -92,8 +97,16 @@ class Pusher:
         assert response.headers.get("Docker-Content-Digest") == digest
         return digest
 
-    def image(self, repo: str, tag: str, content: bytes, *, created: str = "2024-05-06T07:08:09Z",
-              architecture: str = "amd64", os: str = "linux") -> Pushed:
+    def image(
+        self,
+        repo: str,
+        tag: str,
+        content: bytes,
+        *,
+        created: str = "2024-05-06T07:08:09Z",
+        architecture: str = "amd64",
+        os: str = "linux",
+    ) -> Pushed:
         """Push a one-layer image; ``content`` makes it unique."""
         gz, tar_bytes = _layer(content)
         layer_digest = self.blob(repo, gz)
@@ -110,10 +123,18 @@ class Pusher:
         manifest = {
             "schemaVersion": 2,
             "mediaType": DOCKER_MANIFEST,
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                       "size": len(config_bytes), "digest": config_digest},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                        "size": len(gz), "digest": layer_digest}],
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(config_bytes),
+                "digest": config_digest,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(gz),
+                    "digest": layer_digest,
+                }
+            ],
         }
         body = json.dumps(manifest, indent=3).encode()
         return Pushed(self.manifest(repo, tag, body, DOCKER_MANIFEST), config_digest, created)
@@ -123,13 +144,29 @@ class Pusher:
         entries = []
         for plat, (content, created) in platforms.items():
             os_name, arch = plat.split("/")[:2]
-            pushed = self.image(repo, f"{tag}-{os_name}-{arch}", content, created=created,
-                                architecture=arch, os=os_name)
-            size = len(self.session.get(
-                f"{self.base}/v2/{repo}/manifests/{pushed.digest}",
-                headers=self._headers(repo, {"Accept": DOCKER_MANIFEST}), timeout=30).content)
-            entries.append({"mediaType": DOCKER_MANIFEST, "digest": pushed.digest, "size": size,
-                            "platform": {"os": os_name, "architecture": arch}})
+            pushed = self.image(
+                repo,
+                f"{tag}-{os_name}-{arch}",
+                content,
+                created=created,
+                architecture=arch,
+                os=os_name,
+            )
+            size = len(
+                self.session.get(
+                    f"{self.base}/v2/{repo}/manifests/{pushed.digest}",
+                    headers=self._headers(repo, {"Accept": DOCKER_MANIFEST}),
+                    timeout=30,
+                ).content
+            )
+            entries.append(
+                {
+                    "mediaType": DOCKER_MANIFEST,
+                    "digest": pushed.digest,
+                    "size": size,
+                    "platform": {"os": os_name, "architecture": arch},
+                }
+            )
         index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
         body = json.dumps(index).encode()
         return self.manifest(repo, tag, body, OCI_INDEX)

@@ -21,8 +21,16 @@ import attrs
 
 from .httpserver import LoopbackServer
 
-_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authorization", "proxy-authenticate"}
+_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+}
 
 
 @attrs.frozen
@@ -108,8 +116,9 @@ class _Server:
         self.stop()
 
 
-def _answer(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str],
-            body: bytes) -> None:
+def _answer(
+    handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], body: bytes
+) -> None:
     handler.send_response(status)
     for name, value in headers.items():
         if name.lower() not in _HOP and name.lower() != "content-length":
@@ -123,8 +132,14 @@ def _answer(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, 
 class FaultProxy(_Server):
     """Forwards to ``upstream`` (``http://127.0.0.1:5000``), applying faults."""
 
-    def __init__(self, upstream: str, *, delay: float = 0.0, host: str = "127.0.0.1",
-                 tls: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        delay: float = 0.0,
+        host: str = "127.0.0.1",
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(host, tls)
         parts = urllib.parse.urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
@@ -180,8 +195,9 @@ class FaultProxy(_Server):
         if fault is not None:
             # Header names are case-insensitive: replace, never duplicate.
             overridden = {name.lower() for name in fault.headers}
-            answer_headers = {k: v for k, v in answer_headers.items()
-                              if k.lower() not in overridden}
+            answer_headers = {
+                k: v for k, v in answer_headers.items() if k.lower() not in overridden
+            }
             answer_headers.update(fault.headers)
             if fault.body is not None:
                 body = fault.body
@@ -199,8 +215,14 @@ class FaultProxy(_Server):
 class RecordingServer(_Server):
     """Another host: records every request and answers ``status``/``headers``/``body``."""
 
-    def __init__(self, host: str = "127.0.0.2", *, status: int = 200,
-                 headers: Mapping[str, str] | None = None, body: bytes = b"{}") -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.2",
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"{}",
+    ) -> None:
         super().__init__(host)
         self.status = status
         self.headers = dict(headers or {})

@@ -39,8 +39,9 @@ class RegistryServer:
         return f"127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, root: Path, *, auth: dict[str, Any] | None = None,
-              tls: dict[str, str] | None = None) -> RegistryServer:
+    def start(
+        cls, root: Path, *, auth: dict[str, Any] | None = None, tls: dict[str, str] | None = None
+    ) -> RegistryServer:
         """Start a registry whose storage and config live under ``root``."""
         root.mkdir(parents=True, exist_ok=True)
         port = free_port()

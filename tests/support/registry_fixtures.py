@@ -105,8 +105,9 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     _need_registry()
     root = tmp_path_factory.mktemp("token")
-    tokens = TokenServer(root / "pki", users={USER: PASSWORD},
-                         refresh_tokens={"refresh-" + PASSWORD: USER})
+    tokens = TokenServer(
+        root / "pki", users={USER: PASSWORD}, refresh_tokens={"refresh-" + PASSWORD: USER}
+    )
     try:
         server = registry_support.RegistryServer.start(root, auth=tokens.registry_auth())
     except BaseException:
@@ -150,5 +151,3 @@ def write_login(directory: Path, host: str, user: str = USER, password: str = PA
     """A config.json with a login for ``host``, as ``docker login`` writes it."""
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     (directory / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
-
-

@@ -145,8 +145,12 @@ class TokenServer:
                 status = 401
         scopes = tuple(query.get("scope", []))
         record = TokenRequest(
-            method, scopes, (query.get("service") or [""])[0], user,
-            {k: v for k, v in handler.headers.items()}, body,
+            method,
+            scopes,
+            (query.get("service") or [""])[0],
+            user,
+            {k: v for k, v in handler.headers.items()},
+            body,
         )
         with self._lock:
             self.requests.append(record)
@@ -156,8 +160,12 @@ class TokenServer:
             token = self.issue(user, scopes)
             issued = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             payload = json.dumps(
-                {"token": token, "access_token": token, "expires_in": self.expires_in,
-                 "issued_at": issued}
+                {
+                    "token": token,
+                    "access_token": token,
+                    "expires_in": self.expires_in,
+                    "issued_at": issued,
+                }
             ).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")

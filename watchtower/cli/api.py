@@ -90,11 +90,14 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
     for entry in the_plan:
         container = entry.container
         result = CheckResult(
-            name=container.name, image=container.image.familiar,
-            image_id=container.image_id, digest=_digest_of(container),
+            name=container.name,
+            image=container.image.familiar,
+            image_id=container.image_id,
+            digest=_digest_of(container),
             update_available=entry.status is Status.STALE,
             latest_image_id=entry.new_image.id if entry.new_image else "",
-            latest_digest="", timestamp=now,
+            latest_digest="",
+            timestamp=now,
         )
         if entry.status is Status.SKIPPED:
             result["error"] = entry.reason
@@ -115,8 +118,10 @@ class _Context:
         if not self.settings.token or given is None:
             return False
         # Hashing both first makes the comparison constant-time whatever the lengths.
-        return hmac.compare_digest(hashlib.sha256(self.settings.token.encode()).digest(),
-                                   hashlib.sha256(given.encode()).digest())
+        return hmac.compare_digest(
+            hashlib.sha256(self.settings.token.encode()).digest(),
+            hashlib.sha256(given.encode()).digest(),
+        )
 
     def now(self) -> str:
         """The runner's clock, as the API writes times."""
@@ -139,8 +144,12 @@ def _text(body: str, status: int = 200) -> Response:
 
 
 def _query_list(key: str) -> list[str]:
-    return [part.strip() for value in request.args.getlist(key)
-            for part in value.split(",") if part.strip()]
+    return [
+        part.strip()
+        for value in request.args.getlist(key)
+        for part in value.split(",")
+        if part.strip()
+    ]
 
 
 def _token_of(header: str, cookie: str | None) -> str | None:
@@ -154,12 +163,13 @@ def _token_of(header: str, cookie: str | None) -> str | None:
 
 def _require_token() -> Response | None:
     context = _context()
-    given = _token_of(request.headers.get("Authorization", ""),
-                      request.cookies.get("access_token"))
+    given = _token_of(request.headers.get("Authorization", ""), request.cookies.get("access_token"))
     if context.accepts(given):
         return None
-    context.runner.logger.warning("Refused an HTTP API request with a missing or invalid "
-                                  "token", extra={"ip": request.remote_addr})
+    context.runner.logger.warning(
+        "Refused an HTTP API request with a missing or invalid token",
+        extra={"ip": request.remote_addr},
+    )
     return _answer(401, error="missing or invalid API token")
 
 
@@ -216,8 +226,7 @@ _update = _guarded("update")
 
 
 def _busy(context: _Context) -> Response:
-    response = _answer(429, error="another update is already running",
-                       timestamp=context.now())
+    response = _answer(429, error="another update is already running", timestamp=context.now())
     response.headers["Retry-After"] = RETRY_AFTER
     return response
 
@@ -241,9 +250,11 @@ def _update_view() -> Response:
         return _answer(500, error="the update failed; see the log")
     elapsed = time.monotonic() - started
     now = runner.clock()
-    return _answer(summary=Scan.of(report, now).summary(),
-                   timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
-                   timestamp=_timestamp(now))
+    return _answer(
+        summary=Scan.of(report, now).summary(),
+        timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
+        timestamp=_timestamp(now),
+    )
 
 
 # Check ----------------------------------------------------------------------
@@ -274,16 +285,15 @@ def _containers_view() -> Response:
     params = context.runner.params
     try:
         listed = context.runner.client.list_containers(
-            include_stopped=params.include_stopped,
-            include_restarting=params.include_restarting)
+            include_stopped=params.include_stopped, include_restarting=params.include_restarting
+        )
         chosen, _ = select(list(listed), params)
     except WatchtowerError as error:
         context.runner.logger.error("Listing the containers failed: %s", error)
         return Response("failed to list containers", status=500)
     name, image = request.args.get("name", ""), request.args.get("image", "")
     statuses = [
-        {"name": c.name, "image": c.image.familiar, "image_id": c.image_id,
-         "digest": _digest_of(c)}
+        {"name": c.name, "image": c.image.familiar, "image_id": c.image_id, "digest": _digest_of(c)}
         for c in chosen
         if (not name or c.name == name) and (not image or c.image.familiar == image)
     ]
@@ -334,8 +344,10 @@ def _history_view() -> Response:
         raw = request.args.get(key)
         parsed = None if raw is None else _parse_time(raw)
         if raw is not None and parsed is None:
-            return Response(f"invalid {key!r} parameter: {raw!r} is not an RFC 3339 "
-                            "time or Unix seconds", status=400)
+            return Response(
+                f"invalid {key!r} parameter: {raw!r} is not an RFC 3339 time or Unix seconds",
+                status=400,
+            )
         bounds[key] = parsed
     since, until = bounds["since"], bounds["until"]
     if since and until and since > until:
@@ -343,16 +355,19 @@ def _history_view() -> Response:
     raw_limit = request.args.get("limit", "0")
     if not raw_limit.isdigit():
         return Response(f"invalid 'limit' parameter: {raw_limit!r}", status=400)
-    entries = [s.to_dict() for s in context.runner.metrics.history(since, until,
-                                                                   int(raw_limit))]
+    entries = [s.to_dict() for s in context.runner.metrics.history(since, until, int(raw_limit))]
     return _answer(entries=entries, count=len(entries), timestamp=context.now())
 
 
 # The app --------------------------------------------------------------------
 
 _BLUEPRINTS: Mapping[Endpoint, Blueprint] = {
-    "health": _health, "update": _update, "check": _check, "containers": _containers,
-    "metrics": _metrics, "history": _history,
+    "health": _health,
+    "update": _update,
+    "check": _check,
+    "containers": _containers,
+    "metrics": _metrics,
+    "history": _history,
 }
 
 
@@ -390,12 +405,14 @@ class ApiServer:
         tls_key: Key file.
     """
 
-    def __init__(self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "",
-                 tls_key: str = "") -> None:
+    def __init__(
+        self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "", tls_key: str = ""
+    ) -> None:
         from cheroot import wsgi
 
-        self._server = wsgi.Server((host or "0.0.0.0", port), app, numthreads=4,
-                                   server_name="watchtower")
+        self._server = wsgi.Server(
+            (host or "0.0.0.0", port), app, numthreads=4, server_name="watchtower"
+        )
         if tls_cert:
             from cheroot.ssl.builtin import BuiltinSSLAdapter
 
@@ -410,8 +427,9 @@ class ApiServer:
     def start(self) -> None:
         """Bind the socket (raising on failure) and serve on a thread."""
         self._server.prepare()
-        self._thread = threading.Thread(target=self._server.serve, name="watchtower-api",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve, name="watchtower-api", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -91,9 +91,7 @@ def _convert(flag: Flag, text: str, where: str) -> FlagValue:
         try:
             return int(text.strip())
         except ValueError:
-            raise ConfigurationError(
-                f"{where} expects a whole number, got {text!r}."
-            ) from None
+            raise ConfigurationError(f"{where} expects a whole number, got {text!r}.") from None
     if flag.kind is Kind.DURATION:
         if text.strip().startswith("-"):
             raise ConfigurationError(f"{where} must not be negative, got {text!r}.")
@@ -170,8 +168,7 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
             try:
                 flag = by_name(name)
             except KeyError:
-                raise ConfigurationError(
-                    f"Unknown flag --{name}; see watchtower --help.") from None
+                raise ConfigurationError(f"Unknown flag --{name}; see watchtower --help.") from None
             if flag.kind is Kind.BOOL:
                 put(flag, inline if eq else "true", flag.option)
                 continue

@@ -43,9 +43,7 @@ __all__ = ["EXIT_USAGE", "build_backends", "main", "serve"]
 EXIT_USAGE = 2
 
 
-def build_backends(
-    config: Config, environ: Mapping[str, str]
-) -> tuple[DockerClient, HttpRegistry]:
+def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerClient, HttpRegistry]:
     """The Docker engine client and the registry client for ``config``.
 
     Registry logins (``REPO_USER``/``REPO_PASS``, Docker's config.json and
@@ -80,15 +78,19 @@ def build_backends(
     return client, registry
 
 
-def _startup_lines(config: Config, client: ContainerClient,
-                   notifications: Notifications | None,
-                   next_run: datetime | None, now: datetime) -> list[str]:
+def _startup_lines(
+    config: Config,
+    client: ContainerClient,
+    notifications: Notifications | None,
+    next_run: datetime | None,
+    now: datetime,
+) -> list[str]:
     api_version = getattr(client, "api_version", "")
-    lines = [f"Watchtower {__version__}" + (f" using Docker API v{api_version}"
-                                             if api_version else "")]
+    lines = [
+        f"Watchtower {__version__}" + (f" using Docker API v{api_version}" if api_version else "")
+    ]
     names = notifications.names if notifications is not None else ()
-    lines.append("Using notifications: " + ", ".join(names) if names
-                 else "Using no notifications")
+    lines.append("Using notifications: " + ", ".join(names) if names else "Using no notifications")
     if config.params.scope:
         lines.append(f"Only checking containers in scope {config.params.scope!r}")
     if config.run_once:
@@ -97,11 +99,13 @@ def _startup_lines(config: Config, client: ContainerClient,
     if config.update_on_start:
         lines.append("Update on startup enabled: performing an immediate check")
     if config.api.update_enabled:
-        lines.append("HTTP API and periodic updates enabled" if config.api.periodic_polls
-                     else "HTTP API enabled and periodic updates disabled")
+        lines.append(
+            "HTTP API and periodic updates enabled"
+            if config.api.periodic_polls
+            else "HTTP API enabled and periodic updates disabled"
+        )
     if next_run is not None:
-        lines.append(f"Next scheduled run: {describe_next(next_run, now)} "
-                     f"({config.schedule})")
+        lines.append(f"Next scheduled run: {describe_next(next_run, now)} ({config.schedule})")
     return lines
 
 
@@ -134,24 +138,45 @@ def serve(
             out.write(porcelain(report, config.porcelain) + "\n")
             out.flush()
 
-    runner = Runner(client, registry, config.params, metrics=metrics, logger=logger,
-                    dry_run=config.dry_run, notifications=notifications,
-                    collect_entries=collect_entries, on_report=print_report, clock=clock)
+    runner = Runner(
+        client,
+        registry,
+        config.params,
+        metrics=metrics,
+        logger=logger,
+        dry_run=config.dry_run,
+        notifications=notifications,
+        collect_entries=collect_entries,
+        on_report=print_report,
+        clock=clock,
+    )
     for warning in config.warnings:
         logger.warning(warning)
 
     if not config.run_once:
         try:
-            remove_old_instances(client, config.params.scope, current_id=current_id,
-                                 cleanup=config.params.cleanup, logger=logger)
+            remove_old_instances(
+                client,
+                config.params.scope,
+                current_id=current_id,
+                cleanup=config.params.cleanup,
+                logger=logger,
+            )
         except EngineError as error:
             logger.warning("Could not look for old watchtower instances: %s", error)
 
-    scheduler = Scheduler(
-        config.schedule, lambda: runner.start(wait=False), clock=clock,
-        on_next=lambda when: logger.debug("Next scheduled run: %s",
-                                          describe_next(when, clock())),
-    ) if config.scheduled else None
+    scheduler = (
+        Scheduler(
+            config.schedule,
+            lambda: runner.start(wait=False),
+            clock=clock,
+            on_next=lambda when: logger.debug(
+                "Next scheduled run: %s", describe_next(when, clock())
+            ),
+        )
+        if config.scheduled
+        else None
+    )
     first = scheduler.next_run() if scheduler is not None else None
     if not config.no_startup_message:
         lines = _startup_lines(config, client, notifications, first, clock())
@@ -173,15 +198,28 @@ def serve(
 
         app = create_app(runner, config.api)
         try:
-            server = ApiServer(app, config.api.host, config.api.port,
-                               tls_cert=config.api.tls_cert, tls_key=config.api.tls_key)
+            server = ApiServer(
+                app,
+                config.api.host,
+                config.api.port,
+                tls_cert=config.api.tls_cert,
+                tls_key=config.api.tls_key,
+            )
             server.start()
         except (OSError, ValueError) as error:
-            logger.error("The HTTP API could not start on %s:%s: %s",
-                         config.api.host or "0.0.0.0", config.api.port, error)
+            logger.error(
+                "The HTTP API could not start on %s:%s: %s",
+                config.api.host or "0.0.0.0",
+                config.api.port,
+                error,
+            )
             return 1
-        logger.info("HTTP API listening on %s:%s%s", config.api.host or "0.0.0.0",
-                    server.port, " (TLS)" if config.api.tls_cert else "")
+        logger.info(
+            "HTTP API listening on %s:%s%s",
+            config.api.host or "0.0.0.0",
+            server.port,
+            " (TLS)" if config.api.tls_cert else "",
+        )
     if api_ready is not None:
         api_ready.set()
 
@@ -189,8 +227,9 @@ def serve(
         runner.start(wait=False)
     thread = None
     if scheduler is not None:
-        thread = threading.Thread(target=scheduler.run, args=(first,),
-                                  name="watchtower-schedule", daemon=True)
+        thread = threading.Thread(
+            target=scheduler.run, args=(first,), name="watchtower-schedule", daemon=True
+        )
         thread.start()
     stop.wait()
     logger.info("Stopping: waiting for a running update to finish")
@@ -199,8 +238,9 @@ def serve(
     if server is not None:
         server.stop()
     if not runner.wait_idle(config.shutdown_timeout):
-        logger.warning("A running update did not finish within %s; exiting anyway",
-                       config.shutdown_timeout)
+        logger.warning(
+            "A running update did not finish within %s; exiting anyway", config.shutdown_timeout
+        )
     if thread is not None:
         thread.join(timeout=5)
     return 0
@@ -225,8 +265,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     logger = configure(config.log_level, config.log_format, no_color=config.no_color)
     if config.health_check:
         if os.getpid() == 1:
-            logger.error("The health check flag must never be given to the main "
-                         "watchtower process")
+            logger.error("The health check flag must never be given to the main watchtower process")
             return 1
         return 0
     from .notifications import start
@@ -254,8 +293,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        return serve(config, client, registry, logger=logger, stop=stop,
-                     notifications=notifications, collect_entries=collector.drain,
-                     current_id=env.get("HOSTNAME"))
+        return serve(
+            config,
+            client,
+            registry,
+            logger=logger,
+            stop=stop,
+            notifications=notifications,
+            collect_entries=collector.drain,
+            current_id=env.get("HOSTNAME"),
+        )
     finally:
         client.close()

@@ -222,8 +222,7 @@ def _read_secrets(values: FlagValues) -> FlagValues:
     return flag_values(resolved)
 
 
-def _choice(option: str, raw: str, allowed: Sequence[_Choice], *,
-            lower: bool = True) -> _Choice:
+def _choice(option: str, raw: str, allowed: Sequence[_Choice], *, lower: bool = True) -> _Choice:
     value = raw.strip().lower() if lower else raw.strip()
     for choice in allowed:
         if choice == value:
@@ -235,8 +234,9 @@ _ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {name: name for name in API_ENDPOIN
 
 
 def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
-    names = [n.lower() for part in values["http_api_endpoints"]
-             for n in re.split(r"[,\s]+", part) if n]
+    names = [
+        n.lower() for part in values["http_api_endpoints"] for n in re.split(r"[,\s]+", part) if n
+    ]
     chosen: set[Endpoint] = set()
     if "all" in names:
         if len(names) != 1:
@@ -246,8 +246,10 @@ def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
         if name == "all":
             continue
         if name in UNSERVED_ENDPOINTS:
-            warnings.append(f"The HTTP API endpoint {name!r} is not served by this "
-                            "implementation; it is left out.")
+            warnings.append(
+                f"The HTTP API endpoint {name!r} is not served by this "
+                "implementation; it is left out."
+            )
             continue
         endpoint = _ENDPOINTS_BY_NAME.get(name)
         if endpoint is None:
@@ -257,8 +259,10 @@ def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
             )
         chosen.add(endpoint)
     legacy: Sequence[tuple[bool, Endpoint]] = (
-        (values["http_api_update"], "update"), (values["http_api_metrics"], "metrics"),
-        (values["http_api_containers"], "containers"))
+        (values["http_api_update"], "update"),
+        (values["http_api_metrics"], "metrics"),
+        (values["http_api_containers"], "containers"),
+    )
     chosen.update(endpoint for given, endpoint in legacy if given)
     return frozenset(chosen)
 
@@ -294,8 +298,13 @@ def _api(values: FlagValues, warnings: list[str]) -> ApiSettings:
             "--http-api-token (or WATCHTOWER_HTTP_API_TOKEN)."
         )
     return ApiSettings(
-        endpoints=endpoints, host=host, port=int(port_text), token=token,
-        tls_cert=cert, tls_key=key, periodic_polls=values["http_api_periodic_polls"],
+        endpoints=endpoints,
+        host=host,
+        port=int(port_text),
+        token=token,
+        tls_cert=cert,
+        tls_key=key,
+        periodic_polls=values["http_api_periodic_polls"],
     )
 
 
@@ -305,9 +314,7 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
     schedule = values["schedule"].strip().strip("\"'")
     interval_set = parsed.given("interval") or interval != DEFAULT_INTERVAL
     if schedule and interval_set:
-        raise ConfigurationError(
-            "--interval and --schedule cannot be used together; choose one."
-        )
+        raise ConfigurationError("--interval and --schedule cannot be used together; choose one.")
     if schedule:
         return parse_schedule(schedule)
     if interval < 1:
@@ -319,11 +326,16 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
 
 def _ignored(parsed: Parsed, warnings: list[str]) -> None:
     values = parsed.values
-    _choice("--warn-on-head-failure", values["warn_on_head_failure"],
-            ("", "always", "auto", "never"))
+    _choice(
+        "--warn-on-head-failure", values["warn_on_head_failure"], ("", "always", "auto", "never")
+    )
     _choice("--cpu-copy-mode", values["cpu_copy_mode"], ("auto", "full", "none"))
-    _choice("--registry-tls-min-version", values["registry_tls_min_version"],
-            ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"), lower=False)
+    _choice(
+        "--registry-tls-min-version",
+        values["registry_tls_min_version"],
+        ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"),
+        lower=False,
+    )
     every = as_mapping(values)
     for flag in FLAGS:
         if flag.support is not Support.IGNORED or not parsed.given(flag.name):
@@ -332,8 +344,9 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
             continue
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
     if values["registry_tls_skip"]:
-        warnings.append("--registry-tls-skip is not global here: name the registries "
-                        "with --insecure-registry.")
+        warnings.append(
+            "--registry-tls-skip is not global here: name the registries with --insecure-registry."
+        )
 
 
 def _positive(option: str, value: int) -> int:
@@ -391,17 +404,18 @@ def from_parsed(parsed: Parsed) -> Config:
     porcelain: PorcelainFormat | Literal[""] = ""
     if values["porcelain"].strip():
         porcelain = _choice("--porcelain", values["porcelain"], PORCELAIN)
-    _choice("--notifications-level", values["notifications_level"],
-            tuple(n for n in LOG_LEVELS if n != "trace"))
+    _choice(
+        "--notifications-level",
+        values["notifications_level"],
+        tuple(n for n in LOG_LEVELS if n != "trace"),
+    )
     if values["notifications_delay"] < 0:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."
         )
     schedule = _schedule(parsed)
     if values["rolling_restart"] and values["monitor_only"]:
-        raise ConfigurationError(
-            "--rolling-restart and --monitor-only cannot be used together."
-        )
+        raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
     insecure = tuple(values["insecure_registry"])
     ca_bundle = values["registry_ca_bundle"].strip()

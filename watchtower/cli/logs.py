@@ -24,11 +24,23 @@ __all__ = ["configure", "log_event"]
 
 logging.addLevelName(TRACE, "TRACE")
 
-_SHORT = {"TRACE": "TRC", "DEBUG": "DBG", "INFO": "INF", "WARNING": "WRN", "ERROR": "ERR",
-          "CRITICAL": "FTL"}
+_SHORT = {
+    "TRACE": "TRC",
+    "DEBUG": "DBG",
+    "INFO": "INF",
+    "WARNING": "WRN",
+    "ERROR": "ERR",
+    "CRITICAL": "FTL",
+}
 _NAMES = {"WARNING": "warning", "CRITICAL": "fatal"}
-_COLORS = {"TRACE": "\x1b[35m", "DEBUG": "\x1b[33m", "INFO": "\x1b[32m",
-           "WARNING": "\x1b[31m", "ERROR": "\x1b[1;31m", "CRITICAL": "\x1b[1;31m"}
+_COLORS = {
+    "TRACE": "\x1b[35m",
+    "DEBUG": "\x1b[33m",
+    "INFO": "\x1b[32m",
+    "WARNING": "\x1b[31m",
+    "ERROR": "\x1b[1;31m",
+    "CRITICAL": "\x1b[1;31m",
+}
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -56,8 +68,11 @@ class LogfmtFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """One logfmt line."""
-        parts = [f"time={_quote(_time(record))}", f"level={_level(record)}",
-                 f"msg={_quote(record.getMessage())}"]
+        parts = [
+            f"time={_quote(_time(record))}",
+            f"level={_level(record)}",
+            f"msg={_quote(record.getMessage())}",
+        ]
         parts += [f"{key}={_quote(value)}" for key, value in _fields(record).items()]
         if record.exc_info and record.exc_info[1] is not None:
             parts.append(f"error={_quote(record.exc_info[1])}")
@@ -69,10 +84,17 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """One JSON line."""
-        data: dict[str, object] = {"level": _level(record), "time": _time(record),
-                                "message": record.getMessage()}
-        data.update({k: v if isinstance(v, (int, float, bool)) or v is None else str(v)
-                     for k, v in _fields(record).items()})
+        data: dict[str, object] = {
+            "level": _level(record),
+            "time": _time(record),
+            "message": record.getMessage(),
+        }
+        data.update(
+            {
+                k: v if isinstance(v, (int, float, bool)) or v is None else str(v)
+                for k, v in _fields(record).items()
+            }
+        )
         if record.exc_info and record.exc_info[1] is not None:
             data["error"] = str(record.exc_info[1])
         return json.dumps(data)
@@ -100,8 +122,9 @@ class PrettyFormatter(logging.Formatter):
 _HANDLER = "watchtower-cli"
 
 
-def configure(level: str, fmt: LogFormat, *, no_color: bool = False,
-              stream: IO[str] | None = None) -> logging.Logger:
+def configure(
+    level: str, fmt: LogFormat, *, no_color: bool = False, stream: IO[str] | None = None
+) -> logging.Logger:
     """Set up the ``watchtower`` logger: one handler on ``stream`` (stderr by default).
 
     ``auto`` is ``pretty`` on a terminal and ``logfmt`` otherwise. A second
@@ -134,18 +157,31 @@ def log_event(logger: logging.Logger, event: Event) -> None:
     fields = {"container": event.container} if event.container else {}
     if isinstance(event, Updated):
         what = "Restarted" if event.restart_only else "Updated"
-        logger.info("%s container %s", what, event.container,
-                    extra={**fields, "old_id": short_id(event.old_id),
-                           "new_id": short_id(event.new_id)})
+        logger.info(
+            "%s container %s",
+            what,
+            event.container,
+            extra={**fields, "old_id": short_id(event.old_id), "new_id": short_id(event.new_id)},
+        )
     elif isinstance(event, UpdateAvailable):
-        logger.info("Found new image for %s", event.container,
-                    extra={**fields, "image": event.image})
+        logger.info(
+            "Found new image for %s", event.container, extra={**fields, "image": event.image}
+        )
     elif isinstance(event, RolledBack):
-        logger.warning("Rolled back %s: %s", event.container, event.reason,
-                       extra={**fields, "restored": event.restored})
+        logger.warning(
+            "Rolled back %s: %s",
+            event.container,
+            event.reason,
+            extra={**fields, "restored": event.restored},
+        )
     elif isinstance(event, Failed):
-        logger.error("%s failed at %s: %s", event.container or "The run", event.step,
-                     event.reason, extra=fields)
+        logger.error(
+            "%s failed at %s: %s",
+            event.container or "The run",
+            event.step,
+            event.reason,
+            extra=fields,
+        )
     elif isinstance(event, LabelIgnored):
         logger.warning("%s", event.reason, extra=fields)
     elif isinstance(event, Skipped):

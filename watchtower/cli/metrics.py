@@ -50,34 +50,50 @@ class Scan:
     @classmethod
     def of(cls, report: Report, at: datetime) -> Scan:
         """The counts of ``report``."""
-        return cls(at, len(report.scanned), len(report.updated), len(report.failed),
-                   len(report.restarted), len(report.skipped))
+        return cls(
+            at,
+            len(report.scanned),
+            len(report.updated),
+            len(report.failed),
+            len(report.restarted),
+            len(report.skipped),
+        )
 
     def summary(self) -> dict[str, int]:
         """The counts as the API's ``summary`` object."""
-        return {"scanned": self.scanned, "updated": self.updated, "failed": self.failed,
-                "restarted": self.restarted, "skipped": self.skipped}
+        return {
+            "scanned": self.scanned,
+            "updated": self.updated,
+            "failed": self.failed,
+            "restarted": self.restarted,
+            "skipped": self.skipped,
+        }
 
     def to_dict(self) -> dict[str, str | int]:
         """A history entry, as the fork writes it."""
-        return {"timestamp": self.at.astimezone(timezone.utc).isoformat().replace(
-            "+00:00", "Z"), **self.summary()}
+        return {
+            "timestamp": self.at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            **self.summary(),
+        }
 
 
 _GAUGES = {
-    "watchtower_containers_scanned":
-        "Number of containers scanned for changes by watchtower during the last scan",
-    "watchtower_containers_updated":
-        "Number of containers updated by watchtower during the last scan",
-    "watchtower_containers_failed":
-        "Number of containers where update failed during the last scan",
-    "watchtower_containers_restarted":
-        "Number of containers restarted due to linked dependencies during the last scan",
+    "watchtower_containers_scanned": (
+        "Number of containers scanned for changes by watchtower during the last scan"
+    ),
+    "watchtower_containers_updated": (
+        "Number of containers updated by watchtower during the last scan"
+    ),
+    "watchtower_containers_failed": "Number of containers where update failed during the last scan",
+    "watchtower_containers_restarted": (
+        "Number of containers restarted due to linked dependencies during the last scan"
+    ),
     "watchtower_containers_skipped": "Number of containers skipped during the last scan",
 }
 _COUNTERS = {
-    "watchtower_containers_restarted_total":
-        "Total number of containers restarted due to linked dependencies",
+    "watchtower_containers_restarted_total": (
+        "Total number of containers restarted due to linked dependencies"
+    ),
     "watchtower_scans_total": "Number of scans since the watchtower started",
     "watchtower_scans_skipped_total": "Number of skipped scans since watchtower started",
     "watchtower_metrics_dropped_total": "Number of metrics dropped due to full channel",
@@ -157,12 +173,16 @@ class Metrics:
         with self._lock:
             return self._last
 
-    def history(self, since: datetime | None = None, until: datetime | None = None,
-                limit: int = 0) -> list[Scan]:
+    def history(
+        self, since: datetime | None = None, until: datetime | None = None, limit: int = 0
+    ) -> list[Scan]:
         """Recorded scans, oldest first, within ``since`` and ``until``; the last ``limit``."""
         with self._lock:
-            scans = [s for s in self._history
-                     if (since is None or s.at >= since) and (until is None or s.at <= until)]
+            scans = [
+                s
+                for s in self._history
+                if (since is None or s.at >= since) and (until is None or s.at <= until)
+            ]
         if limit > 0:
             scans = scans[-limit:]
         return scans

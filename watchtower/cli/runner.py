@@ -88,16 +88,28 @@ class Runner:
         if self.collect_entries is not None:
             self.collect_entries()  # forget what was logged between runs
         try:
-            report = update(self.client, self.registry, params, observer=self._observe,
-                            clock=self.clock, dry_run=self.dry_run)
+            report = update(
+                self.client,
+                self.registry,
+                params,
+                observer=self._observe,
+                clock=self.clock,
+                dry_run=self.dry_run,
+            )
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
             return None
         self.last_report = report
         self.metrics.record(report)
-        self.logger.info("Session done: %s", report.summary(),
-                         extra={"scanned": len(report.scanned), "updated": len(report.updated),
-                                "failed": len(report.failed)})
+        self.logger.info(
+            "Session done: %s",
+            report.summary(),
+            extra={
+                "scanned": len(report.scanned),
+                "updated": len(report.updated),
+                "failed": len(report.failed),
+            },
+        )
         if self.on_report is not None:
             self.on_report(report)
         if self.notifications is not None:
@@ -105,8 +117,9 @@ class Runner:
             try:
                 self.notifications.send_report(report, entries)
             except Exception as error:  # a notifier never fails the run
-                self.logger.error("Sending the notification failed: %s", error,
-                                  extra={"notify": False})
+                self.logger.error(
+                    "Sending the notification failed: %s", error, extra={"notify": False}
+                )
         return report
 
     def run(self, params: UpdateParams | None = None, *, wait: bool = True) -> Report | None:

@@ -102,7 +102,7 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
     expression = text.strip().strip("\"'")
     lowered = expression.lower()
     if lowered.startswith("@every"):
-        rest = expression[len("@every"):].strip()
+        rest = expression[len("@every") :].strip()
         try:
             period = parse_duration(rest)
         except ValueError:
@@ -149,8 +149,12 @@ def in_words(delta: timedelta) -> str:
     minutes, seconds = divmod(seconds, 60)
     parts = [
         _plural(value, unit)
-        for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"),
-                            (seconds, "second"))
+        for value, unit in (
+            (days, "day"),
+            (hours, "hour"),
+            (minutes, "minute"),
+            (seconds, "second"),
+        )
         if value
     ]
     return ", ".join(parts) or "0 seconds"

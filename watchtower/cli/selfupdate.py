@@ -28,12 +28,14 @@ def _scope(container: Container) -> str:
     return "" if value == "none" else value
 
 
-def old_instances(containers: Sequence[Container], scope: str,
-                  current_id: str | None = None) -> list[Container]:
+def old_instances(
+    containers: Sequence[Container], scope: str, current_id: str | None = None
+) -> list[Container]:
     """The renamed-aside watchtower instances of ``scope``, never the current one."""
     wanted = "" if scope == "none" else scope
     return [
-        c for c in containers
+        c
+        for c in containers
         if labels.is_watchtower(c)
         and OLD_MARKER in c.name
         and _scope(c) == wanted
@@ -62,12 +64,14 @@ def remove_old_instances(
     removed = []
     for container in found:
         try:
-            client.stop_container(container, signal=container.stop_signal or "SIGTERM",
-                                  timeout=stop_timeout)
+            client.stop_container(
+                container, signal=container.stop_signal or "SIGTERM", timeout=stop_timeout
+            )
             client.remove_container(container.id)
         except EngineError as error:
-            log.warning("Could not remove the old watchtower instance %s: %s",
-                        container.name, error)
+            log.warning(
+                "Could not remove the old watchtower instance %s: %s", container.name, error
+            )
             continue
         log.info("Removed the old watchtower instance %s", container.name)
         removed.append(container.name)

@@ -157,8 +157,9 @@ def flag_values(values: Mapping[str, FlagValue]) -> FlagValues:
         if flag.key not in values:
             raise TypeError(f"{flag.option} has no value.")
         if not flag.kind.accepts(values[flag.key]):
-            raise TypeError(f"{flag.option} holds {values[flag.key]!r}, not a value of kind "
-                            f"{flag.kind.value}.")
+            raise TypeError(
+                f"{flag.option} holds {values[flag.key]!r}, not a value of kind {flag.kind.value}."
+            )
     # Checked just above: one value of the declared kind per flag.
     return cast(FlagValues, dict(values))
 
@@ -171,5 +172,6 @@ def as_mapping(values: FlagValues) -> Mapping[str, FlagValue]:
 def notification_flags(values: FlagValues) -> NotificationFlags:
     """The values of the notification flags alone."""
     every = as_mapping(values)
-    return cast(NotificationFlags,
-                {flag.key: every[flag.key] for flag in FLAGS if flag.group == _NOTIFY})
+    return cast(
+        NotificationFlags, {flag.key: every[flag.key] for flag in FLAGS if flag.group == _NOTIFY}
+    )

@@ -63,8 +63,11 @@ def _chain(failure: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         inside = [*current.args, getattr(current, "reason", None)]
-        pending.extend(e for e in [*inside, current.__cause__, current.__context__]
-                       if isinstance(e, BaseException))
+        pending.extend(
+            e
+            for e in [*inside, current.__cause__, current.__context__]
+            if isinstance(e, BaseException)
+        )
 
 
 def _reason(failure: BaseException) -> str:

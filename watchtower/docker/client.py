@@ -172,7 +172,10 @@ class DockerClient:
         tag = ref.digest if ref.tag is None else ref.tag
         with engine_errors(f"pull {ref}"):
             stream = self.api.pull(
-                ref.name, tag=tag, stream=True, decode=True,
+                ref.name,
+                tag=tag,
+                stream=True,
+                decode=True,
                 auth_config=dict(auth_config) if auth_config else None,
             )
             for message in stream:
@@ -205,7 +208,8 @@ class DockerClient:
             if _version_tuple(self.api_version) >= (1, 42):
                 url = self.api._url("/containers/{0}/stop", container.id)
                 response = self.api._post(
-                    url, params={"t": seconds, "signal": wanted},
+                    url,
+                    params={"t": seconds, "signal": wanted},
                     timeout=seconds + (self.api.timeout or 60),
                 )
                 self.api._raise_for_status(response)
@@ -274,7 +278,8 @@ class DockerClient:
                 for network, endpoint in spec.connect:
                     ipam = endpoint.get("IPAMConfig") or {}
                     self.api.connect_container_to_network(
-                        new_id, network,
+                        new_id,
+                        network,
                         aliases=endpoint.get("Aliases"),
                         links=endpoint.get("Links"),
                         ipv4_address=ipam.get("IPv4Address"),
@@ -344,4 +349,3 @@ class DockerClient:
 
     def __repr__(self) -> str:
         return f"DockerClient({self._where!r}, api={self.api_version})"
-

@@ -97,7 +97,7 @@ def _output(chunks: list[bytes]) -> str:
 
 def _kill(api: docker.APIClient, container_id: str, head: bytes) -> None:
     text = head.decode(errors="replace")
-    pid = next((line[len(_MARK):] for line in text.splitlines() if line.startswith(_MARK)), "")
+    pid = next((line[len(_MARK) :] for line in text.splitlines() if line.startswith(_MARK)), "")
     if not pid.isdigit():
         return
     try:

@@ -268,8 +268,5 @@ def create_spec(
             config["NetworkingConfig"] = {
                 "EndpointsConfig": {primary: _endpoint(networks[primary], own_id)}
             }
-            connect = [
-                (net, _endpoint(networks[net], own_id)) for net in names if net != primary
-            ]
+            connect = [(net, _endpoint(networks[net], own_id)) for net in names if net != primary]
     return CreateSpec(name=name, config=config, connect=tuple(connect))
-

@@ -74,4 +74,3 @@ def hostport(u: Url) -> str:
 def with_query(url: str, query: Mapping[str, str]) -> str:
     """``url`` with ``query`` appended, when there is one."""
     return f"{url}?{urlencode(query)}" if query else url
-

@@ -241,4 +241,3 @@ class Template:
             # A function, so only json.v1 pays for building the document.
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
         )
-

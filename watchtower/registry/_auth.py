@@ -264,8 +264,12 @@ class Authenticator:
             params["service"] = service
         response: Response | None = None
         if credentials is not None and credentials.identity_token and not credentials.password:
-            form = {**params, "grant_type": "refresh_token", "client_id": "watchtower",
-                    "refresh_token": credentials.identity_token}
+            form = {
+                **params,
+                "grant_type": "refresh_token",
+                "client_id": "watchtower",
+                "refresh_token": credentials.identity_token,
+            }
             response = self._send("POST", realm, _FORM, urllib.parse.urlencode(form).encode())
             if response.status in (404, 405):
                 response = None  # no OAuth here: fall back to GET with Basic
@@ -286,4 +290,3 @@ class Authenticator:
         except ValueError as error:
             raise RegistryError(f"{source} answered with a body that is not JSON.") from error
         return token_from_answer(answer, self._clock(), source=source)
-

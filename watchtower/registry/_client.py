@@ -121,8 +121,12 @@ class HttpRegistry:
         if transport is None:
             transport = _default_transport(session, ca_bundle, timeout, pool_size)
         else:
-            given = {"session": session, "ca_bundle": ca_bundle, "timeout": timeout,
-                     "pool_size": pool_size}
+            given = {
+                "session": session,
+                "ca_bundle": ca_bundle,
+                "timeout": timeout,
+                "pool_size": pool_size,
+            }
             clash = [name for name, value in given.items() if value is not None]
             if clash:
                 raise ConfigurationError(

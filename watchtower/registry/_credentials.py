@@ -105,8 +105,7 @@ def _decode_auth(value: str, where: str) -> tuple[str, str]:
         text = base64.b64decode(value, validate=False).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise ConfigurationError(
-            f"The auth value {where} is not base64 "
-            "of user:password."
+            f"The auth value {where} is not base64 of user:password."
         ) from None
     username, sep, password = text.partition(":")
     if not sep:
@@ -127,8 +126,7 @@ def _load_config(path: Path) -> _Config:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigurationError(
-            f"The Docker config {path} cannot be "
-            f"read: {error.strerror}."
+            f"The Docker config {path} cannot be read: {error.strerror}."
         ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ConfigurationError(f"The Docker config {path} is not valid JSON: {error}.") from None
@@ -141,13 +139,11 @@ def _load_config(path: Path) -> _Config:
     store = data.get("credsStore") or None
     if not isinstance(auths, dict) or not all(isinstance(v, dict) for v in auths.values()):
         raise ConfigurationError(
-            f"The 'auths' of the Docker config {path} is "
-            "not an object of objects."
+            f"The 'auths' of the Docker config {path} is not an object of objects."
         )
     if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
         raise ConfigurationError(
-            f"The 'credHelpers' of the Docker config {path} "
-            "is not an object of names."
+            f"The 'credHelpers' of the Docker config {path} is not an object of names."
         )
     if store is not None and not isinstance(store, str):
         raise ConfigurationError(f"The 'credsStore' of the Docker config {path} is not a name.")
@@ -304,8 +300,7 @@ class DockerCredentials:
             ) from None
         except OSError as error:
             raise RegistryError(
-                f"The credential helper {name} could not "
-                f"run: {error.strerror}."
+                f"The credential helper {name} could not run: {error.strerror}."
             ) from None
         output = done.stdout.decode("utf-8", "replace").strip()
         if done.returncode != 0:
@@ -330,12 +325,10 @@ class DockerCredentials:
         secret = answer.get("Secret") or ""
         if not isinstance(username, str) or not isinstance(secret, str):
             raise RegistryError(
-                f"The credential helper {name} answered for "
-                f"{server} with a non-string field."
+                f"The credential helper {name} answered for {server} with a non-string field."
             )
         if not secret:
             return None
         if username == "<token>":
             return Credentials("", "", secret)
         return Credentials(username, secret)
-

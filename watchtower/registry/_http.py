@@ -140,8 +140,10 @@ class Sender:
             scheme, netloc = origin(target)
             if scheme not in ("http", "https") or not netloc:
                 raise RegistryError(f"{host} redirected to an unusable location {location!r}.")
-            if first[0] == "https" and scheme == "http" and not plain_http_allowed(
-                netloc, self._insecure
+            if (
+                first[0] == "https"
+                and scheme == "http"
+                and not plain_http_allowed(netloc, self._insecure)
             ):
                 raise RegistryError(
                     f"{first[1]} redirected from HTTPS to plain HTTP ({netloc}); refusing."

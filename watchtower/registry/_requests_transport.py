@@ -77,9 +77,7 @@ class RequestsTransport:
                 # Read even a HEAD's (empty) body: closing an unread answer
                 # closes its connection instead of returning it to the pool.
                 body = _read(answer, request)
-        return Response(
-            answer.status_code, answer.headers, body, answer.reason or "", request.url
-        )
+        return Response(answer.status_code, answer.headers, body, answer.reason or "", request.url)
 
     @contextlib.contextmanager
     def _mapped_errors(self, request: Request) -> Iterator[None]:
@@ -104,9 +102,7 @@ class RequestsTransport:
                 f"{host} did not answer {request.method} {path} within {read:g}s."
             ) from error
         except requests.exceptions.RequestException as error:
-            raise TransportError(
-                f"{host} could not be reached: {type(error).__name__}."
-            ) from error
+            raise TransportError(f"{host} could not be reached: {type(error).__name__}.") from error
 
 
 def _read(answer: requests.Response, request: Request) -> bytes:
@@ -118,8 +114,7 @@ def _read(answer: requests.Response, request: Request) -> bytes:
             host = origin(request.url)[1]
             path = urllib.parse.urlsplit(request.url).path
             raise RegistryError(
-                f"{host} answered {request.method} {path} with more than "
-                f"{MAX_BODY >> 20} MiB."
+                f"{host} answered {request.method} {path} with more than {MAX_BODY >> 20} MiB."
             )
         chunks.append(chunk)
     return b"".join(chunks)
