@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -314,10 +315,12 @@ def test_update_api_alone_turns_off_the_schedule() -> None:
     assert not load(["--run-once"], {}).scheduled
 
 
-def test_notification_values_are_exactly_what_watchtower_notify_reads() -> None:
-    from watchtower.cli.notifications import OPTION_DEFAULTS
+def test_the_notification_flags_at_their_defaults_send_nothing() -> None:
+    from watchtower.cli.notifications import settings_from_flags
 
-    assert dict(load([], {}).notifications) == dict(OPTION_DEFAULTS)
+    settings = settings_from_flags(load([], {}).notifications, hostname_default="box")
+    assert (settings.urls, settings.level, settings.host) == ((), logging.INFO, "box")
+    assert (settings.delay, settings.skip_title, settings.split_by_container) == (0, False, False)
 
 
 def test_notifications_are_built_from_the_flags() -> None:

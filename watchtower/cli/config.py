@@ -25,7 +25,14 @@ from ..porcelain import Format as PorcelainFormat
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
 from .schedule import Cron, Interval, parse_schedule
-from .values import FlagValues, NotificationFlags, as_mapping, flag_values, notification_flags
+from .values import (
+    FlagValues,
+    NotificationFlags,
+    as_mapping,
+    default_notification_flags,
+    flag_values,
+    notification_flags,
+)
 
 __all__ = [
     "API_ENDPOINTS",
@@ -75,10 +82,6 @@ def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
         return parse_duration(raw, units=LONG_UNITS)
     except ValueError as error:
         raise ConfigurationError(f"{option} {error}.") from None
-
-
-def _default_notifications() -> NotificationFlags:
-    return notification_flags(flag_values({flag.key: flag.default for flag in FLAGS}))
 
 
 @frozen
@@ -161,7 +164,7 @@ class Config:
     insecure_registries: tuple[str, ...] = ()
     registry_ca_bundle: str = ""
     api: ApiSettings = ApiSettings()
-    notifications: NotificationFlags = field(factory=_default_notifications)
+    notifications: NotificationFlags = field(factory=default_notification_flags)
     shutdown_timeout: timedelta = timedelta(seconds=60)
     warnings: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(factory=dict)

@@ -21,49 +21,16 @@ from .._text import LOG_LEVELS
 from ..errors import ConfigurationError
 from ..notify import EntryCollector, Notifications, NotificationSettings, Template
 from ..notify._shoutrrr import q, with_query
+from .values import default_notification_flags
 
-__all__ = ["OPTION_DEFAULTS", "legacy_urls", "settings_from_flags", "start"]
+__all__ = ["legacy_urls", "settings_from_flags", "start"]
 
 Values = Mapping[str, object]
 """Flag values by key; each is the flag's type, or text when given loosely."""
 
-OPTION_DEFAULTS: Values = {
-    "notification_url": (),
-    "notifications": (),
-    "notifications_level": "info",
-    "notifications_delay": 0,
-    "notifications_hostname": "",
-    "notification_template": "",
-    "notification_template_file": "",
-    "notification_report": False,
-    "notification_title_tag": "",
-    "notification_skip_title": False,
-    "notification_log_stdout": False,
-    "notification_split_by_container": False,
-    "notification_email_from": "",
-    "notification_email_to": "",
-    "notification_email_delay": 0,
-    "notification_email_server": "",
-    "notification_email_server_port": 25,
-    "notification_email_server_tls_skip_verify": False,
-    "notification_email_server_user": "",
-    "notification_email_server_password": "",
-    "notification_email_subjecttag": "",
-    "notification_slack_hook_url": "",
-    "notification_slack_identifier": "watchtower",
-    "notification_slack_channel": "",
-    "notification_slack_icon_emoji": "",
-    "notification_slack_icon_url": "",
-    "notification_msteams_hook": "",
-    "notification_gotify_url": "",
-    "notification_gotify_token": "",
-    "notification_gotify_tls_skip_verify": False,
-}
-"""Every key :func:`settings_from_flags` reads, with Watchtower's default."""
-
 
 def _with_defaults(values: Values) -> Values:
-    return {**OPTION_DEFAULTS, **{k: v for k, v in values.items() if v is not None}}
+    return {**default_notification_flags(), **{k: v for k, v in values.items() if v is not None}}
 
 
 def _text(values: Values, key: str) -> str:
@@ -138,7 +105,7 @@ def settings_from_flags(values: Values, *, hostname_default: str) -> Notificatio
     """The notification settings Watchtower's notification flags describe.
 
     A key missing from ``values`` (or None) takes Watchtower's default
-    (:data:`OPTION_DEFAULTS` lists them all); other keys are ignored.
+    (the ``notify`` group of the flag table); other keys are ignored.
 
     ``notification_url`` (an absolute path to a file reads one URL per
     line), ``notifications`` (``email``, ``slack``, ``msteams``, ``gotify``,

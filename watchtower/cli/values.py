@@ -15,7 +15,14 @@ from typing import TypedDict, cast
 
 from .flags import FLAGS, FlagValue
 
-__all__ = ["FlagValues", "NotificationFlags", "as_mapping", "flag_values", "notification_flags"]
+__all__ = [
+    "FlagValues",
+    "NotificationFlags",
+    "as_mapping",
+    "default_notification_flags",
+    "flag_values",
+    "notification_flags",
+]
 
 # The group of the notification flags in the table.
 _NOTIFY = "notify"
@@ -175,3 +182,8 @@ def notification_flags(values: FlagValues) -> NotificationFlags:
     return cast(
         NotificationFlags, {flag.key: every[flag.key] for flag in FLAGS if flag.group == _NOTIFY}
     )
+
+
+def default_notification_flags() -> NotificationFlags:
+    """The notification flags at the table's defaults, which are Watchtower's."""
+    return notification_flags(flag_values({flag.key: flag.default for flag in FLAGS}))
