@@ -23,10 +23,10 @@ from .lifecycle import Hook, run_hook
 from .model import Container, short_id
 from .params import UpdateParams
 from .planner import in_scope, make_plan
-from .plans import Plan, PlanEntry, Status
+from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry
 from .replacement import Replacer
-from .report import ContainerReport, Outcome, Report
+from .report import Outcome, Report
 from .settings import ContainerSettings
 
 __all__ = ["execute", "update"]
@@ -61,7 +61,7 @@ def _execute(
     emit: Emitter,
     started: datetime,
 ) -> Report:
-    results = {e.name: _initial_report(e) for e in plan.entries}
+    results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
     units = [[entries[name] for name in unit] for unit in plan.units]
     replacer = Replacer(client, params, emit)
@@ -77,27 +77,6 @@ def _execute(
         entries=[results[e.name] for e in plan.entries],
         started_at=started,
         finished_at=emit.now(),
-    )
-
-
-_OUTCOME = {
-    Status.FRESH: Outcome.FRESH,
-    Status.STALE: Outcome.STALE,
-    Status.SKIPPED: Outcome.SKIPPED,
-}
-
-
-def _initial_report(entry: PlanEntry) -> ContainerReport:
-    container = entry.container
-    return ContainerReport(
-        id=container.id,
-        name=container.name,
-        image=container.image.familiar,
-        old_image_id=container.image_id,
-        new_image_id=entry.new_image.id if entry.new_image else None,
-        outcome=_OUTCOME[entry.status],
-        reason=entry.reason,
-        warnings=entry.warnings,
     )
 
 

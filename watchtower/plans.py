@@ -17,6 +17,7 @@ from typing import Any
 from attrs import field, frozen
 
 from .model import Container, Image, short_id
+from .report import ContainerReport, Outcome
 from .settings import ContainerSettings
 
 __all__ = ["Action", "Plan", "PlanEntry", "Status"]
@@ -78,6 +79,20 @@ class PlanEntry:
         if self.action is Action.UPDATE and self.new_image is not None:
             return self.new_image
         return self.container.current_image
+
+    def to_report(self) -> ContainerReport:
+        """What the report says of this container when nothing is done to it."""
+        container = self.container
+        return ContainerReport(
+            id=container.id,
+            name=container.name,
+            image=container.image.familiar,
+            old_image_id=container.image_id,
+            new_image_id=self.new_image.id if self.new_image else None,
+            outcome=Outcome(self.status.value),  # each status is an outcome too
+            reason=self.reason,
+            warnings=self.warnings,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -86,18 +86,13 @@ class Replacer:
         new_id: str | None = None,
         rolled_back: bool = False,
     ) -> ContainerReport:
-        container = entry.container
-        return ContainerReport(
-            id=container.id,
-            name=container.name,
-            image=container.image.familiar,
-            old_image_id=container.image_id,
+        return attrs.evolve(
+            entry.to_report(),
             new_image_id=entry.target_image.id,
             outcome=outcome,
             reason=reason,
             new_id=new_id,
             rolled_back=rolled_back,
-            warnings=entry.warnings,
         )
 
     def _fail(self, entry: PlanEntry, step: str, reason: str) -> ContainerReport:
