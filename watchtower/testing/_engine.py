@@ -10,7 +10,7 @@ from datetime import timedelta
 import attrs
 
 from ..errors import ContainerError, EngineError, ImageInUseError, RegistryError
-from ..model import Container, ContainerState, HookResult, Image, ImageRef
+from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
 from ._registry import MemoryRegistry, _ref, _sha
 
 __all__ = ["STEPS", "MemoryEngine"]
@@ -351,7 +351,7 @@ class MemoryEngine:
         with self._lock:
             self._call("remove_image", image_id)
             if any(r.image_id == image_id for r in self._containers.values()):
-                raise ImageInUseError(f"Image {image_id[:19]} is in use by a container.")
+                raise ImageInUseError(f"Image {short_id(image_id)} is in use by a container.")
             self._images.pop(image_id, None)
             for ref, tagged in list(self._tags.items()):
                 if tagged == image_id:
