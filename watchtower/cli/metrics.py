@@ -12,14 +12,16 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from attrs import frozen
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ..clock import Clock, system_clock
 from ..report import Report
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.metrics_core import Metric
 
 __all__ = ["HISTORY_SIZE", "Metrics", "Scan"]
 
@@ -109,6 +111,8 @@ class _Collector:
         self._metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
+
         gauges, counters = self._metrics._snapshot()
         for name, text in _GAUGES.items():
             yield GaugeMetricFamily(name, text, value=gauges[name])
@@ -119,8 +123,13 @@ class _Collector:
 class Metrics:
     """The metrics of one watchtower process.
 
+    Counting needs nothing but the standard library; prometheus-client is
+    imported when the metrics are first exposed (or a registry is given), so
+    a process that serves no metrics never loads it.
+
     Args:
-        registry: The collector registry to register on; a new one by default.
+        registry: The collector registry to register on; a new one, made
+            when first needed, by default.
         clock: The current time, for history entries.
     """
 
@@ -130,14 +139,28 @@ class Metrics:
         *,
         clock: Clock = system_clock,
     ) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry()
+        self._registry = registry
+        self._registry_lock = threading.Lock()
         self._clock = clock
         self._lock = threading.Lock()
         self._last: Scan | None = None
         self._history: deque[Scan] = deque(maxlen=HISTORY_SIZE)
         self._gauges = dict.fromkeys(_GAUGES, 0.0)
         self._counters = dict.fromkeys(_COUNTERS, 0.0)
-        self.registry.register(_Collector(self))
+        if registry is not None:
+            registry.register(_Collector(self))
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The collector registry these metrics are registered on."""
+        # Not self._lock: registering collects once, and collecting takes it.
+        with self._registry_lock:
+            if self._registry is None:
+                from prometheus_client import CollectorRegistry
+
+                self._registry = CollectorRegistry()
+                self._registry.register(_Collector(self))
+            return self._registry
 
     def record(self, report: Report) -> Scan:
         """Count a finished scan."""
@@ -189,4 +212,6 @@ class Metrics:
 
     def exposition(self) -> tuple[bytes, str]:
         """The metrics in Prometheus' text format, and its content type."""
+        from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
