@@ -1,0 +1,121 @@
+"""Start-up time and resident memory: what a user waits for and what the daemon keeps.
+
+Printed:
+
+* the wall time of ``import watchtower`` and of ``watchtower --help``, each as
+  the median of interleaved runs beside ``python -c pass`` (the yardstick: the
+  interpreter's own start), with the median of the pairwise ratios and the
+  time added to the yardstick; targets 30 ms and 80 ms added;
+* the resident memory of a looping daemon on the in-memory backends (20
+  containers on 5 images, a new version of one image every tenth run, the
+  metrics exposed every run), with the modules the real daemon loads
+  (docker-py, requests, the registry client) imported: after the first scan,
+  then every 1,000 runs. The curve must stay flat: the last figure may not
+  exceed the first after warm-up by more than 2 MiB.
+
+Run: ``nox -s bench`` or ``python benchmarks/bench_startup.py [RUNS]``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = 15
+LOOPS = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+GROWTH_BOUND_MIB = 2.0
+
+
+def _wall(argv: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def startup(label: str, argv: list[str], target_ms: float) -> None:
+    yardstick = [sys.executable, "-c", "pass"]
+    _wall(argv), _wall(yardstick)  # warm the file cache
+    ours, theirs = [], []
+    for _ in range(PAIRS):
+        ours.append(_wall(argv))
+        theirs.append(_wall(yardstick))
+    ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+    added = (statistics.median(ours) - statistics.median(theirs)) * 1000
+    print(
+        f"{label:<22} median {statistics.median(ours) * 1000:6.1f} ms, "
+        f"python -c pass {statistics.median(theirs) * 1000:6.1f} ms, "
+        f"ratio {ratio:4.2f}, added {added:5.1f} ms (target: {target_ms:.0f} ms added)"
+    )
+
+
+_LOOP = """
+import logging, sys
+import watchtower.docker, watchtower.registry, docker, requests  # what the daemon loads
+from watchtower import UpdateParams
+from watchtower.cli.metrics import Metrics
+from watchtower.cli.runner import Runner
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+from datetime import timedelta
+
+def rss_mib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+clock = FixedClock(step=timedelta(seconds=1))
+registry = MemoryRegistry(clock)
+engine = MemoryEngine(registry)
+images = [f"example.org/app{i}:1" for i in range(5)]
+for image in images:
+    registry.publish(image)
+for n in range(20):
+    engine.run(f"c{n}", images[n % 5])
+metrics = Metrics(clock=clock)
+logger = logging.getLogger("watchtower.bench")
+logger.addHandler(logging.NullHandler())
+logger.propagate = False
+runner = Runner(engine, registry, UpdateParams(cleanup=True), metrics=metrics,
+                logger=logger, clock=clock)
+loops = int(sys.argv[1])
+for run in range(1, loops + 1):
+    if run % 10 == 0:
+        registry.publish(images[run % 5])
+    runner.run()
+    metrics.exposition()
+    if run == 1 or run % 1000 == 0:
+        print(run, round(rss_mib(), 1), flush=True)
+"""
+
+
+def memory() -> bool:
+    out = subprocess.run(
+        [sys.executable, "-c", _LOOP, str(LOOPS)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout
+    curve = [(int(run), float(mib)) for run, mib in (line.split() for line in out.splitlines())]
+    print("resident memory of a looping daemon (in-memory backends, 20 containers):")
+    for run, mib in curve:
+        print(f"  after run {run:>5}: {mib:5.1f} MiB")
+    warm = curve[1][1] if len(curve) > 2 else curve[0][1]
+    growth = curve[-1][1] - warm
+    print(f"  growth after warm-up: {growth:+.1f} MiB (bound: {GROWTH_BOUND_MIB:.0f} MiB)")
+    return growth <= GROWTH_BOUND_MIB
+
+
+def main() -> int:
+    print("Start-up, interleaved with the interpreter's own start")
+    startup("import watchtower", [sys.executable, "-c", "import watchtower"], 30)
+    startup("watchtower --help", [sys.executable, "-m", "watchtower", "--help"], 80)
+    return 0 if memory() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
