@@ -40,6 +40,17 @@ def test_starting_imports_no_heavy_library(code: str) -> None:
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_import_loads_each_name_when_first_used() -> None:
+    code = (
+        "import sys, watchtower\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('watchtower', 'attr'))))\n"
+        "from watchtower import update\n"
+        "print('watchtower.orchestrator' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["['watchtower', 'watchtower._version']", "True"]
+
+
 def test_public_names_have_docstrings() -> None:
     missing = [
         name

@@ -1,31 +1,71 @@
 """watchtower: keep running containers on the images their registries currently serve.
 
-The public API is re-exported here; nothing heavy (docker, requests) is
-imported by importing this package.
+The public API is re-exported here. Each name is imported from its module
+when first used, so ``import watchtower`` is quick and imports nothing heavy
+(neither attrs' class machinery for every value type nor docker or requests).
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .errors import (
-    ConfigurationError,
-    ContainerError,
-    EngineError,
-    ImageInUseError,
-    InvalidReferenceError,
-    RateLimitedError,
-    RegistryError,
-    WatchtowerError,
-)
-from .events import Event, Observer
-from .model import Container, ContainerState, HookResult, Image, ImageRef
-from .orchestrator import execute, update
-from .params import UpdateParams
-from .planner import plan
-from .plans import Action, Plan, PlanEntry, Status
-from .protocols import ContainerClient, Notifier, Registry
-from .reference import parse_reference
-from .report import ContainerReport, Outcome, Report
+
+if TYPE_CHECKING:
+    from .errors import (
+        ConfigurationError,
+        ContainerError,
+        EngineError,
+        ImageInUseError,
+        InvalidReferenceError,
+        RateLimitedError,
+        RegistryError,
+        WatchtowerError,
+    )
+    from .events import Event, Observer
+    from .model import Container, ContainerState, HookResult, Image, ImageRef
+    from .orchestrator import execute, update
+    from .params import UpdateParams
+    from .planner import plan
+    from .plans import Action, Plan, PlanEntry, Status
+    from .protocols import ContainerClient, Notifier, Registry
+    from .reference import parse_reference
+    from .report import ContainerReport, Outcome, Report
+
+# Where each public name lives.
+_ORIGINS = {
+    "Action": "plans",
+    "ConfigurationError": "errors",
+    "Container": "model",
+    "ContainerClient": "protocols",
+    "ContainerError": "errors",
+    "ContainerReport": "report",
+    "ContainerState": "model",
+    "EngineError": "errors",
+    "Event": "events",
+    "HookResult": "model",
+    "Image": "model",
+    "ImageInUseError": "errors",
+    "ImageRef": "model",
+    "InvalidReferenceError": "errors",
+    "Notifier": "protocols",
+    "Observer": "events",
+    "Outcome": "report",
+    "Plan": "plans",
+    "PlanEntry": "plans",
+    "RateLimitedError": "errors",
+    "Registry": "protocols",
+    "RegistryError": "errors",
+    "Report": "report",
+    "Status": "plans",
+    "UpdateParams": "params",
+    "WatchtowerError": "errors",
+    "execute": "orchestrator",
+    "parse_reference": "reference",
+    "plan": "planner",
+    "update": "orchestrator",
+}
 
 __all__ = [
     "Action",
@@ -60,3 +100,18 @@ __all__ = [
     "plan",
     "update",
 ]
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all
+
+    def __getattr__(name: str) -> Any:
+        origin = _ORIGINS.get(name)
+        if origin is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{origin}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
