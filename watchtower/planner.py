@@ -67,14 +67,13 @@ def in_scope(
     Each container's labels are read here, once per run. A container that a
     replacement renamed aside is never selected: it is the repair's.
     """
-    listed = [
-        c
-        for c in client.list_containers(
+    listed = list(
+        client.list_containers(
             include_stopped=params.include_stopped,
             include_restarting=params.include_restarting,
         )
-        if read_name(c) is None
-    ]
+    )
+    listed = [c for c in listed if read_name(c) is None]
     settings = {c.name: ContainerSettings.read(c, params) for c in listed}
     chosen, _ = select(listed, params, settings)
     return chosen, {c.name: settings[c.name] for c in chosen}

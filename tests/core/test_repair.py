@@ -209,6 +209,17 @@ def test_a_replacement_that_runs_healthy_is_kept() -> None:
     assert "was finished" in report.repaired[0]
 
 
+def test_an_old_container_restarted_by_a_reboot_is_stopped_before_it_is_removed() -> None:
+    engine, registry = killed_after("start")
+    [aside] = [n for n in engine.names() if n.startswith("web-watchtower-old-")]
+    engine.start_container(aside)  # its restart policy, at boot
+    replacement = engine.container("web").id
+    update(engine, registry, UpdateParams(include_stopped=True))
+    assert engine.names() == {"web", "idle"}
+    assert engine.container("web").id == replacement
+    assert (aside, "SIGTERM", timedelta(seconds=10)) in engine.stops
+
+
 def test_a_replacement_that_is_not_healthy_is_removed() -> None:
     engine, registry = killed_after("start")
     replacement = engine.container("web").id
