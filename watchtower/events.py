@@ -23,6 +23,7 @@ __all__ = [
     "HookRan",
     "LabelIgnored",
     "Observer",
+    "Repaired",
     "RolledBack",
     "RunFinished",
     "RunStarted",
@@ -204,13 +205,28 @@ class RolledBack(Event):
 
 
 @frozen(kw_only=True)
+class Repaired(Event):
+    """A replacement that a killed run left half done was finished or undone.
+
+    Attributes:
+        action: ``finished`` (the replacement kept, the old container
+            removed), ``undone`` (the old container back under its name) or
+            ``removed`` (a failed replacement removed).
+        reason: What was done, in words.
+    """
+
+    action: str
+    reason: str
+
+
+@frozen(kw_only=True)
 class Failed(Event):
     """A step failed for a container.
 
     Attributes:
         step: ``check``, ``pull``, ``stop``, ``rename``, ``create``,
-            ``start``, ``health``, ``remove``, ``hook``, ``cleanup`` or
-            ``notify``.
+            ``start``, ``health``, ``remove``, ``hook``, ``cleanup``,
+            ``notify`` or ``repair``.
         reason: What went wrong.
     """
 

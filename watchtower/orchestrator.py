@@ -25,6 +25,7 @@ from .params import UpdateParams
 from .planner import in_scope, make_plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry
+from .repair import repair
 from .replacement import Replacer
 from .report import Outcome, Report
 from .settings import ContainerSettings
@@ -98,6 +99,11 @@ def update(
     delivers the report to each notifier. With ``dry_run`` (or monitor-only)
     nothing is changed and stale containers are reported as stale.
 
+    Before all that, it finishes or undoes the replacements that a killed run
+    left half done (:func:`watchtower.repair.repair`, not with ``dry_run`` or
+    monitor-only); :attr:`Report.repaired <watchtower.report.Report.repaired>`
+    says what it did.
+
     Args:
         client: The container engine.
         registry: The registry client.
@@ -119,6 +125,8 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
+    # A run that changes nothing repairs nothing either.
+    repaired = () if dry_run or params.monitor_only else repair(client, params, emit)
     chosen, settings = in_scope(client, params)
     hooks = params.lifecycle_hooks and not dry_run
     if hooks:
@@ -143,6 +151,7 @@ def update(
         finished_at=emit.now(),
         removed_images=removed,
         dry_run=dry_run,
+        repaired=repaired,
     )
     failures = _notify(notifiers, report, emit)
     if failures:

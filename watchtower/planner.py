@@ -19,6 +19,7 @@ from .model import Container
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry
+from .repair import read_name
 from .selection import select
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
@@ -63,7 +64,8 @@ def in_scope(
 ) -> tuple[list[Container], dict[str, ContainerSettings]]:
     """The containers the engine lists that ``params`` selects, and their settings.
 
-    Each container's labels are read here, once per run.
+    Each container's labels are read here, once per run. A container that a
+    replacement renamed aside is never selected: it is the repair's.
     """
     listed = list(
         client.list_containers(
@@ -71,6 +73,7 @@ def in_scope(
             include_restarting=params.include_restarting,
         )
     )
+    listed = [c for c in listed if read_name(c) is None]
     settings = {c.name: ContainerSettings.read(c, params) for c in listed}
     chosen, _ = select(listed, params, settings)
     return chosen, {c.name: settings[c.name] for c in chosen}

@@ -31,10 +31,10 @@ class ContainerClient(Protocol):
     """A container engine: lists, pulls, stops, recreates and starts containers.
 
     The orchestrator replaces a container as a transaction built from these
-    calls: stop the old one, rename it aside, create the replacement under the
+    calls: rename the old one aside, stop it, create the replacement under the
     old name, start it, wait for it to be healthy, and only then remove the
-    old one. On any failure it removes the replacement, renames the old one
-    back and starts it. Methods therefore do one thing each and must not
+    old one. On any failure it removes the replacement, starts the old one
+    and renames it back. Methods therefore do one thing each and must not
     remove or rename anything they were not asked to.
 
     All methods may be called from several threads at once.

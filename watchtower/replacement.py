@@ -1,22 +1,27 @@
 """The replacement transaction: one container swapped for a new one, or not at all.
 
-1. run the pre-update hook and stop the old container (a watchtower
-   container is not stopped: it is mid-run, and its successor removes it);
-2. rename it aside (``<name>-watchtower-old-<id>``);
-3. create the replacement under the original name;
-4. start it and wait until it is healthy (when it has a health check);
-5. only then remove the old container, and run the post-update hook.
+1. run the pre-update hook; rename the old container aside, to a name that
+   says whether it ran (see :mod:`watchtower.repair`), and stop it (a
+   watchtower container is not stopped: it is mid-run, and its successor
+   removes it);
+2. create the replacement under the original name;
+3. start it and wait until it is healthy (when it has a health check);
+4. only then remove the old container, and run the post-update hook.
 
 How far a transaction got is a :class:`Progress` value. When a step fails,
 the rollback reads it and undoes exactly what was done: the replacement is
-removed, the old container gets its name back and runs again if it was
-stopped. The old container is never removed before its replacement runs.
+removed, the old container runs again if it was stopped and gets its name
+back. The old container is never removed before its replacement runs.
+
+The engine shows the same progress in names, so a run killed at any step
+leaves what :func:`watchtower.repair.repair` finishes or undoes: renaming
+before stopping keeps "did it run?" readable, and the rollback starts the
+old container before it renames it back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 import attrs
 from attrs import frozen
@@ -24,10 +29,10 @@ from attrs import frozen
 from ._emitter import Emitter
 from .events import Failed, RolledBack, Skipped, Started, Stopped, Updated
 from .lifecycle import Hook, run_hook
-from .model import Container, short_id
 from .params import UpdateParams
 from .plans import Action, PlanEntry
 from .protocols import ContainerClient
+from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
 
 __all__ = ["Progress", "Replacer"]
@@ -100,9 +105,10 @@ class Replacer:
         return self._report(entry, Outcome.FAILED, reason)
 
     def _prepare(self, entry: PlanEntry, done: dict[str, ContainerReport]) -> Progress | None:
-        """Run the pre-update hook and stop the container; None when it must not go on."""
+        """Run the pre-update hook, rename aside and stop; None when it must not go on."""
         container, settings = entry.container, entry.settings
-        if self.params.lifecycle_hooks and container.state.is_running:
+        running = container.state.is_running
+        if self.params.lifecycle_hooks and running:
             run = run_hook(self.client, settings, container.id, Hook.PRE_UPDATE)
             self.emit.hook(entry.name, run)
             if run is not None and run.asks_skip:
@@ -113,29 +119,34 @@ class Replacer:
             if run is not None and not run.ok:
                 done[entry.name] = self._fail(entry, "hook", run.describe())
                 return None
-        if settings.is_watchtower or not container.state.is_running:
+        # Renamed before it is stopped: killed at any later step, the name
+        # still says whether it ran.
+        aside = aside_name(container.name, container.id, running=running)
+        try:
+            self.client.rename_container(container.id, aside)
+        except Exception as error:
+            done[entry.name] = self._fail(entry, "rename", f"it could not be renamed: {error}")
+            return None
+        progress = Progress(aside=aside)
+        if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
-            return Progress()
+            return progress
         try:
             self.client.stop_container(
                 container, signal=settings.stop_signal, timeout=settings.stop_timeout
             )
         except Exception as error:
-            done[entry.name] = self._fail(entry, "stop", f"it could not be stopped: {error}")
+            reason = f"it could not be stopped: {error}"
+            done[entry.name] = self._rollback(entry, "stop", reason, progress)
             return None
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
-        return Progress(stopped=True)
+        return attrs.evolve(progress, stopped=True)
 
     def _replace(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
-        """Rename aside, create, start, wait healthy, remove the old one."""
+        """Create, start, wait healthy, remove the old one."""
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
-        aside = f"{container.name}-watchtower-old-{container.short_id}"
-        try:
-            client.rename_container(container.id, aside)
-        except Exception as error:
-            return self._rollback(entry, "rename", f"it could not be renamed: {error}", progress)
-        progress = attrs.evolve(progress, aside=aside)
+        aside = progress.aside
         try:
             new_id = client.create_replacement(container, image)
         except Exception as error:
@@ -150,9 +161,9 @@ class Replacer:
                 return self._rollback(entry, "start", reason, progress)
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
-            unhealthy = self._unhealthy(new_id)
-            if unhealthy:
-                return self._rollback(entry, "health", unhealthy, progress)
+            why = unhealthy(client, new_id, self.params.health_timeout)
+            if why:
+                return self._rollback(entry, "health", why, progress)
 
         reason = ""
         if not entry.settings.is_watchtower:
@@ -183,40 +194,34 @@ class Replacer:
         outcome = Outcome.RESTARTED if restart_only else Outcome.UPDATED
         return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
 
-    def _unhealthy(self, new_id: str) -> str | None:
-        """Why the started replacement is not healthy, or None when it is."""
-        timeout = self.params.health_timeout
-        try:
-            if self.client.wait_until_healthy(new_id, timeout):
-                return None
-        except Exception as error:
-            return f"its replacement's health could not be read: {error}"
-        return f"its replacement was not healthy within {timeout.total_seconds():g}s"
-
     def _rollback(
         self, entry: PlanEntry, step: str, reason: str, progress: Progress
     ) -> ContainerReport:
-        """Undo what ``progress`` says was done, newest step first."""
+        """Undo what ``progress`` says was done, newest step first.
+
+        The old container is started before it is renamed back, as the
+        repair does: killed in between, its aside name still says it ran.
+        """
         container = entry.container
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         problems: list[str] = []
         if progress.new_id is not None:
-            problem = self._discard(container, progress.new_id)
+            problem = discard(self.client, container.name, progress.new_id)
             if problem:
                 problems.append(problem)
         restored = True
-        if progress.aside is not None:
-            try:
-                self.client.rename_container(container.id, container.name)
-            except Exception as error:
-                restored = False
-                problems.append(f"the old container could not get its name back: {error}")
         if progress.stopped:
             try:
                 self.client.start_container(container.id)
             except Exception as error:
                 restored = False
                 problems.append(f"the old container could not be started again: {error}")
+        if progress.aside is not None:
+            try:
+                self.client.rename_container(container.id, container.name)
+            except Exception as error:
+                restored = False
+                problems.append(f"the old container could not get its name back: {error}")
         if not restored:
             summary = "; ".join([reason, *problems])
         else:
@@ -226,20 +231,3 @@ class Replacer:
             RolledBack(at=self.emit.now(), container=entry.name, reason=summary, restored=restored)
         )
         return self._report(entry, Outcome.FAILED, summary, rolled_back=restored)
-
-    def _discard(self, container: Container, new_id: str) -> str:
-        """Remove a failed replacement; what is left of it, in words, when that fails."""
-        client = self.client
-        try:
-            replacement = client.get_container(new_id)
-            client.stop_container(replacement, signal="SIGKILL", timeout=timedelta(0))
-            client.remove_container(new_id, remove_volumes=False)
-        except Exception as error:
-            # Free the name for the old container, at least.
-            failed = f"{container.name}-watchtower-failed-{short_id(new_id)}"
-            try:
-                client.rename_container(new_id, failed)
-            except Exception as rename_error:
-                return f"the failed replacement {short_id(new_id)} remains: {rename_error}"
-            return f"the failed replacement remains as {failed}: {error}"
-        return ""

@@ -104,6 +104,8 @@ class Report:
         removed_images: Ids of the images the cleanup removed.
         dry_run: True when nothing was changed on purpose.
         failed_notifications: How many notifiers could not deliver it.
+        repaired: One line for each replacement that a killed run had left
+            half done and this run finished or undone (or could not).
     """
 
     entries: tuple[ContainerReport, ...] = field(converter=_reports)
@@ -112,6 +114,7 @@ class Report:
     removed_images: tuple[str, ...] = field(default=(), converter=_strings)
     dry_run: bool = False
     failed_notifications: int = 0
+    repaired: tuple[str, ...] = field(default=(), converter=_strings)
 
     def __iter__(self) -> Iterator[ContainerReport]:
         return iter(self.entries)
@@ -187,6 +190,7 @@ class Report:
             "entries": [e.to_dict() for e in self.entries],
             "removed_images": list(self.removed_images),
             "failed_notifications": self.failed_notifications,
+            "repaired": list(self.repaired),
         }
 
     def to_json(self, **kwargs: Any) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from watchtower.cli.logs import configure, log_event
-from watchtower.events import LabelIgnored, Updated
+from watchtower.events import LabelIgnored, Repaired, Updated
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 UPDATED = Updated(
@@ -81,3 +81,13 @@ def test_an_ignored_label_is_a_warning(logger: logging.Logger) -> None:
     log_event(logger, LabelIgnored(at=AT, container="web", reason=reason))
     assert stream.getvalue().startswith("time=")
     assert "level=warning" in stream.getvalue() and "container=web" in stream.getvalue()
+
+
+def test_a_repair_is_a_warning(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("warn", "logfmt", stream=stream)
+    reason = "an interrupted update was undone; the old container is back under its name"
+    log_event(logger, Repaired(at=AT, container="web", action="undone", reason=reason))
+    line = stream.getvalue()
+    assert 'level=warning msg="Repaired web: an interrupted update was undone;' in line
+    assert "container=web action=undone" in line

@@ -333,7 +333,7 @@ def test_concurrent_units_give_the_same_report(registry) -> None:
 # Transactions ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("step", ["rename", "create", "start", "health"])
+@pytest.mark.parametrize("step", ["stop", "create", "start", "health"])
 def test_failed_replacement_is_rolled_back(engine, registry, step) -> None:
     registry.publish(WEB)
     old = engine.run("web", WEB)
@@ -366,15 +366,16 @@ def test_unhealthy_replacement_is_removed(engine, registry) -> None:
     assert [c.id for c in engine.containers()] == [old.id]
 
 
-def test_failed_stop_leaves_the_container_alone(engine, registry) -> None:
+def test_failed_rename_leaves_the_container_alone(engine, registry) -> None:
+    """The rename aside is the first change: when it fails, nothing was changed."""
     registry.publish(WEB)
     old = engine.run("web", WEB)
     registry.publish(WEB)
-    engine.fail("stop", "web")
+    engine.fail("rename", "web")
     entry = update(engine, registry).get("web")
-    assert entry.outcome is Outcome.FAILED and "could not be stopped" in entry.reason
+    assert entry.outcome is Outcome.FAILED and "could not be renamed" in entry.reason
     assert engine.container("web").id == old.id
-    assert engine.count("create") == 0
+    assert engine.count("stop") == 0 and engine.count("create") == 0
 
 
 def test_old_container_that_cannot_be_removed_is_reported(engine, registry) -> None:

@@ -14,7 +14,16 @@ from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
 from .._text import LOG_LEVELS, TRACE
-from ..events import Event, Failed, LabelIgnored, RolledBack, Skipped, UpdateAvailable, Updated
+from ..events import (
+    Event,
+    Failed,
+    LabelIgnored,
+    Repaired,
+    RolledBack,
+    Skipped,
+    UpdateAvailable,
+    Updated,
+)
 from ..model import short_id
 
 if TYPE_CHECKING:
@@ -173,6 +182,14 @@ def log_event(logger: logging.Logger, event: Event) -> None:
             event.container,
             event.reason,
             extra={**fields, "restored": event.restored},
+        )
+    elif isinstance(event, Repaired):
+        # A warning: something killed an earlier run half way.
+        logger.warning(
+            "Repaired %s: %s",
+            event.container,
+            event.reason,
+            extra={**fields, "action": event.action},
         )
     elif isinstance(event, Failed):
         logger.error(

@@ -14,13 +14,16 @@ a health check, a hook or the registry fails::
     report = update(engine, registry)
     assert engine.container("web").image_id == ...  # the old one runs again
 
+:meth:`MemoryEngine.kill_at` makes the process die at a given engine call
+(:class:`Killed`), to check that the next run repairs what it left.
+
 Everything is thread-safe, as the protocols require.
 """
 
 from __future__ import annotations
 
 from ._clock import FixedClock
-from ._engine import STEPS, MemoryEngine
+from ._engine import STEPS, Killed, MemoryEngine
 from ._registry import MemoryRegistry
 
-__all__ = ["STEPS", "FixedClock", "MemoryEngine", "MemoryRegistry"]
+__all__ = ["STEPS", "FixedClock", "Killed", "MemoryEngine", "MemoryRegistry"]

@@ -13,7 +13,7 @@ from ..errors import ContainerError, EngineError, ImageInUseError, RegistryError
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
 from ._registry import MemoryRegistry, _ref, _sha
 
-__all__ = ["STEPS", "MemoryEngine"]
+__all__ = ["STEPS", "Killed", "MemoryEngine"]
 
 STEPS = (
     "list",
@@ -30,6 +30,14 @@ STEPS = (
     "remove_image",
 )
 """The engine steps that :meth:`MemoryEngine.fail` can make fail."""
+
+
+class Killed(BaseException):
+    """The process using a :class:`MemoryEngine` died (see :meth:`MemoryEngine.kill_at`).
+
+    A ``BaseException``, so that nothing in :func:`watchtower.update` catches
+    it: the run stops where it is, as a killed process does.
+    """
 
 
 @attrs.define
@@ -77,6 +85,8 @@ class MemoryEngine:
         self.stops: list[tuple[str, str, timedelta]] = []
         self.hook_exit_codes: dict[tuple[str, str], int | None] = {}
         self.unhealthy: set[str] = set()
+        self._kill_at: int | None = None
+        self._dead = False
 
     # Setting up -----------------------------------------------------------
 
@@ -140,6 +150,22 @@ class MemoryEngine:
         error = error or ContainerError(f"simulated {step} failure")
         with self._lock:
             self._failures.setdefault((step, name), []).extend([error] * times)
+
+    def clear_failures(self) -> None:
+        """Forget the failures that :meth:`fail` set up and that have not happened yet."""
+        with self._lock:
+            self._failures.clear()
+
+    def kill_at(self, call: int | None) -> None:
+        """Kill the process using the engine at its ``call``-th engine call from now.
+
+        That call has no effect and raises :class:`Killed`, and so does every
+        later one (from any thread), as if the process had died there, until
+        ``kill_at(None)`` brings a new process.
+        """
+        with self._lock:
+            self._kill_at = None if call is None else len(self.calls) + call
+            self._dead = False
 
     # Looking -----------------------------------------------------------
 
@@ -206,6 +232,9 @@ class MemoryEngine:
 
     def _call(self, step: str, subject: str, *names: str) -> None:
         """Log the call and raise an injected failure, if one is due."""
+        if self._dead or (self._kill_at is not None and len(self.calls) + 1 >= self._kill_at):
+            self._dead = True
+            raise Killed(f"killed at {step} {subject}".rstrip())
         self.calls.append((step, subject))
         for key in ((step, n) for n in (*names, subject)):
             queue = self._failures.get(key)
@@ -277,8 +306,8 @@ class MemoryEngine:
         """Stop a running container."""
         with self._lock:
             record = self._find(container.id)
-            self._call("stop", record.name)
-            self.stops.append((record.name, signal, timeout))
+            self._call("stop", record.name, container.name)
+            self.stops.append((container.name, signal, timeout))
             if record.state.is_running:
                 record.state = ContainerState.EXITED
 
