@@ -65,6 +65,8 @@ def _level(name: str) -> int:
 
 
 def _template(values: Values) -> Template:
+    # Without --notification-report, Watchtower gives a Go template the log entries alone.
+    legacy = not values["notification_report"]
     template_file = _text(values, "notification_template_file")
     if template_file:
         try:
@@ -72,11 +74,12 @@ def _template(values: Values) -> Template:
         except OSError as exc:
             message = f"--notification-template-file {template_file} cannot be read: "
             raise ConfigurationError(message + f"{exc.strerror or exc}.") from exc
-        return Template(source, name=f"--notification-template-file {template_file}")
+        name = f"--notification-template-file {template_file}"
+        return Template(source, name=name, legacy=legacy)
     source = _text(values, "notification_template")
     if not source:
         source = "default" if values["notification_report"] else "default-legacy"
-    return Template(source, name="--notification-template")
+    return Template(source, name="--notification-template", legacy=legacy)
 
 
 def _urls(value: object) -> list[str]:
@@ -111,8 +114,8 @@ def settings_from_flags(values: Values, *, hostname_default: str) -> Notificatio
     line), ``notifications`` (``email``, ``slack``, ``msteams``, ``gotify``,
     ``shoutrrr``; a list, or one comma- or space-separated string),
     ``notifications_level``, ``notifications_delay`` (whole seconds),
-    ``notifications_hostname``, ``notification_template`` (a built-in name
-    or Jinja2 source), ``notification_template_file`` (wins over the
+    ``notifications_hostname``, ``notification_template`` (a built-in name,
+    a Go template as Watchtower's, or Jinja2), ``notification_template_file`` (wins over the
     template), ``notification_report`` (the ``default`` template instead of
     ``default-legacy``), ``notification_title_tag`` (or the deprecated
     ``notification_email_subjecttag``), ``notification_skip_title``,

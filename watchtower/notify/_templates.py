@@ -1,6 +1,7 @@
-"""Notification templates: Jinja2, with built-ins named like Watchtower's.
+"""Notification templates: Go's template language or Jinja2, with Watchtower's built-ins.
 
-A template renders one message from this context:
+A Go template sees Watchtower's data (see ``_godata``). A Jinja2 template
+renders one message from this context:
 
 ``title``
     The notification title (``[tag] Watchtower updates on host``), empty
@@ -34,11 +35,16 @@ from ..model import short_id
 from ..porcelain import porcelain_json
 from ..report import ContainerReport, Report
 from ._entries import LogEntry
+from ._godata import FUNCTIONS
+from ._godata import data as go_data
+from ._godata import entries as go_entries
+from ._goexec import GoExecError, GoTemplate
+from ._goparse import GoSyntaxError
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["BUILTIN_TEMPLATES", "Template", "json_v1", "state"]
+__all__ = ["BUILTIN_TEMPLATES", "GoExecError", "Template", "json_v1", "state"]
 
 
 def state(entry: ContainerReport) -> str:
@@ -190,22 +196,68 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
 """
 
 
+def _jinja_tags(source: str) -> bool:
+    return "{%" in source or "{#" in source
+
+
+def _go(source: str, name: str) -> tuple[GoTemplate | None, str]:
+    try:
+        return GoTemplate(source, FUNCTIONS), ""
+    except GoSyntaxError as exc:
+        return None, f"{name} is not a valid template: {exc}."
+
+
 class Template:
-    """A compiled notification template.
+    """A compiled notification template, in Go's template language or Jinja2.
+
+    Watchtower's templates (``{{range .}}{{.Message}}{{println}}{{end}}``)
+    run as Go runs them, on Watchtower's data (see :doc:`/guides/notifications`);
+    Jinja2 templates run on the context this module describes. A source is
+    read as Go's when it parses as a Go template and has no Jinja2 statement
+    or comment (``{%``, ``{#``); a Jinja2 template that names anything
+    (``{{ report.updated }}``, ``| length``) never parses as Go, because Go
+    knows no such function.
 
     Args:
-        source: A built-in template's name or Jinja2 source.
+        source: A built-in template's name, or a template's source.
         name: What to call it in error messages.
+        legacy: A Go template sees the log entries alone (Watchtower without
+            ``--notification-report``) rather than title, host, entries and
+            report.
 
     Raises:
-        ConfigurationError: The source is not valid Jinja2.
+        ConfigurationError: The source is neither a Go template nor Jinja2.
     """
 
-    def __init__(self, source: str, *, name: str = "notification-template") -> None:
-        import jinja2.sandbox
-
+    def __init__(
+        self, source: str, *, name: str = "notification-template", legacy: bool = False
+    ) -> None:
         self.name = source if source in BUILTIN_TEMPLATES else name
         self.source = BUILTIN_TEMPLATES.get(source, source)
+        self.legacy = legacy
+        self._go: GoTemplate | None = None
+        self._template: jinja2.Template | None = None
+        go_error = ""
+        if source not in BUILTIN_TEMPLATES:
+            self._go, go_error = _go(self.source, self.name)
+            if self._go is not None and not _jinja_tags(self.source):
+                return
+        try:
+            self._template = self._jinja()
+        except ConfigurationError:
+            if go_error and _looks_like_go(self.source):
+                raise ConfigurationError(go_error) from None
+            raise
+        self._go = None
+
+    @property
+    def dialect(self) -> str:
+        """``go`` or ``jinja2``: the language the source was read in."""
+        return "go" if self._go is not None else "jinja2"
+
+    def _jinja(self) -> jinja2.Template:
+        import jinja2.sandbox
+
         # Sandboxed: a template comes from a flag or a file, and should not
         # reach into Python beyond the context it is given.
         env = jinja2.sandbox.SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
@@ -214,7 +266,7 @@ class Template:
         env.filters["to_json"] = _to_json
         env.filters["porcelain_json"] = porcelain_json
         try:
-            self._template: jinja2.Template = env.from_string(self.source)
+            return env.from_string(self.source)
         except jinja2.TemplateSyntaxError as exc:
             message = f"{self.name} is not a valid template: {exc.message} (line {exc.lineno})."
             raise ConfigurationError(message) from None
@@ -230,9 +282,15 @@ class Template:
         """The message for this context (see the module's documentation).
 
         Raises:
-            jinja2.TemplateError: The template failed while rendering.
+            jinja2.TemplateError: A Jinja2 template failed while rendering.
+            GoExecError: A Go template failed while rendering; the message is Go's.
         """
         entries = list(entries)
+        if self._go is not None:
+            if self.legacy:
+                return self._go.render(go_entries(entries))
+            return self._go.render(go_data(title=title, host=host, entries=entries, report=report))
+        assert self._template is not None
         return self._template.render(
             title=title,
             host=host,
@@ -241,3 +299,10 @@ class Template:
             # A function, so only json.v1 pays for building the document.
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
         )
+
+
+_GO_MARKS = ("{{.", "{{ .", "{{- ", "{{$", "{{ $", "{{end", "{{ end", "{{range", "{{ range")
+
+
+def _looks_like_go(source: str) -> bool:
+    return any(mark in source for mark in _GO_MARKS)
