@@ -13,6 +13,7 @@ from tests.support.receivers import WebhookReceiver
 from watchtower.cli.command import EXIT_USAGE, main, serve
 from watchtower.cli.config import load
 from watchtower.cli.notifications import settings_from_flags, start
+from watchtower.model import short_id
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from .support import WEB
@@ -137,17 +138,86 @@ def test_a_run_sends_the_startup_message_then_its_report_with_its_log_lines(
         logger.removeHandler(collector)
 
     assert code == 0
-    startup, run = (r.json() for r in receiver.requests)
-    assert startup["report"] is None
-    assert "Using notifications: webhook" in startup["message"].splitlines()
-    document = json.loads(run["message"])
+    startup, run = (r.body.decode() for r in receiver.requests)
+    assert "Using notifications: generic" in startup.splitlines()
+    document = json.loads(run)
     assert (document["title"], document["host"]) == ("Watchtower updates on node1", "node1")
     assert [c["name"] for c in document["report"]["updated"]] == ["web"]
-    assert {"message": "Updated container web", "container": "web"} in [
+    assert {"message": "Found new image", "container": "web"} in [
         {"message": e["message"], "container": e["data"].get("container")}
         for e in document["entries"]
     ]
     assert notifications.failures == 0
+
+
+def _run_once(
+    flags: list[str], engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> str:
+    """Run once with ``flags`` and return the id of the container that was replaced."""
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    old_id = engine.container("web").id
+    registry.publish(WEB)
+    config = load(["--run-once", *flags], {})
+    logger = logging.getLogger("tests.cli.notifications.wording")
+    logger.setLevel(logging.INFO)
+    notifications, collector = start(config.notifications, logger)
+    try:
+        code = serve(
+            config,
+            engine,
+            registry,
+            logger=logger,
+            stop=threading.Event(),
+            notifications=notifications,
+            collect_entries=collector.drain,
+            clock=clock,
+        )
+    finally:
+        logger.removeHandler(collector)
+    assert code == 0
+    return old_id
+
+
+def test_the_legacy_template_reads_a_run_in_watchtower_words(
+    receiver: WebhookReceiver, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    url = f"generic+{receiver.url}/hook"
+    old_id = _run_once(["--notification-url", url], engine, registry, clock)
+    web = engine.container("web")
+    lines = receiver.requests[-1].body.decode().splitlines()
+    assert lines == [
+        f"Found new image: {WEB} ({short_id(web.image_id)})",
+        f"Stopped stale container: web ({short_id(old_id)})",
+        f"Started new container: web ({short_id(web.id)})",
+    ]
+    assert "|" not in "".join(lines)
+
+
+def test_a_go_template_from_the_command_line(
+    receiver: WebhookReceiver, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    template = '{{range .}}{{.Message | ToUpper}}: {{index .Data "container"}}{{println}}{{end}}'
+    flags = ["--notification-url", f"generic+{receiver.url}/hook"]
+    _run_once([*flags, "--notification-template", template], engine, registry, clock)
+    assert receiver.requests[-1].body.decode().splitlines() == [
+        "FOUND NEW IMAGE: web",
+        "STOPPING CONTAINER: web",
+        "STARTED NEW CONTAINER: web",
+    ]
+
+
+def test_a_go_report_template_from_the_command_line(
+    receiver: WebhookReceiver, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    template = (
+        "{{with .Report}}{{len .Updated}} updated:"
+        "{{range .Updated}} {{.Name}} {{.LatestImageID.ShortID}}{{end}}{{end}}"
+    )
+    flags = ["--notification-url", f"generic+{receiver.url}/hook", "--notification-report"]
+    _run_once([*flags, "--notification-template", template], engine, registry, clock)
+    image = short_id(engine.container("web").image_id)
+    assert receiver.requests[-1].body.decode() == f"1 updated: web {image}"
 
 
 @pytest.fixture

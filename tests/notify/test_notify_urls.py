@@ -201,6 +201,20 @@ def test_a_scheme_neither_shoutrrr_nor_apprise_knows_is_refused_when_built() -> 
                 url="https://example.com/api/hook?foo=bar",
                 source="generic://example.com/…",
                 headers={"Authorization": "Bearer t"},
+                json=True,
+            ),
+        ),
+        (
+            "generic://example.com/x?template=JSON&titlekey=t&messagekey=m&contenttype=text/plain"
+            "&$a=1",
+            WebhookTarget(
+                url="https://example.com/x",
+                source="generic://example.com/…",
+                json=True,
+                title_key="t",
+                message_key="m",
+                content_type="text/plain",
+                extra={"a": "1"},
             ),
         ),
         (

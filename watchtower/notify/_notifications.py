@@ -15,12 +15,12 @@ from ..report import Outcome, Report
 from ._apprise import AppriseNotifier
 from ._base import DEFAULT_TITLE
 from ._entries import LogEntry
+from ._generic import GenericSender
 from ._log import LogNotifier
 from ._message import Message, Sender
 from ._smtp import EmailNotifier
 from ._targets import AppriseTarget, EmailTarget, LogTarget, Target, WebhookTarget, translate
 from ._templates import Template
-from ._webhook import WebhookNotifier
 
 if TYPE_CHECKING:
     import requests
@@ -100,13 +100,7 @@ def _sender(
             subject=target.subject or DEFAULT_TITLE,
         )
     if isinstance(target, WebhookTarget):
-        return WebhookNotifier(
-            target.url,
-            session=session,
-            headers=target.headers,
-            method=target.method,
-            verify=target.verify,
-        )
+        return GenericSender(target, session=session)
     if isinstance(target, LogTarget):
         return LogNotifier(logger, stream=sys.stdout if log_stdout else None)
     assert isinstance(target, AppriseTarget)
