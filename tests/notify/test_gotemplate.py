@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchtower.errors import ConfigurationError
-from watchtower.notify import LogEntry, Template
+from watchtower.notify import BUILTIN_TEMPLATES, LogEntry, Template
 from watchtower.notify._goexec import GoExecError, GoTemplate
 from watchtower.notify._gofmt import sprint, sprintf
 from watchtower.notify._goparse import GoSyntaxError
@@ -219,10 +219,10 @@ def test_the_dialect_is_read_from_the_source(source: str, dialect: str, expected
     assert template.render(title="T", host="h", report=REPORT, entries=ENTRIES) == expected
 
 
-def test_builtins_stay_what_they_are() -> None:
-    assert {Template(name).dialect for name in ("default", "default-legacy", "json.v1")} == {
-        "jinja2"
-    }
+def test_default_legacy_is_go_and_the_report_builtins_jinja2() -> None:
+    dialects = {name: Template(name).dialect for name in BUILTIN_TEMPLATES}
+    assert dialects.pop("default-legacy") == "go"
+    assert set(dialects.values()) == {"jinja2"}
 
 
 def test_bad_go_names_the_flag_and_go_reason() -> None:

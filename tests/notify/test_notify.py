@@ -101,7 +101,7 @@ EXPECTED = {
     "default-legacy": (
         "Found new image: nginx:latest (bbbbbbbbbbbb)\n"
         "Stopped stale container: web (cccccccccccc)\n"
-        "Could not pull container | container=cache error=pull failed"
+        "Could not pull container | container=cache error=pull failed "
     ),
     "default": (
         "3 Scanned, 1 Updated, 0 Restarted, 1 Failed, 1 Fresh, 1 Skipped\n"
@@ -432,8 +432,8 @@ def test_level_filters_entries_and_error_level_needs_a_failure(
     error.send_report(REPORT, ENTRIES)
 
     assert _bodies(receiver) == [
-        EXPECTED["default-legacy"] + "\nChecked | container=db",
-        "Could not pull container | container=cache error=pull failed",
+        EXPECTED["default-legacy"] + "\nChecked | container=db ",
+        "Could not pull container | container=cache error=pull failed ",
     ]
 
 
@@ -467,7 +467,7 @@ def test_split_by_container_gives_each_message_its_own_entries(
     notifications.send_report(REPORT, ENTRIES)
     assert _bodies(receiver) == [
         "Found new image: nginx:latest (bbbbbbbbbbbb)\nStopped stale container: web (cccccccccccc)",
-        "Could not pull container | container=cache error=pull failed",
+        "Could not pull container | container=cache error=pull failed ",
     ]
 
 

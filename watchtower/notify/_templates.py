@@ -111,28 +111,64 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+# Watchtower's default-legacy in Go's language: each log line in Watchtower's words, a
+# line it has no words for as "message | key=value ", exactly as Watchtower writes it.
 _LEGACY = """\
-{%- for e in entries -%}
-{%- if not loop.first %}
-{% endif -%}
-{%- set f = e.fields -%}
-{%- if e.message == "Found new image" -%}
-Found new image: {{ f.image or "unknown" }} ({{ f.new_id or "unknown" }})
-{%- elif e.message == "Stopping container" -%}
-Stopped stale container: {{ f.container or "unknown" }} ({{ f.id or "unknown" }})
-{%- elif e.message == "Started new container" -%}
-Started new container: {{ f.container or "unknown" }} ({{ f.new_id or "unknown" }})
-{%- elif e.message == "Container updated" -%}
-Updated container: {{ f.container or "unknown" }} ({{ f.image or "unknown" }}): \
-{{ f.old_id or "unknown" }} updated to {{ f.new_id or "unknown" }}
-{%- elif e.message == "Removing image" -%}
-Cleaned up old image: {{ f.image_name or "unknown" }} ({{ f.image_id or "unknown" }})
-{%- elif f -%}
-{{ e.message }} | {% for k in f | sort %}{{ k }}={{ f[k] }}{{ " " if not loop.last }}{% endfor %}
-{%- else -%}
-{{ e.message }}
-{%- endif -%}
-{%- endfor -%}
+{{- define "or-unknown"}}{{with .}}{{.}}{{else}}unknown{{end}}{{end -}}
+{{- define "api"}}{{if index . "tls"}}https{{else}}http{{end}}://\
+{{- index . "host"}}:{{index . "port"}}{{end -}}
+{{- range $i, $e := . -}}
+{{- if $i}}{{println}}{{end -}}
+{{- $m := $e.Message -}}
+{{- $d := $e.Data -}}
+{{- if eq $m "Found new image" -}}
+Found new image: {{index $d "image"}} ({{template "or-unknown" index $d "new_id"}})
+{{- else if eq $m "Stopping container" -}}
+Stopped stale container: {{index $d "container"}} ({{template "or-unknown" index $d "id"}})
+{{- else if eq $m "Started new container" -}}
+Started new container: {{index $d "container"}} ({{template "or-unknown" index $d "new_id"}})
+{{- else if eq $m "Stopping linked container" -}}
+Stopped linked container: {{index $d "container"}} ({{template "or-unknown" index $d "id"}})
+{{- else if eq $m "Started linked container" -}}
+Started linked container: {{index $d "container"}} \
+({{template "or-unknown" index $d "new_id"}})
+{{- else if eq $m "Removing image" -}}
+Cleaned up old image: {{template "or-unknown" index $d "image_name"}} \
+({{template "or-unknown" index $d "image_id"}})
+{{- else if eq $m "Container updated" -}}
+Updated container: {{template "or-unknown" index $d "container"}} \
+({{template "or-unknown" index $d "image"}}): {{template "or-unknown" index $d "old_id"}} \
+updated to {{template "or-unknown" index $d "new_id"}}
+{{- else if eq $m "Skipping Watchtower self-update in run-once mode" -}}
+Run once mode: Watchtower self-update skipped
+{{- else if eq $m "Detected multiple Watchtower instances - initiating cleanup" -}}
+Detected {{index $d "count"}} Watchtower instances - initiating cleanup
+{{- else if eq $m "Successfully removed all excess Watchtower containers" -}}
+Successfully removed {{index $d "removed_instances"}} old Watchtower container\
+{{- if ne (index $d "removed_instances") 1}}s{{end}}
+{{- else if eq $m "Image is within cooldown period - not eligible for update" -}}
+{{template "or-unknown" index $d "image"}} created less than \
+{{- " "}}{{template "or-unknown" index $d "cooldown"}} ago - eligible in \
+{{- " "}}{{template "or-unknown" index $d "eligible_in"}} \
+({{with index $d "eligible_at"}}{{RFC1123 .}}{{else}}unknown{{end}})
+{{- else if eq $m "Image age exceeds cooldown - eligible for update" -}}
+{{template "or-unknown" index $d "image"}} created more than \
+{{- " "}}{{template "or-unknown" index $d "cooldown"}} ago - eligible for update
+{{- else if eq $m "Image creation time unavailable - update check unavailable" -}}
+{{template "or-unknown" index $d "image"}} creation time unavailable (cooldown: \
+{{- template "or-unknown" index $d "cooldown"}}) - update check unavailable
+{{- else if eq $m "Starting HTTP API server" -}}
+Starting HTTP API server at {{template "api" $d}}
+{{- else if eq $m "HTTP API server is enabled" -}}
+HTTP API server is available at {{template "api" $d}}
+{{- else if eq $m "Only checking containers in scope" -}}
+Only checking containers in scope: {{index $d "scope"}}
+{{- else if $d -}}
+{{$m}} | {{range $k, $v := $d}}{{$k}}={{$v}} {{end}}
+{{- else -}}
+{{$m}}
+{{- end -}}
+{{- end -}}
 """
 
 _DEFAULT = """\
@@ -178,10 +214,11 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
     "json.v1": "{{ json_v1() | to_json }}",
     "porcelain.json": "{{ report | porcelain_json }}",
 }
-"""The built-in templates by name, as Jinja2 sources.
+"""The built-in templates by name: ``default-legacy`` in Go's language, the others Jinja2.
 
 ``default-legacy``
-    The run's log lines, one per line, in Watchtower's words.
+    The run's log lines, one per line, in Watchtower's words; a Go
+    template that sees the log entries alone, whatever ``legacy`` says.
 ``default``
     A count line and one line per container, only when something was
     updated, restarted, failed or is stale; otherwise nothing (and nothing
@@ -205,6 +242,9 @@ def _go(source: str, name: str) -> tuple[GoTemplate | None, str]:
         return GoTemplate(source, FUNCTIONS), ""
     except GoSyntaxError as exc:
         return None, f"{name} is not a valid template: {exc}."
+
+
+_GO_BUILTINS = frozenset({"default-legacy"})
 
 
 class Template:
@@ -238,6 +278,10 @@ class Template:
         self._go: GoTemplate | None = None
         self._template: jinja2.Template | None = None
         go_error = ""
+        if source in _GO_BUILTINS:
+            self.legacy = True
+            self._go = GoTemplate(self.source, FUNCTIONS)
+            return
         if source not in BUILTIN_TEMPLATES:
             self._go, go_error = _go(self.source, self.name)
             if self._go is not None and not _jinja_tags(self.source):
