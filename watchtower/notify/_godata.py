@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from ..model import short_id
@@ -198,13 +198,7 @@ def _to_json(value: object) -> str:
 
 
 def _porcelain(value: object) -> str:
-    if not isinstance(value, _Report):
-        empty = Report(entries=(), started_at=_EPOCH, finished_at=_EPOCH)
-        return porcelain_json(empty)
-    return porcelain_json(value.report)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return porcelain_json(value.report if isinstance(value, _Report) else None)
 
 
 def _rfc1123(value: object) -> str:

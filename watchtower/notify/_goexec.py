@@ -15,10 +15,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
-from ._gofmt import NO_VALUE, go_type, sprint, sprintf, sprintln, to_string
+from ._gofmt import NO_VALUE, go_type, sprint, sprintf, sprintln, time_format, to_string
 from ._goparse import (
     Action,
     Branch,
@@ -181,11 +182,25 @@ BUILTINS: Mapping[str, Callable[..., Any]] = {
 _LAZY = ("and", "or")
 
 
+_TIME_FIELDS: Mapping[str, Callable[[datetime], object]] = {
+    "Unix": lambda t: int(t.timestamp()),
+    "UTC": lambda t: t.astimezone(timezone.utc),
+    "String": to_string,
+    "Year": lambda t: t.year,
+    "Day": lambda t: t.day,
+    "Hour": lambda t: t.hour,
+    "Minute": lambda t: t.minute,
+    "Second": lambda t: t.second,
+}
+
+
 def _field(value: object, name: str) -> object:
     if value is None or value is NO_VALUE:
         raise GoExecError(f"nil pointer evaluating interface {{}}.{name}")
     if isinstance(value, Mapping):
         return value.get(name, NO_VALUE)
+    if isinstance(value, datetime) and name in _TIME_FIELDS:
+        return _TIME_FIELDS[name](value)
     lookup = getattr(value, "go_field", None)
     if lookup is not None:
         try:
@@ -193,6 +208,22 @@ def _field(value: object, name: str) -> object:
         except KeyError:
             pass
     raise GoExecError(f"can't evaluate field {name} in type {go_type(value)}")
+
+
+def _without_last(operand: Field | Variable | SubPipe) -> Field | Variable | SubPipe:
+    if isinstance(operand, Field):
+        return Field(operand.chain[:-1])
+    if isinstance(operand, Variable):
+        return Variable(operand.name, operand.chain[:-1])
+    return SubPipe(operand.pipe, operand.chain[:-1])
+
+
+def _method(receiver: object, name: str, args: list[object]) -> object:
+    if isinstance(receiver, datetime) and name == "Format" and len(args) == 1:
+        if not isinstance(args[0], str):
+            raise GoExecError("wrong type for value; expected string")
+        return time_format(receiver, args[0])
+    raise GoExecError(f"can't give argument to non-function {name} of type {go_type(receiver)}")
 
 
 class _Run:
@@ -318,7 +349,13 @@ class _Run:
             except (ValueError, OverflowError, LookupError) as exc:
                 raise GoExecError(f"error calling {head.name}: {exc}") from exc
         if rest or piped:
-            raise GoExecError(f"can't give argument to non-function {self.describe(head)}")
+            chain = getattr(head, "chain", ())
+            if not chain or not isinstance(head, (Field, Variable, SubPipe)):
+                raise GoExecError(f"can't give argument to non-function {self.describe(head)}")
+            # ``.Time.Format "2006"``: the last name of the chain is a method with arguments.
+            receiver = self.operand(_without_last(head), dot, scope)
+            args = [self.operand(arg, dot, scope) for arg in rest] + list(piped)
+            return _method(receiver, chain[-1], args)
         return self.operand(head, dot, scope)
 
     def lazy(

@@ -245,3 +245,74 @@ def sprintf(format_: str, *args: object) -> str:
         extra = ", ".join(f"{go_type(a)}={to_string(a)}" for a in args[used:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
+
+
+_LAYOUT = re.compile(
+    r"January|Jan|Monday|Mon|2006|MST|Z07:00:00|Z07:00|Z0700|Z07|-07:00:00|-07:00|-0700|-07"
+    r"|[.,](?:0+|9+)(?!\d)|01|02|_2|06|15|03|04|05|PM|pm|1|2|3|4|5"
+)
+
+
+def _zone(value: datetime, token: str) -> str:
+    offset = value.utcoffset() or timedelta(0)
+    if token.startswith("Z") and not offset:
+        return "Z"
+    seconds = int(offset.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
+    hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
+    colon = ":" in token
+    text = f"{sign}{hours:02d}"
+    if token.lstrip("Z-") not in ("07",):
+        text += f"{':' if colon else ''}{minutes:02d}"
+    if token.endswith(":00:00"):
+        text += f":{rest:02d}"
+    return text
+
+
+def time_format(value: datetime, layout: str) -> str:
+    """Go's ``Time.Format(layout)``: the reference time ``Mon Jan 2 15:04:05 MST 2006``."""
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group()
+        if token[0] in ".," and len(token) > 1:
+            digits = f"{value.microsecond:06d}000"[: len(token) - 1]
+            if token[1] == "9":
+                digits = digits.rstrip("0")
+                return token[0] + digits if digits else ""
+            return token[0] + digits
+        if token in ("MST",):
+            name = value.tzname() or ""
+            return "UTC" if name in ("UTC", "UTC+00:00", "") else name
+        if token[0] in "Z-" and len(token) > 1:
+            return _zone(value, token)
+        table = {
+            "January": "%B",
+            "Jan": "%b",
+            "Monday": "%A",
+            "Mon": "%a",
+            "2006": "%Y",
+            "06": "%y",
+            "01": "%m",
+            "02": "%d",
+            "15": "%H",
+            "03": "%I",
+            "04": "%M",
+            "05": "%S",
+            "PM": "%p",
+        }
+        if token in table:
+            return value.strftime(table[token])
+        if token == "pm":
+            return value.strftime("%p").lower()
+        if token == "_2":
+            return f"{value.day:2d}"
+        numbers = {
+            "1": value.month,
+            "2": value.day,
+            "3": value.hour % 12 or 12,
+            "4": value.minute,
+            "5": value.second,
+        }
+        return str(numbers[token])
+
+    return _LAYOUT.sub(one, layout)
