@@ -203,11 +203,16 @@ def _legacy_slack(values: Values) -> str:
     parts = urlsplit(hook)
     path = [s for s in parts.path.split("/") if s]
     identifier = _text(values, "notification_slack_identifier")
+    # Watchtower: the icon URL wins over the emoji.
+    icon_url = _text(values, "notification_slack_icon_url")
+    icon = icon_url or _text(values, "notification_slack_icon_emoji")
     if parts.hostname in ("discord.com", "discordapp.com") and "webhooks" in path:
         at = path.index("webhooks")
         if len(path) < at + 3:
             raise ConfigurationError("--notification-slack-hook-url is not a Discord webhook URL.")
         query = {"username": identifier} if identifier else {}
+        if icon_url:
+            query["avatar"] = icon_url
         return with_query(f"discord://{path[at + 2]}@{path[at + 1]}", query)
     if len(path) < 4 or path[0] != "services":
         message = "--notification-slack-hook-url is not a Slack hooks URL (.../services/A/B/C)."
@@ -218,6 +223,8 @@ def _legacy_slack(values: Values) -> str:
     channel = _text(values, "notification_slack_channel")
     if channel:
         query["channel"] = channel
+    if icon:
+        query["icon"] = icon
     return with_query(f"slack://hook:{'-'.join(path[1:4])}@webhook", query)
 
 
@@ -262,8 +269,8 @@ def legacy_urls(types: Sequence[str], values: Values) -> list[str]:
     ``shoutrrr``, which adds nothing); ``values`` holds their flags
     (``notification_email_*``, ``notification_slack_*``,
     ``notification_msteams_hook``, ``notification_gotify_*``), a missing
-    one taking its default. The Slack icon flags are read but have no
-    apprise equivalent, so they change nothing.
+    one taking its default. The Slack icon flags set the icon (the URL
+    wins over the emoji; for a Discord hook, the URL is the avatar).
 
     Raises:
         ConfigurationError: An unknown type, or a type whose flags are missing.

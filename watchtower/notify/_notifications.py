@@ -18,8 +18,17 @@ from ._entries import LogEntry
 from ._generic import GenericSender
 from ._log import LogNotifier
 from ._message import Message, Sender
+from ._services import ServiceSender
 from ._smtp import EmailNotifier
-from ._targets import AppriseTarget, EmailTarget, LogTarget, Target, WebhookTarget, translate
+from ._targets import (
+    AppriseTarget,
+    EmailTarget,
+    LogTarget,
+    ServiceTarget,
+    Target,
+    WebhookTarget,
+    translate,
+)
 from ._templates import Template
 
 if TYPE_CHECKING:
@@ -101,6 +110,8 @@ def _sender(
         )
     if isinstance(target, WebhookTarget):
         return GenericSender(target, session=session)
+    if isinstance(target, ServiceTarget):
+        return ServiceSender(target, session=session)
     if isinstance(target, LogTarget):
         return LogNotifier(logger, stream=sys.stdout if log_stdout else None)
     assert isinstance(target, AppriseTarget)

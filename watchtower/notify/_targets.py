@@ -6,6 +6,9 @@
 * ``generic://`` and ``generic+http(s)://`` a :class:`WebhookTarget` (the raw
   message, or JSON with ``template=json``, as shoutrrr posts);
 * ``logger://`` a :class:`LogTarget`;
+* ``zulip://``, ``pagerduty://``, Teams connector URLs and Slack webhooks
+  with an icon a :class:`ServiceTarget` (``_services``), posted as shoutrrr
+  posts them;
 * a shoutrrr service that apprise also has becomes an :class:`AppriseTarget`
   with apprise's URL (``telegram://`` → ``tgram://``, ``pushover://`` →
   ``pover://``, ...); the catalogue (``_catalogue.TRANSLATED``) lists them;
@@ -27,12 +30,14 @@ from attrs import field, frozen
 
 from ..errors import ConfigurationError
 from ._catalogue import TRANSLATED, UNTRANSLATABLE
+from ._services import NATIVE, ServiceTarget
 from ._shoutrrr import Url, redact
 
 __all__ = [
     "AppriseTarget",
     "EmailTarget",
     "LogTarget",
+    "ServiceTarget",
     "Target",
     "WebhookTarget",
     "translate",
@@ -111,7 +116,7 @@ class LogTarget:
     source: str
 
 
-Target: TypeAlias = "AppriseTarget | WebhookTarget | EmailTarget | LogTarget"
+Target: TypeAlias = "AppriseTarget | WebhookTarget | EmailTarget | LogTarget | ServiceTarget"
 """What :func:`translate` returns."""
 
 
@@ -237,6 +242,10 @@ def _translate(url: str) -> Target:
         return _generic(u)
     if u.scheme == "logger":
         return LogTarget(source=redact(url))
+    if u.scheme in NATIVE:
+        native = NATIVE[u.scheme](u)
+        if native is not None:
+            return native
     if u.scheme in UNTRANSLATABLE:
         raise u.fail(UNTRANSLATABLE[u.scheme])
     if u.scheme in TRANSLATED:
