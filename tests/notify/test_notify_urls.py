@@ -157,7 +157,7 @@ UNTRANSLATABLE = [
         "not a host name",
     ),
     ("slack://hook:a-b@webhook?icon=:ghost:", "slack://***@webhook/…", "is a webhook"),
-    ("xmpp://user:pw@example.com", "xmpp://***@example.com", "XMPP"),
+    ("xmpp://user:pw@example.com", "xmpp://***@example.com", "toaddress="),
     ("lark://open.larksuite.com/abc?secret=s", "lark://open.larksuite.com/…", "secret"),
     ("discord://123456", "discord://123456", "discord://token@webhookid"),
     ("telegram://tok@telegram", "telegram://***@telegram", "chats="),

@@ -291,7 +291,6 @@ TRANSLATED: Mapping[str, Callable[[Url], str]] = {
 """Each shoutrrr scheme, and the function that writes apprise's URL for it."""
 
 UNTRANSLATABLE: Mapping[str, str] = {
-    "xmpp": "apprise's XMPP service is not available in a default apprise install",
     "signalgrid": "shoutrrr's signalgrid URL has a form apprise's does not read; write the "
     "apprise URL as apprise+signalgrid://...",
     "dingding": "apprise's DingTalk URL differs in form; write it as apprise+dingtalk://...",

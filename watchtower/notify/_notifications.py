@@ -27,9 +27,11 @@ from ._targets import (
     ServiceTarget,
     Target,
     WebhookTarget,
+    XmppTarget,
     translate,
 )
 from ._templates import Template
+from ._xmpp import XmppSender
 
 if TYPE_CHECKING:
     import requests
@@ -112,6 +114,8 @@ def _sender(
         return GenericSender(target, session=session)
     if isinstance(target, ServiceTarget):
         return ServiceSender(target, session=session)
+    if isinstance(target, XmppTarget):
+        return XmppSender(target)
     if isinstance(target, LogTarget):
         return LogNotifier(logger, stream=sys.stdout if log_stdout else None)
     assert isinstance(target, AppriseTarget)

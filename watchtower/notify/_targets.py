@@ -9,6 +9,7 @@
 * ``zulip://``, ``pagerduty://``, Teams connector URLs and Slack webhooks
   with an icon a :class:`ServiceTarget` (``_services``), posted as shoutrrr
   posts them;
+* ``xmpp://`` an :class:`XmppTarget` (``_xmpp``);
 * a shoutrrr service that apprise also has becomes an :class:`AppriseTarget`
   with apprise's URL (``telegram://`` → ``tgram://``, ``pushover://`` →
   ``pover://``, ...); the catalogue (``_catalogue.TRANSLATED``) lists them;
@@ -32,6 +33,7 @@ from ..errors import ConfigurationError
 from ._catalogue import TRANSLATED, UNTRANSLATABLE
 from ._services import NATIVE, ServiceTarget
 from ._shoutrrr import Url, redact
+from ._xmpp import XmppTarget, xmpp
 
 __all__ = [
     "AppriseTarget",
@@ -40,6 +42,7 @@ __all__ = [
     "ServiceTarget",
     "Target",
     "WebhookTarget",
+    "XmppTarget",
     "translate",
 ]
 
@@ -116,7 +119,9 @@ class LogTarget:
     source: str
 
 
-Target: TypeAlias = "AppriseTarget | WebhookTarget | EmailTarget | LogTarget | ServiceTarget"
+Target: TypeAlias = (
+    "AppriseTarget | WebhookTarget | EmailTarget | LogTarget | ServiceTarget | XmppTarget"
+)
 """What :func:`translate` returns."""
 
 
@@ -242,6 +247,8 @@ def _translate(url: str) -> Target:
         return _generic(u)
     if u.scheme == "logger":
         return LogTarget(source=redact(url))
+    if u.scheme == "xmpp":
+        return xmpp(u)
     if u.scheme in NATIVE:
         native = NATIVE[u.scheme](u)
         if native is not None:
