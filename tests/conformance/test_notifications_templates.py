@@ -405,6 +405,59 @@ def test_our_default_legacy_writes_what_the_forks_writes() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("message", "fields", "expected"),
+    [
+        (
+            "Removing image",
+            {"image_name": "nginx:1", "image_id": "abc"},
+            "Cleaned up old image: nginx:1 (abc)",
+        ),
+        (
+            "Image creation time unavailable - update check unavailable",
+            {"image": "nginx:1", "cooldown": "1h0m0s"},
+            "nginx:1 creation time unavailable (cooldown: 1h0m0s) - update check unavailable",
+        ),
+        (
+            "Image age exceeds cooldown - eligible for update",
+            {"image": "nginx:1"},
+            "nginx:1 created more than unknown ago - eligible for update",
+        ),
+        (
+            "HTTP API server is enabled",
+            {"tls": True, "host": "0.0.0.0", "port": 8443},
+            "HTTP API server is available at https://0.0.0.0:8443",
+        ),
+        (
+            "Only checking containers in scope",
+            {"scope": "prod"},
+            "Only checking containers in scope: prod",
+        ),
+        (
+            "Skipping Watchtower self-update in run-once mode",
+            {},
+            "Run once mode: Watchtower self-update skipped",
+        ),
+        (
+            "Detected multiple Watchtower instances - initiating cleanup",
+            {"count": 2},
+            "Detected 2 Watchtower instances - initiating cleanup",
+        ),
+        (
+            "Stopping linked container",
+            {"container": "db", "id": "x1"},
+            "Stopped linked container: db (x1)",
+        ),
+        ("Started linked container", {"container": "db"}, "Started linked container: db (unknown)"),
+    ],
+)
+def test_default_legacy_knows_every_message_of_the_forks(
+    message: str, fields: dict[str, object], expected: str
+) -> None:
+    """common_templates.go "default-legacy": the messages the fork's template words."""
+    assert render("default-legacy", legacy=True, entries=[entry(message, **fields)]) == expected
+
+
 # --- the templates of the fork's documentation ---------------------------------------------
 
 DOC_SIMPLE = """

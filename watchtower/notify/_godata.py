@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from ..model import short_id
 from ..porcelain import porcelain_json
 from ..report import ContainerReport, Report
 from ._entries import LogEntry
-from ._goexec import GoExecError, title_case
+from ._goexec import GoExecError
 
 __all__ = ["FUNCTIONS", "GoId", "data", "entries"]
 
@@ -216,6 +217,14 @@ def _rfc1123(value: object) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S ") + zone
 
 
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _title_case(text: str) -> str:
+    # Go's cases.Title: each word's first letter upper case, the rest lower case.
+    return _WORD.sub(lambda m: m.group()[:1].upper() + m.group()[1:].lower(), text)
+
+
 def _string(name: str, change: Callable[[str], str]) -> Callable[[Any], str]:
     def apply(value: Any) -> str:
         if not isinstance(value, str):
@@ -228,7 +237,7 @@ def _string(name: str, change: Callable[[str], str]) -> Callable[[Any], str]:
 FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "ToUpper": _string("ToUpper", str.upper),
     "ToLower": _string("ToLower", str.lower),
-    "Title": _string("Title", title_case),
+    "Title": _string("Title", _title_case),
     "ToJSON": _to_json,
     "ToPorcelainJSON": _porcelain,
     "RFC1123": _rfc1123,

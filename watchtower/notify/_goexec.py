@@ -13,7 +13,6 @@ raises :class:`GoExecError` with Go's wording.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -438,11 +437,3 @@ class GoTemplate:
         except RecursionError:
             raise GoExecError("exceeded maximum template depth") from None
         return "".join(run.out)
-
-
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-
-
-def title_case(text: str) -> str:
-    """Each word with its first letter upper case and the rest lower case."""
-    return _WORD.sub(lambda m: m.group()[:1].upper() + m.group()[1:].lower(), text)

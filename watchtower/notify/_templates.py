@@ -155,8 +155,8 @@ Successfully removed {{index $d "removed_instances"}} old Watchtower container\
 {{template "or-unknown" index $d "image"}} created more than \
 {{- " "}}{{template "or-unknown" index $d "cooldown"}} ago - eligible for update
 {{- else if eq $m "Image creation time unavailable - update check unavailable" -}}
-{{template "or-unknown" index $d "image"}} creation time unavailable (cooldown: \
-{{- template "or-unknown" index $d "cooldown"}}) - update check unavailable
+{{template "or-unknown" index $d "image"}} creation time unavailable \
+(cooldown: {{template "or-unknown" index $d "cooldown"}}) - update check unavailable
 {{- else if eq $m "Starting HTTP API server" -}}
 Starting HTTP API server at {{template "api" $d}}
 {{- else if eq $m "HTTP API server is enabled" -}}
