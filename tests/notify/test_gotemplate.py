@@ -297,3 +297,36 @@ def test_a_go_template_is_never_read_as_jinja2(source: str) -> None:
     template = Template(source, legacy=True)
     assert template.dialect == "go"
     template.render(title="T", host="h", report=REPORT, entries=ENTRIES)
+
+
+_SPACE = st.text(alphabet=" \t\r\n", max_size=4)
+_WORDS = st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=_WORDS,
+    left=_SPACE,
+    right=_SPACE,
+    after=_WORDS,
+    value=st.one_of(st.integers(), st.text(max_size=10), st.booleans()),
+    trim_left=st.booleans(),
+    trim_right=st.booleans(),
+)
+def test_trim_markers_remove_exactly_the_adjacent_white_space(
+    before: str,
+    left: str,
+    right: str,
+    after: str,
+    value: object,
+    trim_left: bool,
+    trim_right: bool,
+) -> None:
+    source = (
+        f"{before}{left}{{{{{'- ' if trim_left else ''}.V{' -' if trim_right else ''}}}}}"
+        f"{right}{after}"
+    )
+    printed = str(value).lower() if isinstance(value, bool) else str(value)
+    head = (before + left).rstrip(" \t\r\n") if trim_left else before + left
+    tail = (right + after).lstrip(" \t\r\n") if trim_right else right + after
+    assert GoTemplate(source).render({"V": value}) == head + printed + tail
