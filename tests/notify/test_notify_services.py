@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import pytest
 import requests
 
+from tests.support.net import free_port
 from tests.support.receivers import WebhookReceiver
 from watchtower.cli.notifications import legacy_urls, settings_from_flags
 from watchtower.notify import Message, Notifications
@@ -232,3 +233,28 @@ class _Failing(requests.Session):
         response.status_code, response.reason = 500, "Internal Server Error"
         response._content = b'{"message": "bad key"}'
         return response
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "generic://127.0.0.1:{port}/hooks/s3cret-token?disabletls=yes",
+        "slack://hook:T0-B1-s3cret@webhook?icon=:whale:",
+    ],
+)
+def test_an_unreachable_receiver_is_named_without_its_secrets(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = free_port()
+    settings = settings_from_flags(
+        {"notification_url": [url.format(port=closed)]}, hostname_default="box"
+    )
+    session = Loopback(closed)  # the slack webhook is sent to the closed port too
+    notifications = Notifications(
+        settings, logger=logging.getLogger("tests.notify.services"), session=session
+    )
+    with caplog.at_level(logging.ERROR):
+        notifications.startup("hello")
+    assert notifications.failures == 1
+    assert "was not reached (ConnectionError)" in caplog.text
+    assert "s3cret" not in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from ._apprise import NotificationError
 from ._message import Message
 from ._targets import WebhookTarget
 
@@ -59,25 +60,28 @@ class GenericSender:
         """Post ``message``.
 
         Raises:
-            requests.RequestException: The receiver is unreachable or
-                answered with a status of 300 or more.
+            NotificationError: The receiver is unreachable or answered with
+                a status of 300 or more; the URL is named without its secrets.
         """
-        if self._session is None:
-            import requests
+        import requests
 
+        if self._session is None:
             self._session = requests.Session()
         content_type = self.target.content_type
         headers = {"Content-Type": content_type, "Accept": content_type, **self.target.headers}
-        response = self._session.request(
-            self.target.method,
-            self.target.url,
-            data=self.payload(message),
-            headers=headers,
-            timeout=self._timeout,
-            verify=self.target.verify,
-        )
+        try:
+            response = self._session.request(
+                self.target.method,
+                self.target.url,
+                data=self.payload(message),
+                headers=headers,
+                timeout=self._timeout,
+                verify=self.target.verify,
+            )
+        except requests.RequestException as error:
+            # requests' own message quotes the URL's path, which may hold a token.
+            reason = type(error).__name__
+            raise NotificationError(f"{self.target.source} was not reached ({reason}).") from error
         if response.status_code >= 300:
-            import requests
-
             reason = f"{response.status_code} {response.reason}"
-            raise requests.HTTPError(f"the server answered {reason}", response=response)
+            raise NotificationError(f"{self.target.source} answered {reason}.")

@@ -25,10 +25,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from attrs import field, frozen
 
+from ._apprise import NotificationError
 from ._message import Message
 from ._shoutrrr import Url, redact
 
@@ -314,16 +315,21 @@ class ServiceSender:
         """Post ``message``.
 
         Raises:
-            requests.RequestException: The service is unreachable or refused it.
+            NotificationError: The service is unreachable or refused it; the
+                URL is named without its secrets.
         """
         import requests
 
         if self._session is None:
             self._session = requests.Session()
-        auth = (unquote(self.target.auth[0]), self.target.auth[1]) if self.target.auth else None
-        response = self._session.post(
-            self.target.url, auth=auth, timeout=self._timeout, **self.body(message)
-        )
+        try:
+            response = self._session.post(
+                self.target.url, auth=self.target.auth, timeout=self._timeout, **self.body(message)
+            )
+        except requests.RequestException as error:
+            # requests' own message quotes the URL's path, which may hold a token.
+            reason = type(error).__name__
+            raise NotificationError(f"{self.target.source} was not reached ({reason}).") from error
         answer = response.text.strip()
         refused = not 200 <= response.status_code < 300
         if self.target.service == "slack":
@@ -332,4 +338,4 @@ class ServiceSender:
             reason = f"{response.status_code} {response.reason}" + (
                 f": {answer[:200]}" if answer else ""
             )
-            raise requests.HTTPError(f"{self.target.service} answered {reason}", response=response)
+            raise NotificationError(f"{self.target.service} answered {reason}.")
