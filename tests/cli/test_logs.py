@@ -49,11 +49,11 @@ def test_configuring_again_replaces_only_its_own_handler(logger: logging.Logger)
 
 def test_an_update_is_logged_with_short_ids_in_logfmt(logger: logging.Logger) -> None:
     stream = io.StringIO()
-    configure("info", "logfmt", stream=stream)
+    configure("debug", "logfmt", stream=stream)
     log_event(logger, UPDATED)
     line = stream.getvalue()
-    assert 'level=info msg="Updated container web" container=web' in line
-    assert f"old_id={'a' * 12} new_id={'b' * 12}" in line
+    assert 'level=debug msg="Container updated" container=web' in line
+    assert f"old_id={'c' * 12} new_id={'d' * 12}" in line
 
 
 def test_json_lines_carry_the_fields(logger: logging.Logger) -> None:
@@ -61,8 +61,8 @@ def test_json_lines_carry_the_fields(logger: logging.Logger) -> None:
     configure("debug", "json", stream=stream)
     log_event(logger, UPDATED)
     data = json.loads(stream.getvalue())
-    assert (data["level"], data["message"]) == ("info", "Updated container web")
-    assert (data["old_id"], data["new_id"]) == ("a" * 12, "b" * 12)
+    assert (data["level"], data["message"]) == ("debug", "Container updated")
+    assert (data["old_id"], data["new_id"]) == ("c" * 12, "d" * 12)
 
 
 def test_the_level_filters(logger: logging.Logger) -> None:

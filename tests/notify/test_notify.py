@@ -101,7 +101,7 @@ EXPECTED = {
     "default-legacy": (
         "Found new image: nginx:latest (bbbbbbbbbbbb)\n"
         "Stopped stale container: web (cccccccccccc)\n"
-        "Could not pull container | container=cache error=pull failed"
+        "Could not pull container | container=cache error=pull failed "
     ),
     "default": (
         "3 Scanned, 1 Updated, 0 Restarted, 1 Failed, 1 Fresh, 1 Skipped\n"
@@ -244,7 +244,7 @@ def _text(mail: Mail) -> str:
 
 
 def _bodies(receiver: WebhookReceiver) -> list[str]:
-    return [r.json()["message"] for r in receiver.requests]
+    return [r.body.decode() for r in receiver.requests]
 
 
 # --- every built-in template, delivered for real --------------------------------------
@@ -308,13 +308,26 @@ def test_porcelain_says_no_containers_matched_filter(logger: logging.Logger) -> 
     assert text == "no containers matched filter"
 
 
-def test_webhook_body_carries_title_host_message_and_report(
+def test_generic_posts_the_raw_message_as_shoutrrr_does(
     receiver: WebhookReceiver, logger: logging.Logger
 ) -> None:
+    notifications = _build(
+        {"notification_url": [f"generic://127.0.0.1:{receiver.port}/raw?disabletls=yes"]}, logger
+    )
+    notifications.send_report(REPORT, ENTRIES)
+
+    (request,) = receiver.requests
+    assert (request.method, request.path) == ("POST", "/raw")
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.body.decode() == EXPECTED["default-legacy"]
+
+
+def test_generic_posts_json_when_asked(receiver: WebhookReceiver, logger: logging.Logger) -> None:
     notifications = _build(
         {
             "notification_url": [
                 f"generic://127.0.0.1:{receiver.port}/in?disabletls=yes&@X-Token=abc&method=PUT"
+                "&template=json&messagekey=text&$source=watchtower"
             ],
             "notification_report": True,
             "notification_title_tag": "prod",
@@ -328,11 +341,11 @@ def test_webhook_body_carries_title_host_message_and_report(
     assert request.method == "PUT"
     assert request.path == "/in"
     assert request.headers["X-Token"] == "abc"
-    body = request.json()
-    assert body["title"] == "[prod] Watchtower updates on node1"
-    assert body["host"] == "node1"
-    assert body["message"] == EXPECTED["default"]
-    assert body["report"] == REPORT.to_dict()
+    assert request.json() == {
+        "title": "[prod] Watchtower updates on node1",
+        "text": EXPECTED["default"],
+        "source": "watchtower",
+    }
 
 
 # --- user templates ---------------------------------------------------------------------
@@ -419,8 +432,8 @@ def test_level_filters_entries_and_error_level_needs_a_failure(
     error.send_report(REPORT, ENTRIES)
 
     assert _bodies(receiver) == [
-        EXPECTED["default-legacy"] + "\nChecked | container=db",
-        "Could not pull container | container=cache error=pull failed",
+        EXPECTED["default-legacy"] + "\nChecked | container=db ",
+        "Could not pull container | container=cache error=pull failed ",
     ]
 
 
@@ -441,7 +454,7 @@ def test_split_by_container_sends_one_message_each(
         "web (nginx:latest): Updated\n",
         "cache (redis:7): Failed Error: pull failed\n",
     ]
-    assert [r.json()["report"]["counts"]["scanned"] for r in receiver.requests] == [1, 1]
+    assert [len(r.body.decode().splitlines()) for r in receiver.requests] == [1, 1]
 
 
 def test_split_by_container_gives_each_message_its_own_entries(
@@ -454,7 +467,7 @@ def test_split_by_container_gives_each_message_its_own_entries(
     notifications.send_report(REPORT, ENTRIES)
     assert _bodies(receiver) == [
         "Found new image: nginx:latest (bbbbbbbbbbbb)\nStopped stale container: web (cccccccccccc)",
-        "Could not pull container | container=cache error=pull failed",
+        "Could not pull container | container=cache error=pull failed ",
     ]
 
 
@@ -480,7 +493,7 @@ def test_a_failing_notifier_is_counted_and_logged_not_raised(
     assert notifications.sent == 1
     assert [r.path for r in receiver.requests] == ["/fail", "/ok"]
     assert [r.message.split(" could")[0] for r in caplog.records] == [
-        "The webhook notification",
+        "The generic notification",
         "The smtp notification",
     ]
     assert all(getattr(r, "notify", True) is False for r in caplog.records)
@@ -537,25 +550,22 @@ def test_startup_message_is_sent_as_is_unless_the_level_hides_it(
     _build({"notification_url": [url]}, logger).startup("Watchtower 1.0\nChecking every 24h")
     _build({"notification_url": [url], "notifications_level": "warn"}, logger).startup("hidden")
     (request,) = receiver.requests
-    assert request.json() == {
-        "title": "Watchtower updates on box",
-        "host": "box",
-        "message": "Watchtower 1.0\nChecking every 24h",
-        "report": None,
-    }
+    assert request.body.decode() == "Watchtower 1.0\nChecking every 24h"
 
 
 def test_skip_title_sends_no_title(receiver: WebhookReceiver, logger: logging.Logger) -> None:
     notifications = _build(
         {
-            "notification_url": [f"generic+{receiver.url}/"],
+            "notification_url": [
+                f"generic://127.0.0.1:{receiver.port}/?disabletls=yes&template=json"
+            ],
             "notification_skip_title": True,
             "notification_title_tag": "x",
         },
         logger,
     )
     notifications.startup("hello")
-    assert receiver.requests[0].json()["title"] == ""
+    assert receiver.requests[0].json() == {"message": "hello"}
 
 
 def test_no_urls_means_nothing_to_do(logger: logging.Logger) -> None:
@@ -571,7 +581,7 @@ def test_urls_from_a_file(
     path = tmp_path / "urls"
     path.write_text(f"# secrets\ngeneric+{receiver.url}/a\n\ngeneric+{receiver.url}/b\n")
     notifications = _build({"notification_url": [str(path)]}, logger)
-    assert notifications.names == ("webhook", "webhook")
+    assert notifications.names == ("generic", "generic")
 
 
 # --- notifiers on their own ----------------------------------------------------------------
@@ -647,7 +657,9 @@ def test_every_shipped_notifier_is_a_notifier_and_delivers(
         notifier.notify(_report(DB))  # nothing to say: nothing sent
 
     assert [r.path for r in receiver.requests] == ["/webhook", "/apprise", "/settings"]
-    assert {r.json()["message"] for r in receiver.requests} == {EXPECTED["default"]}
+    webhook, apprise, generic = receiver.requests
+    assert webhook.json()["message"] == apprise.json()["message"] == EXPECTED["default"]
+    assert generic.body.decode() == EXPECTED["default"]
     assert _text(smtp_server.mails[0]) == EXPECTED["default"]
     assert stream.getvalue() == "Watchtower updates\n" + EXPECTED["default"] + "\n"
 
@@ -666,8 +678,8 @@ def test_settings_alone_make_watchtower_titles_and_templates(
     )
     tagged.notify(REPORT)
     (request,) = receiver.requests
-    assert request.json()["title"] == "[lib] Watchtower updates on node1"
-    assert request.json()["message"] == EXPECTED["porcelain.v1.summary-no-log"]
+    assert request.body.decode() == EXPECTED["porcelain.v1.summary-no-log"]
+    assert tagged.title == "[lib] Watchtower updates on node1"
 
     plain = Notifications(NotificationSettings(), logger=logger)
     assert plain.host == socket.gethostname()

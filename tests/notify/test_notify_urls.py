@@ -130,19 +130,34 @@ def test_apprise_accepts_every_translation(shoutrrr: str, apprise: str) -> None:
 
 
 UNTRANSLATABLE = [
-    ("pagerduty://events.pagerduty.com/eb243592", "pagerduty://events.pagerduty.com/…", "API key"),
+    (
+        "pagerduty://events.pagerduty.com/eb243592",
+        "pagerduty://events.pagerduty.com/…",
+        "32 hexadecimal digits",
+    ),
+    (
+        "pagerduty://events.pagerduty.com/" + "a" * 32 + "?severity=bad",
+        "pagerduty://events.pagerduty.com/…",
+        "severity=bad is not one of critical, error, warning, info",
+    ),
     (
         "teams://group@tenant/altId/groupOwner?host=org.webhook.office.com",
         "teams://***@tenant/…",
-        "retired",
+        "teams://group@tenant/altId/groupOwner",
     ),
     ("teams://?host=https%3A%2F%2Fexample.test%2Fhook", "teams:///…", "/workflows/"),
     (
-        "zulip://bot%40example.com:key@example.zulipchat.com?stream=a",
-        "zulip://***@example.zulipchat.com/…",
-        "apprise+zulip://",
+        "zulip://bot%40example.com:key@example.zulipchat.com",
+        "zulip://***@example.zulipchat.com",
+        "stream=",
     ),
-    ("xmpp://user:pw@example.com", "xmpp://***@example.com", "XMPP"),
+    (
+        "zulip://bot%40example.com:key@127.0.0.1?stream=a",
+        "zulip://***@127.0.0.1/…",
+        "not a host name",
+    ),
+    ("slack://hook:a-b@webhook?icon=:ghost:", "slack://***@webhook/…", "is a webhook"),
+    ("xmpp://user:pw@example.com", "xmpp://***@example.com", "toaddress="),
     ("lark://open.larksuite.com/abc?secret=s", "lark://open.larksuite.com/…", "secret"),
     ("discord://123456", "discord://123456", "discord://token@webhookid"),
     ("telegram://tok@telegram", "telegram://***@telegram", "chats="),
@@ -201,6 +216,20 @@ def test_a_scheme_neither_shoutrrr_nor_apprise_knows_is_refused_when_built() -> 
                 url="https://example.com/api/hook?foo=bar",
                 source="generic://example.com/…",
                 headers={"Authorization": "Bearer t"},
+                json=True,
+            ),
+        ),
+        (
+            "generic://example.com/x?template=JSON&titlekey=t&messagekey=m&contenttype=text/plain"
+            "&$a=1",
+            WebhookTarget(
+                url="https://example.com/x",
+                source="generic://example.com/…",
+                json=True,
+                title_key="t",
+                message_key="m",
+                content_type="text/plain",
+                extra={"a": "1"},
             ),
         ),
         (

@@ -258,6 +258,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if parsed.version:
             sys.stdout.write(f"watchtower {__version__}\n")
             return 0
+        if parsed.names[:1] == ("notify-upgrade",):
+            from .notify_upgrade import notify_upgrade
+
+            args.remove("notify-upgrade")
+            return notify_upgrade(args, env)
         config = load(args, env)
     except ConfigurationError as error:
         sys.stderr.write(f"watchtower: {error}\n")

@@ -21,6 +21,8 @@ from ..events import (
     Repaired,
     RolledBack,
     Skipped,
+    Started,
+    Stopped,
     UpdateAvailable,
     Updated,
 )
@@ -162,20 +164,29 @@ def configure(
 
 
 def log_event(logger: logging.Logger, event: Event) -> None:
-    """Log one orchestrator event at the level a person would want it."""
+    """Log one orchestrator event at the level a person would want it.
+
+    The steps of an update use Watchtower's words and fields, which its
+    notification templates (``default-legacy`` and users' own) look for, at
+    info: ``Found new image`` (container, image, new_id), ``Stopping
+    container`` (container, id) and ``Started new container`` (container,
+    new_id). ``Container updated`` (container, old_id, new_id: the images'
+    ids) is a debug line, as Watchtower has none.
+    """
     fields = {"container": event.container} if event.container else {}
     if isinstance(event, Updated):
-        what = "Restarted" if event.restart_only else "Updated"
-        logger.info(
-            "%s container %s",
-            what,
-            event.container,
-            extra={**fields, "old_id": short_id(event.old_id), "new_id": short_id(event.new_id)},
-        )
+        ids = {"old_id": short_id(event.old_image_id), "new_id": short_id(event.new_image_id)}
+        message = "Container restarted" if event.restart_only else "Container updated"
+        # Watchtower logs no such line at info: its notifications show the steps above.
+        logger.debug(message, extra={**fields, **ids})
     elif isinstance(event, UpdateAvailable):
-        logger.info(
-            "Found new image for %s", event.container, extra={**fields, "image": event.image}
-        )
+        new_id = short_id(event.new_image_id)
+        logger.info("Found new image", extra={**fields, "image": event.image, "new_id": new_id})
+    elif isinstance(event, Stopped):
+        logger.info("Stopping container", extra={**fields, "id": short_id(event.container_id)})
+    elif isinstance(event, Started):
+        new_id = short_id(event.container_id)
+        logger.info("Started new container", extra={**fields, "new_id": new_id})
     elif isinstance(event, RolledBack):
         logger.warning(
             "Rolled back %s: %s",

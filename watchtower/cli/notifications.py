@@ -65,6 +65,8 @@ def _level(name: str) -> int:
 
 
 def _template(values: Values) -> Template:
+    # Without --notification-report, Watchtower gives a Go template the log entries alone.
+    legacy = not values["notification_report"]
     template_file = _text(values, "notification_template_file")
     if template_file:
         try:
@@ -72,11 +74,12 @@ def _template(values: Values) -> Template:
         except OSError as exc:
             message = f"--notification-template-file {template_file} cannot be read: "
             raise ConfigurationError(message + f"{exc.strerror or exc}.") from exc
-        return Template(source, name=f"--notification-template-file {template_file}")
+        name = f"--notification-template-file {template_file}"
+        return Template(source, name=name, legacy=legacy)
     source = _text(values, "notification_template")
     if not source:
         source = "default" if values["notification_report"] else "default-legacy"
-    return Template(source, name="--notification-template")
+    return Template(source, name="--notification-template", legacy=legacy)
 
 
 def _urls(value: object) -> list[str]:
@@ -111,8 +114,8 @@ def settings_from_flags(values: Values, *, hostname_default: str) -> Notificatio
     line), ``notifications`` (``email``, ``slack``, ``msteams``, ``gotify``,
     ``shoutrrr``; a list, or one comma- or space-separated string),
     ``notifications_level``, ``notifications_delay`` (whole seconds),
-    ``notifications_hostname``, ``notification_template`` (a built-in name
-    or Jinja2 source), ``notification_template_file`` (wins over the
+    ``notifications_hostname``, ``notification_template`` (a built-in name,
+    a Go template as Watchtower's, or Jinja2), ``notification_template_file`` (wins over the
     template), ``notification_report`` (the ``default`` template instead of
     ``default-legacy``), ``notification_title_tag`` (or the deprecated
     ``notification_email_subjecttag``), ``notification_skip_title``,
@@ -200,11 +203,16 @@ def _legacy_slack(values: Values) -> str:
     parts = urlsplit(hook)
     path = [s for s in parts.path.split("/") if s]
     identifier = _text(values, "notification_slack_identifier")
+    # Watchtower: the icon URL wins over the emoji.
+    icon_url = _text(values, "notification_slack_icon_url")
+    icon = icon_url or _text(values, "notification_slack_icon_emoji")
     if parts.hostname in ("discord.com", "discordapp.com") and "webhooks" in path:
         at = path.index("webhooks")
         if len(path) < at + 3:
             raise ConfigurationError("--notification-slack-hook-url is not a Discord webhook URL.")
         query = {"username": identifier} if identifier else {}
+        if icon_url:
+            query["avatar"] = icon_url
         return with_query(f"discord://{path[at + 2]}@{path[at + 1]}", query)
     if len(path) < 4 or path[0] != "services":
         message = "--notification-slack-hook-url is not a Slack hooks URL (.../services/A/B/C)."
@@ -215,6 +223,8 @@ def _legacy_slack(values: Values) -> str:
     channel = _text(values, "notification_slack_channel")
     if channel:
         query["channel"] = channel
+    if icon:
+        query["icon"] = icon
     return with_query(f"slack://hook:{'-'.join(path[1:4])}@webhook", query)
 
 
@@ -259,8 +269,8 @@ def legacy_urls(types: Sequence[str], values: Values) -> list[str]:
     ``shoutrrr``, which adds nothing); ``values`` holds their flags
     (``notification_email_*``, ``notification_slack_*``,
     ``notification_msteams_hook``, ``notification_gotify_*``), a missing
-    one taking its default. The Slack icon flags are read but have no
-    apprise equivalent, so they change nothing.
+    one taking its default. The Slack icon flags set the icon (the URL
+    wins over the emoji; for a Discord hook, the URL is the avatar).
 
     Raises:
         ConfigurationError: An unknown type, or a type whose flags are missing.

@@ -108,6 +108,8 @@ class Runner:
                 "scanned": len(report.scanned),
                 "updated": len(report.updated),
                 "failed": len(report.failed),
+                # As in Watchtower, the summary follows the run's notification.
+                "notify": False,
             },
         )
         if self.on_report is not None:

@@ -149,12 +149,10 @@ def _rocketchat(u: Url) -> str:
 
 
 def _teams(u: Url) -> str:
+    # Connector URLs are posted natively (_services); what is left is a workflow URL.
     workflow = u.query.get("host", "")
     if not workflow.startswith("https://"):
-        raise u.fail(
-            "apprise has no equivalent of Office 365 connector webhooks, which Microsoft "
-            "retired; use a Power Automate workflow URL (teams://?host=<workflow URL>)"
-        )
+        raise u.fail("a Teams URL reads teams://?host=<workflow URL>")
     parts = urlsplit(workflow)
     path = [s for s in parts.path.split("/") if s]
     signature = dict(parse_qsl(parts.query)).get("sig", "")
@@ -293,15 +291,6 @@ TRANSLATED: Mapping[str, Callable[[Url], str]] = {
 """Each shoutrrr scheme, and the function that writes apprise's URL for it."""
 
 UNTRANSLATABLE: Mapping[str, str] = {
-    "pagerduty": (
-        "apprise's PagerDuty needs an API key besides the integration key, and a "
-        "shoutrrr URL carries only the integration key"
-    ),
-    "zulip": (
-        "apprise names a Zulip bot by bot name and organization rather than by its "
-        "e-mail address; write the apprise URL as apprise+zulip://..."
-    ),
-    "xmpp": "apprise's XMPP service is not available in a default apprise install",
     "signalgrid": "shoutrrr's signalgrid URL has a form apprise's does not read; write the "
     "apprise URL as apprise+signalgrid://...",
     "dingding": "apprise's DingTalk URL differs in form; write it as apprise+dingtalk://...",

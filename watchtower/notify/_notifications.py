@@ -15,12 +15,23 @@ from ..report import Outcome, Report
 from ._apprise import AppriseNotifier
 from ._base import DEFAULT_TITLE
 from ._entries import LogEntry
+from ._generic import GenericSender
 from ._log import LogNotifier
 from ._message import Message, Sender
+from ._services import ServiceSender
 from ._smtp import EmailNotifier
-from ._targets import AppriseTarget, EmailTarget, LogTarget, Target, WebhookTarget, translate
+from ._targets import (
+    AppriseTarget,
+    EmailTarget,
+    LogTarget,
+    ServiceTarget,
+    Target,
+    WebhookTarget,
+    XmppTarget,
+    translate,
+)
 from ._templates import Template
-from ._webhook import WebhookNotifier
+from ._xmpp import XmppSender
 
 if TYPE_CHECKING:
     import requests
@@ -100,13 +111,11 @@ def _sender(
             subject=target.subject or DEFAULT_TITLE,
         )
     if isinstance(target, WebhookTarget):
-        return WebhookNotifier(
-            target.url,
-            session=session,
-            headers=target.headers,
-            method=target.method,
-            verify=target.verify,
-        )
+        return GenericSender(target, session=session)
+    if isinstance(target, ServiceTarget):
+        return ServiceSender(target, session=session)
+    if isinstance(target, XmppTarget):
+        return XmppSender(target)
     if isinstance(target, LogTarget):
         return LogNotifier(logger, stream=sys.stdout if log_stdout else None)
     assert isinstance(target, AppriseTarget)

@@ -3,8 +3,13 @@
 :func:`translate` reads one notification URL (Watchtower's, shoutrrr's):
 
 * ``smtp://`` becomes an :class:`EmailTarget`;
-* ``generic://`` and ``generic+http(s)://`` a :class:`WebhookTarget`;
+* ``generic://`` and ``generic+http(s)://`` a :class:`WebhookTarget` (the raw
+  message, or JSON with ``template=json``, as shoutrrr posts);
 * ``logger://`` a :class:`LogTarget`;
+* ``zulip://``, ``pagerduty://``, Teams connector URLs and Slack webhooks
+  with an icon a :class:`ServiceTarget` (``_services``), posted as shoutrrr
+  posts them;
+* ``xmpp://`` an :class:`XmppTarget` (``_xmpp``);
 * a shoutrrr service that apprise also has becomes an :class:`AppriseTarget`
   with apprise's URL (``telegram://`` → ``tgram://``, ``pushover://`` →
   ``pover://``, ...); the catalogue (``_catalogue.TRANSLATED``) lists them;
@@ -19,21 +24,25 @@ Messages name a URL with its credentials and path left out (``redact``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from attrs import field, frozen
 
 from ..errors import ConfigurationError
 from ._catalogue import TRANSLATED, UNTRANSLATABLE
+from ._services import NATIVE, ServiceTarget
 from ._shoutrrr import Url, redact
+from ._xmpp import XmppTarget, xmpp
 
 __all__ = [
     "AppriseTarget",
     "EmailTarget",
     "LogTarget",
+    "ServiceTarget",
     "Target",
     "WebhookTarget",
+    "XmppTarget",
     "translate",
 ]
 
@@ -55,7 +64,10 @@ class AppriseTarget:
 
 @frozen(kw_only=True)
 class WebhookTarget:
-    """Post JSON to a URL (a shoutrrr ``generic`` URL).
+    """Post the message to a URL, as shoutrrr's ``generic`` service does.
+
+    The body is the message as it is, unless ``template=json`` asks for a
+    JSON object of the title, the message and the ``$key=value`` extras.
 
     Attributes:
         url: Where to post.
@@ -63,6 +75,11 @@ class WebhookTarget:
         headers: Extra headers (shoutrrr's ``@Header=value`` query values).
         method: The HTTP method.
         verify: False when ``insecureskipverify=yes``.
+        json: True for ``template=json``.
+        content_type: The ``Content-Type`` (shoutrrr's ``contenttype=``).
+        title_key: The JSON key of the title (``titlekey=``).
+        message_key: The JSON key of the message (``messagekey=``).
+        extra: More JSON fields (``$key=value``).
     """
 
     url: str
@@ -70,6 +87,11 @@ class WebhookTarget:
     headers: Mapping[str, str] = field(factory=dict)
     method: str = "POST"
     verify: bool = True
+    json: bool = False
+    content_type: str = "application/json"
+    title_key: str = "title"
+    message_key: str = "message"
+    extra: Mapping[str, str] = field(factory=dict)
 
 
 @frozen(kw_only=True)
@@ -97,34 +119,46 @@ class LogTarget:
     source: str
 
 
-Target: TypeAlias = "AppriseTarget | WebhookTarget | EmailTarget | LogTarget"
+Target: TypeAlias = (
+    "AppriseTarget | WebhookTarget | EmailTarget | LogTarget | ServiceTarget | XmppTarget"
+)
 """What :func:`translate` returns."""
 
 
-_GENERIC_KEYS = frozenset(
-    {"disabletls", "template", "title", "titlekey", "messagekey", "contenttype"}
-)
+_GENERIC_KEYS = frozenset({"disabletls", "title"})
+_GENERIC_TEXT = {
+    "contenttype": "content_type",
+    "titlekey": "title_key",
+    "messagekey": "message_key",
+}
 
 
 def _generic(u: Url) -> WebhookTarget:
     headers: dict[str, str] = {}
     forwarded: list[tuple[str, str]] = []
-    method = "POST"
-    verify = True
+    settings: dict[str, Any] = {"extra": {}}
     shortcut = u.scheme.startswith("generic+")
     for key, value in parse_qsl(u.parts.query, keep_blank_values=True):
+        lower = key.lower()
         if key.startswith("@"):
             name = "-".join(p[:1].upper() + p[1:] for p in key[1:].split("-"))
             headers[name] = value
+        elif key.startswith("$"):
+            settings["extra"][key[1:]] = value
         elif shortcut:
             # generic+https:// forwards every query value; _key escapes a reserved one.
             forwarded.append((key[1:] if key.startswith("_") else key, value))
-        elif key.lower() == "method":
-            method = value.upper()
-        elif key.lower() == "insecureskipverify":
-            verify = not u.yes("insecureskipverify")
-        elif key.lower() in _GENERIC_KEYS or key.startswith("$"):
-            # shoutrrr's own settings, and JSON-template fields we do not use.
+        elif lower == "method":
+            settings["method"] = value.upper()
+        elif lower == "insecureskipverify":
+            settings["verify"] = not u.yes("insecureskipverify")
+        elif lower == "template":
+            if value.lower() not in ("", "json"):
+                raise u.fail(f"template={value} is not json (the only template shoutrrr has)")
+            settings["json"] = value.lower() == "json"
+        elif lower in _GENERIC_TEXT:
+            settings[_GENERIC_TEXT[lower]] = value
+        elif lower in _GENERIC_KEYS:
             continue
         else:
             forwarded.append((key[1:] if key.startswith("_") else key, value))
@@ -137,9 +171,7 @@ def _generic(u: Url) -> WebhookTarget:
     if not u.hostport:
         raise u.fail("a generic URL names the host to post to")
     target = urlunsplit((scheme, u.hostport, u.parts.path, urlencode(forwarded), ""))
-    return WebhookTarget(
-        url=target, source=redact(u.raw), headers=headers, method=method, verify=verify
-    )
+    return WebhookTarget(url=target, source=redact(u.raw), headers=headers, **settings)
 
 
 _ENCRYPTION = {"auto": "auto", "none": "never", "explicittls": "always", "implicittls": "implicit"}
@@ -215,6 +247,12 @@ def _translate(url: str) -> Target:
         return _generic(u)
     if u.scheme == "logger":
         return LogTarget(source=redact(url))
+    if u.scheme == "xmpp":
+        return xmpp(u)
+    if u.scheme in NATIVE:
+        native = NATIVE[u.scheme](u)
+        if native is not None:
+            return native
     if u.scheme in UNTRANSLATABLE:
         raise u.fail(UNTRANSLATABLE[u.scheme])
     if u.scheme in TRANSLATED:

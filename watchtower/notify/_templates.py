@@ -1,6 +1,7 @@
-"""Notification templates: Jinja2, with built-ins named like Watchtower's.
+"""Notification templates: Go's template language or Jinja2, with Watchtower's built-ins.
 
-A template renders one message from this context:
+A Go template sees Watchtower's data (see ``_godata``). A Jinja2 template
+renders one message from this context:
 
 ``title``
     The notification title (``[tag] Watchtower updates on host``), empty
@@ -34,11 +35,16 @@ from ..model import short_id
 from ..porcelain import porcelain_json
 from ..report import ContainerReport, Report
 from ._entries import LogEntry
+from ._godata import FUNCTIONS
+from ._godata import data as go_data
+from ._godata import entries as go_entries
+from ._goexec import GoExecError, GoTemplate
+from ._goparse import GoSyntaxError
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["BUILTIN_TEMPLATES", "Template", "json_v1", "state"]
+__all__ = ["BUILTIN_TEMPLATES", "GoExecError", "Template", "json_v1", "state"]
 
 
 def state(entry: ContainerReport) -> str:
@@ -105,28 +111,64 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+# Watchtower's default-legacy in Go's language: each log line in Watchtower's words, a
+# line it has no words for as "message | key=value ", exactly as Watchtower writes it.
 _LEGACY = """\
-{%- for e in entries -%}
-{%- if not loop.first %}
-{% endif -%}
-{%- set f = e.fields -%}
-{%- if e.message == "Found new image" -%}
-Found new image: {{ f.image or "unknown" }} ({{ f.new_id or "unknown" }})
-{%- elif e.message == "Stopping container" -%}
-Stopped stale container: {{ f.container or "unknown" }} ({{ f.id or "unknown" }})
-{%- elif e.message == "Started new container" -%}
-Started new container: {{ f.container or "unknown" }} ({{ f.new_id or "unknown" }})
-{%- elif e.message == "Container updated" -%}
-Updated container: {{ f.container or "unknown" }} ({{ f.image or "unknown" }}): \
-{{ f.old_id or "unknown" }} updated to {{ f.new_id or "unknown" }}
-{%- elif e.message == "Removing image" -%}
-Cleaned up old image: {{ f.image_name or "unknown" }} ({{ f.image_id or "unknown" }})
-{%- elif f -%}
-{{ e.message }} | {% for k in f | sort %}{{ k }}={{ f[k] }}{{ " " if not loop.last }}{% endfor %}
-{%- else -%}
-{{ e.message }}
-{%- endif -%}
-{%- endfor -%}
+{{- define "or-unknown"}}{{with .}}{{.}}{{else}}unknown{{end}}{{end -}}
+{{- define "api"}}{{if index . "tls"}}https{{else}}http{{end}}://\
+{{- index . "host"}}:{{index . "port"}}{{end -}}
+{{- range $i, $e := . -}}
+{{- if $i}}{{println}}{{end -}}
+{{- $m := $e.Message -}}
+{{- $d := $e.Data -}}
+{{- if eq $m "Found new image" -}}
+Found new image: {{index $d "image"}} ({{template "or-unknown" index $d "new_id"}})
+{{- else if eq $m "Stopping container" -}}
+Stopped stale container: {{index $d "container"}} ({{template "or-unknown" index $d "id"}})
+{{- else if eq $m "Started new container" -}}
+Started new container: {{index $d "container"}} ({{template "or-unknown" index $d "new_id"}})
+{{- else if eq $m "Stopping linked container" -}}
+Stopped linked container: {{index $d "container"}} ({{template "or-unknown" index $d "id"}})
+{{- else if eq $m "Started linked container" -}}
+Started linked container: {{index $d "container"}} \
+({{template "or-unknown" index $d "new_id"}})
+{{- else if eq $m "Removing image" -}}
+Cleaned up old image: {{template "or-unknown" index $d "image_name"}} \
+({{template "or-unknown" index $d "image_id"}})
+{{- else if eq $m "Container updated" -}}
+Updated container: {{template "or-unknown" index $d "container"}} \
+({{template "or-unknown" index $d "image"}}): {{template "or-unknown" index $d "old_id"}} \
+updated to {{template "or-unknown" index $d "new_id"}}
+{{- else if eq $m "Skipping Watchtower self-update in run-once mode" -}}
+Run once mode: Watchtower self-update skipped
+{{- else if eq $m "Detected multiple Watchtower instances - initiating cleanup" -}}
+Detected {{index $d "count"}} Watchtower instances - initiating cleanup
+{{- else if eq $m "Successfully removed all excess Watchtower containers" -}}
+Successfully removed {{index $d "removed_instances"}} old Watchtower container\
+{{- if ne (index $d "removed_instances") 1}}s{{end}}
+{{- else if eq $m "Image is within cooldown period - not eligible for update" -}}
+{{template "or-unknown" index $d "image"}} created less than \
+{{- " "}}{{template "or-unknown" index $d "cooldown"}} ago - eligible in \
+{{- " "}}{{template "or-unknown" index $d "eligible_in"}} \
+({{with index $d "eligible_at"}}{{RFC1123 .}}{{else}}unknown{{end}})
+{{- else if eq $m "Image age exceeds cooldown - eligible for update" -}}
+{{template "or-unknown" index $d "image"}} created more than \
+{{- " "}}{{template "or-unknown" index $d "cooldown"}} ago - eligible for update
+{{- else if eq $m "Image creation time unavailable - update check unavailable" -}}
+{{template "or-unknown" index $d "image"}} creation time unavailable \
+(cooldown: {{template "or-unknown" index $d "cooldown"}}) - update check unavailable
+{{- else if eq $m "Starting HTTP API server" -}}
+Starting HTTP API server at {{template "api" $d}}
+{{- else if eq $m "HTTP API server is enabled" -}}
+HTTP API server is available at {{template "api" $d}}
+{{- else if eq $m "Only checking containers in scope" -}}
+Only checking containers in scope: {{index $d "scope"}}
+{{- else if $d -}}
+{{$m}} | {{range $k, $v := $d}}{{$k}}={{$v}} {{end}}
+{{- else -}}
+{{$m}}
+{{- end -}}
+{{- end -}}
 """
 
 _DEFAULT = """\
@@ -172,10 +214,11 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
     "json.v1": "{{ json_v1() | to_json }}",
     "porcelain.json": "{{ report | porcelain_json }}",
 }
-"""The built-in templates by name, as Jinja2 sources.
+"""The built-in templates by name: ``default-legacy`` in Go's language, the others Jinja2.
 
 ``default-legacy``
-    The run's log lines, one per line, in Watchtower's words.
+    The run's log lines, one per line, in Watchtower's words; a Go
+    template that sees the log entries alone, whatever ``legacy`` says.
 ``default``
     A count line and one line per container, only when something was
     updated, restarted, failed or is stale; otherwise nothing (and nothing
@@ -190,22 +233,75 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
 """
 
 
+def _jinja_tags(source: str) -> bool:
+    return "{%" in source or "{#" in source
+
+
+def _go(source: str, name: str) -> tuple[GoTemplate | None, str]:
+    try:
+        return GoTemplate(source, FUNCTIONS), ""
+    except GoSyntaxError as exc:
+        return None, f"{name} is not a valid template: {exc}."
+
+
+_GO_BUILTINS = frozenset({"default-legacy"})
+
+
 class Template:
-    """A compiled notification template.
+    """A compiled notification template, in Go's template language or Jinja2.
+
+    Watchtower's templates (``{{range .}}{{.Message}}{{println}}{{end}}``)
+    run as Go runs them, on Watchtower's data (see :doc:`/guides/notifications`);
+    Jinja2 templates run on the context this module describes. A source is
+    read as Go's when it parses as a Go template and has no Jinja2 statement
+    or comment (``{%``, ``{#``); a Jinja2 template that names anything
+    (``{{ report.updated }}``, ``| length``) never parses as Go, because Go
+    knows no such function.
 
     Args:
-        source: A built-in template's name or Jinja2 source.
+        source: A built-in template's name, or a template's source.
         name: What to call it in error messages.
+        legacy: A Go template sees the log entries alone (Watchtower without
+            ``--notification-report``) rather than title, host, entries and
+            report.
 
     Raises:
-        ConfigurationError: The source is not valid Jinja2.
+        ConfigurationError: The source is neither a Go template nor Jinja2.
     """
 
-    def __init__(self, source: str, *, name: str = "notification-template") -> None:
-        import jinja2.sandbox
-
+    def __init__(
+        self, source: str, *, name: str = "notification-template", legacy: bool = False
+    ) -> None:
         self.name = source if source in BUILTIN_TEMPLATES else name
         self.source = BUILTIN_TEMPLATES.get(source, source)
+        self.legacy = legacy
+        self._go: GoTemplate | None = None
+        self._template: jinja2.Template | None = None
+        go_error = ""
+        if source in _GO_BUILTINS:
+            self.legacy = True
+            self._go = GoTemplate(self.source, FUNCTIONS)
+            return
+        if source not in BUILTIN_TEMPLATES:
+            self._go, go_error = _go(self.source, self.name)
+            if self._go is not None and not _jinja_tags(self.source):
+                return
+        try:
+            self._template = self._jinja()
+        except ConfigurationError:
+            if go_error and _looks_like_go(self.source):
+                raise ConfigurationError(go_error) from None
+            raise
+        self._go = None
+
+    @property
+    def dialect(self) -> str:
+        """``go`` or ``jinja2``: the language the source was read in."""
+        return "go" if self._go is not None else "jinja2"
+
+    def _jinja(self) -> jinja2.Template:
+        import jinja2.sandbox
+
         # Sandboxed: a template comes from a flag or a file, and should not
         # reach into Python beyond the context it is given.
         env = jinja2.sandbox.SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
@@ -214,7 +310,7 @@ class Template:
         env.filters["to_json"] = _to_json
         env.filters["porcelain_json"] = porcelain_json
         try:
-            self._template: jinja2.Template = env.from_string(self.source)
+            return env.from_string(self.source)
         except jinja2.TemplateSyntaxError as exc:
             message = f"{self.name} is not a valid template: {exc.message} (line {exc.lineno})."
             raise ConfigurationError(message) from None
@@ -230,9 +326,15 @@ class Template:
         """The message for this context (see the module's documentation).
 
         Raises:
-            jinja2.TemplateError: The template failed while rendering.
+            jinja2.TemplateError: A Jinja2 template failed while rendering.
+            GoExecError: A Go template failed while rendering; the message is Go's.
         """
         entries = list(entries)
+        if self._go is not None:
+            if self.legacy:
+                return self._go.render(go_entries(entries))
+            return self._go.render(go_data(title=title, host=host, entries=entries, report=report))
+        assert self._template is not None
         return self._template.render(
             title=title,
             host=host,
@@ -241,3 +343,10 @@ class Template:
             # A function, so only json.v1 pays for building the document.
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
         )
+
+
+_GO_MARKS = ("{{.", "{{ .", "{{- ", "{{$", "{{ $", "{{end", "{{ end", "{{range", "{{ range")
+
+
+def _looks_like_go(source: str) -> bool:
+    return any(mark in source for mark in _GO_MARKS)
