@@ -18,8 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
-from ._gofmt import NO_VALUE, go_type, sprint, sprintf, sprintln, time_format, to_string
-from ._goparse import (
+from ._goast import (
     Action,
     Branch,
     Command,
@@ -34,8 +33,9 @@ from ._goparse import (
     TemplateCall,
     Text,
     Variable,
-    parse,
 )
+from ._gofmt import NO_VALUE, go_type, sprint, sprintf, sprintln, time_format, to_string
+from ._goparse import parse
 
 __all__ = ["BUILTINS", "GoExecError", "GoTemplate", "truth"]
 
