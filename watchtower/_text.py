@@ -1,4 +1,4 @@
-"""Small values read from text, in one place: booleans, durations and log levels.
+"""Small values read from text, in one place: booleans, durations, log levels and JSON.
 
 Labels, flags, environment variables, schedules and notification settings
 all spell these the same way, so each rule is written once, here. The
@@ -9,12 +9,14 @@ that source and raises a :class:`~watchtower.errors.ConfigurationError`.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "GO_UNITS",
@@ -23,6 +25,7 @@ __all__ = [
     "TRACE",
     "DurationTooLongError",
     "level_name",
+    "load_json",
     "parse_bool",
     "parse_duration",
 ]
@@ -133,3 +136,16 @@ def level_name(levelno: int) -> str:
         if levelno >= floor:
             return name
     return "trace"
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON from outside (a server's answer, a file, a helper's output).
+
+    Raises:
+        ValueError: ``text`` is not JSON, or is nested too deeply for the
+            parser (which would otherwise raise :class:`RecursionError`).
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

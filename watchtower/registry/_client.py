@@ -9,7 +9,6 @@ through a :class:`~watchtower.registry.Transport`.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import load_json
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
@@ -44,6 +44,8 @@ _MANIFEST_TYPES = (
 _INDEX_TYPES = frozenset(_MANIFEST_TYPES[:2])
 _ACCEPT = ", ".join(_MANIFEST_TYPES)
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+# The registered algorithms of the OCI image spec, the only digests a registry sends.
+_REGISTERED_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}", re.ASCII)
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -53,7 +55,10 @@ def _ratelimit_remaining(value: str | None) -> int | None:
     if not value:
         return None
     head = value.split(";", 1)[0].strip()
-    return int(head) if head.isdigit() else None
+    if not (head.isascii() and head.isdigit()):
+        return None
+    # A count of thousands of digits is plenty left, and int() would refuse it.
+    return int(head[:18])
 
 
 def _check_content(body: bytes, digest: str, what: str) -> None:
@@ -173,9 +178,14 @@ class HttpRegistry:
             raise status_error(response, f"the manifest of {ref}")
         if response.status == 200:
             found = response.headers.get("docker-content-digest", "").strip()
-            if _DIGEST.match(found):
+            if _REGISTERED_DIGEST.fullmatch(found):
                 return found
-            log.debug("HEAD %s gave no usable digest; asking with GET", url_path)
+            if found:
+                raise RegistryError(
+                    f"{ref.domain} answered the manifest of {ref} with the "
+                    f"Docker-Content-Digest {found[:80]!r}, which is not a digest."
+                )
+            log.debug("HEAD %s gave no digest; asking with GET", url_path)
         else:
             log.debug("HEAD %s answered %s; asking with GET", url_path, response.status)
         response = self._manifest_request("GET", ref, url_path)
@@ -207,7 +217,7 @@ class HttpRegistry:
             raise RegistryError(f"The manifest {digest} of {ref} names no config blob.")
         body = self._blob(ref, config_digest)
         try:
-            image_config = json.loads(body)
+            image_config = load_json(body)
         except ValueError:
             raise RegistryError(f"The image config {config_digest} of {ref} is not JSON.") from None
         created = image_config.get("created") if isinstance(image_config, dict) else None
@@ -228,7 +238,7 @@ class HttpRegistry:
             raise status_error(response, f"the manifest {digest} of {ref}")
         _check_content(response.body, digest, f"The manifest {digest} of {ref}")
         try:
-            manifest = json.loads(response.body)
+            manifest = load_json(response.body)
         except ValueError:
             raise RegistryError(f"The manifest {digest} of {ref} is not JSON.") from None
         if not isinstance(manifest, dict):

@@ -9,6 +9,7 @@ once per key at a time however many threads ask.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -22,6 +23,9 @@ from ..errors import RegistryError
 
 DEFAULT_LIFETIME = timedelta(seconds=60)
 """How long a token lives when the server does not say (the token spec's default)."""
+
+LONGEST_LIFETIME = timedelta(days=1)
+"""The longest a token is kept, whatever the server says: tokens live minutes."""
 
 
 @frozen
@@ -108,15 +112,7 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
     value = answer.get("token") or answer.get("access_token")
     if not isinstance(value, str) or not value:
         raise RegistryError(f"{source} answered without a token.")
-    raw_expires = answer.get("expires_in")
-    if raw_expires is None:
-        lifetime = DEFAULT_LIFETIME
-    elif isinstance(raw_expires, (int, float)) and not isinstance(raw_expires, bool):
-        if raw_expires <= 0:
-            raise RegistryError(f"{source} answered with expires_in {raw_expires}, not positive.")
-        lifetime = timedelta(seconds=raw_expires)
-    else:
-        raise RegistryError(f"{source} answered with expires_in {raw_expires!r}, not a number.")
+    lifetime = _lifetime(answer.get("expires_in"), source)
     start = now
     raw_issued = answer.get("issued_at")
     if isinstance(raw_issued, str) and raw_issued:
@@ -129,6 +125,23 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
         if now - lifetime < issued <= now:
             start = issued
     return Token(value, start, start + lifetime)
+
+
+def _lifetime(raw: object, source: str) -> timedelta:
+    """A token answer's ``expires_in``: absent is the default, beyond a day is a day.
+
+    Raises:
+        RegistryError: ``raw`` is not a positive, finite number.
+    """
+    if raw is None:
+        return DEFAULT_LIFETIME
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+        raise RegistryError(f"{source} answered with expires_in {str(raw)[:40]!r}, not a number.")
+    if (isinstance(raw, float) and not math.isfinite(raw)) or raw <= 0:
+        raise RegistryError(
+            f"{source} answered with expires_in {str(raw)[:40]}, not positive and finite."
+        )
+    return timedelta(seconds=min(raw, LONGEST_LIFETIME.total_seconds()))
 
 
 class TokenCache:
