@@ -24,7 +24,7 @@ from ..params import UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
-from .schedule import Cron, Interval, parse_schedule
+from .schedule import Cron, Interval, interval_schedule, parse_schedule
 from .values import (
     FlagValues,
     NotificationFlags,
@@ -320,11 +320,7 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
         raise ConfigurationError("--interval and --schedule cannot be used together; choose one.")
     if schedule:
         return parse_schedule(schedule)
-    if interval < 1:
-        raise ConfigurationError(
-            f"--interval must be a positive number of seconds, got {interval}."
-        )
-    return Interval(timedelta(seconds=interval))
+    return interval_schedule(interval)
 
 
 def _ignored(parsed: Parsed, warnings: list[str]) -> None:
