@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import ConfigurationError, WatchtowerError
 from ._base import DEFAULT_TITLE, ReportNotifier
 from ._message import Message
+from ._shoutrrr import redact
 from ._templates import Template
 
 __all__ = ["AppriseNotifier", "NotificationError"]
@@ -36,7 +37,7 @@ class AppriseNotifier(ReportNotifier):
     Args:
         url: An apprise URL (``discord://...``, ``tgram://...``, ``json://...``).
         shown: How to name the URL in messages (credentials left out); the URL
-            itself when not given.
+            with its credentials, path and query left out when not given.
         rejection: The message when apprise does not accept ``url``.
         template: The template :meth:`notify` renders with.
         title: The title :meth:`notify` uses.
@@ -56,7 +57,7 @@ class AppriseNotifier(ReportNotifier):
     ) -> None:
         super().__init__(template=template, title=title)
         self.url = url
-        self.shown = shown or url
+        self.shown = shown or redact(url)
         apprise = _load_apprise(self.shown)
         self._apprise = apprise.Apprise()
         if not self._apprise.add(url):
