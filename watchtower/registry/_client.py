@@ -101,6 +101,8 @@ class HttpRegistry:
             default this machine's.
         pool_size: Connections kept per host by the default transport;
             default 16.
+        deadline: Seconds one request of the default transport may take
+            in all, however slowly the server drips its answer; default 60.
 
     Raises:
         ConfigurationError: ``ca_bundle`` is not a usable CA file, or
@@ -122,15 +124,17 @@ class HttpRegistry:
         clock: Clock = system_clock,
         platform: Platform | None = None,
         pool_size: int | None = None,
+        deadline: float | None = None,
     ) -> None:
         if transport is None:
-            transport = _default_transport(session, ca_bundle, timeout, pool_size)
+            transport = _default_transport(session, ca_bundle, timeout, pool_size, deadline)
         else:
             given = {
                 "session": session,
                 "ca_bundle": ca_bundle,
                 "timeout": timeout,
                 "pool_size": pool_size,
+                "deadline": deadline,
             }
             clash = [name for name, value in given.items() if value is not None]
             if clash:
@@ -261,13 +265,15 @@ def _default_transport(
     ca_bundle: str | Path | None,
     timeout: float | tuple[float, float] | None,
     pool_size: int | None,
+    deadline: float | None,
 ) -> Transport:
     # Imported here: requests is needed only when the default transport is.
-    from ._requests_transport import RequestsTransport
+    from ._requests_transport import DEFAULT_DEADLINE, RequestsTransport
 
     return RequestsTransport(
         session,
         ca_bundle=ca_bundle,
         timeout=timeout if timeout is not None else (10.0, 30.0),
         pool_size=pool_size if pool_size is not None else 16,
+        deadline=deadline if deadline is not None else DEFAULT_DEADLINE,
     )
