@@ -406,6 +406,9 @@ def create_app(
 class ApiServer:
     """Serves a WSGI application with cheroot on a thread of its own.
 
+    Requests reach the application only once their headers are complete,
+    within size and time bounds (:mod:`watchtower.cli.guard`).
+
     Args:
         app: The WSGI application.
         host: The address to bind; empty binds every interface.
@@ -417,9 +420,9 @@ class ApiServer:
     def __init__(
         self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "", tls_key: str = ""
     ) -> None:
-        from cheroot import wsgi
+        from .guard import GuardedServer
 
-        self._server = wsgi.Server(
+        self._server = GuardedServer(
             (host or "0.0.0.0", port), app, numthreads=4, server_name="watchtower"
         )
         if tls_cert:
