@@ -25,9 +25,10 @@ value), ``porcelain_json`` (the ``porcelain.json`` document of a report).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigurationError
 from ..model import short_id
@@ -38,7 +39,14 @@ from ._entries import LogEntry
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["BUILTIN_TEMPLATES", "Template", "json_v1", "state"]
+__all__ = [
+    "BUILTIN_TEMPLATES",
+    "MAX_MESSAGE_CHARS",
+    "MAX_RENDER_SECONDS",
+    "Template",
+    "json_v1",
+    "state",
+]
 
 
 def state(entry: ContainerReport) -> str:
@@ -190,6 +198,49 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
 """
 
 
+MAX_MESSAGE_CHARS = 1 << 20
+"""The longest text a template may render, in characters."""
+
+MAX_RENDER_SECONDS = 5.0
+"""The longest a template may take to render, checked at each output and loop step."""
+
+
+def _too_long(name: str, what: str) -> Exception:
+    import jinja2
+
+    return jinja2.TemplateRuntimeError(f"{name} {what}")
+
+
+def _bounded_text(chunks: Iterable[str], deadline: float, name: str) -> str:
+    """The chunks a template yields, joined, within the size and time bounds."""
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_MESSAGE_CHARS:
+            raise _too_long(name, f"renders more than {MAX_MESSAGE_CHARS} characters")
+        if time.monotonic() > deadline:
+            raise _too_long(name, f"takes longer than {MAX_RENDER_SECONDS:g}s to render")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+class _Bounded:
+    """The sandbox's ``range``, whose loops stop at the render's deadline."""
+
+    def __init__(self, inner: range, deadline: float, name: str) -> None:
+        self._inner, self._deadline, self._name = inner, deadline, name
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def __iter__(self) -> Iterator[int]:
+        for number in self._inner:
+            if time.monotonic() > self._deadline:
+                raise _too_long(self._name, f"takes longer than {MAX_RENDER_SECONDS:g}s to render")
+            yield number
+
+
 class Template:
     """A compiled notification template.
 
@@ -213,6 +264,7 @@ class Template:
         env.filters["state"] = state
         env.filters["to_json"] = _to_json
         env.filters["porcelain_json"] = porcelain_json
+        self._safe_range = cast("Callable[..., range]", env.globals["range"])
         try:
             self._template: jinja2.Template = env.from_string(self.source)
         except jinja2.TemplateSyntaxError as exc:
@@ -230,14 +282,19 @@ class Template:
         """The message for this context (see the module's documentation).
 
         Raises:
-            jinja2.TemplateError: The template failed while rendering.
+            jinja2.TemplateError: The template failed while rendering, or
+                its text grew past :data:`MAX_MESSAGE_CHARS`, or rendering
+                took longer than :data:`MAX_RENDER_SECONDS`.
         """
         entries = list(entries)
-        return self._template.render(
+        deadline = time.monotonic() + MAX_RENDER_SECONDS
+        chunks = self._template.generate(
             title=title,
             host=host,
             report=report,
             entries=entries,
             # A function, so only json.v1 pays for building the document.
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
+            range=lambda *args: _Bounded(self._safe_range(*args), deadline, self.name),
         )
+        return _bounded_text(chunks, deadline, self.name)
