@@ -17,7 +17,7 @@ from typing import TypeVar
 from attrs import frozen
 from typing_extensions import Protocol
 
-from .._text import parse_duration
+from .._text import parse_duration, quoted
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError
 
@@ -117,7 +117,7 @@ class Cron:
             ).get_next(datetime)
         except (CroniterError, ValueError, OverflowError) as error:
             raise ConfigurationError(
-                f"The schedule {self.expression!r} never fires: no date matches it."
+                f"The schedule {quoted(self.expression)} never fires: no date matches it."
             ) from error
         result: datetime = found
         return result
@@ -141,16 +141,16 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
             period = parse_duration(rest)
         except ValueError:
             raise ConfigurationError(
-                f"{option} {text!r} has no duration after @every, such as @every 1h30m."
+                f"{option} {quoted(text)} has no duration after @every, such as @every 1h30m."
             ) from None
         if period <= timedelta(0):
-            raise ConfigurationError(f"{option} {text!r} must name a positive duration.")
+            raise ConfigurationError(f"{option} {quoted(text)} must name a positive duration.")
         return _within_horizon(Interval(period), text, option)
     if lowered in _DESCRIPTORS:
         return Cron(expression, tuple(_DESCRIPTORS[lowered].split()))
     if expression.startswith("@"):
         raise ConfigurationError(
-            f"{option} {text!r} is not a known descriptor; use @every <duration>, "
+            f"{option} {quoted(text)} is not a known descriptor; use @every <duration>, "
             "@hourly, @daily, @weekly, @monthly or @yearly."
         )
     fields = tuple(expression.split())
@@ -158,13 +158,13 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
         fields = ("0", *fields)
     elif len(fields) != 6:
         raise ConfigurationError(
-            f"{option} {text!r} has {len(fields)} fields; a cron expression has 6 "
+            f"{option} {quoted(text)} has {len(fields)} fields; a cron expression has 6 "
             "(seconds first, as Watchtower) or 5 (minutes first)."
         )
     from croniter import croniter
 
     if not croniter.is_valid(" ".join(fields), second_at_beginning=True):
-        raise ConfigurationError(f"{option} {text!r} is not a valid cron expression.")
+        raise ConfigurationError(f"{option} {quoted(text)} is not a valid cron expression.")
     return _within_horizon(Cron(expression, fields), text, option)
 
 
@@ -200,7 +200,7 @@ def _within_horizon(schedule: _Checked, text: str, option: str) -> _Checked:
         gap = HORIZON + HORIZON
     if gap > HORIZON:
         raise ConfigurationError(
-            f"{option} {text!r} never fires: no time matches it within ten years."
+            f"{option} {quoted(text)} never fires: no time matches it within ten years."
         )
     return schedule
 

@@ -144,10 +144,15 @@ class Sender:
             if response.status not in _REDIRECTS or "location" not in response.headers:
                 return response
             location = response.headers["location"]
-            target = urllib.parse.urljoin(current.url, location)
+            try:
+                target = urllib.parse.urljoin(current.url, location)
+            except ValueError:
+                target = ""
             scheme, netloc = origin(target)
             if scheme not in ("http", "https") or not netloc:
-                raise RegistryError(f"{host} redirected to an unusable location {location!r}.")
+                raise RegistryError(
+                    f"{host} redirected to an unusable location {location[:200]!r}."
+                )
             if (
                 first[0] == "https"
                 and scheme == "http"

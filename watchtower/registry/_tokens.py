@@ -18,6 +18,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._text import quoted
 from ..clock import Clock, system_clock
 from ..errors import RegistryError
 
@@ -81,7 +82,7 @@ def parse_rfc3339(text: str) -> datetime:
     """
     match = _RFC3339.match(text.strip())
     if match is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+        raise ValueError(f"not an RFC 3339 timestamp: {quoted(text)}")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     if zone in ("Z", "z"):
@@ -120,7 +121,7 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
             issued = parse_rfc3339(raw_issued)
         except ValueError:
             raise RegistryError(
-                f"{source} answered with issued_at {raw_issued!r}, not an RFC 3339 time."
+                f"{source} answered with issued_at {quoted(raw_issued)}, not an RFC 3339 time."
             ) from None
         if now - lifetime < issued <= now:
             start = issued

@@ -104,8 +104,11 @@ class Transport(Protocol):
 
 
 def origin(url: str) -> tuple[str, str]:
-    """The scheme and ``host[:port]`` of ``url``, lower case."""
-    parts = urllib.parse.urlsplit(url)
+    """The scheme and ``host[:port]`` of ``url``, lower case; both empty when unreadable."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # a server's text: "http://[oops/"
+        return "", ""
     return parts.scheme.lower(), parts.netloc.lower()
 
 
