@@ -142,3 +142,12 @@ def test_a_quick_answer_is_not_cut_by_a_deadline_that_passes_later() -> None:
             assert transport.send(Request("GET", f"{server.url}/v2/")).body == b"ok"
         time.sleep(0.7)  # every timer has passed: none may cut the pooled connection
         assert transport.send(Request("GET", f"{server.url}/v2/")).body == b"ok"
+
+
+def test_a_connection_cut_in_the_middle_of_a_body_is_a_transport_error() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n" + b"x" * 10
+    with DrippingServer(answer, gap=0.001) as server, pytest.raises(TransportError) as caught:
+        RequestsTransport(timeout=5).send(Request("GET", f"http://127.0.0.1:{server.port}/v2/"))
+    assert str(caught.value) == (
+        f"127.0.0.1:{server.port} broke off its answer to GET /v2/ (ChunkedEncodingError)."
+    )

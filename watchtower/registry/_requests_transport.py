@@ -132,6 +132,14 @@ class RequestsTransport:
             raise TransportError(
                 f"{host} did not answer {request.method} {path} within {read:g}s."
             ) from error
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as error:
+            path = urllib.parse.urlsplit(request.url).path
+            raise TransportError(
+                f"{host} broke off its answer to {request.method} {path} ({type(error).__name__})."
+            ) from error
         except requests.exceptions.RequestException as error:
             raise TransportError(f"{host} could not be reached: {type(error).__name__}.") from error
 
