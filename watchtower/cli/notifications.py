@@ -99,15 +99,22 @@ def _sample_report() -> tuple[Report, list[LogEntry]]:
     ]
     report = Report(entries=entries, started_at=moment, finished_at=moment)
     log = [
-        LogEntry(level=name, message=f"a sample {name} line", time=moment, fields={"n": "1"})
+        LogEntry(
+            level=name,
+            message=f"a sample {name} line",
+            time=moment,
+            fields={"container": "sample-updated", "image": "example.org/sample/updated:latest"},
+        )
         for name in ("error", "warning", "info", "debug")
     ]
     return report, log
 
 
 def _tried(template: Template) -> Template:
-    """``template``, once it renders a sample report: a template that fails only
-    when rendered (``{{ 1/0 }}``, an unknown attribute) is found at start.
+    """``template``, once it has rendered a sample report without failing.
+
+    A template that fails only when rendered (``{{ 1/0 }}``, an unknown
+    attribute) is found at start, not at the first run.
 
     Raises:
         ConfigurationError: The trial render failed, in one sentence.

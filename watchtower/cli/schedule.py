@@ -109,7 +109,7 @@ class Cron:
         # the seconds come first, as they do in Watchtower's expressions.
         spec = " ".join(self.fields)
         try:
-            found = croniter(
+            result: datetime = croniter(
                 spec,
                 moment,
                 second_at_beginning=True,
@@ -119,7 +119,6 @@ class Cron:
             raise ConfigurationError(
                 f"The schedule {quoted(self.expression)} never fires: no date matches it."
             ) from error
-        result: datetime = found
         return result
 
     def __str__(self) -> str:
