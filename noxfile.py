@@ -25,7 +25,7 @@ def tests(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """The fuzz suite (tests/fuzz) with a long budget: 5000 inputs per property.
 
-    Set WATCHTOWER_FUZZ_EXAMPLES to dig deeper; the regular test run uses 150.
+    Set WATCHTOWER_FUZZ_EXAMPLES to dig deeper; the regular test run uses 300.
     """
     session.install("-e", EXTRAS)
     examples = os.environ.get("WATCHTOWER_FUZZ_EXAMPLES", "5000")

@@ -1,4 +1,4 @@
-"""The fuzz suite's budget: 150 inputs per property in CI, far more under ``nox -s fuzz``.
+"""The fuzz suite's budget: 300 inputs per property in CI, far more under ``nox -s fuzz``.
 
 ``WATCHTOWER_FUZZ_EXAMPLES`` sets the inputs per property (``nox -s fuzz``
 sets 5000); the default keeps the whole folder well under three minutes on
@@ -12,7 +12,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 PROFILE = settings(
-    max_examples=int(os.environ.get("WATCHTOWER_FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("WATCHTOWER_FUZZ_EXAMPLES", "300")),
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,

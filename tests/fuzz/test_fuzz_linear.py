@@ -25,6 +25,7 @@ from watchtower.params import UpdateParams
 from watchtower.reference import parse_reference
 from watchtower.registry._auth import challenge_from
 from watchtower.registry._client import _ratelimit_remaining
+from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._http import retry_after
 from watchtower.registry._tokens import token_from_answer
 from watchtower.settings import ContainerSettings
@@ -64,6 +65,10 @@ PARSERS: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
     "ratelimit-remaining": (_ratelimit_remaining, ("9", ";")),
     "API time": (_parse_time, ("9", "2026-")),
     "labels": (_labels, ("a,", " ", ",")),
+    "credential helper answer": (
+        lambda v: _helper_answer(v, "docker-credential-x", "reg.example"),
+        ('{"Secret":"', "[", '{"a":'),
+    ),
 }
 
 

@@ -34,6 +34,7 @@ from watchtower.params import UpdateParams
 from watchtower.reference import parse_reference
 from watchtower.registry import DockerCredentials
 from watchtower.registry._auth import challenge_from
+from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._tokens import token_from_answer
 from watchtower.settings import ContainerSettings
 
@@ -217,6 +218,25 @@ def test_docker_config(tmp_path_factory: pytest.TempPathFactory, content: str) -
         credentials.credentials_for("reg.example")
     except (ConfigurationError, RegistryError) as error:
         assert str(folder) in str(error) or "credential helper" in str(error)
+
+
+@PROFILE
+@given(
+    st.one_of(
+        st.fixed_dictionaries(
+            {}, optional={"Username": _JSON, "Secret": _JSON, "ServerURL": _JSON}
+        ).map(json.dumps),
+        _JSON.map(json.dumps),
+        text,
+    )
+)
+def test_credential_helper_answers(output: str) -> None:
+    try:
+        found = _helper_answer(output, "docker-credential-fuzz", "reg.example")
+    except RegistryError as error:
+        assert "docker-credential-fuzz" in str(error)  # and never the answer, which holds secrets
+    else:
+        assert found is None or found.secret
 
 
 _FLAGS = [

@@ -308,26 +308,35 @@ class DockerCredentials:
             message = (done.stderr.decode("utf-8", "replace").strip() or output).splitlines()
             reason = message[0] if message else f"exit status {done.returncode}"
             raise RegistryError(f"The credential helper {name} failed for {server}: {reason}")
-        try:
-            answer = load_json(output)
-        except ValueError:
-            raise RegistryError(
-                f"The credential helper {name} answered for {server} "
-                "with something that is not JSON."
-            ) from None
-        if not isinstance(answer, dict):
-            raise RegistryError(
-                f"The credential helper {name} answered for {server} with "
-                "something that is not a JSON object."
-            )
-        username = answer.get("Username") or ""
-        secret = answer.get("Secret") or ""
-        if not isinstance(username, str) or not isinstance(secret, str):
-            raise RegistryError(
-                f"The credential helper {name} answered for {server} with a non-string field."
-            )
-        if not secret:
-            return None
-        if username == "<token>":
-            return Credentials("", "", secret)
-        return Credentials(username, secret)
+        return _helper_answer(output, name, server)
+
+
+def _helper_answer(output: str, name: str, server: str) -> Credentials | None:
+    """The login in a credential helper's answer (``{"Username": ..., "Secret": ...}``).
+
+    Raises:
+        RegistryError: The answer is not such a JSON object; the message
+            names the helper ``name`` and the ``server``.
+    """
+    try:
+        answer = load_json(output)
+    except ValueError:
+        raise RegistryError(
+            f"The credential helper {name} answered for {server} with something that is not JSON."
+        ) from None
+    if not isinstance(answer, dict):
+        raise RegistryError(
+            f"The credential helper {name} answered for {server} with "
+            "something that is not a JSON object."
+        )
+    username = answer.get("Username") or ""
+    secret = answer.get("Secret") or ""
+    if not isinstance(username, str) or not isinstance(secret, str):
+        raise RegistryError(
+            f"The credential helper {name} answered for {server} with a non-string field."
+        )
+    if not secret:
+        return None
+    if username == "<token>":
+        return Credentials("", "", secret)
+    return Credentials(username, secret)
