@@ -791,3 +791,11 @@ assert registry.digest(ImageRef("reg.example", "app", "v1")) == digest
 sys.exit(1 if "requests" in sys.modules else 0)
 """
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_request_keeps_its_login_out_of_repr() -> None:
+    request = Request(
+        "POST", TOKENS, {"Authorization": "Basic czNjcmV0", "Accept": "x"}, b"refresh_token=s3cret"
+    )
+    assert "czNjcmV0" not in repr(request) and "s3cret" not in repr(request)
+    assert "'Accept': 'x'" in repr(request)

@@ -22,6 +22,11 @@ def _lower_keys(headers: Mapping[str, str]) -> Mapping[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+def _masked(headers: Mapping[str, str]) -> str:
+    """``headers`` for a ``repr``: the login left out, should a request reach a log."""
+    return repr({k: "***" if k.lower() == "authorization" else v for k, v in headers.items()})
+
+
 @frozen
 class Request:
     """One HTTP request, as sent.
@@ -33,12 +38,15 @@ class Request:
         body: The body (the form of an OAuth token ``POST``), or empty.
         verify: Whether the server's TLS certificate must be checked: false
             only for registries the user marked insecure.
+
+    Its ``repr`` leaves out the ``Authorization`` header and the body,
+    which may hold a refresh token.
     """
 
     method: str
     url: str
-    headers: Mapping[str, str] = field(factory=dict)
-    body: bytes = b""
+    headers: Mapping[str, str] = field(factory=dict, repr=_masked)
+    body: bytes = field(default=b"", repr=False)
     verify: bool = True
 
     def header(self, name: str) -> str | None:
