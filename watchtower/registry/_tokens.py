@@ -137,10 +137,12 @@ def _lifetime(raw: object, source: str) -> timedelta:
     if raw is None:
         return DEFAULT_LIFETIME
     if not isinstance(raw, (int, float)) or isinstance(raw, bool):
-        raise RegistryError(f"{source} answered with expires_in {str(raw)[:40]!r}, not a number.")
+        raise RegistryError(
+            f"{source} answered with expires_in {quoted(str(raw), 40)}, not a number."
+        )
     if (isinstance(raw, float) and not math.isfinite(raw)) or raw <= 0:
         raise RegistryError(
-            f"{source} answered with expires_in {str(raw)[:40]}, not positive and finite."
+            f"{source} answered with expires_in {quoted(str(raw), 40)}, not positive and finite."
         )
     return timedelta(seconds=min(raw, LONGEST_LIFETIME.total_seconds()))
 
