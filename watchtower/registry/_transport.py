@@ -130,7 +130,9 @@ def _phrase(status: int) -> str:
 def status_error(response: Response, what: str) -> RegistryError:
     """The error for an answer that is not the one wanted; ``what`` names what was asked."""
     host = origin(response.url)[1] or "the registry"
-    status = f"{response.status} {response.reason or _phrase(response.status)}".strip()
+    # A server's reason phrase is its own text: a few words are shown, not 64 KiB.
+    reason = " ".join((response.reason or _phrase(response.status)).split())[:60]
+    status = f"{response.status} {reason}".strip()
     if response.status == 404:
         return RegistryError(f"{host} has no {what.removeprefix('the ')} ({status}).")
     if response.status in (401, 403):
