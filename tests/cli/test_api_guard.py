@@ -115,3 +115,19 @@ def test_a_keep_alive_client_is_served_again(base: str) -> None:
     with requests.Session() as session:
         for _ in range(5):
             assert session.get(f"{base}/livez", timeout=5).text == "OK"
+
+
+def test_past_the_bound_of_waiting_clients_the_oldest_is_closed(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard, "MAX_WAITING", 5)
+    host, port = base.removeprefix("http://").split(":")
+    with contextlib.ExitStack() as stack:
+        waiting = []
+        for _ in range(8):
+            conn = stack.enter_context(socket.create_connection((host, int(port)), timeout=5))
+            conn.sendall(b"GET /livez HTTP/1.1\r\n")
+            waiting.append(conn)
+            time.sleep(0.05)  # in order of arrival
+        assert [conn.recv(1) for conn in waiting[:3]] == [b"", b"", b""]
+        assert requests.get(f"{base}/livez", timeout=5).text == "OK"
