@@ -1,8 +1,9 @@
-"""Development sessions: tests, lint, typecheck, docs, bench, demo."""
+"""Development sessions: tests, lint, typecheck, docs, fuzz, bench, demo."""
 
 from __future__ import annotations
 
 import glob
+import os
 
 import nox
 
@@ -18,6 +19,42 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (the end-to-end tests need dockerd and docker-registry)."""
     session.install("-e", EXTRAS)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The fuzz suite (tests/fuzz) with a long budget: 5000 inputs per property.
+
+    Set WATCHTOWER_FUZZ_EXAMPLES to dig deeper; the regular test run uses 300.
+    Then each parser is fuzzed coverage-guided with atheris for
+    WATCHTOWER_FUZZ_SECONDS (default 60) when atheris installs.
+    """
+    session.install("-e", EXTRAS)
+    examples = os.environ.get("WATCHTOWER_FUZZ_EXAMPLES", "5000")
+    session.run(
+        "pytest", "tests/fuzz", *session.posargs, env={"WATCHTOWER_FUZZ_EXAMPLES": examples}
+    )
+    # Then coverage-guided, where atheris installs (it ships wheels for Linux).
+    try:
+        session.install("atheris")
+    except nox.command.CommandFailed:
+        session.warn("atheris could not be installed; skipping the coverage-guided part")
+        return
+    seconds = os.environ.get("WATCHTOWER_FUZZ_SECONDS", "60")
+    for target in ATHERIS_TARGETS:
+        session.run("python", "tests/fuzz/atheris_targets.py", target, f"-max_total_time={seconds}")
+
+
+ATHERIS_TARGETS = (
+    "reference",
+    "challenge",
+    "schedule",
+    "duration",
+    "url",
+    "token",
+    "helper",
+    "retry-after",
+)
 
 
 LINTED = ("watchtower", "tests", "examples", "benchmarks", "noxfile.py", "docs/conf.py")

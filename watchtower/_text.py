@@ -1,4 +1,4 @@
-"""Small values read from text, in one place: booleans, durations and log levels.
+"""Small values read from text, in one place: booleans, durations, log levels and JSON.
 
 Labels, flags, environment variables, schedules and notification settings
 all spell these the same way, so each rule is written once, here. The
@@ -9,23 +9,42 @@ that source and raises a :class:`~watchtower.errors.ConfigurationError`.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "GO_UNITS",
     "LOG_LEVELS",
     "LONG_UNITS",
+    "QUOTE_LIMIT",
     "TRACE",
     "DurationTooLongError",
     "level_name",
+    "load_json",
     "parse_bool",
     "parse_duration",
+    "quoted",
 ]
+
+QUOTE_LIMIT = 512
+"""The most characters of a value :func:`quoted` shows."""
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` quoted for a message, shortened when it is too long to read.
+
+    Outside input can be megabytes long; a message names it, it does not repeat it.
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
 
 _TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
 _FALSE = frozenset({"0", "f", "false", "n", "no", "off"})
@@ -42,7 +61,7 @@ def parse_bool(text: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{text!r} is not true or false")
+    raise ValueError(f"{quoted(text)} is not true or false")
 
 
 GO_UNITS: Mapping[str, float] = MappingProxyType(
@@ -95,10 +114,10 @@ def parse_duration(
         pos = number.end() + len(unit)
     if not raw or pos != len(raw):
         examples = "30s, 5m or 1h30m" if "d" not in units else "24h, 3d, 1w or 1M"
-        raise ValueError(f"expects a duration such as {examples}, got {text!r}")
+        raise ValueError(f"expects a duration such as {examples}, got {quoted(text)}")
     if not math.isfinite(total) or total > _MAX_SECONDS:
         raise DurationTooLongError(
-            f"expects a duration shorter than {_MAX_DAYS} days, got {text!r}"
+            f"expects a duration shorter than {_MAX_DAYS} days, got {quoted(text)}"
         )
     return timedelta(seconds=total)
 
@@ -133,3 +152,16 @@ def level_name(levelno: int) -> str:
         if levelno >= floor:
             return name
     return "trace"
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON from outside (a server's answer, a file, a helper's output).
+
+    Raises:
+        ValueError: ``text`` is not JSON, or is nested too deeply for the
+            parser (which would otherwise raise :class:`RecursionError`).
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 
+from ._text import quoted
 from .errors import InvalidReferenceError
 from .model import ImageRef
 
@@ -72,7 +73,6 @@ _DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _LOWER_HEX_RE = re.compile(r"[a-f0-9]+")
 
 _CACHE_SIZE = 4096
-_QUOTE_LIMIT = 512
 
 
 def is_image_id(text: str) -> bool:
@@ -128,7 +128,7 @@ def _parse(text: str) -> ImageRef:
 
     domain, remainder, prefixed = _split_domain(text)
     if domain != DEFAULT_DOMAIN and not _DOMAIN_RE.fullmatch(domain):
-        raise _invalid(text, f"registry host {_quote(domain)} is not valid")
+        raise _invalid(text, f"registry host {quoted(domain)} is not valid")
 
     named, has_digest, digest = remainder.partition("@")
     path, has_tag, tag = named.partition(":")
@@ -136,7 +136,7 @@ def _parse(text: str) -> ImageRef:
     if has_tag and not _TAG_RE.fullmatch(tag):
         raise _invalid(
             text,
-            f"tag {_quote(tag)} is not valid (up to 128 letters, digits, '_', '.' or '-', "
+            f"tag {quoted(tag)} is not valid (up to 128 letters, digits, '_', '.' or '-', "
             "not starting with '.' or '-')",
         )
     if has_digest:
@@ -182,24 +182,24 @@ def _check_path(text: str, path: str, shown: str) -> None:
     if not shown:
         raise _invalid(text, "it has no repository name")
     if path.lower() != path and _PATH_RE.fullmatch(path.lower()):
-        raise _invalid(text, f"repository name {_quote(shown)} must be lowercase")
+        raise _invalid(text, f"repository name {quoted(shown)} must be lowercase")
     for component in path.split("/"):
         if not component:
-            raise _invalid(text, f"repository name {_quote(shown)} has an empty path component")
+            raise _invalid(text, f"repository name {quoted(shown)} has an empty path component")
         if not _PATH_COMPONENT_RE.fullmatch(component):
             raise _invalid(
                 text,
-                f"repository name component {_quote(component)} is not valid "
+                f"repository name component {quoted(component)} is not valid "
                 "(lowercase letters and digits, separated by '.', '_', '__' or dashes)",
             )
-    raise _invalid(text, f"repository name {_quote(shown)} is not valid")
+    raise _invalid(text, f"repository name {quoted(shown)} is not valid")
 
 
 def _check_digest(text: str, digest: str) -> None:
     if not _DIGEST_RE.fullmatch(digest):
         raise _invalid(
             text,
-            f"digest {_quote(digest)} is not valid (expected algorithm:hex, "
+            f"digest {quoted(digest)} is not valid (expected algorithm:hex, "
             "such as sha256 and 64 hexadecimal digits)",
         )
     algorithm, _, encoded = digest.partition(":")
@@ -207,23 +207,16 @@ def _check_digest(text: str, digest: str) -> None:
     if length is None:
         raise _invalid(
             text,
-            f"digest algorithm {_quote(algorithm)} is not supported "
+            f"digest algorithm {quoted(algorithm)} is not supported "
             f"(only {', '.join(_DIGEST_HEX_LENGTHS)})",
         )
     if len(encoded) != length or not _LOWER_HEX_RE.fullmatch(encoded):
         raise _invalid(
             text,
-            f"digest {_quote(digest)} is not valid: {algorithm} needs "
+            f"digest {quoted(digest)} is not valid: {algorithm} needs "
             f"{length} lowercase hexadecimal digits",
         )
 
 
 def _invalid(text: str, problem: str) -> InvalidReferenceError:
-    return InvalidReferenceError(f"Invalid image reference {_quote(text)}: {problem}.")
-
-
-def _quote(text: str) -> str:
-    """``text`` quoted for a message, shortened when it is too long to read."""
-    if len(text) <= _QUOTE_LIMIT:
-        return repr(text)
-    return f"{text[:_QUOTE_LIMIT]!r}... ({len(text)} characters)"
+    return InvalidReferenceError(f"Invalid image reference {quoted(text)}: {problem}.")

@@ -17,11 +17,11 @@ containers or their dependencies were listed: ties are broken by name.
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from attrs import frozen
 
+from ._text import load_json
 from .labels import COMPOSE_DEPENDS_ON, COMPOSE_PROJECT, COMPOSE_SERVICE, DEPENDS_ON, read_list
 from .model import Container
 
@@ -74,7 +74,7 @@ def parse_compose_depends_on(value: str) -> tuple[str, ...]:
     names: Iterable[str] | None = None
     if text.startswith("{"):
         try:
-            parsed = json.loads(text)
+            parsed = load_json(text)
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):

@@ -225,6 +225,12 @@ def test_metrics_status_and_history_after_a_run(
     [
         ("since=yesterday", "invalid 'since' parameter"),
         ("limit=-1", "invalid 'limit' parameter"),
+        ("since=99999999999999999", "invalid 'since' parameter"),
+        ("until=" + "9" * 5000, "invalid 'until' parameter"),
+        ("since=-5", "invalid 'since' parameter"),
+        ("since=%C2%B2", "invalid 'since' parameter"),
+        ("limit=%C2%B2", "invalid 'limit' parameter"),
+        ("since=9999-12-31T23:59:59%2B23:59x", "invalid 'since' parameter"),
         ("since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "invalid time range"),
     ],
 )

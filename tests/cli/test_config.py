@@ -348,3 +348,21 @@ def test_choices_become_their_literal_values() -> None:
     config = load(["--log-format", " JSON ", "--porcelain", "V1"], {})
     assert (config.log_format, config.porcelain) == ("json", "v1")
     assert load([], {}).porcelain == ""
+
+
+def test_the_configuration_keeps_its_secrets_out_of_repr() -> None:
+    config = load(
+        [
+            "--http-api-update",
+            "--http-api-token",
+            "api-s3cret",
+            "--notification-url",
+            "generic://127.0.0.1:9/x?token=url-s3cret",
+            "--notification-email-server-password",
+            "mail-s3cret",
+        ],
+        {},
+    )
+    assert config.api.token == "api-s3cret"
+    assert "s3cret" not in repr(config)
+    assert "notification_url" in repr(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,13 +14,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from tests.support.receivers import WebhookReceiver
 from watchtower.cli.command import EXIT_USAGE, main, serve
 from watchtower.cli.config import load
 from watchtower.cli.notifications import settings_from_flags, start
+from watchtower.cli.values import default_notification_flags
+from watchtower.errors import ConfigurationError
 from watchtower.model import short_id
+from watchtower.notify import Template, _templates
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from .support import WEB
@@ -342,3 +347,33 @@ def test_notify_upgrade_removes_the_file_after_its_lifetime(
     flags = ["--notification-url", "logger://", "--notification-url", "generic://h/x"]
     assert notify_upgrade(flags, {}, directory=tmp_path, lifetime=0.01) == 0
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{{ 1/0 }}", "division by zero"),
+        ("{{ report.nope.deeper }}", "has no attribute 'nope'"),
+        ("{% for e in report.entries %}{{ e.name.nope() }}{% endfor %}", "sample report"),
+        ("{% for a in range(99999) %}{{ 'x' * 99 }}{% endfor %}", "more than 1048576 characters"),
+    ],
+)
+def test_a_template_that_fails_only_when_rendered_is_a_usage_error_at_start(
+    template: str, reason: str
+) -> None:
+    flags = {**default_notification_flags(), "notification_template": template}
+    with pytest.raises(
+        ConfigurationError, match="--notification-template fails on a sample report"
+    ):
+        settings_from_flags(flags, hostname_default="h")
+    with pytest.raises(ConfigurationError, match=re.escape(reason)):
+        settings_from_flags(flags, hostname_default="h")
+
+
+def test_a_template_that_loops_for_ever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_templates, "MAX_RENDER_SECONDS", 0.2)
+    endless = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
+    started = time.monotonic()
+    with pytest.raises(jinja2.TemplateError, match=r"takes longer than 0\.2s to render"):
+        Template(endless).render(title="t", host="h", report=None)
+    assert time.monotonic() - started < 2

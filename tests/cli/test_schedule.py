@@ -12,8 +12,10 @@ from watchtower.cli.schedule import (
     Scheduler,
     describe_next,
     in_words,
+    interval_schedule,
     parse_schedule,
 )
+from watchtower.errors import ConfigurationError
 
 NOW = datetime(2026, 1, 1, 12, 0, 30, tzinfo=timezone.utc)
 
@@ -145,3 +147,43 @@ def test_a_late_tick_does_not_fire_twice() -> None:
     clock.now = at(12, 10)
     scheduler.run(at(12, 10))
     assert ticks == [at(12, 10), at(12, 40)]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0 0 0 30 2 *",  # 30 February
+        "0 0 31 4 *",  # 31 April, five fields
+        "0 0 0 31 11 *",
+        "@every 87840h",
+        "@every 2562047h",
+    ],
+)
+def test_a_schedule_that_never_fires_is_refused_at_start(expression: str) -> None:
+    with pytest.raises(ConfigurationError, match="never fires"):
+        parse_schedule(expression)
+
+
+def test_a_leap_day_schedule_is_kept() -> None:
+    assert parse_schedule("0 0 0 29 2 *").next_after(NOW) == datetime(
+        2028, 2, 29, tzinfo=timezone.utc
+    )
+
+
+@pytest.mark.parametrize("seconds", [0, -5, 10**12, float("nan")])
+def test_an_interval_out_of_range_is_refused(seconds: float) -> None:
+    with pytest.raises(ConfigurationError, match="--interval must be"):
+        interval_schedule(seconds)
+
+
+def test_the_scheduler_thread_ends_with_a_line_when_the_schedule_runs_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ticks: list[int] = []
+    late = datetime(9999, 12, 31, 23, 0, tzinfo=timezone.utc)
+    scheduler = Scheduler(Interval(timedelta(days=1)), lambda: ticks.append(1), clock=lambda: late)
+    scheduler.run(first=late)
+    assert ticks == [1]
+    assert "The schedule stops: The schedule every 1 day reaches beyond the year 9999." in (
+        caplog.text
+    )

@@ -25,11 +25,13 @@ from watchtower.notify import (
     LogEntry,
     LogNotifier,
     Message,
+    NotificationError,
     Notifications,
     NotificationSettings,
     Template,
     WebhookNotifier,
 )
+from watchtower.notify._targets import translate
 from watchtower.protocols import Notifier
 from watchtower.report import ContainerReport, Outcome, Report
 from watchtower.testing import MemoryEngine, MemoryRegistry
@@ -505,7 +507,11 @@ def test_a_template_failing_to_render_is_counted(
     notifications = _build(
         {
             "notification_url": [f"generic+{receiver.url}/"],
-            "notification_template": "{{ report.no_such_thing.deeper }}",
+            # Fails on this report only: the sample one tried at start passes.
+            "notification_template": (
+                "{% for e in entries if e.fields.container == 'web' %}"
+                "{{ e.nope.deeper }}{% endfor %}"
+            ),
         },
         logger,
     )
@@ -775,6 +781,28 @@ def test_apprise_missing_is_one_clear_sentence(
     with pytest.raises(ConfigurationError) as caught:
         _build({"notification_url": ["discord://token@12345"]}, logger)
     assert str(caught.value) == (
-        "The notification URL discord://***@12345 needs apprise, which is not installed "
+        "The notification URL discord://***@*** needs apprise, which is not installed "
         "(install the 'apprise' extra: watchtower-updater[apprise])."
     )
+
+
+def test_a_failed_webhook_names_its_url_without_the_token(receiver: WebhookReceiver) -> None:
+    notifier = WebhookNotifier(f"{receiver.url}/fail?token=hook-s3cret")
+    with pytest.raises(NotificationError) as caught:
+        notifier.send(Message(title="t", body="b"))
+    assert str(caught.value) == f"The webhook {receiver.url}/… answered 500 Internal Server Error."
+    unreachable = WebhookNotifier(f"http://127.0.0.1:{free_port()}/x?token=hook-s3cret")
+    with pytest.raises(NotificationError, match="could not be reached") as caught:
+        unreachable.send(Message(title="t", body="b"))
+    assert "hook-s3cret" not in str(caught.value)
+    assert caught.value.__cause__ is None  # requests' message repeats the URL
+
+
+def test_targets_keep_their_secrets_out_of_repr() -> None:
+    targets = [
+        translate("generic://127.0.0.1:9/hook?token=tok-s3cret&@X-Key=hdr-s3cret"),
+        translate("smtp://user:pw-s3cret@mail.example.com/?from=a@x.test&to=b@x.test"),
+        translate("discord://tok-s3cret@12345"),
+    ]
+    for target in targets:
+        assert "s3cret" not in repr(target)

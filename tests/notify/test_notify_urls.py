@@ -142,7 +142,7 @@ UNTRANSLATABLE = [
     ),
     (
         "teams://group@tenant/altId/groupOwner?host=org.webhook.office.com",
-        "teams://***@tenant/…",
+        "teams://***@***/…",
         "teams://group@tenant/altId/groupOwner",
     ),
     ("teams://?host=https%3A%2F%2Fexample.test%2Fhook", "teams:///…", "/workflows/"),
@@ -156,12 +156,12 @@ UNTRANSLATABLE = [
         "zulip://***@127.0.0.1/…",
         "not a host name",
     ),
-    ("slack://hook:a-b@webhook?icon=:ghost:", "slack://***@webhook/…", "is a webhook"),
+    ("slack://hook:a-b@webhook?icon=:ghost:", "slack://***@***/…", "is a webhook"),
     ("xmpp://user:pw@example.com", "xmpp://***@example.com", "toaddress="),
     ("lark://open.larksuite.com/abc?secret=s", "lark://open.larksuite.com/…", "secret"),
-    ("discord://123456", "discord://123456", "discord://token@webhookid"),
-    ("telegram://tok@telegram", "telegram://***@telegram", "chats="),
-    ("slack://a/b", "slack://a/…", "token-a/token-b/token-c"),
+    ("discord://123456", "discord://***", "discord://token@webhookid"),
+    ("telegram://tok@telegram", "telegram://***@***", "chats="),
+    ("slack://a/b", "slack://***/…", "token-a/token-b/token-c"),
     ("gotify://gotify.example.com", "gotify://gotify.example.com", "gotify://host/token"),
     (
         "smtp://mail.example.com/?toaddresses=a@example.test",
@@ -366,16 +366,32 @@ def test_legacy_urls_translate_end_to_end() -> None:
             "notification_gotify_token": "tok",
         },
     )
-    assert translate(slack) == AppriseTarget(
-        url="slack://wt@A1/B2/C3", source="slack://***@webhook/…"
-    )
+    assert translate(slack) == AppriseTarget(url="slack://wt@A1/B2/C3", source="slack://***@***/…")
     assert isinstance(translate(gotify), AppriseTarget)
     assert translate(gotify).url == "gotifys://g.example.com/base/tok"  # type: ignore[union-attr]
 
 
-def test_redact_keeps_scheme_and_host_only() -> None:
-    assert redact("discord://token@12345?thread_id=9") == "discord://***@12345/…"
-    assert redact("ntfy://ntfy.sh") == "ntfy://ntfy.sh"
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("discord://token@12345?thread_id=9", "discord://***@***/…"),
+        ("ntfy://ntfy.sh", "ntfy://ntfy.sh"),
+        ("ntfy://user:pw@ntfy.example.com:8443/topic", "ntfy://***@ntfy.example.com:8443/…"),
+        ("generic://127.0.0.1:8080/hook?token=s3cret", "generic://127.0.0.1:8080/…"),
+        # A token where the host goes is hidden: the services' own forms...
+        ("pushbullet://o.abcdEFG1234567890abcdef/dev", "pushbullet://***/…"),
+        ("slack://xoxb-123/B456/secret789", "slack://***/…"),
+        ("telegram://123456:AAE-bot-token@telegram?chats=1", "telegram://***@***/…"),
+        ("ifttt://webhook-key/?events=e", "ifttt://***/…"),
+        ("wecom://0123-4567-89ab", "wecom://***"),
+        ("notifiarr://api-key-1234", "notifiarr://***"),
+        # ... and anything that is not plainly a network name or address.
+        ("someservice://Tok3nWithCase", "someservice://***"),
+        ("someservice://" + "a" * 70 + ".example.com", "someservice://***"),
+    ],
+)
+def test_redact_keeps_scheme_and_network_host_only(url: str, shown: str) -> None:
+    assert redact(url) == shown
 
 
 _SCHEMES = st.sampled_from(

@@ -62,6 +62,9 @@ ANSWERS = [
         NOW,
         NOW + timedelta(seconds=60),
     ),
+    # A lifetime beyond a day is read as a day: the cache never holds a token for ever.
+    ({"token": "t", "expires_in": 1e12}, "t", NOW, NOW + timedelta(days=1)),
+    ({"token": "t", "expires_in": 10**400}, "t", NOW, NOW + timedelta(days=1)),
 ]
 
 
@@ -83,6 +86,10 @@ BAD_ANSWERS = [
     ({"token": "t", "expires_in": 0}, "not positive"),
     ({"token": "t", "expires_in": True}, "not a number"),
     ({"token": "t", "issued_at": "yesterday"}, "not an RFC 3339 time"),
+    ({"token": "t", "expires_in": float("nan")}, "not positive and finite"),
+    ({"token": "t", "expires_in": float("inf")}, "not positive and finite"),
+    ({"token": "t", "expires_in": float("-inf")}, "not positive and finite"),
+    ({"token": "t", "issued_at": "2026-02-30T00:00:00Z"}, "not an RFC 3339 time"),
 ]
 
 

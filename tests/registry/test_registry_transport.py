@@ -376,15 +376,47 @@ CASES = [
         "sha256:" + hashlib.sha256(b'{"schemaVersion": 2}').hexdigest(),
         ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"],
     ),
+    *(
+        Case(
+            f"a Docker-Content-Digest {bad!r} is a registry error, not a reason to pull",
+            {
+                ("GET", f"{REG}/v2/"): OPEN,
+                ("HEAD", MANIFEST): Response(200, {"Docker-Content-Digest": bad}),
+            },
+            (RegistryError, "which is not a digest"),
+            ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+        )
+        for bad in ("sha256:NOT HEX", "x:y", "sha256:ZZZZ", "sha256:" + "A" * 64, "md5:" + "a" * 32)
+    ),
     Case(
-        "a HEAD with a malformed digest falls back to GET",
+        "a Retry-After of a thousand digits is a long wait, not an overflow",
         {
             ("GET", f"{REG}/v2/"): OPEN,
-            ("HEAD", MANIFEST): Response(200, {"Docker-Content-Digest": "sha256:NOT HEX"}),
-            ("GET", MANIFEST): Response(200, {}, b"{}"),
+            ("HEAD", MANIFEST): Response(429, {"Retry-After": "9" * 1000}),
         },
-        "sha256:" + hashlib.sha256(b"{}").hexdigest(),
-        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"GET {MANIFEST} -"],
+        (RateLimitedError, "after 1 attempt;"),
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
+    ),
+    Case(
+        "a Retry-After in superscript digits is unreadable: the default wait applies",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): [Response(429, {"Retry-After": "\u00b2"}), FOUND],
+        },
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -", f"HEAD {MANIFEST} -"],
+        slept=[1.0],
+    ),
+    Case(
+        "a ratelimit-remaining in superscript digits is ignored",
+        {
+            ("GET", f"{REG}/v2/"): OPEN,
+            ("HEAD", MANIFEST): Response(
+                200, {"Docker-Content-Digest": DIGEST, "RateLimit-Remaining": "\u00b2;w=1"}
+            ),
+        },
+        DIGEST,
+        ["GET https://reg.example/v2/ -", f"HEAD {MANIFEST} -"],
     ),
     Case(
         "a HEAD answering 500 falls back to GET",
@@ -553,6 +585,35 @@ def test_an_identity_token_is_posted_to_the_realm_and_falls_back_to_basic_get() 
         "scope": ["repository:app:pull"],
         "service": ["reg"],
     }
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_an_identity_token_never_follows_a_redirect_to_another_host(status: int) -> None:
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("POST", TOKENS): Response(status, {"Location": "https://evil.example/token"}),
+            ("POST", "https://evil.example/token"): _token("stolen"),
+        }
+    )
+    login = Credentials("alice", "", "refresh-me")
+    with pytest.raises(RegistryError, match=r"redirected a login to evil\.example"):
+        _client(script, logins={"reg.example": login}).digest(REF)
+    assert all("evil" not in r.url for r in script.seen)
+
+
+def test_an_identity_token_follows_a_redirect_on_its_own_host() -> None:
+    script = Script(
+        {
+            ("GET", f"{REG}/v2/"): BEARER,
+            ("POST", TOKENS): Response(308, {"Location": "/token2"}),
+            ("POST", "https://auth.example/token2"): _token("t1"),
+            ("HEAD", MANIFEST): FOUND,
+        }
+    )
+    login = Credentials("alice", "", "refresh-me")
+    assert _client(script, logins={"reg.example": login}).digest(REF) == DIGEST
+    assert b"refresh-me" in script.seen[2].body
 
 
 def test_no_login_goes_to_a_plain_http_realm() -> None:
@@ -730,3 +791,11 @@ assert registry.digest(ImageRef("reg.example", "app", "v1")) == digest
 sys.exit(1 if "requests" in sys.modules else 0)
 """
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_request_keeps_its_login_out_of_repr() -> None:
+    request = Request(
+        "POST", TOKENS, {"Authorization": "Basic czNjcmV0", "Accept": "x"}, b"refresh_token=s3cret"
+    )
+    assert "czNjcmV0" not in repr(request) and "s3cret" not in repr(request)
+    assert "'Accept': 'x'" in repr(request)

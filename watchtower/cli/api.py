@@ -326,14 +326,22 @@ _history = _guarded("history")
 
 
 def _parse_time(raw: str) -> datetime | None:
+    """An RFC 3339 time or Unix seconds; ``None`` when unreadable or beyond year 9999."""
     text = raw.strip()
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text), timezone.utc)
     try:
+        if text.isascii() and text.isdigit():
+            return datetime.fromtimestamp(int(text[:20]), timezone.utc)
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _parse_limit(raw: str) -> int | None:
+    """A count of ASCII digits (0: no limit); ``None`` when unreadable."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw[:18])
 
 
 @_history.get("/v1/history")
@@ -345,7 +353,7 @@ def _history_view() -> Response:
         parsed = None if raw is None else _parse_time(raw)
         if raw is not None and parsed is None:
             return Response(
-                f"invalid {key!r} parameter: {raw!r} is not an RFC 3339 time or Unix seconds",
+                f"invalid {key!r} parameter: {raw[:40]!r} is not an RFC 3339 time or Unix seconds",
                 status=400,
             )
         bounds[key] = parsed
@@ -353,9 +361,10 @@ def _history_view() -> Response:
     if since and until and since > until:
         return Response("invalid time range: 'since' must not be after 'until'", status=400)
     raw_limit = request.args.get("limit", "0")
-    if not raw_limit.isdigit():
-        return Response(f"invalid 'limit' parameter: {raw_limit!r}", status=400)
-    entries = [s.to_dict() for s in context.runner.metrics.history(since, until, int(raw_limit))]
+    limit = _parse_limit(raw_limit)
+    if limit is None:
+        return Response(f"invalid 'limit' parameter: {raw_limit[:40]!r}", status=400)
+    entries = [s.to_dict() for s in context.runner.metrics.history(since, until, limit)]
     return _answer(entries=entries, count=len(entries), timestamp=context.now())
 
 
@@ -397,6 +406,9 @@ def create_app(
 class ApiServer:
     """Serves a WSGI application with cheroot on a thread of its own.
 
+    Requests reach the application only once their headers are complete,
+    within size and time bounds (:mod:`watchtower.cli.guard`).
+
     Args:
         app: The WSGI application.
         host: The address to bind; empty binds every interface.
@@ -408,9 +420,9 @@ class ApiServer:
     def __init__(
         self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "", tls_key: str = ""
     ) -> None:
-        from cheroot import wsgi
+        from .guard import GuardedServer
 
-        self._server = wsgi.Server(
+        self._server = GuardedServer(
             (host or "0.0.0.0", port), app, numthreads=4, server_name="watchtower"
         )
         if tls_cert:

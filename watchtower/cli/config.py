@@ -24,7 +24,7 @@ from ..params import UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
-from .schedule import Cron, Interval, parse_schedule
+from .schedule import Cron, Interval, interval_schedule, parse_schedule
 from .values import (
     FlagValues,
     NotificationFlags,
@@ -101,7 +101,7 @@ class ApiSettings:
     endpoints: frozenset[Endpoint] = frozenset()
     host: str = ""
     port: int = 8080
-    token: str = ""
+    token: str = field(default="", repr=False)
     tls_cert: str = ""
     tls_key: str = ""
     periodic_polls: bool = False
@@ -164,7 +164,9 @@ class Config:
     insecure_registries: tuple[str, ...] = ()
     registry_ca_bundle: str = ""
     api: ApiSettings = ApiSettings()
-    notifications: NotificationFlags = field(factory=default_notification_flags)
+    notifications: NotificationFlags = field(
+        factory=default_notification_flags, repr=lambda flags: repr(_without_secrets(flags))
+    )
     shutdown_timeout: timedelta = timedelta(seconds=60)
     warnings: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(factory=dict)
@@ -173,6 +175,14 @@ class Config:
     def scheduled(self) -> bool:
         """True when runs happen on the schedule (not only on API request)."""
         return not self.run_once and (not self.api.update_enabled or self.api.periodic_polls)
+
+
+_SECRET_KEYS = frozenset(flag.key for flag in FLAGS if flag.secret)
+
+
+def _without_secrets(values: Mapping[str, object]) -> dict[str, object]:
+    """``values`` with the value of each secret flag that is set shown as ``***``."""
+    return {k: "***" if k in _SECRET_KEYS and v else v for k, v in values.items()}
 
 
 def _is_file_path(value: str) -> bool:
@@ -320,11 +330,7 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
         raise ConfigurationError("--interval and --schedule cannot be used together; choose one.")
     if schedule:
         return parse_schedule(schedule)
-    if interval < 1:
-        raise ConfigurationError(
-            f"--interval must be a positive number of seconds, got {interval}."
-        )
-    return Interval(timedelta(seconds=interval))
+    return interval_schedule(interval)
 
 
 def _ignored(parsed: Parsed, warnings: list[str]) -> None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from .._text import LOG_LEVELS
 from ..errors import ConfigurationError
-from ..notify import EntryCollector, Notifications, NotificationSettings, Template
+from ..notify import EntryCollector, LogEntry, Notifications, NotificationSettings, Template
 from ..notify._shoutrrr import q, with_query
+from ..report import ContainerReport, Outcome, Report
 from .values import default_notification_flags
 
 __all__ = ["legacy_urls", "settings_from_flags", "start"]
@@ -75,11 +77,60 @@ def _template(values: Values) -> Template:
             message = f"--notification-template-file {template_file} cannot be read: "
             raise ConfigurationError(message + f"{exc.strerror or exc}.") from exc
         name = f"--notification-template-file {template_file}"
-        return Template(source, name=name, legacy=legacy)
+        return _tried(Template(source, name=name, legacy=legacy))
     source = _text(values, "notification_template")
     if not source:
         source = "default" if values["notification_report"] else "default-legacy"
-    return Template(source, name="--notification-template", legacy=legacy)
+    return _tried(Template(source, name="--notification-template", legacy=legacy))
+
+
+def _sample_report() -> tuple[Report, list[LogEntry]]:
+    """A run with a container in each outcome, and a log line at each level."""
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    entries = [
+        ContainerReport(
+            id=f"sha256:{n:064x}",
+            name=f"sample-{outcome.value}",
+            image=f"example.org/sample/{outcome.value}:latest",
+            old_image_id=f"sha256:{n + 100:064x}",
+            new_image_id=f"sha256:{n + 200:064x}" if outcome is Outcome.UPDATED else None,
+            outcome=outcome,
+            reason="a sample reason" if outcome in (Outcome.FAILED, Outcome.SKIPPED) else "",
+            new_id=f"sha256:{n + 300:064x}" if outcome is Outcome.UPDATED else None,
+        )
+        for n, outcome in enumerate(Outcome)
+    ]
+    report = Report(entries=entries, started_at=moment, finished_at=moment)
+    log = [
+        LogEntry(
+            level=name,
+            message=f"a sample {name} line",
+            time=moment,
+            fields={"container": "sample-updated", "image": "example.org/sample/updated:latest"},
+        )
+        for name in ("error", "warning", "info", "debug")
+    ]
+    return report, log
+
+
+def _tried(template: Template) -> Template:
+    """``template``, once it has rendered a sample report without failing.
+
+    A template that fails only when rendered (``{{ 1/0 }}``, an unknown
+    attribute) is found at start, not at the first run.
+
+    Raises:
+        ConfigurationError: The trial render failed, in one sentence.
+    """
+    report, log = _sample_report()
+    try:
+        template.render(title="Watchtower updates", host="sample", report=report, entries=log)
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigurationError(
+            f"{template.name} fails on a sample report: {reason[:200]}."
+        ) from error
+    return template
 
 
 def _urls(value: object) -> list[str]:

@@ -8,26 +8,37 @@ once.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 from attrs import frozen
 from typing_extensions import Protocol
 
-from .._text import parse_duration
+from .._text import parse_duration, quoted
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError
 
 __all__ = [
+    "HORIZON",
     "Cron",
     "Interval",
     "Schedule",
     "Scheduler",
     "describe_next",
     "in_words",
+    "interval_schedule",
     "parse_schedule",
 ]
+
+HORIZON = timedelta(days=3653)
+"""The longest wait between two runs a schedule may have (ten years).
+
+Beyond it a schedule is refused at start: it would never run in the life of
+the process. Every leap day (29 February) is within it.
+"""
 
 _DESCRIPTORS = {
     "@yearly": "0 0 0 1 1 *",
@@ -59,8 +70,15 @@ class Interval:
     period: timedelta
 
     def next_after(self, moment: datetime) -> datetime:
-        """``moment`` plus the period, on a whole second as Go's cron does."""
-        return moment.replace(microsecond=0) + self.period
+        """``moment`` plus the period, on a whole second as Go's cron does.
+
+        Raises:
+            ConfigurationError: That time is beyond the year 9999.
+        """
+        try:
+            return moment.replace(microsecond=0) + self.period
+        except OverflowError:
+            raise ConfigurationError(f"The schedule {self} reaches beyond the year 9999.") from None
 
     def __str__(self) -> str:
         return f"every {in_words(self.period)}"
@@ -79,13 +97,28 @@ class Cron:
     fields: tuple[str, ...]
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first time after ``moment`` that every field matches, in ``moment``'s zone."""
-        from croniter import croniter
+        """The first time after ``moment`` that every field matches, in ``moment``'s zone.
+
+        Raises:
+            ConfigurationError: No time matches within :data:`HORIZON` of
+                ``moment`` (``0 0 0 30 2 *``, 30 February).
+        """
+        from croniter import CroniterError, croniter
 
         # croniter reads a sixth field as seconds at the end unless told
         # the seconds come first, as they do in Watchtower's expressions.
         spec = " ".join(self.fields)
-        result: datetime = croniter(spec, moment, second_at_beginning=True).get_next(datetime)
+        try:
+            result: datetime = croniter(
+                spec,
+                moment,
+                second_at_beginning=True,
+                max_years_between_matches=HORIZON.days // 365,
+            ).get_next(datetime)
+        except (CroniterError, ValueError, OverflowError) as error:
+            raise ConfigurationError(
+                f"The schedule {quoted(self.expression)} never fires: no date matches it."
+            ) from error
         return result
 
     def __str__(self) -> str:
@@ -107,16 +140,16 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
             period = parse_duration(rest)
         except ValueError:
             raise ConfigurationError(
-                f"{option} {text!r} has no duration after @every, such as @every 1h30m."
+                f"{option} {quoted(text)} has no duration after @every, such as @every 1h30m."
             ) from None
         if period <= timedelta(0):
-            raise ConfigurationError(f"{option} {text!r} must name a positive duration.")
-        return Interval(period)
+            raise ConfigurationError(f"{option} {quoted(text)} must name a positive duration.")
+        return _within_horizon(Interval(period), text, option)
     if lowered in _DESCRIPTORS:
         return Cron(expression, tuple(_DESCRIPTORS[lowered].split()))
     if expression.startswith("@"):
         raise ConfigurationError(
-            f"{option} {text!r} is not a known descriptor; use @every <duration>, "
+            f"{option} {quoted(text)} is not a known descriptor; use @every <duration>, "
             "@hourly, @daily, @weekly, @monthly or @yearly."
         )
     fields = tuple(expression.split())
@@ -124,14 +157,51 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
         fields = ("0", *fields)
     elif len(fields) != 6:
         raise ConfigurationError(
-            f"{option} {text!r} has {len(fields)} fields; a cron expression has 6 "
+            f"{option} {quoted(text)} has {len(fields)} fields; a cron expression has 6 "
             "(seconds first, as Watchtower) or 5 (minutes first)."
         )
     from croniter import croniter
 
     if not croniter.is_valid(" ".join(fields), second_at_beginning=True):
-        raise ConfigurationError(f"{option} {text!r} is not a valid cron expression.")
-    return Cron(expression, fields)
+        raise ConfigurationError(f"{option} {quoted(text)} is not a valid cron expression.")
+    return _within_horizon(Cron(expression, fields), text, option)
+
+
+def interval_schedule(seconds: float, *, option: str = "--interval") -> Interval:
+    """A run every ``seconds`` (Watchtower's ``--interval``).
+
+    Raises:
+        ConfigurationError: ``seconds`` is not positive, or longer than :data:`HORIZON`.
+    """
+    if not seconds >= 1:
+        raise ConfigurationError(f"{option} must be a positive number of seconds, got {seconds}.")
+    if seconds > HORIZON.total_seconds():
+        raise ConfigurationError(
+            f"{option} must be at most {HORIZON.total_seconds():.0f} seconds (ten years), "
+            f"got {seconds}."
+        )
+    return Interval(timedelta(seconds=seconds))
+
+
+_Checked = TypeVar("_Checked", Interval, Cron)
+
+
+def _within_horizon(schedule: _Checked, text: str, option: str) -> _Checked:
+    """``schedule``, once it is known to fire within :data:`HORIZON` of any moment.
+
+    A cron expression has no year, so trying it from one moment tells: what
+    does not match within ten years of it never matches.
+    """
+    start = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    try:
+        gap = schedule.next_after(start) - start
+    except ConfigurationError:
+        gap = HORIZON + HORIZON
+    if gap > HORIZON:
+        raise ConfigurationError(
+            f"{option} {quoted(text)} never fires: no time matches it within ten years."
+        )
+    return schedule
 
 
 def _plural(count: int, unit: str) -> str:
@@ -164,6 +234,9 @@ def describe_next(when: datetime, now: datetime) -> str:
     """``2026-01-01 12:00:00 UTC, in 1 hour, 2 minutes``: the next run, in words."""
     zone = when.tzname() or "UTC"
     return f"{when:%Y-%m-%d %H:%M:%S} {zone}, in {in_words(when - now)}"
+
+
+_log = logging.getLogger("watchtower")
 
 
 class Scheduler:
@@ -200,17 +273,22 @@ class Scheduler:
 
     def run(self, first: datetime | None = None) -> None:
         """Tick on schedule until :meth:`stop` is called; returns then."""
-        upcoming = first or self.next_run()
-        while not self._stop.is_set():
-            wait = (upcoming - self.clock()).total_seconds()
-            if wait > 0 and self._stop.wait(wait):
-                break
-            if self._stop.is_set():
-                break
-            self.tick()
-            upcoming = self.schedule.next_after(max(upcoming, self.clock()))
-            if self.on_next is not None:
-                self.on_next(upcoming)
+        try:
+            upcoming = first or self.next_run()
+            while not self._stop.is_set():
+                wait = (upcoming - self.clock()).total_seconds()
+                if wait > 0 and self._stop.wait(wait):
+                    break
+                if self._stop.is_set():
+                    break
+                self.tick()
+                upcoming = self.schedule.next_after(max(upcoming, self.clock()))
+                if self.on_next is not None:
+                    self.on_next(upcoming)
+        except ConfigurationError as error:
+            # Refused at start (HORIZON); should a schedule still run out, the
+            # loop ends with one line instead of a traceback on its thread.
+            _log.error("The schedule stops: %s", error)
 
     def stop(self) -> None:
         """End :meth:`run` at once (a run already started goes on)."""

@@ -13,6 +13,7 @@ raises :class:`GoExecError` with Go's wording.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -226,11 +227,26 @@ def _method(receiver: object, name: str, args: list[object]) -> object:
 
 
 class _Run:
-    def __init__(self, functions: Mapping[str, Callable[..., Any]], defined: Any) -> None:
+    def __init__(
+        self,
+        functions: Mapping[str, Callable[..., Any]],
+        defined: Any,
+        max_chars: int | None,
+        deadline: float | None,
+    ) -> None:
         self.functions = functions
         self.defined = defined
         self.out: list[str] = []
         self.depth = 0
+        self.size = 0
+        self.max_chars = max_chars
+        self.deadline = deadline
+
+    def emit(self, text: str) -> None:
+        self.size += len(text)
+        if self.max_chars is not None and self.size > self.max_chars:
+            raise GoExecError(f"renders more than {self.max_chars} characters")
+        self.out.append(text)
 
     def nodes(self, nodes: Sequence[Node], dot: object, scope: list[list[Any]]) -> None:
         mark = len(scope)
@@ -241,13 +257,15 @@ class _Run:
             del scope[mark:]
 
     def node(self, node: Node, dot: object, scope: list[list[Any]]) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise GoExecError("takes too long to render")
         if isinstance(node, Text):
-            self.out.append(node.text)
+            self.emit(node.text)
         elif isinstance(node, Action):
             value = self.pipe(node.pipe, dot, scope)
             if not node.pipe.decl:
                 # Go prints a nil interface value as ``<no value>``, not fmt's ``<nil>``.
-                self.out.append("<no value>" if value is None else to_string(value))
+                self.emit("<no value>" if value is None else to_string(value))
         elif isinstance(node, Branch):
             mark = len(scope)
             value = self.pipe(node.pipe, dot, scope)
@@ -425,13 +443,21 @@ class GoTemplate:
         self.functions: Mapping[str, Callable[..., Any]] = {**BUILTINS, **functions}
         self.tree = parse(source, {*self.functions, *_LAZY})
 
-    def render(self, data: object) -> str:
+    def render(
+        self, data: object, *, max_chars: int | None = None, deadline: float | None = None
+    ) -> str:
         """The text for ``data`` (the template's dot and ``$``).
 
+        Args:
+            data: The template's dot.
+            max_chars: The longest text it may render.
+            deadline: The :func:`time.monotonic` time by which it must be done,
+                checked at each node.
+
         Raises:
-            GoExecError: The template failed on this data.
+            GoExecError: The template failed on this data, or passed a bound.
         """
-        run = _Run(self.functions, self.tree.defined)
+        run = _Run(self.functions, self.tree.defined, max_chars, deadline)
         try:
             run.nodes(self.tree.body, data, [["$", data]])
         except RecursionError:

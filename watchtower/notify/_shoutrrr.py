@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -11,13 +12,53 @@ from ..errors import ConfigurationError
 __all__ = ["Url", "hostport", "q", "redact", "with_query"]
 
 
+_DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}", re.ASCII)
+_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]|localhost", re.ASCII)
+
+
+# Services whose URL keeps a token where the host goes, however it looks.
+_TOKEN_HOSTS = frozenset(
+    {
+        "discord",
+        "ifttt",
+        "join",
+        "notifiarr",
+        "pushbullet",
+        "pushover",
+        "slack",
+        "telegram",
+        "wecom",
+    }
+)
+
+
+def _shown_host(hostport: str) -> str:
+    """A URL's ``host[:port]`` as it may be shown: a name or address, else ``***``.
+
+    Many services keep a token where the host goes (``slack://token-a/...``,
+    ``pushbullet://token``, ``ifttt://key``): what is not plainly a network
+    name or address is taken for one.
+    """
+    host, _, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not host or not port.isdigit():
+        host, port = hostport, ""
+    if _DNS_NAME.fullmatch(host.lower()) or _ADDRESS.fullmatch(host.lower()):
+        return hostport
+    return "***" if host else ""
+
+
 def redact(url: str) -> str:
-    """``url`` with credentials, path and query left out: ``discord://693853…/…``."""
+    """``url`` with credentials, path, query and a token-like host left out.
+
+    ``discord://token@12345`` reads ``discord://***@***``,
+    ``smtp://user:pw@mail.example.com/?to=a`` reads ``smtp://***@mail.example.com/…``.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
-        return f"{url.partition(':')[0]}://…"
+        return f"{url.partition(':')[0][:20]}://…"
     host = parts.netloc.rpartition("@")[2]
+    host = "***" if host and parts.scheme.lower() in _TOKEN_HOSTS else _shown_host(host)
     shown = f"{parts.scheme}://{'***@' if '@' in parts.netloc else ''}{host}"
     if parts.path.strip("/") or parts.query or parts.fragment:
         shown += "/…"

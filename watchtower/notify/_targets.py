@@ -57,7 +57,7 @@ class AppriseTarget:
         native: True when the URL was given to apprise as it is.
     """
 
-    url: str
+    url: str = field(repr=False)
     source: str
     native: bool = False
 
@@ -82,9 +82,9 @@ class WebhookTarget:
         extra: More JSON fields (``$key=value``).
     """
 
-    url: str
+    url: str = field(repr=False)
     source: str
-    headers: Mapping[str, str] = field(factory=dict)
+    headers: Mapping[str, str] = field(factory=dict, repr=False)
     method: str = "POST"
     verify: bool = True
     json: bool = False
@@ -104,7 +104,7 @@ class EmailTarget:
     from_addr: str
     to_addrs: tuple[str, ...]
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     starttls: str = "auto"
     implicit_tls: bool = False
     tls_skip_verify: bool = False

@@ -26,9 +26,10 @@ value), ``porcelain_json`` (the ``porcelain.json`` document of a report).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigurationError
 from ..model import short_id
@@ -44,7 +45,15 @@ from ._goparse import GoSyntaxError
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["BUILTIN_TEMPLATES", "GoExecError", "Template", "json_v1", "state"]
+__all__ = [
+    "BUILTIN_TEMPLATES",
+    "MAX_MESSAGE_CHARS",
+    "MAX_RENDER_SECONDS",
+    "GoExecError",
+    "Template",
+    "json_v1",
+    "state",
+]
 
 
 def state(entry: ContainerReport) -> str:
@@ -247,6 +256,49 @@ def _go(source: str, name: str) -> tuple[GoTemplate | None, str]:
 _GO_BUILTINS = frozenset({"default-legacy"})
 
 
+MAX_MESSAGE_CHARS = 1 << 20
+"""The longest text a template may render, in characters."""
+
+MAX_RENDER_SECONDS = 5.0
+"""The longest a template may take to render, checked at each output and loop step."""
+
+
+def _too_long(name: str, what: str) -> Exception:
+    import jinja2
+
+    return jinja2.TemplateRuntimeError(f"{name} {what}")
+
+
+def _bounded_text(chunks: Iterable[str], deadline: float, name: str) -> str:
+    """The chunks a template yields, joined, within the size and time bounds."""
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_MESSAGE_CHARS:
+            raise _too_long(name, f"renders more than {MAX_MESSAGE_CHARS} characters")
+        if time.monotonic() > deadline:
+            raise _too_long(name, f"takes longer than {MAX_RENDER_SECONDS:g}s to render")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+class _Bounded:
+    """The sandbox's ``range``, whose loops stop at the render's deadline."""
+
+    def __init__(self, inner: range, deadline: float, name: str) -> None:
+        self._inner, self._deadline, self._name = inner, deadline, name
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def __iter__(self) -> Iterator[int]:
+        for number in self._inner:
+            if time.monotonic() > self._deadline:
+                raise _too_long(self._name, f"takes longer than {MAX_RENDER_SECONDS:g}s to render")
+            yield number
+
+
 class Template:
     """A compiled notification template, in Go's template language or Jinja2.
 
@@ -309,6 +361,7 @@ class Template:
         env.filters["state"] = state
         env.filters["to_json"] = _to_json
         env.filters["porcelain_json"] = porcelain_json
+        self._safe_range = cast("Callable[..., range]", env.globals["range"])
         try:
             return env.from_string(self.source)
         except jinja2.TemplateSyntaxError as exc:
@@ -326,23 +379,32 @@ class Template:
         """The message for this context (see the module's documentation).
 
         Raises:
-            jinja2.TemplateError: A Jinja2 template failed while rendering.
-            GoExecError: A Go template failed while rendering; the message is Go's.
+            jinja2.TemplateError: A Jinja2 template failed while rendering, or
+                its text grew past :data:`MAX_MESSAGE_CHARS`, or rendering
+                took longer than :data:`MAX_RENDER_SECONDS`.
+            GoExecError: A Go template failed while rendering (the message is
+                Go's), or passed one of those bounds.
         """
         entries = list(entries)
+        deadline = time.monotonic() + MAX_RENDER_SECONDS
         if self._go is not None:
-            if self.legacy:
-                return self._go.render(go_entries(entries))
-            return self._go.render(go_data(title=title, host=host, entries=entries, report=report))
+            data = (
+                go_entries(entries)
+                if self.legacy
+                else go_data(title=title, host=host, entries=entries, report=report)
+            )
+            return self._go.render(data, max_chars=MAX_MESSAGE_CHARS, deadline=deadline)
         assert self._template is not None
-        return self._template.render(
+        chunks = self._template.generate(
             title=title,
             host=host,
             report=report,
             entries=entries,
             # A function, so only json.v1 pays for building the document.
             json_v1=lambda: json_v1(title=title, host=host, report=report, entries=entries),
+            range=lambda *args: _Bounded(self._safe_range(*args), deadline, self.name),
         )
+        return _bounded_text(chunks, deadline, self.name)
 
 
 _GO_MARKS = ("{{.", "{{ .", "{{- ", "{{$", "{{ $", "{{end", "{{ end", "{{range", "{{ range")

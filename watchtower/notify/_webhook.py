@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._apprise import NotificationError
 from ._base import DEFAULT_TITLE, ReportNotifier
 from ._message import Message
+from ._shoutrrr import redact
 from ._templates import Template
 
 if TYPE_CHECKING:
@@ -73,19 +75,31 @@ class WebhookNotifier(ReportNotifier):
         """Post ``message``.
 
         Raises:
-            requests.RequestException: The receiver is unreachable or
-                answered with an error status.
+            NotificationError: The receiver is unreachable or answered with an
+                error status; the message names the URL without its path,
+                query or credentials, which may hold a token.
         """
-        if self._session is None:
-            import requests
+        import requests
 
+        if self._session is None:
             self._session = requests.Session()
-        response = self._session.request(
-            self._method,
-            self.url,
-            json=self.payload(message),
-            headers=self._headers,
-            timeout=self._timeout,
-            verify=self._verify,
-        )
-        response.raise_for_status()
+        try:
+            response = self._session.request(
+                self._method,
+                self.url,
+                json=self.payload(message),
+                headers=self._headers,
+                timeout=self._timeout,
+                verify=self._verify,
+            )
+        except requests.RequestException as error:
+            # requests' own message repeats the whole URL.
+            raise NotificationError(
+                f"The webhook {redact(self.url)} could not be reached ({type(error).__name__})."
+            ) from None
+        if response.status_code >= 400:
+            raise NotificationError(
+                f"The webhook {redact(self.url)} answered {response.status_code} "
+                f"{response.reason or ''}".rstrip()
+                + "."
+            )

@@ -14,7 +14,6 @@ lifetime. The rules of where a login may go live here too:
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import urllib.parse
@@ -24,6 +23,7 @@ import attrs
 from attrs import frozen
 from typing_extensions import Protocol
 
+from .._text import load_json
 from ..clock import Clock
 from ..errors import RegistryError
 from ..model import ImageRef
@@ -286,7 +286,7 @@ class Authenticator:
         if response.status != 200:
             raise status_error(response, f"a token from {realm_host}")
         try:
-            answer = json.loads(response.body)
+            answer = load_json(response.body)
         except ValueError as error:
             raise RegistryError(f"{source} answered with a body that is not JSON.") from error
         return token_from_answer(answer, self._clock(), source=source)

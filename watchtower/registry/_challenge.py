@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from attrs import field, frozen
 
+from .._text import quoted
 from ..errors import RegistryError
 
 
@@ -97,11 +98,11 @@ class _Scanner:
             out.append(char)
             self.pos += 1
         raise MalformedChallengeError(
-            f"unterminated quoted string at position {start} of {self.text!r}"
+            f"unterminated quoted string at position {start} of {quoted(self.text)}"
         )
 
     def fail(self, what: str) -> MalformedChallengeError:
-        return MalformedChallengeError(f"{what} at position {self.pos} of {self.text!r}")
+        return MalformedChallengeError(f"{what} at position {self.pos} of {quoted(self.text)}")
 
 
 def _is_param_start(scanner: _Scanner) -> bool:
@@ -163,7 +164,7 @@ def parse_challenges(header: str) -> tuple[Challenge, ...]:
             scanner.skip_ws()
         challenges.append(Challenge(scheme.lower(), params, token68))
     if not challenges:
-        raise MalformedChallengeError(f"no challenge in {header!r}")
+        raise MalformedChallengeError(f"no challenge in {quoted(header)}")
     return tuple(challenges)
 
 
@@ -175,7 +176,7 @@ def _parse_params(scanner: _Scanner, params: dict[str, str]) -> None:
             raise scanner.fail("expected a parameter name")
         scanner.skip_ws()
         if scanner.peek() != "=":
-            raise scanner.fail(f"expected '=' after {name!r}")
+            raise scanner.fail(f"expected '=' after {quoted(name)}")
         scanner.pos += 1
         scanner.skip_ws()
         if scanner.peek() == '"':
@@ -183,11 +184,11 @@ def _parse_params(scanner: _Scanner, params: dict[str, str]) -> None:
         else:
             token = scanner.token()
             if token is None:
-                raise scanner.fail(f"expected a value for {name!r}")
+                raise scanner.fail(f"expected a value for {quoted(name)}")
             value = token
         key = name.lower()
         if key in params:
-            raise scanner.fail(f"parameter {name!r} repeated")
+            raise scanner.fail(f"parameter {quoted(name)} repeated")
         params[key] = value
         scanner.skip_ws()
         if scanner.at_end():

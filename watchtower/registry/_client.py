@@ -9,7 +9,6 @@ through a :class:`~watchtower.registry.Transport`.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import load_json
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
@@ -44,6 +44,8 @@ _MANIFEST_TYPES = (
 _INDEX_TYPES = frozenset(_MANIFEST_TYPES[:2])
 _ACCEPT = ", ".join(_MANIFEST_TYPES)
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+# The registered algorithms of the OCI image spec, the only digests a registry sends.
+_REGISTERED_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}", re.ASCII)
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -53,7 +55,10 @@ def _ratelimit_remaining(value: str | None) -> int | None:
     if not value:
         return None
     head = value.split(";", 1)[0].strip()
-    return int(head) if head.isdigit() else None
+    if not (head.isascii() and head.isdigit()):
+        return None
+    # A count of thousands of digits is plenty left, and int() would refuse it.
+    return int(head[:18])
 
 
 def _check_content(body: bytes, digest: str, what: str) -> None:
@@ -96,6 +101,8 @@ class HttpRegistry:
             default this machine's.
         pool_size: Connections kept per host by the default transport;
             default 16.
+        deadline: Seconds one request of the default transport may take
+            in all, however slowly the server drips its answer; default 60.
 
     Raises:
         ConfigurationError: ``ca_bundle`` is not a usable CA file, or
@@ -117,15 +124,17 @@ class HttpRegistry:
         clock: Clock = system_clock,
         platform: Platform | None = None,
         pool_size: int | None = None,
+        deadline: float | None = None,
     ) -> None:
         if transport is None:
-            transport = _default_transport(session, ca_bundle, timeout, pool_size)
+            transport = _default_transport(session, ca_bundle, timeout, pool_size, deadline)
         else:
             given = {
                 "session": session,
                 "ca_bundle": ca_bundle,
                 "timeout": timeout,
                 "pool_size": pool_size,
+                "deadline": deadline,
             }
             clash = [name for name, value in given.items() if value is not None]
             if clash:
@@ -173,9 +182,14 @@ class HttpRegistry:
             raise status_error(response, f"the manifest of {ref}")
         if response.status == 200:
             found = response.headers.get("docker-content-digest", "").strip()
-            if _DIGEST.match(found):
+            if _REGISTERED_DIGEST.fullmatch(found):
                 return found
-            log.debug("HEAD %s gave no usable digest; asking with GET", url_path)
+            if found:
+                raise RegistryError(
+                    f"{ref.domain} answered the manifest of {ref} with the "
+                    f"Docker-Content-Digest {found[:80]!r}, which is not a digest."
+                )
+            log.debug("HEAD %s gave no digest; asking with GET", url_path)
         else:
             log.debug("HEAD %s answered %s; asking with GET", url_path, response.status)
         response = self._manifest_request("GET", ref, url_path)
@@ -207,7 +221,7 @@ class HttpRegistry:
             raise RegistryError(f"The manifest {digest} of {ref} names no config blob.")
         body = self._blob(ref, config_digest)
         try:
-            image_config = json.loads(body)
+            image_config = load_json(body)
         except ValueError:
             raise RegistryError(f"The image config {config_digest} of {ref} is not JSON.") from None
         created = image_config.get("created") if isinstance(image_config, dict) else None
@@ -228,7 +242,7 @@ class HttpRegistry:
             raise status_error(response, f"the manifest {digest} of {ref}")
         _check_content(response.body, digest, f"The manifest {digest} of {ref}")
         try:
-            manifest = json.loads(response.body)
+            manifest = load_json(response.body)
         except ValueError:
             raise RegistryError(f"The manifest {digest} of {ref} is not JSON.") from None
         if not isinstance(manifest, dict):
@@ -251,13 +265,15 @@ def _default_transport(
     ca_bundle: str | Path | None,
     timeout: float | tuple[float, float] | None,
     pool_size: int | None,
+    deadline: float | None,
 ) -> Transport:
     # Imported here: requests is needed only when the default transport is.
-    from ._requests_transport import RequestsTransport
+    from ._requests_transport import DEFAULT_DEADLINE, RequestsTransport
 
     return RequestsTransport(
         session,
         ca_bundle=ca_bundle,
         timeout=timeout if timeout is not None else (10.0, 30.0),
         pool_size=pool_size if pool_size is not None else 16,
+        deadline=deadline if deadline is not None else DEFAULT_DEADLINE,
     )

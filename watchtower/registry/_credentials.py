@@ -13,9 +13,7 @@ finding them imports no HTTP library.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -29,6 +27,7 @@ from typing import Any
 from attrs import field, frozen
 from typing_extensions import Protocol, runtime_checkable
 
+from .._text import load_json
 from ..errors import ConfigurationError, RegistryError
 from ._hosts import credential_key, host_of, is_docker_hub
 
@@ -103,7 +102,7 @@ class CredentialSource(Protocol):
 def _decode_auth(value: str, where: str) -> tuple[str, str]:
     try:
         text = base64.b64decode(value, validate=False).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, or non-ASCII text
         raise ConfigurationError(
             f"The auth value {where} is not base64 of user:password."
         ) from None
@@ -123,7 +122,7 @@ class _Config:
 
 def _load_config(path: Path) -> _Config:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigurationError(
             f"The Docker config {path} cannot be read: {error.strerror}."
@@ -309,26 +308,35 @@ class DockerCredentials:
             message = (done.stderr.decode("utf-8", "replace").strip() or output).splitlines()
             reason = message[0] if message else f"exit status {done.returncode}"
             raise RegistryError(f"The credential helper {name} failed for {server}: {reason}")
-        try:
-            answer = json.loads(output)
-        except ValueError:
-            raise RegistryError(
-                f"The credential helper {name} answered for {server} "
-                "with something that is not JSON."
-            ) from None
-        if not isinstance(answer, dict):
-            raise RegistryError(
-                f"The credential helper {name} answered for {server} with "
-                "something that is not a JSON object."
-            )
-        username = answer.get("Username") or ""
-        secret = answer.get("Secret") or ""
-        if not isinstance(username, str) or not isinstance(secret, str):
-            raise RegistryError(
-                f"The credential helper {name} answered for {server} with a non-string field."
-            )
-        if not secret:
-            return None
-        if username == "<token>":
-            return Credentials("", "", secret)
-        return Credentials(username, secret)
+        return _helper_answer(output, name, server)
+
+
+def _helper_answer(output: str, name: str, server: str) -> Credentials | None:
+    """The login in a credential helper's answer (``{"Username": ..., "Secret": ...}``).
+
+    Raises:
+        RegistryError: The answer is not such a JSON object; the message
+            names the helper ``name`` and the ``server``.
+    """
+    try:
+        answer = load_json(output)
+    except ValueError:
+        raise RegistryError(
+            f"The credential helper {name} answered for {server} with something that is not JSON."
+        ) from None
+    if not isinstance(answer, dict):
+        raise RegistryError(
+            f"The credential helper {name} answered for {server} with "
+            "something that is not a JSON object."
+        )
+    username = answer.get("Username") or ""
+    secret = answer.get("Secret") or ""
+    if not isinstance(username, str) or not isinstance(secret, str):
+        raise RegistryError(
+            f"The credential helper {name} answered for {server} with a non-string field."
+        )
+    if not secret:
+        return None
+    if username == "<token>":
+        return Credentials("", "", secret)
+    return Credentials(username, secret)

@@ -29,6 +29,8 @@ log = logging.getLogger("watchtower.registry")
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _USER_AGENT = f"watchtower-updater/{__version__}"
+# Beyond any wait worth honouring, and within what timedelta holds.
+_LONGEST_RETRY_AFTER = timedelta(days=365)
 
 
 @frozen
@@ -50,19 +52,25 @@ class RetryPolicy:
 
 
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """Parse Retry-After: delay-seconds or an HTTP date (``None`` when absent or unreadable)."""
+    """Parse Retry-After: delay-seconds or an HTTP date (``None`` when absent or unreadable).
+
+    A wait longer than a year is read as a year: the request fails at once either way.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        # Compared as text first: int() of thousands of digits is refused (and slow).
+        if len(value) > 12:
+            return _LONGEST_RETRY_AFTER
+        return min(timedelta(seconds=int(value)), _LONGEST_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return min(max(when - now, timedelta(0)), _LONGEST_RETRY_AFTER)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(when - now, timedelta(0))
 
 
 class Sender:
@@ -136,10 +144,15 @@ class Sender:
             if response.status not in _REDIRECTS or "location" not in response.headers:
                 return response
             location = response.headers["location"]
-            target = urllib.parse.urljoin(current.url, location)
+            try:
+                target = urllib.parse.urljoin(current.url, location)
+            except ValueError:
+                target = ""
             scheme, netloc = origin(target)
             if scheme not in ("http", "https") or not netloc:
-                raise RegistryError(f"{host} redirected to an unusable location {location!r}.")
+                raise RegistryError(
+                    f"{host} redirected to an unusable location {location[:200]!r}."
+                )
             if (
                 first[0] == "https"
                 and scheme == "http"
@@ -148,9 +161,15 @@ class Sender:
                 raise RegistryError(
                     f"{first[1]} redirected from HTTPS to plain HTTP ({netloc}); refusing."
                 )
+            if response.status == 303:
+                current = attrs.evolve(current, method="GET", body=b"")
+            elif current.body and origin(target) != first:
+                # A body here is a token form: its refresh token is for its own host.
+                raise RegistryError(
+                    f"{first[1]} redirected a login to {netloc}; "
+                    "credentials are only sent to the host they are for."
+                )
             current = attrs.evolve(
                 current, url=target, headers=redirect_headers(current.headers, first, target)
             )
-            if response.status == 303:
-                current = attrs.evolve(current, method="GET", body=b"")
         raise RegistryError(f"{first[1]} redirected more than {_MAX_REDIRECTS} times.")

@@ -6,18 +6,21 @@ This is the only module of the package that imports requests.
 from __future__ import annotations
 
 import contextlib
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ..errors import RegistryError
+from ._deadline import Watch, deadline_adapter, watch
 from ._tls import is_verification_error, validate_ca_bundle
 from ._transport import Request, Response, TransportError, origin
 
 MAX_BODY = 4 << 20  # what Transport.send promises to read at most
+DEFAULT_DEADLINE = 60.0
+"""Seconds one registry request may take in all, by default."""
 _CHUNK = 65536
 
 
@@ -37,6 +40,10 @@ class RequestsTransport:
         timeout: Seconds to connect, and seconds to wait for an answer; one
             number for both.
         pool_size: Connections kept per host in a session made here.
+        deadline: Seconds one request may take in all, its body read: a
+            server that drips its answer fails then, like one that does
+            not answer. In a session of your own the deadline is checked
+            between chunks of the body only.
 
     Raises:
         ConfigurationError: ``ca_bundle`` is not a usable CA file.
@@ -49,20 +56,27 @@ class RequestsTransport:
         ca_bundle: str | Path | None = None,
         timeout: float | tuple[float, float] = (10.0, 30.0),
         pool_size: int = 16,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self._ca_bundle = str(validate_ca_bundle(ca_bundle)) if ca_bundle is not None else None
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+            adapter = deadline_adapter(pool_size)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self._session = session
         self._timeout = timeout
+        self._deadline = deadline
 
     def send(self, request: Request) -> Response:
         """Send ``request`` without following redirects; see :meth:`Transport.send`."""
         verify: bool | str = (self._ca_bundle or True) if request.verify else False
-        with self._mapped_errors(request):
+        ends = time.monotonic() + self._deadline
+        with (
+            watch(self._deadline) as current,
+            self._past_deadline(request, current),
+            self._mapped_errors(request),
+        ):
             answer = self._session.request(
                 request.method,
                 request.url,
@@ -76,8 +90,25 @@ class RequestsTransport:
             with answer:
                 # Read even a HEAD's (empty) body: closing an unread answer
                 # closes its connection instead of returning it to the pool.
-                body = _read(answer, request)
+                body = _read(answer, request, ends)
+                if current.expired:
+                    raise _TooSlow  # a body cut short may look complete
         return Response(answer.status_code, answer.headers, body, answer.reason or "", request.url)
+
+    @contextlib.contextmanager
+    def _past_deadline(self, request: Request, current: Watch) -> Iterator[None]:
+        """Name the deadline when it is what ended the request."""
+        try:
+            yield
+        except (TransportError, _TooSlow) as error:
+            if not (current.expired or isinstance(error, _TooSlow)):
+                raise
+            host = origin(request.url)[1]
+            path = urllib.parse.urlsplit(request.url).path
+            raise TransportError(
+                f"{host} did not finish answering {request.method} {path} "
+                f"within {self._deadline:g}s."
+            ) from error
 
     @contextlib.contextmanager
     def _mapped_errors(self, request: Request) -> Iterator[None]:
@@ -101,14 +132,28 @@ class RequestsTransport:
             raise TransportError(
                 f"{host} did not answer {request.method} {path} within {read:g}s."
             ) from error
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as error:
+            path = urllib.parse.urlsplit(request.url).path
+            raise TransportError(
+                f"{host} broke off its answer to {request.method} {path} ({type(error).__name__})."
+            ) from error
         except requests.exceptions.RequestException as error:
             raise TransportError(f"{host} could not be reached: {type(error).__name__}.") from error
 
 
-def _read(answer: requests.Response, request: Request) -> bytes:
+class _TooSlow(Exception):
+    """The deadline passed between two chunks of a body."""
+
+
+def _read(answer: requests.Response, request: Request, deadline: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     for chunk in answer.iter_content(_CHUNK):
+        if time.monotonic() > deadline:
+            raise _TooSlow
         size += len(chunk)
         if size > MAX_BODY:
             host = origin(request.url)[1]

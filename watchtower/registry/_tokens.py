@@ -9,6 +9,7 @@ once per key at a time however many threads ask.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -17,11 +18,15 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._text import quoted
 from ..clock import Clock, system_clock
 from ..errors import RegistryError
 
 DEFAULT_LIFETIME = timedelta(seconds=60)
 """How long a token lives when the server does not say (the token spec's default)."""
+
+LONGEST_LIFETIME = timedelta(days=1)
+"""The longest a token is kept, whatever the server says: tokens live minutes."""
 
 
 @frozen
@@ -77,7 +82,7 @@ def parse_rfc3339(text: str) -> datetime:
     """
     match = _RFC3339.match(text.strip())
     if match is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+        raise ValueError(f"not an RFC 3339 timestamp: {quoted(text)}")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     if zone in ("Z", "z"):
@@ -108,15 +113,7 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
     value = answer.get("token") or answer.get("access_token")
     if not isinstance(value, str) or not value:
         raise RegistryError(f"{source} answered without a token.")
-    raw_expires = answer.get("expires_in")
-    if raw_expires is None:
-        lifetime = DEFAULT_LIFETIME
-    elif isinstance(raw_expires, (int, float)) and not isinstance(raw_expires, bool):
-        if raw_expires <= 0:
-            raise RegistryError(f"{source} answered with expires_in {raw_expires}, not positive.")
-        lifetime = timedelta(seconds=raw_expires)
-    else:
-        raise RegistryError(f"{source} answered with expires_in {raw_expires!r}, not a number.")
+    lifetime = _lifetime(answer.get("expires_in"), source)
     start = now
     raw_issued = answer.get("issued_at")
     if isinstance(raw_issued, str) and raw_issued:
@@ -124,11 +121,30 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
             issued = parse_rfc3339(raw_issued)
         except ValueError:
             raise RegistryError(
-                f"{source} answered with issued_at {raw_issued!r}, not an RFC 3339 time."
+                f"{source} answered with issued_at {quoted(raw_issued)}, not an RFC 3339 time."
             ) from None
         if now - lifetime < issued <= now:
             start = issued
     return Token(value, start, start + lifetime)
+
+
+def _lifetime(raw: object, source: str) -> timedelta:
+    """A token answer's ``expires_in``: absent is the default, beyond a day is a day.
+
+    Raises:
+        RegistryError: ``raw`` is not a positive, finite number.
+    """
+    if raw is None:
+        return DEFAULT_LIFETIME
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+        raise RegistryError(
+            f"{source} answered with expires_in {quoted(str(raw), 40)}, not a number."
+        )
+    if (isinstance(raw, float) and not math.isfinite(raw)) or raw <= 0:
+        raise RegistryError(
+            f"{source} answered with expires_in {quoted(str(raw), 40)}, not positive and finite."
+        )
+    return timedelta(seconds=min(raw, LONGEST_LIFETIME.total_seconds()))
 
 
 class TokenCache:

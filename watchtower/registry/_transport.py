@@ -22,6 +22,11 @@ def _lower_keys(headers: Mapping[str, str]) -> Mapping[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+def _masked(headers: Mapping[str, str]) -> str:
+    """``headers`` for a ``repr``: the login left out, should a request reach a log."""
+    return repr({k: "***" if k.lower() == "authorization" else v for k, v in headers.items()})
+
+
 @frozen
 class Request:
     """One HTTP request, as sent.
@@ -33,12 +38,15 @@ class Request:
         body: The body (the form of an OAuth token ``POST``), or empty.
         verify: Whether the server's TLS certificate must be checked: false
             only for registries the user marked insecure.
+
+    Its ``repr`` leaves out the ``Authorization`` header and the body,
+    which may hold a refresh token.
     """
 
     method: str
     url: str
-    headers: Mapping[str, str] = field(factory=dict)
-    body: bytes = b""
+    headers: Mapping[str, str] = field(factory=dict, repr=_masked)
+    body: bytes = field(default=b"", repr=False)
     verify: bool = True
 
     def header(self, name: str) -> str | None:
@@ -104,8 +112,11 @@ class Transport(Protocol):
 
 
 def origin(url: str) -> tuple[str, str]:
-    """The scheme and ``host[:port]`` of ``url``, lower case."""
-    parts = urllib.parse.urlsplit(url)
+    """The scheme and ``host[:port]`` of ``url``, lower case; both empty when unreadable."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # a server's text: "http://[oops/"
+        return "", ""
     return parts.scheme.lower(), parts.netloc.lower()
 
 
@@ -119,7 +130,9 @@ def _phrase(status: int) -> str:
 def status_error(response: Response, what: str) -> RegistryError:
     """The error for an answer that is not the one wanted; ``what`` names what was asked."""
     host = origin(response.url)[1] or "the registry"
-    status = f"{response.status} {response.reason or _phrase(response.status)}".strip()
+    # A server's reason phrase is its own text: a few words are shown, not 64 KiB.
+    reason = " ".join((response.reason or _phrase(response.status)).split())[:60]
+    status = f"{response.status} {reason}".strip()
     if response.status == 404:
         return RegistryError(f"{host} has no {what.removeprefix('the ')} ({status}).")
     if response.status in (401, 403):

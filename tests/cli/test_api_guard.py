@@ -1,0 +1,133 @@
+"""The HTTP API under abuse on 127.0.0.1: slow-loris clients, oversized headers and bodies."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.support.net import free_port
+from watchtower.cli import guard
+from watchtower.cli.api import ApiServer, create_app
+from watchtower.cli.config import ApiSettings
+from watchtower.cli.runner import Runner
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+
+from .support import make_runner
+
+TOKEN = "guard-token"
+
+
+@pytest.fixture
+def runner(engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock) -> Runner:
+    return make_runner(engine, registry, clock)
+
+
+@pytest.fixture
+def base(runner: Runner) -> Iterator[str]:
+    settings = ApiSettings(endpoints=frozenset({"health", "history", "update"}), token=TOKEN)
+    server = ApiServer(create_app(runner, settings), "127.0.0.1", free_port())
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+def _raw(base: str, data: bytes) -> bytes:
+    """Send ``data`` on a fresh connection and return all the server answers."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(data)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_livez_answers_within_a_second_while_100_clients_drip_their_headers(base: str) -> None:
+    host, port = base.removeprefix("http://").split(":")
+    drippers = []
+    with contextlib.ExitStack() as stack:
+        for _ in range(100):
+            conn = stack.enter_context(socket.create_connection((host, int(port)), timeout=10))
+            conn.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+            drippers.append(conn)
+        slowest = 0.0
+        for _round in range(6):  # a header line per client every half second, for 3 s
+            for conn in drippers:
+                conn.sendall(b"X-Drip: 1\r\n")
+            started = time.monotonic()
+            answer = requests.get(f"{base}/livez", timeout=5)
+            slowest = max(slowest, time.monotonic() - started)
+            assert answer.text == "OK"
+            time.sleep(0.5)
+        assert slowest < 1.0
+        # The drippers were never answered: they did not finish their headers.
+        for conn in drippers[:5]:
+            conn.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                conn.recv(1)
+
+
+def test_oversized_headers_are_431(base: str) -> None:
+    answer = _raw(base, b"GET /livez HTTP/1.1\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    # A header block still growing past the bound is refused before it ends, too.
+    answer = _raw(base, b"GET /livez HTTP/1.1\r\nX-Big: " + b"a" * (guard.MAX_HEADER_BYTES + 10))
+    assert answer.startswith(b"HTTP/1.1 431 ")
+
+
+def test_an_oversized_body_is_413(base: str) -> None:
+    answer = requests.post(
+        f"{base}/v1/update",
+        data=b"x" * (guard.MAX_BODY_BYTES + 1),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert answer.status_code == 413
+
+
+def test_headers_that_never_end_get_408(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard, "HEADER_TIMEOUT", 0.3)
+    started = time.monotonic()
+    answer = _raw(base, b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["since=99999999999999999", "limit=%C2%B2", "until=-1", "since=" + "9" * 5000, "limit=1e3"],
+)
+def test_malformed_query_values_are_400_never_500(base: str, query: str) -> None:
+    answer = requests.get(
+        f"{base}/v1/history?{query}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
+    assert answer.status_code == 400
+
+
+def test_a_keep_alive_client_is_served_again(base: str) -> None:
+    with requests.Session() as session:
+        for _ in range(5):
+            assert session.get(f"{base}/livez", timeout=5).text == "OK"
+
+
+def test_past_the_bound_of_waiting_clients_the_oldest_is_closed(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard, "MAX_WAITING", 5)
+    host, port = base.removeprefix("http://").split(":")
+    with contextlib.ExitStack() as stack:
+        waiting = []
+        for _ in range(8):
+            conn = stack.enter_context(socket.create_connection((host, int(port)), timeout=5))
+            conn.sendall(b"GET /livez HTTP/1.1\r\n")
+            waiting.append(conn)
+            time.sleep(0.05)  # in order of arrival
+        assert [conn.recv(1) for conn in waiting[:3]] == [b"", b"", b""]
+        assert requests.get(f"{base}/livez", timeout=5).text == "OK"
