@@ -73,7 +73,9 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
     registry = HttpRegistry(
         credentials=credentials,
         ca_bundle=config.registry_ca_bundle or None,
+        tls_min_version=config.registry_tls_min_version,
         insecure_registries=config.insecure_registries,
+        tls_skip_verify=config.registry_tls_skip,
     )
     return client, registry
 

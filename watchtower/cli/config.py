@@ -22,6 +22,7 @@ from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import UpdateParams
 from ..porcelain import Format as PorcelainFormat
+from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
 from .schedule import Cron, Interval, parse_schedule
@@ -138,7 +139,9 @@ class Config:
         docker_api_version: A fixed engine API version, or empty to negotiate.
         docker_cert_path: Directory of the engine TLS files.
         insecure_registries: Registries spoken to without TLS verification.
-        registry_ca_bundle: CA file registries are checked against.
+        registry_tls_skip: No registry's TLS certificate is verified.
+        registry_tls_min_version: The oldest TLS version spoken to registries.
+        registry_ca_bundle: CA file trusted for registries besides the system's.
         api: The HTTP API's settings.
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
@@ -162,6 +165,8 @@ class Config:
     docker_api_version: str = ""
     docker_cert_path: str = ""
     insecure_registries: tuple[str, ...] = ()
+    registry_tls_skip: bool = False
+    registry_tls_min_version: str = "TLS1.2"
     registry_ca_bundle: str = ""
     api: ApiSettings = ApiSettings()
     notifications: NotificationFlags = field(factory=default_notification_flags)
@@ -333,12 +338,6 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
         "--warn-on-head-failure", values["warn_on_head_failure"], ("", "always", "auto", "never")
     )
     _choice("--cpu-copy-mode", values["cpu_copy_mode"], ("auto", "full", "none"))
-    _choice(
-        "--registry-tls-min-version",
-        values["registry_tls_min_version"],
-        ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"),
-        lower=False,
-    )
     every = as_mapping(values)
     for flag in FLAGS:
         if flag.support is not Support.IGNORED or not parsed.given(flag.name):
@@ -346,10 +345,6 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
         if every[flag.key] == flag.default:
             continue
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
-    if values["registry_tls_skip"]:
-        warnings.append(
-            "--registry-tls-skip is not global here: name the registries with --insecure-registry."
-        )
 
 
 def _positive(option: str, value: int) -> int:
@@ -389,6 +384,24 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
     )
 
 
+def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
+    """The registry CA bundle; an unusable one stops the start if validation is asked, or warns."""
+    option = "--registry-ca"
+    bundle = values["registry_ca"].strip()
+    if not bundle and values["registry_ca_bundle"].strip():
+        option, bundle = "--registry-ca-bundle", values["registry_ca_bundle"].strip()
+    if not bundle:
+        return ""
+    try:
+        return str(validate_ca_bundle(bundle))
+    except ConfigurationError as error:
+        if values["registry_ca_validate"]:
+            raise ConfigurationError(f"{option}: {error}") from error
+        # As the fork: without validation a bad bundle is reported, and the system's CAs stay.
+        warnings.append(f"{option} is not used: {error}")
+        return ""
+
+
 def from_parsed(parsed: Parsed) -> Config:
     """Check a parsed command line and build its :class:`Config`.
 
@@ -421,9 +434,18 @@ def from_parsed(parsed: Parsed) -> Config:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
     insecure = tuple(values["insecure_registry"])
-    ca_bundle = values["registry_ca_bundle"].strip()
-    if ca_bundle and not os.path.isfile(ca_bundle):
-        raise ConfigurationError(f"--registry-ca-bundle {ca_bundle!r} is not a file.")
+    if values["registry_tls_skip"]:
+        warnings.append(
+            "--registry-tls-skip: no registry's TLS certificate is verified and any may be "
+            "spoken to over plain HTTP; prefer --registry-ca."
+        )
+    tls_min_version = _choice(
+        "--registry-tls-min-version",
+        values["registry_tls_min_version"],
+        tuple(TLS_VERSIONS),
+        lower=False,
+    )
+    ca_bundle = _ca_bundle(values, warnings)
     params = _params(values, parsed.names)
     api = _api(values, warnings)
     return Config(
@@ -443,6 +465,8 @@ def from_parsed(parsed: Parsed) -> Config:
         docker_api_version=values["api_version"].strip().strip('"'),
         docker_cert_path=values["cert_path"],
         insecure_registries=insecure,
+        registry_tls_skip=values["registry_tls_skip"],
+        registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
         api=api,
         notifications=notification_flags(values),

@@ -23,7 +23,7 @@ from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
 from ._auth import Authenticator
 from ._credentials import CredentialSource, DockerCredentials
-from ._hosts import host_of
+from ._hosts import ANY_HOST, host_of
 from ._http import RetryPolicy, Sender
 from ._platform import Platform
 from ._tokens import TokenCache, parse_rfc3339
@@ -72,21 +72,26 @@ class HttpRegistry:
         transport: What sends each request: a
             :class:`~watchtower.registry.MockTransport` in tests, or your
             own. Default a :class:`~watchtower.registry.RequestsTransport`
-            made from ``session``, ``ca_bundle``, ``timeout`` and
-            ``pool_size``, which are for it alone: give either ``transport``
-            or those.
+            made from ``session``, ``ca_bundle``, ``tls_min_version``,
+            ``timeout`` and ``pool_size``, which are for it alone: give
+            either ``transport`` or those.
         session: The requests session of the default transport.
         credentials: Where logins come from; default Docker's own config
             and ``REPO_USER``/``REPO_PASS`` (:class:`DockerCredentials`).
         token_cache: Where tokens are kept; pass one to share it between
             registries or to inject a clock.
-        ca_bundle: A PEM file of CA certificates that registries' TLS
-            certificates are checked against instead of the system's.
-            Checked now: a bad bundle raises at once.
+        ca_bundle: A PEM file of CA certificates trusted in addition to the
+            system's (``--registry-ca``). Checked now: a bad bundle raises at
+            once.
+        tls_min_version: The oldest TLS version spoken to registries,
+            ``TLS1.0`` to ``TLS1.3``; default ``TLS1.2``.
         insecure_registries: Hosts (``host`` or ``host:port``) whose TLS
             certificate is not checked and which may be spoken to over plain
-            HTTP. Loopback registries may always use plain HTTP, but their
-            certificates are checked when they speak TLS.
+            HTTP; ``*`` stands for every host. Loopback registries may always
+            use plain HTTP, but their certificates are checked when they
+            speak TLS.
+        tls_skip_verify: Every registry is insecure, as if listed in
+            ``insecure_registries`` (``--registry-tls-skip``).
         timeout: Seconds to connect, and seconds to wait for an answer; one
             number for both. Default 10 and 30.
         retry: How 429 answers are retried.
@@ -110,7 +115,9 @@ class HttpRegistry:
         credentials: CredentialSource | None = None,
         token_cache: TokenCache | None = None,
         ca_bundle: str | Path | None = None,
+        tls_min_version: str | None = None,
         insecure_registries: Iterable[str] = (),
+        tls_skip_verify: bool = False,
         timeout: float | tuple[float, float] | None = None,
         retry: RetryPolicy = _DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
@@ -119,11 +126,12 @@ class HttpRegistry:
         pool_size: int | None = None,
     ) -> None:
         if transport is None:
-            transport = _default_transport(session, ca_bundle, timeout, pool_size)
+            transport = _default_transport(session, ca_bundle, tls_min_version, timeout, pool_size)
         else:
             given = {
                 "session": session,
                 "ca_bundle": ca_bundle,
+                "tls_min_version": tls_min_version,
                 "timeout": timeout,
                 "pool_size": pool_size,
             }
@@ -134,6 +142,8 @@ class HttpRegistry:
                     "for the default one, not both."
                 )
         insecure = frozenset(host_of(host) for host in insecure_registries)
+        if tls_skip_verify:
+            insecure |= {ANY_HOST}
         sender = Sender(transport, insecure=insecure, retry=retry, sleep=sleep, clock=clock)
         self._auth = Authenticator(
             sender.send,
@@ -249,6 +259,7 @@ class HttpRegistry:
 def _default_transport(
     session: requests.Session | None,
     ca_bundle: str | Path | None,
+    tls_min_version: str | None,
     timeout: float | tuple[float, float] | None,
     pool_size: int | None,
 ) -> Transport:
@@ -258,6 +269,7 @@ def _default_transport(
     return RequestsTransport(
         session,
         ca_bundle=ca_bundle,
+        tls_min_version=tls_min_version or "TLS1.2",
         timeout=timeout if timeout is not None else (10.0, 30.0),
         pool_size=pool_size if pool_size is not None else 16,
     )

@@ -9,6 +9,7 @@ once per key at a time however many threads ask.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -94,14 +95,14 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
     """Read a token server's JSON answer.
 
     ``token`` (or OAuth's ``access_token``) is the token; it lives for
-    ``expires_in`` seconds (60 when absent) from ``issued_at``. An
-    ``issued_at`` that is in the future, or so far in the past that the token
-    would already be dead, says the two clocks disagree: then the local clock
-    is the start.
+    ``expires_in`` seconds (60 when absent or not positive, as the fork) from
+    ``issued_at``. An ``issued_at`` that is unreadable, in the future, or so
+    far in the past that the token would already be dead, says the two clocks
+    disagree: then the local clock is the start.
 
     Raises:
         RegistryError: The answer is not an object with a token, or its
-            ``expires_in`` is not a positive number; the message names ``source``.
+            ``expires_in`` is not a number; the message names ``source``.
     """
     if not isinstance(answer, Mapping):
         raise RegistryError(f"{source} answered with {type(answer).__name__}, not a JSON object.")
@@ -112,22 +113,16 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
     if raw_expires is None:
         lifetime = DEFAULT_LIFETIME
     elif isinstance(raw_expires, (int, float)) and not isinstance(raw_expires, bool):
-        if raw_expires <= 0:
-            raise RegistryError(f"{source} answered with expires_in {raw_expires}, not positive.")
-        lifetime = timedelta(seconds=raw_expires)
+        lifetime = timedelta(seconds=raw_expires) if raw_expires > 0 else DEFAULT_LIFETIME
     else:
         raise RegistryError(f"{source} answered with expires_in {raw_expires!r}, not a number.")
     start = now
     raw_issued = answer.get("issued_at")
     if isinstance(raw_issued, str) and raw_issued:
-        try:
+        with contextlib.suppress(ValueError):
             issued = parse_rfc3339(raw_issued)
-        except ValueError:
-            raise RegistryError(
-                f"{source} answered with issued_at {raw_issued!r}, not an RFC 3339 time."
-            ) from None
-        if now - lifetime < issued <= now:
-            start = issued
+            if now - lifetime < issued <= now:
+                start = issued
     return Token(value, start, start + lifetime)
 
 
