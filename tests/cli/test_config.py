@@ -35,7 +35,7 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     (
         ["--schedule", "0 99 * * * *"],
         {},
-        "--schedule '0 99 * * * *' is not a valid cron expression.",
+        "--schedule '0 99 * * * *': the minute range '99' ends above 59.",
     ),
     (
         ["--schedule", "@sometimes"],

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
@@ -25,7 +25,7 @@ from ..porcelain import Format as PorcelainFormat
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
-from .schedule import Cron, Interval, parse_schedule
+from .schedule import Cron, Interval, parse_schedule, parse_zone
 from .values import (
     FlagValues,
     NotificationFlags,
@@ -316,7 +316,16 @@ def _api(values: FlagValues, warnings: list[str]) -> ApiSettings:
     )
 
 
-def _schedule(parsed: Parsed) -> Interval | Cron:
+def _zone(tz: str, warnings: list[str]) -> tzinfo:
+    """The zone of cron schedules: ``TZ``, or UTC when it is empty or unknown (as Go does)."""
+    try:
+        return parse_zone(tz)
+    except ConfigurationError as error:
+        warnings.append(f"{error} Schedules read UTC.")
+        return timezone.utc
+
+
+def _schedule(parsed: Parsed, zone: tzinfo) -> Interval | Cron:
     values = parsed.values
     interval = values["interval"]
     schedule = values["schedule"].strip().strip("\"'")
@@ -324,7 +333,7 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
     if schedule and interval_set:
         raise ConfigurationError("--interval and --schedule cannot be used together; choose one.")
     if schedule:
-        return parse_schedule(schedule)
+        return parse_schedule(schedule, zone=zone)
     if interval < 1:
         raise ConfigurationError(
             f"--interval must be a positive number of seconds, got {interval}."
@@ -402,8 +411,12 @@ def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
         return ""
 
 
-def from_parsed(parsed: Parsed) -> Config:
+def from_parsed(parsed: Parsed, *, tz: str = "") -> Config:
     """Check a parsed command line and build its :class:`Config`.
+
+    Args:
+        parsed: The command line and environment, read.
+        tz: The ``TZ`` variable: the zone ``--schedule`` reads (UTC when empty).
 
     Raises:
         ConfigurationError: A value is bad or two values contradict each other.
@@ -429,7 +442,7 @@ def from_parsed(parsed: Parsed) -> Config:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."
         )
-    schedule = _schedule(parsed)
+    schedule = _schedule(parsed, _zone(tz, warnings))
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
@@ -482,4 +495,4 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     Raises:
         ConfigurationError: Anything is wrong, in one sentence.
     """
-    return from_parsed(parse_args(argv, environ))
+    return from_parsed(parse_args(argv, environ), tz=environ.get("TZ", ""))
