@@ -89,7 +89,7 @@ class UpdateParams:
     lifecycle_hooks: bool = False
     cleanup: bool = False
     remove_volumes: bool = False
-    stop_timeout: timedelta = field(default=timedelta(seconds=10), validator=_non_negative)
+    stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)

@@ -81,7 +81,7 @@ class ContainerSettings:
     monitor_only: bool = False
     no_pull: bool = False
     stop_signal: str = DEFAULT_STOP_SIGNAL
-    stop_timeout: timedelta = timedelta(seconds=10)
+    stop_timeout: timedelta = timedelta(seconds=30)
     cooldown: timedelta = timedelta(0)
     hooks: Mapping[str, str] = field(factory=dict, converter=_commands)
     hook_timeouts: Mapping[str, timedelta] = field(factory=dict, converter=_timeouts)

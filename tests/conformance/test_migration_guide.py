@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conformance.deviations import DEVIATIONS
-from watchtower.cli.flags import FLAGS, Flag, FlagValue, Support
+from watchtower.cli.flags import FLAGS, Flag, FlagValue, Support, by_name
+from watchtower.params import UpdateParams
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs/guides/migration.rst"
 _DEVIATIONS_START = "\n.. deviations-start\n"
@@ -79,6 +80,17 @@ def test_the_guides_flag_rows_are_the_flag_table() -> None:
 def test_every_flag_the_guide_calls_same_has_no_note() -> None:
     # A note on a "same" flag would be a difference the status hides.
     assert [flag.name for flag in FLAGS if flag.support is Support.SAME and flag.note] == []
+
+
+def test_the_librarys_defaults_are_the_command_lines() -> None:
+    """A user of :class:`UpdateParams` gets what ``watchtower`` with no flags does."""
+    params = UpdateParams()
+    assert params.stop_timeout == by_name("stop-timeout").default
+    assert params.use_compose_depends_on == by_name("use-compose-depends-on").default
+    assert params.check_concurrency == by_name("check-concurrency").default
+    assert params.update_concurrency == by_name("update-concurrency").default
+    assert params.health_timeout == by_name("health-timeout").default
+    assert params.hook_timeout == by_name("hook-timeout").default
 
 
 def deviation_lines() -> str:
