@@ -69,7 +69,9 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         env["DOCKER_TLS_VERIFY"] = "1"
     if config.docker_cert_path:
         env["DOCKER_CERT_PATH"] = config.docker_cert_path
-    client = DockerClient.from_env(environment=env, auth=auth)
+    client = DockerClient.from_env(
+        environment=env, auth=auth, api_version=config.docker_api_version or None
+    )
     registry = HttpRegistry(
         credentials=credentials,
         ca_bundle=config.registry_ca_bundle or None,

@@ -393,6 +393,19 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
     )
 
 
+def _api_version(raw: str) -> str:
+    text = raw.strip().strip('"')
+    if not text:
+        return ""
+    # Imported here: the docker backend is loaded only when an engine version is pinned.
+    from ..docker.connect import check_api_version
+
+    try:
+        return check_api_version(text)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"--api-version: {error}") from error
+
+
 def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
     """The registry CA bundle; an unusable one stops the start if validation is asked, or warns."""
     option = "--registry-ca"
@@ -475,7 +488,7 @@ def from_parsed(parsed: Parsed, *, tz: str = "") -> Config:
         no_color=values["no_color"],
         docker_host=values["host"],
         docker_tls_verify=values["tlsverify"],
-        docker_api_version=values["api_version"].strip().strip('"'),
+        docker_api_version=_api_version(values["api_version"]),
         docker_cert_path=values["cert_path"],
         insecure_registries=insecure,
         registry_tls_skip=values["registry_tls_skip"],

@@ -162,8 +162,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("docker", "tlsverify", B, False, "DOCKER_TLS_VERIFY", "v",
        "Use TLS and verify the remote."),
     _f("docker", "api-version", S, "", "DOCKER_API_VERSION", "a",
-       "API version to use (omit to negotiate).", support=Support.DIFFERENT,
-       note="Checked only: the docker backend always negotiates the version."),
+       "API version to use (omit to negotiate)."),
     _f("docker", "cert-path", S, "", "DOCKER_CERT_PATH", "",
        "Directory of the TLS certificates (ca.pem, cert.pem, key.pem)."),
     # client

@@ -81,13 +81,16 @@ class DockerClient:
         environment: Mapping[str, str] | None = None,
         auth: AuthLookup | None = None,
         timeout: float = 120.0,
+        api_version: str | None = None,
     ) -> DockerClient:
-        """Connect like the docker CLI does and negotiate the API version.
+        """Connect like the docker CLI does and negotiate the API version, or speak ``api_version``.
 
         Raises:
+            ConfigurationError: ``api_version`` is not a version such as ``1.44``.
             EngineError: The engine is unreachable or too old, in one sentence.
         """
-        client = cls(connect(base_url, environment=environment, timeout=timeout), auth=auth)
+        api = connect(base_url, environment=environment, timeout=timeout, api_version=api_version)
+        client = cls(api, auth=auth)
         client._where = describe_host(base_url, environment)
         return client
 
