@@ -18,9 +18,18 @@ def _tuple(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+MAX_ID = 2**31 - 1
+"""The largest user or group id a lifecycle hook may be given, as in the fork."""
+
+
 def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
     if value < timedelta(0):
         raise ConfigurationError(f"{attribute.name} must not be negative, got {value}.")
+
+
+def _an_id(_instance: object, attribute: Any, value: int) -> None:
+    if not 0 <= value <= MAX_ID:
+        raise ConfigurationError(f"{attribute.name} must be from 0 to {MAX_ID}, got {value}.")
 
 
 def _positive(_instance: object, attribute: Any, value: int) -> None:
@@ -58,6 +67,10 @@ class UpdateParams:
         rolling_restart: Replace one container at a time, waiting for health.
         use_compose_depends_on: Order by Compose's ``depends_on`` label too.
         lifecycle_hooks: Run the lifecycle hook labels.
+        lifecycle_uid: The user id hooks run as (0: the container's user),
+            unless a container's ``lifecycle.uid`` label says otherwise.
+        lifecycle_gid: The group id hooks run as (0: the container's group),
+            unless a container's ``lifecycle.gid`` label says otherwise.
         cleanup: Remove the replaced images after the run.
         remove_volumes: Remove anonymous volumes with a removed container.
         stop_timeout: Default grace time between the stop signal and a kill.
@@ -87,6 +100,8 @@ class UpdateParams:
     rolling_restart: bool = False
     use_compose_depends_on: bool = True
     lifecycle_hooks: bool = False
+    lifecycle_uid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
+    lifecycle_gid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
     cleanup: bool = False
     remove_volumes: bool = False
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)

@@ -331,8 +331,8 @@ def test_unserved_endpoints_warn_instead_of_failing() -> None:
 
 
 def test_ignored_flags_warn() -> None:
-    config = load(["--lifecycle-uid", "1000", "--use-compose-depends-on=false"], {})
-    assert any(w.startswith("--lifecycle-uid has no effect here") for w in config.warnings)
+    config = load(["--http-api-rate-limit", "5", "--use-compose-depends-on=false"], {})
+    assert any(w.startswith("--http-api-rate-limit has no effect here") for w in config.warnings)
     assert not any("use-compose-depends-on" in w for w in config.warnings)
     assert config.params.use_compose_depends_on is False
 

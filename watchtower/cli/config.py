@@ -20,7 +20,7 @@ from attrs import field, frozen
 
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
-from ..params import UpdateParams
+from ..params import MAX_ID, UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .args import Parsed, parse_args, split_list
@@ -356,6 +356,12 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
 
 
+def _an_id(option: str, value: int) -> int:
+    if not 0 <= value <= MAX_ID:
+        raise ConfigurationError(f"{option} must be from 0 to {MAX_ID}, got {value}.")
+    return value
+
+
 def _positive(option: str, value: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{option} must be at least 1, got {value}.")
@@ -382,6 +388,8 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         rolling_restart=values["rolling_restart"],
         use_compose_depends_on=values["use_compose_depends_on"],
         lifecycle_hooks=values["enable_lifecycle_hooks"],
+        lifecycle_uid=_an_id("--lifecycle-uid", values["lifecycle_uid"]),
+        lifecycle_gid=_an_id("--lifecycle-gid", values["lifecycle_gid"]),
         cleanup=values["cleanup"],
         remove_volumes=values["remove_volumes"],
         stop_timeout=values["stop_timeout"],

@@ -218,11 +218,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("lifecycle", "enable-lifecycle-hooks", B, False, "WATCHTOWER_LIFECYCLE_HOOKS", "",
        "Run the lifecycle hook labels."),
     _f("lifecycle", "lifecycle-uid", N, 0, "WATCHTOWER_LIFECYCLE_UID", "",
-       "Default UID of lifecycle hooks.", support=_IGN,
-       note="Hooks run as the container's user; the container protocol has no user."),
+       "Default UID of lifecycle hooks (0: the container's user)."),
     _f("lifecycle", "lifecycle-gid", N, 0, "WATCHTOWER_LIFECYCLE_GID", "",
-       "Default GID of lifecycle hooks.", support=_IGN,
-       note="Hooks run as the container's user; the container protocol has no group."),
+       "Default GID of lifecycle hooks (0: the container's group)."),
     # filter
     _f("filter", "label-enable", B, False, "WATCHTOWER_LABEL_ENABLE", "e",
        "Only containers labelled com.centurylinklabs.watchtower.enable=true."),

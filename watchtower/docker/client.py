@@ -334,12 +334,19 @@ class DockerClient:
         with engine_errors(f"remove container {shown(container_id)!r}", ContainerError):
             self.api.remove_container(container_id, v=remove_volumes, force=True)
 
-    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
-        """Run ``sh -c command`` in the container, with ``WT_CONTAINER`` describing it."""
+    def run_hook(
+        self, container_id: str, command: str, timeout: timedelta, *, user: str = ""
+    ) -> HookResult:
+        """Run ``sh -c command`` in the container as ``user``; ``WT_CONTAINER`` describes it."""
         container = self.get_container(container_id)
         with engine_errors(f"run a hook in container {container.name!r}", ContainerError):
             return hooks.run_hook(
-                self.api, container.id, command, timeout, hooks.hook_environment(container)
+                self.api,
+                container.id,
+                command,
+                timeout,
+                hooks.hook_environment(container),
+                user=user,
             )
 
     def remove_image(self, image_id: str) -> None:
