@@ -70,7 +70,11 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
     if config.docker_cert_path:
         env["DOCKER_CERT_PATH"] = config.docker_cert_path
     client = DockerClient.from_env(
-        environment=env, auth=auth, api_version=config.docker_api_version or None
+        environment=env,
+        auth=auth,
+        api_version=config.docker_api_version or None,
+        cpu_copy_mode=config.cpu_copy_mode,
+        disable_memory_swappiness=config.disable_memory_swappiness,
     )
     registry = HttpRegistry(
         credentials=credentials,

@@ -142,6 +142,9 @@ class Config:
         registry_tls_skip: No registry's TLS certificate is verified.
         registry_tls_min_version: The oldest TLS version spoken to registries.
         registry_ca_bundle: CA file trusted for registries besides the system's.
+        cpu_copy_mode: Which CPU settings a replacement keeps: ``auto``,
+            ``full`` or ``none``.
+        disable_memory_swappiness: Leave a replacement's memory swappiness to the engine.
         api: The HTTP API's settings.
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
@@ -168,6 +171,8 @@ class Config:
     registry_tls_skip: bool = False
     registry_tls_min_version: str = "TLS1.2"
     registry_ca_bundle: str = ""
+    cpu_copy_mode: str = "auto"
+    disable_memory_swappiness: bool = False
     api: ApiSettings = ApiSettings()
     notifications: NotificationFlags = field(factory=default_notification_flags)
     shutdown_timeout: timedelta = timedelta(seconds=60)
@@ -346,7 +351,6 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
     _choice(
         "--warn-on-head-failure", values["warn_on_head_failure"], ("", "always", "auto", "never")
     )
-    _choice("--cpu-copy-mode", values["cpu_copy_mode"], ("auto", "full", "none"))
     every = as_mapping(values)
     for flag in FLAGS:
         if flag.support is not Support.IGNORED or not parsed.given(flag.name):
@@ -399,6 +403,13 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
     )
+
+
+def _cpu_copy_mode(raw: str) -> str:
+    # Imported here, as the docker backend is: config is read before any engine is used.
+    from ..docker.runtime import CPU_COPY_MODES
+
+    return _choice("--cpu-copy-mode", raw, CPU_COPY_MODES)
 
 
 def _api_version(raw: str) -> str:
@@ -502,6 +513,8 @@ def from_parsed(parsed: Parsed, *, tz: str = "") -> Config:
         registry_tls_skip=values["registry_tls_skip"],
         registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
+        cpu_copy_mode=_cpu_copy_mode(values["cpu_copy_mode"]),
+        disable_memory_swappiness=values["disable_memory_swappiness"],
         api=api,
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],

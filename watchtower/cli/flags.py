@@ -251,11 +251,9 @@ FLAGS: tuple[Flag, ...] = (
     # compat
     _f("compat", "disable-memory-swappiness", B, False,
        "WATCHTOWER_DISABLE_MEMORY_SWAPPINESS", "",
-       "Podman compatibility: drop memory swappiness when recreating.", support=_IGN,
-       note="The docker backend copies the engine's own host configuration."),
+       "Podman compatibility: drop memory swappiness when recreating."),
     _f("compat", "cpu-copy-mode", S, "auto", "WATCHTOWER_CPU_COPY_MODE", "",
-       "Podman compatibility: auto, full or none.", support=_IGN,
-       note="Checked; the docker backend copies CPU settings as the engine reports them."),
+       "Podman compatibility: auto, full or none."),
     # api
     _f("api", "http-api-endpoints", L, (), "WATCHTOWER_HTTP_API_ENDPOINTS", "",
        "HTTP API endpoints to serve (health, update, metrics, containers, check, "
