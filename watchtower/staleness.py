@@ -208,19 +208,23 @@ def _apply_cooldown(
     now: datetime,
     verdicts: dict[str, Verdict],
 ) -> list[Container]:
-    """Drop (as skipped) candidates whose new image is younger than their cooldown."""
+    """Drop (as skipped) candidates whose new image is younger than their cooldown.
+
+    As the fork: a monitor-only container only reports, so it has no cooldown;
+    a failed digest request does not lift it (the age is asked by tag
+    instead); and an age that cannot be read keeps the update waiting.
+    """
     delays: dict[str, timedelta] = {}
     for container in candidates:
-        delay = settings[container.name].cooldown
-        if delay > timedelta(0) and isinstance(digests.get(container.image), str):
-            delays[container.name] = delay
+        own = settings[container.name]
+        if own.cooldown > timedelta(0) and not own.monitor_only:
+            delays[container.name] = own.cooldown
     if not delays:
         return candidates
 
     def created(ref: ImageRef) -> datetime | None:
         digest = digests[ref]
-        assert isinstance(digest, str)
-        return registry.created(ref, digest)
+        return registry.created(ref, digest if isinstance(digest, str) else ref.tag or "latest")
 
     ages = fan_out(
         (c.image for c in candidates if c.name in delays),
@@ -231,8 +235,18 @@ def _apply_cooldown(
     kept: list[Container] = []
     for container in candidates:
         wait = delays.get(container.name)
-        built = ages.get(container.image) if wait else None
-        if wait and isinstance(built, datetime) and now - built < wait:
+        if wait is None:
+            kept.append(container)
+            continue
+        built = ages.get(container.image)
+        if not isinstance(built, datetime):
+            why = f": {built}" if isinstance(built, Exception) else ""
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED,
+                reason=f"the age of its newer image could not be read{why}; "
+                f"the cooldown of {_words(wait)} waits",
+            )
+        elif timedelta(0) <= now - built < wait:  # a future date is clock skew: it passes
             verdicts[container.name] = Verdict(
                 Status.SKIPPED,
                 reason=(

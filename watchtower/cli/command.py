@@ -55,7 +55,7 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         ConfigurationError: The CA bundle or a credentials file is unusable.
     """
     from ..docker import DockerClient
-    from ..registry import DockerCredentials, HttpRegistry, auth_config
+    from ..registry import DockerCredentials, HttpRegistry, Platform, auth_config
 
     credentials = DockerCredentials(environ=environ)
 
@@ -82,6 +82,7 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         tls_min_version=config.registry_tls_min_version,
         insecure_registries=config.insecure_registries,
         tls_skip_verify=config.registry_tls_skip,
+        platform=Platform.parse(config.cooldown_platform) if config.cooldown_platform else None,
     )
     return client, registry
 

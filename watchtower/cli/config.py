@@ -22,6 +22,7 @@ from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import MAX_ID, UpdateParams
 from ..porcelain import Format as PorcelainFormat
+from ..registry._platform import Platform
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
@@ -142,6 +143,8 @@ class Config:
         registry_tls_skip: No registry's TLS certificate is verified.
         registry_tls_min_version: The oldest TLS version spoken to registries.
         registry_ca_bundle: CA file trusted for registries besides the system's.
+        cooldown_platform: ``os/architecture[/variant]`` whose image age the
+            cooldown reads, or empty for this machine's.
         cpu_copy_mode: Which CPU settings a replacement keeps: ``auto``,
             ``full`` or ``none``.
         disable_memory_swappiness: Leave a replacement's memory swappiness to the engine.
@@ -171,6 +174,7 @@ class Config:
     registry_tls_skip: bool = False
     registry_tls_min_version: str = "TLS1.2"
     registry_ca_bundle: str = ""
+    cooldown_platform: str = ""
     cpu_copy_mode: str = "auto"
     disable_memory_swappiness: bool = False
     api: ApiSettings = ApiSettings()
@@ -405,6 +409,26 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
     )
 
 
+def _cooldown_platform(environ: Mapping[str, str]) -> str:
+    """``os/architecture[/variant]`` from the fork's variables; the host's for the parts not set."""
+    given = [
+        environ.get(f"WATCHTOWER_COOLDOWN_PLATFORM_{key}", "").strip()
+        for key in ("OS", "ARCH", "VARIANT")
+    ]
+    if not any(given):
+        return ""
+    host = Platform.host()
+    # The host's variant belongs to the host's architecture only.
+    variant = given[2] or (host.variant if not given[1] else None)
+    text = f"{given[0] or host.os}/{given[1] or host.architecture}" + (
+        f"/{variant}" if variant else ""
+    )
+    try:
+        return str(Platform.parse(text))
+    except ConfigurationError as error:
+        raise ConfigurationError(f"WATCHTOWER_COOLDOWN_PLATFORM_*: {error}") from error
+
+
 def _cpu_copy_mode(raw: str) -> str:
     # Imported here, as the docker backend is: config is read before any engine is used.
     from ..docker.runtime import CPU_COPY_MODES
@@ -443,12 +467,15 @@ def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
         return ""
 
 
-def from_parsed(parsed: Parsed, *, tz: str = "") -> Config:
+def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> Config:
     """Check a parsed command line and build its :class:`Config`.
 
     Args:
         parsed: The command line and environment, read.
-        tz: The ``TZ`` variable: the zone ``--schedule`` reads (UTC when empty).
+        environ: The variables that are not flags, as the fork reads them:
+            ``TZ`` (the zone ``--schedule`` reads, UTC when empty) and
+            ``WATCHTOWER_COOLDOWN_PLATFORM_OS``/``_ARCH``/``_VARIANT`` (the
+            platform whose image age the cooldown reads).
 
     Raises:
         ConfigurationError: A value is bad or two values contradict each other.
@@ -474,7 +501,8 @@ def from_parsed(parsed: Parsed, *, tz: str = "") -> Config:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."
         )
-    schedule = _schedule(parsed, _zone(tz, warnings))
+    env = environ or {}
+    schedule = _schedule(parsed, _zone(env.get("TZ", ""), warnings))
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
@@ -513,6 +541,7 @@ def from_parsed(parsed: Parsed, *, tz: str = "") -> Config:
         registry_tls_skip=values["registry_tls_skip"],
         registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
+        cooldown_platform=_cooldown_platform(env),
         cpu_copy_mode=_cpu_copy_mode(values["cpu_copy_mode"]),
         disable_memory_swappiness=values["disable_memory_swappiness"],
         api=api,
@@ -529,4 +558,4 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     Raises:
         ConfigurationError: Anything is wrong, in one sentence.
     """
-    return from_parsed(parse_args(argv, environ), tz=environ.get("TZ", ""))
+    return from_parsed(parse_args(argv, environ), environ=environ)
