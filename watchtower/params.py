@@ -77,6 +77,11 @@ class UpdateParams:
         health_timeout: How long a replacement may take to become healthy.
         hook_timeout: Default timeout of a pre-check or post-check hook.
         cooldown: Only update to an image at least this old (0: no cooldown).
+        warn_on_head_failure: How loudly a failed digest check is logged before
+            the pull that replaces it, as the fork's ``--warn-on-head-failure``:
+            ``always`` a warning, ``never`` a debug line, ``auto`` a warning
+            for Docker Hub and ghcr.io (which answer HEAD requests without
+            counting them), a debug line elsewhere.
         check_concurrency: At most this many registry checks (and pulls) at once.
         update_concurrency: At most this many independent units replaced at once.
     """
@@ -108,5 +113,8 @@ class UpdateParams:
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
+    warn_on_head_failure: str = field(
+        default="auto", validator=validators.in_(("auto", "always", "never"))
+    )
     check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
     update_concurrency: int = field(default=1, validator=[validators.instance_of(int), _positive])

@@ -16,6 +16,7 @@ The rule, in the order it is applied:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -31,6 +32,13 @@ from .protocols import ContainerClient, Registry
 from .settings import ContainerSettings
 
 __all__ = ["Verdict", "assess", "fan_out", "remote_digests"]
+
+_log = logging.getLogger(__name__)
+
+# Registries that answer a manifest HEAD without counting it as a pull: a
+# failed check there costs a pull from the rate limit (the fork's
+# WarnOnAPIConsumption), so "auto" warns about it.
+_COUNTED_PULLS = frozenset({"docker.io", "ghcr.io"})
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -149,6 +157,7 @@ def assess(
     digests = remote_digests(registry, (c.image for c in remote), concurrency)
     to_pull: list[Container] = []
     notes: dict[str, str] = {}
+    failed_checks: dict[ImageRef, RegistryError] = {}
     for container in remote:
         answer = digests[container.image]
         if isinstance(answer, RateLimitedError):
@@ -160,7 +169,15 @@ def assess(
         else:
             if isinstance(answer, RegistryError):
                 notes[container.name] = f"registry check failed, pulled instead: {answer}"
+                failed_checks[container.image] = answer
             to_pull.append(container)
+    for ref, error in failed_checks.items():
+        _log.log(
+            _head_failure_level(ref, params.warn_on_head_failure),
+            "The digest check of %s failed, falling back to a full pull: %s",
+            ref.familiar,
+            error,
+        )
 
     to_pull = _apply_cooldown(to_pull, settings, digests, registry, params, now, verdicts)
     if not pull:
@@ -197,6 +214,13 @@ def assess(
         else:
             verdicts[container.name] = Verdict(Status.STALE, image, notes.get(container.name, ""))
     return verdicts
+
+
+def _head_failure_level(ref: ImageRef, strategy: str) -> int:
+    """The log level of a failed digest check, by ``--warn-on-head-failure``."""
+    if strategy == "always" or (strategy == "auto" and ref.domain in _COUNTED_PULLS):
+        return logging.WARNING
+    return logging.DEBUG
 
 
 def _apply_cooldown(

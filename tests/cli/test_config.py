@@ -82,7 +82,7 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     (
         ["--warn-on-head-failure", "sometimes"],
         {},
-        "--warn-on-head-failure 'sometimes' is not one of , always, auto, never.",
+        "--warn-on-head-failure 'sometimes' is not one of always, auto, never.",
     ),
     (["--cpu-copy-mode", "half"], {}, "--cpu-copy-mode 'half' is not one of auto, full, none."),
     (

@@ -352,9 +352,6 @@ def _schedule(parsed: Parsed, zone: tzinfo) -> Interval | Cron:
 
 def _ignored(parsed: Parsed, warnings: list[str]) -> None:
     values = parsed.values
-    _choice(
-        "--warn-on-head-failure", values["warn_on_head_failure"], ("", "always", "auto", "never")
-    )
     every = as_mapping(values)
     for flag in FLAGS:
         if flag.support is not Support.IGNORED or not parsed.given(flag.name):
@@ -404,6 +401,11 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         health_timeout=values["health_timeout"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),
+        warn_on_head_failure=_choice(
+            "--warn-on-head-failure",
+            values["warn_on_head_failure"] or "auto",
+            ("always", "auto", "never"),
+        ),
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
     )

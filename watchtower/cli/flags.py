@@ -175,10 +175,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("client", "remove-volumes", B, False, "WATCHTOWER_REMOVE_VOLUMES", "",
        "Remove a replaced container's anonymous volumes."),
     _f("client", "warn-on-head-failure", S, "", "WATCHTOWER_WARN_ON_HEAD_FAILURE", "",
-       "When to warn about failed manifest HEAD requests: always, auto or never.",
-       support=Support.DIFFERENT,
-       note="Accepted and checked; a failed registry check is always reported in the "
-            "run's report and logged at warning level."),
+       "When to warn about failed manifest HEAD requests: always, auto or never."),
     # schedule
     _f("schedule", "interval", N, 86400, "WATCHTOWER_POLL_INTERVAL", "i",
        "Poll interval in seconds."),
