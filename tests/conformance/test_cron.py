@@ -14,11 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conformance.deviations import deviation
 from watchtower.cli.schedule import _BOUNDS, Cron, Interval, _Bounds, _field_problem, parse_schedule
 from watchtower.errors import ConfigurationError
-
-SOURCE = "robfig/cron"
 
 
 def _time(value: str) -> datetime:
@@ -36,11 +33,6 @@ def _time(value: str) -> datetime:
     if isinstance(zone, ZoneInfo):
         return parsed.astimezone(zone)
     return parsed
-
-
-def _skip_deviation(test: str, case: str) -> None:
-    if deviation(f"{SOURCE} spec_test.go", test, case) is not None:
-        pytest.skip("a deliberate deviation, checked in test_deviations.py")
 
 
 # spec_test.go TestActivation: ParseStandard (five fields), Next(t - 1s) == t.
@@ -80,7 +72,6 @@ ACTIVATION = [
 @pytest.mark.parametrize(("time", "spec", "expected"), ACTIVATION)
 def test_activation(time: str, spec: str, expected: bool) -> None:
     """spec_test.go TestActivation."""
-    _skip_deviation("TestActivation", f"{spec} at {time}")
     moment = _time(time)
     actual = parse_schedule(spec).next_after(moment - timedelta(seconds=1))
     assert (actual == moment) is expected
@@ -186,7 +177,6 @@ NEXT = [
 @pytest.mark.parametrize(("time", "spec", "expected"), NEXT)
 def test_next(time: str, spec: str, expected: str) -> None:
     """spec_test.go TestNext (its unsatisfiable cases are in test_unsatisfiable)."""
-    _skip_deviation("TestNext", f"{spec} after {time}")
     actual = parse_schedule(spec).next_after(_time(time))
     # In UTC: datetimes in a repeated hour never compare equal across zones.
     assert actual.astimezone(timezone.utc) == _time(expected).astimezone(timezone.utc)
