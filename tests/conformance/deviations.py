@@ -49,6 +49,42 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "A container created from name:tag@digest keeps its tag, so that the report names "
         "the tag it follows; the digest pins it, and a pinned image is never updated.",
     ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "handles missing dependencies gracefully",
+        "c3, c1",
+        "c1, c3",
+        "Containers that do not depend on each other are ordered by name, not by the order "
+        "the engine lists them, so the same containers are always updated in the same order.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "multiple dependencies with slashes",
+        "d, c, b, a",
+        "c, d, b, a",
+        "Containers that do not depend on each other are ordered by name, not by the order "
+        "the engine lists them, so the same containers are always updated in the same order.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "no dependencies",
+        "c, b, a",
+        "a, b, c",
+        "Containers that do not depend on each other are ordered by name, not by the order "
+        "the engine lists them, so the same containers are always updated in the same order.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "detects circular references",
+        "an error: circular reference detected: c1 -> c2 -> c1",
+        "c1 and c2 on a cycle, skipped; the others ordered",
+        "A cycle among some containers does not stop the updates of all the others; the "
+        "containers on it are skipped and the report says why.",
+    ),
 )
 
 
