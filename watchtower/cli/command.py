@@ -82,6 +82,7 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         tls_min_version=config.registry_tls_min_version,
         insecure_registries=config.insecure_registries,
         tls_skip_verify=config.registry_tls_skip,
+        mirrors=client.registry_mirrors(),
         platform=Platform.parse(config.cooldown_platform) if config.cooldown_platform else None,
     )
     return client, registry

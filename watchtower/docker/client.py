@@ -377,6 +377,18 @@ class DockerClient:
         with engine_errors(f"remove container {shown(container_id)!r}", ContainerError):
             self.api.remove_container(container_id, v=remove_volumes, force=True)
 
+    def registry_mirrors(self) -> tuple[str, ...]:
+        """The engine's Docker Hub mirrors (its ``registry-mirrors``), for the digest checks.
+
+        Empty when the engine has none or does not say.
+        """
+        try:
+            info = self.api.info()
+        except Exception:
+            return ()  # no mirrors known: Docker Hub is asked directly
+        mirrors = (info.get("RegistryConfig") or {}).get("Mirrors") or []
+        return tuple(str(mirror) for mirror in mirrors if mirror)
+
     def _cpu_settings(self) -> Literal["full", "none", "no-nano-cpus"]:
         if self._cpu_copy_mode != "auto":
             return self._cpu_copy_mode
