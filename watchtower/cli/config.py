@@ -22,7 +22,7 @@ from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
 from ..params import MAX_ID, UpdateParams
 from ..porcelain import Format as PorcelainFormat
-from ..registry._platform import Platform
+from ..registry import Platform
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
