@@ -85,6 +85,15 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "A cycle among some containers does not stop the updates of all the others; the "
         "containers on it are skipped and the report says why.",
     ),
+    Deviation(
+        "nicholas-fedor/watchtower internal/flags/flags_test.go",
+        "TestEnvConfig",
+        "tls host conversion",
+        "https://example.com:2376",
+        "tcp://example.com:2376",
+        "The engine address is kept as written; with DOCKER_TLS_VERIFY the docker backend "
+        "speaks TLS to a tcp:// address, so the scheme need not be rewritten.",
+    ),
 )
 
 

@@ -361,6 +361,22 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
 
 
+def _tls_host_warning(host: str, tls_verify: bool, warnings: list[str]) -> None:
+    """The fork's warnings for TLS verification towards an engine that cannot use it."""
+    if not tls_verify:
+        return
+    if host.startswith("http://"):
+        warnings.append(
+            "TLS verification is enabled but DOCKER_HOST uses insecure scheme 'http://'. "
+            "Consider using 'https://' or disable TLS verification."
+        )
+    elif host.startswith("unix://"):
+        warnings.append(
+            "TLS verification is enabled but DOCKER_HOST uses local socket 'unix://'. "
+            "TLS is not applicable for local sockets. Consider disabling TLS verification."
+        )
+
+
 def _an_id(option: str, value: int) -> int:
     if not 0 <= value <= MAX_ID:
         raise ConfigurationError(f"{option} must be from 0 to {MAX_ID}, got {value}.")
@@ -521,6 +537,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         lower=False,
     )
     ca_bundle = _ca_bundle(values, warnings)
+    _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _params(values, parsed.names)
     api = _api(values, warnings)
     return Config(
