@@ -1,10 +1,11 @@
-"""The fork's pkg/registry tests: WarnOnAPIConsumption and digest's DigestsMatch.
+"""The fork's pkg/registry tests: WarnOnAPIConsumption, DigestsMatch and parseChallenge.
 
 Sources: nicholas-fedor/watchtower pkg/registry/registry_test.go
 TestWarnOnAPIConsumption, against how loudly ``auto`` logs a failed digest
 check (:func:`watchtower.staleness._head_failure_level`); and
 pkg/registry/digest/digest_test.go TestDigestsMatch, against
-:meth:`watchtower.model.Image.has_digest`.
+:meth:`watchtower.model.Image.has_digest`; pkg/registry/auth/registry_test.go
+Test_parseChallenge, against the challenge parser of the registry client.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from watchtower import parse_reference
 from watchtower.model import Image
+from watchtower.registry._challenge import MalformedChallengeError, parse_challenges
 from watchtower.staleness import _head_failure_level
 
 WARN_ON_API_CONSUMPTION = [
@@ -61,3 +63,99 @@ DIGESTS_MATCH = [
 )
 def test_digests_match(case: str, local: list[str], remote: str, match: bool) -> None:
     assert Image("sha256:" + "1" * 64, tuple(local)).has_digest(remote) is match
+
+
+# pkg/registry/auth/registry_test.go Test_parseChallenge: a Bearer challenge's realm, service
+# and scope; what cannot be read gives none of them.
+PARSE_CHALLENGE = [
+    (
+        "valid challenge with all fields",
+        'bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/repo:pull"',
+        ("https://ghcr.io/token", "ghcr.io", "repository:user/repo:pull"),
+    ),
+    (
+        "valid challenge with realm and service only",
+        'bearer realm="https://ghcr.io/token",service="ghcr.io"',
+        ("https://ghcr.io/token", "ghcr.io", ""),
+    ),
+    (
+        "uppercase bearer prefix",
+        'BEARER realm="https://ghcr.io/token",service="ghcr.io"',
+        ("https://ghcr.io/token", "ghcr.io", ""),
+    ),
+    (
+        "mixed-case parameter keys preserve value casing",
+        'bearer Realm="https://ghcr.io/token",Service="ghcr.io",Scope="repository:user/repo:pull"',
+        ("https://ghcr.io/token", "ghcr.io", "repository:user/repo:pull"),
+    ),
+    (
+        "mixed-case parameter keys with mixed-case values preserve casing",
+        'bearer Realm="https://GHCR.IO/token",Service="GHCR.IO",Scope="repository:User/Repo:Pull"',
+        ("https://GHCR.IO/token", "GHCR.IO", "repository:User/Repo:Pull"),
+    ),
+    (
+        "mixed-case realm URL preserves original casing",
+        'bearer realm="https://Registry.Example.com/Token",service="GHCR.IO",'
+        'scope="repository:User/Repo:Pull"',
+        ("https://Registry.Example.com/Token", "GHCR.IO", "repository:User/Repo:Pull"),
+    ),
+    (
+        "empty scope is ignored",
+        'bearer realm="https://ghcr.io/token",service="ghcr.io",scope=""',
+        ("https://ghcr.io/token", "ghcr.io", ""),
+    ),
+    (
+        "extra unknown fields are ignored",
+        'bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repo:pull",extra="value"',
+        ("https://ghcr.io/token", "ghcr.io", "repo:pull"),
+    ),
+    (
+        "malformed key without equals is ignored",
+        'bearer realm="https://ghcr.io/token",service="ghcr.io",invalidkey',
+        ("https://ghcr.io/token", "ghcr.io", ""),
+    ),
+    ("empty header returns zero values", "", ("", "", "")),
+    ("header with only bearer returns zero values", "bearer", ("", "", "")),
+    ("bearer without delimiter returns zero values", "bearer123", ("", "", "")),
+    (
+        "quoted commas in scope value are preserved",
+        'bearer realm="https://ghcr.io/token",service="ghcr.io",'
+        'scope="repository:user/repo:pull,repository:user/other:pull"',
+        (
+            "https://ghcr.io/token",
+            "ghcr.io",
+            "repository:user/repo:pull,repository:user/other:pull",
+        ),
+    ),
+    (
+        "quoted commas in realm value are preserved",
+        'bearer realm="https://example.com/token,alt",service="ghcr.io"',
+        ("https://example.com/token,alt", "ghcr.io", ""),
+    ),
+    (
+        "whitespace around key and value is trimmed",
+        'bearer realm = "https://ghcr.io/token", service = "ghcr.io", '
+        'scope = "repository:user/repo:pull"',
+        ("https://ghcr.io/token", "ghcr.io", "repository:user/repo:pull"),
+    ),
+    (
+        "tabs around key and value are trimmed",
+        'bearer\trealm\t=\t"https://ghcr.io/token",\tservice\t=\t"ghcr.io"',
+        ("https://ghcr.io/token", "ghcr.io", ""),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "header", "expected"), PARSE_CHALLENGE, ids=[c[0] for c in PARSE_CHALLENGE]
+)
+def test_parse_challenge(case: str, header: str, expected: tuple[str, str, str]) -> None:
+    try:
+        challenges = parse_challenges(header)
+    except MalformedChallengeError:
+        challenges = ()
+    bearer = next((c for c in challenges if c.scheme == "bearer"), None)
+    values = ("", "", "")
+    if bearer is not None:
+        values = (bearer.realm or "", bearer.service or "", bearer.params.get("scope", ""))
+    assert values == expected
