@@ -1,11 +1,12 @@
-"""The fork's pkg/registry tests: WarnOnAPIConsumption, DigestsMatch and parseChallenge.
+"""The fork's pkg/registry tests: API consumption, digests, challenges, registry addresses.
 
 Sources: nicholas-fedor/watchtower pkg/registry/registry_test.go
 TestWarnOnAPIConsumption, against how loudly ``auto`` logs a failed digest
 check (:func:`watchtower.staleness._head_failure_level`); and
 pkg/registry/digest/digest_test.go TestDigestsMatch, against
 :meth:`watchtower.model.Image.has_digest`; pkg/registry/auth/registry_test.go
-Test_parseChallenge, against the challenge parser of the registry client.
+Test_parseChallenge and TestGetRegistryAddress, against the registry client's
+challenge parser and host rules.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import logging
 
 import pytest
 
-from watchtower import parse_reference
+from watchtower import InvalidReferenceError, parse_reference
 from watchtower.model import Image
 from watchtower.registry._challenge import MalformedChallengeError, parse_challenges
+from watchtower.registry._hosts import is_docker_hub, registry_of
 from watchtower.staleness import _head_failure_level
 
 WARN_ON_API_CONSUMPTION = [
@@ -159,3 +161,38 @@ def test_parse_challenge(case: str, header: str, expected: tuple[str, str, str])
     if bearer is not None:
         values = (bearer.realm or "", bearer.service or "", bearer.params.get("scope", ""))
     assert values == expected
+
+
+# pkg/registry/auth/registry_test.go TestGetRegistryAddress: the registry an image's
+# checks and logins go to (Docker Hub by its index name, lscr.io as ghcr.io).
+REGISTRY_ADDRESS = [
+    ("docker.io maps to index.docker.io", "docker.io/library/nginx:latest", "index.docker.io"),
+    ("docker.io without path maps to index.docker.io", "docker.io/nginx", "index.docker.io"),
+    ("index.docker.io passes through", "index.docker.io/library/nginx:latest", "index.docker.io"),
+    ("lscr.io maps to ghcr.io", "lscr.io/linuxserver/nginx:latest", "ghcr.io"),
+    ("plain host passes through", "ghcr.io/example/app:latest", "ghcr.io"),
+    ("quay.io passes through", "quay.io/redhat/ubi8:latest", "quay.io"),
+    ("gcr.io passes through", "gcr.io/project/image:v1.0", "gcr.io"),
+    (
+        "ECR host passes through",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/image:tag",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    ),
+    ("localhost passes through", "localhost:5000/myimage:latest", "localhost:5000"),
+    ("127.0.0.1 passes through", "127.0.0.1:5000/myimage:latest", "127.0.0.1:5000"),
+    ("empty image ref returns error", "", None),
+    ("invalid image ref returns error", ":::invalid:::", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "image", "expected"), REGISTRY_ADDRESS, ids=[c[0] for c in REGISTRY_ADDRESS]
+)
+def test_get_registry_address(case: str, image: str, expected: str | None) -> None:
+    if expected is None:
+        with pytest.raises(InvalidReferenceError):
+            parse_reference(image)
+        return
+    domain = parse_reference(image).domain
+    address = "index.docker.io" if is_docker_hub(domain) else registry_of(domain)
+    assert address == expected
