@@ -94,6 +94,34 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "The engine address is kept as written; with DOCKER_TLS_VERIFY the docker backend "
         "speaks TLS to a tcp:// address, so the scheme need not be rewritten.",
     ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/auth/bearer_test.go",
+        "Test_computeTokenExpiry",
+        "uses issued_at with default TTL when expires_in is zero",
+        "issued_at + 60s (already past)",
+        "now + 60s",
+        "An issued_at so old that the token would be dead on arrival says the two clocks "
+        "disagree; the token then lives from the local time, instead of being fetched again "
+        "for every check.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/auth/bearer_test.go",
+        "Test_readBearerTokenWithExpiry",
+        "empty token returns empty string",
+        "an empty token",
+        "one sentence: the token server answered without a token",
+        "An answer without a token is an error that names the token server, not an empty "
+        "Bearer header the registry refuses later.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/auth/bearer_test.go",
+        "Test_readBearerTokenWithExpiry",
+        "missing token field returns empty string",
+        "an empty token",
+        "one sentence: the token server answered without a token",
+        "An answer without a token is an error that names the token server, not an empty "
+        "Bearer header the registry refuses later.",
+    ),
 )
 
 
