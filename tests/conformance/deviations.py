@@ -122,6 +122,24 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "An answer without a token is an error that names the token server, not an empty "
         "Bearer header the registry refuses later.",
     ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestBuildManifestURL",
+        "builds HTTPS manifest URL with empty override",
+        "https://index.docker.io/v2/library/nginx/manifests/latest",
+        "https://registry-1.docker.io/v2/library/nginx/manifests/latest",
+        "Docker Hub's registry API is asked at registry-1.docker.io, the host the docker "
+        "engine itself uses; index.docker.io serves the same answers.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestBuildManifestURL",
+        "builds HTTP manifest URL when TLS is skipped",
+        "http://index.docker.io/v2/library/nginx/manifests/latest",
+        "https://registry-1.docker.io/v2/library/nginx/manifests/latest",
+        "--registry-tls-skip stops checking certificates but still speaks TLS to a registry "
+        "that offers it; plain HTTP is used only where TLS is not spoken at all.",
+    ),
 )
 
 

@@ -12,14 +12,26 @@ challenge parser and host rules.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
+from tests.conformance.deviations import deviation
 from watchtower import InvalidReferenceError, parse_reference
 from watchtower.model import Image
+from watchtower.registry import (
+    DockerCredentials,
+    HttpRegistry,
+    MockTransport,
+    Request,
+    Response,
+    TransportError,
+)
 from watchtower.registry._challenge import MalformedChallengeError, parse_challenges
 from watchtower.registry._hosts import is_docker_hub, registry_of
 from watchtower.staleness import _head_failure_level
+
+SOURCE = "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go"
 
 WARN_ON_API_CONSUMPTION = [
     ("ghcr.io image", "ghcr.io/nicholas-fedor/watchtower", True),
@@ -196,3 +208,76 @@ def test_get_registry_address(case: str, image: str, expected: str | None) -> No
     domain = parse_reference(image).domain
     address = "index.docker.io" if is_docker_hub(domain) else registry_of(domain)
     assert address == expected
+
+
+# pkg/registry/digest/digest_test.go TestBuildManifestURL: the URL of the manifest request.
+# (case, image, mirror, TLS skipped, the fork's URL)
+MANIFEST_URL = [
+    (
+        "builds HTTPS manifest URL with empty override",
+        "nginx:latest",
+        "",
+        False,
+        "https://index.docker.io/v2/library/nginx/manifests/latest",
+    ),
+    (
+        "builds HTTP manifest URL when TLS is skipped",
+        "nginx:latest",
+        "",
+        True,
+        "http://index.docker.io/v2/library/nginx/manifests/latest",
+    ),
+    (
+        "overrides host with bare host string",
+        "nginx:latest",
+        "mirror.example.com",
+        False,
+        "https://mirror.example.com/v2/library/nginx/manifests/latest",
+    ),
+    (
+        "overrides host and scheme from full URL",
+        "nginx:latest",
+        "http://mirror.example.com:5000",
+        False,
+        "http://mirror.example.com:5000/v2/library/nginx/manifests/latest",
+    ),
+    (
+        "redirects lscr.io to ghcr.io",
+        "lscr.io/linuxserver/radarr:latest",
+        "",
+        False,
+        "https://ghcr.io/v2/linuxserver/radarr/manifests/latest",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "image", "mirror", "tls_skip", "expected"),
+    MANIFEST_URL,
+    ids=[c[0] for c in MANIFEST_URL],
+)
+def test_build_manifest_url(
+    case: str, image: str, mirror: str, tls_skip: bool, expected: str
+) -> None:
+    heads: list[str] = []
+
+    def registry(request: Request) -> Response:
+        if request.url.startswith("https://mirror.example.com:5000/"):
+            # A mirror named with http:// serves plain HTTP: TLS fails there.
+            raise TransportError("The TLS handshake failed (is it serving plain HTTP?).")
+        if request.method == "HEAD":
+            heads.append(request.url)
+        return Response(200, {"Docker-Content-Digest": "sha256:" + "d" * 64})
+
+    client = HttpRegistry(
+        transport=MockTransport(registry),
+        credentials=DockerCredentials(Path("/nonexistent"), environ={}),
+        mirrors=[mirror] if mirror else [],
+        tls_skip_verify=tls_skip,
+    )
+    client.digest(parse_reference(image))
+    marked = deviation(SOURCE, "TestBuildManifestURL", case)
+    if marked is not None:
+        assert (marked.theirs, heads) == (expected, [marked.ours])
+    else:
+        assert heads == [expected]
