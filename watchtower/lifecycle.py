@@ -82,7 +82,11 @@ def run_hook(
     if command is None:
         return None
     try:
-        result = client.run_hook(container_id, command, settings.hook_timeouts[hook.value])
+        timeout = settings.hook_timeouts[hook.value]
+        if settings.hook_user:
+            result = client.run_hook(container_id, command, timeout, user=settings.hook_user)
+        else:
+            result = client.run_hook(container_id, command, timeout)
     except Exception as error:
         return HookRun(hook, command, None, str(error))
     return HookRun(hook, command, result)

@@ -140,8 +140,17 @@ class Image:
     repo_digests: tuple[str, ...] = field(default=(), converter=_tuple)
 
     def has_digest(self, digest: str) -> bool:
-        """True when one of the repo digests is ``digest``."""
-        return any(entry.rpartition("@")[2] == digest for entry in self.repo_digests)
+        """True when one of the repo digests (``name@digest``) is ``digest``.
+
+        As the fork's DigestsMatch: a ``sha256:`` prefix may be left out on
+        either side, and an entry without ``@`` or an empty digest matches
+        nothing.
+        """
+        wanted = digest.removeprefix("sha256:")
+        return bool(wanted) and any(
+            at and found.removeprefix("sha256:") == wanted
+            for _, at, found in (entry.rpartition("@") for entry in self.repo_digests)
+        )
 
 
 @frozen(eq=True, hash=False)

@@ -18,9 +18,18 @@ def _tuple(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+MAX_ID = 2**31 - 1
+"""The largest user or group id a lifecycle hook may be given, as in the fork."""
+
+
 def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
     if value < timedelta(0):
         raise ConfigurationError(f"{attribute.name} must not be negative, got {value}.")
+
+
+def _an_id(_instance: object, attribute: Any, value: int) -> None:
+    if not 0 <= value <= MAX_ID:
+        raise ConfigurationError(f"{attribute.name} must be from 0 to {MAX_ID}, got {value}.")
 
 
 def _positive(_instance: object, attribute: Any, value: int) -> None:
@@ -58,12 +67,21 @@ class UpdateParams:
         rolling_restart: Replace one container at a time, waiting for health.
         use_compose_depends_on: Order by Compose's ``depends_on`` label too.
         lifecycle_hooks: Run the lifecycle hook labels.
+        lifecycle_uid: The user id hooks run as (0: the container's user),
+            unless a container's ``lifecycle.uid`` label says otherwise.
+        lifecycle_gid: The group id hooks run as (0: the container's group),
+            unless a container's ``lifecycle.gid`` label says otherwise.
         cleanup: Remove the replaced images after the run.
         remove_volumes: Remove anonymous volumes with a removed container.
         stop_timeout: Default grace time between the stop signal and a kill.
         health_timeout: How long a replacement may take to become healthy.
         hook_timeout: Default timeout of a pre-check or post-check hook.
         cooldown: Only update to an image at least this old (0: no cooldown).
+        warn_on_head_failure: How loudly a failed digest check is logged before
+            the pull that replaces it, as the fork's ``--warn-on-head-failure``:
+            ``always`` a warning, ``never`` a debug line, ``auto`` a warning
+            for Docker Hub and ghcr.io (which answer HEAD requests without
+            counting them), a debug line elsewhere.
         check_concurrency: At most this many registry checks (and pulls) at once.
         update_concurrency: At most this many independent units replaced at once.
     """
@@ -87,11 +105,16 @@ class UpdateParams:
     rolling_restart: bool = False
     use_compose_depends_on: bool = True
     lifecycle_hooks: bool = False
+    lifecycle_uid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
+    lifecycle_gid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
     cleanup: bool = False
     remove_volumes: bool = False
-    stop_timeout: timedelta = field(default=timedelta(seconds=10), validator=_non_negative)
+    stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
+    warn_on_head_failure: str = field(
+        default="auto", validator=validators.in_(("auto", "always", "never"))
+    )
     check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
     update_concurrency: int = field(default=1, validator=[validators.instance_of(int), _positive])

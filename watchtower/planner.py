@@ -101,9 +101,7 @@ def make_plan(
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
 
     # Who may be recreated at all: not on a cycle, not monitor-only.
-    movable = {
-        name for name in ordering.order if not params.no_restart and not settings[name].monitor_only
-    }
+    movable = {name for name in ordering.order if not settings[name].monitor_only}
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     movable_graph = {n: graph[n] & movable for n in movable}
     to_restart = dependents(movable_graph, to_update) - set(to_update)
@@ -114,8 +112,12 @@ def make_plan(
         entry = _entry(
             by_name[name], settings[name], verdicts[name], cycle_of, restarting, to_restart, graph
         )
+        why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = "no-restart" if params.no_restart else "monitor only"
+            why = "monitor only"
+        elif params.no_restart and entry.action is not Action.NONE:
+            why = "no-restart: recreated, not started"
+        if why:
             entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
         entries.append(entry)
         _announce(emit, entry)

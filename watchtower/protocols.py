@@ -138,11 +138,16 @@ class ContainerClient(Protocol):
         """
         ...
 
-    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
+    def run_hook(
+        self, container_id: str, command: str, timeout: timedelta, *, user: str = ""
+    ) -> HookResult:
         """Run a lifecycle hook command inside a running container.
 
         The command runs with ``sh -c``; it is stopped after ``timeout``
-        (a zero timeout means no limit).
+        (a zero timeout means no limit). ``user`` is who it runs as, as
+        ``docker exec --user`` reads it (``uid``, ``uid:gid``, ``:gid``);
+        empty is the container's own user. It is passed only when the run
+        asks for one, so a backend without it keeps working otherwise.
 
         Raises:
             ContainerError: The command could not be run at all.

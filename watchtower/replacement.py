@@ -146,6 +146,8 @@ class Replacer:
         """Create, start, wait healthy, remove the old one."""
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
+        # As the fork: --no-restart recreates but does not start, except watchtower itself.
+        runs = runs and (not self.params.no_restart or entry.settings.is_watchtower)
         aside = progress.aside
         try:
             new_id = client.create_replacement(container, image)

@@ -20,7 +20,7 @@ from attrs import field, frozen
 from . import labels
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
 from .model import Container
-from .params import UpdateParams
+from .params import MAX_ID, UpdateParams
 
 __all__ = ["DEFAULT_STOP_SIGNAL", "ContainerSettings"]
 
@@ -71,6 +71,9 @@ class ContainerSettings:
             ``pre-update``, ``post-update``, ``post-check``); absent hooks are
             left out.
         hook_timeouts: The timeout of each hook, by hook name.
+        hook_user: Who hooks run as, for ``docker exec --user``: ``uid``,
+            ``uid:gid`` or ``:gid`` from the ``lifecycle.uid``/``.gid``
+            labels or the parameters; empty for the container's own user.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -81,10 +84,11 @@ class ContainerSettings:
     monitor_only: bool = False
     no_pull: bool = False
     stop_signal: str = DEFAULT_STOP_SIGNAL
-    stop_timeout: timedelta = timedelta(seconds=10)
+    stop_timeout: timedelta = timedelta(seconds=30)
     cooldown: timedelta = timedelta(0)
     hooks: Mapping[str, str] = field(factory=dict, converter=_commands)
     hook_timeouts: Mapping[str, timedelta] = field(factory=dict, converter=_timeouts)
+    hook_user: str = ""
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -107,6 +111,8 @@ class ContainerSettings:
         hook_timeouts = {name: params.hook_timeout for name in _HOOK_LABELS}
         for name, label in _HOOK_TIMEOUT_LABELS.items():
             hook_timeouts[name] = reader.duration(label, params.hook_timeout, bare_unit="m")
+        uid = reader.identity(labels.LIFECYCLE_UID, params.lifecycle_uid)
+        gid = reader.identity(labels.LIFECYCLE_GID, params.lifecycle_gid)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -126,8 +132,16 @@ class ContainerSettings:
                 if (command := container.labels.get(label, "").strip())
             },
             hook_timeouts=hook_timeouts,
+            hook_user=_user(uid, gid),
             problems=tuple(reader.problems),
         )
+
+
+def _user(uid: int, gid: int) -> str:
+    # As the fork: an id of 0 is "not given", so the container's own user stays.
+    if uid and gid:
+        return f"{uid}:{gid}"
+    return str(uid) if uid else (f":{gid}" if gid else "")
 
 
 class _Reader:
@@ -167,6 +181,17 @@ class _Reader:
         if value is None:
             return flag
         return value if label_precedence else (value or flag)
+
+    def identity(self, label: str, fallback: int) -> int:
+        """A user or group id label, or ``fallback`` when it is absent, empty or unreadable."""
+        raw = self.container.labels.get(label)
+        if raw is None or not raw.strip():
+            return fallback
+        text = raw.strip()
+        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+            return int(text)
+        self._ignore(label, raw, f"is not an id from 0 to {MAX_ID}", str(fallback))
+        return fallback
 
     def duration(
         self,

@@ -16,6 +16,7 @@ The rule, in the order it is applied:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -31,6 +32,13 @@ from .protocols import ContainerClient, Registry
 from .settings import ContainerSettings
 
 __all__ = ["Verdict", "assess", "fan_out", "remote_digests"]
+
+_log = logging.getLogger(__name__)
+
+# Registries that answer a manifest HEAD without counting it as a pull: a
+# failed check there costs a pull from the rate limit (the fork's
+# WarnOnAPIConsumption), so "auto" warns about it.
+_COUNTED_PULLS = frozenset({"docker.io", "ghcr.io"})
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -149,6 +157,7 @@ def assess(
     digests = remote_digests(registry, (c.image for c in remote), concurrency)
     to_pull: list[Container] = []
     notes: dict[str, str] = {}
+    failed_checks: dict[ImageRef, RegistryError] = {}
     for container in remote:
         answer = digests[container.image]
         if isinstance(answer, RateLimitedError):
@@ -160,7 +169,15 @@ def assess(
         else:
             if isinstance(answer, RegistryError):
                 notes[container.name] = f"registry check failed, pulled instead: {answer}"
+                failed_checks[container.image] = answer
             to_pull.append(container)
+    for ref, error in failed_checks.items():
+        _log.log(
+            _head_failure_level(ref, params.warn_on_head_failure),
+            "The digest check of %s failed, falling back to a full pull: %s",
+            ref.familiar,
+            error,
+        )
 
     to_pull = _apply_cooldown(to_pull, settings, digests, registry, params, now, verdicts)
     if not pull:
@@ -199,6 +216,13 @@ def assess(
     return verdicts
 
 
+def _head_failure_level(ref: ImageRef, strategy: str) -> int:
+    """The log level of a failed digest check, by ``--warn-on-head-failure``."""
+    if strategy == "always" or (strategy == "auto" and ref.domain in _COUNTED_PULLS):
+        return logging.WARNING
+    return logging.DEBUG
+
+
 def _apply_cooldown(
     candidates: list[Container],
     settings: Mapping[str, ContainerSettings],
@@ -208,19 +232,23 @@ def _apply_cooldown(
     now: datetime,
     verdicts: dict[str, Verdict],
 ) -> list[Container]:
-    """Drop (as skipped) candidates whose new image is younger than their cooldown."""
+    """Drop (as skipped) candidates whose new image is younger than their cooldown.
+
+    As the fork: a monitor-only container only reports, so it has no cooldown;
+    a failed digest request does not lift it (the age is asked by tag
+    instead); and an age that cannot be read keeps the update waiting.
+    """
     delays: dict[str, timedelta] = {}
     for container in candidates:
-        delay = settings[container.name].cooldown
-        if delay > timedelta(0) and isinstance(digests.get(container.image), str):
-            delays[container.name] = delay
+        own = settings[container.name]
+        if own.cooldown > timedelta(0) and not own.monitor_only:
+            delays[container.name] = own.cooldown
     if not delays:
         return candidates
 
     def created(ref: ImageRef) -> datetime | None:
         digest = digests[ref]
-        assert isinstance(digest, str)
-        return registry.created(ref, digest)
+        return registry.created(ref, digest if isinstance(digest, str) else ref.tag or "latest")
 
     ages = fan_out(
         (c.image for c in candidates if c.name in delays),
@@ -231,8 +259,18 @@ def _apply_cooldown(
     kept: list[Container] = []
     for container in candidates:
         wait = delays.get(container.name)
-        built = ages.get(container.image) if wait else None
-        if wait and isinstance(built, datetime) and now - built < wait:
+        if wait is None:
+            kept.append(container)
+            continue
+        built = ages.get(container.image)
+        if not isinstance(built, datetime):
+            why = f": {built}" if isinstance(built, Exception) else ""
+            verdicts[container.name] = Verdict(
+                Status.SKIPPED,
+                reason=f"the age of its newer image could not be read{why}; "
+                f"the cooldown of {_words(wait)} waits",
+            )
+        elif timedelta(0) <= now - built < wait:  # a future date is clock skew: it passes
             verdicts[container.name] = Verdict(
                 Status.SKIPPED,
                 reason=(

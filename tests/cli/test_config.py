@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pki import CertificateAuthority
 from watchtower.cli.command import EXIT_USAGE, main
 from watchtower.cli.config import Config, load, parse_cooldown
 from watchtower.cli.schedule import Cron, Interval
@@ -34,7 +35,7 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     (
         ["--schedule", "0 99 * * * *"],
         {},
-        "--schedule '0 99 * * * *' is not a valid cron expression.",
+        "--schedule '0 99 * * * *': the minute range '99' ends above 59.",
     ),
     (
         ["--schedule", "@sometimes"],
@@ -81,7 +82,7 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     (
         ["--warn-on-head-failure", "sometimes"],
         {},
-        "--warn-on-head-failure 'sometimes' is not one of , always, auto, never.",
+        "--warn-on-head-failure 'sometimes' is not one of always, auto, never.",
     ),
     (["--cpu-copy-mode", "half"], {}, "--cpu-copy-mode 'half' is not one of auto, full, none."),
     (
@@ -133,9 +134,15 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
         "--http-api-tls-cert '/no/cert.pem' is not a file.",
     ),
     (
-        ["--registry-ca-bundle", "/no/ca.pem"],
+        ["--registry-ca", "/no/ca.pem", "--registry-ca-validate"],
         {},
-        "--registry-ca-bundle '/no/ca.pem' is not a file.",
+        "--registry-ca: The registry CA bundle /no/ca.pem does not exist or is not a file.",
+    ),
+    (
+        ["--registry-ca-validate"],
+        {"WATCHTOWER_REGISTRY_CA_BUNDLE": "/etc/hostname"},
+        "--registry-ca-bundle: The registry CA bundle /etc/hostname is not a readable PEM "
+        "certificate file (NO_CERTIFICATE_OR_CRL_FOUND).",
     ),
 ]
 
@@ -155,6 +162,27 @@ def test_bad_value_exits_2_with_the_sentence(
     code = main([*argv, "--host", "unix:///nonexistent/docker.sock"], env)
     assert code == EXIT_USAGE
     assert capsys.readouterr().err == f"watchtower: {message}\n"
+
+
+def test_an_unusable_ca_bundle_without_validation_warns_and_keeps_the_system_cas() -> None:
+    config = load(["--registry-ca", "/no/ca.pem"], {})
+    assert config.registry_ca_bundle == ""
+    assert config.warnings == (
+        "--registry-ca is not used: The registry CA bundle /no/ca.pem does not exist or is "
+        "not a file.",
+    )
+
+
+def test_registry_tls_flags_reach_the_config(tmp_path: Path) -> None:
+    bundle = CertificateAuthority.create(tmp_path).cert_path
+    config = load(
+        ["--registry-ca", str(bundle), "--registry-tls-skip", "--registry-tls-min-version=TLS1.3"],
+        {},
+    )
+    assert config.registry_ca_bundle == str(bundle)
+    assert config.registry_tls_skip
+    assert config.registry_tls_min_version == "TLS1.3"
+    assert any(w.startswith("--registry-tls-skip: no registry's") for w in config.warnings)
 
 
 def test_flags_become_update_params() -> None:
@@ -303,8 +331,8 @@ def test_unserved_endpoints_warn_instead_of_failing() -> None:
 
 
 def test_ignored_flags_warn() -> None:
-    config = load(["--lifecycle-uid", "1000", "--use-compose-depends-on=false"], {})
-    assert any(w.startswith("--lifecycle-uid has no effect here") for w in config.warnings)
+    config = load(["--http-api-rate-limit", "5", "--use-compose-depends-on=false"], {})
+    assert any(w.startswith("--http-api-rate-limit has no effect here") for w in config.warnings)
     assert not any("use-compose-depends-on" in w for w in config.warnings)
     assert config.params.use_compose_depends_on is False
 

@@ -55,6 +55,8 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("scope", "", W + "SCOPE", ""),
     ("registry-tls-skip", "", W + "REGISTRY_TLS_SKIP", False),
     ("registry-tls-min-version", "", W + "REGISTRY_TLS_MIN_VERSION", "TLS1.2"),
+    ("registry-ca", "", W + "REGISTRY_CA", ""),
+    ("registry-ca-validate", "", W + "REGISTRY_CA_VALIDATE", False),
     ("disable-memory-swappiness", "", W + "DISABLE_MEMORY_SWAPPINESS", False),
     ("cpu-copy-mode", "", W + "CPU_COPY_MODE", "auto"),
     ("http-api-endpoints", "", W + "HTTP_API_ENDPOINTS", ()),

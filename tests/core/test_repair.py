@@ -218,7 +218,7 @@ def test_an_old_container_restarted_by_a_reboot_is_stopped_before_it_is_removed(
     update(engine, registry, UpdateParams(include_stopped=True))
     assert engine.names() == {"web", "idle"}
     assert engine.container("web").id == replacement
-    assert (aside, "SIGTERM", timedelta(seconds=10)) in engine.stops
+    assert (aside, "SIGTERM", timedelta(seconds=30)) in engine.stops
 
 
 def test_a_replacement_that_is_not_healthy_is_removed() -> None:

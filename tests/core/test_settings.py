@@ -62,14 +62,14 @@ def read(labels: dict[str, str], params: UpdateParams | None = None, **config: o
         ({}, "stop_signal", "SIGTERM"),
         ({L.STOP_SIGNAL: "SIGQUIT"}, "stop_signal", "SIGQUIT"),
         ({L.STOP_SIGNAL: " "}, "stop_signal", "SIGTERM"),
-        ({}, "stop_timeout", 10 * S),
-        ({L.STOP_TIMEOUT: "30s"}, "stop_timeout", 30 * S),
+        ({}, "stop_timeout", 30 * S),
+        ({L.STOP_TIMEOUT: "20s"}, "stop_timeout", 20 * S),
         ({L.STOP_TIMEOUT: "45"}, "stop_timeout", 45 * S),  # bare: seconds
         ({L.STOP_TIMEOUT: "1m30s"}, "stop_timeout", 90 * S),
-        ({L.STOP_TIMEOUT: "999999999999h"}, "stop_timeout", 10 * S),  # too large: the default
-        ({L.STOP_TIMEOUT: "-5s"}, "stop_timeout", 10 * S),
-        ({L.STOP_TIMEOUT: "1e9s"}, "stop_timeout", 10 * S),
-        ({L.STOP_TIMEOUT: "²s"}, "stop_timeout", 10 * S),  # only ASCII digits count
+        ({L.STOP_TIMEOUT: "999999999999h"}, "stop_timeout", 30 * S),  # too large: the default
+        ({L.STOP_TIMEOUT: "-5s"}, "stop_timeout", 30 * S),
+        ({L.STOP_TIMEOUT: "1e9s"}, "stop_timeout", 30 * S),
+        ({L.STOP_TIMEOUT: "²s"}, "stop_timeout", 30 * S),  # only ASCII digits count
         ({}, "cooldown", timedelta(0)),
         ({L.COOLDOWN_DELAY: "3d"}, "cooldown", timedelta(days=3)),  # the flag's units
         ({L.COOLDOWN_DELAY: "1w"}, "cooldown", timedelta(weeks=1)),
@@ -144,7 +144,7 @@ def test_each_unreadable_value_is_one_sentence_naming_it() -> None:
         f"Container 'web' has label {L.MONITOR_ONLY}='maybe', which is not true or false; "
         "the flag's value (false) is used instead.",
         f"Container 'web' has label {L.STOP_TIMEOUT}='999999999999h', which is longer than "
-        "any wait; 10s is used instead.",
+        "any wait; 30s is used instead.",
     )
     assert read({L.COOLDOWN_DELAY: "3x"}).problems == (
         f"Container 'web' has label {L.COOLDOWN_DELAY}='3x', which is not a duration such as "

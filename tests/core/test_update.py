@@ -195,16 +195,11 @@ def test_bad_label_is_ignored_with_a_sentence_naming_it(engine, registry) -> Non
 # Monitor-only, no-restart, dry run -----------------------------------------
 
 
-@pytest.mark.parametrize(
-    "params",
-    [UpdateParams(monitor_only=True), UpdateParams(no_restart=True)],
-    ids=["monitor-only", "no-restart"],
-)
-def test_stale_but_untouched(engine, registry, params) -> None:
+def test_stale_but_untouched(engine, registry) -> None:
     registry.publish(WEB)
     old = engine.run("web", WEB)
     registry.publish(WEB)
-    report = update(engine, registry, params)
+    report = update(engine, registry, UpdateParams(monitor_only=True))
     assert report.get("web").outcome is Outcome.STALE
     assert engine.container("web").id == old.id
     assert engine.count("stop") == 0 and engine.count("create") == 0

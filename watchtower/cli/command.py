@@ -55,7 +55,7 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         ConfigurationError: The CA bundle or a credentials file is unusable.
     """
     from ..docker import DockerClient
-    from ..registry import DockerCredentials, HttpRegistry, auth_config
+    from ..registry import DockerCredentials, HttpRegistry, Platform, auth_config
 
     credentials = DockerCredentials(environ=environ)
 
@@ -69,11 +69,21 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         env["DOCKER_TLS_VERIFY"] = "1"
     if config.docker_cert_path:
         env["DOCKER_CERT_PATH"] = config.docker_cert_path
-    client = DockerClient.from_env(environment=env, auth=auth)
+    client = DockerClient.from_env(
+        environment=env,
+        auth=auth,
+        api_version=config.docker_api_version or None,
+        cpu_copy_mode=config.cpu_copy_mode,
+        disable_memory_swappiness=config.disable_memory_swappiness,
+    )
     registry = HttpRegistry(
         credentials=credentials,
         ca_bundle=config.registry_ca_bundle or None,
+        tls_min_version=config.registry_tls_min_version,
         insecure_registries=config.insecure_registries,
+        tls_skip_verify=config.registry_tls_skip,
+        mirrors=client.registry_mirrors(),
+        platform=Platform.parse(config.cooldown_platform) if config.cooldown_platform else None,
     )
     return client, registry
 

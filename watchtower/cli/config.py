@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
@@ -20,11 +20,13 @@ from attrs import field, frozen
 
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
-from ..params import UpdateParams
+from ..params import MAX_ID, UpdateParams
 from ..porcelain import Format as PorcelainFormat
+from ..registry import Platform
+from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .args import Parsed, parse_args, split_list
 from .flags import FLAGS, Split, Support
-from .schedule import Cron, Interval, interval_schedule, parse_schedule
+from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
 from .values import (
     FlagValues,
     NotificationFlags,
@@ -138,7 +140,14 @@ class Config:
         docker_api_version: A fixed engine API version, or empty to negotiate.
         docker_cert_path: Directory of the engine TLS files.
         insecure_registries: Registries spoken to without TLS verification.
-        registry_ca_bundle: CA file registries are checked against.
+        registry_tls_skip: No registry's TLS certificate is verified.
+        registry_tls_min_version: The oldest TLS version spoken to registries.
+        registry_ca_bundle: CA file trusted for registries besides the system's.
+        cooldown_platform: ``os/architecture[/variant]`` whose image age the
+            cooldown reads, or empty for this machine's.
+        cpu_copy_mode: Which CPU settings a replacement keeps: ``auto``,
+            ``full`` or ``none``.
+        disable_memory_swappiness: Leave a replacement's memory swappiness to the engine.
         api: The HTTP API's settings.
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
@@ -162,7 +171,12 @@ class Config:
     docker_api_version: str = ""
     docker_cert_path: str = ""
     insecure_registries: tuple[str, ...] = ()
+    registry_tls_skip: bool = False
+    registry_tls_min_version: str = "TLS1.2"
     registry_ca_bundle: str = ""
+    cooldown_platform: str = ""
+    cpu_copy_mode: str = "auto"
+    disable_memory_swappiness: bool = False
     api: ApiSettings = ApiSettings()
     notifications: NotificationFlags = field(
         factory=default_notification_flags, repr=lambda flags: repr(_without_secrets(flags))
@@ -321,7 +335,16 @@ def _api(values: FlagValues, warnings: list[str]) -> ApiSettings:
     )
 
 
-def _schedule(parsed: Parsed) -> Interval | Cron:
+def _zone(tz: str, warnings: list[str]) -> tzinfo:
+    """The zone of cron schedules: ``TZ``, or UTC when it is empty or unknown (as Go does)."""
+    try:
+        return parse_zone(tz)
+    except ConfigurationError as error:
+        warnings.append(f"{error} Schedules read UTC.")
+        return timezone.utc
+
+
+def _schedule(parsed: Parsed, zone: tzinfo) -> Interval | Cron:
     values = parsed.values
     interval = values["interval"]
     schedule = values["schedule"].strip().strip("\"'")
@@ -329,22 +352,12 @@ def _schedule(parsed: Parsed) -> Interval | Cron:
     if schedule and interval_set:
         raise ConfigurationError("--interval and --schedule cannot be used together; choose one.")
     if schedule:
-        return parse_schedule(schedule)
+        return parse_schedule(schedule, zone=zone)
     return interval_schedule(interval)
 
 
 def _ignored(parsed: Parsed, warnings: list[str]) -> None:
     values = parsed.values
-    _choice(
-        "--warn-on-head-failure", values["warn_on_head_failure"], ("", "always", "auto", "never")
-    )
-    _choice("--cpu-copy-mode", values["cpu_copy_mode"], ("auto", "full", "none"))
-    _choice(
-        "--registry-tls-min-version",
-        values["registry_tls_min_version"],
-        ("TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"),
-        lower=False,
-    )
     every = as_mapping(values)
     for flag in FLAGS:
         if flag.support is not Support.IGNORED or not parsed.given(flag.name):
@@ -352,10 +365,28 @@ def _ignored(parsed: Parsed, warnings: list[str]) -> None:
         if every[flag.key] == flag.default:
             continue
         warnings.append(f"{flag.option} has no effect here: {flag.note}")
-    if values["registry_tls_skip"]:
+
+
+def _tls_host_warning(host: str, tls_verify: bool, warnings: list[str]) -> None:
+    """The fork's warnings for TLS verification towards an engine that cannot use it."""
+    if not tls_verify:
+        return
+    if host.startswith("http://"):
         warnings.append(
-            "--registry-tls-skip is not global here: name the registries with --insecure-registry."
+            "TLS verification is enabled but DOCKER_HOST uses insecure scheme 'http://'. "
+            "Consider using 'https://' or disable TLS verification."
         )
+    elif host.startswith("unix://"):
+        warnings.append(
+            "TLS verification is enabled but DOCKER_HOST uses local socket 'unix://'. "
+            "TLS is not applicable for local sockets. Consider disabling TLS verification."
+        )
+
+
+def _an_id(option: str, value: int) -> int:
+    if not 0 <= value <= MAX_ID:
+        raise ConfigurationError(f"{option} must be from 0 to {MAX_ID}, got {value}.")
+    return value
 
 
 def _positive(option: str, value: int) -> int:
@@ -384,19 +415,91 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         rolling_restart=values["rolling_restart"],
         use_compose_depends_on=values["use_compose_depends_on"],
         lifecycle_hooks=values["enable_lifecycle_hooks"],
+        lifecycle_uid=_an_id("--lifecycle-uid", values["lifecycle_uid"]),
+        lifecycle_gid=_an_id("--lifecycle-gid", values["lifecycle_gid"]),
         cleanup=values["cleanup"],
         remove_volumes=values["remove_volumes"],
         stop_timeout=values["stop_timeout"],
         health_timeout=values["health_timeout"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),
+        warn_on_head_failure=_choice(
+            "--warn-on-head-failure",
+            values["warn_on_head_failure"] or "auto",
+            ("always", "auto", "never"),
+        ),
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
     )
 
 
-def from_parsed(parsed: Parsed) -> Config:
+def _cooldown_platform(environ: Mapping[str, str]) -> str:
+    """``os/architecture[/variant]`` from the fork's variables; the host's for the parts not set."""
+    given = [
+        environ.get(f"WATCHTOWER_COOLDOWN_PLATFORM_{key}", "").strip()
+        for key in ("OS", "ARCH", "VARIANT")
+    ]
+    if not any(given):
+        return ""
+    host = Platform.host()
+    # The host's variant belongs to the host's architecture only.
+    variant = given[2] or (host.variant if not given[1] else None)
+    text = f"{given[0] or host.os}/{given[1] or host.architecture}" + (
+        f"/{variant}" if variant else ""
+    )
+    try:
+        return str(Platform.parse(text))
+    except ConfigurationError as error:
+        raise ConfigurationError(f"WATCHTOWER_COOLDOWN_PLATFORM_*: {error}") from error
+
+
+def _cpu_copy_mode(raw: str) -> str:
+    # Imported here, as the docker backend is: config is read before any engine is used.
+    from ..docker.runtime import CPU_COPY_MODES
+
+    return _choice("--cpu-copy-mode", raw, CPU_COPY_MODES)
+
+
+def _api_version(raw: str) -> str:
+    text = raw.strip().strip('"')
+    if not text:
+        return ""
+    # Imported here: the docker backend is loaded only when an engine version is pinned.
+    from ..docker.connect import check_api_version
+
+    try:
+        return check_api_version(text)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"--api-version: {error}") from error
+
+
+def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
+    """The registry CA bundle; an unusable one stops the start if validation is asked, or warns."""
+    option = "--registry-ca"
+    bundle = values["registry_ca"].strip()
+    if not bundle and values["registry_ca_bundle"].strip():
+        option, bundle = "--registry-ca-bundle", values["registry_ca_bundle"].strip()
+    if not bundle:
+        return ""
+    try:
+        return str(validate_ca_bundle(bundle))
+    except ConfigurationError as error:
+        if values["registry_ca_validate"]:
+            raise ConfigurationError(f"{option}: {error}") from error
+        # As the fork: without validation a bad bundle is reported, and the system's CAs stay.
+        warnings.append(f"{option} is not used: {error}")
+        return ""
+
+
+def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> Config:
     """Check a parsed command line and build its :class:`Config`.
+
+    Args:
+        parsed: The command line and environment, read.
+        environ: The variables that are not flags, as the fork reads them:
+            ``TZ`` (the zone ``--schedule`` reads, UTC when empty) and
+            ``WATCHTOWER_COOLDOWN_PLATFORM_OS``/``_ARCH``/``_VARIANT`` (the
+            platform whose image age the cooldown reads).
 
     Raises:
         ConfigurationError: A value is bad or two values contradict each other.
@@ -422,14 +525,25 @@ def from_parsed(parsed: Parsed) -> Config:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."
         )
-    schedule = _schedule(parsed)
+    env = environ or {}
+    schedule = _schedule(parsed, _zone(env.get("TZ", ""), warnings))
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
     insecure = tuple(values["insecure_registry"])
-    ca_bundle = values["registry_ca_bundle"].strip()
-    if ca_bundle and not os.path.isfile(ca_bundle):
-        raise ConfigurationError(f"--registry-ca-bundle {ca_bundle!r} is not a file.")
+    if values["registry_tls_skip"]:
+        warnings.append(
+            "--registry-tls-skip: no registry's TLS certificate is verified and any may be "
+            "spoken to over plain HTTP; prefer --registry-ca."
+        )
+    tls_min_version = _choice(
+        "--registry-tls-min-version",
+        values["registry_tls_min_version"],
+        tuple(TLS_VERSIONS),
+        lower=False,
+    )
+    ca_bundle = _ca_bundle(values, warnings)
+    _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _params(values, parsed.names)
     api = _api(values, warnings)
     return Config(
@@ -446,10 +560,15 @@ def from_parsed(parsed: Parsed) -> Config:
         no_color=values["no_color"],
         docker_host=values["host"],
         docker_tls_verify=values["tlsverify"],
-        docker_api_version=values["api_version"].strip().strip('"'),
+        docker_api_version=_api_version(values["api_version"]),
         docker_cert_path=values["cert_path"],
         insecure_registries=insecure,
+        registry_tls_skip=values["registry_tls_skip"],
+        registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
+        cooldown_platform=_cooldown_platform(env),
+        cpu_copy_mode=_cpu_copy_mode(values["cpu_copy_mode"]),
+        disable_memory_swappiness=values["disable_memory_swappiness"],
         api=api,
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
@@ -464,4 +583,4 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     Raises:
         ConfigurationError: Anything is wrong, in one sentence.
     """
-    return from_parsed(parse_args(argv, environ))
+    return from_parsed(parse_args(argv, environ), environ=environ)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import zoneinfo
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, TypeVar
 
 from attrs import frozen
 from typing_extensions import Protocol
@@ -20,6 +21,9 @@ from typing_extensions import Protocol
 from .._text import parse_duration, quoted
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from croniter import croniter
 
 __all__ = [
     "HORIZON",
@@ -31,6 +35,7 @@ __all__ = [
     "in_words",
     "interval_schedule",
     "parse_schedule",
+    "parse_zone",
 ]
 
 HORIZON = timedelta(days=3653)
@@ -39,6 +44,7 @@ HORIZON = timedelta(days=3653)
 Beyond it a schedule is refused at start: it would never run in the life of
 the process. Every leap day (29 February) is within it.
 """
+_ZERO = timedelta(0)
 
 _DESCRIPTORS = {
     "@yearly": "0 0 0 1 1 *",
@@ -91,13 +97,20 @@ class Cron:
     Attributes:
         expression: The expression as given.
         fields: The six fields, seconds first.
+        zone: The zone whose clock the fields read (``TZ``, or a ``CRON_TZ=``
+            prefix); ``None`` reads them in the zone of the moment given.
     """
 
     expression: str
     fields: tuple[str, ...]
+    zone: tzinfo | None = None
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first time after ``moment`` that every field matches, in ``moment``'s zone.
+        """The first time after ``moment`` that every field matches, in :attr:`zone`.
+
+        As robfig/cron: the fields read the zone's wall clock, a time that a
+        daylight-saving change skips does not happen, and one it repeats
+        happens twice.
 
         Raises:
             ConfigurationError: No time matches within :data:`HORIZON` of
@@ -105,34 +118,82 @@ class Cron:
         """
         from croniter import CroniterError, croniter
 
+        zone = self.zone or moment.tzinfo or timezone.utc
+        local = moment.astimezone(zone)
+        # Where the clock is about to go back, a wall time just before now
+        # comes again later: start the walk that far back.
+        later = (moment + timedelta(hours=3)).astimezone(zone)
+        back = max(timedelta(0), (local.utcoffset() or _ZERO) - (later.utcoffset() or _ZERO))
         # croniter reads a sixth field as seconds at the end unless told
         # the seconds come first, as they do in Watchtower's expressions.
-        spec = " ".join(self.fields)
         try:
-            result: datetime = croniter(
-                spec,
-                moment,
+            walls = croniter(
+                " ".join(self.fields),
+                local.replace(tzinfo=None) - back,
                 second_at_beginning=True,
                 max_years_between_matches=HORIZON.days // 365,
-            ).get_next(datetime)
+            )
+            return _earliest(walls, moment, zone, back)
         except (CroniterError, ValueError, OverflowError) as error:
             raise ConfigurationError(
                 f"The schedule {quoted(self.expression)} never fires: no date matches it."
             ) from error
-        return result
 
     def __str__(self) -> str:
         return self.expression
 
 
-def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
+def _instant(moment: datetime) -> datetime:
+    # Aware datetimes in a repeated hour never compare equal across zones: compare in UTC.
+    return moment.astimezone(timezone.utc)
+
+
+def _earliest(walls: croniter, moment: datetime, zone: tzinfo, back: timedelta) -> datetime:
+    """The earliest instant after ``moment`` among the wall times ``walls`` yields."""
+    best: datetime | None = None
+    while True:
+        wall: datetime = walls.get_next(datetime)
+        if best is not None and wall > best.replace(tzinfo=None) + back:
+            return best
+        for fold in (0, 1):
+            when = wall.replace(tzinfo=zone, fold=fold)
+            exists = when.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == wall
+            later_than_now = _instant(when) > _instant(moment)
+            if exists and later_than_now and (best is None or _instant(when) < _instant(best)):
+                best = when
+
+
+def parse_zone(name: str, *, what: str = "TZ") -> tzinfo:
+    """The time zone called ``name`` (``Europe/Berlin``, ``UTC``; a leading ``:`` is ignored).
+
+    Raises:
+        ConfigurationError: There is no such zone, in one sentence naming ``what``.
+    """
+    key = name.strip().removeprefix(":")
+    try:
+        return zoneinfo.ZoneInfo(key or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(f"{what}: {name!r} is not a known time zone.") from error
+
+
+def parse_schedule(
+    text: str, *, option: str = "--schedule", zone: tzinfo | None = None
+) -> Interval | Cron:
     """Read a ``--schedule`` value: 6 fields (seconds first), 5 fields, ``@every 1h`` or
-    a descriptor such as ``@daily``.
+    a descriptor such as ``@daily``, as robfig/cron with the fork's options.
+
+    A ``CRON_TZ=Zone`` or ``TZ=Zone`` prefix sets the zone of that
+    expression; otherwise the fields read the clock of ``zone`` (the ``TZ``
+    of the command line), or of the moment they are given when it is ``None``.
 
     Raises:
         ConfigurationError: The expression is malformed, in one sentence.
     """
     expression = text.strip().strip("\"'")
+    if expression.startswith(("CRON_TZ=", "TZ=")):
+        prefix, _, expression = expression.partition(" ")
+        zone = parse_zone(prefix.partition("=")[2], what=f"{option} {text!r}")
+        expression = expression.strip()
     lowered = expression.lower()
     if lowered.startswith("@every"):
         rest = expression[len("@every") :].strip()
@@ -146,7 +207,7 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
             raise ConfigurationError(f"{option} {quoted(text)} must name a positive duration.")
         return _within_horizon(Interval(period), text, option)
     if lowered in _DESCRIPTORS:
-        return Cron(expression, tuple(_DESCRIPTORS[lowered].split()))
+        return Cron(expression, tuple(_DESCRIPTORS[lowered].split()), zone)
     if expression.startswith("@"):
         raise ConfigurationError(
             f"{option} {quoted(text)} is not a known descriptor; use @every <duration>, "
@@ -160,11 +221,17 @@ def parse_schedule(text: str, *, option: str = "--schedule") -> Interval | Cron:
             f"{option} {quoted(text)} has {len(fields)} fields; a cron expression has 6 "
             "(seconds first, as Watchtower) or 5 (minutes first)."
         )
+    for value, bounds in zip(fields, _BOUNDS, strict=True):
+        problem = _field_problem(value, bounds)
+        if problem:
+            raise ConfigurationError(f"{option} {text!r}: {problem}.")
+    # robfig reads "?" as "*" in every field.
+    fields = tuple(value.replace("?", "*") for value in fields)
     from croniter import croniter
 
     if not croniter.is_valid(" ".join(fields), second_at_beginning=True):
         raise ConfigurationError(f"{option} {quoted(text)} is not a valid cron expression.")
-    return _within_horizon(Cron(expression, fields), text, option)
+    return _within_horizon(Cron(expression, fields, zone), text, option)
 
 
 def interval_schedule(seconds: float, *, option: str = "--interval") -> Interval:
@@ -202,6 +269,64 @@ def _within_horizon(schedule: _Checked, text: str, option: str) -> _Checked:
             f"{option} {quoted(text)} never fires: no time matches it within ten years."
         )
     return schedule
+
+
+@frozen
+class _Bounds:
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()  # the names of low, low + 1, ...
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_BOUNDS = (
+    _Bounds("second", 0, 59),
+    _Bounds("minute", 0, 59),
+    _Bounds("hour", 0, 23),
+    _Bounds("day of month", 1, 31),
+    _Bounds("month", 1, 12, _MONTHS),
+    _Bounds("day of week", 0, 6, _DAYS),
+)
+
+
+def _field_problem(field: str, bounds: _Bounds) -> str:
+    """What robfig/cron's parser refuses in one field, or empty: it reads ranges, steps, lists."""
+    for part in field.split(","):
+        span, *steps = part.split("/")
+        if len(steps) > 1:
+            return f"too many slashes in {part!r}"
+        ends = span.split("-")
+        if len(ends) > 2:
+            return f"too many hyphens in {part!r}"
+        if span in ("*", "?"):
+            low, high = bounds.low, bounds.high
+        else:
+            numbers = [_number(end, bounds) for end in ends]
+            if None in numbers:
+                return f"{part!r} is not a number or name of the {bounds.name} field"
+            low, high = numbers[0] or 0, numbers[-1] or 0
+            if steps and len(ends) == 1:
+                high = bounds.high  # "5/10": from 5 to the end, every 10
+        if steps and (not steps[0].isdigit() or int(steps[0]) == 0):
+            return f"the step of {part!r} must be a positive number"
+        if low < bounds.low:
+            return f"the {bounds.name} range {part!r} begins below {bounds.low}"
+        if high > bounds.high:
+            return f"the {bounds.name} range {part!r} ends above {bounds.high}"
+        if low > high:
+            return f"the {bounds.name} range {part!r} begins after it ends"
+    return ""
+
+
+def _number(text: str, bounds: _Bounds) -> int | None:
+    if text.isdigit():
+        return int(text)
+    lowered = text.lower()
+    if lowered in bounds.names:
+        return bounds.low + bounds.names.index(lowered)
+    return None
 
 
 def _plural(count: int, unit: str) -> str:

@@ -112,6 +112,8 @@ class FlagValues(NotificationFlags):
     # registry
     registry_tls_skip: bool
     registry_tls_min_version: str
+    registry_ca: str
+    registry_ca_validate: bool
     # compat
     disable_memory_swappiness: bool
     cpu_copy_mode: str

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import docker
 from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
 
-from ..errors import ContainerError, EngineError
+from ..errors import ConfigurationError, ContainerError, EngineError
 from ..model import Container, HookResult, Image, ImageRef, short_id
 from . import hooks
 from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
+from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman
 from .snapshot import container_from_inspect, image_from_inspect
 
 __all__ = ["AuthLookup", "DockerClient"]
@@ -59,6 +61,14 @@ class DockerClient:
             ``auth_config`` or ``None``; with ``None`` (or no callable)
             docker-py reads ``~/.docker/config.json`` and its helpers.
         poll_interval: Seconds between two looks at a container's health.
+        cpu_copy_mode: Which CPU settings a replacement keeps: ``full``,
+            ``none``, or ``auto`` (all but ``NanoCpus`` on Podman), as the
+            fork's ``--cpu-copy-mode``.
+        disable_memory_swappiness: Leave a replacement's memory swappiness
+            to the engine, as the fork's ``--disable-memory-swappiness``.
+        podman: Whether the engine is Podman; ``None`` detects it (see
+            :func:`~watchtower.docker.runtime.is_podman`) when
+            ``cpu_copy_mode`` is ``auto``, on the first replacement.
     """
 
     def __init__(
@@ -67,11 +77,22 @@ class DockerClient:
         *,
         auth: AuthLookup | None = None,
         poll_interval: float = 0.2,
+        cpu_copy_mode: str = "auto",
+        disable_memory_swappiness: bool = False,
+        podman: bool | None = None,
     ) -> None:
+        if cpu_copy_mode not in CPU_COPY_MODES:
+            raise ConfigurationError(
+                f"The CPU copy mode {cpu_copy_mode!r} is not one of {', '.join(CPU_COPY_MODES)}."
+            )
         self.api = api
         self._auth = auth
         self._poll = poll_interval
         self._where = str(api.base_url)
+        self._cpu_copy_mode: CpuCopyMode = CPU_COPY_MODES[CPU_COPY_MODES.index(cpu_copy_mode)]
+        self._drop_swappiness = disable_memory_swappiness
+        self._podman = podman
+        self._podman_lock = threading.Lock()
 
     @classmethod
     def from_env(
@@ -81,13 +102,30 @@ class DockerClient:
         environment: Mapping[str, str] | None = None,
         auth: AuthLookup | None = None,
         timeout: float = 120.0,
+        api_version: str | None = None,
+        cpu_copy_mode: str = "auto",
+        disable_memory_swappiness: bool = False,
     ) -> DockerClient:
-        """Connect like the docker CLI does and negotiate the API version.
+        """Connect like the docker CLI does and negotiate the API version, or speak ``api_version``.
+
+        The other options are the class's.
 
         Raises:
+            ConfigurationError: ``api_version`` is not a version such as
+                ``1.44``, or ``cpu_copy_mode`` no mode.
             EngineError: The engine is unreachable or too old, in one sentence.
         """
-        client = cls(connect(base_url, environment=environment, timeout=timeout), auth=auth)
+        api = connect(base_url, environment=environment, timeout=timeout, api_version=api_version)
+        try:
+            client = cls(
+                api,
+                auth=auth,
+                cpu_copy_mode=cpu_copy_mode,
+                disable_memory_swappiness=disable_memory_swappiness,
+            )
+        except ConfigurationError:
+            api.close()
+            raise
         client._where = describe_host(base_url, environment)
         return client
 
@@ -269,7 +307,15 @@ class DockerClient:
         reference = created_from(inspect)
         named = self._image_inspect(reference) if reference else None
         by_id = None if named is not None and named.get("Id") == image.id else image.id
-        spec = create_spec(inspect, old_image, new_image, network_mode=mode, image_id=by_id)
+        spec = create_spec(
+            inspect,
+            old_image,
+            new_image,
+            network_mode=mode,
+            image_id=by_id,
+            cpu=self._cpu_settings(),
+            drop_swappiness=self._drop_swappiness,
+        )
         with engine_errors(f"create the replacement of {old.name!r}", ContainerError):
             new_id = str(self.api.create_container_from_config(spec.config, spec.name)["Id"])
         doing = f"connect the replacement of {old.name!r} to its networks"
@@ -331,12 +377,40 @@ class DockerClient:
         with engine_errors(f"remove container {shown(container_id)!r}", ContainerError):
             self.api.remove_container(container_id, v=remove_volumes, force=True)
 
-    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
-        """Run ``sh -c command`` in the container, with ``WT_CONTAINER`` describing it."""
+    def registry_mirrors(self) -> tuple[str, ...]:
+        """The engine's Docker Hub mirrors (its ``registry-mirrors``), for the digest checks.
+
+        Empty when the engine has none or does not say.
+        """
+        try:
+            info = self.api.info()
+        except Exception:
+            return ()  # no mirrors known: Docker Hub is asked directly
+        mirrors = (info.get("RegistryConfig") or {}).get("Mirrors") or []
+        return tuple(str(mirror) for mirror in mirrors if mirror)
+
+    def _cpu_settings(self) -> Literal["full", "none", "no-nano-cpus"]:
+        if self._cpu_copy_mode != "auto":
+            return self._cpu_copy_mode
+        with self._podman_lock:
+            if self._podman is None:
+                # Asked once: the engine does not change under a client.
+                self._podman = is_podman(self.api.info)
+        return "no-nano-cpus" if self._podman else "full"
+
+    def run_hook(
+        self, container_id: str, command: str, timeout: timedelta, *, user: str = ""
+    ) -> HookResult:
+        """Run ``sh -c command`` in the container as ``user``; ``WT_CONTAINER`` describes it."""
         container = self.get_container(container_id)
         with engine_errors(f"run a hook in container {container.name!r}", ContainerError):
             return hooks.run_hook(
-                self.api, container.id, command, timeout, hooks.hook_environment(container)
+                self.api,
+                container.id,
+                command,
+                timeout,
+                hooks.hook_environment(container),
+                user=user,
             )
 
     def remove_image(self, image_id: str) -> None:

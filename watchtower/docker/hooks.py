@@ -53,10 +53,12 @@ def run_hook(
     command: str,
     timeout: timedelta,
     environment: dict[str, str],
+    *,
+    user: str = "",
 ) -> HookResult:
-    """Run ``command`` in the container; stop waiting (and kill it) after ``timeout``."""
+    """Run ``command`` in the container as ``user``; kill it and stop waiting after ``timeout``."""
     exec_id = api.exec_create(
-        container_id, ["sh", "-c", _WRAPPER, "sh", command], environment=environment
+        container_id, ["sh", "-c", _WRAPPER, "sh", command], environment=environment, user=user
     )["Id"]
     chunks: list[bytes] = []
 
@@ -73,7 +75,7 @@ def run_hook(
     reader.start()
     reader.join(max(timeout.total_seconds(), 0.0))
     if reader.is_alive():
-        _kill(api, container_id, b"".join(chunks))
+        _kill(api, container_id, b"".join(chunks), user)
         reader.join(5)
         return HookResult(None, _output(chunks))
     exit_code = None
@@ -95,13 +97,14 @@ def _output(chunks: list[bytes]) -> str:
     return rest
 
 
-def _kill(api: docker.APIClient, container_id: str, head: bytes) -> None:
+def _kill(api: docker.APIClient, container_id: str, head: bytes, user: str) -> None:
     text = head.decode(errors="replace")
     pid = next((line[len(_MARK) :] for line in text.splitlines() if line.startswith(_MARK)), "")
     if not pid.isdigit():
         return
     try:
-        killer = api.exec_create(container_id, ["sh", "-c", f"kill -9 {pid}"])["Id"]
+        # As the hook's user, who may signal the hook whatever the container's user is.
+        killer = api.exec_create(container_id, ["sh", "-c", f"kill -9 {pid}"], user=user)["Id"]
         api.exec_start(killer)
     except Exception:
         # Best effort: the container may have stopped meanwhile.

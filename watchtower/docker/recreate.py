@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from attrs import field, frozen
 
@@ -157,6 +157,17 @@ def _endpoint(settings: Mapping[str, Any], own_id: str) -> Json:
     return endpoint
 
 
+# The CPU settings of a HostConfig, each at the value that means "not set".
+_NO_CPU_SETTINGS: Json = {
+    "NanoCpus": 0,
+    "CpuShares": 0,
+    "CpuQuota": 0,
+    "CpuPeriod": 0,
+    "CpusetCpus": "",
+    "CpusetMems": "",
+}
+
+
 def create_spec(
     inspect: Mapping[str, Any],
     old_image: Mapping[str, Any] | None,
@@ -164,6 +175,8 @@ def create_spec(
     *,
     network_mode: str | None = None,
     image_id: str | None = None,
+    cpu: Literal["full", "none", "no-nano-cpus"] = "full",
+    drop_swappiness: bool = False,
 ) -> CreateSpec:
     """The create call and network connections that recreate ``inspect`` on a new image.
 
@@ -178,6 +191,12 @@ def create_spec(
         image_id: Create from this image id rather than the old reference,
             for when the reference names another image locally; the
             reference is then kept in the ``zodiac.original-image`` label.
+        cpu: Which CPU settings the replacement keeps: all of them
+            (``full``), none (``none``), or all but ``NanoCpus``
+            (``no-nano-cpus``, for Podman), as the fork's
+            ``--cpu-copy-mode``.
+        drop_swappiness: Leave memory swappiness to the engine
+            (``--disable-memory-swappiness``, for Podman).
 
     Returns:
         The replacement's :class:`CreateSpec`.
@@ -249,6 +268,12 @@ def create_spec(
 
     if host.get("Links"):
         host["Links"] = [normalise_link(link) for link in host["Links"]]
+    if cpu == "none":
+        host.update(_NO_CPU_SETTINGS)
+    elif cpu == "no-nano-cpus":
+        host["NanoCpus"] = 0
+    if drop_swappiness:
+        host["MemorySwappiness"] = None
 
     reference = created_from(inspect)
     config["Image"] = reference

@@ -277,9 +277,7 @@ class Authenticator:
             headers = {}
             if credentials is not None:
                 headers["Authorization"] = credentials.basic_authorization()
-            url = realm + ("&" if urllib.parse.urlsplit(realm).query else "?")
-            url += urllib.parse.urlencode(sorted(params.items()))
-            response = self._send("GET", url, headers)
+            response = self._send("GET", with_query(realm, params), headers)
         if response.status in (401, 403):
             who = "the configured login" if credentials is not None else "anonymous access"
             raise RegistryError(f"{source} refused {who} for {scope} ({response.status}).")
@@ -290,3 +288,15 @@ class Authenticator:
         except ValueError as error:
             raise RegistryError(f"{source} answered with a body that is not JSON.") from error
         return token_from_answer(answer, self._clock(), source=source)
+
+
+def with_query(url: str, params: Mapping[str, str]) -> str:
+    """``url`` with ``params`` in its query, replacing those of the same names, as the fork does."""
+    parts = urllib.parse.urlsplit(url)
+    kept = [
+        (name, value)
+        for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        if name not in params
+    ]
+    query = urllib.parse.urlencode([*kept, *sorted(params.items())])
+    return urllib.parse.urlunsplit(parts._replace(query=query))

@@ -17,13 +17,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from .._text import load_json
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
 from ._auth import Authenticator
 from ._credentials import CredentialSource, DockerCredentials
-from ._hosts import host_of
+from ._hosts import ANY_HOST, host_of, is_docker_hub
 from ._http import RetryPolicy, Sender
 from ._platform import Platform
 from ._tokens import TokenCache, parse_rfc3339
@@ -77,21 +79,30 @@ class HttpRegistry:
         transport: What sends each request: a
             :class:`~watchtower.registry.MockTransport` in tests, or your
             own. Default a :class:`~watchtower.registry.RequestsTransport`
-            made from ``session``, ``ca_bundle``, ``timeout`` and
-            ``pool_size``, which are for it alone: give either ``transport``
-            or those.
+            made from ``session``, ``ca_bundle``, ``tls_min_version``,
+            ``timeout`` and ``pool_size``, which are for it alone: give
+            either ``transport`` or those.
         session: The requests session of the default transport.
         credentials: Where logins come from; default Docker's own config
             and ``REPO_USER``/``REPO_PASS`` (:class:`DockerCredentials`).
         token_cache: Where tokens are kept; pass one to share it between
             registries or to inject a clock.
-        ca_bundle: A PEM file of CA certificates that registries' TLS
-            certificates are checked against instead of the system's.
-            Checked now: a bad bundle raises at once.
+        ca_bundle: A PEM file of CA certificates trusted in addition to the
+            system's (``--registry-ca``). Checked now: a bad bundle raises at
+            once.
+        tls_min_version: The oldest TLS version spoken to registries,
+            ``TLS1.0`` to ``TLS1.3``; default ``TLS1.2``.
         insecure_registries: Hosts (``host`` or ``host:port``) whose TLS
             certificate is not checked and which may be spoken to over plain
-            HTTP. Loopback registries may always use plain HTTP, but their
-            certificates are checked when they speak TLS.
+            HTTP; ``*`` stands for every host. Loopback registries may always
+            use plain HTTP, but their certificates are checked when they
+            speak TLS.
+        tls_skip_verify: Every registry is insecure, as if listed in
+            ``insecure_registries`` (``--registry-tls-skip``).
+        mirrors: Docker Hub mirrors (``https://mirror.example``), asked in
+            turn before Docker Hub for the digest of a Docker Hub image, as
+            the fork does with the engine's ``registry-mirrors``; a mirror
+            given as ``http://`` may be spoken to over plain HTTP.
         timeout: Seconds to connect, and seconds to wait for an answer; one
             number for both. Default 10 and 30.
         retry: How 429 answers are retried.
@@ -117,7 +128,10 @@ class HttpRegistry:
         credentials: CredentialSource | None = None,
         token_cache: TokenCache | None = None,
         ca_bundle: str | Path | None = None,
+        tls_min_version: str | None = None,
         insecure_registries: Iterable[str] = (),
+        tls_skip_verify: bool = False,
+        mirrors: Iterable[str] = (),
         timeout: float | tuple[float, float] | None = None,
         retry: RetryPolicy = _DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
@@ -127,11 +141,14 @@ class HttpRegistry:
         deadline: float | None = None,
     ) -> None:
         if transport is None:
-            transport = _default_transport(session, ca_bundle, timeout, pool_size, deadline)
+            transport = _default_transport(
+                session, ca_bundle, tls_min_version, timeout, pool_size, deadline
+            )
         else:
             given = {
                 "session": session,
                 "ca_bundle": ca_bundle,
+                "tls_min_version": tls_min_version,
                 "timeout": timeout,
                 "pool_size": pool_size,
                 "deadline": deadline,
@@ -142,7 +159,11 @@ class HttpRegistry:
                     f"HttpRegistry takes either a transport or {', '.join(clash)} "
                     "for the default one, not both."
                 )
+        self._mirrors = tuple(host_of(mirror) for mirror in mirrors if mirror.strip())
         insecure = frozenset(host_of(host) for host in insecure_registries)
+        insecure |= {host_of(m) for m in mirrors if m.strip().lower().startswith("http://")}
+        if tls_skip_verify:
+            insecure |= {ANY_HOST}
         sender = Sender(transport, insecure=insecure, retry=retry, sleep=sleep, clock=clock)
         self._auth = Authenticator(
             sender.send,
@@ -169,6 +190,17 @@ class HttpRegistry:
             if ref.digest is None:
                 raise RegistryError(f"The reference {ref} has neither a tag nor a digest.")
             return ref.digest
+        if self._mirrors and is_docker_hub(ref.domain):
+            for mirror in self._mirrors:
+                try:
+                    return self._digest(attrs.evolve(ref, domain=mirror))
+                except RateLimitedError:
+                    raise  # as the fork: a rate limit is not a reason to ask elsewhere
+                except RegistryError as error:
+                    log.debug("The mirror %s could not tell %s: %s", mirror, ref.familiar, error)
+        return self._digest(ref)
+
+    def _digest(self, ref: ImageRef) -> str:
         url_path = f"/v2/{ref.path}/manifests/{ref.tag}"
         response = self._manifest_request("HEAD", ref, url_path)
         remaining = _ratelimit_remaining(response.headers.get("ratelimit-remaining"))
@@ -263,6 +295,7 @@ class HttpRegistry:
 def _default_transport(
     session: requests.Session | None,
     ca_bundle: str | Path | None,
+    tls_min_version: str | None,
     timeout: float | tuple[float, float] | None,
     pool_size: int | None,
     deadline: float | None,
@@ -273,6 +306,7 @@ def _default_transport(
     return RequestsTransport(
         session,
         ca_bundle=ca_bundle,
+        tls_min_version=tls_min_version or "TLS1.2",
         timeout=timeout if timeout is not None else (10.0, 30.0),
         pool_size=pool_size if pool_size is not None else 16,
         deadline=deadline if deadline is not None else DEFAULT_DEADLINE,

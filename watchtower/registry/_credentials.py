@@ -29,7 +29,7 @@ from typing_extensions import Protocol, runtime_checkable
 
 from .._text import load_json
 from ..errors import ConfigurationError, RegistryError
-from ._hosts import credential_key, host_of, is_docker_hub
+from ._hosts import credential_key, host_of, is_docker_hub, registry_of
 
 
 @frozen
@@ -154,7 +154,7 @@ def _lookup(entries: Mapping[str, Any], domain: str) -> Any:
     wanted = credential_key(domain)
     if wanted in entries:
         return entries[wanted]
-    host = host_of(domain)
+    host = registry_of(domain)
     hub = is_docker_hub(domain)
     for key, value in entries.items():
         other = host_of(key)

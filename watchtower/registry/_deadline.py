@@ -1,8 +1,8 @@
 """A whole-request deadline for requests: a watchdog that cuts a request too slow in all.
 
 requests' timeouts count per socket read, so a server that drips a byte
-every few seconds holds a request for as long as it likes. An adapter made
-by :func:`deadline_adapter` notes, per thread, the connection each request
+every few seconds holds a request for as long as it likes. A
+:class:`DeadlineAdapter` notes, per thread, the connection each request
 goes out on; :func:`watch` arms a timer that shuts that connection's socket
 when the deadline passes, so the blocked read ends with an error at once.
 """
@@ -99,12 +99,9 @@ class _TLSPool(HTTPSConnectionPool):
     ConnectionCls = _TLSConnection
 
 
-class _Adapter(HTTPAdapter):
+class DeadlineAdapter(HTTPAdapter):
+    """An adapter whose connections :func:`watch` can cut."""
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
-
-
-def deadline_adapter(pool_size: int) -> HTTPAdapter:
-    """An adapter whose connections :func:`watch` can cut, ``pool_size`` per host."""
-    return _Adapter(pool_connections=pool_size, pool_maxsize=pool_size)

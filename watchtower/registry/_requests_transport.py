@@ -6,17 +6,22 @@ This is the only module of the package that imports requests.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from ..errors import RegistryError
-from ._deadline import Watch, deadline_adapter, watch
-from ._tls import is_verification_error, validate_ca_bundle
+from ._deadline import DeadlineAdapter, Watch, watch
+from ._tls import is_verification_error, registry_contexts, tls_version, validate_ca_bundle
 from ._transport import Request, Response, TransportError, origin
+
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs
 
 MAX_BODY = 4 << 20  # what Transport.send promises to read at most
 DEFAULT_DEADLINE = 60.0
@@ -34,9 +39,12 @@ class RequestsTransport:
         session: The session to use, with your own adapters or proxies; one
             with a connection pool of ``pool_size`` per host is made when
             omitted.
-        ca_bundle: A PEM file of CA certificates that TLS certificates are
-            checked against instead of the system's. Checked now: a bad
-            bundle raises at once.
+        ca_bundle: A PEM file of CA certificates trusted in addition to the
+            system's. Checked now: a bad bundle raises at once. With your own
+            ``session`` it is requests' ``verify`` and replaces the trust of
+            that session instead.
+        tls_min_version: The oldest TLS version spoken: ``TLS1.0`` to
+            ``TLS1.3``; for a session made here.
         timeout: Seconds to connect, and seconds to wait for an answer; one
             number for both.
         pool_size: Connections kept per host in a session made here.
@@ -46,7 +54,8 @@ class RequestsTransport:
             between chunks of the body only.
 
     Raises:
-        ConfigurationError: ``ca_bundle`` is not a usable CA file.
+        ConfigurationError: ``ca_bundle`` is not a usable CA file, or
+            ``tls_min_version`` no TLS version.
     """
 
     def __init__(
@@ -54,16 +63,26 @@ class RequestsTransport:
         session: requests.Session | None = None,
         *,
         ca_bundle: str | Path | None = None,
+        tls_min_version: str = "TLS1.2",
         timeout: float | tuple[float, float] = (10.0, 30.0),
         pool_size: int = 16,
         deadline: float = DEFAULT_DEADLINE,
     ) -> None:
-        self._ca_bundle = str(validate_ca_bundle(ca_bundle)) if ca_bundle is not None else None
+        bundle = validate_ca_bundle(ca_bundle) if ca_bundle is not None else None
+        minimum = tls_version(tls_min_version)
+        # A session of ours carries the trust in its contexts; a given one gets requests' verify.
+        self._ca_bundle: str | None = None
         if session is None:
             session = requests.Session()
-            adapter = deadline_adapter(pool_size)
+            adapter = _TLSAdapter(
+                registry_contexts(bundle, minimum),
+                pool_connections=pool_size,
+                pool_maxsize=pool_size,
+            )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+        elif bundle is not None:
+            self._ca_bundle = str(bundle)
         self._session = session
         self._timeout = timeout
         self._deadline = deadline
@@ -142,6 +161,25 @@ class RequestsTransport:
             ) from error
         except requests.exceptions.RequestException as error:
             raise TransportError(f"{host} could not be reached: {type(error).__name__}.") from error
+
+
+class _TLSAdapter(DeadlineAdapter):
+    """Cut at the deadline, and HTTPS pools on the registry contexts: verifying or not."""
+
+    def __init__(self, contexts: tuple[ssl.SSLContext, ssl.SSLContext], **options: Any) -> None:
+        self._verified, self._unverified = contexts
+        super().__init__(**options)
+
+    def build_connection_pool_key_attributes(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        cert: str | tuple[str, str] | None = None,
+    ) -> tuple[_HostParams, _PoolKwargs]:
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host["scheme"] == "https":
+            pool["ssl_context"] = self._verified if verify else self._unverified
+        return host, pool
 
 
 class _TooSlow(Exception):

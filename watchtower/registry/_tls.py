@@ -56,3 +56,47 @@ def is_verification_error(error: BaseException) -> bool:
         stack.extend([item.__cause__, item.__context__, *item.args])
         stack.append(getattr(item, "reason", None))
     return False
+
+
+TLS_VERSIONS: dict[str, ssl.TLSVersion] = {
+    "TLS1.0": ssl.TLSVersion.TLSv1,
+    "TLS1.1": ssl.TLSVersion.TLSv1_1,
+    "TLS1.2": ssl.TLSVersion.TLSv1_2,
+    "TLS1.3": ssl.TLSVersion.TLSv1_3,
+}
+"""The minimum TLS versions a registry connection may be given, by Watchtower's names."""
+
+
+def tls_version(name: str) -> ssl.TLSVersion:
+    """The :class:`ssl.TLSVersion` called ``name`` (``TLS1.2``, in any case).
+
+    Raises:
+        ConfigurationError: It is not one of :data:`TLS_VERSIONS`.
+    """
+    key = name.strip().upper()
+    if key not in TLS_VERSIONS:
+        raise ConfigurationError(
+            f"The minimum TLS version must be one of {', '.join(TLS_VERSIONS)}, got {name!r}."
+        )
+    return TLS_VERSIONS[key]
+
+
+def registry_contexts(
+    ca_bundle: Path | None, min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """The TLS contexts of registry connections: one that verifies, one that does not.
+
+    The verifying one trusts the system's CAs and, added to them, those of
+    ``ca_bundle``, so a public registry keeps working next to a private one.
+    Two contexts, not one switched per connection: a context is shared by
+    every connection of its pool.
+    """
+    verified = ssl.create_default_context()
+    if ca_bundle is not None:
+        verified.load_verify_locations(cafile=str(ca_bundle))
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    for context in (verified, unverified):
+        context.minimum_version = min_version
+    return verified, unverified

@@ -9,6 +9,7 @@ once per key at a time however many threads ask.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import threading
@@ -99,14 +100,14 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
     """Read a token server's JSON answer.
 
     ``token`` (or OAuth's ``access_token``) is the token; it lives for
-    ``expires_in`` seconds (60 when absent) from ``issued_at``. An
-    ``issued_at`` that is in the future, or so far in the past that the token
-    would already be dead, says the two clocks disagree: then the local clock
-    is the start.
+    ``expires_in`` seconds (60 when absent or not positive, as the fork) from
+    ``issued_at``. An ``issued_at`` that is unreadable, in the future, or so
+    far in the past that the token would already be dead, says the two clocks
+    disagree: then the local clock is the start.
 
     Raises:
         RegistryError: The answer is not an object with a token, or its
-            ``expires_in`` is not a positive number; the message names ``source``.
+            ``expires_in`` is not a number; the message names ``source``.
     """
     if not isinstance(answer, Mapping):
         raise RegistryError(f"{source} answered with {type(answer).__name__}, not a JSON object.")
@@ -117,22 +118,20 @@ def token_from_answer(answer: Any, now: datetime, *, source: str = "the token se
     start = now
     raw_issued = answer.get("issued_at")
     if isinstance(raw_issued, str) and raw_issued:
-        try:
+        with contextlib.suppress(ValueError):
             issued = parse_rfc3339(raw_issued)
-        except ValueError:
-            raise RegistryError(
-                f"{source} answered with issued_at {quoted(raw_issued)}, not an RFC 3339 time."
-            ) from None
-        if now - lifetime < issued <= now:
-            start = issued
+            if now - lifetime < issued <= now:
+                start = issued
     return Token(value, start, start + lifetime)
 
 
 def _lifetime(raw: object, source: str) -> timedelta:
-    """A token answer's ``expires_in``: absent is the default, beyond a day is a day.
+    """A token answer's ``expires_in``, as the fork reads it.
+
+    Absent or not positive is the default lifetime; beyond a day is a day.
 
     Raises:
-        RegistryError: ``raw`` is not a positive, finite number.
+        RegistryError: ``raw`` is not a finite number.
     """
     if raw is None:
         return DEFAULT_LIFETIME
@@ -140,10 +139,12 @@ def _lifetime(raw: object, source: str) -> timedelta:
         raise RegistryError(
             f"{source} answered with expires_in {quoted(str(raw), 40)}, not a number."
         )
-    if (isinstance(raw, float) and not math.isfinite(raw)) or raw <= 0:
+    if isinstance(raw, float) and not math.isfinite(raw):
         raise RegistryError(
-            f"{source} answered with expires_in {quoted(str(raw), 40)}, not positive and finite."
+            f"{source} answered with expires_in {quoted(str(raw), 40)}, not a finite number."
         )
+    if raw <= 0:
+        return DEFAULT_LIFETIME
     return timedelta(seconds=min(raw, LONGEST_LIFETIME.total_seconds()))
 
 

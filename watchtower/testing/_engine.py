@@ -69,6 +69,7 @@ class MemoryEngine:
         stops: Every stop, as ``(name, signal, timeout)``.
         hook_exit_codes: Exit codes the hooks return, by (container name,
             command); 0 when absent.
+        hook_users: Every hook run, as ``(container name, command, user)``.
         unhealthy: Names whose replacements never become healthy.
     """
 
@@ -84,6 +85,7 @@ class MemoryEngine:
         self.calls: list[tuple[str, str]] = []
         self.stops: list[tuple[str, str, timedelta]] = []
         self.hook_exit_codes: dict[tuple[str, str], int | None] = {}
+        self.hook_users: list[tuple[str, str, str]] = []
         self.unhealthy: set[str] = set()
         self._kill_at: int | None = None
         self._dead = False
@@ -367,11 +369,14 @@ class MemoryEngine:
             del self._containers[record.id]
             del self._named[record.name]
 
-    def run_hook(self, container_id: str, command: str, timeout: timedelta) -> HookResult:
-        """Return the exit code set in :attr:`hook_exit_codes` (0 by default)."""
+    def run_hook(
+        self, container_id: str, command: str, timeout: timedelta, *, user: str = ""
+    ) -> HookResult:
+        """Return the exit code set in :attr:`hook_exit_codes` (0 by default); note the user."""
         with self._lock:
             record = self._find(container_id)
             self._call("hook", record.name, command)
+            self.hook_users.append((record.name, command, user))
             code = self.hook_exit_codes.get((record.name, command), 0)
             return HookResult(code, f"ran {command}")
 

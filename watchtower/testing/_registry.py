@@ -101,9 +101,9 @@ class MemoryRegistry:
         return self._answer("digest", ref).digest
 
     def created(self, ref: ImageRef, digest: str) -> datetime | None:
-        """When the version behind ``digest`` was published (``None`` for an older one)."""
+        """When the version behind ``digest`` or the tag was published (``None``: an older one)."""
         published = self._answer("created", ref)
-        return published.created if published.digest == digest else None
+        return published.created if digest in (published.digest, ref.tag) else None
 
     def image(self, ref: ImageRef) -> Image:
         """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""

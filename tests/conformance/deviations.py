@@ -1,0 +1,151 @@
+"""The cases of the peers' own tests that watchtower decides differently, on purpose.
+
+The one place they are listed: a conformance test checks a case named here
+against :attr:`Deviation.ours` instead of the peer's expectation, so the list
+cannot outlive a difference, and the migration guide shows the same list
+(its test compares them).
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+
+@frozen
+class Deviation:
+    """One case of a peer's test that we decide differently.
+
+    Attributes:
+        source: The peer's repository and test file.
+        test: The Go test function.
+        case: The case's input, as the test writes it.
+        theirs: What the peer's test expects.
+        ours: What watchtower gives instead.
+        reason: Why we differ, one sentence.
+    """
+
+    source: str
+    test: str
+    case: str
+    theirs: str
+    ours: str
+    reason: str
+
+    def guide_line(self) -> str:
+        """The bullet the migration guide shows for it."""
+        return (
+            f"* ``{self.case}`` ({self.source}, ``{self.test}``): ``{self.ours}`` here, "
+            f"``{self.theirs}`` there. {self.reason}"
+        )
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "distribution/reference normalize_test.go",
+        "TestParseDockerRef",
+        "gcr.io/library/busybox:latest@sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582",
+        "gcr.io/library/busybox@sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582",
+        "gcr.io/library/busybox:latest@sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582",
+        "A container created from name:tag@digest keeps its tag, so that the report names "
+        "the tag it follows; the digest pins it, and a pinned image is never updated.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "handles missing dependencies gracefully",
+        "c3, c1",
+        "c1, c3",
+        "Containers that do not depend on each other are ordered by name, not by the order "
+        "the engine lists them, so the same containers are always updated in the same order.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "multiple dependencies with slashes",
+        "d, c, b, a",
+        "c, d, b, a",
+        "Containers that do not depend on each other are ordered by name, not by the order "
+        "the engine lists them, so the same containers are always updated in the same order.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "no dependencies",
+        "c, b, a",
+        "a, b, c",
+        "Containers that do not depend on each other are ordered by name, not by the order "
+        "the engine lists them, so the same containers are always updated in the same order.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
+        "SortByDependencies",
+        "detects circular references",
+        "an error: circular reference detected: c1 -> c2 -> c1",
+        "c1 and c2 on a cycle, skipped; the others ordered",
+        "A cycle among some containers does not stop the updates of all the others; the "
+        "containers on it are skipped and the report says why.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower internal/flags/flags_test.go",
+        "TestEnvConfig",
+        "tls host conversion",
+        "https://example.com:2376",
+        "tcp://example.com:2376",
+        "The engine address is kept as written; with DOCKER_TLS_VERIFY the docker backend "
+        "speaks TLS to a tcp:// address, so the scheme need not be rewritten.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/auth/bearer_test.go",
+        "Test_computeTokenExpiry",
+        "uses issued_at with default TTL when expires_in is zero",
+        "issued_at + 60s (already past)",
+        "now + 60s",
+        "An issued_at so old that the token would be dead on arrival says the two clocks "
+        "disagree; the token then lives from the local time, instead of being fetched again "
+        "for every check.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/auth/bearer_test.go",
+        "Test_readBearerTokenWithExpiry",
+        "empty token returns empty string",
+        "an empty token",
+        "one sentence: the token server answered without a token",
+        "An answer without a token is an error that names the token server, not an empty "
+        "Bearer header the registry refuses later.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/auth/bearer_test.go",
+        "Test_readBearerTokenWithExpiry",
+        "missing token field returns empty string",
+        "an empty token",
+        "one sentence: the token server answered without a token",
+        "An answer without a token is an error that names the token server, not an empty "
+        "Bearer header the registry refuses later.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestBuildManifestURL",
+        "builds HTTPS manifest URL with empty override",
+        "https://index.docker.io/v2/library/nginx/manifests/latest",
+        "https://registry-1.docker.io/v2/library/nginx/manifests/latest",
+        "Docker Hub's registry API is asked at registry-1.docker.io, the host the docker "
+        "engine itself uses; index.docker.io serves the same answers.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestBuildManifestURL",
+        "builds HTTP manifest URL when TLS is skipped",
+        "http://index.docker.io/v2/library/nginx/manifests/latest",
+        "https://registry-1.docker.io/v2/library/nginx/manifests/latest",
+        "--registry-tls-skip stops checking certificates but still speaks TLS to a registry "
+        "that offers it; plain HTTP is used only where TLS is not spoken at all.",
+    ),
+)
+
+
+def deviation(source: str, test: str, case: str) -> Deviation | None:
+    """The deviation recorded for that case, if any."""
+    for item in DEVIATIONS:
+        if (item.source, item.test, item.case) == (source, test, case):
+            return item
+    return None

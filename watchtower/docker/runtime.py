@@ -1,0 +1,59 @@
+"""Which engine serves the API: Docker or Podman, detected as the fork detects it.
+
+Podman's Docker-compatible API refuses some settings that Docker reports
+(``NanoCpus`` next to other CPU limits, memory swappiness on cgroup v2), so
+a replacement is created without them there (see
+:func:`~watchtower.docker.recreate.create_spec`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman"]
+
+CpuCopyMode = Literal["auto", "full", "none"]
+"""How a replacement gets its CPU settings: ``full`` copies them, ``none``
+drops them, ``auto`` drops ``NanoCpus`` on Podman and copies them on Docker."""
+
+CPU_COPY_MODES: tuple[CpuCopyMode, ...] = ("auto", "full", "none")
+"""The values of ``--cpu-copy-mode``."""
+
+
+def is_podman(
+    info: Callable[[], Mapping[str, Any]],
+    *,
+    root: Path = Path("/"),
+    environ: Mapping[str, str] | None = None,
+) -> bool:
+    """True when the engine is Podman, by the fork's signs, first one that answers.
+
+    1. The marker file of the container this runs in: ``/run/.containerenv``
+       (Podman) or ``/.dockerenv`` (Docker);
+    2. ``CONTAINER=podman`` or ``CONTAINER=oci`` in the environment;
+    3. the engine's ``/info``: ``Name`` is ``podman`` or ``ServerVersion``
+       mentions Podman. An engine that does not answer is taken for Docker.
+
+    Args:
+        info: The engine's ``/info`` answer, asked only when needed.
+        root: Where the marker files are looked for (tests give a directory).
+        environ: The environment; default ``os.environ``.
+    """
+    if (root / "run/.containerenv").exists():
+        return True
+    if (root / ".dockerenv").exists():
+        return False
+    env = os.environ if environ is None else environ
+    if env.get("CONTAINER", "") in ("podman", "oci"):
+        return True
+    try:
+        answer = info()
+    except Exception:
+        return False  # as the fork: no answer, Docker assumed
+    version = answer.get("ServerVersion")
+    return answer.get("Name") == "podman" or (
+        isinstance(version, str) and "podman" in version.lower()
+    )
