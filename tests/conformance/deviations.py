@@ -140,7 +140,45 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "--registry-tls-skip stops checking certificates but still speaks TLS to a registry "
         "that offers it; plain HTTP is used only where TLS is not spoken at all.",
     ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/notifications/shoutrrr_test.go",
+        "Ginkgo spec",
+        "using legacy templates / given an invalid custom template / "
+        "should format the messages using the default template",
+        "the default template is used instead",
+        "refused at start (exit 2, one sentence naming the flag and Go's reason)",
+        "Falling back silently hides the user's mistake until a notification looks wrong; "
+        "a bad flag is refused like every other bad value.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/notifications/shoutrrr_test.go",
+        "Ginkgo spec",
+        "using report templates / the default template / all containers are fresh / "
+        "should return the summary",
+        "a summary of fresh containers",
+        "nothing (and nothing is sent); stale monitor-only containers are listed too",
+        "A report of nothing every poll interval trains people to ignore notifications; "
+        "Watchtower's default source, given as a template, still renders as Watchtower's.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/notifications/shoutrrr_test.go",
+        "Ginkgo spec",
+        "rendering porcelain JSON / should produce valid JSON with container details",
+        "containers sorted by id",
+        "containers in the order of the run (dependency order)",
+        "The order of the run says what happened first; an id order says nothing.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/notifications/common_templates.go",
+        "default-legacy",
+        "Stopping linked container / Started linked container",
+        "Stopping linked container / Started linked container",
+        "Stopping container / Started new container",
+        "The Stopped and Started events do not say whether a container restarts for a "
+        "dependency; the report's Restarted list does.",
+    ),
 )
+"""Every deliberate deviation, in one place."""
 
 
 def deviation(source: str, test: str, case: str) -> Deviation | None:

@@ -5,7 +5,7 @@ test or the document's section). The templates are those sources' own text,
 run by our interpreter on data built like the fork's mocks
 (internal/actions/mocks: ``CreateMockProgressReport``). A case we decide
 differently on purpose asserts our behaviour and cites
-:mod:`tests.conformance.differences`.
+:mod:`tests.conformance.deviations`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from watchtower.errors import ConfigurationError
 from watchtower.notify import LogEntry, Template
 from watchtower.report import ContainerReport, Outcome, Report
 
-from .differences import differs
+from .deviations import Deviation, deviation
 
 SHOUTRRR_TEST = "pkg/notifications/shoutrrr_test.go"
 TEMPLATES_DOC = "docs/notifications/templates/index.md"
@@ -312,6 +312,16 @@ def test_porcelain_json() -> None:
     for source in ("porcelain.json", "{{ .Report | ToPorcelainJSON }}"):
         document = json.loads(render(source, legacy=False, report=report))
         assert document == {"containers": expected}
+
+
+def differs(case: str) -> Deviation:
+    """The recorded deviation for a case of the fork's notification tests."""
+    for source in ("pkg/notifications/shoutrrr_test.go", "pkg/notifications/common_templates.go"):
+        for test in ("Ginkgo spec", "default-legacy"):
+            found = deviation(f"nicholas-fedor/watchtower {source}", test, case)
+            if found is not None:
+                return found
+    raise LookupError(f"no deviation is recorded for {case!r}")
 
 
 # --- legacy templates: the template sees the entries alone ---------------------------------
