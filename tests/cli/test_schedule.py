@@ -157,6 +157,7 @@ def test_a_late_tick_does_not_fire_twice() -> None:
         "0 0 0 31 11 *",
         "@every 87840h",
         "@every 2562047h",
+        "@every 999999999999h",  # beyond what a duration holds
     ],
 )
 def test_a_schedule_that_never_fires_is_refused_at_start(expression: str) -> None:

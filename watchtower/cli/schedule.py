@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from attrs import frozen
 from typing_extensions import Protocol
 
-from .._text import parse_duration, quoted
+from .._text import DurationTooLongError, parse_duration, quoted
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError
 
@@ -199,6 +199,10 @@ def parse_schedule(
         rest = expression[len("@every") :].strip()
         try:
             period = parse_duration(rest)
+        except DurationTooLongError:
+            raise ConfigurationError(
+                f"{option} {quoted(text)} never fires: its period is longer than ten years."
+            ) from None
         except ValueError:
             raise ConfigurationError(
                 f"{option} {quoted(text)} has no duration after @every, such as @every 1h30m."
