@@ -97,9 +97,14 @@ def make_plan(
     by_name = {c.name: c for c in chosen}
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
 
-    # Who may be recreated at all: not on a cycle, not monitor-only.
+    # Who may be recreated at all: not on a cycle, not monitor-only, not
+    # watchtower itself when self-update is off.
     movable = {
-        name for name in ordering.order if not params.no_restart and not settings[name].monitor_only
+        name
+        for name in ordering.order
+        if not params.no_restart
+        and not settings[name].monitor_only
+        and (params.self_update or not settings[name].is_watchtower)
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     movable_graph = {n: graph[n] & movable for n in movable}
@@ -112,13 +117,24 @@ def make_plan(
             by_name[name], settings[name], verdicts[name], cycle_of, restarting, to_restart, graph
         )
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = "no-restart" if params.no_restart else "monitor only"
+            why = _why_not(params, settings[name])
             entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
         entries.append(entry)
         _announce(emit, entry)
 
     units = components(graph, restarting) if restarting else ()
+    # Watchtower's own container goes last: its successor removes this instance.
+    units = tuple(sorted(units, key=lambda unit: any(settings[n].is_watchtower for n in unit)))
     return Plan(entries=entries, units=units, created_at=now)
+
+
+def _why_not(params: UpdateParams, settings: ContainerSettings) -> str:
+    """Why a stale container is left as it is."""
+    if params.no_restart:
+        return "no-restart"
+    if settings.monitor_only:
+        return "monitor only"
+    return "watchtower does not replace itself in a one-time run"
 
 
 def _entry(
