@@ -11,7 +11,7 @@ import pytest
 from watchtower import labels
 from watchtower.cli.command import serve
 from watchtower.cli.config import load
-from watchtower.cli.selfupdate import effective_scope, housekeeping
+from watchtower.cli.selfupdate import container_id, effective_scope, housekeeping
 from watchtower.model import Container, ContainerState
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -209,3 +209,26 @@ def test_run_once_neither_replaces_watchtower_nor_removes_instances(
     assert code == 0
     assert engine.names() == {"watchtower", "sibling"}
     assert engine.container("watchtower").id == own.id
+
+
+ID = "4f1c" * 16
+
+
+@pytest.mark.parametrize(
+    ("mountinfo", "hostname", "expected"),
+    [
+        (
+            f"612 590 0:45 /var/lib/docker/containers/{ID}/hostname /etc/hostname rw - ext4 x rw\n",
+            "myhost",
+            ID,
+        ),
+        (f"1 2 8:1 /data/containers/{ID}/resolv.conf /etc/resolv.conf rw - ext4 x rw\n", None, ID),
+        ("25 1 0:22 / /proc rw - proc proc rw\n", "0123456789ab", "0123456789ab"),
+        ("", "", None),
+        (f"1 2 8:1 /containers/{ID}/data /data rw - ext4 x rw\n", None, None),
+    ],
+)
+def test_the_own_container_id_comes_from_the_mount_table(
+    mountinfo: str, hostname: str | None, expected: str | None
+) -> None:
+    assert container_id(mountinfo, hostname) == expected

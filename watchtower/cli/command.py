@@ -32,7 +32,14 @@ from .logs import configure
 from .metrics import Metrics
 from .runner import Runner
 from .schedule import Scheduler, describe_next
-from .selfupdate import effective_scope, find_self, housekeeping, is_aside, replaced
+from .selfupdate import (
+    container_id,
+    effective_scope,
+    find_self,
+    housekeeping,
+    is_aside,
+    replaced,
+)
 
 if TYPE_CHECKING:
     # Imported when used, so that ``watchtower --help`` stays quick.
@@ -277,6 +284,14 @@ def serve(
     return 0
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
 def _stop_own(client: ContainerClient, own: Container, logger: logging.Logger) -> None:
     """Have the engine stop this instance's container, so its restart policy leaves it stopped.
 
@@ -348,7 +363,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             stop=stop,
             notifications=notifications,
             collect_entries=collector.drain,
-            current_id=env.get("HOSTNAME"),
+            current_id=container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME")),
         )
     finally:
         client.close()

@@ -18,6 +18,7 @@ its successor took over, and stands down.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -31,6 +32,7 @@ from ..report import Outcome, Report
 
 __all__ = [
     "OLD_MARKER",
+    "container_id",
     "effective_scope",
     "find_self",
     "housekeeping",
@@ -51,6 +53,24 @@ def _scope(container: Container) -> str:
 def is_aside(container: Container) -> bool:
     """True for a container renamed aside by a replacement: a predecessor."""
     return OLD_MARKER in container.name
+
+
+# The engine bind-mounts each container's hostname, hosts and resolv.conf
+# from its own folder, named by its id: seen in the mount table even with
+# the host's network (where HOSTNAME is the host's name).
+_MOUNTED_ID = re.compile(r"/containers/([0-9a-f]{64})/(?:hostname|hosts|resolv\.conf)\s")
+
+
+def container_id(mountinfo: str, hostname: str | None) -> str | None:
+    """This process's container id: from its mount table, else from its ``HOSTNAME``.
+
+    Args:
+        mountinfo: The text of ``/proc/self/mountinfo`` (empty when unreadable).
+        hostname: The ``HOSTNAME`` variable: the short id in a container
+            with its own network.
+    """
+    found = _MOUNTED_ID.search(mountinfo)
+    return found.group(1) if found else (hostname or None)
 
 
 def find_self(client: ContainerClient, current_id: str | None) -> Container | None:
