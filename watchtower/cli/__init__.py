@@ -14,13 +14,30 @@ Needs the ``cli`` extra (``pip install watchtower-updater[cli]``). Modules:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
+
+from ..errors import MissingExtraError
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Run the ``watchtower`` command and return its exit code."""
-    from .command import main as _main
+    """Run the ``watchtower`` command and return its exit code.
 
-    return _main(argv, environ)
+    Without the ``cli`` extra it says, in one line, what to install (exit code 2).
+    """
+    try:
+        from .command import main as _main
+
+        return _main(argv, environ)
+    except MissingExtraError as error:
+        sys.stderr.write(f"watchtower: {error}\n")
+        return 2
+    except ImportError as error:
+        if not error.name or error.name.partition(".")[0] == "watchtower":
+            raise  # a bug of ours, not a missing dependency
+        sys.stderr.write(
+            f"watchtower: {MissingExtraError.for_extra('The command', 'cli', error)}\n"
+        )
+        return 2

@@ -143,7 +143,7 @@ def serve(
     returns and asks the engine to stop its container.
 
     Returns:
-        The exit code: 0, or 1 when the HTTP API could not start or a
+        The exit code, 0 or 1 when the HTTP API could not start or a
         ``--run-once`` run failed.
     """
     out = stdout if stdout is not None else sys.stdout
