@@ -120,9 +120,8 @@ def others_of_scope(
 
 def replaced(report: Report, own: Container | None) -> bool:
     """True when ``report`` says this instance's container was replaced by a successor."""
-    return own is not None and any(
-        entry.id == own.id and entry.outcome is Outcome.UPDATED for entry in report
-    )
+    done = (Outcome.UPDATED, Outcome.RESTARTED)
+    return own is not None and any(e.id == own.id and e.outcome in done for e in report)
 
 
 def _wait_until_stopped(
