@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.support import dockerd as dockerd_support
 from tests.support.e2e_fixtures import Images, Names
 from tests.support.images import push
+from tests.support.net import free_port, wait_for_port
 from tests.support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_PACKAGES = "python3,python3-venv,ca-certificates"
 SCOPE_LABEL = "com.centurylinklabs.watchtower.scope"
+TOKEN = "image-test-token"
 
 
 def _unavailable(reason: str) -> None:
@@ -177,7 +180,7 @@ def test_the_image_updates_three_containers_then_itself(
     watchtower_image: str,
     receiver: WebhookReceiver,
 ) -> None:
-    api, scope = docker_api, e2e_names("scope")
+    api, scope, port = docker_api, e2e_names("scope"), free_port()
     apps = [e2e_names(f"app{i}") for i in range(3)]
     references = [e2e_images.publish(e2e_names(f"repo{i}"), "v1") for i in range(3)]
     for app, reference in zip(apps, references, strict=True):
@@ -197,8 +200,14 @@ def test_the_image_updates_three_containers_then_itself(
         self_ref,
         name=name,
         command=[
-            "--interval",
-            "2",
+            # Runs on request only, so that each run sees a whole change.
+            "--http-api-update",
+            "--http-api-token",
+            TOKEN,
+            "--http-api-host",
+            "127.0.0.1",
+            "--http-api-port",
+            str(port),
             "--cleanup",
             "--notification-url",
             f"generic+{receiver.url}/hook",
@@ -230,16 +239,20 @@ def test_the_image_updates_three_containers_then_itself(
     def image_of(container: str) -> str:
         return str(api.inspect_container(container)["Image"])
 
+    def run(*, wait: bool) -> requests.Response:
+        wait_for_port(port, timeout=60)
+        return requests.post(
+            f"http://127.0.0.1:{port}/v1/update" + ("" if wait else "?async=true"),
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=180,
+        )
+
     # 1. Three stale containers are updated.
-    v2 = [e2e_images.publish(e2e_names(f"repo{i}"), "v2") for i in range(3)]
-    assert len(v2) == 3
+    for i in range(3):
+        e2e_images.publish(e2e_names(f"repo{i}"), "v2")
     new = e2e_images.build("v2")
-    _wait_for(
-        "the update of three containers",
-        lambda: all(image_of(app) == new for app in apps),
-        logs,
-        120,
-    )
+    assert run(wait=True).status_code == 200, logs()
+    assert all(image_of(app) == new for app in apps), logs()
 
     # 2. A new watchtower image, while other containers are stale again.
     successor_image = _build(
@@ -252,6 +265,8 @@ def test_the_image_updates_three_containers_then_itself(
     for i in range(3):
         e2e_images.publish(e2e_names(f"repo{i}"), "v1")
     old = e2e_images.build("v1")
+    # Asynchronous: this instance goes away once the run is over.
+    assert run(wait=False).status_code == 202, logs()
 
     def settled() -> bool:
         instances = [
@@ -268,6 +283,9 @@ def test_the_image_updates_three_containers_then_itself(
         )
 
     _wait_for("the self-update", settled, logs, 180)
+    successor_log = api.logs(name).decode(errors="replace")
+    assert "Waiting for the watchtower instance" in successor_log
+    assert "did not finish within" not in successor_log  # it stopped by itself, not killed
     for app in apps:
         state = api.inspect_container(app)["State"]
         assert state["Running"], app
