@@ -134,7 +134,7 @@ def _why_not(params: UpdateParams, settings: ContainerSettings) -> str:
         return "no-restart"
     if settings.monitor_only:
         return "monitor only"
-    return "watchtower does not replace itself in a one-time run"
+    return "self-update is off: watchtower does not replace itself in a one-time run"
 
 
 def _entry(

@@ -99,8 +99,13 @@ def wheels(docker_api: Any, base_image: str, tmp_path_factory: pytest.TempPathFa
         ["python3", "-c", "import sys; print(*sys.version_info[:2], sep='.')"],
     )
     folder = tmp_path_factory.mktemp("context") / "wheels"
+    # Built from a copy: a wheel build leaves its build/ folder in the source.
+    source = tmp_path_factory.mktemp("source")
+    shutil.copytree(REPO_ROOT / "watchtower", source / "watchtower")
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+        shutil.copy(REPO_ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(folder), str(REPO_ROOT)], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(folder), str(source)], check=True)
     (own,) = folder.glob("watchtower_updater-*.whl")
     platforms = [f"--platform=manylinux{tag}_x86_64" for tag in ("2014", "_2_17", "_2_28")]
     subprocess.run(
