@@ -68,7 +68,8 @@ nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_FOREIGN)})(\..+)?"),
     (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication)"),
     (r"py:class", r"watchtower\.staleness\.[KVE]"),  # type variables
-    (r"py:class", r"watchtower\..*\._\w+"),  # private helpers in signatures
+    (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
+    (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature
 ]
 
 
@@ -104,10 +105,18 @@ def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
         names.append(f"{module}.{target}")
     candidates = [c for c in map(_canonical, names) if c]
     domain = env.get_domain("py")
-    tail = f".{cls}.{target}" if cls and "." not in target else f".{target.rpartition('.')[2]}"
-    documented = [n for n in domain.objects if n.startswith("watchtower") and n.endswith(tail)]
-    if len(documented) == 1:
-        candidates += documented
+    leaf = target.rpartition(".")[2]
+    for tail in ([f".{cls}.{leaf}"] if cls else []) + [f".{leaf}"]:
+        # The one public documented name that ends so (autodoc also records
+        # a class under its private defining module).
+        documented = [
+            n
+            for n in domain.objects
+            if n.startswith("watchtower.") and n.endswith(tail) and "._" not in n
+        ]
+        if len(documented) == 1:
+            candidates += documented
+            break
     for candidate in candidates:
         if candidate == target:
             continue
