@@ -14,6 +14,7 @@ __all__ = [
     "EngineError",
     "ImageInUseError",
     "InvalidReferenceError",
+    "MissingExtraError",
     "RateLimitedError",
     "RegistryError",
     "WatchtowerError",
@@ -58,3 +59,21 @@ class ContainerError(EngineError):
 
 class ImageInUseError(EngineError):
     """An image could not be removed because a container still uses it."""
+
+
+class MissingExtraError(WatchtowerError, ImportError):
+    """A part of watchtower needs an optional dependency that is not installed.
+
+    The message names the extra to install, for example
+    ``pip install 'watchtower-updater[cli]'``.
+    """
+
+    @classmethod
+    def for_extra(cls, what: str, extra: str, error: ImportError) -> MissingExtraError:
+        """The error for ``what`` (a module or the command), which failed with ``error``."""
+        missing = f" (no module named {error.name!r})" if error.name else ""
+        return cls(
+            f"{what} needs the {extra!r} extra, which is not installed{missing}: "
+            f"pip install 'watchtower-updater[{extra}]'",
+            name=error.name,
+        )

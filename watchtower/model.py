@@ -59,12 +59,12 @@ class ImageRef:
 
     @property
     def name(self) -> str:
-        """The repository name with its registry: ``docker.io/library/nginx``."""
+        """The repository name with its registry, such as ``docker.io/library/nginx``."""
         return f"{self.domain}/{self.path}"
 
     @property
     def familiar_name(self) -> str:
-        """The name as the docker CLI shows it: ``nginx``, ``user/app``, ``ghcr.io/o/a``.
+        """The name as the docker CLI shows it, such as ``nginx``, ``user/app``, ``ghcr.io/o/a``.
 
         Docker Hub names lose ``docker.io/`` (and ``library/`` for official
         images), except when the path's first component would then read as a
@@ -83,7 +83,7 @@ class ImageRef:
 
     @property
     def is_pinned(self) -> bool:
-        """True when the reference names a digest: such containers are never updated."""
+        """True when the reference names a digest; such containers are never updated."""
         return self.digest is not None
 
     def with_tag(self, tag: str) -> ImageRef:
@@ -100,7 +100,7 @@ class ImageRef:
 
     @property
     def familiar(self) -> str:
-        """The whole reference in the docker CLI's short form: ``nginx:1.25``."""
+        """The whole reference in the docker CLI's short form, such as ``nginx:1.25``."""
         text = self.familiar_name
         if self.tag is not None:
             text += f":{self.tag}"
@@ -122,7 +122,7 @@ class ContainerState(str, enum.Enum):
 
     @property
     def is_running(self) -> bool:
-        """Running, paused or restarting: the container has a live process to stop."""
+        """True when running, paused or restarting, with a live process to stop."""
         return self in (ContainerState.RUNNING, ContainerState.PAUSED, ContainerState.RESTARTING)
 
 

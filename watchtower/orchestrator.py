@@ -48,7 +48,8 @@ def execute(
     Each unit of the plan is stopped in reverse dependency order and started
     in order; independent units run at most ``params.update_concurrency`` at
     a time (one with rolling restart, which also waits for each replacement
-    to be healthy). Image cleanup is :func:`update`'s job, not this one's.
+    to be healthy). A unit that holds a watchtower container runs after all
+    the others have finished. Image cleanup is :func:`update`'s job, not this one's.
     """
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
@@ -67,11 +68,16 @@ def _execute(
     units = [[entries[name] for name in unit] for unit in plan.units]
     replacer = Replacer(client, params, emit)
     workers = 1 if params.rolling_restart else params.update_concurrency
-    if workers == 1 or len(units) <= 1:
-        outcomes = [replacer.unit(unit) for unit in units]
+    # Watchtower's own units start only when every other unit has finished:
+    # the successor removes this instance once its run is over.
+    last = [u for u in units if any(e.settings.is_watchtower for e in u)]
+    first = [u for u in units if not any(e.settings.is_watchtower for e in u)]
+    if workers == 1 or len(first) <= 1:
+        outcomes = [replacer.unit(unit) for unit in first]
     else:
-        with ThreadPoolExecutor(max_workers=min(workers, len(units))) as pool:
-            outcomes = list(pool.map(replacer.unit, units))
+        with ThreadPoolExecutor(max_workers=min(workers, len(first))) as pool:
+            outcomes = list(pool.map(replacer.unit, first))
+    outcomes += [replacer.unit(unit) for unit in last]
     for outcome in outcomes:
         results.update(outcome)
     return Report(

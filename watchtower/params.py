@@ -84,6 +84,10 @@ class UpdateParams:
             counting them), a debug line elsewhere.
         check_concurrency: At most this many registry checks (and pulls) at once.
         update_concurrency: At most this many independent units replaced at once.
+        self_update: Replace watchtower's own container (labelled
+            ``com.centurylinklabs.watchtower=true``) when its image is stale,
+            after every other unit. Off for a one-time run, as in Watchtower:
+            nothing would remove the instance it replaced.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -118,3 +122,4 @@ class UpdateParams:
     )
     check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
     update_concurrency: int = field(default=1, validator=[validators.instance_of(int), _positive])
+    self_update: bool = True

@@ -100,8 +100,14 @@ def make_plan(
     by_name = {c.name: c for c in chosen}
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
 
-    # Who may be recreated at all: not on a cycle, not monitor-only.
-    movable = {name for name in ordering.order if not settings[name].monitor_only}
+    # Who may be recreated at all: not on a cycle, not monitor-only, not
+    # watchtower itself when self-update is off.
+    movable = {
+        name
+        for name in ordering.order
+        if not settings[name].monitor_only
+        and (params.self_update or not settings[name].is_watchtower)
+    }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     movable_graph = {n: graph[n] & movable for n in movable}
     to_restart = dependents(movable_graph, to_update) - set(to_update)
@@ -114,7 +120,7 @@ def make_plan(
         )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = "monitor only"
+            why = _why_not(settings[name])
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
@@ -123,7 +129,16 @@ def make_plan(
         _announce(emit, entry)
 
     units = components(graph, restarting) if restarting else ()
+    # Watchtower's own container goes last: its successor removes this instance.
+    units = tuple(sorted(units, key=lambda unit: any(settings[n].is_watchtower for n in unit)))
     return Plan(entries=entries, units=units, created_at=now)
+
+
+def _why_not(settings: ContainerSettings) -> str:
+    """Why a stale container is left as it is."""
+    if settings.monitor_only:
+        return "monitor only"
+    return "self-update is off: watchtower does not replace itself in a one-time run"
 
 
 def _entry(

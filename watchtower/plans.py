@@ -75,7 +75,7 @@ class PlanEntry:
 
     @property
     def target_image(self) -> Image:
-        """The image the container will run after the plan: new for an update, else its own."""
+        """The image the container will run after the plan; new for an update, else its own."""
         if self.action is Action.UPDATE and self.new_image is not None:
             return self.new_image
         return self.container.current_image

@@ -16,7 +16,7 @@ from .report import Report
 __all__ = ["Format", "porcelain", "porcelain_json"]
 
 Format = Literal["v1", "json"]
-"""The porcelain versions: ``v1`` (one line per container) or ``json``."""
+"""The porcelain versions, ``v1`` (one line per container) or ``json``."""
 
 
 def porcelain(report: Report, version: Format) -> str:

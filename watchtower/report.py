@@ -65,7 +65,7 @@ class ContainerReport:
 
     @property
     def state(self) -> str:
-        """The outcome as Watchtower names it: ``Updated``, ``Fresh``, ..."""
+        """The outcome as Watchtower names it (``Updated``, ``Fresh``, ...)."""
         return self.outcome.value.capitalize()
 
     @property
@@ -127,7 +127,7 @@ class Report:
 
     @property
     def scanned(self) -> tuple[ContainerReport, ...]:
-        """Every container that was checked: all but the skipped ones."""
+        """Every container that was checked, that is all but the skipped ones."""
         return tuple(e for e in self.entries if e.outcome is not Outcome.SKIPPED)
 
     @property

@@ -1,4 +1,4 @@
-"""One run at a time, porcelain output, the self-update cleanup and serve() on memory."""
+"""One run at a time, porcelain output and serve() on memory."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import logging
 import threading
 from datetime import timedelta
 
-from watchtower import labels, update
+from watchtower import update
 from watchtower.cli.command import serve
 from watchtower.cli.config import load
 from watchtower.cli.metrics import Metrics, Scan
 from watchtower.cli.runner import Runner
-from watchtower.cli.selfupdate import remove_old_instances
-from watchtower.model import Container
 from watchtower.porcelain import porcelain
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -96,33 +94,6 @@ def test_porcelain_v1_and_json(engine: MemoryEngine, registry: MemoryRegistry) -
 
 def test_porcelain_v1_without_containers(engine: MemoryEngine, registry: MemoryRegistry) -> None:
     assert porcelain(update(engine, registry), "v1") == "no containers matched filter"
-
-
-def _watchtower(engine: MemoryEngine, name: str, scope: str = "") -> Container:
-    tags = {labels.WATCHTOWER: "true", **({labels.SCOPE: scope} if scope else {})}
-    return engine.run(name, "example.org/watchtower:1", labels=tags)
-
-
-def test_old_watchtower_instances_of_the_scope_are_removed(
-    engine: MemoryEngine, registry: MemoryRegistry
-) -> None:
-    registry.publish("example.org/watchtower:1")
-    current = _watchtower(engine, "watchtower")
-    _watchtower(engine, "watchtower-watchtower-old-0123456789ab")
-    _watchtower(engine, "other-watchtower-old-0123456789ab", scope="elsewhere")
-    _watchtower(engine, "sibling")  # another instance, not renamed aside: kept
-    engine.run("x-watchtower-old-0123456789ab", "example.org/watchtower:1")  # not labelled
-
-    removed = remove_old_instances(engine, "", current_id=current.id)
-
-    assert removed == ["watchtower-watchtower-old-0123456789ab"]
-    assert engine.names() == {
-        "watchtower",
-        "other-watchtower-old-0123456789ab",
-        "sibling",
-        "x-watchtower-old-0123456789ab",
-    }
-    assert engine.count("stop") == 1
 
 
 def test_run_once_updates_and_prints_porcelain(

@@ -14,13 +14,29 @@ Needs the ``cli`` extra (``pip install watchtower-updater[cli]``). Modules:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
+
+from ..errors import MissingExtraError
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Run the ``watchtower`` command and return its exit code."""
-    from .command import main as _main
+    """Run the ``watchtower`` command and return its exit code.
 
-    return _main(argv, environ)
+    Without the ``cli`` extra it says, in one line, what to install (exit code 2).
+    """
+    try:
+        from .command import main as _main
+
+        return _main(argv, environ)
+    except ImportError as error:
+        ours = not error.name or error.name.partition(".")[0] == "watchtower"
+        if ours and not isinstance(error, MissingExtraError):
+            raise  # a bug of ours, not a missing dependency
+        # The cli extra brings every library the command needs, docker-py included.
+        sys.stderr.write(
+            f"watchtower: {MissingExtraError.for_extra('The command', 'cli', error)}\n"
+        )
+        return 2

@@ -14,12 +14,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
+
+import attrs
 
 from .._version import __version__
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, EngineError, WatchtowerError
+from ..model import Container
 from ..porcelain import porcelain
 from ..protocols import ContainerClient, Registry
 from ..report import Report
@@ -29,7 +32,15 @@ from .logs import configure
 from .metrics import Metrics
 from .runner import Runner
 from .schedule import Scheduler, describe_next
-from .selfupdate import remove_old_instances
+from .selfupdate import (
+    container_id,
+    effective_scope,
+    find_self,
+    has_successor,
+    housekeeping,
+    is_aside,
+    replaced,
+)
 
 if TYPE_CHECKING:
     # Imported when used, so that ``watchtower --help`` stays quick.
@@ -136,17 +147,46 @@ def serve(
 ) -> int:
     """Run as ``config`` says until done (``--run-once``) or until ``stop`` is set.
 
+    ``current_id`` is this process's container, when it runs in one: its
+    scope label is the scope when ``--scope`` is not given, and the
+    self-update housekeeping spares it (see :mod:`~watchtower.cli.selfupdate`).
+    Once a run has replaced that container, this instance finishes the run,
+    returns and asks the engine to stop its container.
+
     Returns:
-        The exit code: 0, or 1 when the HTTP API could not start or a
+        The exit code, 0 or 1 when the HTTP API could not start or a
         ``--run-once`` run failed.
     """
     out = stdout if stdout is not None else sys.stdout
     metrics = metrics if metrics is not None else Metrics(clock=clock)
+    own = find_self(client, current_id)
+    if (
+        own is not None
+        and is_aside(own)
+        and not config.run_once
+        and has_successor(client.list_containers(include_stopped=True), own)
+    ):
+        logger.info("This watchtower instance was replaced by a newer one; it stands down")
+        stop.set()
+        _stop_own(client, own, logger)
+        return 0
+    params = attrs.evolve(
+        config.params,
+        scope=effective_scope(config.params.scope, own),
+        self_update=config.params.self_update and not config.run_once,
+    )
+    config = attrs.evolve(config, params=params)
+    successor = threading.Event()
 
     def print_report(report: Report) -> None:
         if config.porcelain:
             out.write(porcelain(report, config.porcelain) + "\n")
             out.flush()
+        if replaced(report, own):
+            # The run ends as usual (notifications included), then this instance goes.
+            logger.info("Replaced by a new watchtower container; stopping after this run")
+            successor.set()
+            stop.set()
 
     runner = Runner(
         client,
@@ -165,15 +205,17 @@ def serve(
 
     if not config.run_once:
         try:
-            remove_old_instances(
+            housekeeping(
                 client,
-                config.params.scope,
-                current_id=current_id,
-                cleanup=config.params.cleanup,
+                params.scope,
+                own,
+                wait=params.health_timeout + config.shutdown_timeout,
+                cleanup=params.cleanup,
                 logger=logger,
+                clock=clock,
             )
         except EngineError as error:
-            logger.warning("Could not look for old watchtower instances: %s", error)
+            logger.warning("Could not look for other watchtower instances: %s", error)
 
     scheduler = (
         Scheduler(
@@ -253,7 +295,30 @@ def serve(
         )
     if thread is not None:
         thread.join(timeout=5)
+    if successor.is_set() and own is not None:
+        _stop_own(client, own, logger)
     return 0
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _stop_own(client: ContainerClient, own: Container, logger: logging.Logger) -> None:
+    """Have the engine stop this instance's container, so its restart policy leaves it stopped.
+
+    In a container the engine's stop signal ends this process (see :func:`main`).
+    """
+    try:
+        client.stop_container(
+            client.get_container(own.id), signal="SIGTERM", timeout=timedelta(seconds=30)
+        )
+    except EngineError as error:
+        logger.warning("Could not stop this watchtower container: %s", error)
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -302,6 +367,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            # A second signal, or the engine stopping a replaced instance: go now.
+            raise SystemExit(0)
         logger.info("Received %s", signal.Signals(signum).name)
         stop.set()
 
@@ -316,7 +384,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             stop=stop,
             notifications=notifications,
             collect_entries=collector.drain,
-            current_id=env.get("HOSTNAME"),
+            current_id=container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME")),
         )
     finally:
         client.close()

@@ -43,7 +43,7 @@ class Kind(str, enum.Enum):
     INT = "int"
     DURATION = "duration"
     LIST = "list"
-    """A list: each occurrence is split (see :class:`Split`) and appended."""
+    """A list, to which each occurrence is split (see :class:`Split`) and appended."""
 
     def accepts(self, value: object) -> bool:
         """True when ``value`` is of this kind (a bool is not an int here)."""
@@ -66,7 +66,7 @@ class Split(str, enum.Enum):
     COMMA_OR_SPACE = "comma-or-space"
     COMMA = "comma"
     URLS = "urls"
-    """Notification URLs: a comma inside a URL's query stays in that URL."""
+    """Notification URLs, where a comma inside a URL's query stays in that URL."""
     NONE = "none"
     """Every occurrence is one item (an environment value still splits as URLS)."""
 
@@ -81,7 +81,7 @@ class Support(str, enum.Enum):
     IGNORED = "ignored"
     """Accepted so existing setups keep starting; has no effect (a warning says so)."""
     ADDED = "added"
-    """Ours: Watchtower has no such flag."""
+    """Ours only; Watchtower has no such flag."""
 
 
 @frozen
@@ -152,9 +152,9 @@ B, S, N, D, L = Kind.BOOL, Kind.STRING, Kind.INT, Kind.DURATION, Kind.LIST
 _IGN = Support.IGNORED
 _DEP_URL = "Use --notification-url with a service URL."
 
-#: Every flag, in the order of the fork's ``internal/flags/*/register.go``, then ours.
 # One flag a row, as a table reads best.
 # fmt: off
+#: Every flag, in the order of the fork's ``internal/flags/*/register.go``, then ours.
 FLAGS: tuple[Flag, ...] = (
     # docker
     _f("docker", "host", S, "unix:///var/run/docker.sock", "DOCKER_HOST", "H",

@@ -11,6 +11,13 @@ configured; :class:`DockerClient` does the engine calls.
 
 from __future__ import annotations
 
+from ..errors import MissingExtraError
+
+try:
+    import docker as _docker  # noqa: F401
+except ImportError as _error:
+    raise MissingExtraError.for_extra("watchtower.docker", "docker", _error) from _error
+
 from .client import AuthLookup, DockerClient
 from .connect import MINIMUM_API_VERSION
 from .recreate import CreateSpec, create_spec

@@ -1,0 +1,148 @@
+"""The distribution as a new user meets it: missing extras, the sdist, the metadata."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# What the cli extra brings; None in sys.modules makes an import of it fail.
+CLI_MODULES = ("docker", "requests", "croniter", "jinja2", "prometheus_client", "flask", "cheroot")
+
+
+def _without(modules: tuple[str, ...], code: str) -> subprocess.CompletedProcess[str]:
+    blocker = "".join(f"sys.modules[{m!r}] = None; " for m in modules)
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys; {blocker}{code}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_the_command_without_the_cli_extra_names_it_in_one_sentence() -> None:
+    result = _without(
+        CLI_MODULES, "from watchtower.cli import main; sys.exit(main(['--run-once']))"
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("watchtower: The command needs the 'cli' extra")
+    assert line.endswith("pip install 'watchtower-updater[cli]'")
+
+
+def test_watchtower_docker_without_docker_py_names_its_extra() -> None:
+    result = _without(
+        ("docker",),
+        "from watchtower.errors import MissingExtraError\n"
+        "try:\n    import watchtower.docker\n"
+        "except MissingExtraError as error:\n"
+        "    print(isinstance(error, ImportError), error)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "True watchtower.docker needs the 'docker' extra, which is not installed "
+        "(no module named 'docker'): pip install 'watchtower-updater[docker]'"
+    )
+
+
+def test_the_all_extra_holds_every_other_extra() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    (everything,) = extras["all"]
+    named = set(everything.partition("[")[2].rstrip("]").split(","))
+    assert named == set(extras) - {"all", "test"}
+
+
+def test_the_metadata_a_packager_reads() -> None:
+    project = PYPROJECT["project"]
+    assert project["license"] == "Apache-2.0"
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    classifiers = set(project["classifiers"])
+    assert {"Programming Language :: Python :: 3.10", "Development Status :: 3 - Alpha"} <= (
+        classifiers
+    )
+    assert any(c.startswith("Intended Audience ::") for c in classifiers)
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The names in an sdist built from this tree, as a packager builds it."""
+    out = tmp_path_factory.mktemp("sdist")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0 and "No module named build" in result.stderr:
+        pytest.fail("the 'build' package is needed (it is in the test extra)")
+    assert result.returncode == 0, result.stderr[-3000:]
+    (archive,) = out.glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        return [name.partition("/")[2] for name in tar.getnames()]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "LICENSE",
+        "README.md",
+        "CHANGELOG.md",
+        "Dockerfile",
+        "tests/conftest.py",
+        "tests/support/dockerd.py",
+        "tests/core/test_update.py",
+        "docs/conf.py",
+        "docs/index.rst",
+        "examples/compose.yaml",
+        "examples/in_memory.py",
+        "watchtower/py.typed",
+    ],
+)
+def test_the_sdist_carries_what_a_packager_needs(sdist: list[str], path: str) -> None:
+    assert path in sdist
+
+
+def test_the_sdist_leaves_out_build_leftovers(sdist: list[str]) -> None:
+    assert not [n for n in sdist if "__pycache__" in n or n.startswith("docs/_build")]
+
+
+def _docker_run(text: str) -> tuple[list[str], dict[str, str]]:
+    """The watchtower arguments and the ``-e`` variables of the ``docker run`` line in ``text``."""
+    start = text.index("docker run -d --name watchtower")
+    line = text[start : text.index("\n\n", start)].replace("\\\n", " ")
+    words = line.split()
+    env = dict(words[i + 1].split("=", 1) for i, w in enumerate(words) if w == "-e")
+    return words[words.index("watchtower", words.index("--name") + 2) + 1 :], env
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/install.rst"])
+def test_the_docker_run_line_names_only_real_flags_and_variables(page: str) -> None:
+    from watchtower.cli.args import parse_args
+    from watchtower.cli.flags import FLAGS
+
+    args, env = _docker_run((ROOT / page).read_text())
+    known = {name for flag in FLAGS for name in flag.env}
+    assert {n for n in env if n.startswith("WATCHTOWER_")} <= known
+    parsed = parse_args(args, env)  # raises on an unknown flag or a bad value
+    assert parsed.values["interval"] == 300
+    assert env["DOCKER_CONFIG"] == "/config"
+
+
+def test_the_compose_example_names_only_real_variables() -> None:
+    import yaml
+
+    from watchtower.cli.flags import FLAGS
+
+    service = yaml.safe_load((ROOT / "examples/compose.yaml").read_text())["services"]["watchtower"]
+    known = {name for flag in FLAGS for name in flag.env}
+    assert {n for n in service["environment"] if n.startswith("WATCHTOWER_")} <= known
+    assert "/var/run/docker.sock:/var/run/docker.sock" in service["volumes"]
+    assert "ports" not in service  # a published port would block the self-update
