@@ -231,14 +231,15 @@ class HttpRegistry:
         found = response.headers.get("docker-content-digest", "").strip()
         if _REGISTERED_DIGEST.fullmatch(found):
             return found
-        try:  # hashing anything but a manifest would report a change that is not there
-            if not isinstance(load_json(response.body), dict):
-                raise ValueError("not a JSON object")
-        except ValueError as error:
+        try:
+            manifest = load_json(response.body)
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict):  # its hash would be a change that is not there
             raise RegistryError(
                 f"{ref.domain} answered the manifest of {ref} with no digest "
                 "and a body that is not a manifest."
-            ) from error
+            )
         return "sha256:" + hashlib.sha256(response.body).hexdigest()
 
     def created(self, ref: ImageRef, digest: str) -> datetime | None:
