@@ -50,6 +50,78 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "the tag it follows; the digest pins it, and a pinned image is never updated.",
     ),
     Deviation(
+        "distribution/reference reference_test.go",
+        "TestReferenceParse",
+        "validname@sha512:" + "f" * 128,
+        "ErrDigestUnsupported",
+        "docker.io/library/validname@sha512:" + "f" * 128,
+        "The Go test refuses sha512 only because its test binary does not link the algorithm; "
+        "Docker's engine links it and accepts such a digest, so we do too.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestFetchDigest",
+        "extracts digest from GET response JSON body",
+        "sha256:abcdef1234567890abcdef1234567890abcdef1234567890abcdef1234567890",
+        "the hash of the manifest",
+        "A manifest's digest is the hash of its bytes, as the engine computes it when it pulls; "
+        "a field of the body is not read as the digest.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestFetchDigest",
+        "extracts digest from plain text body",
+        "sha256:abcdef1234567890abcdef1234567890abcdef1234567890abcdef1234567890",
+        "error",
+        "A manifest is JSON: a body that is a bare digest is not a manifest, and is refused "
+        "rather than trusted.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestExtractHeadDigest",
+        "normalizes sha256 prefix from header",
+        "sha256:abc",
+        "error",
+        "A Docker-Content-Digest that is not a whole digest is refused, so that a cut-off header "
+        "never reads as an update.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestExtractGetDigest",
+        "extracts digest from JSON manifest body with valid content type",
+        "sha256:abcdef1234567890abcdef1234567890abcdef1234567890abcdef1234567890",
+        "the hash of the manifest",
+        "A manifest's digest is the hash of its bytes, as the engine computes it when it pulls; "
+        "a field of the body is not read as the digest.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestExtractGetDigest",
+        "returns error when JSON body has empty digest field",
+        "error",
+        "the hash of the manifest",
+        "A manifest's digest is the hash of its bytes, as the engine computes it when it pulls; "
+        "a field of the body is not read as the digest.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestExtractGetDigest",
+        "rejects JSON body with unsupported content type",
+        "error",
+        "the hash of the manifest",
+        "The manifest's digest is the hash of its bytes whatever its Content-Type says, as the "
+        "engine computes it when it pulls.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/registry/digest/digest_test.go",
+        "TestExtractGetDigest",
+        "extracts digest from plain text body starting with sha256",
+        "sha256:abcdef1234567890abcdef1234567890abcdef1234567890abcdef1234567890",
+        "error",
+        "A manifest is JSON: a body that is a bare digest is not a manifest, and is refused "
+        "rather than trusted.",
+    ),
+    Deviation(
         "nicholas-fedor/watchtower pkg/sorter/sorter_test.go",
         "SortByDependencies",
         "handles missing dependencies gracefully",

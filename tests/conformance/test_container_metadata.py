@@ -3,6 +3,12 @@
 Each case names its Go test and subtest; labels are read once into
 :class:`~watchtower.settings.ContainerSettings`, so each case checks the
 field the fork's getter stands for.
+
+Not ported, for want of a counterpart: TestContainer_GetContainerChain (the
+chain label of the fork's ephemeral self-update; watchtower updates itself by
+renaming its container aside) and the TestGetEffectiveScope tests (the fork's
+instance takes the scope label of its own container when --scope is empty;
+here the scope is --scope alone).
 """
 
 from __future__ import annotations

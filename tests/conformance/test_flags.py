@@ -1,17 +1,20 @@
 """The fork's internal/flags/flags_test.go: how the environment reaches the flags.
 
 Source: nicholas-fedor/watchtower internal/flags/flags_test.go, the tests
-named on each function, run against :func:`watchtower.cli.args.parse_args`.
+named on each function, run against :func:`watchtower.cli.args.parse_args`,
+:func:`watchtower.cli.config.load` and the command's exit code.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.conformance.deviations import deviation
 from watchtower.cli.args import parse_args
+from watchtower.cli.command import main
 from watchtower.cli.config import load
 
 SOURCE = "nicholas-fedor/watchtower internal/flags/flags_test.go"
@@ -172,3 +175,206 @@ def test_env_config(
         actual = (expected[0], *actual[1:])
     assert actual == expected
     assert config.warnings == ((warning,) if warning else ())
+
+
+# TestGetSecretsFromFiles: (case, files by placeholder, environment, argv, flag, expected).
+# A value naming an existing file is replaced by the file's content; for the URL
+# list, each non-empty line is one value, in place.
+SECRETS = [
+    (
+        "string value",
+        {},
+        {"WATCHTOWER_NOTIFICATION_EMAIL_SERVER_PASSWORD": "supersecretstring"},
+        [],
+        "notification_email_server_password",
+        "supersecretstring",
+    ),
+    (
+        "file value",
+        {"password.txt": "megasecretstring"},
+        {"WATCHTOWER_NOTIFICATION_EMAIL_SERVER_PASSWORD": "password.txt"},
+        [],
+        "notification_email_server_password",
+        "megasecretstring",
+    ),
+    (
+        "slice with file",
+        {"urls.txt": "\ndiscord://entry2\n\ntelegram://entry3"},
+        {},
+        ["--notification-url", "discord://entry1", "--notification-url", "urls.txt"],
+        "notification_url",
+        ("discord://entry1", "discord://entry2", "telegram://entry3"),
+    ),
+    (
+        "empty lines",
+        {"urls.txt": "discord://entry1\n\ntelegram://entry2\n  \nslack://entry3"},
+        {},
+        ["--notification-url", "urls.txt"],
+        "notification_url",
+        ("discord://entry1", "telegram://entry2", "slack://entry3"),
+    ),
+    (
+        "urls with trailing newlines",
+        {
+            "urls.txt": "telegram://1234567890:AAEJ_AAAAABBBBBccccccccdddddddd@telegram/"
+            "?channels=123456789&parseMode=html\nsmtp://test\n"
+        },
+        {},
+        ["--notification-url", "urls.txt"],
+        "notification_url",
+        (
+            "telegram://1234567890:AAEJ_AAAAABBBBBccccccccdddddddd@telegram/"
+            "?channels=123456789&parseMode=html",
+            "smtp://test",
+        ),
+    ),
+    (
+        "special chars",
+        {"urls.txt": "smtp://user:pass@host:25?key=value\nslack://token@channel"},
+        {},
+        ["--notification-url", "urls.txt"],
+        "notification_url",
+        ("smtp://user:pass@host:25?key=value", "slack://token@channel"),
+    ),
+    (
+        "non-existent file",
+        {},
+        {"WATCHTOWER_NOTIFICATION_EMAIL_SERVER_PASSWORD": "/nonexistent/file"},
+        [],
+        "notification_email_server_password",
+        "/nonexistent/file",
+    ),
+    (
+        "mixed values",
+        {"urls.txt": "discord://fileentry1\ntelegram://fileentry2"},
+        {},
+        [
+            *("--notification-url", "discord://direct1"),
+            *("--notification-url", "urls.txt"),
+            *("--notification-url", "discord://direct2"),
+        ],
+        "notification_url",
+        ("discord://direct1", "discord://fileentry1", "telegram://fileentry2", "discord://direct2"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "files", "environ", "argv", "key", "expected"), SECRETS, ids=[c[0] for c in SECRETS]
+)
+def test_get_secrets_from_files(
+    tmp_path: Path,
+    case: str,
+    files: dict[str, str],
+    environ: dict[str, str],
+    argv: list[str],
+    key: str,
+    expected: object,
+) -> None:
+    """TestGetSecretsFromFiles."""
+    paths = {}
+    for placeholder, content in files.items():
+        paths[placeholder] = str(tmp_path / placeholder)
+        (tmp_path / placeholder).write_text(content)
+    config = load(
+        [paths.get(arg, arg) for arg in argv],
+        {name: paths.get(value, value) for name, value in environ.items()},
+    )
+    assert config.notifications[key] == expected
+
+
+# TestProcessFlagAliases: (case, environment, argv, porcelain, schedule, log level).
+# The fork turns --porcelain into a logger:// notification with a porcelain
+# template; here it is a format of its own, written on stdout: what is
+# checked is what the user gets, the format, the schedule and the level.
+ALIASES = [
+    (
+        "porcelain v1 with interval and trace",
+        {},
+        ["--porcelain", "v1", "--interval", "10", "--trace"],
+        "v1",
+        "every 10 seconds",
+        "trace",
+    ),
+    (
+        "porcelain json with interval",
+        {},
+        ["--porcelain", "json", "--interval", "10"],
+        "json",
+        "every 10 seconds",
+        "info",
+    ),
+    ("log level from environment", {"WATCHTOWER_DEBUG": "true"}, [], "", "every 1 day", "debug"),
+    ("schedule from environment", {"WATCHTOWER_SCHEDULE": "@hourly"}, [], "", "@hourly", "info"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "environ", "argv", "porcelain", "schedule", "level"),
+    ALIASES,
+    ids=[c[0] for c in ALIASES],
+)
+def test_process_flag_aliases(
+    case: str, environ: dict[str, str], argv: list[str], porcelain: str, schedule: str, level: str
+) -> None:
+    """TestProcessFlagAliases."""
+    config = load(argv, environ)
+    assert (config.porcelain, str(config.schedule), config.log_level) == (
+        porcelain,
+        schedule,
+        level,
+    )
+
+
+# TestProcessFlagAliases_FatalCases and TestSetupLogging's errors: exit 2 with one sentence.
+FATAL = [
+    (
+        "TestProcessFlagAliases_FatalCases",
+        "schedule and interval conflict",
+        ["--schedule", "@hourly", "--interval", "10"],
+        "cannot be used together",
+    ),
+    (
+        "TestProcessFlagAliases_FatalCases",
+        "invalid porcelain version",
+        ["--porcelain", "v2"],
+        "--porcelain 'v2' is not one of v1, json.",
+    ),
+    ("TestSetupLogging", "invalid format", ["--log-format", "cowsay"], "--log-format 'cowsay'"),
+    ("TestSetupLogging", "invalid log level", ["--log-level", "gossip"], "--log-level 'gossip'"),
+]
+
+
+@pytest.mark.parametrize(("test", "case", "argv", "message"), FATAL, ids=[c[1] for c in FATAL])
+def test_fatal_cases(
+    capsys: pytest.CaptureFixture[str], test: str, case: str, argv: list[str], message: str
+) -> None:
+    assert main(argv, {}) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+# TestSetupLogging's valid rows: (case, argv, format, level).
+SETUP_LOGGING = [
+    ("default format", [], "auto", "info"),
+    ("JSON format", ["--log-format", "JSON"], "json", "info"),
+    ("pretty format", ["--log-format", "pretty"], "pretty", "info"),
+    ("logfmt format", ["--log-format", "logfmt"], "logfmt", "info"),
+    ("debug level", ["--log-level", "debug"], "auto", "debug"),
+    (
+        "json format with debug level",
+        ["--log-format", "json", "--log-level", "debug"],
+        "json",
+        "debug",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "argv", "fmt", "level"), SETUP_LOGGING, ids=[c[0] for c in SETUP_LOGGING]
+)
+def test_setup_logging(case: str, argv: list[str], fmt: str, level: str) -> None:
+    """TestSetupLogging: the format and the level the logger is configured with."""
+    config = load(argv, {})
+    assert (config.log_format, config.log_level) == (fmt, level)

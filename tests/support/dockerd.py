@@ -59,8 +59,10 @@ class Dockerd:
         return f"unix://{self.socket}"
 
     @classmethod
-    def start(cls, timeout: float = 60.0) -> Dockerd:
+    def start(cls, timeout: float = 60.0, extra_args: tuple[str, ...] = ()) -> Dockerd:
         """Start an engine in a fresh temporary directory and wait until it answers.
+
+        ``extra_args`` are more ``dockerd`` options (``--registry-mirror=...``).
 
         Raises:
             RuntimeError: It did not come up; the message has the end of its log.
@@ -83,6 +85,7 @@ class Dockerd:
             "--ip-masq=false",
             "--userland-proxy=false",
             "--log-level=warn",
+            *extra_args,
         ]
         with log_path.open("wb") as log:
             process = subprocess.Popen(

@@ -179,7 +179,8 @@ class HttpRegistry:
 
         One ``HEAD`` on a warm cache. A registry that answers ``HEAD`` with
         an error other than 401/404/429, or without a usable
-        Docker-Content-Digest, is asked again with ``GET``.
+        Docker-Content-Digest, is asked again with ``GET``: its
+        Docker-Content-Digest, or else the hash of the manifest it sent.
 
         Raises:
             RateLimitedError: The registry kept answering 429, or Docker Hub
@@ -227,6 +228,18 @@ class HttpRegistry:
         response = self._manifest_request("GET", ref, url_path)
         if response.status != 200:
             raise status_error(response, f"the manifest of {ref}")
+        found = response.headers.get("docker-content-digest", "").strip()
+        if _REGISTERED_DIGEST.fullmatch(found):
+            return found
+        try:
+            manifest = load_json(response.body)
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict):  # its hash would be a change that is not there
+            raise RegistryError(
+                f"{ref.domain} answered the manifest of {ref} with no digest "
+                "and a body that is not a manifest."
+            )
         return "sha256:" + hashlib.sha256(response.body).hexdigest()
 
     def created(self, ref: ImageRef, digest: str) -> datetime | None:
