@@ -88,7 +88,7 @@ class UpdateParams:
             replaces one at a time). The default, 4, was measured on a
             2-core machine with benchmarks/bench_docker.py: the engine's
             container starts compete for the CPU, so beyond 2 at once a run
-            gets no faster and each container is down longer, while
+            got hardly faster and each container was down longer, while
             containers slow to stop need 4 to replace 8 of them with a 10 s
             stop timeout in 25 s.
     """
