@@ -83,7 +83,14 @@ class UpdateParams:
             for Docker Hub and ghcr.io (which answer HEAD requests without
             counting them), a debug line elsewhere.
         check_concurrency: At most this many registry checks (and pulls) at once.
-        update_concurrency: At most this many independent units replaced at once.
+        update_concurrency: At most this many independent units replaced at
+            once (dependent containers keep their order; rolling restart
+            replaces one at a time). The default, 4, was measured on a
+            2-core machine with benchmarks/bench_docker.py: the engine's
+            container starts compete for the CPU, so beyond 2 at once a run
+            got hardly faster and each container was down longer, while
+            containers slow to stop need 4 to replace 8 of them with a 10 s
+            stop timeout in 25 s.
         self_update: Replace watchtower's own container (labelled
             ``com.centurylinklabs.watchtower=true``) when its image is stale,
             after every other unit. Off for a one-time run, as in Watchtower:
@@ -121,5 +128,5 @@ class UpdateParams:
         default="auto", validator=validators.in_(("auto", "always", "never"))
     )
     check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
-    update_concurrency: int = field(default=1, validator=[validators.instance_of(int), _positive])
+    update_concurrency: int = field(default=4, validator=[validators.instance_of(int), _positive])
     self_update: bool = True

@@ -121,7 +121,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("health-timeout", "", W + "HEALTH_TIMEOUT", timedelta(minutes=1)),
     ("hook-timeout", "", W + "HOOK_TIMEOUT", timedelta(minutes=1)),
     ("check-concurrency", "", W + "CHECK_CONCURRENCY", 8),
-    ("update-concurrency", "", W + "UPDATE_CONCURRENCY", 1),
+    ("update-concurrency", "", W + "UPDATE_CONCURRENCY", 4),
     ("insecure-registry", "", W + "INSECURE_REGISTRY", ()),
     ("registry-ca-bundle", "", W + "REGISTRY_CA_BUNDLE", ""),
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),

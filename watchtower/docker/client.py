@@ -20,14 +20,15 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
 
-from ..errors import ConfigurationError, ContainerError, EngineError
+from ..errors import ConfigurationError, ContainerError, EngineError, InvalidReferenceError
 from ..model import Container, HookResult, Image, ImageRef, short_id
+from ..reference import parse_reference
 from . import hooks
 from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
 from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman
-from .snapshot import container_from_inspect, image_from_inspect
+from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect
 
 __all__ = ["AuthLookup", "DockerClient"]
 
@@ -93,6 +94,13 @@ class DockerClient:
         self._drop_swappiness = disable_memory_swappiness
         self._podman = podman
         self._podman_lock = threading.Lock()
+        # Image inspect answers by id, for one run: an id names fixed
+        # content, and the listing that starts each run empties it, so
+        # tags read from here are never older than the run.
+        self._images: dict[str, dict[str, Any]] = {}
+        # Replacements created with no health check: their start answer is
+        # all there is to wait for.
+        self._no_health: set[str] = set()
 
     @classmethod
     def from_env(
@@ -140,23 +148,25 @@ class DockerClient:
 
     # -- reading ---------------------------------------------------------------
 
-    def _image_inspect(self, reference: str) -> dict[str, Any] | None:
+    def _image_inspect(self, reference: str, *, cached: bool = False) -> dict[str, Any] | None:
+        """The engine's answer for an image; ``cached``: this run's answer for an id, if any."""
+        known = self._images.get(reference) if cached else None
+        if known is not None:
+            return known
         with engine_errors(f"inspect image {shown(reference)}"):
             try:
-                return dict(self.api.inspect_image(reference))
+                answer = dict(self.api.inspect_image(reference))
             except NotFound:  # 404 is the engine's answer "no such image"
                 return None
+        self._images[str(answer.get("Id", ""))] = answer
+        return answer
 
     def _snapshot(
-        self,
-        inspect: Mapping[str, Any],
-        names_by_id: Mapping[str, str] | None,
-        images: dict[str, dict[str, Any] | None],
+        self, inspect: Mapping[str, Any], names_by_id: Mapping[str, str] | None
     ) -> Container:
         image_id = str(inspect.get("Image", ""))
-        if image_id not in images:
-            images[image_id] = self._image_inspect(image_id)
-        return container_from_inspect(inspect, images[image_id], names_by_id)
+        image = self._image_inspect(image_id, cached=True) if image_id else None
+        return container_from_inspect(inspect, image, names_by_id)
 
     def _names_by_id(self, listing: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
         if listing is None:
@@ -173,7 +183,8 @@ class DockerClient:
         with engine_errors(f"list the containers of {self._where}"):
             listing = self.api.containers(all=True)
             names = self._names_by_id(listing)
-            images: dict[str, dict[str, Any] | None] = {}
+            # A run starts here: forget the last run's answers.
+            self._images, self._no_health = {}, set()
             result = []
             for entry in listing:
                 if entry.get("State") not in states:
@@ -184,7 +195,7 @@ class DockerClient:
                     continue
                 if (inspect.get("State") or {}).get("Status") not in states:
                     continue
-                result.append(self._snapshot(inspect, names, images))
+                result.append(self._snapshot(inspect, names))
             return result
 
     def get_container(self, container_id: str) -> Container:
@@ -195,7 +206,7 @@ class DockerClient:
             mode = str((inspect.get("HostConfig") or {}).get("NetworkMode", ""))
             if mode.startswith("container:"):
                 names = self._names_by_id()
-            return self._snapshot(inspect, names, {})
+            return self._snapshot(inspect, names)
 
     def inspect_image(self, reference: str) -> Image | None:
         """The local image for a reference or an id, or ``None``."""
@@ -293,8 +304,8 @@ class DockerClient:
         if inspect is None:
             with engine_errors(f"inspect container {old.name!r}", ContainerError):
                 inspect = self.api.inspect_container(old.id)
-        old_image = self._image_inspect(old.image_id) if old.image_id else None
-        new_image = self._image_inspect(image.id)
+        old_image = self._image_inspect(old.image_id, cached=True) if old.image_id else None
+        new_image = self._image_inspect(image.id, cached=True)
         if new_image is None:
             raise ContainerError(
                 f"Could not recreate container {old.name!r}: the engine has no image "
@@ -305,8 +316,7 @@ class DockerClient:
         # this image locally; otherwise from the id, keeping the reference in
         # a label.
         reference = created_from(inspect)
-        named = self._image_inspect(reference) if reference else None
-        by_id = None if named is not None and named.get("Id") == image.id else image.id
+        by_id = None if reference and self._names(reference, new_image) else image.id
         spec = create_spec(
             inspect,
             old_image,
@@ -318,6 +328,8 @@ class DockerClient:
         )
         with engine_errors(f"create the replacement of {old.name!r}", ContainerError):
             new_id = str(self.api.create_container_from_config(spec.config, spec.name)["Id"])
+        if not has_healthcheck(spec.config) and not has_healthcheck(new_image.get("Config") or {}):
+            self._no_health.add(new_id)
         doing = f"connect the replacement of {old.name!r} to its networks"
         try:
             with engine_errors(doing, ContainerError):
@@ -338,6 +350,24 @@ class DockerClient:
             raise
         return new_id
 
+    def _names(self, reference: str, image: Mapping[str, Any]) -> bool:
+        """Whether ``reference`` names ``image`` locally now."""
+        try:
+            wanted = parse_reference(reference)
+            tags = [parse_reference(str(tag)) for tag in image.get("RepoTags") or ()]
+        except InvalidReferenceError:
+            tags = []
+        else:
+            if wanted in tags:
+                return True  # a tag names one image: no need to ask
+        # A digest, or a tag the answer does not show: ask the engine.
+        with engine_errors(f"inspect image {shown(reference)}"):
+            try:
+                named = self.api.inspect_image(reference)
+            except NotFound:  # 404: the reference names no image here
+                return False
+        return bool(named.get("Id") == image.get("Id"))
+
     def _discard(self, container_id: str) -> None:
         # Best effort, under an error already being raised. Volumes in use by
         # the old container survive this (the engine keeps volumes another
@@ -348,9 +378,16 @@ class DockerClient:
     def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
         """Poll the container until healthy (``True``) or unhealthy, stopped, gone, timed out.
 
+        A replacement this client created with no health check (neither its
+        own nor its image's) is healthy once started: the start answer
+        suffices, and nothing is asked.
+
         Raises:
             ContainerError: Its state could not be read.
         """
+        if container_id in self._no_health:
+            self._no_health.discard(container_id)
+            return True
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
             with engine_errors(f"inspect container {shown(container_id)!r}", ContainerError):
@@ -415,6 +452,7 @@ class DockerClient:
 
     def remove_image(self, image_id: str) -> None:
         """Remove an image by id; refuse (:class:`ImageInUseError`) while a container uses it."""
+        self._images.pop(image_id, None)
         with engine_errors(f"remove image {shown(image_id)}"):
             try:
                 self.api.remove_image(image_id, force=False, noprune=False)

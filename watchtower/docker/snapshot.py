@@ -13,7 +13,13 @@ from ..labels import ORIGINAL_IMAGE
 from ..model import Container, ContainerState, Image, ImageRef
 from ..reference import parse_reference
 
-__all__ = ["container_from_inspect", "image_from_inspect", "image_reference", "link_names"]
+__all__ = [
+    "container_from_inspect",
+    "has_healthcheck",
+    "image_from_inspect",
+    "image_reference",
+    "link_names",
+]
 
 
 def image_from_inspect(inspect: Mapping[str, Any]) -> Image:
@@ -56,7 +62,8 @@ def _state(inspect: Mapping[str, Any]) -> ContainerState:
         return ContainerState.DEAD
 
 
-def _has_healthcheck(config: Mapping[str, Any]) -> bool:
+def has_healthcheck(config: Mapping[str, Any]) -> bool:
+    """Whether a container or image config declares a health check (not ``NONE``)."""
     test = (config.get("Healthcheck") or {}).get("Test") or []
     return bool(test) and test[0] != "NONE"
 
@@ -98,6 +105,6 @@ def container_from_inspect(
         network_mode=mode,
         stop_signal=config.get("StopSignal") or None,
         stop_timeout=timedelta(seconds=stop_timeout) if stop_timeout is not None else None,
-        has_healthcheck=_has_healthcheck(config),
+        has_healthcheck=has_healthcheck(config),
         raw=inspect,
     )
