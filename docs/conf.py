@@ -46,6 +46,7 @@ suppress_warnings = ["ref.python"]
 # the packages we build on have no inventory here (nothing is fetched), and
 # type variables and private helpers are not documented on purpose.
 _FOREIGN = (
+    "cheroot",
     "collections",
     "concurrent",
     "datetime",
@@ -66,7 +67,7 @@ _FOREIGN = (
 )
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_FOREIGN)})(\..+)?"),
-    (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication)"),
+    (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection)"),
     (r"py:class", r"watchtower\.staleness\.[KVE]"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
     (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature

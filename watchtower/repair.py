@@ -128,13 +128,13 @@ class Verdict(str, enum.Enum):
     UNDO = "undo"
     """The replacement (if any) is removed; the old container gets its name back."""
     CHECK = "check"
-    """The replacement runs: finish when it is healthy, undo otherwise."""
+    """The replacement runs; finish when it is healthy, undo otherwise."""
     DISCARD = "discard"
     """A failed replacement is removed."""
     HANDOVER = "handover"
-    """A watchtower instance hands over to its successor: left for the successor."""
+    """A watchtower instance hands over to its successor; left for the successor."""
     TAKEN = "taken"
-    """Another container holds the name: left as it is, and reported."""
+    """Another container holds the name; left as it is, and reported."""
 
 
 @frozen

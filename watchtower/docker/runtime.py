@@ -16,8 +16,10 @@ from typing import Any, Literal
 __all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman"]
 
 CpuCopyMode = Literal["auto", "full", "none"]
-"""How a replacement gets its CPU settings: ``full`` copies them, ``none``
-drops them, ``auto`` drops ``NanoCpus`` on Podman and copies them on Docker."""
+"""How a replacement gets its CPU settings.
+
+``full`` copies them, ``none`` drops them, ``auto`` drops ``NanoCpus`` on
+Podman and copies them on Docker."""
 
 CPU_COPY_MODES: tuple[CpuCopyMode, ...] = ("auto", "full", "none")
 """The values of ``--cpu-copy-mode``."""

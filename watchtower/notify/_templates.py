@@ -380,8 +380,8 @@ class Template:
 
         Raises:
             jinja2.TemplateError: A Jinja2 template failed while rendering, or
-                its text grew past :data:`MAX_MESSAGE_CHARS`, or rendering
-                took longer than :data:`MAX_RENDER_SECONDS`.
+                its text grew past ``MAX_MESSAGE_CHARS`` (1 Mi), or rendering
+                took longer than ``MAX_RENDER_SECONDS`` (5 s).
             GoExecError: A Go template failed while rendering (the message is
                 Go's), or passed one of those bounds.
         """
