@@ -215,7 +215,7 @@ def test_the_image_updates_three_containers_then_itself(
             str(port),
             "--cleanup",
             "--notification-url",
-            f"generic+{receiver.url}/hook",
+            f"generic+{receiver.url}/hook?template=json",  # JSON with title and message
             "--notification-template",
             "json.v1",
             "--notification-report",
