@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ._apprise import NotificationError
 from ._message import Message
+from ._post import post
 from ._targets import WebhookTarget
 
 if TYPE_CHECKING:
@@ -69,19 +70,16 @@ class GenericSender:
             self._session = requests.Session()
         content_type = self.target.content_type
         headers = {"Content-Type": content_type, "Accept": content_type, **self.target.headers}
-        try:
-            response = self._session.request(
-                self.target.method,
-                self.target.url,
-                data=self.payload(message),
-                headers=headers,
-                timeout=self._timeout,
-                verify=self.target.verify,
-            )
-        except requests.RequestException as error:
-            # requests' own message quotes the URL's path, which may hold a token.
-            reason = type(error).__name__
-            raise NotificationError(f"{self.target.source} was not reached ({reason}).") from error
+        response = post(
+            self._session,
+            self.target.method,
+            self.target.url,
+            unreachable=f"{self.target.source} was not reached",
+            data=self.payload(message),
+            headers=headers,
+            timeout=self._timeout,
+            verify=self.target.verify,
+        )
         if response.status_code >= 300:
             reason = f"{response.status_code} {response.reason}"
             raise NotificationError(f"{self.target.source} answered {reason}.")

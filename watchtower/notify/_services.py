@@ -31,6 +31,7 @@ from attrs import field, frozen
 
 from ._apprise import NotificationError
 from ._message import Message
+from ._post import post
 from ._shoutrrr import Url, redact
 
 if TYPE_CHECKING:
@@ -322,14 +323,15 @@ class ServiceSender:
 
         if self._session is None:
             self._session = requests.Session()
-        try:
-            response = self._session.post(
-                self.target.url, auth=self.target.auth, timeout=self._timeout, **self.body(message)
-            )
-        except requests.RequestException as error:
-            # requests' own message quotes the URL's path, which may hold a token.
-            reason = type(error).__name__
-            raise NotificationError(f"{self.target.source} was not reached ({reason}).") from error
+        response = post(
+            self._session,
+            "POST",
+            self.target.url,
+            unreachable=f"{self.target.source} was not reached",
+            auth=self.target.auth,
+            timeout=self._timeout,
+            **self.body(message),
+        )
         answer = response.text.strip()
         refused = not 200 <= response.status_code < 300
         if self.target.service == "slack":

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._apprise import NotificationError
 from ._base import DEFAULT_TITLE, ReportNotifier
 from ._message import Message
+from ._post import post
 from ._shoutrrr import redact
 from ._templates import Template
 
@@ -83,20 +84,16 @@ class WebhookNotifier(ReportNotifier):
 
         if self._session is None:
             self._session = requests.Session()
-        try:
-            response = self._session.request(
-                self._method,
-                self.url,
-                json=self.payload(message),
-                headers=self._headers,
-                timeout=self._timeout,
-                verify=self._verify,
-            )
-        except requests.RequestException as error:
-            # requests' own message repeats the whole URL.
-            raise NotificationError(
-                f"The webhook {redact(self.url)} could not be reached ({type(error).__name__})."
-            ) from None
+        response = post(
+            self._session,
+            self._method,
+            self.url,
+            unreachable=f"The webhook {redact(self.url)} could not be reached",
+            json=self.payload(message),
+            headers=self._headers,
+            timeout=self._timeout,
+            verify=self._verify,
+        )
         if response.status_code >= 400:
             raise NotificationError(
                 f"The webhook {redact(self.url)} answered {response.status_code} "
