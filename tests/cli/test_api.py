@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from tests.support.net import free_port
 from tests.support.pki import CertificateAuthority
 from watchtower.cli.api import ApiServer, create_app
-from watchtower.cli.config import API_ENDPOINTS, ApiSettings
+from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
 from watchtower.cli.runner import Runner
 from watchtower.testing import FixedClock, MemoryRegistry
 

@@ -13,7 +13,7 @@ import requests
 from tests.support.net import free_port
 from watchtower.cli import guard
 from watchtower.cli.api import ApiServer, create_app
-from watchtower.cli.config import ApiSettings
+from watchtower.cli.api_settings import ApiSettings
 from watchtower.cli.runner import Runner
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from watchtower.cli.api import create_app
-from watchtower.cli.config import API_ENDPOINTS, ApiSettings
+from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from ..cli.support import make_runner

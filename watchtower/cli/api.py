@@ -35,7 +35,7 @@ from ..params import UpdateParams
 from ..planner import plan
 from ..plans import Status
 from ..selection import select
-from .config import ApiSettings, Endpoint
+from .api_settings import ApiSettings, Endpoint
 from .metrics import Scan
 from .runner import Runner
 

@@ -7,12 +7,8 @@ sentence naming the flag (or the environment variable) and the value.
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta, timezone, tzinfo
-from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
 import attrs
@@ -24,23 +20,21 @@ from ..params import MAX_ID, UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from ..registry import Platform
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
-from .args import Parsed, parse_args, split_list
-from .flags import FLAGS, Split, Support
+from .api_settings import ApiSettings, api_settings
+from .args import Parsed, parse_args
+from .flags import FLAGS, Support
 from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
+from .secrets import read_secrets, without_secrets
 from .values import (
     FlagValues,
     NotificationFlags,
     as_mapping,
     default_notification_flags,
-    flag_values,
     notification_flags,
 )
 
 __all__ = [
-    "API_ENDPOINTS",
-    "ApiSettings",
     "Config",
-    "Endpoint",
     "LogFormat",
     "PorcelainFormat",
     "from_parsed",
@@ -51,17 +45,8 @@ __all__ = [
 LogFormat = Literal["auto", "logfmt", "pretty", "json"]
 """The formats of ``--log-format``; ``auto`` is ``pretty`` on a terminal, else ``logfmt``."""
 """The formats of ``--porcelain``."""
-Endpoint = Literal["health", "update", "metrics", "containers", "check", "history"]
-"""An HTTP API endpoint group, by its ``--http-api-endpoints`` name."""
-
 LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
 PORCELAIN: tuple[PorcelainFormat, ...] = get_args(PorcelainFormat)
-#: The endpoints served here, by their --http-api-endpoints names.
-API_ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
-#: Endpoints of the fork that are not served here: asking for them logs a warning.
-UNSERVED_ENDPOINTS = ("images", "config", "events", "swagger")
-#: Endpoints that need a token (all but health), as in the fork.
-TOKEN_ENDPOINTS: frozenset[Endpoint] = frozenset(API_ENDPOINTS) - {"health"}
 DEFAULT_INTERVAL = 86400
 
 _Choice = TypeVar("_Choice", bound=str)
@@ -84,39 +69,6 @@ def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
         return parse_duration(raw, units=LONG_UNITS)
     except ValueError as error:
         raise ConfigurationError(f"{option} {error}.") from None
-
-
-@frozen
-class ApiSettings:
-    """The HTTP API's settings.
-
-    Attributes:
-        endpoints: The endpoints served (names of :data:`API_ENDPOINTS`).
-        host: The address bound; empty binds every interface.
-        port: The port.
-        token: The bearer token (already read from its file).
-        tls_cert: Certificate file, with ``tls_key``, to serve HTTPS.
-        tls_key: Key file.
-        periodic_polls: Keep the schedule although /v1/update is served.
-    """
-
-    endpoints: frozenset[Endpoint] = frozenset()
-    host: str = ""
-    port: int = 8080
-    token: str = field(default="", repr=False)
-    tls_cert: str = ""
-    tls_key: str = ""
-    periodic_polls: bool = False
-
-    @property
-    def enabled(self) -> bool:
-        """True when any endpoint is served."""
-        return bool(self.endpoints)
-
-    @property
-    def update_enabled(self) -> bool:
-        """True when /v1/update is served."""
-        return "update" in self.endpoints
 
 
 @frozen
@@ -177,9 +129,9 @@ class Config:
     cooldown_platform: str = ""
     cpu_copy_mode: str = "auto"
     disable_memory_swappiness: bool = False
-    api: ApiSettings = ApiSettings()
+    api: ApiSettings = field(factory=ApiSettings)
     notifications: NotificationFlags = field(
-        factory=default_notification_flags, repr=lambda flags: repr(_without_secrets(flags))
+        factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
     shutdown_timeout: timedelta = timedelta(seconds=60)
     warnings: tuple[str, ...] = ()
@@ -191,148 +143,12 @@ class Config:
         return not self.run_once and (not self.api.update_enabled or self.api.periodic_polls)
 
 
-_SECRET_KEYS = frozenset(flag.key for flag in FLAGS if flag.secret)
-
-
-def _without_secrets(values: Mapping[str, object]) -> dict[str, object]:
-    """``values`` with the value of each secret flag that is set shown as ``***``."""
-    return {k: "***" if k in _SECRET_KEYS and v else v for k, v in values.items()}
-
-
-def _is_file_path(value: str) -> bool:
-    # As Watchtower: a value with a colon other than a drive letter's is
-    # never a path (it is a URL or a token), else it is one if it exists.
-    colon = value.find(":")
-    if colon not in (-1, 1):
-        return False
-    return os.path.exists(value)
-
-
-def _read_secret(option: str, value: str) -> str:
-    try:
-        return Path(value).read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise ConfigurationError(
-            f"{option} names the file {value!r}, which cannot be read: {error.strerror}."
-        ) from None
-
-
-def _secret_list(option: str, values: Sequence[str]) -> tuple[str, ...]:
-    result: list[str] = []
-    for value in values:
-        if value and _is_file_path(value):
-            for line in _read_secret(option, value).splitlines():
-                line = line.strip()
-                if not line or line.startswith("#"):
-                    continue
-                if option == "--notification-url" and "://" not in line:
-                    raise ConfigurationError(
-                        f"{option} file {value!r} has a line that is not a URL: {line!r}."
-                    )
-                result.extend(split_list(line, Split.URLS) if "," in line else [line])
-        else:
-            result.append(value)
-    return tuple(result)
-
-
-def _read_secrets(values: FlagValues) -> FlagValues:
-    """``values`` with each secret flag that names a file replaced by the file's content."""
-    resolved = dict(as_mapping(values))
-    for flag in FLAGS:
-        if not flag.secret:
-            continue
-        value = resolved[flag.key]
-        if isinstance(value, tuple):
-            resolved[flag.key] = _secret_list(flag.option, value)
-        elif isinstance(value, str) and value and _is_file_path(value):
-            resolved[flag.key] = _read_secret(flag.option, value)
-    return flag_values(resolved)
-
-
 def _choice(option: str, raw: str, allowed: Sequence[_Choice], *, lower: bool = True) -> _Choice:
     value = raw.strip().lower() if lower else raw.strip()
     for choice in allowed:
         if choice == value:
             return choice
     raise ConfigurationError(f"{option} {raw!r} is not one of {', '.join(allowed)}.")
-
-
-_ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {name: name for name in API_ENDPOINTS}
-
-
-def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
-    names = [
-        n.lower() for part in values["http_api_endpoints"] for n in re.split(r"[,\s]+", part) if n
-    ]
-    chosen: set[Endpoint] = set()
-    if "all" in names:
-        if len(names) != 1:
-            raise ConfigurationError('--http-api-endpoints: "all" must be the only value.')
-        chosen = set(API_ENDPOINTS)
-    for name in names:
-        if name == "all":
-            continue
-        if name in UNSERVED_ENDPOINTS:
-            warnings.append(
-                f"The HTTP API endpoint {name!r} is not served by this "
-                "implementation; it is left out."
-            )
-            continue
-        endpoint = _ENDPOINTS_BY_NAME.get(name)
-        if endpoint is None:
-            raise ConfigurationError(
-                f"--http-api-endpoints {name!r} is not an endpoint; choose from "
-                f"{', '.join(API_ENDPOINTS)} or all."
-            )
-        chosen.add(endpoint)
-    legacy: Sequence[tuple[bool, Endpoint]] = (
-        (values["http_api_update"], "update"),
-        (values["http_api_metrics"], "metrics"),
-        (values["http_api_containers"], "containers"),
-    )
-    chosen.update(endpoint for given, endpoint in legacy if given)
-    return frozenset(chosen)
-
-
-def _api(values: FlagValues, warnings: list[str]) -> ApiSettings:
-    endpoints = _endpoints(values, warnings)
-    host = values["http_api_host"].strip()
-    if host:
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            raise ConfigurationError(
-                f"--http-api-host {host!r} is not an IP address (leave it empty for all)."
-            ) from None
-    port_text = values["http_api_port"].strip()
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConfigurationError(
-            f"--http-api-port {port_text!r} is not a port number from 1 to 65535."
-        )
-    cert, key = values["http_api_tls_cert"].strip(), values["http_api_tls_key"].strip()
-    if bool(cert) != bool(key):
-        raise ConfigurationError(
-            "--http-api-tls-cert and --http-api-tls-key must be given together."
-        )
-    for option, path in (("--http-api-tls-cert", cert), ("--http-api-tls-key", key)):
-        if path and not os.path.isfile(path):
-            raise ConfigurationError(f"{option} {path!r} is not a file.")
-    token = values["http_api_token"]
-    needs_token = sorted(endpoints & TOKEN_ENDPOINTS)
-    if needs_token and not token:
-        raise ConfigurationError(
-            f"The HTTP API endpoint {needs_token[0]!r} needs a token: set "
-            "--http-api-token (or WATCHTOWER_HTTP_API_TOKEN)."
-        )
-    return ApiSettings(
-        endpoints=endpoints,
-        host=host,
-        port=int(port_text),
-        token=token,
-        tls_cert=cert,
-        tls_key=key,
-        periodic_polls=values["http_api_periodic_polls"],
-    )
 
 
 def _zone(tz: str, warnings: list[str]) -> tzinfo:
@@ -504,7 +320,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     Raises:
         ConfigurationError: A value is bad or two values contradict each other.
     """
-    values = _read_secrets(parsed.values)
+    values = read_secrets(parsed.values)
     parsed = attrs.evolve(parsed, values=values)
     warnings: list[str] = []
     log_level = _choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
@@ -545,7 +361,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     ca_bundle = _ca_bundle(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _params(values, parsed.names)
-    api = _api(values, warnings)
+    api = api_settings(values, warnings)
     return Config(
         params=params,
         schedule=schedule,
