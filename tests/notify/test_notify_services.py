@@ -19,7 +19,8 @@ import requests
 
 from tests.support.net import free_port
 from tests.support.receivers import WebhookReceiver
-from watchtower.cli.notifications import legacy_urls, settings_from_flags
+from watchtower.cli.legacy_notifications import legacy_urls
+from watchtower.cli.notifications import settings_from_flags
 from watchtower.notify import Message, Notifications
 from watchtower.notify._services import ServiceSender, ServiceTarget
 from watchtower.notify._targets import AppriseTarget, translate

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watchtower.cli.notifications import legacy_urls, settings_from_flags
+from watchtower.cli.legacy_notifications import legacy_urls
+from watchtower.cli.notifications import settings_from_flags
 from watchtower.errors import ConfigurationError
 from watchtower.notify import Notifications
 from watchtower.notify._catalogue import TRANSLATED

@@ -6,6 +6,7 @@ Needs the ``cli`` extra (``pip install watchtower-updater[cli]``). Modules:
 (the parser), :mod:`~watchtower.cli.values` (the typed flag values),
 :mod:`~watchtower.cli.config` (flags to :class:`~watchtower.cli.config.Config`),
 :mod:`~watchtower.cli.notifications` (notification flags to settings),
+:mod:`~watchtower.cli.legacy_notifications` (the deprecated types' URLs),
 :mod:`~watchtower.cli.schedule`, :mod:`~watchtower.cli.runner`,
 :mod:`~watchtower.cli.api`, :mod:`~watchtower.cli.metrics`,
 :mod:`~watchtower.cli.logs`, :mod:`~watchtower.cli.selfupdate` and
