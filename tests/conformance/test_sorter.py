@@ -1,10 +1,9 @@
 """The fork's pkg/sorter/sorter_test.go (SortByDependencies), run against :mod:`watchtower.sorter`.
 
 The fork's sorter also moves watchtower instances to the end; here that
-order belongs to the orchestrator, not the sorter, and is not there yet
-(issue 10), so those two cases are not ported: they belong in a test of
-update() on the in-memory engine once it is. Cases decided differently are
-in deviations.py.
+order belongs to the plan (its units, with watchtower's last), so those two
+cases run through :func:`watchtower.plan` on the in-memory engine. Cases
+decided differently are in deviations.py.
 """
 
 from __future__ import annotations
@@ -12,8 +11,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.deviations import deviation
+from watchtower import UpdateParams, plan
+from watchtower import labels as L
 from watchtower.model import Container, ImageRef
 from watchtower.sorter import dependency_graph, sort_by_dependencies
+from watchtower.testing import MemoryEngine, MemoryRegistry
 
 SOURCE = "nicholas-fedor/watchtower pkg/sorter/sorter_test.go"
 
@@ -68,3 +70,48 @@ def test_circular_references() -> None:
     graph = dependency_graph([_container("c1", "c2"), _container("c2", "c1"), _container("c3")])
     ordering = sort_by_dependencies(graph)
     assert (ordering.order, ordering.cycles) == (("c3",), (("c1", "c2"),))
+
+
+# (case, containers as (name, is watchtower, links...) in the engine's order, the fork's order
+# of the others, and the watchtower instances, whose own order the fork leaves open)
+LAST_CASES = [
+    (
+        "places Watchtower containers last",
+        [("watchtower", True), ("c1", False, "c2"), ("c2", False)],
+        (["c2", "c1"], {"watchtower"}),
+    ),
+    (
+        "places multiple Watchtower containers last",
+        [("watchtower1", True), ("c1", False, "c2"), ("watchtower2", True), ("c2", False)],
+        (["c2", "c1"], {"watchtower1", "watchtower2"}),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "containers", "expected"), LAST_CASES, ids=[c[0] for c in LAST_CASES]
+)
+@pytest.mark.parametrize("prefix", ["", "0-"], ids=["fork's names", "watchtower named first"])
+def test_watchtower_instances_come_last(
+    case: str,
+    containers: list[tuple[object, ...]],
+    expected: tuple[list[str], set[str]],
+    prefix: str,
+) -> None:
+    # The sorter breaks ties by name, under which the fork's names already put
+    # watchtower last; the prefix makes the names sort it first.
+    def named(name: object) -> str:
+        return f"{prefix}{name}" if str(name).startswith("watchtower") else str(name)
+
+    registry = MemoryRegistry()
+    engine = MemoryEngine(registry)
+    registry.publish("example.org/app:1")
+    for name, is_watchtower, *links in containers:
+        labels = {L.WATCHTOWER: "true"} if is_watchtower else {}
+        engine.run(named(name), "example.org/app:1", labels=labels, links=[str(n) for n in links])
+    registry.publish("example.org/app:1")
+    the_plan = plan(engine, registry, UpdateParams(self_update=True))
+    order = [name for unit in the_plan.units for name in unit]
+    apps, last = expected
+    assert order[: len(apps)] == apps, case
+    assert set(order[len(apps) :]) == {named(n) for n in last}, case
