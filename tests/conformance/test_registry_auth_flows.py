@@ -2,7 +2,8 @@
 
 Sources: nicholas-fedor/watchtower pkg/registry/auth/auth_test.go (GetToken
 and the handle* helpers) and pkg/registry/auth/registry_test.go
-(Test_extractChallengeHost), run as registry answers to the client
+(Test_extractChallengeHost) and pkg/registry/auth/bearer_test.go
+(Test_resolveService), run as registry answers to the client
 (tests/conformance/_flows.py). The fork tests its helpers one by one; what
 is checked here is what the client asked, with which login, and what it
 concluded. The TokenResult fields the helpers return have no counterpart.
@@ -358,3 +359,37 @@ def test_extract_challenge_host(case: str, realm: str, host: str) -> None:
         return
     assert client.digest(parse_reference(IMAGE)) == D
     assert asked == [host]
+
+
+# Test_resolveService: the service sent to the token server is the challenge's, or, when the
+# challenge names none, its realm's host. (case, challenge's service or None, service sent)
+RESOLVE_SERVICE = [
+    ("returns service when present", "ghcr.io", "ghcr.io"),
+    ("derives service from realm when service is empty", None, "auth.example.com:5001"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "service", "sent"), RESOLVE_SERVICE, ids=[c[0] for c in RESOLVE_SERVICE]
+)
+def test_resolve_service(case: str, service: str | None, sent: str) -> None:
+    realm = "https://auth.example.com:5001/token"
+    asked: list[dict[str, list[str]]] = []
+
+    def registry(request: Request) -> Response:
+        parts = urllib.parse.urlsplit(request.url)
+        if parts.path == "/v2/":
+            if service is None:
+                return challenge(401, f'Bearer realm="{realm}"')
+            return bearer(realm, service)
+        if parts.path == MANIFEST:
+            return ok()
+        asked.append(urllib.parse.parse_qs(parts.query))
+        return token("t")
+
+    client = HttpRegistry(
+        transport=MockTransport(registry),
+        credentials=DockerCredentials(Path("/nonexistent"), environ={}),
+    )
+    assert client.digest(parse_reference(IMAGE)) == D
+    assert [query.get("service") for query in asked] == [[sent]], case

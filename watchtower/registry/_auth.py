@@ -233,7 +233,8 @@ class Authenticator:
                 )
             return _Auth(credentials.basic_authorization())
         realm = challenge.realm or ""
-        service = challenge.service or ""
+        # As the fork: a challenge without a service names its realm's host.
+        service = challenge.service or origin(realm)[1]
         scope = f"repository:{ref.path}:pull"
         if credentials is not None:
             scheme, netloc = origin(realm)
