@@ -220,8 +220,10 @@
   function logEvent(kind, data) {
     const item = element("li");
     const at = new Date(data.at).toLocaleTimeString();
-    item.append(element("time", at), element("span", " " + (data.container || "run") + " ", "who"),
-      element("span", kind.replace(/_/g, " "), "kind kind-" + kind));
+    // A run's own events name no container: their kind says "run started" already.
+    item.append(element("time", at + " "));
+    if (data.container) item.append(element("span", data.container + " ", "who"));
+    item.append(element("span", kind.replace(/_/g, " "), "kind kind-" + kind));
     if (data.reason) item.append(element("span", " (" + data.reason + ")", "reason"));
     eventsList.prepend(item);
     while (eventsList.children.length > 50) eventsList.lastChild.remove();
@@ -241,7 +243,8 @@
       case "run_finished":
         runState.textContent = "idle";
         say("Run finished: " + data.updated + " updated, " + data.failed + " failed.");
-        loadHistory().catch((error) => say(error.message));
+        // The replacements run other images now: read the containers again.
+        Promise.all([loadContainers(), loadHistory()]).catch((error) => say(error.message));
         break;
     }
   }
