@@ -454,9 +454,23 @@ def test_the_client_address_behind_trusted_proxies(
     assert wrapper.client(peer, header) == client_address
 
 
-def test_the_rate_limit_counts_the_address_the_proxy_header_names(served: str) -> None:
-    # Behind the trusted proxy (127.0.0.1), X-Real-IP names the client and its log line.
+def test_the_log_names_the_client_the_proxy_header_names(
+    served: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Behind the trusted proxy (127.0.0.1), X-Real-IP names the client.
     answer = requests.get(
         f"{served}/v1/containers", headers={"X-Real-IP": "203.0.113.7"}, timeout=10
     )
     assert answer.status_code == 401
+    assert [getattr(r, "ip", None) for r in caplog.records if "Refused" in r.getMessage()] == [
+        "203.0.113.7"
+    ]
+
+
+def test_a_filtered_update_is_500_when_the_engine_fails(
+    api: FlaskClient, gated: GatedEngine
+) -> None:
+    gated.fail("list")
+    response = api.post("/v1/update?container=web", headers=AUTH)
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "the update failed; see the log"

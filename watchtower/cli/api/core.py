@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, request
 
+from ...errors import WatchtowerError
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
@@ -148,7 +149,11 @@ def _update_view() -> Response:
     limit = _base.bound(state.settings.update_timeout)
     if isinstance(limit, Response):
         return limit
-    params, targeted, anything = _base.narrowed(runner)
+    try:
+        params, targeted, anything = _base.narrowed(runner)
+    except WatchtowerError as error:
+        runner.logger.error("The update failed: %s", error)
+        return answer(500, error="the update failed; see the log")
     started = time.monotonic()
     if not anything:
         # The filters leave nothing of the configured selection: nothing to run.
