@@ -17,7 +17,6 @@ from .values import FlagValues
 __all__ = [
     "API_ENDPOINTS",
     "TOKEN_ENDPOINTS",
-    "UNSERVED_ENDPOINTS",
     "ApiSettings",
     "Endpoint",
     "api_settings",
@@ -40,8 +39,6 @@ Endpoint = Literal[
 
 #: The endpoints served here, by their --http-api-endpoints names.
 API_ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
-#: The fork's endpoints not served here; asking for one logs a warning (none left).
-UNSERVED_ENDPOINTS: tuple[str, ...] = ()
 #: Endpoints that need the API token (all but health, swagger and events), as in the fork.
 TOKEN_ENDPOINTS: frozenset[Endpoint] = frozenset(API_ENDPOINTS) - {"health", "swagger", "events"}
 
@@ -105,7 +102,7 @@ class ApiSettings:
 _ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {name: name for name in API_ENDPOINTS}
 
 
-def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
+def _endpoints(values: FlagValues) -> frozenset[Endpoint]:
     names = [
         n.lower() for part in values["http_api_endpoints"] for n in re.split(r"[,\s]+", part) if n
     ]
@@ -116,12 +113,6 @@ def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
         chosen = set(API_ENDPOINTS)
     for name in names:
         if name == "all":
-            continue
-        if name in UNSERVED_ENDPOINTS:
-            warnings.append(
-                f"The HTTP API endpoint {name!r} is not served by this "
-                "implementation; it is left out."
-            )
             continue
         endpoint = _ENDPOINTS_BY_NAME.get(name)
         if endpoint is None:
@@ -140,12 +131,15 @@ def _endpoints(values: FlagValues, warnings: list[str]) -> frozenset[Endpoint]:
 
 
 def api_settings(values: FlagValues, warnings: list[str]) -> ApiSettings:
-    """The HTTP API's settings from the flags; a warning for each endpoint not served.
+    """The HTTP API's settings from the flags.
+
+    ``warnings`` takes the configuration's warnings; every endpoint of the
+    fork is served now, so none is added here.
 
     Raises:
         ConfigurationError: A value is malformed, or an endpoint needs a token.
     """
-    endpoints = _endpoints(values, warnings)
+    endpoints = _endpoints(values)
     host = values["http_api_host"].strip()
     if host:
         try:
