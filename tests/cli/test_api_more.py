@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import requests
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from tests.support.net import free_port
@@ -474,3 +476,20 @@ def test_a_filtered_update_is_500_when_the_engine_fails(
     response = api.post("/v1/update?container=web", headers=AUTH)
     assert response.status_code == 500
     assert response.get_json()["error"] == "the update failed; see the log"
+
+
+# Half of them in the trusted network, so that both sides of the rule are met often.
+_ADDRESSES = st.one_of(st.ip_addresses(network="10.0.0.0/8"), st.ip_addresses(v=4)).map(str)
+
+
+@given(peer=_ADDRESSES, chain=st.lists(_ADDRESSES, max_size=5))
+def test_a_client_address_is_the_peer_or_an_untrusted_address_a_trusted_peer_named(
+    peer: str, chain: list[str]
+) -> None:
+    trusted = ipaddress.ip_network("10.0.0.0/8")
+    wrapper = ClientAddress(lambda e, s: [], [trusted], "X-Forwarded-For")
+    found = wrapper.client(peer, ", ".join(chain))
+    if ipaddress.ip_address(peer) not in trusted:
+        assert found == peer
+    else:
+        assert found == peer or (found in chain and ipaddress.ip_address(found) not in trusted)
