@@ -326,7 +326,7 @@ def test_check_answers_each_container_in_full(
             "digest": web.repo_digests[0].rpartition("@")[2],
             "update_available": True,
             "latest_image_id": "",
-            "latest_digest": "",
+            "latest_digest": registry.served(WEB)[0],
             "timestamp": "2026-01-01T00:00:00Z",
         }
     ]
@@ -367,15 +367,21 @@ PATHS = {
     "health": [("get", "/livez"), ("get", "/readyz"), ("get", "/startupz")],
     "update": [("post", "/v1/update")],
     "check": [("post", "/v1/check")],
-    "containers": [("get", "/v1/containers")],
+    "containers": [("get", "/v1/containers"), ("get", "/v1/containers/details")],
     "metrics": [("get", "/v1/metrics"), ("get", "/v1/status")],
     "history": [("get", "/v1/history")],
+    "images": [("get", "/v1/images")],
+    "config": [("get", "/v1/config")],
+    "swagger": [("get", "/v1/openapi.json"), ("get", "/swagger/")],
+    "page": [("get", "/")],
+    "events": [("get", "/v1/events")],
 }
 
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS)
 def test_each_endpoint_name_serves_its_paths_alone(runner: Runner, endpoint: str) -> None:
-    app = create_app(runner, ApiSettings(endpoints=frozenset({endpoint}), token=TOKEN))
+    settings = ApiSettings(endpoints=frozenset({endpoint}), token=TOKEN, events_token="e")
+    app = create_app(runner, settings)
     client: Any = app.test_client()
     for name, routes in PATHS.items():
         for method, path in routes:

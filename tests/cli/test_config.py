@@ -94,7 +94,24 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
         ["--http-api-endpoints", "update,teapot", *TOKEN],
         {},
         "--http-api-endpoints 'teapot' is not an endpoint; choose from health, update, metrics, "
-        "containers, check, history or all.",
+        "containers, check, history, images, config, events, swagger, page or all.",
+    ),
+    (
+        ["--http-api-endpoints", "events", *TOKEN],
+        {},
+        "The HTTP API endpoint 'events' needs its own token: set --http-api-events-token (or "
+        "WATCHTOWER_HTTP_API_EVENTS_TOKEN).",
+    ),
+    (
+        ["--http-api-trusted-proxies", "10.0.0.0/8,proxy.local"],
+        {},
+        "--http-api-trusted-proxies 'proxy.local' is not an IP address or network.",
+    ),
+    (
+        ["--http-api-cors-origins", "example.org"],
+        {},
+        "--http-api-cors-origins 'example.org' is not an origin such as https://example.org "
+        "(or *).",
     ),
     (
         ["--http-api-endpoints", "all,update", *TOKEN],
@@ -310,13 +327,19 @@ def test_a_token_that_is_not_a_path_is_the_token() -> None:
 
 def test_legacy_api_flags_and_all() -> None:
     assert load(["--http-api-metrics", *TOKEN], {}).api.endpoints == {"metrics"}
-    assert load(["--http-api-endpoints", "all", *TOKEN], {}).api.endpoints == {
+    all_of = ["--http-api-endpoints", "all", *TOKEN, "--http-api-events-token", "e"]
+    assert load(all_of, {}).api.endpoints == {
         "health",
         "update",
         "metrics",
         "containers",
         "check",
         "history",
+        "images",
+        "config",
+        "events",
+        "swagger",
+        "page",
     }
 
 
@@ -324,15 +347,15 @@ def test_health_alone_needs_no_token() -> None:
     assert load(["--http-api-endpoints", "health"], {}).api.endpoints == {"health"}
 
 
-def test_unserved_endpoints_warn_instead_of_failing() -> None:
+def test_the_fork_s_further_endpoints_are_served() -> None:
     config = load(["--http-api-endpoints", "update images", *TOKEN], {})
-    assert config.api.endpoints == {"update"}
-    assert any("'images'" in w for w in config.warnings)
+    assert config.api.endpoints == {"update", "images"}
+    assert not any("'images'" in w for w in config.warnings)
 
 
 def test_ignored_flags_warn() -> None:
-    config = load(["--http-api-rate-limit", "5", "--use-compose-depends-on=false"], {})
-    assert any(w.startswith("--http-api-rate-limit has no effect here") for w in config.warnings)
+    config = load(["--ephemeral-self-update", "--use-compose-depends-on=false"], {})
+    assert any(w.startswith("--ephemeral-self-update has no effect here") for w in config.warnings)
     assert not any("use-compose-depends-on" in w for w in config.warnings)
     assert config.params.use_compose_depends_on is False
 
@@ -394,3 +417,29 @@ def test_the_configuration_keeps_its_secrets_out_of_repr() -> None:
     assert config.api.token == "api-s3cret"
     assert "s3cret" not in repr(config)
     assert "notification_url" in repr(config)
+
+
+def test_the_hardening_flags_reach_the_api_settings() -> None:
+    import ipaddress
+    from datetime import timedelta
+
+    config = load(
+        [
+            "--http-api-rate-limit", "5",
+            "--http-api-trusted-proxies", "10.0.0.1, 192.168.0.0/16",
+            "--http-api-proxy-header", "X-Real-IP",
+            "--http-api-cors-origins", "https://ui.example/",
+            "--http-api-check-timeout", "30s",
+        ],
+        {},
+    )  # fmt: skip
+    api = config.api
+    assert api.rate_limit == 5
+    assert api.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.1/32"),
+        ipaddress.ip_network("192.168.0.0/16"),
+    )
+    assert (api.proxy_header, api.cors_origins) == ("X-Real-IP", ("https://ui.example",))
+    assert (api.check_timeout, api.update_timeout) == (timedelta(seconds=30), timedelta(minutes=10))
+    assert not any("--http-api" in w for w in config.warnings)
+    assert load(["--http-api-rate-limit", "0"], {}).api.rate_limit == 60

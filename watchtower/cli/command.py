@@ -248,7 +248,9 @@ def serve(
     if config.api.enabled:
         from .api import ApiServer, create_app
 
-        app = create_app(runner, config.api)
+        app = create_app(
+            runner, config.api, next_run=scheduler.next_run if scheduler is not None else None
+        )
         try:
             server = ApiServer(
                 app,

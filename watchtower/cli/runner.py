@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import Clock, system_clock
 from ..errors import WatchtowerError
-from ..events import Event
+from ..events import Event, Observer
 from ..orchestrator import update
 from ..params import UpdateParams
 from ..protocols import ContainerClient, Registry
@@ -75,14 +75,21 @@ class Runner:
         self.last_report: Report | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._observers: list[Observer] = []
 
     @property
     def busy(self) -> bool:
         """True while a run is going."""
         return self._lock.locked()
 
+    def add_observer(self, observer: Observer) -> None:
+        """Tell ``observer`` each event of every run from now on (the HTTP event stream)."""
+        self._observers.append(observer)
+
     def _observe(self, event: Event) -> None:
         log_event(self.logger, event)
+        for observer in self._observers:
+            observer(event)
 
     def _run_locked(self, params: UpdateParams) -> Report | None:
         if self.collect_entries is not None:

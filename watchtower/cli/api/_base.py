@@ -1,0 +1,262 @@
+"""What every view of the HTTP API shares: the app's state, the token guard, answers and filters."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import TypeVar
+
+import attrs
+from attrs import frozen
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ..._text import parse_duration
+from ...events import Checked, Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
+from ...model import Container
+from ...params import UpdateParams
+from ...selection import select
+from ..api_settings import ApiSettings
+from ..broadcast import Broadcaster
+from ..runner import Runner
+
+# The key of the views' state in ``Flask.extensions``.
+EXTENSION = "watchtower"
+
+T = TypeVar("T")
+
+
+def timestamp(moment: datetime) -> str:
+    """``moment`` as the API writes times (RFC 3339, UTC, seconds)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def digest_of(container: Container) -> str:
+    """The repo digest of the image ``container`` runs, for its own repository where listed."""
+    for entry in container.repo_digests:
+        name, _, digest = entry.rpartition("@")
+        if name in (container.image.name, container.image.familiar_name):
+            return digest
+    return container.repo_digests[0].rpartition("@")[2] if container.repo_digests else ""
+
+
+class StatusBook:
+    """The last word of the runs and checks on each container, by name (an event observer).
+
+    Statuses: ``fresh``, ``stale``, ``skipped``, ``updated``, ``failed``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_name: dict[str, tuple[str, str]] = {}
+        self._digests: dict[str, str] = {}
+
+    def __call__(self, event: Event, /) -> None:
+        """Note what ``event`` says of its container."""
+        if isinstance(event, Checked):
+            # A container updated in this run is checked again by the next one only.
+            self.note(event.container, event.status, event.reason)
+        elif isinstance(event, UpdateAvailable):
+            self.note(event.container, "stale")
+        elif isinstance(event, Updated):
+            self.note(event.container, "updated", "restarted" if event.restart_only else "")
+        elif isinstance(event, (Failed, RolledBack)):
+            self.note(event.container, "failed", event.reason)
+        elif isinstance(event, Skipped):
+            self.note(event.container, "skipped", event.reason)
+
+    def note(self, name: str, status: str, reason: str = "") -> None:
+        """Remember ``status`` (and why) for the container ``name``."""
+        if name:
+            with self._lock:
+                self._by_name[name] = (status, reason)
+
+    def note_digest(self, name: str, digest: str) -> None:
+        """Remember the digest the registry served for ``name``'s image at the last check."""
+        with self._lock:
+            self._digests[name] = digest
+
+    def digest(self, name: str) -> str:
+        """The registry digest noted for ``name``; empty before any check."""
+        with self._lock:
+            return self._digests.get(name, "")
+
+    def get(self, name: str) -> tuple[str, str]:
+        """The status and reason last noted for ``name``; ``("unknown", "")`` before any."""
+        with self._lock:
+            return self._by_name.get(name, ("unknown", ""))
+
+
+@frozen
+class Context:
+    """What the views of one app read: its runner, settings, probes and event sources.
+
+    Attributes:
+        runner: Runs updates one at a time; holds the engine, registry and parameters.
+        settings: The API's settings.
+        ready: The readiness probe.
+        broadcaster: The run events, for ``/v1/events``.
+        book: Each container's last status.
+        next_run: When the schedule runs next (``None`` without a schedule).
+    """
+
+    runner: Runner
+    settings: ApiSettings
+    ready: Callable[[], bool]
+    broadcaster: Broadcaster
+    book: StatusBook
+    next_run: Callable[[], datetime | None]
+
+    def accepts(self, given: str | None, *, events: bool = False) -> bool:
+        """True when ``given`` is the API token (or, with ``events``, the events token)."""
+        tokens = [self.settings.token]
+        if events:
+            tokens.append(self.settings.events_token)
+        return any(_same(token, given) for token in tokens if token)
+
+    def now(self) -> str:
+        """The runner's clock, as the API writes times."""
+        return timestamp(self.runner.clock())
+
+
+def _same(token: str, given: str | None) -> bool:
+    if given is None:
+        return False
+    # Hashing both first makes the comparison constant-time whatever the lengths.
+    return hmac.compare_digest(
+        hashlib.sha256(token.encode()).digest(), hashlib.sha256(given.encode()).digest()
+    )
+
+
+def context() -> Context:
+    """The current app's :class:`Context`."""
+    state: Context = current_app.extensions[EXTENSION]
+    return state
+
+
+def answer(status: int = 200, **body: object) -> Response:
+    """A JSON answer with the API version, as the fork writes them."""
+    response = jsonify(api_version="v1", **body)
+    response.status_code = status
+    return response
+
+
+def text(body: str, status: int = 200) -> Response:
+    """A plain-text answer."""
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def query_list(key: str) -> list[str]:
+    """The values of a repeatable, comma-separated query parameter."""
+    return [
+        part.strip()
+        for value in request.args.getlist(key)
+        for part in value.split(",")
+        if part.strip()
+    ]
+
+
+def given_token() -> str | None:
+    """The token a request carries: ``Authorization`` (Bearer or bare), else the cookie."""
+    raw = request.headers.get("Authorization", "").strip()
+    if raw[:7].lower() == "bearer ":
+        raw = raw[7:].strip()
+    return raw or request.cookies.get("access_token") or None
+
+
+def refuse() -> Response:
+    """Log a refused request (with its client address) and answer 401."""
+    context().runner.logger.warning(
+        "Refused an HTTP API request with a missing or invalid token",
+        extra={"ip": request.remote_addr},
+    )
+    return answer(401, error="missing or invalid API token")
+
+
+def _require_token() -> Response | None:
+    return None if context().accepts(given_token()) else refuse()
+
+
+def guarded(name: str) -> Blueprint:
+    """A blueprint whose every view first checks the API token."""
+    blueprint = Blueprint(name, __name__)
+    blueprint.before_request(_require_token)
+    return blueprint
+
+
+def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
+    """The run's parameters narrowed by the ``container`` and ``image`` queries.
+
+    The queries narrow the configured selection, never widen it: the result
+    names the containers that both the configuration and the queries choose.
+
+    Returns:
+        The parameters, whether any query was given, and whether anything is left.
+    """
+    params = runner.params
+    names, images = query_list("container"), query_list("image")
+    if not (names or images):
+        return params, False, True
+    listed = list(
+        runner.client.list_containers(
+            include_stopped=params.include_stopped, include_restarting=params.include_restarting
+        )
+    )
+    configured = {c.name for c in select(listed, params)[0]}
+    asked = attrs.evolve(
+        params,
+        names=tuple(n.lstrip("/") for n in names) or params.names,
+        monitor_image_names=tuple(images) or params.monitor_image_names,
+    )
+    chosen = tuple(c.name for c in select(listed, asked)[0] if c.name in configured)
+    return attrs.evolve(params, names=chosen), True, bool(chosen)
+
+
+def bound(configured: timedelta) -> timedelta | Response:
+    """The request's ``timeout`` query, capped by ``configured``; a 400 answer when unreadable."""
+    raw = request.args.get("timeout", "").strip()
+    if not raw:
+        return configured
+    try:
+        asked = parse_duration(raw)
+    except ValueError:
+        return text(f"invalid 'timeout' parameter: {raw[:40]!r} is not a duration such as 30s", 400)
+    return min(asked, configured) if asked > timedelta(0) else configured
+
+
+def within(work: Callable[[], T], limit: timedelta) -> tuple[bool, T | None, BaseException | None]:
+    """Run ``work`` on a thread and wait for it at most ``limit``.
+
+    A run is never cut short (that could leave a container half replaced):
+    past the limit the request stops waiting and the work goes on.
+
+    Returns:
+        Whether it finished in time, its result, and what it raised.
+    """
+    box: dict[str, object] = {}
+
+    def body() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as error:  # handed to the caller
+            box["error"] = error
+
+    thread = threading.Thread(target=body, name="watchtower-api-work", daemon=True)
+    thread.start()
+    thread.join(limit.total_seconds())
+    if thread.is_alive():
+        return False, None, None
+    error = box.get("error")
+    result: T | None = box.get("result")  # type: ignore[assignment]
+    return True, result, error if isinstance(error, BaseException) else None
+
+
+def too_slow(what: str, limit: timedelta) -> Response:
+    """The 504 answer of a request that outlasted its bound."""
+    return answer(
+        504,
+        error=f"the {what} did not finish within {limit.total_seconds():g}s; it goes on",
+        timestamp=context().now(),
+    )

@@ -1,0 +1,149 @@
+"""The app factory and its server: :func:`create_app` and :class:`ApiServer`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask
+
+from ..api_settings import ApiSettings, Endpoint
+from ..broadcast import Broadcaster
+from ..openapi import Operation
+from ..runner import Runner
+from . import core, docs, inventory, page, stream
+from ._base import EXTENSION, Context, StatusBook
+from .hardening import harden
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+__all__ = ["ApiServer", "create_app"]
+
+# Each endpoint group's blueprints.
+_BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
+    "health": (core.health,),
+    "update": (core.update,),
+    "check": (inventory.checks,),
+    "containers": (inventory.containers,),
+    "metrics": (core.metrics,),
+    "history": (core.history,),
+    "images": (inventory.images,),
+    "config": (inventory.configs,),
+    "events": (stream.events,),
+    "swagger": (docs.swagger,),
+    "page": (page.page,),
+}
+
+#: Every operation the API declares, for its OpenAPI document.
+OPERATIONS: tuple[Operation, ...] = (
+    *core.OPERATIONS,
+    *inventory.OPERATIONS,
+    *stream.OPERATIONS,
+    *docs.OPERATIONS,
+    *page.OPERATIONS,
+)
+
+
+def create_app(
+    runner: Runner,
+    settings: ApiSettings,
+    *,
+    ready: Callable[[], bool] | None = None,
+    next_run: Callable[[], datetime | None] | None = None,
+) -> Flask:
+    """The WSGI application of the HTTP API.
+
+    It subscribes to the runner's events (for ``/v1/events`` and the
+    containers' statuses). Another module adds an endpoint by registering
+    its own blueprint on the app this returns.
+
+    Args:
+        runner: Runs updates one at a time; holds the engine, registry,
+            parameters, metrics, logger and clock the views use.
+        settings: Which endpoints, the tokens and the hardening.
+        ready: The readiness probe (default: the engine lists containers).
+        next_run: When the schedule runs next, for the status page.
+    """
+    app = Flask(
+        "watchtower.cli.api",
+        template_folder=str(page.WEB / "templates"),
+        static_folder=str(page.WEB / "static"),
+        static_url_path="/static/watchtower",
+    )
+    broadcaster, book = Broadcaster(), StatusBook()
+    runner.add_observer(book)
+    runner.add_observer(broadcaster)
+    app.extensions[EXTENSION] = Context(
+        runner,
+        settings,
+        ready if ready is not None else lambda: core.engine_answers(runner),
+        broadcaster,
+        book,
+        next_run if next_run is not None else lambda: None,
+    )
+    app.config[docs.OPERATIONS_KEY] = tuple(
+        op for op in OPERATIONS if op.group in settings.endpoints
+    )
+    harden(app, settings)
+    for name, blueprints in _BLUEPRINTS.items():
+        if name in settings.endpoints:
+            for blueprint in blueprints:
+                app.register_blueprint(blueprint)
+    return app
+
+
+class ApiServer:
+    """Serves a WSGI application with cheroot on a thread of its own.
+
+    Requests reach the application only once their headers are complete,
+    within size and time bounds (:mod:`watchtower.cli.guard`). Stopping the
+    server ends the event streams of an app made by :func:`create_app`.
+
+    Args:
+        app: The WSGI application.
+        host: The address to bind; empty binds every interface.
+        port: The port (0 picks a free one; see :attr:`port`).
+        tls_cert: Certificate file; with ``tls_key`` the server speaks HTTPS.
+        tls_key: Key file.
+    """
+
+    def __init__(
+        self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "", tls_key: str = ""
+    ) -> None:
+        from ..guard import GuardedServer
+
+        self._app = app
+        # Each open event stream holds a worker: room for them and for the rest.
+        self._server = GuardedServer(
+            (host or "0.0.0.0", port), app, numthreads=12, server_name="watchtower"
+        )
+        if tls_cert:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            self._server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port bound (after :meth:`start`)."""
+        return int(self._server.bind_addr[1])
+
+    def start(self) -> None:
+        """Bind the socket (raising on failure) and serve on a thread."""
+        self._server.prepare()
+        self._thread = threading.Thread(
+            target=self._server.serve, name="watchtower-api", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the event streams, stop serving and close the socket."""
+        state = getattr(self._app, "extensions", {}).get(EXTENSION)
+        if isinstance(state, Context):
+            state.broadcaster.close()
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,335 @@
+"""What is watched and what the registries serve: check, containers, details, images, config."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import Response, request
+from typing_extensions import NotRequired, TypedDict
+
+from ...errors import WatchtowerError
+from ...model import Container, ImageRef
+from ...params import UpdateParams
+from ...planner import plan
+from ...plans import Status
+from ...protocols import Registry
+from ...selection import select
+from ...settings import ContainerSettings
+from ...sorter import dependency_graph
+from ..openapi import Operation, Param
+from ..runner import Runner
+from . import _base
+from ._base import answer, context, digest_of
+
+__all__ = ["OPERATIONS", "CheckResult", "check", "checks", "configs", "containers", "images"]
+
+_LIST = {"type": "array", "items": {"type": "object"}}
+_FILTERS = (
+    Param("container", "Container names; narrows the configured selection.", repeated=True),
+    Param("image", "Image names; narrows the configured selection.", repeated=True),
+)
+_BY_NAME_AND_IMAGE = (
+    Param("name", "Only the container of this name."),
+    Param("image", "Only containers running this image."),
+)
+
+OPERATIONS = (
+    Operation(
+        "post",
+        "/v1/check",
+        "check",
+        "Which containers' images changed, pulling nothing",
+        params=(*_FILTERS, Param("timeout", "Longest wait, such as 30s; capped by the flag.")),
+        responses={400: "A malformed parameter", 500: "The check failed", 504: "Too slow"},
+        schema={
+            "type": "object",
+            "properties": {"containers": _LIST, "count": {"type": "integer"}},
+        },
+    ),
+    Operation(
+        "get",
+        "/v1/containers",
+        "containers",
+        "The watched containers",
+        params=_BY_NAME_AND_IMAGE,
+        responses={500: "The engine could not list them"},
+        schema={"type": "object", "properties": {"containers": _LIST}},
+    ),
+    Operation(
+        "get",
+        "/v1/containers/details",
+        "containers",
+        "The watched containers with their state, settings, status and dependencies",
+        params=_BY_NAME_AND_IMAGE,
+        responses={500: "The engine could not list them"},
+        schema={"type": "object", "properties": {"containers": _LIST}},
+    ),
+    Operation(
+        "get",
+        "/v1/images",
+        "images",
+        "The images the watched containers run",
+        params=(Param("name", "Only this image."), Param("id", "Only the image of this id.")),
+        responses={500: "The engine could not list them"},
+        schema={"type": "object", "properties": {"images": _LIST}},
+    ),
+    Operation(
+        "get",
+        "/v1/config",
+        "config",
+        "The effective configuration, secrets redacted",
+        schema={"type": "object", "properties": {"config": {"type": "object"}}},
+    ),
+)
+
+
+class CheckResult(TypedDict):
+    """One container's answer of ``/v1/check``, as the fork writes it."""
+
+    name: str
+    image: str
+    image_id: str
+    digest: str
+    update_available: bool
+    latest_image_id: str
+    latest_digest: str
+    timestamp: str
+    error: NotRequired[str]
+
+
+class _Recording:
+    """A registry that remembers the digest it answered for each reference."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._lock = threading.Lock()
+        self.digests: dict[ImageRef, str] = {}
+
+    def digest(self, ref: ImageRef) -> str:
+        answer = self._registry.digest(ref)
+        with self._lock:
+            self.digests[ref] = answer
+        return answer
+
+    def created(self, ref: ImageRef, digest: str) -> datetime | None:
+        return self._registry.created(ref, digest)
+
+
+def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
+    """Whether each selected container's image changed, pulling nothing.
+
+    This is :func:`watchtower.plan` with ``pull=False``: one registry digest
+    request per distinct image, the same selection, labels and cooldown as a
+    run. ``latest_digest`` is the digest the registry serves. Containers the
+    check skipped carry the reason as ``error``.
+    """
+    registry = _Recording(runner.registry)
+    the_plan = plan(runner.client, registry, params, clock=runner.clock, pull=False)
+    now = _base.timestamp(runner.clock())
+    results = []
+    for entry in the_plan:
+        container = entry.container
+        result = CheckResult(
+            name=container.name,
+            image=container.image.familiar,
+            image_id=container.image_id,
+            digest=digest_of(container),
+            update_available=entry.status is Status.STALE,
+            latest_image_id=entry.new_image.id if entry.new_image else "",
+            latest_digest=registry.digests.get(container.image, ""),
+            timestamp=now,
+        )
+        if entry.status is Status.SKIPPED:
+            result["error"] = entry.reason
+        results.append(result)
+    return results
+
+
+checks = _base.guarded("check")
+
+
+@checks.post("/v1/check")
+def _check_view() -> Response:
+    state = context()
+    limit = _base.bound(state.settings.check_timeout)
+    if isinstance(limit, Response):
+        return limit
+
+    try:
+        params, _, anything = _base.narrowed(state.runner)
+    except WatchtowerError as listing:
+        state.runner.logger.error("The check failed: %s", listing)
+        return Response("failed to check for updates", status=500)
+    done, results, error = _base.within(
+        lambda: check(state.runner, params) if anything else [], limit
+    )
+    if not done:
+        return _base.too_slow("check", limit)
+    if error is not None or results is None:
+        state.runner.logger.error("The check failed: %s", error)
+        return Response("failed to check for updates", status=500)
+    for result in results:
+        status = "stale" if result["update_available"] else "fresh"
+        state.book.note(
+            result["name"], "skipped" if "error" in result else status, result.get("error", "")
+        )
+        state.book.note_digest(result["name"], result["latest_digest"])
+    return answer(containers=results, count=len(results), timestamp=state.now())
+
+
+# Containers and images ---------------------------------------------------------
+
+containers = _base.guarded("containers")
+
+
+def _watched(runner: Runner) -> list[Container]:
+    params = runner.params
+    listed = runner.client.list_containers(
+        include_stopped=params.include_stopped, include_restarting=params.include_restarting
+    )
+    return select(list(listed), params)[0]
+
+
+def _listed(kind: str) -> list[Container] | Response:
+    state = context()
+    try:
+        chosen = _watched(state.runner)
+    except WatchtowerError as error:
+        state.runner.logger.error("Listing the containers failed: %s", error)
+        return Response(f"failed to list {kind}", status=500)
+    name, image = request.args.get("name", ""), request.args.get("image", "")
+    return [
+        c
+        for c in chosen
+        if (not name or c.name == name) and (not image or c.image.familiar == image)
+    ]
+
+
+@containers.get("/v1/containers")
+def _containers_view() -> Response:
+    chosen = _listed("containers")
+    if isinstance(chosen, Response):
+        return chosen
+    statuses = [
+        {"name": c.name, "image": c.image.familiar, "image_id": c.image_id, "digest": digest_of(c)}
+        for c in chosen
+    ]
+    return answer(containers=statuses, count=len(statuses), timestamp=context().now())
+
+
+def _details(
+    container: Container, params: UpdateParams, depends_on: Mapping[str, frozenset[str]]
+) -> dict[str, Any]:
+    state = context()
+    own = ContainerSettings.read(container, params)
+    status, reason = state.book.get(container.name)
+    return {
+        "name": container.name,
+        "image": container.image.familiar,
+        "image_id": container.image_id,
+        "digest": digest_of(container),
+        "latest_digest": state.book.digest(container.name),
+        "running": container.state.value == "running",
+        "state": container.state.value,
+        "watchtower": own.is_watchtower,
+        "monitor_only": own.monitor_only,
+        "no_pull": own.no_pull,
+        "enabled": own.enabled is not False,
+        "stale": status == "stale",
+        "status": status,
+        "reason": reason,
+        "scope": own.scope,
+        "depends_on": sorted(depends_on.get(container.name, ())),
+    }
+
+
+@containers.get("/v1/containers/details")
+def _details_view() -> Response:
+    state = context()
+    chosen = _listed("containers")
+    if isinstance(chosen, Response):
+        return chosen
+    params = state.runner.params
+    graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
+    details = [_details(c, params, graph) for c in chosen]
+    return answer(containers=details, count=len(details), timestamp=state.now())
+
+
+images = _base.guarded("images")
+
+
+@images.get("/v1/images")
+def _images_view() -> Response:
+    state = context()
+    chosen = _listed("images")
+    if isinstance(chosen, Response):
+        return chosen
+    by_image: dict[tuple[str, str], dict[str, Any]] = {}
+    for container in chosen:
+        key = (container.image.familiar, container.image_id)
+        entry = by_image.setdefault(
+            key,
+            {"name": key[0], "image_id": key[1], "digest": digest_of(container), "containers": 0},
+        )
+        entry["containers"] += 1
+    name, image_id = request.args.get("name", ""), request.args.get("id", "")
+    listed = [
+        entry
+        for entry in by_image.values()
+        if (not name or entry["name"] == name) and (not image_id or entry["image_id"] == image_id)
+    ]
+    return answer(images=listed, count=len(listed), timestamp=state.now())
+
+
+# Config ---------------------------------------------------------------------
+
+configs = _base.guarded("config")
+
+_REDACTED = "[REDACTED]"
+
+
+def _filter_desc(params: UpdateParams) -> str:
+    parts = []
+    if params.names:
+        parts.append("only " + ", ".join(params.names))
+    if params.disable_names:
+        parts.append("not " + ", ".join(params.disable_names))
+    if params.label_enable:
+        parts.append("only those enabled by label")
+    if params.scope:
+        parts.append(f"in scope {params.scope}")
+    return "Checking " + ("containers: " + "; ".join(parts) if parts else "all containers")
+
+
+@configs.get("/v1/config")
+def _config_view() -> Response:
+    state = context()
+    params, settings = state.runner.params, state.settings
+    config = {
+        "monitor_only": params.monitor_only,
+        "cleanup": params.cleanup,
+        "no_pull": params.no_pull,
+        "no_restart": params.no_restart,
+        "rolling_restart": params.rolling_restart,
+        "include_stopped": params.include_stopped,
+        "include_restarting": params.include_restarting,
+        "lifecycle_hooks": params.lifecycle_hooks,
+        "label_enable": params.label_enable,
+        "filter_desc": _filter_desc(params),
+        "scope": params.scope,
+        "dry_run": state.runner.dry_run,
+        "http_api": {
+            "endpoints": sorted(settings.endpoints),
+            "token": _REDACTED if settings.token else "",
+            "events_token": _REDACTED if settings.events_token else "",
+            "rate_limit": settings.rate_limit,
+            "cors_origins": list(settings.cors_origins),
+            "trusted_proxies": [str(n) for n in settings.trusted_proxies],
+            "check_timeout": settings.check_timeout.total_seconds(),
+            "update_timeout": settings.update_timeout.total_seconds(),
+        },
+    }
+    return answer(config=config, timestamp=state.now())

@@ -1,0 +1,268 @@
+// The status page: a client of the HTTP API, live through /v1/events.
+"use strict";
+(function () {
+  const app = document.getElementById("app");
+  if (!app) return;
+  const served = new Set(app.dataset.endpoints.split(",").filter(Boolean));
+  const tbody = document.querySelector("#containers tbody");
+  const historyBody = document.querySelector("#history tbody");
+  const message = document.getElementById("message");
+  const runState = document.getElementById("run-state");
+  const eventsList = document.getElementById("events");
+  const dialog = document.getElementById("plan");
+  const planBody = document.getElementById("plan-body");
+  const planGo = document.getElementById("plan-go");
+  const latest = new Map(); // container name -> registry digest, from the last check
+  const KINDS = ["run_started", "checked", "update_available", "skipped", "label_ignored",
+    "hook_ran", "stopped", "started", "updated", "rolled_back", "repaired", "failed",
+    "run_finished"];
+
+  function short(digest) {
+    return digest ? digest.replace("sha256:", "").slice(0, 12) : "\u2014";
+  }
+
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function say(text) { message.textContent = text; }
+
+  async function api(method, path) {
+    const response = await fetch(path, {
+      method: method, credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    if (response.status === 401) {
+      window.location.reload();
+      throw new Error("the token is no longer accepted");
+    }
+    const type = response.headers.get("Content-Type") || "";
+    const body = type.includes("json") ? await response.json() : await response.text();
+    if (!response.ok) throw new Error((body && body.error) || body || response.statusText);
+    return body;
+  }
+
+  function row(name) {
+    return tbody.querySelector('tr[data-name="' + CSS.escape(name) + '"]');
+  }
+
+  function setStatus(name, status, reason) {
+    const tr = row(name);
+    if (!tr) return;
+    tr.dataset.status = status;
+    const cell = tr.querySelector(".status");
+    cell.replaceChildren(element("span", status, "badge status-" + status));
+    if (reason) cell.append(element("span", reason, "reason"));
+  }
+
+  function setLatest(name, digest) {
+    latest.set(name, digest);
+    const tr = row(name);
+    if (tr) tr.querySelector(".latest").textContent = short(digest);
+  }
+
+  function button(label, title, handler, enabled) {
+    const node = element("button", label);
+    node.type = "button";
+    node.title = title;
+    node.disabled = !enabled;
+    node.addEventListener("click", handler);
+    return node;
+  }
+
+  function render(containers) {
+    tbody.replaceChildren();
+    if (!containers.length) {
+      const tr = element("tr");
+      const td = element("td", "No container is watched.");
+      td.colSpan = 7;
+      tr.append(td);
+      tbody.append(tr);
+      return;
+    }
+    for (const c of containers) {
+      const tr = element("tr");
+      tr.dataset.name = c.name;
+      const cells = [
+        ["Container", c.name, "name"], ["Image", c.image, "image"],
+        ["Local digest", short(c.digest), "digest"],
+        ["Registry digest", short(latest.get(c.name) || c.latest_digest), "latest"],
+        ["Status", "", "status"], ["Depends on", c.depends_on.join(", ") || "\u2014", "deps"],
+      ];
+      for (const [label, text, cls] of cells) {
+        const td = element("td", text, cls);
+        td.dataset.label = label;
+        tr.append(td);
+      }
+      const actions = element("td", undefined, "row-actions");
+      actions.append(
+        button("Check", "Check " + c.name, () => check([c.name]), served.has("check")),
+        button("Update", "Update " + c.name, () => plan([c.name]),
+          served.has("check") && served.has("update")),
+      );
+      tr.append(actions);
+      tbody.append(tr);
+      setStatus(c.name, c.status, c.reason);
+    }
+  }
+
+  async function loadContainers() {
+    if (!served.has("containers")) {
+      say("The containers endpoint is not served (--http-api-endpoints).");
+      tbody.replaceChildren();
+      return;
+    }
+    render((await api("GET", "/v1/containers/details")).containers);
+  }
+
+  async function loadHistory() {
+    if (!served.has("history")) return;
+    const entries = (await api("GET", "/v1/history?limit=10")).entries.slice().reverse();
+    historyBody.replaceChildren();
+    for (const entry of entries) {
+      const tr = element("tr");
+      const when = new Date(entry.timestamp || entry.at).toLocaleString();
+      for (const [label, value] of [["When", when], ["Scanned", entry.scanned],
+        ["Updated", entry.updated], ["Failed", entry.failed], ["Restarted", entry.restarted],
+        ["Skipped", entry.skipped]]) {
+        const td = element("td", String(value));
+        td.dataset.label = label;
+        tr.append(td);
+      }
+      historyBody.append(tr);
+    }
+    if (!entries.length) {
+      const tr = element("tr");
+      const td = element("td", "No run yet.");
+      td.colSpan = 6;
+      tr.append(td);
+      historyBody.append(tr);
+    }
+  }
+
+  function query(names) {
+    return names.map((n) => "container=" + encodeURIComponent(n)).join("&");
+  }
+
+  async function runCheck(names) {
+    const q = query(names);
+    const body = await api("POST", "/v1/check" + (q ? "?" + q : ""));
+    for (const c of body.containers) {
+      setLatest(c.name, c.latest_digest);
+      setStatus(c.name, c.error ? "skipped" : c.update_available ? "stale" : "fresh", c.error);
+    }
+    return body.containers;
+  }
+
+  async function check(names) {
+    say("Checking\u2026");
+    try {
+      const results = await runCheck(names);
+      const stale = results.filter((c) => c.update_available).length;
+      say("Checked " + results.length + " container(s): " + stale + " with an update.");
+    } catch (error) {
+      say("The check failed: " + error.message);
+    }
+  }
+
+  async function plan(names) {
+    say("Working out the plan\u2026");
+    let results;
+    try {
+      results = await runCheck(names);
+    } catch (error) {
+      say("The check failed: " + error.message);
+      return;
+    }
+    say("");
+    const stale = results.filter((c) => c.update_available);
+    planBody.replaceChildren();
+    if (!stale.length) {
+      planBody.append(element("p", "Nothing to update: every container checked runs what its registry serves."));
+    } else {
+      planBody.append(element("p", "These containers will be replaced (those that depend on them are restarted):"));
+      const list = element("ul", undefined, "plan-list");
+      for (const c of stale) {
+        list.append(element("li", c.name + " (" + c.image + "): " + short(c.digest) +
+          " \u2192 " + short(c.latest_digest)));
+      }
+      planBody.append(list);
+    }
+    planGo.disabled = !stale.length;
+    dialog.returnValue = "";
+    dialog.showModal();
+    (stale.length ? planGo : dialog.querySelector("button[value=cancel]")).focus();
+    dialog.addEventListener("close", async function onClose() {
+      dialog.removeEventListener("close", onClose);
+      if (dialog.returnValue !== "go") return;
+      await update(stale.map((c) => c.name));
+    });
+  }
+
+  async function update(names) {
+    const q = query(names);
+    const live = served.has("events");
+    say("Updating " + names.join(", ") + "\u2026");
+    try {
+      // With the event stream the page follows the run live; without it, it waits for the answer.
+      await api("POST", "/v1/update?" + (live ? "async=true" + (q ? "&" : "") : "") + q);
+      if (!live) {
+        say("Updated.");
+        await Promise.all([loadContainers(), loadHistory()]);
+      }
+    } catch (error) {
+      say("The update was not started: " + error.message);
+    }
+  }
+
+  function logEvent(kind, data) {
+    const item = element("li");
+    const at = new Date(data.at).toLocaleTimeString();
+    // A run's own events name no container: their kind says "run started" already.
+    item.append(element("time", at + " "));
+    if (data.container) item.append(element("span", data.container + " ", "who"));
+    item.append(element("span", kind.replace(/_/g, " "), "kind kind-" + kind));
+    if (data.reason) item.append(element("span", " (" + data.reason + ")", "reason"));
+    eventsList.prepend(item);
+    while (eventsList.children.length > 50) eventsList.lastChild.remove();
+  }
+
+  function onEvent(kind, data) {
+    logEvent(kind, data);
+    const name = data.container;
+    switch (kind) {
+      case "run_started": runState.textContent = "running"; break;
+      case "checked": setStatus(name, data.status, data.reason); break;
+      case "update_available": setStatus(name, "stale"); break;
+      case "stopped": case "started": setStatus(name, "updating"); break;
+      case "updated": setStatus(name, "updated", data.restart_only ? "restarted" : ""); break;
+      case "rolled_back": case "failed": setStatus(name, "failed", data.reason); break;
+      case "skipped": setStatus(name, "skipped", data.reason); break;
+      case "run_finished":
+        runState.textContent = "idle";
+        say("Run finished: " + data.updated + " updated, " + data.failed + " failed.");
+        // The replacements run other images now: read the containers again.
+        Promise.all([loadContainers(), loadHistory()]).catch((error) => say(error.message));
+        break;
+    }
+  }
+
+  function listen() {
+    if (!served.has("events") || !window.EventSource) return;
+    const source = new EventSource("/v1/events");
+    for (const kind of KINDS) {
+      source.addEventListener(kind, (message) => onEvent(kind, JSON.parse(message.data).data));
+    }
+    source.addEventListener("open", () => { app.dataset.live = "yes"; });
+    source.addEventListener("error", () => { app.dataset.live = "no"; });
+  }
+
+  document.getElementById("check-all").addEventListener("click", () => check([]));
+  document.getElementById("update-all").addEventListener("click", () => plan([]));
+  const next = document.getElementById("next-run");
+  if (next.dataset.at) next.textContent = new Date(next.dataset.at).toLocaleString();
+  listen();
+  Promise.all([loadContainers(), loadHistory()]).catch((error) => say(error.message));
+})();
