@@ -54,6 +54,7 @@ _FOREIGN = (
     "email",
     "enum",
     "flask",
+    "ipaddress",
     "jinja2",
     "json",
     "logging",
@@ -67,7 +68,7 @@ _FOREIGN = (
 )
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_FOREIGN)})(\..+)?"),
-    (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection)"),
+    (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection|IPNetwork)"),
     (r"py:class", r"watchtower\.staleness\.[KVE]"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
     (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature
