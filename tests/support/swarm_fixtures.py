@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import random
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,18 @@ from .e2e_fixtures import _unavailable
 from .net import free_port
 
 _COUNTER = itertools.count()
+
+
+def _free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 that nothing holds, in the range swarm accepts for VXLAN."""
+    while True:
+        port = random.randint(20000, 49151)  # swarm refuses data path ports above 49151
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def _start_engine() -> dockerd_support.Dockerd:
@@ -46,7 +60,7 @@ def swarm_dockerd() -> Iterator[dockerd_support.Dockerd]:
         api.init_swarm(
             advertise_addr="127.0.0.1",
             listen_addr=f"127.0.0.1:{free_port()}",
-            data_path_port=free_port(),
+            data_path_port=_free_udp_port(),
         )
         yield engine
     finally:
