@@ -128,3 +128,20 @@ def test_a_run_covers_every_host_and_reports_one_that_is_down(
     assert registry.digest_requests == 1
     assert all(engine.closed for engine in engines.values())
     assert runner.metrics.value("watchtower_containers_updated") == 2
+    text = runner.metrics.exposition()[0].decode()
+    assert "watchtower_containers_updated 2.0" in text
+    assert 'watchtower_containers_updated{host="a"} 1.0' in text
+    assert 'watchtower_containers_failed{host="down"} 1.0' in text
+    assert 'watchtower_containers_failed{host="a"} 0.0' in text
+
+
+def test_a_one_engine_run_has_no_host_label() -> None:
+    registry = MemoryRegistry()
+    registry.publish(WEB)
+    engine = MemoryEngine(registry)
+    engine.run("web", WEB)
+    metrics = Metrics()
+    runner = Runner(engine, registry, UpdateParams(), metrics=metrics, logger=logging.getLogger())
+    runner.run()
+    assert metrics.hosts == {}
+    assert "host=" not in metrics.exposition()[0].decode()
