@@ -122,13 +122,13 @@ def _assess(
     served: dict[str, str] = {}
     for subject in asked:
         answer = digests[subject.image]
-        if isinstance(answer, str):
-            served[subject.name] = answer
         if not isinstance(answer, str):
             verdicts[subject.name] = Verdict(
                 Status.SKIPPED, reason=f"registry check failed: {answer}"
             )
-        elif answer == subject.image_id:
+            continue
+        served[subject.name] = answer
+        if answer == subject.image_id:
             verdicts[subject.name] = Verdict(Status.FRESH)
         else:
             candidates.append(subject)

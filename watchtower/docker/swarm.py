@@ -156,6 +156,8 @@ class SwarmClient:
             spec.setdefault("TaskTemplate", {}).setdefault("ContainerSpec", {})["Image"] = str(
                 image
             )
+            # Posted here, not through docker-py's update_service: that one
+            # reads credentials from config.json only, not from ``auth``.
             answer = self.api._post_json(
                 self.api._url("/services/{0}/update", service.id),
                 data=spec,
