@@ -72,3 +72,38 @@ def test_run_once_over_a_hosts_file(
         }
     finally:
         swarm_api.remove_service(service["ID"])
+
+
+def test_run_once_with_swarm_services_on_a_manager(
+    swarm_dockerd: Any, swarm_api: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
+) -> None:
+    repository = e2e_names("cli-swarm")
+    image = e2e_images.publish(repository, "v1")
+    service = create_service(swarm_api, e2e_names("svc"), image, order="start-first")
+    try:
+        e2e_images.publish(repository, "v2")
+        new_digest = swarm_api.inspect_distribution(image)["Descriptor"]["digest"]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "watchtower",
+                "--run-once",
+                "--porcelain",
+                "v1",
+                "--host",
+                swarm_dockerd.url,
+                "--swarm-services",
+                e2e_names("svc"),
+            ],
+            env=environment(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"{e2e_names('svc')} ({image}): Updated\n"
+        spec = swarm_api.inspect_service(service["ID"])["Spec"]["TaskTemplate"]["ContainerSpec"]
+        assert spec["Image"] == f"{image}@{new_digest}"
+    finally:
+        swarm_api.remove_service(service["ID"])
