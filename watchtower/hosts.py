@@ -118,17 +118,20 @@ def engines_by_name(
     return {f"host-{number}": engine for number, engine in enumerate(engines, 1)}
 
 
-def _one_at_a_time(observer: Observer | None) -> Observer | None:
-    """The observer, called from one host's run at a time."""
+def _one_at_a_time(observer: Observer | None) -> Callable[[str], Observer | None]:
+    """The observer for each host: called from one host's run at a time, with the host named."""
     if observer is None:
-        return None
+        return lambda host: None
     lock = threading.Lock()
 
-    def observe(event: Event) -> None:
-        with lock:
-            observer(event)
+    def for_host(host: str) -> Observer:
+        def observe(event: Event) -> None:
+            with lock:
+                observer(attrs.evolve(event, host=host))
 
-    return observe
+        return observe
+
+    return for_host
 
 
 def _each_host(
@@ -174,7 +177,7 @@ def update_hosts(
     clock = clock or system_clock
     named = engines_by_name(engines)
     memo = DigestMemo(registry)
-    observe = _one_at_a_time(observer)
+    observer_for = _one_at_a_time(observer)
     started = clock()
 
     def work(host: str, engine: ContainerClient) -> Report:
@@ -182,7 +185,7 @@ def update_hosts(
             engine,
             memo,
             params,
-            observer=observe,
+            observer=observer_for(host),
             clock=clock,
             dry_run=dry_run,
             services=(services or {}).get(host),
@@ -196,7 +199,7 @@ def update_hosts(
         finished_at=clock(),
     )
     if notifiers:
-        failed = _notify(notifiers, result.total, Emitter(observe, clock))
+        failed = _notify(notifiers, result.total, Emitter(observer, clock))
         result = attrs.evolve(result, failed_notifications=failed)
     return result
 
@@ -218,14 +221,14 @@ def plan_hosts(
     was skipped.
     """
     memo = DigestMemo(registry)
-    observe = _one_at_a_time(observer)
+    observer_for = _one_at_a_time(observer)
 
     def work(host: str, engine: ContainerClient) -> Plan:
         return plan(
             engine,
             memo,
             params,
-            observer=observe,
+            observer=observer_for(host),
             clock=clock,
             pull=pull,
             services=(services or {}).get(host),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from watchtower import update
 from watchtower.errors import EngineError, RegistryError
+from watchtower.events import Event, UpdateAvailable
 from watchtower.hosts import HostsReport, engines_by_name, plan_hosts, update_hosts
 from watchtower.memo import DigestMemo
 from watchtower.model import ImageRef
@@ -44,9 +45,12 @@ def test_three_hosts_of_five_images_make_five_digest_requests(
     for image in IMAGES[:2]:
         published.publish(image)
 
-    result = update_hosts(engines, published, clock=clock)
+    events: list[Event] = []
+    result = update_hosts(engines, published, clock=clock, observer=events.append)
 
     assert published.digest_requests == 5
+    found = {(e.host, e.container) for e in events if isinstance(e, UpdateAvailable)}
+    assert found == {(h, n) for h in engines for n in ("app0", "app1")}
     assert set(result.reports) == {"node0", "node1", "node2"}
     assert result.failures == {}
     total = result.total
