@@ -156,9 +156,12 @@ def update(
     if services is not None:
         # Containers and services of the same tag share one digest request.
         registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
+    # Services first: an engine that refuses to list them fails the run before any pull.
+    service_entries = (
+        plan_services(services, registry, params, emit) if services is not None else ()
+    )
     the_plan = make_plan(chosen, settings, client, registry, params, emit)
-    if services is not None:
-        the_plan = attrs.evolve(the_plan, services=plan_services(services, registry, params, emit))
+    the_plan = attrs.evolve(the_plan, services=service_entries)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
     report = _execute(the_plan, client, params, emit, started, services)

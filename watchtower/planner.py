@@ -65,10 +65,11 @@ def plan(
     if services is not None:
         # Containers and services of the same tag share one digest request.
         registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
+    entries = (
+        plan_services(services, registry, params, emit, pull=pull) if services is not None else ()
+    )
     the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
-    if services is not None:
-        entries = plan_services(services, registry, params, emit, pull=pull)
-        the_plan = attrs.evolve(the_plan, services=entries)
+    the_plan = attrs.evolve(the_plan, services=entries)
     return the_plan if pull else the_plan.without_actions("check only")
 
 

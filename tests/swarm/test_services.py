@@ -277,3 +277,15 @@ def test_execute_without_a_service_client_reports_the_services_as_planned(
     the_plan = plan(engine, registry, services=swarm)
     assert execute(the_plan, engine).get("web").outcome is Outcome.STALE
     assert execute(the_plan, engine, services=swarm).get("web").outcome is Outcome.UPDATED
+
+
+def test_services_that_cannot_be_listed_fail_the_run_before_any_change(
+    engine: MemoryEngine, registry: MemoryRegistry, swarm: MemorySwarm
+) -> None:
+    registry.publish(WEB)
+    engine.run("plain", WEB)
+    registry.publish(WEB)
+    swarm.unavailable = "This node is not a swarm manager."
+    with pytest.raises(EngineError, match="not a swarm manager"):
+        update(engine, registry, services=swarm)
+    assert engine.count("pull") == engine.count("create") == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from datetime import timedelta
 
 import attrs
 
@@ -35,8 +34,6 @@ class MemorySwarm:
             completed); a rolled back one leaves the service on its old digest.
         unavailable: When set, every call raises it as an
             :class:`~watchtower.errors.EngineError` (an engine that is down).
-        rollout_time: How long each rollout takes, on no clock: a sleep, for
-            tests of slow engines.
     """
 
     def __init__(self, registry: MemoryRegistry, engine: MemoryEngine | None = None) -> None:
@@ -47,7 +44,6 @@ class MemorySwarm:
         self.updates: list[tuple[str, str]] = []
         self.rollouts: dict[str, Rollout] = {}
         self.unavailable: str = ""
-        self.rollout_time = timedelta(0)
 
     def create(
         self,
@@ -101,8 +97,6 @@ class MemorySwarm:
     def update_service(self, service: Service, image: ImageRef) -> Rollout:
         """Point the service at ``image``; the rollout ends as :attr:`rollouts` says."""
         self._check()
-        if self.rollout_time:
-            threading.Event().wait(self.rollout_time.total_seconds())
         with self._lock:
             if service.name not in self._services:
                 raise EngineError(f"No such service: {service.name}.")
