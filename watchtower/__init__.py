@@ -24,12 +24,13 @@ if TYPE_CHECKING:
         WatchtowerError,
     )
     from .events import Event, Observer
-    from .model import Container, ContainerState, HookResult, Image, ImageRef
+    from .hosts import update_hosts
+    from .model import Container, ContainerState, HookResult, Image, ImageRef, Service
     from .orchestrator import execute, update
     from .params import UpdateParams
     from .planner import plan
     from .plans import Action, Plan, PlanEntry, Status
-    from .protocols import ContainerClient, Notifier, Registry
+    from .protocols import ContainerClient, Notifier, Registry, ServiceClient
     from .reference import parse_reference
     from .report import ContainerReport, Outcome, Report
 
@@ -58,6 +59,8 @@ _ORIGINS = {
     "Registry": "protocols",
     "RegistryError": "errors",
     "Report": "report",
+    "Service": "model",
+    "ServiceClient": "protocols",
     "Status": "plans",
     "UpdateParams": "params",
     "WatchtowerError": "errors",
@@ -65,6 +68,7 @@ _ORIGINS = {
     "parse_reference": "reference",
     "plan": "planner",
     "update": "orchestrator",
+    "update_hosts": "hosts",
 }
 
 __all__ = [
@@ -91,6 +95,8 @@ __all__ = [
     "Registry",
     "RegistryError",
     "Report",
+    "Service",
+    "ServiceClient",
     "Status",
     "UpdateParams",
     "WatchtowerError",
@@ -99,6 +105,7 @@ __all__ = [
     "parse_reference",
     "plan",
     "update",
+    "update_hosts",
 ]
 
 

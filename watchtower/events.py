@@ -42,10 +42,13 @@ class Event:
     Attributes:
         at: When it happened, by the run's clock.
         container: The name of the container it concerns (empty for the run).
+        host: The engine it happened on, in a run over several
+            (:func:`watchtower.update_hosts`); empty otherwise.
     """
 
     at: datetime
     container: str = ""
+    host: str = ""
 
     @property
     def kind(self) -> str:

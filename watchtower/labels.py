@@ -30,6 +30,7 @@ ORIGINAL_IMAGE = "com.centurylinklabs.zodiac.original-image"
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
+SWARM_SERVICE_ID = "com.docker.swarm.service.id"
 
 
 def read_list(container: Container, label: str) -> tuple[str, ...]:

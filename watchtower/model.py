@@ -20,6 +20,9 @@ __all__ = [
     "HookResult",
     "Image",
     "ImageRef",
+    "Rollout",
+    "RolloutState",
+    "Service",
     "short_id",
 ]
 
@@ -218,3 +221,68 @@ class HookResult:
     def timed_out(self) -> bool:
         """True when the command was stopped at its timeout."""
         return self.exit_code is None
+
+
+@frozen(eq=True, hash=False)
+class Service:
+    """A snapshot of one service: a workload whose engine rolls its replicas out itself.
+
+    A swarm service is one; a Kubernetes deployment would be another. The
+    engine replaces the service's tasks (its containers) on every node, with
+    the service's own update and rollback settings; watchtower only points
+    the service at a new digest (see :class:`~watchtower.protocols.ServiceClient`).
+
+    Attributes:
+        id: The engine's id of the service.
+        name: Its name.
+        image: The reference its spec names, usually ``name:tag@digest``: the
+            tag it follows and the digest its tasks run. A reference with a
+            digest and no tag is pinned: never updated.
+        labels: Its labels (the service's own, not its containers').
+        replicas: How many tasks it asks for; ``None`` for a global service
+            (one per node).
+        raw: Backend-specific data, opaque to the orchestrator.
+    """
+
+    id: str
+    name: str
+    image: ImageRef
+    labels: Mapping[str, str] = field(factory=dict, converter=_labels)
+    replicas: int | None = None
+    raw: Any = field(default=None, eq=False, repr=False)
+
+    @property
+    def short_id(self) -> str:
+        """The first twelve characters of the id, as the docker CLI shows it."""
+        return short_id(self.id)
+
+    @property
+    def followed(self) -> ImageRef:
+        """The tag it follows, without the digest it runs now."""
+        return self.image.with_tag(self.image.tag or "latest")
+
+
+class RolloutState(str, enum.Enum):
+    """How an engine's rollout of a service ended."""
+
+    COMPLETED = "completed"
+    """Every task runs the new image."""
+    ROLLED_BACK = "rolled_back"
+    """The new tasks failed and the engine rolled the service back."""
+    FAILED = "failed"
+    """The rollout stopped (paused, or a rollback that failed) with the service half done."""
+    TIMED_OUT = "timed_out"
+    """It had not ended when the backend stopped waiting."""
+
+
+@frozen
+class Rollout:
+    """What became of a service's rollout.
+
+    Attributes:
+        state: How it ended.
+        message: What the engine said about it (empty when it said nothing).
+    """
+
+    state: RolloutState
+    message: str = ""

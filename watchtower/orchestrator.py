@@ -20,14 +20,16 @@ from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .events import Failed, Observer, RunFinished, RunStarted
 from .lifecycle import Hook, run_hook
+from .memo import DigestMemo
 from .model import Container, short_id
 from .params import UpdateParams
 from .planner import in_scope, make_plan
 from .plans import Plan
-from .protocols import ContainerClient, Notifier, Registry
+from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .repair import repair
 from .replacement import Replacer
 from .report import Outcome, Report
+from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
 __all__ = ["execute", "update"]
@@ -42,6 +44,7 @@ def execute(
     *,
     observer: Observer | None = None,
     clock: Clock | None = None,
+    services: ServiceClient | None = None,
 ) -> Report:
     """Carry out a plan and report what happened.
 
@@ -50,10 +53,13 @@ def execute(
     a time (one with rolling restart, which also waits for each replacement
     to be healthy). A unit that holds a watchtower container runs after all
     the others have finished. Image cleanup is :func:`update`'s job, not this one's.
+
+    The plan's services are rolled out by their engine, through ``services``
+    (see :func:`watchtower.services.roll_out`), after the containers.
     """
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
-    return _execute(plan, client, params, emit, emit.now())
+    return _execute(plan, client, params, emit, emit.now(), services)
 
 
 def _execute(
@@ -62,6 +68,7 @@ def _execute(
     params: UpdateParams,
     emit: Emitter,
     started: datetime,
+    services: ServiceClient | None = None,
 ) -> Report:
     results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
@@ -80,8 +87,12 @@ def _execute(
     outcomes += [replacer.unit(unit) for unit in last]
     for outcome in outcomes:
         results.update(outcome)
+    if services is not None:
+        rolled = roll_out(plan.services, services, params, emit)
+    else:
+        rolled = [s.to_report() for s in plan.services]
     return Report(
-        entries=[results[e.name] for e in plan.entries],
+        entries=[*(results[e.name] for e in plan.entries), *rolled],
         started_at=started,
         finished_at=emit.now(),
     )
@@ -96,6 +107,7 @@ def update(
     clock: Clock | None = None,
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
+    services: ServiceClient | None = None,
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -122,6 +134,9 @@ def update(
             counted in :attr:`Report.failed_notifications
             <watchtower.report.Report.failed_notifications>`; it never fails
             the update.
+        services: The engine's services, updated through it (see
+            :mod:`watchtower.services`); their task containers are never
+            replaced as plain containers.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -138,15 +153,23 @@ def update(
     if hooks:
         ids = {c.name: c.id for c in chosen}
         _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
+    if services is not None:
+        # Containers and services of the same tag share one digest request.
+        registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
+    # Services first: an engine that refuses to list them fails the run before any pull.
+    service_entries = (
+        plan_services(services, registry, params, emit) if services is not None else ()
+    )
     the_plan = make_plan(chosen, settings, client, registry, params, emit)
+    the_plan = attrs.evolve(the_plan, services=service_entries)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
-    report = _execute(the_plan, client, params, emit, started)
+    report = _execute(the_plan, client, params, emit, started, services)
     if hooks:
         ids = {
             e.name: e.new_id or e.id
             for e in report
-            if e.outcome is not Outcome.FAILED or e.rolled_back
+            if (e.outcome is not Outcome.FAILED or e.rolled_back) and e.kind == "container"
         }
         running = [c for c in chosen if c.state.is_running and c.name in ids]
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
@@ -191,7 +214,9 @@ def _check_hooks(
 def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> tuple[str, ...]:
     """Remove the images that updated containers ran before, unless still in use."""
     candidates = dict.fromkeys(
-        e.old_image_id for e in report.updated if e.old_image_id != e.new_image_id
+        e.old_image_id
+        for e in report.updated
+        if e.old_image_id != e.new_image_id and e.kind == "container"
     )
     if not candidates:
         return ()

@@ -15,12 +15,14 @@ import attrs
 from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
+from .memo import DigestMemo
 from .model import Container
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
-from .protocols import ContainerClient, Registry
+from .protocols import ContainerClient, Registry, ServiceClient
 from .repair import read_name
 from .selection import select
+from .services import is_task, plan_services
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .staleness import Verdict, assess
@@ -36,6 +38,7 @@ def plan(
     observer: Observer | None = None,
     clock: Clock | None = None,
     pull: bool = True,
+    services: ServiceClient | None = None,
 ) -> Plan:
     """Decide what a run would do, changing no container.
 
@@ -48,6 +51,10 @@ def plan(
     container is stale when the registry serves another digest, and the
     plan has no actions (there is no new image to act with).
 
+    With ``services`` the plan also has one entry per service in scope
+    (:attr:`Plan.services <watchtower.plans.Plan.services>`, see
+    :mod:`watchtower.services`).
+
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed.
@@ -55,7 +62,14 @@ def plan(
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
     chosen, settings = in_scope(client, params)
+    if services is not None:
+        # Containers and services of the same tag share one digest request.
+        registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
+    entries = (
+        plan_services(services, registry, params, emit, pull=pull) if services is not None else ()
+    )
     the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
+    the_plan = attrs.evolve(the_plan, services=entries)
     return the_plan if pull else the_plan.without_actions("check only")
 
 
@@ -65,7 +79,8 @@ def in_scope(
     """The containers the engine lists that ``params`` selects, and their settings.
 
     Each container's labels are read here, once per run. A container that a
-    replacement renamed aside is never selected: it is the repair's.
+    replacement renamed aside is never selected: it is the repair's, and
+    neither is a service's task: its engine replaces it.
     """
     listed = list(
         client.list_containers(
@@ -73,7 +88,7 @@ def in_scope(
             include_restarting=params.include_restarting,
         )
     )
-    listed = [c for c in listed if read_name(c) is None]
+    listed = [c for c in listed if read_name(c) is None and not is_task(c)]
     settings = {c.name: ContainerSettings.read(c, params) for c in listed}
     chosen, _ = select(listed, params, settings)
     return chosen, {c.name: settings[c.name] for c in chosen}

@@ -12,13 +12,16 @@ import enum
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
 from .model import Container, Image, short_id
 from .report import ContainerReport, Outcome
 from .settings import ContainerSettings
+
+if TYPE_CHECKING:
+    from .service_plans import ServiceEntry
 
 __all__ = ["Action", "Plan", "PlanEntry", "Status"]
 
@@ -117,6 +120,10 @@ def _units(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(unit) for unit in value)
 
 
+def _services(value: Iterable[ServiceEntry]) -> tuple[ServiceEntry, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class Plan:
     """What a run will do.
@@ -127,11 +134,15 @@ class Plan:
         units: Groups of container names replaced together, each in start
             order; a container is down only while its own unit is replaced.
         created_at: When the plan was made.
+        services: One per service in scope (see :mod:`watchtower.services`),
+            when the run covers an engine's services; their engine rolls
+            them out, each on its own.
     """
 
     entries: tuple[PlanEntry, ...] = field(converter=_entries)
     units: tuple[tuple[str, ...], ...] = field(converter=_units)
     created_at: datetime
+    services: tuple[ServiceEntry, ...] = field(default=(), converter=_services)
 
     def __iter__(self) -> Iterator[PlanEntry]:
         return iter(self.entries)
@@ -168,7 +179,8 @@ class Plan:
             )
             for e in self.entries
         )
-        return Plan(entries=entries, units=(), created_at=self.created_at)
+        services = tuple(s.without_action(reason) for s in self.services)
+        return Plan(entries=entries, units=(), created_at=self.created_at, services=services)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -176,6 +188,7 @@ class Plan:
             "created_at": self.created_at.isoformat(),
             "entries": [e.to_dict() for e in self.entries],
             "units": [list(unit) for unit in self.units],
+            "services": [s.to_dict() for s in self.services],
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -184,9 +197,11 @@ class Plan:
 
     def describe(self) -> str:
         """The plan in words, one line per container and one per unit."""
-        if not self.entries:
+        if not self.entries and not self.services:
             return "No containers in scope."
-        width = max(len(e.name) for e in self.entries)
+        width = max(
+            len(name) for name in [e.name for e in self.entries] + [s.name for s in self.services]
+        )
         lines = []
         for e in self.entries:
             what = e.action.value if e.action is not Action.NONE else e.status.value
@@ -197,7 +212,16 @@ class Plan:
                 line += f"  ({e.reason})"
             lines.append(line)
             lines.extend(f"{'':<{width}}  warning: {warning}" for warning in e.warnings)
-        if self.units:
+        for s in self.services:
+            what = s.action.value if s.action is not Action.NONE else s.status.value
+            replicas = "global" if s.service.replicas is None else f"{s.service.replicas} replicas"
+            line = (
+                f"{s.name:<{width}}  {what:<8} {s.service.followed.familiar}  (service, {replicas})"
+            )
+            if s.reason:
+                line += f"  ({s.reason})"
+            lines.append(line)
+        if self.units or any(s.action is not Action.NONE for s in self.services):
             lines.append("")
             for number, unit in enumerate(self.units, 1):
                 lines.append(

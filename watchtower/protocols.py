@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import Protocol, runtime_checkable
 
-from .model import Container, HookResult, Image, ImageRef
+from .model import Container, HookResult, Image, ImageRef, Rollout, Service
 
 if TYPE_CHECKING:
     from .report import Report
 
-__all__ = ["ContainerClient", "Notifier", "Registry"]
+__all__ = ["ContainerClient", "Notifier", "Registry", "ServiceClient"]
 
 
 @runtime_checkable
@@ -160,6 +160,42 @@ class ContainerClient(Protocol):
         Raises:
             ImageInUseError: A container still uses it; nothing was removed.
             EngineError: It could not be removed for another reason.
+        """
+        ...
+
+
+@runtime_checkable
+class ServiceClient(Protocol):
+    """An engine that rolls services out itself: swarm services, and the like.
+
+    Watchtower decides which services are stale exactly as it does for
+    containers (labels, scope, monitor-only, cooldown); the engine does the
+    rest with the service's own update and rollback settings. A backend for
+    Kubernetes deployments would list deployments, set a container's image
+    and watch the rollout's status; one for Podman pods would do the same
+    with a pod's containers.
+
+    All methods may be called from several threads at once.
+    """
+
+    def list_services(self) -> Sequence[Service]:
+        """Every service of the engine.
+
+        Raises:
+            EngineError: The engine could not be asked.
+        """
+        ...
+
+    def update_service(self, service: Service, image: ImageRef) -> Rollout:
+        """Point ``service`` at ``image`` (``name:tag@digest``) and wait for its rollout to end.
+
+        The backend sends the registry credentials the nodes need to pull,
+        leaves every other part of the service's spec as it is, and stops
+        waiting after a timeout of its own (a :attr:`~watchtower.model.RolloutState.TIMED_OUT`
+        rollout).
+
+        Raises:
+            EngineError: The update was refused; nothing changed.
         """
         ...
 

@@ -50,6 +50,11 @@ class ContainerReport:
         rolled_back: True when a failed replacement was undone.
         warnings: One sentence for each of its labels that was unreadable
             and ignored (the flag's value or the default was used).
+        kind: What it is: ``container``, ``service`` (a service the engine
+            rolls out itself; ``id`` is the service's, the image ids are
+            digests) or ``host`` (an engine that could not be scanned).
+        replicas: A service's replica count (``None`` for a global one).
+        host: The engine it is on, when a run covers several.
     """
 
     id: str
@@ -62,6 +67,9 @@ class ContainerReport:
     new_id: str | None = None
     rolled_back: bool = False
     warnings: tuple[str, ...] = field(default=(), converter=_strings)
+    kind: str = "container"
+    replicas: int | None = None
+    host: str = ""
 
     @property
     def state(self) -> str:
@@ -86,6 +94,9 @@ class ContainerReport:
             "new_id": self.new_id,
             "rolled_back": self.rolled_back,
             "warnings": list(self.warnings),
+            "kind": self.kind,
+            "replicas": self.replicas,
+            "host": self.host,
         }
 
 

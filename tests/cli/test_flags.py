@@ -125,6 +125,8 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("insecure-registry", "", W + "INSECURE_REGISTRY", ()),
     ("registry-ca-bundle", "", W + "REGISTRY_CA_BUNDLE", ""),
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),
+    ("hosts-file", "", W + "HOSTS_FILE", ""),
+    ("swarm-services", "", W + "SWARM_SERVICES", False),
 ]
 
 # A textual value per kind and what it reads as.

@@ -144,6 +144,7 @@ def serve(
     clock: Clock = system_clock,
     api_ready: threading.Event | None = None,
     current_id: str | None = None,
+    run: Callable[..., Report] | None = None,
 ) -> int:
     """Run as ``config`` says until done (``--run-once``) or until ``stop`` is set.
 
@@ -152,6 +153,9 @@ def serve(
     self-update housekeeping spares it (see :mod:`~watchtower.cli.selfupdate`).
     Once a run has replaced that container, this instance finishes the run,
     returns and asks the engine to stop its container.
+
+    ``run`` makes each run, as :class:`~watchtower.cli.runner.Runner` says
+    (over the engines of ``--hosts-file``, or with swarm services).
 
     Returns:
         The exit code, 0 or 1 when the HTTP API could not start or a
@@ -199,6 +203,7 @@ def serve(
         collect_entries=collect_entries,
         on_report=print_report,
         clock=clock,
+        run=run,
     )
     for warning in config.warnings:
         logger.warning(warning)
@@ -302,6 +307,15 @@ def serve(
     return 0
 
 
+def _run_function(config: Config, env: Mapping[str, str]) -> Callable[..., Report] | None:
+    """How runs are made with ``--hosts-file`` or ``--swarm-services``; ``None``: the default."""
+    if not config.hosts and not config.swarm_services:
+        return None
+    from .hosts import run_function
+
+    return run_function(config.hosts, environ=env, swarm=config.swarm_services)
+
+
 def _read(path: str) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
@@ -387,6 +401,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             notifications=notifications,
             collect_entries=collector.drain,
             current_id=container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME")),
+            run=_run_function(config, env),
         )
     finally:
         client.close()

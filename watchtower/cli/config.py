@@ -23,6 +23,7 @@ from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .api_settings import ApiSettings, api_settings
 from .args import Parsed, parse_args
 from .flags import FLAGS, Support
+from .hosts import HostEntry, read_hosts_file
 from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
 from .secrets import read_secrets, without_secrets
 from .values import (
@@ -103,6 +104,8 @@ class Config:
         api: The HTTP API's settings.
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
+        hosts: The engines of ``--hosts-file``, updated instead of ``docker_host``'s.
+        swarm_services: Also update the swarm services of the engine(s).
         warnings: Sentences to log at startup about flags that have no effect here.
         sources: Where each flag's value came from (see :class:`~watchtower.cli.args.Parsed`).
     """
@@ -134,6 +137,8 @@ class Config:
         factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
     shutdown_timeout: timedelta = timedelta(seconds=60)
+    hosts: tuple[HostEntry, ...] = ()
+    swarm_services: bool = False
     warnings: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(factory=dict)
 
@@ -388,6 +393,8 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         api=api,
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
+        hosts=read_hosts_file(values["hosts_file"]) if values["hosts_file"] else (),
+        swarm_services=values["swarm_services"],
         warnings=tuple(warnings),
         sources=parsed.sources,
     )

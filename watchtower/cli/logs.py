@@ -174,6 +174,8 @@ def log_event(logger: logging.Logger, event: Event) -> None:
     ids) is a debug line, as Watchtower has none.
     """
     fields = {"container": event.container} if event.container else {}
+    if event.host:
+        fields["host"] = event.host
     if isinstance(event, Updated):
         ids = {"old_id": short_id(event.old_image_id), "new_id": short_id(event.new_image_id)}
         message = "Container restarted" if event.restart_only else "Container updated"

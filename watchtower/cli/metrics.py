@@ -102,6 +102,22 @@ _COUNTERS = {
 }
 
 
+def _by_host(report: Report, at: datetime) -> dict[str, Scan]:
+    """The counts of each host a report's entries name (none for a one-engine run)."""
+    hosts = sorted({e.host for e in report.entries if e.host})
+    return {
+        host: Scan.of(
+            Report(
+                entries=[e for e in report.entries if e.host == host],
+                started_at=report.started_at,
+                finished_at=report.finished_at,
+            ),
+            at,
+        )
+        for host in hosts
+    }
+
+
 class _Collector:
     # A collector of its own rather than prometheus-client's Gauge and
     # Counter: the fork has a gauge watchtower_containers_restarted next to
@@ -114,8 +130,17 @@ class _Collector:
         from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
 
         gauges, counters = self._metrics._snapshot()
+        hosts = self._metrics.hosts
         for name, text in _GAUGES.items():
-            yield GaugeMetricFamily(name, text, value=gauges[name])
+            if not hosts:
+                yield GaugeMetricFamily(name, text, value=gauges[name])
+                continue
+            # A run over several engines: the total, and each host's under a host label.
+            family = GaugeMetricFamily(name, text, labels=["host"])
+            family.add_metric([], gauges[name])
+            for host, scan in hosts.items():
+                family.add_metric([host], scan.summary()[name.rpartition("_")[2]])
+            yield family
         for name, text in _COUNTERS.items():
             yield CounterMetricFamily(name, text, value=counters[name])
 
@@ -147,6 +172,7 @@ class Metrics:
         self._history: deque[Scan] = deque(maxlen=HISTORY_SIZE)
         self._gauges = dict.fromkeys(_GAUGES, 0.0)
         self._counters = dict.fromkeys(_COUNTERS, 0.0)
+        self._hosts: dict[str, Scan] = {}
         if registry is not None:
             registry.register(_Collector(self))
 
@@ -165,7 +191,9 @@ class Metrics:
     def record(self, report: Report) -> Scan:
         """Count a finished scan."""
         scan = Scan.of(report, self._clock())
+        hosts = _by_host(report, scan.at)
         with self._lock:
+            self._hosts = hosts
             self._counters["watchtower_scans_total"] += 1
             self._counters["watchtower_containers_restarted_total"] += scan.restarted
             for name, value in scan.summary().items():
@@ -180,6 +208,7 @@ class Metrics:
             self._counters["watchtower_scans_total"] += 1
             self._counters["watchtower_scans_skipped_total"] += 1
             self._gauges = dict.fromkeys(_GAUGES, 0.0)
+            self._hosts = {}
 
     def value(self, name: str) -> float:
         """The current value of the metric called ``name``."""
@@ -189,6 +218,12 @@ class Metrics:
     def _snapshot(self) -> tuple[dict[str, float], dict[str, float]]:
         with self._lock:
             return dict(self._gauges), dict(self._counters)
+
+    @property
+    def hosts(self) -> dict[str, Scan]:
+        """Each host's counts in the last scan, when it covered several engines; else empty."""
+        with self._lock:
+            return dict(self._hosts)
 
     @property
     def last(self) -> Scan | None:

@@ -46,6 +46,9 @@ class Runner:
             for the notifications.
         on_report: Called with each report (the porcelain output).
         clock: The current time.
+        run: Makes a run, called as :func:`watchtower.update` is (the
+            default): with swarm services, or over several engines (see
+            :func:`watchtower.cli.hosts.run_function`).
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class Runner:
         collect_entries: Callable[[], Sequence[LogEntry]] | None = None,
         on_report: Callable[[Report], object] | None = None,
         clock: Clock = system_clock,
+        run: Callable[..., Report] | None = None,
     ) -> None:
         self.client = client
         self.registry = registry
@@ -72,6 +76,7 @@ class Runner:
         self.collect_entries = collect_entries
         self.on_report = on_report
         self.clock = clock
+        self._update = run or update
         self.last_report: Report | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -95,7 +100,7 @@ class Runner:
         if self.collect_entries is not None:
             self.collect_entries()  # forget what was logged between runs
         try:
-            report = update(
+            report = self._update(
                 self.client,
                 self.registry,
                 params,

@@ -150,6 +150,8 @@ class FlagValues(NotificationFlags):
     insecure_registry: tuple[str, ...]
     registry_ca_bundle: str
     shutdown_timeout: timedelta
+    hosts_file: str
+    swarm_services: bool
 
 
 def flag_values(values: Mapping[str, FlagValue]) -> FlagValues:

@@ -14,6 +14,9 @@ a health check, a hook or the registry fails::
     report = update(engine, registry)
     assert engine.container("web").image_id == ...  # the old one runs again
 
+:class:`MemorySwarm` holds services (:class:`~watchtower.protocols.ServiceClient`)
+whose rollouts complete, roll back or fail as a test tells them.
+
 :meth:`MemoryEngine.kill_at` makes the process die at a given engine call
 (:class:`Killed`), to check that the next run repairs what it left.
 
@@ -25,5 +28,6 @@ from __future__ import annotations
 from ._clock import FixedClock
 from ._engine import STEPS, Killed, MemoryEngine
 from ._registry import MemoryRegistry
+from ._swarm import MemorySwarm
 
-__all__ = ["STEPS", "FixedClock", "Killed", "MemoryEngine", "MemoryRegistry"]
+__all__ = ["STEPS", "FixedClock", "Killed", "MemoryEngine", "MemoryRegistry", "MemorySwarm"]
