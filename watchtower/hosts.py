@@ -67,7 +67,7 @@ class HostsReport:
 
     @property
     def total(self) -> Report:
-        """The whole run as one report: every host's entries, each naming its host.
+        """The whole run as one report, with every host's entries, each naming its host.
 
         A host that could not be scanned is one failed entry of kind ``host``.
         """

@@ -48,7 +48,7 @@ class ServiceEntry:
 
     @property
     def target(self) -> ImageRef:
-        """The reference the service is pointed at: the tag it follows, at the new digest."""
+        """The reference the service is pointed at, the tag it follows at the new digest."""
         return attrs.evolve(self.service.followed, digest=self.new_digest)
 
     def without_action(self, reason: str) -> ServiceEntry:

@@ -371,6 +371,7 @@ def test_the_stream_sends_what_the_runner_publishes(runner: Runner) -> None:
             "at": "2026-01-01T00:00:00+00:00",
             "container": "web",
             "container_id": "abc",
+            "host": "",
             "kind": "stopped",
         },
     }
