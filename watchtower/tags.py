@@ -1,0 +1,199 @@
+"""Tag rules: which newer tag of its repository a container may move to.
+
+Without a rule a container follows its tag's digest, as Watchtower does. With
+one, the planner lists the repository's tags once per scan and asks the rule
+which of them to run instead; the replacement then runs that tag.
+
+:class:`VersionRule` follows semantic versions within a :class:`Bound`
+(patch, minor or major) and keeps the tag's shape: its ``v`` prefix, its
+number of parts and its suffix, so ``1.25.3-alpine`` moves to
+``1.25.4-alpine`` and never to ``1.26.0-bookworm``, and ``1.25`` stays a
+two-part tag. Pre-releases (``1.0.2-rc1``) are chosen only when the rule asks
+for them; include and exclude patterns narrow the candidates further.
+
+Versions are ordered by :mod:`packaging.version`, PEP 440's ordering, which
+orders the tags registries carry (``1.2.10`` after ``1.2.9``, ``rc1`` before
+the release, ``alpha`` before ``beta``) and is a small, well-kept library
+that pip itself depends on. The tag's shape (prefix, parts, suffix) is read
+here, because a version library knows nothing of ``-alpine``.
+
+A rule of one's own (dates, build numbers) implements :class:`TagRule`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Sequence
+
+from attrs import field, frozen
+from packaging.version import InvalidVersion, Version
+from typing_extensions import Protocol, runtime_checkable
+
+from .errors import ConfigurationError
+
+__all__ = ["Bound", "TagRule", "TagVersion", "VersionRule", "parse_tag"]
+
+
+@runtime_checkable
+class TagRule(Protocol):
+    """A rule that picks the tag a container moves to, among its repository's tags."""
+
+    def choose(self, current: str, tags: Sequence[str]) -> str | None:
+        """The tag to run instead of ``current``, or ``None`` to stay on it.
+
+        ``tags`` are every tag the registry lists for the repository, in its
+        order. The answer must be one of them and must not depend on their
+        order; returning ``current`` is the same as ``None``.
+        """
+        ...
+
+
+class Bound(str, enum.Enum):
+    """How far a :class:`VersionRule` may move: the highest part allowed to change."""
+
+    PATCH = "patch"
+    """Within the same major and minor version: ``1.25.3`` to ``1.25.9``."""
+    MINOR = "minor"
+    """Within the same major version: ``1.25.3`` to ``1.27.0``."""
+    MAJOR = "major"
+    """To any newer version: ``1.25.3`` to ``2.0.1``."""
+
+
+# v1.25.3-alpine: prefix "v", numbers 1.25.3, pre-release none, suffix "-alpine".
+# A pre-release is a known word (with an optional number) right after the
+# numbers; any other text after a dash is the suffix, the image's variant.
+_TAG = re.compile(
+    r"(?P<prefix>[vV]?)"
+    r"(?P<numbers>\d{1,9}(?:\.\d{1,9}){0,3})"
+    r"(?P<pre>[-.]?(?:alpha|beta|rc|pre|preview|dev|a|b)[.-]?\d{0,9}(?![A-Za-z]))?"
+    r"(?P<suffix>[-_+].*)?",
+    re.ASCII,
+)
+
+
+@frozen
+class TagVersion:
+    """A tag read as a version: its shape and its place in the order.
+
+    Attributes:
+        tag: The tag itself.
+        prefix: ``v`` or ``V`` when the tag has one, else empty.
+        numbers: Its release numbers (``(1, 25, 3)``).
+        prerelease: Its pre-release part as written (``-rc1``), or empty.
+        suffix: What follows the version (``-alpine``), or empty.
+        version: The version it orders by.
+    """
+
+    tag: str
+    prefix: str
+    numbers: tuple[int, ...]
+    prerelease: str
+    suffix: str
+    version: Version = field(eq=False, repr=False)
+
+    @property
+    def shape(self) -> tuple[str, int, str]:
+        """What two tags must share to be versions of the same variant."""
+        return (self.prefix.lower(), len(self.numbers), self.suffix)
+
+    @property
+    def is_prerelease(self) -> bool:
+        """True for an alpha, beta, release candidate or development tag."""
+        return bool(self.prerelease)
+
+
+def parse_tag(tag: str) -> TagVersion | None:
+    """Read ``tag`` as a version, or ``None`` when it is not one (``latest``, ``stable``)."""
+    match = _TAG.fullmatch(tag)
+    if match is None:
+        return None
+    numbers, pre = match["numbers"], match["pre"] or ""
+    try:
+        version = Version(numbers + pre)
+    except InvalidVersion:
+        return None
+    return TagVersion(
+        tag=tag,
+        prefix=match["prefix"],
+        numbers=tuple(int(part) for part in numbers.split(".")),
+        prerelease=pre,
+        suffix=match["suffix"] or "",
+        version=version,
+    )
+
+
+def _pattern(value: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
+    if value is None or isinstance(value, re.Pattern):
+        return value
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise ConfigurationError(
+            f"The tag pattern {value[:40]!r} is not a regular expression: {error}."
+        ) from error
+
+
+def _bound(value: Bound | str) -> Bound:
+    try:
+        return Bound(value)
+    except ValueError:
+        choices = ", ".join(b.value for b in Bound)
+        raise ConfigurationError(
+            f"The tag rule {str(value)[:40]!r} is none of {choices}."
+        ) from None
+
+
+@frozen(kw_only=True)
+class VersionRule:
+    """Follow newer versions of the tag, within a bound, keeping its shape.
+
+    A candidate must read as a version (:func:`parse_tag`), have the current
+    tag's prefix, number of parts and suffix, stay within ``bound``, be newer,
+    match ``include`` and not match ``exclude``; of those the newest wins. A
+    pre-release is a candidate only with ``prerelease``. A current tag that
+    is not a version never moves.
+
+    Attributes:
+        bound: How far it may move.
+        include: A regular expression searched in each candidate tag (anchor
+            it with ``^`` and ``$`` to match the whole tag); ``None`` allows all.
+        exclude: A regular expression; a tag in which it is found is never chosen.
+        prerelease: Pre-releases are candidates too.
+
+    Raises:
+        ConfigurationError: A pattern is not a regular expression, or the
+            bound is unknown.
+    """
+
+    bound: Bound = field(default=Bound.MINOR, converter=_bound)
+    include: re.Pattern[str] | None = field(default=None, converter=_pattern)
+    exclude: re.Pattern[str] | None = field(default=None, converter=_pattern)
+    prerelease: bool = False
+
+    def choose(self, current: str, tags: Sequence[str]) -> str | None:
+        """The newest allowed tag newer than ``current``, or ``None``."""
+        now = parse_tag(current)
+        if now is None:
+            return None
+        fixed = {Bound.PATCH: 2, Bound.MINOR: 1, Bound.MAJOR: 0}[self.bound]
+        candidates = [
+            candidate
+            for candidate in _versions(tags)
+            if candidate.shape == now.shape
+            and candidate.numbers[:fixed] == now.numbers[:fixed]
+            and candidate.version > now.version
+            and (self.prerelease or not candidate.is_prerelease)
+            and (self.include is None or self.include.search(candidate.tag))
+            and not (self.exclude is not None and self.exclude.search(candidate.tag))
+        ]
+        # Equal versions written differently (1.0.2-rc1, 1.0.2.rc1) tie-break
+        # by the tag itself, so the answer never depends on the registry's order.
+        return max(candidates, key=lambda c: (c.version, c.tag)).tag if candidates else None
+
+
+def _versions(tags: Iterable[str]) -> Iterable[TagVersion]:
+    for tag in tags:
+        parsed = parse_tag(tag)
+        if parsed is not None:
+            yield parsed
