@@ -25,6 +25,7 @@ from .selection import select
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .staleness import Verdict, assess, fan_out
+from .tags import TagList
 
 __all__ = ["plan"]
 
@@ -171,9 +172,9 @@ def follow_tags(
         why = "its registry cannot list tags, so it follows its tag's digest"
         return {}, {c.name: why for c in ruled}
 
-    def listing(repository: ImageRef) -> tuple[str, ...]:
+    def listing(repository: ImageRef) -> TagList:
         try:
-            return tuple(registry.tags(repository))
+            return TagList(registry.tags(repository))
         except RegistryError:
             raise
         except Exception as error:

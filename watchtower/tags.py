@@ -22,9 +22,11 @@ A rule of one's own (dates, build numbers) implements :class:`TagRule`.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import overload
 
 from attrs import field, frozen
 from packaging.version import InvalidVersion, Version
@@ -32,7 +34,7 @@ from typing_extensions import Protocol, runtime_checkable
 
 from .errors import ConfigurationError
 
-__all__ = ["Bound", "TagRule", "TagVersion", "VersionRule", "parse_tag"]
+__all__ = ["Bound", "TagList", "TagRule", "TagVersion", "VersionRule", "parse_tag"]
 
 
 @runtime_checkable
@@ -72,6 +74,11 @@ _TAG = re.compile(
 )
 
 
+# The order of versions of one shape: release numbers, then a release after
+# its pre-releases, which order among themselves as PEP 440 says.
+Order = tuple[object, ...]
+
+
 @frozen
 class TagVersion:
     """A tag read as a version: its shape and its place in the order.
@@ -82,7 +89,6 @@ class TagVersion:
         numbers: Its release numbers (``(1, 25, 3)``).
         prerelease: Its pre-release part as written (``-rc1``), or empty.
         suffix: What follows the version (``-alpine``), or empty.
-        version: The version it orders by.
     """
 
     tag: str
@@ -90,7 +96,7 @@ class TagVersion:
     numbers: tuple[int, ...]
     prerelease: str
     suffix: str
-    version: Version = field(eq=False, repr=False)
+    order: Order = field(eq=False, repr=False)
 
     @property
     def shape(self) -> tuple[str, int, str]:
@@ -102,25 +108,97 @@ class TagVersion:
         """True for an alpha, beta, release candidate or development tag."""
         return bool(self.prerelease)
 
+    @property
+    def version(self) -> Version:
+        """The version as PEP 440 reads it (``1.0.2rc1`` for ``1.0.2-rc1-alpine``)."""
+        return Version(".".join(map(str, self.numbers)) + self.prerelease)
 
-def parse_tag(tag: str) -> TagVersion | None:
-    """Read ``tag`` as a version, or ``None`` when it is not one (``latest``, ``stable``)."""
+
+Shape = tuple[str, int, str]
+# A listed tag as a rule needs it: its order, the tag, and whether it is a pre-release.
+_Ranked = tuple[Order, str, bool]
+
+
+def _read(tag: str) -> tuple[re.Match[str], Shape, Order] | None:
     match = _TAG.fullmatch(tag)
     if match is None:
         return None
-    numbers, pre = match["numbers"], match["pre"] or ""
-    try:
-        version = Version(numbers + pre)
-    except InvalidVersion:
+    numbers = tuple(map(int, match["numbers"].split(".")))
+    order: Order = (numbers, 1)
+    if match["pre"]:
+        # Only pre-releases need PEP 440's ordering; reading it costs more
+        # than all the rest, so releases skip it.
+        try:
+            order = (numbers, 0, Version(match["numbers"] + match["pre"]))
+        except InvalidVersion:
+            return None
+    return match, (match["prefix"].lower(), len(numbers), match["suffix"] or ""), order
+
+
+def parse_tag(tag: str) -> TagVersion | None:
+    """Read ``tag`` as a version, or ``None`` when it is not one (``latest``, ``stable``)."""
+    read = _read(tag)
+    if read is None:
         return None
+    match, _, order = read
     return TagVersion(
         tag=tag,
         prefix=match["prefix"],
-        numbers=tuple(int(part) for part in numbers.split(".")),
-        prerelease=pre,
+        numbers=tuple(map(int, match["numbers"].split("."))),
+        prerelease=match["pre"] or "",
         suffix=match["suffix"] or "",
-        version=version,
+        order=order,
     )
+
+
+@frozen(init=False)
+class TagList(Sequence[str]):
+    """A repository's tags, read as versions once however many rules ask.
+
+    A sequence of the tags as listed; the planner hands one to each rule, so
+    :class:`VersionRule` does not read 500 tags again for each container.
+    """
+
+    tags: tuple[str, ...]
+    _ranked: Mapping[Shape, tuple[_Ranked, ...]] = field(repr=False)
+    _set: frozenset[str] = field(repr=False, eq=False)
+
+    def __init__(self, tags: Iterable[str]) -> None:
+        listed = tuple(dict.fromkeys(tags))
+        groups: dict[Shape, list[_Ranked]] = {}
+        for tag in listed:
+            read = _read(tag)
+            if read is not None:
+                match, shape, order = read
+                groups.setdefault(shape, []).append((order, tag, bool(match["pre"])))
+        # Equal versions written differently (1.0.2-rc1, 1.0.2.rc1) rank by
+        # the tag itself, so no answer depends on the registry's order.
+        ranked = {shape: tuple(sorted(group, key=_rank)) for shape, group in groups.items()}
+        self.__attrs_init__(listed, ranked, frozenset(listed))
+
+    def ranked(self, shape: Shape) -> tuple[_Ranked, ...]:
+        """The versions of one shape, oldest first: ``(order, tag, is pre-release)``."""
+        return self._ranked.get(shape, ())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self.tags[index]
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tags)
+
+    def __contains__(self, tag: object) -> bool:
+        return tag in self._set
+
+
+def _rank(entry: _Ranked) -> tuple[Order, str]:
+    return entry[0], entry[1]
 
 
 def _pattern(value: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
@@ -176,24 +254,24 @@ class VersionRule:
         now = parse_tag(current)
         if now is None:
             return None
-        fixed = {Bound.PATCH: 2, Bound.MINOR: 1, Bound.MAJOR: 0}[self.bound]
-        candidates = [
-            candidate
-            for candidate in _versions(tags)
-            if candidate.shape == now.shape
-            and candidate.numbers[:fixed] == now.numbers[:fixed]
-            and candidate.version > now.version
-            and (self.prerelease or not candidate.is_prerelease)
-            and (self.include is None or self.include.search(candidate.tag))
-            and not (self.exclude is not None and self.exclude.search(candidate.tag))
-        ]
-        # Equal versions written differently (1.0.2-rc1, 1.0.2.rc1) tie-break
-        # by the tag itself, so the answer never depends on the registry's order.
-        return max(candidates, key=lambda c: (c.version, c.tag)).tag if candidates else None
+        ranked = (tags if isinstance(tags, TagList) else TagList(tags)).ranked(now.shape)
+        # The versions past the bound are cut off; the newest that passes
+        # the filters, scanning down, is the answer.
+        fixed = min(_FIXED[self.bound], len(now.numbers))
+        end = len(ranked)
+        if fixed:
+            limit = (*now.numbers[: fixed - 1], now.numbers[fixed - 1] + 1)
+            end = bisect.bisect_left(ranked, (limit,), key=lambda entry: entry[0])  # type: ignore[arg-type, return-value]
+        for order, tag, is_prerelease in reversed(ranked[:end]):
+            if order <= now.order:
+                return None
+            if (
+                (self.prerelease or not is_prerelease)
+                and (self.include is None or self.include.search(tag))
+                and not (self.exclude is not None and self.exclude.search(tag))
+            ):
+                return tag
+        return None
 
 
-def _versions(tags: Iterable[str]) -> Iterable[TagVersion]:
-    for tag in tags:
-        parsed = parse_tag(tag)
-        if parsed is not None:
-            yield parsed
+_FIXED = {Bound.PATCH: 2, Bound.MINOR: 1, Bound.MAJOR: 0}
