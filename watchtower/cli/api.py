@@ -63,6 +63,7 @@ class CheckResult(TypedDict):
     latest_digest: str
     timestamp: str
     error: NotRequired[str]
+    latest_image: NotRequired[str]
 
 
 def _timestamp(moment: datetime) -> str:
@@ -101,6 +102,8 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
         )
         if entry.status is Status.SKIPPED:
             result["error"] = entry.reason
+        if entry.new_reference is not None:  # a tag rule found a newer tag
+            result["latest_image"] = entry.new_reference.familiar
         results.append(result)
     return results
 

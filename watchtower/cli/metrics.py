@@ -91,6 +91,10 @@ _GAUGES = {
         "Number of containers restarted due to linked dependencies during the last scan"
     ),
     "watchtower_containers_skipped": "Number of containers skipped during the last scan",
+    # Not in the fork: containers whose tag rule found a newer tag (updated or not).
+    "watchtower_containers_new_tag": (
+        "Number of containers whose tag rule found a newer tag during the last scan"
+    ),
 }
 _COUNTERS = {
     "watchtower_containers_restarted_total": (
@@ -170,6 +174,8 @@ class Metrics:
             self._counters["watchtower_containers_restarted_total"] += scan.restarted
             for name, value in scan.summary().items():
                 self._gauges[f"watchtower_containers_{name}"] = float(value)
+            moved = sum(1 for entry in report if entry.new_image)
+            self._gauges["watchtower_containers_new_tag"] = float(moved)
             self._last = scan
             self._history.append(scan)
         return scan
