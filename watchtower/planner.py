@@ -282,6 +282,7 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
                 image=container.image.familiar,
                 old_image_id=container.image_id,
                 new_image_id=entry.new_image.id,
+                new_image=entry.new_reference.familiar if entry.new_reference else None,
             )
         )
     elif entry.status is Status.SKIPPED:

@@ -10,6 +10,7 @@ import pytest
 from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
 from watchtower.errors import RateLimitedError, RegistryError
+from watchtower.events import Event, UpdateAvailable
 from watchtower.model import ImageRef
 from watchtower.plans import Action, Status
 from watchtower.report import Outcome
@@ -203,3 +204,14 @@ def test_a_rule_may_not_invent_a_tag(engine: MemoryEngine, published: MemoryRegi
     engine.run("app", f"{APP}:1.0.0")
     entry = plan(engine, published, UpdateParams(tag_rule=Inventive())).entry("app")
     assert entry.new_reference is None
+
+
+def test_the_update_available_event_names_the_new_tag(
+    engine: MemoryEngine, published: MemoryRegistry
+) -> None:
+    """Observers (and the log) see which tag the container moves to."""
+    engine.run("app", f"{APP}:1.0.0", labels=rule("minor"))
+    seen: list[Event] = []
+    plan(engine, published, observer=seen.append)
+    found = [e for e in seen if isinstance(e, UpdateAvailable)]
+    assert [e.new_image for e in found] == [f"{APP}:1.1.0"]
