@@ -154,17 +154,24 @@ def follow_tags(
     """The newer tags the containers' tag rules choose, and why a rule could not apply.
 
     Lists each repository's tags once (at most ``concurrency`` at once), only
-    for containers with a rule on a tag that is not pinned to a digest. A
-    container whose tags cannot be listed follows its own tag's digest.
+    for containers with a rule on a pulled image, neither pinned to a digest
+    nor no-pull. A container whose tags cannot be listed follows its own
+    tag's digest.
 
     Returns:
         The new reference by container name, for those that move; and a
         sentence by container name for those whose rule was not applied.
     """
+    # Pinned, locally built and no-pull containers are compared with what
+    # they have, as before: a new tag would need a pull.
     ruled = [
         c
         for c in chosen
-        if settings[c.name].tag_rule is not None and c.image.tag and not c.image.is_pinned
+        if settings[c.name].tag_rule is not None
+        and c.image.tag
+        and not c.image.is_pinned
+        and c.repo_digests
+        and not settings[c.name].no_pull
     ]
     if not ruled:
         return {}, {}
@@ -206,10 +213,12 @@ def _repository(ref: ImageRef) -> ImageRef:
 def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
     """A stale entry that a tag rule moves to ``target``, saying what a compose file needs."""
     old, new = entry.container.image.familiar, target.familiar
-    note = (
-        f"a newer version is tagged {new}; a compose file or script that names {old} "
-        f"still does: change it to {new}, or its next deployment goes back to {old}"
-    )
+    note = f"a newer version is tagged {new}"
+    if entry.action is Action.UPDATE:
+        note = (
+            f"it moves to {new}; a compose file or script that names {old} still does: "
+            f"change it to {new}, or its next deployment goes back to {old}"
+        )
     return attrs.evolve(
         entry, new_reference=target, reason="; ".join(filter(None, [entry.reason, note]))
     )

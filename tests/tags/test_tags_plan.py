@@ -215,3 +215,13 @@ def test_the_update_available_event_names_the_new_tag(
     plan(engine, published, observer=seen.append)
     found = [e for e in seen if isinstance(e, UpdateAvailable)]
     assert [e.new_image for e in found] == [f"{APP}:1.1.0"]
+
+
+def test_no_pull_and_local_builds_keep_their_tag(
+    engine: MemoryEngine, published: MemoryRegistry
+) -> None:
+    """A new tag would need a pull: no-pull and locally built containers list no tags."""
+    engine.run("app", f"{APP}:1.0.0", labels=rule("patch", **{L.NO_PULL: "true"}))
+    entry = plan(engine, published).entry("app")
+    assert entry.new_reference is None
+    assert sum(n for (method, _), n in published.requests.items() if method == "tags") == 0
