@@ -96,7 +96,7 @@ def make_plan(
     for container in chosen:
         for problem in settings[container.name].problems:
             emit(LabelIgnored(at=emit.now(), container=container.name, reason=problem))
-    targets, tag_notes = follow_tags(chosen, settings, registry, params.check_concurrency)
+    targets, tag_notes = _follow_tags(chosen, settings, registry, params.check_concurrency)
     # A container a tag rule moves is checked (and pulled) at its new tag.
     assessed = [attrs.evolve(c, image=targets[c.name]) if c.name in targets else c for c in chosen]
     verdicts = assess(assessed, settings, client, registry, params, now, pull=pull)
@@ -145,7 +145,7 @@ def make_plan(
     return Plan(entries=entries, units=units, created_at=now)
 
 
-def follow_tags(
+def _follow_tags(
     chosen: Sequence[Container],
     settings: Mapping[str, ContainerSettings],
     registry: Registry,

@@ -122,7 +122,9 @@ class ContainerSettings:
             hook_timeouts[name] = reader.duration(label, params.hook_timeout, bare_unit="m")
         uid = reader.identity(labels.LIFECYCLE_UID, params.lifecycle_uid)
         gid = reader.identity(labels.LIFECYCLE_GID, params.lifecycle_gid)
-        tag_rule = params.tag_rules.get(container.name) or reader.tag_rule(params.tag_rule)
+        tag_rule = params.tag_rules.get(container.name)
+        if tag_rule is None:  # a rule given by name comes before the labels
+            tag_rule = reader.tag_rule(params.tag_rule)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),

@@ -77,6 +77,8 @@ _TAG = re.compile(
 # The order of versions of one shape: release numbers, then a release after
 # its pre-releases, which order among themselves as PEP 440 says.
 Order = tuple[object, ...]
+# What two tags must share to be versions of the same variant: prefix, parts, suffix.
+Shape = tuple[str, int, str]
 
 
 @frozen
@@ -89,6 +91,7 @@ class TagVersion:
         numbers: Its release numbers (``(1, 25, 3)``).
         prerelease: Its pre-release part as written (``-rc1``), or empty.
         suffix: What follows the version (``-alpine``), or empty.
+        order: Its place among versions of its shape (compare, do not read).
     """
 
     tag: str
@@ -99,7 +102,7 @@ class TagVersion:
     order: Order = field(eq=False, repr=False)
 
     @property
-    def shape(self) -> tuple[str, int, str]:
+    def shape(self) -> Shape:
         """What two tags must share to be versions of the same variant."""
         return (self.prefix.lower(), len(self.numbers), self.suffix)
 
@@ -114,7 +117,6 @@ class TagVersion:
         return Version(".".join(map(str, self.numbers)) + self.prerelease)
 
 
-Shape = tuple[str, int, str]
 # A listed tag as a rule needs it: its order, the tag, and whether it is a pre-release.
 _Ranked = tuple[Order, str, bool]
 
