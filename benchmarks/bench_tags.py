@@ -2,9 +2,11 @@
 
 Every container has a tag rule (patch, minor or major, some on a suffixed
 variant), so each repository's 500 tags are listed once and read by ten
-containers' rules. Prints the median wall time of a plan on the in-memory
-backends, which must stay under a second, and the tag list requests, which
-must equal the number of repositories.
+containers' rules. Prints the median wall and CPU time of a plan on the
+in-memory backends, and the tag list requests, which must equal the number
+of repositories. The CPU time must stay under a second: it is the work done,
+which the wall time also shows on a quiet machine, but not on a shared one
+whose other processes take the cores.
 
 Run with ``python benchmarks/bench_tags.py``.
 """
@@ -52,24 +54,28 @@ def fleet() -> tuple[MemoryEngine, MemoryRegistry]:
 
 def main() -> int:
     engine, registry = fleet()
-    times = []
+    times, cpu_times = [], []
     for _ in range(RUNS):
         registry.requests.clear()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         the_plan = plan(engine, registry, UpdateParams(), pull=False)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     listings = sum(n for (method, _), n in registry.requests.items() if method == "tags")
     moved = sum(1 for entry in the_plan if entry.new_reference is not None)
-    median = statistics.median(times)
+    median, cpu = statistics.median(times), statistics.median(cpu_times)
     print(
         f"plan() with tag rules: {CONTAINERS} containers, {REPOSITORIES} repositories, "
         f"{TAGS} tags each"
     )
-    print(f"median of {RUNS} runs: {median:.3f} s ({median / CONTAINERS * 1e6:.0f} us/container)")
+    print(
+        f"median of {RUNS} runs: {median:.3f} s wall, {cpu:.3f} s CPU "
+        f"({cpu / CONTAINERS * 1e6:.0f} us CPU/container)"
+    )
     print(f"tag list requests per scan: {listings}; containers moving to a newer tag: {moved}")
-    ok = median < LIMIT and listings == REPOSITORIES
+    ok = cpu < LIMIT and listings == REPOSITORIES
     if not ok:
-        print(f"FAILED: want under {LIMIT} s and {REPOSITORIES} tag lists", file=sys.stderr)
+        print(f"FAILED: want under {LIMIT} s of CPU and {REPOSITORIES} tag lists", file=sys.stderr)
     return 0 if ok else 1
 
 

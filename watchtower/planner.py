@@ -9,6 +9,7 @@ person can read and :func:`~watchtower.orchestrator.execute` can carry out.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -179,15 +180,21 @@ def _follow_tags(
         why = "its registry cannot list tags, so it follows its tag's digest"
         return {}, {c.name: why for c in ruled}
 
-    def listing(repository: ImageRef) -> TagList:
+    def listing(repository: ImageRef) -> Sequence[str]:
         try:
-            return TagList(registry.tags(repository))
+            return registry.tags(repository)
         except RegistryError:
             raise
         except Exception as error:
             raise RegistryError(f"Listing the tags of {repository} failed: {error}") from error
 
-    listed = fan_out((_repository(c.image) for c in ruled), listing, concurrency, RegistryError)
+    answers = fan_out((_repository(c.image) for c in ruled), listing, concurrency, RegistryError)
+    # Read here, not in the threads: reading tags is work for the CPU, not a wait.
+    reads: dict[str, Any] = {}
+    listed = {
+        repository: tags if isinstance(tags, RegistryError) else TagList(tags, reads)
+        for repository, tags in answers.items()
+    }
     targets: dict[str, ImageRef] = {}
     notes: dict[str, str] = {}
     for container in ruled:

@@ -121,20 +121,25 @@ class TagVersion:
 _Ranked = tuple[Order, str, bool]
 
 
-def _read(tag: str) -> tuple[re.Match[str], Shape, Order] | None:
+_Read = tuple[tuple[str, str, str, str], Shape, Order]
+
+
+def _read(tag: str) -> _Read | None:
+    """The tag's parts (prefix, numbers, pre-release, suffix), shape and order."""
     match = _TAG.fullmatch(tag)
     if match is None:
         return None
-    numbers = tuple(map(int, match["numbers"].split(".")))
+    prefix, digits, pre, suffix = match.groups("")
+    numbers = tuple(map(int, digits.split(".")))
     order: Order = (numbers, 1)
-    if match["pre"]:
+    if pre:
         # Only pre-releases need PEP 440's ordering; reading it costs more
         # than all the rest, so releases skip it.
         try:
-            order = (numbers, 0, Version(match["numbers"] + match["pre"]))
+            order = (numbers, 0, Version(digits + pre))
         except InvalidVersion:
             return None
-    return match, (match["prefix"].lower(), len(numbers), match["suffix"] or ""), order
+    return (prefix, digits, pre, suffix), (prefix.lower(), len(numbers), suffix), order
 
 
 def parse_tag(tag: str) -> TagVersion | None:
@@ -142,13 +147,13 @@ def parse_tag(tag: str) -> TagVersion | None:
     read = _read(tag)
     if read is None:
         return None
-    match, _, order = read
+    (prefix, digits, pre, suffix), _, order = read
     return TagVersion(
         tag=tag,
-        prefix=match["prefix"],
-        numbers=tuple(map(int, match["numbers"].split("."))),
-        prerelease=match["pre"] or "",
-        suffix=match["suffix"] or "",
+        prefix=prefix,
+        numbers=tuple(map(int, digits.split("."))),
+        prerelease=pre,
+        suffix=suffix,
         order=order,
     )
 
@@ -159,20 +164,29 @@ class TagList(Sequence[str]):
 
     A sequence of the tags as listed; the planner hands one to each rule, so
     :class:`VersionRule` does not read 500 tags again for each container.
+
+    Args:
+        tags: The tags, in the registry's order.
+        reads: Tags already read, shared by the lists of one scan: most
+            repositories carry the same version strings.
     """
 
     tags: tuple[str, ...]
     _ranked: Mapping[Shape, tuple[_Ranked, ...]] = field(repr=False)
     _set: frozenset[str] = field(repr=False, eq=False)
 
-    def __init__(self, tags: Iterable[str]) -> None:
+    def __init__(self, tags: Iterable[str], reads: dict[str, _Read | None] | None = None) -> None:
         listed = tuple(dict.fromkeys(tags))
         groups: dict[Shape, list[_Ranked]] = {}
+        reads = {} if reads is None else reads
         for tag in listed:
-            read = _read(tag)
+            if tag in reads:
+                read = reads[tag]
+            else:
+                read = reads[tag] = _read(tag)
             if read is not None:
-                match, shape, order = read
-                groups.setdefault(shape, []).append((order, tag, bool(match["pre"])))
+                parts, shape, order = read
+                groups.setdefault(shape, []).append((order, tag, bool(parts[2])))
         # Equal versions written differently (1.0.2-rc1, 1.0.2.rc1) rank by
         # the tag itself, so no answer depends on the registry's order.
         ranked = {shape: tuple(sorted(group, key=_rank)) for shape, group in groups.items()}
