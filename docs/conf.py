@@ -60,6 +60,7 @@ _FOREIGN = (
     "logging",
     "pathlib",
     "prometheus_client",
+    "re",
     "requests",
     "smtplib",
     "threading",

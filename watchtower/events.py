@@ -109,11 +109,14 @@ class UpdateAvailable(Event):
         image: The reference.
         old_image_id: The image it runs.
         new_image_id: The image it would run after an update.
+        new_image: The newer tag a tag rule found (``nginx:1.25.4``), or
+            ``None`` when the image's own tag serves the new image.
     """
 
     image: str
     old_image_id: str
     new_image_id: str
+    new_image: str | None = None
 
 
 @frozen(kw_only=True)

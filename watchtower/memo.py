@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from typing import TypeVar
 
+from .errors import RegistryError
 from .model import ImageRef
-from .protocols import Registry
+from .protocols import Registry, TagLister
 
 __all__ = ["DigestMemo"]
 
@@ -50,3 +51,15 @@ class DigestMemo:
     def created(self, ref: ImageRef, digest: str) -> datetime | None:
         """When the image behind ``digest`` was built, asked once per scan."""
         return self._once(("created", ref, digest), lambda: self.registry.created(ref, digest))
+
+    def tags(self, ref: ImageRef) -> Sequence[str]:
+        """The tags of ``ref``'s repository, asked once per scan, for tag rules.
+
+        Raises:
+            RegistryError: Its registry cannot list tags (it is no
+                :class:`~watchtower.protocols.TagLister`), or failed to.
+        """
+        registry = self.registry
+        if not isinstance(registry, TagLister):
+            raise RegistryError("its registry cannot list tags")
+        return self._once(("tags", ref.name), lambda: registry.tags(ref))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen, validators
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .tags import TagRule
 
 __all__ = ["UpdateParams"]
 
@@ -20,6 +25,10 @@ def _tuple(value: Any) -> tuple[str, ...]:
 
 MAX_ID = 2**31 - 1
 """The largest user or group id a lifecycle hook may be given, as in the fork."""
+
+
+def _rules(value: Mapping[str, TagRule]) -> Mapping[str, TagRule]:
+    return MappingProxyType(dict(value))
 
 
 def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
@@ -95,6 +104,11 @@ class UpdateParams:
             ``com.centurylinklabs.watchtower=true``) when its image is stale,
             after every other unit. Off for a one-time run, as in Watchtower:
             nothing would remove the instance it replaced.
+        tag_rule: The :class:`~watchtower.tags.TagRule` of every container
+            without a ``tag-rule`` label: which newer tag of its repository
+            it moves to. ``None`` (the default): containers follow their
+            tag's digest only, as in Watchtower.
+        tag_rules: Tag rules by container name, before any label.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -130,3 +144,5 @@ class UpdateParams:
     check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
     update_concurrency: int = field(default=4, validator=[validators.instance_of(int), _positive])
     self_update: bool = True
+    tag_rule: TagRule | None = None
+    tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)

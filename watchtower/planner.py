@@ -9,23 +9,26 @@ person can read and :func:`~watchtower.orchestrator.execute` can carry out.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from ._emitter import Emitter
 from .clock import Clock, system_clock
+from .errors import RegistryError
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
 from .memo import DigestMemo
-from .model import Container
+from .model import Container, ImageRef
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
-from .protocols import ContainerClient, Registry, ServiceClient
+from .protocols import ContainerClient, Registry, ServiceClient, TagLister
 from .repair import read_name
 from .selection import select
 from .services import is_task, plan_services
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
-from .staleness import Verdict, assess
+from .staleness import Verdict, assess, fan_out
+from .tags import TagList
 
 __all__ = ["plan"]
 
@@ -109,7 +112,10 @@ def make_plan(
     for container in chosen:
         for problem in settings[container.name].problems:
             emit(LabelIgnored(at=emit.now(), container=container.name, reason=problem))
-    verdicts = assess(chosen, settings, client, registry, params, now, pull=pull)
+    targets, tag_notes = _follow_tags(chosen, settings, registry, params.check_concurrency)
+    # A container a tag rule moves is checked (and pulled) at its new tag.
+    assessed = [attrs.evolve(c, image=targets[c.name]) if c.name in targets else c for c in chosen]
+    verdicts = assess(assessed, settings, client, registry, params, now, pull=pull)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -133,6 +139,12 @@ def make_plan(
         entry = _entry(
             by_name[name], settings[name], verdicts[name], cycle_of, restarting, to_restart, graph
         )
+        if name in targets and entry.status is Status.STALE and entry.action is not Action.RESTART:
+            entry = _moved(entry, targets[name])
+        if name in tag_notes:
+            entry = attrs.evolve(
+                entry, reason="; ".join(filter(None, [entry.reason, tag_notes[name]]))
+            )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
             why = _why_not(settings[name])
@@ -147,6 +159,91 @@ def make_plan(
     # Watchtower's own container goes last: its successor removes this instance.
     units = tuple(sorted(units, key=lambda unit: any(settings[n].is_watchtower for n in unit)))
     return Plan(entries=entries, units=units, created_at=now)
+
+
+def _follow_tags(
+    chosen: Sequence[Container],
+    settings: Mapping[str, ContainerSettings],
+    registry: Registry,
+    concurrency: int,
+) -> tuple[dict[str, ImageRef], dict[str, str]]:
+    """The newer tags the containers' tag rules choose, and why a rule could not apply.
+
+    Lists each repository's tags once (at most ``concurrency`` at once), only
+    for containers with a rule on a pulled image, neither pinned to a digest
+    nor no-pull. A container whose tags cannot be listed follows its own
+    tag's digest.
+
+    Returns:
+        The new reference by container name, for those that move; and a
+        sentence by container name for those whose rule was not applied.
+    """
+    # Pinned, locally built and no-pull containers are compared with what
+    # they have, as before: a new tag would need a pull.
+    ruled = [
+        c
+        for c in chosen
+        if settings[c.name].tag_rule is not None
+        and c.image.tag
+        and not c.image.is_pinned
+        and c.repo_digests
+        and not settings[c.name].no_pull
+    ]
+    if not ruled:
+        return {}, {}
+    if not isinstance(registry, TagLister):
+        why = "its registry cannot list tags, so it follows its tag's digest"
+        return {}, {c.name: why for c in ruled}
+
+    def listing(repository: ImageRef) -> Sequence[str]:
+        try:
+            return registry.tags(repository)
+        except RegistryError:
+            raise
+        except Exception as error:
+            raise RegistryError(f"Listing the tags of {repository} failed: {error}") from error
+
+    answers = fan_out((_repository(c.image) for c in ruled), listing, concurrency, RegistryError)
+    # Read here, not in the threads: reading tags is work for the CPU, not a wait.
+    reads: dict[str, Any] = {}
+    listed = {
+        repository: tags if isinstance(tags, RegistryError) else TagList(tags, reads)
+        for repository, tags in answers.items()
+    }
+    targets: dict[str, ImageRef] = {}
+    notes: dict[str, str] = {}
+    for container in ruled:
+        tags, current = listed[_repository(container.image)], container.image.tag or ""
+        rule = settings[container.name].tag_rule
+        assert rule is not None  # ruled containers have one
+        try:
+            if isinstance(tags, RegistryError):
+                raise tags
+            newer = rule.choose(current, tags)
+        except Exception as error:  # a user's rule is a backend: it may fail
+            notes[container.name] = f"its tag rule was not applied, it follows {current}: {error}"
+            continue
+        if newer and newer != current and newer in tags:
+            targets[container.name] = container.image.with_tag(newer)
+    return targets, notes
+
+
+def _repository(ref: ImageRef) -> ImageRef:
+    return attrs.evolve(ref, tag=None, digest=None)
+
+
+def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
+    """A stale entry that a tag rule moves to ``target``, saying what a compose file needs."""
+    old, new = entry.container.image.familiar, target.familiar
+    note = f"a newer version is tagged {new}"
+    if entry.action is Action.UPDATE:
+        note = (
+            f"it moves to {new}; a compose file or script that names {old} still does: "
+            f"change it to {new}, or its next deployment goes back to {old}"
+        )
+    return attrs.evolve(
+        entry, new_reference=target, reason="; ".join(filter(None, [entry.reason, note]))
+    )
 
 
 def _why_not(settings: ContainerSettings) -> str:
@@ -216,6 +313,7 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
                 image=container.image.familiar,
                 old_image_id=container.image_id,
                 new_image_id=entry.new_image.id,
+                new_image=entry.new_reference.familiar if entry.new_reference else None,
             )
         )
     elif entry.status is Status.SKIPPED:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from .model import Container, Image, short_id
+from .model import Container, Image, ImageRef, short_id
 from .report import ContainerReport, Outcome
 from .settings import ContainerSettings
 
@@ -57,6 +57,9 @@ class PlanEntry:
         new_image: The newest local image for its reference (after a pull),
             when the check found one.
         settings: What its labels ask for, resolved against the parameters.
+        new_reference: The newer tag its tag rule found (``nginx:1.25.4``
+            for a container on ``nginx:1.25.3``), when it is stale because
+            of it; ``None`` when it follows its own tag.
     """
 
     container: Container
@@ -65,6 +68,7 @@ class PlanEntry:
     action: Action = Action.NONE
     reason: str = ""
     new_image: Image | None = None
+    new_reference: ImageRef | None = None
 
     @property
     def name(self) -> str:
@@ -83,6 +87,13 @@ class PlanEntry:
             return self.new_image
         return self.container.current_image
 
+    @property
+    def target_reference(self) -> ImageRef:
+        """The reference the container will run after the plan: a newer tag for an update."""
+        if self.action is Action.UPDATE and self.new_reference is not None:
+            return self.new_reference
+        return self.container.image
+
     def to_report(self) -> ContainerReport:
         """What the report says of this container when nothing is done to it."""
         container = self.container
@@ -92,6 +103,7 @@ class PlanEntry:
             image=container.image.familiar,
             old_image_id=container.image_id,
             new_image_id=self.new_image.id if self.new_image else None,
+            new_image=self.new_reference.familiar if self.new_reference else None,
             outcome=Outcome(self.status.value),  # each status is an outcome too
             reason=self.reason,
             warnings=self.warnings,
@@ -105,6 +117,7 @@ class PlanEntry:
             "image": self.container.image.familiar,
             "image_id": self.container.image_id,
             "new_image_id": self.new_image.id if self.new_image else None,
+            "new_image": self.new_reference.familiar if self.new_reference else None,
             "status": self.status.value,
             "action": self.action.value,
             "reason": self.reason,
@@ -176,6 +189,7 @@ class Plan:
                 action=Action.NONE,
                 reason=reason if e.action is not Action.NONE else e.reason,
                 new_image=e.new_image,
+                new_reference=e.new_reference,
             )
             for e in self.entries
         )
@@ -206,6 +220,8 @@ class Plan:
         for e in self.entries:
             what = e.action.value if e.action is not Action.NONE else e.status.value
             line = f"{e.name:<{width}}  {what:<8} {e.container.image.familiar}"
+            if e.new_reference is not None:
+                line += f" -> {e.new_reference.familiar}"
             if e.action is Action.UPDATE and e.new_image is not None:
                 line += f"  {short_id(e.container.image_id)} -> {short_id(e.new_image.id)}"
             if e.reason:

@@ -23,7 +23,7 @@ from .model import Container, HookResult, Image, ImageRef, Rollout, Service
 if TYPE_CHECKING:
     from .report import Report
 
-__all__ = ["ContainerClient", "Notifier", "Registry", "ServiceClient"]
+__all__ = ["ContainerClient", "Notifier", "Registry", "ServiceClient", "TagLister"]
 
 
 @runtime_checkable
@@ -107,9 +107,12 @@ class ContainerClient(Protocol):
         """Create, without starting, a copy of ``old`` that runs ``image``.
 
         The copy takes ``old``'s name (the orchestrator has renamed ``old``
-        aside first), keeps everything the user configured (environment,
-        labels, volumes and their data, networks with their addresses, host
-        configuration) and takes the new image's defaults for the rest.
+        aside first) and runs ``old.image``: when a tag rule moves the
+        container to another tag, the orchestrator passes ``old`` with that
+        tag as its ``image``, and the copy is created from it. It keeps
+        everything the user configured (environment, labels, volumes and
+        their data, networks with their addresses, host configuration) and
+        takes the new image's defaults for the rest.
 
         Returns:
             The id of the new container.
@@ -223,6 +226,27 @@ class Registry(Protocol):
 
         Raises:
             RegistryError: The registry could not be asked.
+        """
+        ...
+
+
+@runtime_checkable
+class TagLister(Protocol):
+    """A registry that can also list a repository's tags, for tag rules.
+
+    Optional: the planner checks a :class:`Registry` with ``isinstance`` and
+    applies containers' tag rules only when it is also a ``TagLister``;
+    without it they follow their tag's digest, as before.
+    """
+
+    def tags(self, ref: ImageRef) -> Sequence[str]:
+        """Every tag of ``ref``'s repository (its tag and digest are ignored).
+
+        Callers ask once per repository per scan.
+
+        Raises:
+            RateLimitedError: The registry is rate limiting.
+            RegistryError: Anything else went wrong.
         """
         ...
 

@@ -149,8 +149,10 @@ class Replacer:
         # As the fork: --no-restart recreates but does not start, except watchtower itself.
         runs = runs and (not self.params.no_restart or entry.settings.is_watchtower)
         aside = progress.aside
+        # A tag rule's new tag goes to the engine as the copy's reference.
+        source = attrs.evolve(container, image=entry.target_reference)
         try:
-            new_id = client.create_replacement(container, image)
+            new_id = client.create_replacement(source, image)
         except Exception as error:
             reason = f"its replacement could not be created: {error}"
             return self._rollback(entry, "create", reason, progress)

@@ -44,6 +44,8 @@ class ContainerReport:
         image: The reference it runs.
         old_image_id: The image it ran before the run.
         new_image_id: The newest image found (the one it runs after an update).
+        new_image: The newer tag its tag rule found (``nginx:1.25.4``), which
+            it runs after an update; ``None`` when it follows its own tag.
         outcome: What became of it.
         reason: Why, in words (empty when there is nothing to say).
         new_id: The id of the replacement, when there is one.
@@ -62,6 +64,7 @@ class ContainerReport:
     image: str
     old_image_id: str
     new_image_id: str | None = None
+    new_image: str | None = None
     outcome: Outcome
     reason: str = ""
     new_id: str | None = None
@@ -89,6 +92,7 @@ class ContainerReport:
             "image": self.image,
             "old_image_id": self.old_image_id,
             "new_image_id": self.new_image_id,
+            "new_image": self.new_image,
             "outcome": self.outcome.value,
             "reason": self.reason,
             "new_id": self.new_id,

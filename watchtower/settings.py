@@ -11,6 +11,7 @@ the flag's value or the default is used instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from . import labels
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
 from .model import Container
 from .params import MAX_ID, UpdateParams
+from .tags import Bound, TagRule, VersionRule
 
 __all__ = ["DEFAULT_STOP_SIGNAL", "ContainerSettings"]
 
@@ -37,6 +39,8 @@ _HOOK_LABELS = {
     "post-update": labels.POST_UPDATE,
     "post-check": labels.POST_CHECK,
 }
+_BOUNDS = frozenset(bound.value for bound in Bound)
+_BOUNDS_TEXT = ", ".join(bound.value for bound in Bound) + " or none"
 # A hostile label may be megabytes long; a report shows its start.
 _SHOWN = 40
 
@@ -74,6 +78,10 @@ class ContainerSettings:
         hook_user: Who hooks run as, for ``docker exec --user``: ``uid``,
             ``uid:gid`` or ``:gid`` from the ``lifecycle.uid``/``.gid``
             labels or the parameters; empty for the container's own user.
+        tag_rule: Which newer tag it moves to (the ``tag-rule``,
+            ``tag-include``, ``tag-exclude`` and ``tag-prerelease`` labels, or
+            the parameters); ``None`` to follow its tag's digest only. An
+            unreadable tag label leaves it without a rule, never with a wider one.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -89,6 +97,7 @@ class ContainerSettings:
     hooks: Mapping[str, str] = field(factory=dict, converter=_commands)
     hook_timeouts: Mapping[str, timedelta] = field(factory=dict, converter=_timeouts)
     hook_user: str = ""
+    tag_rule: TagRule | None = None
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -113,6 +122,9 @@ class ContainerSettings:
             hook_timeouts[name] = reader.duration(label, params.hook_timeout, bare_unit="m")
         uid = reader.identity(labels.LIFECYCLE_UID, params.lifecycle_uid)
         gid = reader.identity(labels.LIFECYCLE_GID, params.lifecycle_gid)
+        tag_rule = params.tag_rules.get(container.name)
+        if tag_rule is None:  # a rule given by name comes before the labels
+            tag_rule = reader.tag_rule(params.tag_rule)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -133,6 +145,7 @@ class ContainerSettings:
             },
             hook_timeouts=hook_timeouts,
             hook_user=_user(uid, gid),
+            tag_rule=tag_rule,
             problems=tuple(reader.problems),
         )
 
@@ -192,6 +205,41 @@ class _Reader:
             return int(text)
         self._ignore(label, raw, f"is not an id from 0 to {MAX_ID}", str(fallback))
         return fallback
+
+    def tag_rule(self, fallback: TagRule | None) -> TagRule | None:
+        """The rule the tag labels make, ``fallback`` without a ``tag-rule`` label.
+
+        An unreadable bound or pattern leaves the container without a rule:
+        ignoring a pattern would widen the tags it may move to.
+        """
+        get = self.container.labels.get
+        raw_bound = get(labels.TAG_RULE) or ""
+        if not raw_bound.strip():
+            for label in (labels.TAG_INCLUDE, labels.TAG_EXCLUDE, labels.TAG_PRERELEASE):
+                if (get(label) or "").strip():
+                    self._ignore(label, get(label) or "", "needs a tag-rule label", "no tag rule")
+            return fallback
+        bound = raw_bound.strip().lower()
+        if bound == "none":
+            return None
+        if bound not in _BOUNDS:
+            self._ignore(labels.TAG_RULE, raw_bound, f"is none of {_BOUNDS_TEXT}", "no tag rule")
+            return None
+        patterns: dict[str, re.Pattern[str] | None] = {}
+        for label in (labels.TAG_INCLUDE, labels.TAG_EXCLUDE):
+            raw = get(label) or ""
+            try:
+                patterns[label] = re.compile(raw.strip()) if raw.strip() else None
+            except re.error as error:
+                why = f"is not a regular expression ({error})"
+                self._ignore(label, raw, why, "no tag rule")
+                return None
+        return VersionRule(
+            bound=Bound(bound),
+            include=patterns[labels.TAG_INCLUDE],
+            exclude=patterns[labels.TAG_EXCLUDE],
+            prerelease=bool(self.boolean(labels.TAG_PRERELEASE, "false")),
+        )
 
     def duration(
         self,

@@ -183,7 +183,10 @@ def log_event(logger: logging.Logger, event: Event) -> None:
         logger.debug(message, extra={**fields, **ids})
     elif isinstance(event, UpdateAvailable):
         new_id = short_id(event.new_image_id)
-        logger.info("Found new image", extra={**fields, "image": event.image, "new_id": new_id})
+        found = {**fields, "image": event.image, "new_id": new_id}
+        if event.new_image:  # a tag rule's newer tag
+            found["new_image"] = event.new_image
+        logger.info("Found new image", extra=found)
     elif isinstance(event, Stopped):
         logger.info("Stopping container", extra={**fields, "id": short_id(event.container_id)})
     elif isinstance(event, Started):

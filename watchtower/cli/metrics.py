@@ -92,6 +92,10 @@ _GAUGES = {
     ),
     "watchtower_containers_skipped": "Number of containers skipped during the last scan",
 }
+# Not in the fork: containers whose tag rule found a newer tag (updated or not);
+# one number for the scan, whatever the hosts.
+_NEW_TAG = "watchtower_containers_new_tag"
+_NEW_TAG_TEXT = "Number of containers whose tag rule found a newer tag during the last scan"
 _COUNTERS = {
     "watchtower_containers_restarted_total": (
         "Total number of containers restarted due to linked dependencies"
@@ -141,6 +145,7 @@ class _Collector:
             for host, scan in hosts.items():
                 family.add_metric([host], scan.summary()[name.rpartition("_")[2]])
             yield family
+        yield GaugeMetricFamily(_NEW_TAG, _NEW_TAG_TEXT, value=gauges.get(_NEW_TAG, 0.0))
         for name, text in _COUNTERS.items():
             yield CounterMetricFamily(name, text, value=counters[name])
 
@@ -198,6 +203,8 @@ class Metrics:
             self._counters["watchtower_containers_restarted_total"] += scan.restarted
             for name, value in scan.summary().items():
                 self._gauges[f"watchtower_containers_{name}"] = float(value)
+            moved = sum(1 for entry in report if entry.new_image)
+            self._gauges[_NEW_TAG] = float(moved)
             self._last = scan
             self._history.append(scan)
         return scan

@@ -28,7 +28,7 @@ from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
 from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman
-from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect
+from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect, image_reference
 
 __all__ = ["AuthLookup", "DockerClient"]
 
@@ -312,6 +312,10 @@ class DockerClient:
                 f"{short_id(image.id)}."
             )
         mode = old.network_mode if old.network_mode.startswith("container:") else None
+        if old.image.path and old.image != image_reference(inspect):
+            # A tag rule moved it: the replacement is created from the new tag.
+            config = {**(inspect.get("Config") or {}), "Image": old.image.familiar}
+            inspect = {**inspect, "Config": config}
         # Create from the reference (so the container shows it) when it names
         # this image locally; otherwise from the id, keeping the reference in
         # a label.

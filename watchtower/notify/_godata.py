@@ -70,6 +70,8 @@ class _Container(_Struct):
             "ImageName": lambda: e.image,
             "CurrentImageID": lambda: GoId(e.old_image_id),
             "LatestImageID": lambda: GoId(e.new_image_id or e.old_image_id),
+            # Not in the fork: the newer tag a tag rule found, else the image's own.
+            "LatestImageName": lambda: e.new_image or e.image,
             "NewContainerID": lambda: GoId(e.new_id or ""),
             "State": lambda: e.state,
             "Error": lambda: e.error,
@@ -85,6 +87,8 @@ class _Container(_Struct):
             "imageName": e.image,
             "state": e.state,
         }
+        if e.new_image:
+            document["latestImageName"] = e.new_image
         if e.error:
             document["error"] = e.error
         return document

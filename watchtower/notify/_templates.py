@@ -74,6 +74,8 @@ def _json_container(entry: ContainerReport) -> dict[str, Any]:
         "imageName": entry.image,
         "state": state(entry),
     }
+    if entry.new_image:  # the newer tag a tag rule found
+        data["latestImageName"] = entry.new_image
     if entry.error:
         data["error"] = entry.error
     return data

@@ -4,6 +4,9 @@ A check is one manifest ``HEAD`` per image; :meth:`HttpRegistry.created`
 reads an image's config. Logging in is :mod:`~watchtower.registry._auth`'s,
 redirects and 429s are :mod:`~watchtower.registry._http`'s, and the bytes go
 through a :class:`~watchtower.registry.Transport`.
+
+:meth:`HttpRegistry.tags` lists a repository's tags, for tag rules
+(:mod:`~watchtower.registry._tags`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ._credentials import CredentialSource, DockerCredentials
 from ._hosts import ANY_HOST, host_of, is_docker_hub
 from ._http import RetryPolicy, Sender
 from ._platform import Platform
+from ._tags import PAGE_SIZE, list_tags
 from ._tokens import TokenCache, parse_rfc3339
 from ._transport import Response, Transport, status_error
 
@@ -280,6 +284,20 @@ class HttpRegistry:
             raise RegistryError(
                 f"The image config of {ref} has 'created' {created!r}, not an RFC 3339 time."
             ) from None
+
+    def tags(self, ref: ImageRef) -> tuple[str, ...]:
+        """Every tag of ``ref``'s repository, following the registry's pages.
+
+        ``GET /v2/<name>/tags/list?n=1000`` and each ``Link`` header's next
+        page, with the same login, token cache and 429 handling as
+        :meth:`digest` (a pull token serves both). Docker Hub mirrors are
+        not asked: a mirror lists only the tags it happens to hold.
+
+        Raises:
+            RateLimitedError: The registry kept answering 429.
+            RegistryError: Anything else; the message names the repository.
+        """
+        return list_tags(self._auth.send, ref, PAGE_SIZE)
 
     def _manifest_json(self, ref: ImageRef, digest: str) -> dict[str, Any]:
         response = self._manifest_request("GET", ref, f"/v2/{ref.path}/manifests/{digest}")

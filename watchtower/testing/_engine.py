@@ -342,6 +342,7 @@ class MemoryEngine:
                 source,
                 id=self._new_id(),
                 name=old.name,
+                image=old.image,  # another tag when a tag rule moved it
                 image_id=image.id,
                 state=ContainerState.CREATED,
                 data=source.data,  # the anonymous volumes are carried over, not copied

@@ -35,7 +35,8 @@ class _Published:
 
 
 class MemoryRegistry:
-    """A registry in memory: implements :class:`~watchtower.protocols.Registry`.
+    """A registry in memory: a :class:`~watchtower.protocols.Registry` and a
+    :class:`~watchtower.protocols.TagLister`, listing the tags published.
 
     Attributes:
         requests: How often each method was asked, by method and reference
@@ -45,6 +46,7 @@ class MemoryRegistry:
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or FixedClock()
         self._tags: dict[ImageRef, _Published] = {}
+        self._repositories: dict[str, dict[str, None]] = {}
         self._errors: dict[str, list[Exception]] = {}
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
@@ -63,6 +65,7 @@ class MemoryRegistry:
                 image_id=_sha("config", ref, version),
                 created=created or self._clock(),
             )
+            self._repositories.setdefault(ref.name, {})[ref.tag or "latest"] = None
         return ref
 
     def served(self, reference: str | ImageRef) -> tuple[str, str]:
@@ -71,7 +74,11 @@ class MemoryRegistry:
         return published.digest, published.image_id
 
     def fail(self, reference: str | ImageRef, error: Exception, *, times: int = 1) -> None:
-        """Make the next ``times`` requests for ``reference`` raise ``error``."""
+        """Make the next ``times`` requests for ``reference`` raise ``error``.
+
+        An :class:`~watchtower.model.ImageRef` without a tag (``tag=None``)
+        fails the listing of its repository's tags instead.
+        """
         key = str(_ref(reference))
         with self._lock:
             self._errors.setdefault(key, []).extend([error] * times)
@@ -109,6 +116,15 @@ class MemoryRegistry:
         """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""
         published = self._answer("pull", ref)
         return Image(published.image_id, (f"{ref.name}@{published.digest}",))
+
+    def tags(self, ref: ImageRef) -> tuple[str, ...]:
+        """The tags published for ``ref``'s repository, in the order first published."""
+        with self._lock:
+            self.requests["tags", ref.name] += 1
+            errors = self._errors.get(ref.name)
+            if errors:
+                raise errors.pop(0)
+            return tuple(self._repositories.get(ref.name, ()))
 
     @property
     def digest_requests(self) -> int:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask import Response, request
 from typing_extensions import NotRequired, TypedDict
 
-from ...errors import WatchtowerError
+from ...errors import RegistryError, WatchtowerError
 from ...model import Container, ImageRef
 from ...params import UpdateParams
 from ...planner import plan
 from ...plans import Status
-from ...protocols import Registry
+from ...protocols import Registry, TagLister
 from ...selection import select
 from ...settings import ContainerSettings
 from ...sorter import dependency_graph
@@ -98,6 +98,7 @@ class CheckResult(TypedDict):
     latest_digest: str
     timestamp: str
     error: NotRequired[str]
+    latest_image: NotRequired[str]
 
 
 class _Recording:
@@ -116,6 +117,12 @@ class _Recording:
 
     def created(self, ref: ImageRef, digest: str) -> datetime | None:
         return self._registry.created(ref, digest)
+
+    def tags(self, ref: ImageRef) -> Sequence[str]:
+        # Tag rules ask through here too; a registry that cannot list tags says so.
+        if not isinstance(self._registry, TagLister):
+            raise RegistryError("its registry cannot list tags")
+        return self._registry.tags(ref)
 
 
 def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
@@ -139,11 +146,13 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
             digest=digest_of(container),
             update_available=entry.status is Status.STALE,
             latest_image_id=entry.new_image.id if entry.new_image else "",
-            latest_digest=registry.digests.get(container.image, ""),
+            latest_digest=registry.digests.get(entry.new_reference or container.image, ""),
             timestamp=now,
         )
         if entry.status is Status.SKIPPED:
             result["error"] = entry.reason
+        if entry.new_reference is not None:  # a tag rule found a newer tag
+            result["latest_image"] = entry.new_reference.familiar
         results.append(result)
     return results
 
