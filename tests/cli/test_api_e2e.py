@@ -149,7 +149,7 @@ def test_a_sync_update_outlasting_its_timeout_is_504_and_still_finishes(
 
 
 def test_the_hardening_flags_on_the_real_command(
-    dockerd: Any, e2e_names: Names, tmp_path: Path
+    dockerd: Any, e2e_names: Names, stale: tuple[str, str, str], tmp_path: Path
 ) -> None:
     with serving(
         dockerd.url,
