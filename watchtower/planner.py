@@ -15,7 +15,7 @@ import attrs
 from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
-from .model import Container
+from .model import Container, ContainerState
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry
@@ -26,6 +26,11 @@ from .sorter import components, dependency_graph, dependents, sort_by_dependenci
 from .staleness import Verdict, assess
 
 __all__ = ["plan"]
+
+# The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
+# always and with ``include_stopped``.
+_LISTED = {ContainerState.RUNNING, ContainerState.PAUSED}
+_STOPPED = {ContainerState.CREATED, ContainerState.EXITED}
 
 
 def plan(
@@ -60,20 +65,26 @@ def plan(
 
 
 def in_scope(
-    client: ContainerClient, params: UpdateParams
+    client: ContainerClient,
+    params: UpdateParams,
+    listed: Sequence[Container] | None = None,
 ) -> tuple[list[Container], dict[str, ContainerSettings]]:
     """The containers the engine lists that ``params`` selects, and their settings.
 
-    Each container's labels are read here, once per run. A container that a
+    ``listed`` is a listing the caller already has, stopped and restarting
+    containers included; the engine is asked only without it. Each
+    container's labels are read here, once per run. A container that a
     replacement renamed aside is never selected: it is the repair's.
     """
-    listed = list(
-        client.list_containers(
+    if listed is None:
+        listed = client.list_containers(
             include_stopped=params.include_stopped,
             include_restarting=params.include_restarting,
         )
-    )
-    listed = [c for c in listed if read_name(c) is None]
+    wanted = _LISTED | (_STOPPED if params.include_stopped else set())
+    if params.include_restarting:
+        wanted |= {ContainerState.RESTARTING}
+    listed = [c for c in listed if c.state in wanted and read_name(c) is None]
     settings = {c.name: ContainerSettings.read(c, params) for c in listed}
     chosen, _ = select(listed, params, settings)
     return chosen, {c.name: settings[c.name] for c in chosen}
