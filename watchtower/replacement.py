@@ -21,6 +21,7 @@ old container before it renames it back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import attrs
@@ -55,6 +56,40 @@ class Progress:
     started: bool = False
 
 
+#: How long a unit waits for its turn at the engine before it goes ahead
+#: anyway (seconds): enough for a stop, a create and a start; too short for
+#: a stop that waits out its timeout to hold the other units back.
+PATIENCE = 1.0
+
+
+class _Turn:
+    """A unit's turn at the engine, from its first stop to its last start.
+
+    Units replaced in parallel take turns there: an engine creates and starts
+    containers one at a time about as fast as several at once, and several
+    at once make each container's downtime longer. The rest of a
+    replacement (renames, health waits, removals, hooks) overlaps freely.
+    """
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._asked = False
+        self._held = False
+
+    def take(self) -> None:
+        """Wait for the turn, at most :data:`PATIENCE`; once until it is given back."""
+        if not self._asked:
+            self._asked = True
+            self._held = self._lock.acquire(timeout=PATIENCE)
+
+    def give_back(self) -> None:
+        """Let the next unit have the engine."""
+        self._asked = False
+        if self._held:
+            self._held = False
+            self._lock.release()
+
+
 class Replacer:
     """Replaces the containers of a unit, one transaction per container."""
 
@@ -62,6 +97,7 @@ class Replacer:
         self.client = client
         self.params = params
         self.emit = emit
+        self._turns = threading.Lock()
 
     def unit(self, unit: Sequence[PlanEntry]) -> dict[str, ContainerReport]:
         """Stop the unit in reverse order, then replace it in order.
@@ -70,17 +106,23 @@ class Replacer:
         the next one is touched.
         """
         done: dict[str, ContainerReport] = {}
-        if self.params.rolling_restart:
-            for entry in unit:
-                progress = self._prepare(entry, done)
-                if progress is not None:
-                    done[entry.name] = self._replace(entry, progress)
+        turn = _Turn(self._turns)
+        try:
+            if self.params.rolling_restart:
+                for entry in unit:
+                    progress = self._prepare(entry, done, turn)
+                    if progress is not None:
+                        done[entry.name] = self._replace(entry, progress, turn)
+                return done
+            prepared = [(e, self._prepare(e, done, turn)) for e in reversed(unit)]
+            going = [(e, p) for e, p in reversed(prepared) if p is not None]
+            for index, (entry, progress) in enumerate(going, 1):
+                done[entry.name] = self._replace(
+                    entry, progress, turn if index == len(going) else None
+                )
             return done
-        prepared = [(e, self._prepare(e, done)) for e in reversed(unit)]
-        for entry, progress in reversed(prepared):
-            if progress is not None:
-                done[entry.name] = self._replace(entry, progress)
-        return done
+        finally:
+            turn.give_back()
 
     def _report(
         self,
@@ -104,7 +146,9 @@ class Replacer:
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         return self._report(entry, Outcome.FAILED, reason)
 
-    def _prepare(self, entry: PlanEntry, done: dict[str, ContainerReport]) -> Progress | None:
+    def _prepare(
+        self, entry: PlanEntry, done: dict[str, ContainerReport], turn: _Turn
+    ) -> Progress | None:
         """Run the pre-update hook, rename aside and stop; None when it must not go on."""
         container, settings = entry.container, entry.settings
         running = container.state.is_running
@@ -131,6 +175,7 @@ class Replacer:
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
             return progress
+        turn.take()
         try:
             self.client.stop_container(
                 container, signal=settings.stop_signal, timeout=settings.stop_timeout
@@ -142,8 +187,8 @@ class Replacer:
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
         return attrs.evolve(progress, stopped=True)
 
-    def _replace(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
-        """Create, start, wait healthy, remove the old one."""
+    def _replace(self, entry: PlanEntry, progress: Progress, turn: _Turn | None) -> ContainerReport:
+        """Create, start (then give back ``turn``), wait healthy, remove the old one."""
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
         # As the fork: --no-restart recreates but does not start, except watchtower itself.
@@ -161,6 +206,8 @@ class Replacer:
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
                 return self._rollback(entry, "start", reason, progress)
+            if turn is not None:
+                turn.give_back()
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)
