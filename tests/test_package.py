@@ -66,12 +66,23 @@ def test_help_imports_only_the_flag_table() -> None:
     }
 
 
-def test_a_plain_run_imports_no_server_template_or_notification_library(tmp_path: Path) -> None:
-    # No engine answers, so the run stops after wiring its parts: all a plain run imports.
-    argv = ["--run-once", "--host", f"unix://{tmp_path}/no-engine.sock"]
-    script = _MAIN.format(argv=argv) + "\n" + _LOADED.format(heavy=(*SERVING, "docker"))
+@pytest.mark.parametrize(
+    ("flags", "loaded"),
+    [
+        ([], ["docker"]),
+        (["--notification-url", "generic://127.0.0.1:9/hook"], ["docker", "watchtower.notify"]),
+    ],
+    ids=["plain", "notifying"],
+)
+def test_a_run_imports_no_server_template_or_notification_library_it_does_not_use(
+    tmp_path: Path, flags: list[str], loaded: list[str]
+) -> None:
+    # No engine answers, so the run stops after wiring its parts: all such a run imports.
+    argv = ["--run-once", "--host", f"unix://{tmp_path}/no-engine.sock", *flags]
+    heavy = (*SERVING, "docker", "watchtower.notify")
+    script = _MAIN.format(argv=argv) + "\n" + _LOADED.format(heavy=heavy)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "['docker']"
+    assert out.stdout.strip().splitlines()[-1] == str(loaded)
 
 
 def test_import_loads_each_name_when_first_used() -> None:

@@ -355,13 +355,19 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             logger.error("The health check flag must never be given to the main watchtower process")
             return 1
         return 0
-    from .notifications import start
+    from .values import default_notification_flags
 
-    try:
-        notifications, collector = start(config.notifications, logger)
-    except ConfigurationError as error:
-        sys.stderr.write(f"watchtower: {error}\n")
-        return EXIT_USAGE
+    notifications, collect_entries = None, None
+    # A run that sends no notification does not load the notification libraries.
+    if config.notifications != default_notification_flags():
+        from .notifications import start
+
+        try:
+            notifications, collector = start(config.notifications, logger)
+        except ConfigurationError as error:
+            sys.stderr.write(f"watchtower: {error}\n")
+            return EXIT_USAGE
+        collect_entries = collector.drain
     try:
         client, registry = build_backends(config, env)
     except ConfigurationError as error:
@@ -392,7 +398,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             logger=logger,
             stop=stop,
             notifications=notifications,
-            collect_entries=collector.drain,
+            collect_entries=collect_entries,
             current_id=container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME")),
         )
     finally:
