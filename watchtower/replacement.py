@@ -22,7 +22,8 @@ old container before it renames it back.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import attrs
 from attrs import frozen
@@ -56,14 +57,14 @@ class Progress:
     started: bool = False
 
 
-#: How long a unit waits for its turn at the engine before it goes ahead
-#: anyway (seconds): enough for a stop, a create and a start; too short for
-#: a stop that waits out its timeout to hold the other units back.
+#: How long a stop or a pre-update hook may hold the engine's turn (seconds):
+#: enough for a container that exits on its stop signal; a stop that waits
+#: out its timeout lends the turn to the other units meanwhile.
 PATIENCE = 1.0
 
 
 class _Turn:
-    """A unit's turn at the engine, from its first stop to its last start.
+    """A unit's turn at the engine: from its first stop to a start, from a create to its start.
 
     Units replaced in parallel take turns there: an engine creates and starts
     containers one at a time about as fast as several at once, and several
@@ -73,21 +74,40 @@ class _Turn:
 
     def __init__(self, lock: threading.Lock) -> None:
         self._lock = lock
-        self._asked = False
+        self._guard = threading.Lock()  # the lending timer gives the turn back too
         self._held = False
 
     def take(self) -> None:
-        """Wait for the turn, at most :data:`PATIENCE`; once until it is given back."""
-        if not self._asked:
-            self._asked = True
-            self._held = self._lock.acquire(timeout=PATIENCE)
+        """Wait for the turn, unless this unit holds it."""
+        if not self._held:
+            self._lock.acquire()
+            self._held = True
 
     def give_back(self) -> None:
         """Let the next unit have the engine."""
-        self._asked = False
-        if self._held:
-            self._held = False
-            self._lock.release()
+        with self._guard:
+            if self._held:
+                self._held = False
+                self._lock.release()
+
+    @contextmanager
+    def lent_after(self, seconds: float) -> Iterator[None]:
+        """Lend the turn out once the block outlasts ``seconds``; hold it again after.
+
+        Without the turn, the block just runs.
+        """
+        if not self._held:
+            yield
+            return
+        timer = threading.Timer(seconds, self.give_back)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            timer.join()  # it may be giving the turn back right now
+            self.take()
 
 
 class Replacer:
@@ -115,11 +135,9 @@ class Replacer:
                         done[entry.name] = self._replace(entry, progress, turn)
                 return done
             prepared = [(e, self._prepare(e, done, turn)) for e in reversed(unit)]
-            going = [(e, p) for e, p in reversed(prepared) if p is not None]
-            for index, (entry, progress) in enumerate(going, 1):
-                done[entry.name] = self._replace(
-                    entry, progress, turn if index == len(going) else None
-                )
+            for entry, progress in reversed(prepared):
+                if progress is not None:
+                    done[entry.name] = self._replace(entry, progress, turn)
             return done
         finally:
             turn.give_back()
@@ -153,7 +171,8 @@ class Replacer:
         container, settings = entry.container, entry.settings
         running = container.state.is_running
         if self.params.lifecycle_hooks and running:
-            run = run_hook(self.client, settings, container.id, Hook.PRE_UPDATE)
+            with turn.lent_after(PATIENCE):  # the turn of a unit's earlier stop
+                run = run_hook(self.client, settings, container.id, Hook.PRE_UPDATE)
             self.emit.hook(entry.name, run)
             if run is not None and run.asks_skip:
                 reason = "the pre-update hook asked to skip the update (exit code 75)"
@@ -177,9 +196,10 @@ class Replacer:
             return progress
         turn.take()
         try:
-            self.client.stop_container(
-                container, signal=settings.stop_signal, timeout=settings.stop_timeout
-            )
+            with turn.lent_after(PATIENCE):
+                self.client.stop_container(
+                    container, signal=settings.stop_signal, timeout=settings.stop_timeout
+                )
         except Exception as error:
             reason = f"it could not be stopped: {error}"
             done[entry.name] = self._rollback(entry, "stop", reason, progress)
@@ -187,13 +207,14 @@ class Replacer:
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
         return attrs.evolve(progress, stopped=True)
 
-    def _replace(self, entry: PlanEntry, progress: Progress, turn: _Turn | None) -> ContainerReport:
-        """Create, start (then give back ``turn``), wait healthy, remove the old one."""
+    def _replace(self, entry: PlanEntry, progress: Progress, turn: _Turn) -> ContainerReport:
+        """Create and start in ``turn``, wait healthy, remove the old one."""
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
         # As the fork: --no-restart recreates but does not start, except watchtower itself.
         runs = runs and (not self.params.no_restart or entry.settings.is_watchtower)
         aside = progress.aside
+        turn.take()
         try:
             new_id = client.create_replacement(container, image)
         except Exception as error:
@@ -206,8 +227,8 @@ class Replacer:
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
                 return self._rollback(entry, "start", reason, progress)
-            if turn is not None:
-                turn.give_back()
+        turn.give_back()
+        if runs:
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)
