@@ -60,7 +60,7 @@ class Progress:
 #: How long a stop or a pre-update hook may hold the engine's turn (seconds):
 #: enough for a container that exits on its stop signal; a stop that waits
 #: out its timeout lends the turn to the other units meanwhile.
-PATIENCE = 0.5
+PATIENCE = 0.25
 
 
 class _Turn:
