@@ -63,6 +63,30 @@ class Progress:
 PATIENCE = 0.25
 
 
+class _Engine:
+    """Whose turn it is at the engine; a unit with a container down goes first."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self._down = 0  # units waiting with a container down
+
+    def acquire(self, *, down: bool) -> None:
+        with self._changed:
+            if down:
+                self._down += 1
+            while self._busy or (self._down and not down):
+                self._changed.wait()
+            if down:
+                self._down -= 1
+            self._busy = True
+
+    def release(self) -> None:
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+
+
 class _Turn:
     """A unit's turn at the engine: from its first stop to a start, from a create to its start.
 
@@ -72,15 +96,15 @@ class _Turn:
     replacement (renames, health waits, removals, hooks) overlaps freely.
     """
 
-    def __init__(self, lock: threading.Lock) -> None:
-        self._lock = lock
+    def __init__(self, engine: _Engine) -> None:
+        self._engine = engine
         self._guard = threading.Lock()  # the lending timer gives the turn back too
         self._held = False
 
-    def take(self) -> None:
-        """Wait for the turn, unless this unit holds it."""
+    def take(self, *, down: bool = True) -> None:
+        """Wait for the turn, unless this unit holds it; ``down``: a container of it is down."""
         if not self._held:
-            self._lock.acquire()
+            self._engine.acquire(down=down)
             self._held = True
 
     def give_back(self) -> None:
@@ -88,7 +112,7 @@ class _Turn:
         with self._guard:
             if self._held:
                 self._held = False
-                self._lock.release()
+                self._engine.release()
 
     @contextmanager
     def lent_after(self, seconds: float) -> Iterator[None]:
@@ -117,7 +141,7 @@ class Replacer:
         self.client = client
         self.params = params
         self.emit = emit
-        self._turns = threading.Lock()
+        self._engine = _Engine()
 
     def unit(self, unit: Sequence[PlanEntry]) -> dict[str, ContainerReport]:
         """Stop the unit in reverse order, then replace it in order.
@@ -126,7 +150,7 @@ class Replacer:
         the next one is touched.
         """
         done: dict[str, ContainerReport] = {}
-        turn = _Turn(self._turns)
+        turn = _Turn(self._engine)
         try:
             if self.params.rolling_restart:
                 for entry in unit:
@@ -194,7 +218,7 @@ class Replacer:
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
             return progress
-        turn.take()
+        turn.take(down=False)
         try:
             with turn.lent_after(PATIENCE):
                 self.client.stop_container(
