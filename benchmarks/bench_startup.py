@@ -9,8 +9,10 @@ Printed:
 * the resident memory of a looping daemon on the in-memory backends (20
   containers on 5 images, a new version of one image every tenth run, the
   metrics exposed every run), with the modules the real daemon loads
-  (docker-py, requests, the registry client) imported: after the first scan,
-  then every 1,000 runs. The curve must stay flat: the last figure may not
+  (docker-py, requests, the registry client, the command) imported: after
+  the first scan (target 28 MiB), then every 1,000 runs, beside the
+  interpreter's own and that of docker-py and requests alone (the floor the
+  docker backend sets). The curve must stay flat: the last figure may not
   exceed the first after warm-up by more than 2 MiB.
 
 Run: ``nox -s bench`` or ``python benchmarks/bench_startup.py [RUNS]``.
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAIRS = 15
 LOOPS = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
 GROWTH_BOUND_MIB = 2.0
+TARGET_MIB = 28.0
 
 
 def _wall(argv: list[str]) -> float:
@@ -54,17 +57,23 @@ def startup(label: str, argv: list[str], target_ms: float) -> None:
 
 
 _LOOP = """
-import logging, sys
-import watchtower.docker, watchtower.registry, docker, requests  # what the daemon loads
+import sys
+
+def rss_mib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+print("python", round(rss_mib(), 1), flush=True)
+import docker, requests  # the docker backend's libraries
+print("docker-py", round(rss_mib(), 1), flush=True)
+import logging
+import watchtower.cli.command, watchtower.cli.config  # what the daemon loads
+import watchtower.docker.client, watchtower.registry
 from watchtower import UpdateParams
 from watchtower.cli.metrics import Metrics
 from watchtower.cli.runner import Runner
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 from datetime import timedelta
-
-def rss_mib():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096 / 2**20
 
 clock = FixedClock(step=timedelta(seconds=1))
 registry = MemoryRegistry(clock)
@@ -100,10 +109,23 @@ def memory() -> bool:
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout
-    curve = [(int(run), float(mib)) for run, mib in (line.split() for line in out.splitlines())]
+    rows = [line.split() for line in out.splitlines()]
+    floors = {label: float(mib) for label, mib in rows[:2]}
+    curve = [(int(run), float(mib)) for run, mib in rows[2:]]
     print("resident memory of a looping daemon (in-memory backends, 20 containers):")
+    print(
+        f"  the interpreter alone: {floors['python']:5.1f} MiB; with docker-py and requests, "
+        f"which the docker backend needs: {floors['docker-py']:5.1f} MiB"
+    )
     for run, mib in curve:
         print(f"  after run {run:>5}: {mib:5.1f} MiB")
+    first = curve[0][1]
+    word = "ok" if first <= TARGET_MIB else "MISSED"
+    print(
+        f"  after the first scan: {first:.1f} MiB (target <= {TARGET_MIB:g} MiB, "
+        f"{first / TARGET_MIB:.2f}x of it): {word}; watchtower's own share "
+        f"{first - floors['docker-py']:.1f} MiB"
+    )
     warm = curve[1][1] if len(curve) > 2 else curve[0][1]
     growth = curve[-1][1] - warm
     print(f"  growth after warm-up: {growth:+.1f} MiB (bound: {GROWTH_BOUND_MIB:.0f} MiB)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
@@ -20,7 +21,10 @@ ENGINE_EXAMPLES = {"demo.py"}
 
 
 HEAVY = ("docker", "requests", "flask", "jinja2", "prometheus_client", "apprise", "croniter")
+# What serves the HTTP API, renders templates or sends notifications.
+SERVING = ("flask", "werkzeug", "cheroot", "jinja2", "prometheus_client", "apprise")
 _LOADED = "import sys; print(sorted(m for m in {heavy} if m in sys.modules))"
+_MAIN = "from watchtower.cli import main\ntry: main({argv!r})\nexcept SystemExit: pass"
 
 
 @pytest.mark.parametrize(
@@ -28,16 +32,57 @@ _LOADED = "import sys; print(sorted(m for m in {heavy} if m in sys.modules))"
     [
         "import watchtower",
         "import watchtower.cli",
-        "from watchtower.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass",
-        "from watchtower.cli import main\ntry: main(['--version'])\nexcept SystemExit: pass",
+        _MAIN.format(argv=["--help"]),
+        _MAIN.format(argv=["--version"]),
+        _MAIN.format(argv=["--health-check"]),
+        "import watchtower.docker.runtime",
     ],
-    ids=["import", "import-cli", "help", "version"],
+    ids=["import", "import-cli", "help", "version", "health-check", "docker-runtime"],
 )
 def test_starting_imports_no_heavy_library(code: str) -> None:
     # What a user waits for on every start: none of these is needed to say hello.
-    script = code + "\n" + _LOADED.format(heavy=HEAVY)
+    script = code + "\n" + _LOADED.format(heavy=HEAVY + SERVING)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_help_imports_only_the_flag_table() -> None:
+    code = _MAIN.format(argv=["--help"]) + (
+        "\nimport sys; print(sorted(m for m in sys.modules if m.startswith('watchtower')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+    assert loaded <= {
+        "watchtower",
+        "watchtower._text",
+        "watchtower._version",
+        "watchtower.clock",
+        "watchtower.errors",
+        "watchtower.cli",
+        "watchtower.cli.args",
+        "watchtower.cli.command",
+        "watchtower.cli.flags",
+        "watchtower.cli.values",
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "loaded"),
+    [
+        ([], ["docker"]),
+        (["--notification-url", "generic://127.0.0.1:9/hook"], ["docker", "watchtower.notify"]),
+    ],
+    ids=["plain", "notifying"],
+)
+def test_a_run_imports_no_server_template_or_notification_library_it_does_not_use(
+    tmp_path: Path, flags: list[str], loaded: list[str]
+) -> None:
+    # No engine answers, so the run stops after wiring its parts: all such a run imports.
+    argv = ["--run-once", "--host", f"unix://{tmp_path}/no-engine.sock", *flags]
+    heavy = (*SERVING, "docker", "watchtower.notify")
+    script = _MAIN.format(argv=argv) + "\n" + _LOADED.format(heavy=heavy)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == str(loaded)
 
 
 def test_import_loads_each_name_when_first_used() -> None:

@@ -146,9 +146,14 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
-    # A run that changes nothing repairs nothing either.
-    repaired = () if dry_run or params.monitor_only else repair(client, params, emit)
-    chosen, settings = in_scope(client, params)
+    # A run that changes nothing repairs nothing either. One listing serves the
+    # repair and the selection, unless the repair changed what it lists.
+    listed: Sequence[Container] | None = None
+    repaired: tuple[str, ...] = ()
+    if not (dry_run or params.monitor_only):
+        listed = client.list_containers(include_stopped=True, include_restarting=True)
+        repaired = repair(client, params, emit, listed)
+    chosen, settings = in_scope(client, params, None if repaired else listed)
     hooks = params.lifecycle_hooks and not dry_run
     if hooks:
         ids = {c.name: c.id for c in chosen}

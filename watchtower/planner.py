@@ -18,7 +18,7 @@ from .clock import Clock, system_clock
 from .errors import RegistryError
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
 from .memo import DigestMemo
-from .model import Container, ImageRef
+from .model import Container, ContainerState, ImageRef
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
@@ -31,6 +31,11 @@ from .staleness import Verdict, assess, fan_out
 from .tags import TagList
 
 __all__ = ["plan"]
+
+# The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
+# always and with ``include_stopped``.
+_LISTED = {ContainerState.RUNNING, ContainerState.PAUSED}
+_STOPPED = {ContainerState.CREATED, ContainerState.EXITED}
 
 
 def plan(
@@ -77,21 +82,27 @@ def plan(
 
 
 def in_scope(
-    client: ContainerClient, params: UpdateParams
+    client: ContainerClient,
+    params: UpdateParams,
+    listed: Sequence[Container] | None = None,
 ) -> tuple[list[Container], dict[str, ContainerSettings]]:
     """The containers the engine lists that ``params`` selects, and their settings.
 
-    Each container's labels are read here, once per run. A container that a
+    ``listed`` is a listing the caller already has, stopped and restarting
+    containers included; the engine is asked only without it. Each
+    container's labels are read here, once per run. A container that a
     replacement renamed aside is never selected: it is the repair's, and
     neither is a service's task: its engine replaces it.
     """
-    listed = list(
-        client.list_containers(
+    if listed is None:
+        listed = client.list_containers(
             include_stopped=params.include_stopped,
             include_restarting=params.include_restarting,
         )
-    )
-    listed = [c for c in listed if read_name(c) is None and not is_task(c)]
+    wanted = _LISTED | (_STOPPED if params.include_stopped else set())
+    if params.include_restarting:
+        wanted |= {ContainerState.RESTARTING}
+    listed = [c for c in listed if c.state in wanted and read_name(c) is None and not is_task(c)]
     settings = {c.name: ContainerSettings.read(c, params) for c in listed}
     chosen, _ = select(listed, params, settings)
     return chosen, {c.name: settings[c.name] for c in chosen}

@@ -201,18 +201,27 @@ def _decide(
     return Repair(name, container, ran, verdict, holder)
 
 
-def repair(client: ContainerClient, params: UpdateParams, emit: Emitter) -> tuple[str, ...]:
+def repair(
+    client: ContainerClient,
+    params: UpdateParams,
+    emit: Emitter,
+    listed: Sequence[Container] | None = None,
+) -> tuple[str, ...]:
     """Finish or undo what a killed run left half done; one line per container repaired.
 
     Each repair is told as a :class:`~watchtower.events.Repaired` event, and
     each one that cannot be done as a :class:`~watchtower.events.Failed`
     event (step ``repair``) and a line; a failure never stops the run.
+    ``listed`` is the engine's listing with stopped and restarting
+    containers, when the caller has it; otherwise it is asked for here. When
+    no line comes back, nothing was changed and the listing still holds.
 
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed; nothing was changed.
     """
-    listed = client.list_containers(include_stopped=True, include_restarting=True)
+    if listed is None:
+        listed = client.list_containers(include_stopped=True, include_restarting=True)
     lines = (_carry_out(client, params, emit, d) for d in find_repairs(listed, params))
     return tuple(line for line in lines if line)
 

@@ -21,7 +21,9 @@ old container before it renames it back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import attrs
 from attrs import frozen
@@ -55,6 +57,83 @@ class Progress:
     started: bool = False
 
 
+#: How long a stop or a pre-update hook may hold the engine's turn (seconds):
+#: enough for a container that exits on its stop signal; a stop that waits
+#: out its timeout lends the turn to the other units meanwhile.
+PATIENCE = 0.25
+
+
+class _Engine:
+    """Whose turn it is at the engine; a unit with a container down goes first."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self._down = 0  # units waiting with a container down
+
+    def acquire(self, *, down: bool) -> None:
+        with self._changed:
+            if down:
+                self._down += 1
+            while self._busy or (self._down and not down):
+                self._changed.wait()
+            if down:
+                self._down -= 1
+            self._busy = True
+
+    def release(self) -> None:
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+
+
+class _Turn:
+    """A unit's turn at the engine: from its first stop to a start, from a create to its start.
+
+    Units replaced in parallel take turns there: an engine creates and starts
+    containers one at a time about as fast as several at once, and several
+    at once make each container's downtime longer. The rest of a
+    replacement (renames, health waits, removals, hooks) overlaps freely.
+    """
+
+    def __init__(self, engine: _Engine) -> None:
+        self._engine = engine
+        self._guard = threading.Lock()  # the lending timer gives the turn back too
+        self._held = False
+
+    def take(self, *, down: bool = True) -> None:
+        """Wait for the turn, unless this unit holds it; ``down``: a container of it is down."""
+        if not self._held:
+            self._engine.acquire(down=down)
+            self._held = True
+
+    def give_back(self) -> None:
+        """Let the next unit have the engine."""
+        with self._guard:
+            if self._held:
+                self._held = False
+                self._engine.release()
+
+    @contextmanager
+    def lent_after(self, seconds: float) -> Iterator[None]:
+        """Lend the turn out once the block outlasts ``seconds``; hold it again after.
+
+        Without the turn, the block just runs.
+        """
+        if not self._held:
+            yield
+            return
+        timer = threading.Timer(seconds, self.give_back)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            timer.join()  # it may be giving the turn back right now
+            self.take()
+
+
 class Replacer:
     """Replaces the containers of a unit, one transaction per container."""
 
@@ -62,6 +141,7 @@ class Replacer:
         self.client = client
         self.params = params
         self.emit = emit
+        self._engine = _Engine()
 
     def unit(self, unit: Sequence[PlanEntry]) -> dict[str, ContainerReport]:
         """Stop the unit in reverse order, then replace it in order.
@@ -70,17 +150,21 @@ class Replacer:
         the next one is touched.
         """
         done: dict[str, ContainerReport] = {}
-        if self.params.rolling_restart:
-            for entry in unit:
-                progress = self._prepare(entry, done)
+        turn = _Turn(self._engine)
+        try:
+            if self.params.rolling_restart:
+                for entry in unit:
+                    progress = self._prepare(entry, done, turn)
+                    if progress is not None:
+                        done[entry.name] = self._replace(entry, progress, turn)
+                return done
+            prepared = [(e, self._prepare(e, done, turn)) for e in reversed(unit)]
+            for entry, progress in reversed(prepared):
                 if progress is not None:
-                    done[entry.name] = self._replace(entry, progress)
+                    done[entry.name] = self._replace(entry, progress, turn)
             return done
-        prepared = [(e, self._prepare(e, done)) for e in reversed(unit)]
-        for entry, progress in reversed(prepared):
-            if progress is not None:
-                done[entry.name] = self._replace(entry, progress)
-        return done
+        finally:
+            turn.give_back()
 
     def _report(
         self,
@@ -104,12 +188,15 @@ class Replacer:
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         return self._report(entry, Outcome.FAILED, reason)
 
-    def _prepare(self, entry: PlanEntry, done: dict[str, ContainerReport]) -> Progress | None:
+    def _prepare(
+        self, entry: PlanEntry, done: dict[str, ContainerReport], turn: _Turn
+    ) -> Progress | None:
         """Run the pre-update hook, rename aside and stop; None when it must not go on."""
         container, settings = entry.container, entry.settings
         running = container.state.is_running
         if self.params.lifecycle_hooks and running:
-            run = run_hook(self.client, settings, container.id, Hook.PRE_UPDATE)
+            with turn.lent_after(PATIENCE):  # the turn of a unit's earlier stop
+                run = run_hook(self.client, settings, container.id, Hook.PRE_UPDATE)
             self.emit.hook(entry.name, run)
             if run is not None and run.asks_skip:
                 reason = "the pre-update hook asked to skip the update (exit code 75)"
@@ -131,10 +218,12 @@ class Replacer:
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
             return progress
+        turn.take(down=False)
         try:
-            self.client.stop_container(
-                container, signal=settings.stop_signal, timeout=settings.stop_timeout
-            )
+            with turn.lent_after(PATIENCE):
+                self.client.stop_container(
+                    container, signal=settings.stop_signal, timeout=settings.stop_timeout
+                )
         except Exception as error:
             reason = f"it could not be stopped: {error}"
             done[entry.name] = self._rollback(entry, "stop", reason, progress)
@@ -142,8 +231,8 @@ class Replacer:
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
         return attrs.evolve(progress, stopped=True)
 
-    def _replace(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
-        """Create, start, wait healthy, remove the old one."""
+    def _replace(self, entry: PlanEntry, progress: Progress, turn: _Turn) -> ContainerReport:
+        """Create and start in ``turn``, wait healthy, remove the old one."""
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
         # As the fork: --no-restart recreates but does not start, except watchtower itself.
@@ -151,6 +240,7 @@ class Replacer:
         aside = progress.aside
         # A tag rule's new tag goes to the engine as the copy's reference.
         source = attrs.evolve(container, image=entry.target_reference)
+        turn.take()
         try:
             new_id = client.create_replacement(source, image)
         except Exception as error:
@@ -163,6 +253,8 @@ class Replacer:
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
                 return self._rollback(entry, "start", reason, progress)
+        turn.give_back()
+        if runs:
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)

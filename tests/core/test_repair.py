@@ -260,6 +260,17 @@ def test_a_run_that_changes_nothing_repairs_nothing(dry) -> None:
     assert not [e.name for e in report if "-watchtower-" in e.name]  # never planned
 
 
+@pytest.mark.parametrize("include_stopped", [False, True])
+def test_with_nothing_to_repair_one_listing_serves_the_repair_and_the_selection(
+    engine, registry, include_stopped
+) -> None:
+    fleet(engine, registry)
+    report = update(engine, registry, UpdateParams(include_stopped=include_stopped))
+    assert engine.count("list") == 1
+    # The listing holds the stopped containers for the repair; the selection follows the params.
+    assert sorted(e.name for e in report) == (["idle", "web"] if include_stopped else ["web"])
+
+
 def test_a_self_update_in_progress_is_left_to_the_successor(engine, registry) -> None:
     registry.publish(WEB)
     old = engine.run("watchtower", WEB, labels={L.WATCHTOWER: "true"})

@@ -17,36 +17,22 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
 
-import attrs
-
 from .._version import __version__
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, EngineError, WatchtowerError
-from ..model import Container
-from ..porcelain import porcelain
-from ..protocols import ContainerClient, Registry
-from ..report import Report
 from .args import format_help, parse_args
-from .config import Config, load
-from .logs import configure
-from .metrics import Metrics
-from .runner import Runner
-from .schedule import Scheduler, describe_next
-from .selfupdate import (
-    container_id,
-    effective_scope,
-    find_self,
-    has_successor,
-    housekeeping,
-    is_aside,
-    replaced,
-)
 
 if TYPE_CHECKING:
-    # Imported when used, so that ``watchtower --help`` stays quick.
+    # The rest is imported where a run needs it, so that ``--help``,
+    # ``--version`` and ``--health-check`` load only the flag table.
     from ..docker import DockerClient
+    from ..model import Container
     from ..notify import LogEntry, Notifications
+    from ..protocols import ContainerClient, Registry
     from ..registry import HttpRegistry
+    from ..report import Report
+    from .config import Config
+    from .metrics import Metrics
 
 __all__ = ["EXIT_USAGE", "build_backends", "main", "serve"]
 
@@ -106,6 +92,8 @@ def _startup_lines(
     next_run: datetime | None,
     now: datetime,
 ) -> list[str]:
+    from .schedule import describe_next
+
     api_version = getattr(client, "api_version", "")
     lines = [
         f"Watchtower {__version__}" + (f" using Docker API v{api_version}" if api_version else "")
@@ -161,6 +149,21 @@ def serve(
         The exit code, 0 or 1 when the HTTP API could not start or a
         ``--run-once`` run failed.
     """
+    import attrs
+
+    from ..porcelain import porcelain
+    from .metrics import Metrics
+    from .runner import Runner
+    from .schedule import Scheduler, describe_next
+    from .selfupdate import (
+        effective_scope,
+        find_self,
+        has_successor,
+        housekeeping,
+        is_aside,
+        replaced,
+    )
+
     out = stdout if stdout is not None else sys.stdout
     metrics = metrics if metrics is not None else Metrics(clock=clock)
     own = find_self(client, current_id)
@@ -354,23 +357,33 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
             args.remove("notify-upgrade")
             return notify_upgrade(args, env)
+        from .config import load
+
         config = load(args, env)
     except ConfigurationError as error:
         sys.stderr.write(f"watchtower: {error}\n")
         return EXIT_USAGE
+    from .logs import configure
+
     logger = configure(config.log_level, config.log_format, no_color=config.no_color)
     if config.health_check:
         if os.getpid() == 1:
             logger.error("The health check flag must never be given to the main watchtower process")
             return 1
         return 0
-    from .notifications import start
+    from .values import default_notification_flags
 
-    try:
-        notifications, collector = start(config.notifications, logger)
-    except ConfigurationError as error:
-        sys.stderr.write(f"watchtower: {error}\n")
-        return EXIT_USAGE
+    notifications, collect_entries = None, None
+    # A run that sends no notification does not load the notification libraries.
+    if config.notifications != default_notification_flags():
+        from .notifications import start
+
+        try:
+            notifications, collector = start(config.notifications, logger)
+        except ConfigurationError as error:
+            sys.stderr.write(f"watchtower: {error}\n")
+            return EXIT_USAGE
+        collect_entries = collector.drain
     try:
         client, registry = build_backends(config, env)
     except ConfigurationError as error:
@@ -391,6 +404,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    from .selfupdate import container_id
+
     try:
         return serve(
             config,
@@ -399,7 +414,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             logger=logger,
             stop=stop,
             notifications=notifications,
-            collect_entries=collector.drain,
+            collect_entries=collect_entries,
             current_id=container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME")),
             run=_run_function(config, env),
         )

@@ -1,6 +1,9 @@
 """The default container backend: a Docker engine through docker-py.
 
-Importing this subpackage imports docker-py; ``import watchtower`` does not.
+Importing this subpackage checks that docker-py is installed; the names below
+import it when first used, so reading :mod:`~watchtower.docker.runtime` (as
+the command line's flags do) stays quick. ``import watchtower`` does not
+import it at all.
 
 >>> from watchtower.docker import DockerClient
 >>> client = DockerClient.from_env()          # doctest: +SKIP
@@ -11,15 +14,45 @@ configured; :class:`DockerClient` does the engine calls.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
 from ..errors import MissingExtraError
 
-try:
-    import docker as _docker  # noqa: F401
-except ImportError as _error:
-    raise MissingExtraError.for_extra("watchtower.docker", "docker", _error) from _error
+if importlib.util.find_spec("docker") is None:
+    raise MissingExtraError.for_extra(
+        "watchtower.docker",
+        "docker",
+        ModuleNotFoundError("No module named 'docker'", name="docker"),
+    )
 
-from .client import AuthLookup, DockerClient
-from .connect import MINIMUM_API_VERSION
-from .recreate import CreateSpec, create_spec
+if TYPE_CHECKING:
+    from .client import AuthLookup, DockerClient
+    from .connect import MINIMUM_API_VERSION
+    from .recreate import CreateSpec, create_spec
+
+# Where each public name lives.
+_ORIGINS = {
+    "AuthLookup": "client",
+    "CreateSpec": "recreate",
+    "DockerClient": "client",
+    "MINIMUM_API_VERSION": "connect",
+    "create_spec": "recreate",
+}
 
 __all__ = ["MINIMUM_API_VERSION", "AuthLookup", "CreateSpec", "DockerClient", "create_spec"]
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all
+
+    def __getattr__(name: str) -> Any:
+        origin = _ORIGINS.get(name)
+        if origin is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{origin}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
