@@ -125,6 +125,9 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("insecure-registry", "", W + "INSECURE_REGISTRY", ()),
     ("registry-ca-bundle", "", W + "REGISTRY_CA_BUNDLE", ""),
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),
+    ("push-sources", "", W + "PUSH_SOURCES", ()),
+    ("push-secret", "", W + "PUSH_SECRET", ""),
+    ("push-poll-interval", "", W + "PUSH_POLL_INTERVAL", timedelta(0)),
 ]
 
 # A textual value per kind and what it reads as.

@@ -400,6 +400,8 @@ def create_app(
     for name, blueprint in _BLUEPRINTS.items():
         if name in settings.endpoints:
             app.register_blueprint(blueprint)
+    if runner.push is not None:
+        app.register_blueprint(runner.push.blueprint())
     return app
 
 

@@ -395,6 +395,16 @@ FLAGS: tuple[Flag, ...] = (
        note="Another name of --registry-ca."),
     _f("added", "shutdown-timeout", D, timedelta(seconds=60), "WATCHTOWER_SHUTDOWN_TIMEOUT",
        "", "How long a stop signal waits for a running update.", support=Support.ADDED),
+    # push
+    _f("push", "push-sources", L, (), "WATCHTOWER_PUSH_SOURCES", "",
+       "Registry push events the HTTP API accepts: registry, dockerhub, generic.",
+       support=Support.ADDED),
+    _f("push", "push-secret", S, "", "WATCHTOWER_PUSH_SECRET", "",
+       "Secret in Docker Hub's webhook URL, 16 characters or more (or a file holding it).",
+       secret=True, support=Support.ADDED),
+    _f("push", "push-poll-interval", D, timedelta(0), "WATCHTOWER_PUSH_POLL_INTERVAL", "",
+       "With push sources, poll this often instead (0 keeps the schedule).",
+       support=Support.ADDED),
 )
 # fmt: on
 

@@ -150,6 +150,10 @@ class FlagValues(NotificationFlags):
     insecure_registry: tuple[str, ...]
     registry_ca_bundle: str
     shutdown_timeout: timedelta
+    # push
+    push_sources: tuple[str, ...]
+    push_secret: str
+    push_poll_interval: timedelta
 
 
 def flag_values(values: Mapping[str, FlagValue]) -> FlagValues:
