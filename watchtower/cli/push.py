@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
@@ -104,7 +105,14 @@ class PushReceiver:
             held, queued = self.queue.receive(source, request.get_data())
         except PushEventError as error:
             return self._refuse(source, 400, str(error))
-        self.runner.logger.info("Received a %s push: %d events, %d queued", source, held, queued)
+        # A registry posts every blob too: only what gets queued is worth a line.
+        self.runner.logger.log(
+            logging.INFO if queued else logging.DEBUG,
+            "Received a %s push: %d events, %d queued",
+            source,
+            held,
+            queued,
+        )
         response = jsonify(api_version="v1", events=held, queued=queued)
         response.status_code = 202
         return response
