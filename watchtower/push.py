@@ -47,6 +47,7 @@ from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
 from .reference import parse_reference
 from .report import Report
+from .sorter import dependency_graph, dependents
 
 __all__ = [
     "MANIFEST_TYPES",
@@ -328,8 +329,9 @@ def update_pushed(
     """Update the containers in scope whose image the push ``events`` name.
 
     The containers ``params`` selects are listed; those running a pushed
-    repository at a pushed tag are updated by :func:`watchtower.update`,
-    with the selection narrowed to them: no other image is asked for.
+    repository at a pushed tag, and those that depend on them (which restart
+    with them), are updated by :func:`watchtower.update`, with the selection
+    narrowed to them: no other image is asked for.
     The report's :attr:`~watchtower.report.Report.trigger` is
     :data:`TRIGGER` and its :attr:`~watchtower.report.Report.push_latency`
     runs from the earliest push to the end of the run.
@@ -354,11 +356,14 @@ def update_pushed(
     """
     params = params or UpdateParams()
     chosen, _ = in_scope(client, params)
-    named = pushed_containers(events, chosen)
+    named = {c.name for c in pushed_containers(events, chosen)}
     if not named:
         return None
+    # Those that depend on a pushed one restart with it, as in a scheduled run.
+    graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
+    named |= dependents(graph, named)
     # Escaped: a name is matched whole, and a dot in it is not a wildcard.
-    narrowed = attrs.evolve(params, names=tuple(re.escape(c.name) for c in named))
+    narrowed = attrs.evolve(params, names=tuple(re.escape(n) for n in sorted(named)))
     report = update(
         client,
         registry,

@@ -100,3 +100,20 @@ def test_monitor_only_reports_stale_and_changes_nothing(
     report = update_pushed([push_of(WEB, clock)], engine, registry, params, clock=clock)
     assert report is not None
     assert [(e.name, e.outcome) for e in report] == [("web", Outcome.STALE)]
+
+
+def test_a_container_that_depends_on_a_pushed_one_restarts_with_it(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    for reference in (DB, WEB, "example.org/cache:1"):
+        registry.publish(reference)
+    engine.run("db", DB)
+    engine.run("web", WEB, links=["db"])
+    engine.run("cache", "example.org/cache:1")
+    registry.publish(DB)
+    report = update_pushed([push_of(DB, clock)], engine, registry, clock=clock)
+    assert report is not None
+    assert [(e.name, e.outcome) for e in report] == [
+        ("db", Outcome.UPDATED),
+        ("web", Outcome.RESTARTED),
+    ]
