@@ -211,7 +211,9 @@ def test_docker_hub_pushes_carry_the_secret_in_the_url(
 ) -> None:
     body = {"push_data": {"tag": "1"}, "repository": {"repo_name": "team/app"}}
     assert api.post(f"/v1/push/dockerhub/{SECRET}", json=body).status_code == 202
-    assert api.post("/v1/push/dockerhub/wrong", json=body).status_code == 401
+    refused = api.post("/v1/push/dockerhub/wrong", json=body)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "missing or invalid secret"
     assert api.post("/v1/push/dockerhub/", json=body).status_code == 404
     assert receiver.queue.wait_idle(IDLE)
 

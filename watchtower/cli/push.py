@@ -30,7 +30,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, jsonify, request
 
 from ..errors import PushEventError
-from ..push import PushEvent, PushQueue
+from ..push import PARSERS, PushEvent, PushQueue
 from .push_settings import PushSettings, Source
 from .runner import Runner
 
@@ -77,7 +77,7 @@ class PushReceiver:
         self.runner = runner
         self.settings = settings
         self._token = token
-        self.queue = PushQueue(self._run, window=window, clock=runner.clock)
+        self.queue = PushQueue(self._run, window=window)
 
     def _run(self, events: tuple[PushEvent, ...]) -> None:
         self.runner.run_pushed(events)
@@ -100,11 +100,13 @@ class PushReceiver:
 
     def _receive(self, source: Source, authorised: bool) -> Response:
         if not authorised:
-            return self._refuse(source, 401, "missing or invalid token")
+            what = "secret" if source == "dockerhub" else "token"
+            return self._refuse(source, 401, f"missing or invalid {what}")
         try:
-            held, queued = self.queue.receive(source, request.get_data())
+            events = PARSERS[source](request.get_data(), received=self.runner.clock())
         except PushEventError as error:
             return self._refuse(source, 400, str(error))
+        held, queued = len(events), self.queue.submit(events)
         # A registry posts every blob too: only what gets queued is worth a line.
         self.runner.logger.log(
             logging.INFO if queued else logging.DEBUG,
