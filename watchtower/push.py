@@ -24,7 +24,6 @@ push, and retries a notification it thinks was lost.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -62,8 +61,6 @@ __all__ = [
     "update_pushed",
     "with_push",
 ]
-
-_log = logging.getLogger(__name__)
 
 #: The :attr:`Report.trigger <watchtower.report.Report.trigger>` of a run that push events started.
 TRIGGER = "push"
