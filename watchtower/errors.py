@@ -15,6 +15,7 @@ __all__ = [
     "ImageInUseError",
     "InvalidReferenceError",
     "MissingExtraError",
+    "PushEventError",
     "RateLimitedError",
     "RegistryError",
     "WatchtowerError",
@@ -31,6 +32,10 @@ class ConfigurationError(WatchtowerError, ValueError):
 
 class InvalidReferenceError(ConfigurationError):
     """An image reference that Docker's rules reject."""
+
+
+class PushEventError(WatchtowerError, ValueError):
+    """A push event (a registry's notification, a webhook) that cannot be read."""
 
 
 class RegistryError(WatchtowerError):

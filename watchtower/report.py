@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import field, frozen
@@ -121,6 +121,10 @@ class Report:
         failed_notifications: How many notifiers could not deliver it.
         repaired: One line for each replacement that a killed run had left
             half done and this run finished or undone (or could not).
+        trigger: What started the run: ``"push"`` for registry push events
+            (:mod:`watchtower.push`), empty otherwise.
+        push_latency: For a push-triggered run, the time from the earliest
+            push to the end of the run.
     """
 
     entries: tuple[ContainerReport, ...] = field(converter=_reports)
@@ -130,6 +134,8 @@ class Report:
     dry_run: bool = False
     failed_notifications: int = 0
     repaired: tuple[str, ...] = field(default=(), converter=_strings)
+    trigger: str = ""
+    push_latency: timedelta | None = None
 
     def __iter__(self) -> Iterator[ContainerReport]:
         return iter(self.entries)
@@ -206,6 +212,10 @@ class Report:
             "removed_images": list(self.removed_images),
             "failed_notifications": self.failed_notifications,
             "repaired": list(self.repaired),
+            "trigger": self.trigger,
+            "push_latency": (
+                None if self.push_latency is None else self.push_latency.total_seconds()
+            ),
         }
 
     def to_json(self, **kwargs: Any) -> str:

@@ -127,6 +127,9 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),
     ("hosts-file", "", W + "HOSTS_FILE", ""),
     ("swarm-services", "", W + "SWARM_SERVICES", False),
+    ("push-sources", "", W + "PUSH_SOURCES", ()),
+    ("push-secret", "", W + "PUSH_SECRET", ""),
+    ("push-poll-interval", "", W + "PUSH_POLL_INTERVAL", timedelta(0)),
 ]
 
 # A textual value per kind and what it reads as.

@@ -40,9 +40,18 @@ class RegistryServer:
 
     @classmethod
     def start(
-        cls, root: Path, *, auth: dict[str, Any] | None = None, tls: dict[str, str] | None = None
+        cls,
+        root: Path,
+        *,
+        auth: dict[str, Any] | None = None,
+        tls: dict[str, str] | None = None,
+        notifications: dict[str, Any] | None = None,
     ) -> RegistryServer:
-        """Start a registry whose storage and config live under ``root``."""
+        """Start a registry whose storage and config live under ``root``.
+
+        ``notifications`` is the config's ``notifications:`` section (see
+        :func:`notifications_to`).
+        """
         root.mkdir(parents=True, exist_ok=True)
         port = free_port()
         http: dict[str, Any] = {"addr": f"127.0.0.1:{port}"}
@@ -59,6 +68,8 @@ class RegistryServer:
         }
         if auth:
             config["auth"] = auth
+        if notifications:
+            config["notifications"] = notifications
         config_path = root / "config.json"
         # YAML is a superset of JSON: the registry reads this file as it is.
         config_path.write_text(json.dumps(config))
@@ -105,3 +116,23 @@ def htpasswd_auth(root: Path, users: dict[str, str]) -> dict[str, Any]:
     ]
     path.write_text("\n".join(lines) + "\n")
     return {"htpasswd": {"realm": "watchtower-test", "path": str(path)}}
+
+
+def notifications_to(url: str, token: str) -> dict[str, Any]:
+    """The ``notifications:`` section that POSTs every event to ``url`` with a bearer token.
+
+    Short timeouts and backoff, so that a test's endpoint that is not up
+    yet delays nothing for long.
+    """
+    return {
+        "endpoints": [
+            {
+                "name": "watchtower",
+                "url": url,
+                "headers": {"Authorization": [f"Bearer {token}"]},
+                "timeout": "2s",
+                "threshold": 3,
+                "backoff": "1s",
+            }
+        ]
+    }

@@ -252,8 +252,14 @@ def serve(
         report = runner.run()
         return 0 if report is not None else 1
 
+    if config.push.enabled:
+        from .push import PushReceiver
+
+        runner.push = PushReceiver(runner, config.push)
+        runner.push.start()
+        logger.info("Accepting push events from: %s", ", ".join(sorted(config.push.sources)))
     server = None
-    if config.api.enabled:
+    if config.api.enabled or config.push.enabled:
         from .api import ApiServer, create_app
 
         app = create_app(
@@ -299,6 +305,8 @@ def serve(
         scheduler.stop()
     if server is not None:
         server.stop()
+    if runner.push is not None:
+        runner.push.stop()
     if not runner.wait_idle(config.shutdown_timeout):
         logger.warning(
             "A running update did not finish within %s; exiting anyway", config.shutdown_timeout

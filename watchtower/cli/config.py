@@ -24,6 +24,7 @@ from .api_settings import ApiSettings, api_settings
 from .args import Parsed, parse_args
 from .flags import FLAGS, Support
 from .hosts import HostEntry, read_hosts_file
+from .push_settings import PushSettings, push_settings
 from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
 from .secrets import read_secrets, without_secrets
 from .values import (
@@ -102,6 +103,7 @@ class Config:
             ``full`` or ``none``.
         disable_memory_swappiness: Leave a replacement's memory swappiness to the engine.
         api: The HTTP API's settings.
+        push: The push sources' settings (:mod:`~watchtower.cli.push_settings`).
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
         hosts: The engines of ``--hosts-file``, updated instead of ``docker_host``'s.
@@ -133,6 +135,7 @@ class Config:
     cpu_copy_mode: str = "auto"
     disable_memory_swappiness: bool = False
     api: ApiSettings = field(factory=ApiSettings)
+    push: PushSettings = field(factory=PushSettings)
     notifications: NotificationFlags = field(
         factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
@@ -367,6 +370,10 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _params(values, parsed.names)
     api = api_settings(values, warnings)
+    push = push_settings(values, api.token)
+    if push.enabled and push.poll_interval:
+        seconds = push.poll_interval.total_seconds()
+        schedule = interval_schedule(seconds, option="--push-poll-interval")
     return Config(
         params=params,
         schedule=schedule,
@@ -391,6 +398,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         cpu_copy_mode=_cpu_copy_mode(values["cpu_copy_mode"]),
         disable_memory_swappiness=values["disable_memory_swappiness"],
         api=api,
+        push=push,
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
         hosts=read_hosts_file(values["hosts_file"]) if values["hosts_file"] else (),

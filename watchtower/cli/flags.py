@@ -403,6 +403,16 @@ FLAGS: tuple[Flag, ...] = (
     _f("added", "swarm-services", B, False, "WATCHTOWER_SWARM_SERVICES", "",
        "Also update the engine's swarm services, through swarm (it must be a manager).",
        support=Support.ADDED),
+    # push
+    _f("push", "push-sources", L, (), "WATCHTOWER_PUSH_SOURCES", "",
+       "Registry push events the HTTP API accepts: registry, dockerhub, generic.",
+       support=Support.ADDED),
+    _f("push", "push-secret", S, "", "WATCHTOWER_PUSH_SECRET", "",
+       "Secret in Docker Hub's webhook URL, 16 characters or more (or a file holding it).",
+       secret=True, support=Support.ADDED),
+    _f("push", "push-poll-interval", D, timedelta(0), "WATCHTOWER_PUSH_POLL_INTERVAL", "",
+       "With push sources, poll this often instead (0 keeps the schedule).",
+       support=Support.ADDED),
 )
 # fmt: on
 

@@ -91,6 +91,9 @@ _GAUGES = {
         "Number of containers restarted due to linked dependencies during the last scan"
     ),
     "watchtower_containers_skipped": "Number of containers skipped during the last scan",
+    "watchtower_push_latency_seconds": (
+        "Seconds from the registry's push to the end of the last push-triggered scan"
+    ),
 }
 # Not in the fork: containers whose tag rule found a newer tag (updated or not);
 # one number for the scan, whatever the hosts.
@@ -103,6 +106,7 @@ _COUNTERS = {
     "watchtower_scans_total": "Number of scans since the watchtower started",
     "watchtower_scans_skipped_total": "Number of skipped scans since watchtower started",
     "watchtower_metrics_dropped_total": "Number of metrics dropped due to full channel",
+    "watchtower_push_scans_total": "Number of scans that registry push events started",
 }
 
 
@@ -205,6 +209,11 @@ class Metrics:
                 self._gauges[f"watchtower_containers_{name}"] = float(value)
             moved = sum(1 for entry in report if entry.new_image)
             self._gauges[_NEW_TAG] = float(moved)
+            if report.push_latency is not None:
+                self._counters["watchtower_push_scans_total"] += 1
+                self._gauges["watchtower_push_latency_seconds"] = (
+                    report.push_latency.total_seconds()
+                )
             self._last = scan
             self._history.append(scan)
         return scan

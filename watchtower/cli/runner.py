@@ -21,12 +21,14 @@ from ..events import Event, Observer
 from ..orchestrator import update
 from ..params import UpdateParams
 from ..protocols import ContainerClient, Registry
+from ..push import PushEvent, update_pushed
 from ..report import Report
 from .logs import log_event
 from .metrics import Metrics
 
 if TYPE_CHECKING:
     from ..notify import LogEntry, Notifications
+    from .push import PushReceiver
 
 __all__ = ["Runner"]
 
@@ -78,6 +80,8 @@ class Runner:
         self.clock = clock
         self._update = run or update
         self.last_report: Report | None = None
+        #: Where registries' push events arrive, when push sources are on (:mod:`.push`).
+        self.push: PushReceiver | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._observers: list[Observer] = []
@@ -96,18 +100,36 @@ class Runner:
         for observer in self._observers:
             observer(event)
 
-    def _run_locked(self, params: UpdateParams) -> Report | None:
+    def _run_locked(self, params: UpdateParams, pushed: Sequence[PushEvent] = ()) -> Report | None:
         if self.collect_entries is not None:
             self.collect_entries()  # forget what was logged between runs
         try:
-            report = self._update(
-                self.client,
-                self.registry,
-                params,
-                observer=self._observe,
-                clock=self.clock,
-                dry_run=self.dry_run,
-            )
+            if pushed:
+                found = update_pushed(
+                    pushed,
+                    self.client,
+                    self.registry,
+                    params,
+                    observer=self._observe,
+                    clock=self.clock,
+                    dry_run=self.dry_run,
+                )
+                if found is None:
+                    self.logger.info(
+                        "No container in scope runs the pushed image: %s",
+                        ", ".join(sorted({f"{e.repository}:{e.tag}" for e in pushed})),
+                    )
+                    return None
+                report = found
+            else:
+                report = self._update(
+                    self.client,
+                    self.registry,
+                    params,
+                    observer=self._observe,
+                    clock=self.clock,
+                    dry_run=self.dry_run,
+                )
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
             return None
@@ -154,6 +176,15 @@ class Runner:
             return self._run_locked(params or self.params)
         finally:
             self._lock.release()
+
+    def run_pushed(self, events: Sequence[PushEvent]) -> Report | None:
+        """Run for the containers whose image ``events`` name, after a run in progress.
+
+        See :func:`watchtower.push.update_pushed`. Returns ``None`` when no
+        container in scope runs a pushed image, or the run failed.
+        """
+        with self._lock:
+            return self._run_locked(self.params, events)
 
     def start(self, params: UpdateParams | None = None, *, wait: bool = False) -> bool:
         """Run on a thread of its own; returns at once.

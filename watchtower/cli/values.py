@@ -152,6 +152,10 @@ class FlagValues(NotificationFlags):
     shutdown_timeout: timedelta
     hosts_file: str
     swarm_services: bool
+    # push
+    push_sources: tuple[str, ...]
+    push_secret: str
+    push_poll_interval: timedelta
 
 
 def flag_values(values: Mapping[str, FlagValue]) -> FlagValues:

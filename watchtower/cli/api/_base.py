@@ -114,19 +114,20 @@ class Context:
         tokens = [self.settings.token]
         if events:
             tokens.append(self.settings.events_token)
-        return any(_same(token, given) for token in tokens if token)
+        return any(same_secret(token, given) for token in tokens)
 
     def now(self) -> str:
         """The runner's clock, as the API writes times."""
         return timestamp(self.runner.clock())
 
 
-def _same(token: str, given: str | None) -> bool:
-    if given is None:
+def same_secret(secret: str, given: str | None) -> bool:
+    """True when ``given`` is ``secret``, compared in constant time; nothing matches no secret."""
+    if not secret or given is None:
         return False
     # Hashing both first makes the comparison constant-time whatever the lengths.
     return hmac.compare_digest(
-        hashlib.sha256(token.encode()).digest(), hashlib.sha256(given.encode()).digest()
+        hashlib.sha256(secret.encode()).digest(), hashlib.sha256(given.encode()).digest()
     )
 
 

@@ -92,6 +92,8 @@ def create_app(
         if name in settings.endpoints:
             for blueprint in blueprints:
                 app.register_blueprint(blueprint)
+    if runner.push is not None:
+        app.register_blueprint(runner.push.blueprint())
     return app
 
 

@@ -1,0 +1,237 @@
+"""The push endpoints on the in-memory backends, through Flask's test client."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.cli.support import GatedEngine, make_runner
+from watchtower.cli.api import create_app
+from watchtower.cli.api_settings import ApiSettings
+from watchtower.cli.push import PushReceiver
+from watchtower.cli.push_settings import PUSH_SOURCES, PushSettings
+from watchtower.cli.runner import Runner
+from watchtower.testing import FixedClock, MemoryRegistry
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SECRET = "hub-secret-0123456789"
+WEB = "example.org/web:1"
+DB = "example.org/db:1"
+DIGEST = "sha256:" + "cd" * 32
+IDLE = timedelta(seconds=10)
+
+
+@pytest.fixture
+def gated(registry: MemoryRegistry) -> GatedEngine:
+    engine = GatedEngine(registry)
+    for name, reference in (("web", WEB), ("db", DB)):
+        registry.publish(reference)
+        engine.run(name, reference)
+        registry.publish(reference)
+    return engine
+
+
+@pytest.fixture
+def runner(gated: GatedEngine, registry: MemoryRegistry, clock: FixedClock) -> Runner:
+    return make_runner(gated, registry, clock)
+
+
+@pytest.fixture
+def receiver(runner: Runner) -> Any:
+    settings = PushSettings(frozenset(PUSH_SOURCES), SECRET)
+    runner.push = PushReceiver(runner, settings, window=timedelta(milliseconds=50))
+    runner.push.start()
+    yield runner.push
+    runner.push.stop()
+
+
+@pytest.fixture
+def api(runner: Runner, receiver: PushReceiver) -> FlaskClient:
+    return create_app(runner, ApiSettings(token=TOKEN)).test_client()
+
+
+def notification(reference: str = WEB, digest: str = DIGEST) -> dict[str, Any]:
+    """A distribution registry's envelope: a layer push, then the manifest push."""
+    repository, _, tag = reference.rpartition(":")
+    host, _, path = repository.partition("/")
+    layer = {"mediaType": "application/octet-stream", "repository": path, "digest": DIGEST}
+    manifest = {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "repository": path,
+        "tag": tag,
+        "digest": digest,
+    }
+    request = {"host": host, "method": "PUT"}
+    return {
+        "events": [
+            {"action": "push", "target": layer, "request": request},
+            {"action": "push", "target": manifest, "request": request},
+        ]
+    }
+
+
+def updated(engine: GatedEngine, registry: MemoryRegistry, name: str, reference: str) -> bool:
+    return engine.container(name).image_id == registry.served(reference)[1]
+
+
+def test_a_registry_push_updates_that_container_only(
+    api: FlaskClient, receiver: PushReceiver, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
+    response = api.post("/v1/push/registry", json=notification(), headers=AUTH)
+    assert response.status_code == 202
+    assert response.get_json() == {"api_version": "v1", "events": 1, "queued": 1}
+    assert receiver.queue.wait_idle(IDLE)
+    assert updated(gated, registry, "web", WEB)
+    assert not updated(gated, registry, "db", DB)
+    assert registry.digest_requests == 1
+    runner = receiver.runner
+    assert runner.last_report is not None and runner.last_report.trigger == "push"
+    assert runner.metrics.value("watchtower_push_scans_total") == 1
+    assert runner.metrics.value("watchtower_push_latency_seconds") >= 0
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic " + TOKEN}]
+)
+@pytest.mark.parametrize("path", ["/v1/push/registry", "/v1/push"])
+def test_an_unauthenticated_push_is_401_one_log_line_and_no_run(
+    api: FlaskClient,
+    receiver: PushReceiver,
+    gated: GatedEngine,
+    registry: MemoryRegistry,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str],
+    path: str,
+) -> None:
+    body = notification() if path.endswith("registry") else {"repository": "example.org/web"}
+    with caplog.at_level(logging.INFO, "watchtower.test"):
+        response = api.post(path, json=body, headers=headers)
+    assert response.status_code == 401
+    assert receiver.queue.idle
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Refused a {path.rpartition('/')[2].replace('push', 'generic')} push: "
+        "missing or invalid token"
+    ]
+    assert not updated(gated, registry, "web", WEB)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"{", "The registry push payload is not JSON"),
+        (b'{"events": "x"}', "The registry push payload has no 'events' list."),
+        (
+            json.dumps(notification("example.org/web:bad tag")).encode(),
+            "The registry push event #2 names no image",
+        ),
+    ],
+)
+def test_a_malformed_push_is_400_with_the_reason_one_log_line_and_no_run(
+    api: FlaskClient,
+    receiver: PushReceiver,
+    registry: MemoryRegistry,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    error: str,
+) -> None:
+    with caplog.at_level(logging.INFO, "watchtower.test"):
+        response = api.post("/v1/push/registry", data=body, headers=AUTH)
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(error)
+    assert len(caplog.records) == 1
+    assert caplog.records[0].getMessage().startswith("Refused a registry push: " + error)
+    assert receiver.queue.idle
+    assert registry.digest_requests == 0
+
+
+def test_an_unknown_repository_is_accepted_and_runs_nothing(
+    api: FlaskClient,
+    receiver: PushReceiver,
+    registry: MemoryRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, "watchtower.test"):
+        response = api.post(
+            "/v1/push/registry", json=notification("example.org/other:1"), headers=AUTH
+        )
+        assert response.status_code == 202
+        assert receiver.queue.wait_idle(IDLE)
+    assert registry.digest_requests == 0
+    assert receiver.runner.metrics.value("watchtower_scans_total") == 0
+    assert "No container in scope runs the pushed image: example.org/other:1" in caplog.text
+
+
+def test_a_duplicate_notification_runs_once(
+    api: FlaskClient, receiver: PushReceiver, gated: GatedEngine
+) -> None:
+    gated.hold()  # keep the first batch from finishing while the duplicate arrives
+    first = api.post("/v1/push/registry", json=notification(), headers=AUTH)
+    second = api.post("/v1/push/registry", json=notification(), headers=AUTH)
+    gated.let_go()
+    assert receiver.queue.wait_idle(IDLE)
+    assert (first.get_json()["queued"], second.get_json()["queued"]) == (1, 0)
+    again = api.post("/v1/push/registry", json=notification(), headers=AUTH)
+    assert again.get_json()["queued"] == 0
+    assert receiver.queue.wait_idle(IDLE)
+    assert receiver.runner.metrics.value("watchtower_scans_total") == 1
+
+
+def test_a_burst_of_pushes_is_one_run(runner: Runner, gated: GatedEngine) -> None:
+    settings = PushSettings(frozenset({"registry"}))
+    # A window far longer than the three requests take, so that they are one burst.
+    receiver = PushReceiver(runner, settings, window=timedelta(seconds=1))
+    runner.push = receiver
+    api = create_app(runner, ApiSettings(token=TOKEN)).test_client()
+    receiver.start()
+    gated.hold()
+    assert receiver.runner.start()  # a scheduled run holds the runner
+    assert gated.entered.wait(5)
+    for n, reference in enumerate((WEB, DB, WEB)):
+        digest = "sha256:" + str(n) * 64
+        response = api.post("/v1/push/registry", json=notification(reference, digest), headers=AUTH)
+        assert response.status_code == 202
+    assert not receiver.queue.idle  # queued, not dropped, while the runner is busy
+    gated.let_go()
+    assert receiver.queue.wait_idle(IDLE)
+    assert receiver.runner.wait_idle(IDLE)
+    # The scheduled run, then one push run for the whole burst.
+    assert receiver.runner.metrics.value("watchtower_scans_total") == 2
+    assert receiver.runner.metrics.value("watchtower_push_scans_total") == 1
+    receiver.stop()
+
+
+def test_docker_hub_pushes_carry_the_secret_in_the_url(
+    api: FlaskClient, receiver: PushReceiver
+) -> None:
+    body = {"push_data": {"tag": "1"}, "repository": {"repo_name": "team/app"}}
+    assert api.post(f"/v1/push/dockerhub/{SECRET}", json=body).status_code == 202
+    refused = api.post("/v1/push/dockerhub/wrong", json=body)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "missing or invalid secret"
+    assert api.post("/v1/push/dockerhub/", json=body).status_code == 404
+    assert receiver.queue.wait_idle(IDLE)
+
+
+def test_a_source_not_enabled_is_not_served(runner: Runner) -> None:
+    settings = PushSettings(frozenset({"dockerhub"}), SECRET)
+    runner.push = PushReceiver(runner, settings)
+    app = create_app(runner, ApiSettings(token=TOKEN)).test_client()
+    assert app.post("/v1/push/registry", json=notification(), headers=AUTH).status_code == 404
+    assert app.post("/v1/push", json={}, headers=AUTH).status_code == 404
+
+
+def test_the_generic_form(
+    api: FlaskClient, receiver: PushReceiver, gated: GatedEngine, registry: MemoryRegistry
+) -> None:
+    body = {"repository": "example.org/db", "tag": "1"}
+    response = api.post("/v1/push", json=body, headers=AUTH)
+    assert response.status_code == 202
+    assert receiver.queue.wait_idle(IDLE)
+    assert updated(gated, registry, "db", DB)
+    assert not updated(gated, registry, "web", WEB)
