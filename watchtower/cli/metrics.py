@@ -91,14 +91,15 @@ _GAUGES = {
         "Number of containers restarted due to linked dependencies during the last scan"
     ),
     "watchtower_containers_skipped": "Number of containers skipped during the last scan",
-    "watchtower_push_latency_seconds": (
-        "Seconds from the registry's push to the end of the last push-triggered scan"
-    ),
 }
-# Not in the fork: containers whose tag rule found a newer tag (updated or not);
-# one number for the scan, whatever the hosts.
+# Not in the fork, and one number for the scan whatever the hosts: containers whose
+# tag rule found a newer tag (updated or not), and the last push-triggered scan's latency.
 _NEW_TAG = "watchtower_containers_new_tag"
-_NEW_TAG_TEXT = "Number of containers whose tag rule found a newer tag during the last scan"
+_PUSH_LATENCY = "watchtower_push_latency_seconds"
+_SCAN_GAUGES = {
+    _NEW_TAG: "Number of containers whose tag rule found a newer tag during the last scan",
+    _PUSH_LATENCY: "Seconds from the registry's push to the end of the last push-triggered scan",
+}
 _COUNTERS = {
     "watchtower_containers_restarted_total": (
         "Total number of containers restarted due to linked dependencies"
@@ -149,7 +150,8 @@ class _Collector:
             for host, scan in hosts.items():
                 family.add_metric([host], scan.summary()[name.rpartition("_")[2]])
             yield family
-        yield GaugeMetricFamily(_NEW_TAG, _NEW_TAG_TEXT, value=gauges.get(_NEW_TAG, 0.0))
+        for name, text in _SCAN_GAUGES.items():
+            yield GaugeMetricFamily(name, text, value=gauges.get(name, 0.0))
         for name, text in _COUNTERS.items():
             yield CounterMetricFamily(name, text, value=counters[name])
 
@@ -211,9 +213,7 @@ class Metrics:
             self._gauges[_NEW_TAG] = float(moved)
             if report.push_latency is not None:
                 self._counters["watchtower_push_scans_total"] += 1
-                self._gauges["watchtower_push_latency_seconds"] = (
-                    report.push_latency.total_seconds()
-                )
+                self._gauges[_PUSH_LATENCY] = report.push_latency.total_seconds()
             self._last = scan
             self._history.append(scan)
         return scan
