@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.support.memory_fixtures",
     "tests.support.e2e_fixtures",
     "tests.support.registry_fixtures",
+    "tests.support.podman_fixtures",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman"]
+__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman", "version_is_podman"]
 
 CpuCopyMode = Literal["auto", "full", "none"]
 """How a replacement gets its CPU settings.
@@ -59,3 +59,14 @@ def is_podman(
     return answer.get("Name") == "podman" or (
         isinstance(version, str) and "podman" in version.lower()
     )
+
+
+def version_is_podman(version: Mapping[str, Any]) -> bool:
+    """True when an engine's ``/version`` answer names Podman (``Podman Engine``).
+
+    Unlike :func:`is_podman`, this looks at the engine behind the socket
+    only: the marker files describe the container this process runs in, and
+    Podman 4.3's ``/info`` names the host and a bare version number.
+    """
+    components = version.get("Components") or ()
+    return any("podman" in str(part.get("Name", "")).lower() for part in components)
