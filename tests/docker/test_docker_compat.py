@@ -15,7 +15,7 @@ from tests.docker.test_docker_snapshot import inspect
 from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
 from watchtower.cli.config import load
 from watchtower.docker import DockerClient
-from watchtower.docker.runtime import is_podman, version_is_podman
+from watchtower.docker.runtime import is_podman, listed_states, version_is_podman
 from watchtower.docker.snapshot import container_from_inspect
 from watchtower.errors import ConfigurationError, ContainerError
 
@@ -247,3 +247,35 @@ def test_the_engine_behind_the_socket_is_told_by_its_version(
     version: dict[str, Any], podman: bool
 ) -> None:
     assert version_is_podman(version) is podman
+
+
+# The fork's buildListFilterArgs table: (stopped, restarting, podman) -> states.
+LISTED = [
+    (False, False, False, {"running", "paused"}),
+    (True, False, False, {"running", "paused", "created", "exited"}),
+    (False, True, False, {"running", "paused", "restarting"}),
+    (False, True, True, {"running", "paused"}),
+    (True, True, False, {"running", "paused", "created", "exited", "restarting"}),
+    (True, True, True, {"running", "paused", "created", "exited"}),
+]
+
+
+@pytest.mark.parametrize(("stopped", "restarting", "podman", "states"), LISTED)
+def test_restarting_is_never_listed_on_podman(
+    stopped: bool, restarting: bool, podman: bool, states: set[str]
+) -> None:
+    listed = listed_states(include_stopped=stopped, include_restarting=restarting, podman=podman)
+    assert listed == states
+
+
+@pytest.mark.e2e
+def test_include_restarting_on_podman_is_noted_once(
+    docker_api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = DockerClient(docker_api, podman=True)
+    with caplog.at_level("INFO", logger="watchtower.docker.client"):
+        client.list_containers(include_restarting=True)
+        client.list_containers(include_restarting=True)
+        DockerClient(docker_api, podman=False).list_containers(include_restarting=True)
+    notes = [r.getMessage() for r in caplog.records if "include-restarting" in r.getMessage()]
+    assert notes == ["--include-restarting is ignored: Podman has no restarting state."]

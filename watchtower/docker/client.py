@@ -8,6 +8,7 @@ aside, create, start, health wait, remove, rollback) is decided by
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -27,19 +28,16 @@ from . import hooks
 from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
-from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman, version_is_podman
+from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman, listed_states, version_is_podman
 from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["AuthLookup", "DockerClient"]
 
 #: Registry host -> docker ``auth_config`` (``username``/``password`` or
 #: ``identitytoken``), or ``None`` to let docker-py use config.json.
 AuthLookup = Callable[[str], "Mapping[str, str] | None"]
-
-_LISTED_STATES = {
-    False: ("running", "paused"),
-    True: ("running", "paused", "created", "exited"),
-}
 
 
 def _own_name(names: Sequence[str]) -> str:
@@ -95,6 +93,7 @@ class DockerClient:
         self._podman = podman
         self._podman_lock = threading.Lock()
         self._podman_engine: bool | None = None
+        self._restarting_noted = False
         # Image inspect answers by id, for one run: an id names fixed
         # content, and the listing that starts each run empties it, so
         # tags read from here are never older than the run.
@@ -178,9 +177,13 @@ class DockerClient:
         self, *, include_stopped: bool = False, include_restarting: bool = False
     ) -> Sequence[Container]:
         """Every running or paused container (optionally stopped and restarting ones)."""
-        states = set(_LISTED_STATES[include_stopped])
-        if include_restarting:
-            states.add("restarting")
+        podman = include_restarting and self._is_podman()
+        if podman and not self._restarting_noted:
+            self._restarting_noted = True
+            _log.info("--include-restarting is ignored: Podman has no restarting state.")
+        states = listed_states(
+            include_stopped=include_stopped, include_restarting=include_restarting, podman=podman
+        )
         with engine_errors(f"list the containers of {self._where}"):
             listing = self.api.containers(all=True)
             names = self._names_by_id(listing)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman", "version_is_podman"]
+__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman", "listed_states", "version_is_podman"]
 
 CpuCopyMode = Literal["auto", "full", "none"]
 """How a replacement gets its CPU settings.
@@ -70,3 +70,20 @@ def version_is_podman(version: Mapping[str, Any]) -> bool:
     """
     components = version.get("Components") or ()
     return any("podman" in str(part.get("Name", "")).lower() for part in components)
+
+
+def listed_states(
+    *, include_stopped: bool, include_restarting: bool, podman: bool
+) -> frozenset[str]:
+    """The container states a listing keeps, as the fork's status filter.
+
+    Running and paused always; created and exited with ``include_stopped``;
+    restarting with ``include_restarting``, except on Podman, which has no
+    such state (the fork leaves the filter out there).
+    """
+    states = {"running", "paused"}
+    if include_stopped:
+        states |= {"created", "exited"}
+    if include_restarting and not podman:
+        states.add("restarting")
+    return frozenset(states)
