@@ -27,6 +27,9 @@ from .images import POLITE, STUBBORN, build_image, push
 
 _COUNTER = itertools.count()
 
+#: What every name handed out in this session starts with.
+SESSION_PREFIX = f"wt{os.getpid() % 10000}-"
+
 #: The engines the end-to-end suite runs on.
 ENGINES = ("docker", "podman")
 
@@ -189,7 +192,7 @@ class Names:
 
     def __init__(self, api: Any, test: str) -> None:
         self.api = api
-        self.prefix = f"wt{os.getpid() % 10000}-{next(_COUNTER)}-"
+        self.prefix = f"{SESSION_PREFIX}{next(_COUNTER)}-"
         self.networks: list[str] = []
 
     @property

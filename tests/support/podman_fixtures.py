@@ -30,8 +30,12 @@ import attrs
 import pytest
 
 from . import registry as registry_support
+from .e2e_fixtures import SESSION_PREFIX, unavailable
 
 BINARY = "podman"
+
+#: Where CNI's host-local plugin keeps the addresses it handed out.
+CNI_ADDRESSES = Path("/var/lib/cni/networks")
 
 
 def unavailable_reason() -> str | None:
@@ -181,17 +185,12 @@ class Podman:
     def stop(self) -> None:
         """Remove its containers and networks, stop the service and delete its directories."""
         # Containers outlive the service (conmon holds them): remove them first.
-        for args in (
-            ("rm", "--all", "--force", "--volumes", "--time=0"),
-            ("network", "prune", "-f"),
-        ):
-            subprocess.run(
-                [*self.command(self.root), *args],
-                env=self.environment(self.root),
-                capture_output=True,
-                check=False,
-                timeout=120,
-            )
+        self._podman("rm", "--all", "--force", "--volumes", "--time=0")
+        self._podman("network", "prune", "--force")
+        # CNI's host-local addresses live outside the root, a directory for
+        # each network the tests made (and named) in this session.
+        for directory in CNI_ADDRESSES.glob(f"{SESSION_PREFIX}*"):
+            shutil.rmtree(directory, ignore_errors=True)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -201,6 +200,17 @@ class Podman:
                 self.process.wait()
         self._unmount_all()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _podman(self, *args: str) -> str:
+        done = subprocess.run(
+            [*self.command(self.root), *args],
+            env=self.environment(self.root),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        return done.stdout
 
     def _unmount_all(self) -> None:
         try:
@@ -216,8 +226,6 @@ class Podman:
 @pytest.fixture(scope="session")
 def podman_engine(e2e_registry: registry_support.RegistryServer) -> Iterator[Podman]:
     """A private Podman for the whole session, trusting the session's registry."""
-    from .e2e_fixtures import unavailable
-
     reason = unavailable_reason()
     if reason is not None:
         unavailable(reason)
