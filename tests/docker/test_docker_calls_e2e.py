@@ -10,12 +10,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
+from tests.support.e2e_fixtures import Images, Names
 from watchtower import UpdateParams, update
 from watchtower.docker import DockerClient
 from watchtower.registry import HttpRegistry
 
-pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
+pytestmark = pytest.mark.e2e
 
 _ID = re.compile(r"/[0-9a-f]{64}|/sha256:[0-9a-f]{64}")
 

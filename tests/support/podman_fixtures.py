@@ -49,8 +49,8 @@ def unavailable_reason() -> str | None:
 
 def _ulimit(kind: int, wanted: int) -> int:
     # Podman's default container rlimits exceed the hard limits of some
-    # machines, where every start fails with "error setting rlimit"; so do
-    # values near the hard limit, as Podman's runtime adjusts its own.
+    # machines, where every start fails with "error setting rlimit"; values
+    # just under the hard limit failed there too, so these stay modest.
     hard = resource.getrlimit(kind)[1]
     return wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
 
