@@ -198,8 +198,24 @@ class Podman:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self._wait_for_helpers()
         self._unmount_all()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _wait_for_helpers(self, timeout: float = 15.0) -> None:
+        # Each container's conmon runs a "podman container cleanup" when it
+        # exits, which writes under the root again: wait until none is left.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            alive = False
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                with contextlib.suppress(OSError):
+                    if str(self.root).encode() in cmdline.read_bytes():
+                        alive = True
+                        break
+            if not alive:
+                return
+            time.sleep(0.2)
 
     def _podman(self, *args: str) -> str:
         done = subprocess.run(
