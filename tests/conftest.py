@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.support.e2e_fixtures",
     "tests.support.registry_fixtures",
     "tests.support.swarm_fixtures",
+    "tests.support.podman_fixtures",
 ]

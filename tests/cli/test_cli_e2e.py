@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.e2e_fixtures import Images, Names
+from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
 from tests.support.net import free_port, wait_for_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

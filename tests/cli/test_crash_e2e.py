@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli_e2e import environment, run_container
-from tests.support.e2e_fixtures import Images, Names
+from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
 from tests.support.killproxy import KillProxy
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
 
 #: Where the run dies: (method, target pattern, after the engine's answer?).
 #: ``{old}`` is the old container's id, ``{name}`` its name.

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import pytest
 
-from tests.support.e2e_fixtures import Images, Names
+from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
 from tests.support.images import build_image, push
 from tests.support.registry import RegistryServer
 from watchtower import UpdateParams, update
@@ -19,9 +19,15 @@ from watchtower.events import Event, Started, Stopped
 from watchtower.registry import HttpRegistry
 from watchtower.report import Outcome, Report
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
 
 WATCHTOWER = "com.centurylinklabs.watchtower"
+
+PODMAN_IMAGE_HEALTH = (
+    "Podman 4.3's image inspect (compat and libpod) omits the image's HEALTHCHECK, so the"
+    " old container's check, which came from its image, looks set by the user and is"
+    " carried into the replacement instead of the new image's"
+)
 
 
 def run(api: Any, image: str, name: str, *, start: bool = True, **kwargs: Any) -> str:
@@ -82,6 +88,7 @@ def test_a_stale_container_is_updated_and_keeps_its_whole_configuration(
     e2e_images: Images,
     e2e_names: Names,
     tmp_path: Path,
+    engine_kind: str,
 ) -> None:
     repo = e2e_names("full")
     image = e2e_images.publish(repo, "v1")
@@ -114,7 +121,11 @@ def test_a_stale_container_is_updated_and_keeps_its_whole_configuration(
             "cap_add": ["NET_ADMIN"],
             "cap_drop": ["MKNOD"],
             "devices": ["/dev/null:/dev/mynull:rwm"],
-            "ulimits": [{"Name": "nofile", "Soft": 1000, "Hard": 2000}],
+            # Podman fills in an nproc above some machines' hard limit unless it is given.
+            "ulimits": [
+                {"Name": "nofile", "Soft": 1000, "Hard": 2000},
+                {"Name": "nproc", "Soft": 4096, "Hard": 4096},
+            ],
             "sysctls": {"kernel.msgmax": "65536"},
             "log_config": {"Type": "json-file", "Config": {"max-size": "1m"}},
             "dns": ["127.0.0.53"],
@@ -137,6 +148,10 @@ def test_a_stale_container_is_updated_and_keeps_its_whole_configuration(
     assert after["Id"] != cid
     assert after["Image"] == e2e_images.build("v2")
     assert after["State"]["Running"]
+    if engine_kind == "podman":
+        # Podman keeps the environment as a map: the order is its own.
+        for inspect in (before, after):
+            inspect["Config"]["Env"].sort()
     assert comparable(after) == comparable(before)
     assert containers_named(docker_api, e2e_names("")) == {e2e_names("full"): after["Id"]}
 
@@ -161,6 +176,7 @@ def test_several_networks_with_static_addresses_survive(
     docker_client: DockerClient,
     e2e_images: Images,
     e2e_names: Names,
+    engine_kind: str,
 ) -> None:
     import docker
 
@@ -217,9 +233,21 @@ def test_several_networks_with_static_addresses_survive(
             for name, net in inspect["NetworkSettings"]["Networks"].items()
         }
 
+    # Podman 4.3 reports the mode of a container on named networks as "bridge".
+    assert after["HostConfig"]["NetworkMode"] == before["HostConfig"]["NetworkMode"]
+    if engine_kind == "podman":
+        # Podman 4.3 reports no IPAMConfig and ignores a container's MAC
+        # address: the replacement is on the same networks under the same
+        # aliases, with addresses the networks hand out (docs/guides/podman.rst).
+        def without_addresses(inspect: dict[str, Any]) -> dict[str, Any]:
+            return {name: net["Aliases"] for name, net in networks(inspect).items()}
+
+        assert without_addresses(after) == without_addresses(before)
+        assert {net["IPAMConfig"] for net in networks(before).values()} == {None}
+        assert networks(after)[back]["IPAddress"].startswith("10.252.2.")
+        return
     assert networks(after) == networks(before)
     assert networks(after)[front]["MacAddress"] == "02:42:0a:fc:01:0a"
-    assert after["HostConfig"]["NetworkMode"] == front
 
 
 def test_a_network_dependant_is_restarted_after_its_supplier(
@@ -335,7 +363,11 @@ def test_a_failing_replacement_is_rolled_back(
     e2e_names: Names,
     variant: str,
     step: str,
+    engine_kind: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if engine_kind == "podman" and variant == "unhealthy2":
+        request.applymarker(pytest.mark.xfail(reason=PODMAN_IMAGE_HEALTH, strict=True))
     repo = e2e_names("fail")
     cid = run(docker_api, e2e_images.publish(repo, "healthy1"), e2e_names("fail"))
     e2e_images.publish(repo, variant)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.e2e_fixtures import Images, Names
+from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
 from watchtower.docker import DockerClient
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
 
 
 def test_a_hook_runs_as_the_user_given(

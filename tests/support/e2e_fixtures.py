@@ -1,6 +1,10 @@
-"""Pytest fixtures for the end-to-end tests: one private engine and registry per session.
+"""Pytest fixtures for the end-to-end tests: private engines and a registry per session.
 
-``dockerd`` skips (with the reason) when no engine can be started, unless
+``dockerd`` is the engine a test runs on: the private dockerd, or with
+``engine_kind`` ``podman`` the private Podman of
+:mod:`tests.support.podman_fixtures`. A module marked :data:`ON_EVERY_ENGINE`
+runs each of its tests on both; each engine starts once per session. An
+engine that cannot be started skips (with the reason), unless
 ``WATCHTOWER_E2E_REQUIRED=1`` (set by ``.ci/run``), where it fails instead.
 ``e2e_names`` hands out unique names and removes every container that
 carries one when the test ends.
@@ -23,25 +27,59 @@ from .images import POLITE, STUBBORN, build_image, push
 
 _COUNTER = itertools.count()
 
+#: What every name handed out in this session starts with.
+SESSION_PREFIX = f"wt{os.getpid() % 10000}-"
 
-def _unavailable(reason: str) -> None:
+#: The engines the end-to-end suite runs on.
+ENGINES = ("docker", "podman")
+
+#: Runs a test (or, as ``pytestmark``, a module's tests) that uses an engine once on each.
+ON_EVERY_ENGINE = pytest.mark.every_engine
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register :data:`ON_EVERY_ENGINE`'s marker."""
+    config.addinivalue_line("markers", "every_engine: run once on each engine of ENGINES")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise the marked tests that use an engine over :data:`ENGINES`."""
+    marked = metafunc.definition.get_closest_marker("every_engine") is not None
+    if marked and "engine_kind" in metafunc.fixturenames:
+        metafunc.parametrize("engine_kind", ENGINES, indirect=True, scope="session")
+
+
+def unavailable(reason: str) -> None:
+    """Skip the test because ``reason``, or fail it where the suite must run."""
     if dockerd_support.required():
         pytest.fail(f"the end-to-end suite must run here, but {reason}")
     pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
-def dockerd() -> Iterator[dockerd_support.Dockerd]:
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """Which engine ``dockerd`` is: ``docker`` unless a test is parametrised over engines."""
+    return str(getattr(request, "param", "docker"))
+
+
+@pytest.fixture(scope="session")
+def dockerd(engine_kind: str, request: pytest.FixtureRequest) -> Any:
+    """The engine of the test: ``docker_engine`` or ``podman_engine`` (both have ``url``)."""
+    return request.getfixturevalue(f"{engine_kind}_engine")
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[dockerd_support.Dockerd]:
     """A private dockerd for the whole session."""
     reason = dockerd_support.unavailable_reason()
     if reason is None and not images.busybox_available():
         reason = "no static busybox to build test images (Debian package busybox-static)"
     if reason is not None:
-        _unavailable(reason)
+        unavailable(reason)
     try:
         engine = dockerd_support.Dockerd.start()
     except RuntimeError as error:
-        _unavailable(f"dockerd did not start: {error}")
+        unavailable(f"dockerd did not start: {error}")
         raise
     try:
         yield engine
@@ -55,7 +93,7 @@ def e2e_registry(
 ) -> Iterator[registry_support.RegistryServer]:
     """An anonymous docker-registry on 127.0.0.1 for the whole session."""
     if not registry_support.available():
-        _unavailable("docker-registry is not installed (Debian package docker-registry)")
+        unavailable("docker-registry is not installed (Debian package docker-registry)")
     server = registry_support.RegistryServer.start(tmp_path_factory.mktemp("e2e-registry"))
     try:
         yield server
@@ -105,10 +143,10 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
 class Images:
     """The session's test images, and publishing them under a test's own repository."""
 
-    def __init__(self, api: Any, registry_host: str) -> None:
+    def __init__(self, api: Any, registry_host: str, ids: dict[str, str] | None = None) -> None:
         self.api = api
         self.registry_host = registry_host
-        self.ids: dict[str, str] = {}
+        self.ids: dict[str, str] = {} if ids is None else ids
 
     def build(self, variant: str) -> str:
         """The id of ``variant``, built on first use."""
@@ -133,9 +171,20 @@ class Images:
 
 
 @pytest.fixture(scope="session")
-def e2e_images(docker_api: Any, e2e_registry: registry_support.RegistryServer) -> Images:
-    """The session's test images (built lazily, once) and a way to publish them."""
-    return Images(docker_api, e2e_registry.host)
+def _built_images() -> dict[str, dict[str, str]]:
+    # Engine kind -> variant -> image id: built once per engine and session.
+    return {kind: {} for kind in ENGINES}
+
+
+@pytest.fixture(scope="session")
+def e2e_images(
+    docker_api: Any,
+    e2e_registry: registry_support.RegistryServer,
+    engine_kind: str,
+    _built_images: dict[str, dict[str, str]],
+) -> Images:
+    """The session's test images (built lazily, once per engine) and a way to publish them."""
+    return Images(docker_api, e2e_registry.host, _built_images[engine_kind])
 
 
 class Names:
@@ -143,7 +192,7 @@ class Names:
 
     def __init__(self, api: Any, test: str) -> None:
         self.api = api
-        self.prefix = f"wt{os.getpid() % 10000}-{next(_COUNTER)}-"
+        self.prefix = f"{SESSION_PREFIX}{next(_COUNTER)}-"
         self.networks: list[str] = []
 
     @property
@@ -178,12 +227,17 @@ def e2e_names(docker_api: Any, request: pytest.FixtureRequest) -> Iterator[Names
 
 
 __all__ = [
+    "ENGINES",
+    "ON_EVERY_ENGINE",
     "Images",
     "Names",
     "docker_api",
     "docker_client",
+    "docker_engine",
     "dockerd",
     "e2e_images",
     "e2e_names",
     "e2e_registry",
+    "engine_kind",
+    "unavailable",
 ]

@@ -88,7 +88,8 @@ def _in_use(failure: BaseException) -> bool:
     return (
         isinstance(failure, APIError)
         and failure.status_code == 409
-        and "being used by" in _reason(failure)
+        # Docker: "is being used by container"; Podman: "image is in use".
+        and any(sign in _reason(failure) for sign in ("being used by", "is in use"))
     )
 
 

@@ -8,6 +8,7 @@ aside, create, start, health wait, remove, rollback) is decided by
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -27,19 +28,16 @@ from . import hooks
 from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
-from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman
+from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman, listed_states, version_is_podman
 from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect, image_reference
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["AuthLookup", "DockerClient"]
 
 #: Registry host -> docker ``auth_config`` (``username``/``password`` or
 #: ``identitytoken``), or ``None`` to let docker-py use config.json.
 AuthLookup = Callable[[str], "Mapping[str, str] | None"]
-
-_LISTED_STATES = {
-    False: ("running", "paused"),
-    True: ("running", "paused", "created", "exited"),
-}
 
 
 def _own_name(names: Sequence[str]) -> str:
@@ -94,6 +92,8 @@ class DockerClient:
         self._drop_swappiness = disable_memory_swappiness
         self._podman = podman
         self._podman_lock = threading.Lock()
+        self._podman_engine: bool | None = None
+        self._restarting_noted = False
         # Image inspect answers by id, for one run: an id names fixed
         # content, and the listing that starts each run empties it, so
         # tags read from here are never older than the run.
@@ -177,9 +177,13 @@ class DockerClient:
         self, *, include_stopped: bool = False, include_restarting: bool = False
     ) -> Sequence[Container]:
         """Every running or paused container (optionally stopped and restarting ones)."""
-        states = set(_LISTED_STATES[include_stopped])
-        if include_restarting:
-            states.add("restarting")
+        podman = include_restarting and self._is_podman()
+        if podman and not self._restarting_noted:
+            self._restarting_noted = True
+            _log.info("--include-restarting is ignored: Podman has no restarting state.")
+        states = listed_states(
+            include_stopped=include_stopped, include_restarting=include_restarting, podman=podman
+        )
         with engine_errors(f"list the containers of {self._where}"):
             listing = self.api.containers(all=True)
             names = self._names_by_id(listing)
@@ -384,7 +388,9 @@ class DockerClient:
 
         A replacement this client created with no health check (neither its
         own nor its image's) is healthy once started: the start answer
-        suffices, and nothing is asked.
+        suffices, and nothing is asked. On Podman, whose checks run from
+        systemd timers that a host without systemd never fires, a check
+        still ``starting`` is run through Podman's own healthcheck call.
 
         Raises:
             ContainerError: Its state could not be read.
@@ -402,9 +408,12 @@ class DockerClient:
             if not state.get("Running") or state.get("Restarting"):
                 return False
             health = state.get("Health")
-            if not health:
+            # Podman reports a container without a check with an empty status.
+            if not health or not health.get("Status"):
                 return True
             status = health.get("Status")
+            if status == "starting" and self._engine_is_podman():
+                status = self._run_podman_health_check(container_id)
             if status == "healthy":
                 return True
             if status == "unhealthy":
@@ -430,14 +439,34 @@ class DockerClient:
         mirrors = (info.get("RegistryConfig") or {}).get("Mirrors") or []
         return tuple(str(mirror) for mirror in mirrors if mirror)
 
-    def _cpu_settings(self) -> Literal["full", "none", "no-nano-cpus"]:
-        if self._cpu_copy_mode != "auto":
-            return self._cpu_copy_mode
+    def _is_podman(self) -> bool:
         with self._podman_lock:
             if self._podman is None:
                 # Asked once: the engine does not change under a client.
                 self._podman = is_podman(self.api.info)
-        return "no-nano-cpus" if self._podman else "full"
+            return self._podman
+
+    def _engine_is_podman(self) -> bool:
+        if self._podman_engine is None:
+            with engine_errors("ask the engine what it is", ContainerError):
+                self._podman_engine = version_is_podman(self.api.version())
+        return self._podman_engine
+
+    def _run_podman_health_check(self, container_id: str) -> str:
+        # Podman's API (libpod) runs the check once and answers the status.
+        with engine_errors(
+            f"check the health of container {shown(container_id)!r}", ContainerError
+        ):
+            answer = self.api._result(
+                self.api._get(self.api._url("/libpod/containers/{0}/healthcheck", container_id)),
+                json=True,
+            )
+        return str(answer.get("Status", ""))
+
+    def _cpu_settings(self) -> Literal["full", "none", "no-nano-cpus"]:
+        if self._cpu_copy_mode != "auto":
+            return self._cpu_copy_mode
+        return "no-nano-cpus" if self._is_podman() else "full"
 
     def run_hook(
         self, container_id: str, command: str, timeout: timedelta, *, user: str = ""

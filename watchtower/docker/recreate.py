@@ -16,7 +16,14 @@ On top of that rule:
 * ``network_mode: container:X`` refers to the supplier by name, so the
   replacement joins whichever container has that name now;
 * a hostname equal to the old container's short id (Docker's default) is
-  dropped, so the replacement gets its own.
+  dropped, so the replacement gets its own;
+* Podman's answers are read as Podman means them: ulimits named
+  ``RLIMIT_NOFILE`` are sent back as ``nofile`` (the form its create call
+  parses), a device reported with no cgroup permissions gets Docker's
+  default ``rwm`` (Podman's create refuses the empty mode it reports),
+  and the variables Podman puts into every container's
+  environment (``container=podman``, ``HOSTNAME`` equal to the hostname) are not
+  taken for the user's.
 
 Nothing here talks to an engine; the function is table-tested.
 """
@@ -140,6 +147,27 @@ def _anonymous_volumes(
     return binds, mounts
 
 
+def _ulimit(entry: Mapping[str, Any]) -> Json:
+    # Podman's inspect names them RLIMIT_NOFILE; its create (and Docker's)
+    # parse only nofile.
+    name = str(entry.get("Name", ""))
+    if name.upper().startswith("RLIMIT_"):
+        name = name[len("RLIMIT_") :].lower()
+    return {**entry, "Name": name}
+
+
+def _device(entry: Mapping[str, Any]) -> Json:
+    # Podman reports the permissions a device was given as "".
+    return {**entry, "CgroupPermissions": entry.get("CgroupPermissions") or "rwm"}
+
+
+def _engine_env(config: Mapping[str, Any]) -> set[str]:
+    """The variables Podman adds to every container, which the user did not set."""
+    # HOSTNAME equal to the hostname is what any engine gives the process anyway.
+    hostname = config.get("Hostname")
+    return {"container=podman", f"HOSTNAME={hostname}"} if hostname else {"container=podman"}
+
+
 def _endpoint(settings: Mapping[str, Any], own_id: str) -> Json:
     endpoint: Json = {}
     ipam = settings.get("IPAMConfig")
@@ -214,6 +242,7 @@ def create_spec(
     mode = str(host.get("NetworkMode") or "default")
     container_mode = mode.startswith("container:")
 
+    engine_env = _engine_env(config)
     for key in ("WorkingDir", "User", "StopSignal"):
         if config.get(key) and config.get(key) == image_config.get(key):
             config.pop(key, None)
@@ -232,7 +261,7 @@ def create_spec(
 
     _subtract_health(config, image_config)
 
-    image_env = set(_list(image_config.get("Env")))
+    image_env = set(_list(image_config.get("Env"))) | engine_env
     config["Env"] = [entry for entry in _list(config.get("Env")) if entry not in image_env]
 
     image_labels = image_config.get("Labels") or {}
@@ -268,6 +297,10 @@ def create_spec(
 
     if host.get("Links"):
         host["Links"] = [normalise_link(link) for link in host["Links"]]
+    if host.get("Ulimits"):
+        host["Ulimits"] = [_ulimit(entry) for entry in host["Ulimits"]]
+    if host.get("Devices"):
+        host["Devices"] = [_device(entry) for entry in host["Devices"]]
     if cpu == "none":
         host.update(_NO_CPU_SETTINGS)
     elif cpu == "no-nano-cpus":

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman"]
+__all__ = ["CPU_COPY_MODES", "CpuCopyMode", "is_podman", "listed_states", "version_is_podman"]
 
 CpuCopyMode = Literal["auto", "full", "none"]
 """How a replacement gets its CPU settings.
@@ -59,3 +59,31 @@ def is_podman(
     return answer.get("Name") == "podman" or (
         isinstance(version, str) and "podman" in version.lower()
     )
+
+
+def version_is_podman(version: Mapping[str, Any]) -> bool:
+    """True when an engine's ``/version`` answer names Podman (``Podman Engine``).
+
+    Unlike :func:`is_podman`, this looks at the engine behind the socket
+    only: the marker files describe the container this process runs in, and
+    Podman 4.3's ``/info`` names the host and a bare version number.
+    """
+    components = version.get("Components") or ()
+    return any("podman" in str(part.get("Name", "")).lower() for part in components)
+
+
+def listed_states(
+    *, include_stopped: bool, include_restarting: bool, podman: bool
+) -> frozenset[str]:
+    """The container states a listing keeps, as the fork's status filter.
+
+    Running and paused always; created and exited with ``include_stopped``;
+    restarting with ``include_restarting``, except on Podman, which has no
+    such state (the fork leaves the filter out there).
+    """
+    states = {"running", "paused"}
+    if include_stopped:
+        states |= {"created", "exited"}
+    if include_restarting and not podman:
+        states.add("restarting")
+    return frozenset(states)

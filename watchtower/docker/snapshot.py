@@ -1,10 +1,14 @@
 """From the engine's inspect answers to :class:`watchtower.model.Container` snapshots.
 
 Pure functions: the client fetches the inspect answers and passes them in.
+Podman's answers are read as Docker's: a stop signal it reports as a number
+(``2``) is named (``SIGINT``), and the stop timeout ``0`` it reports for a
+container created with none counts as none.
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -62,6 +66,16 @@ def _state(inspect: Mapping[str, Any]) -> ContainerState:
         return ContainerState.DEAD
 
 
+def _signal_name(value: Any) -> str | None:
+    text = str(value or "")
+    if text.isdigit():
+        try:
+            return signal.Signals(int(text)).name
+        except ValueError:
+            return text
+    return text or None
+
+
 def has_healthcheck(config: Mapping[str, Any]) -> bool:
     """Whether a container or image config declares a health check (not ``NONE``)."""
     test = (config.get("Healthcheck") or {}).get("Test") or []
@@ -92,7 +106,9 @@ def container_from_inspect(
             name = matches[0] if len(target) >= 12 and len(matches) == 1 else None
         if name is not None:
             mode = f"container:{name}"
-    stop_timeout = config.get("StopTimeout")
+    # Podman reports 0 for a container created without one: taken as not
+    # set, so the configured grace time applies rather than an instant kill.
+    stop_timeout = config.get("StopTimeout") or None
     return Container(
         id=str(inspect["Id"]),
         name=str(inspect.get("Name", "")).lstrip("/"),
@@ -103,7 +119,7 @@ def container_from_inspect(
         state=_state(inspect),
         links=link_names(host.get("Links")),
         network_mode=mode,
-        stop_signal=config.get("StopSignal") or None,
+        stop_signal=_signal_name(config.get("StopSignal")),
         stop_timeout=timedelta(seconds=stop_timeout) if stop_timeout is not None else None,
         has_healthcheck=has_healthcheck(config),
         raw=inspect,
