@@ -219,7 +219,8 @@ def test_podman_answers_are_sent_back_in_the_form_its_create_takes(
 @pytest.mark.parametrize(
     ("config", "signal", "timeout"),
     [
-        ({"StopSignal": "2", "StopTimeout": 0}, "SIGINT", None),  # Podman
+        ({"StopSignal": "2", "StopTimeout": 0, "Env": ["container=podman"]}, "SIGINT", None),
+        ({"StopSignal": "SIGTERM", "StopTimeout": 0}, "SIGTERM", 0),  # Docker: 0 is 0
         ({"StopSignal": "15", "StopTimeout": 3}, "SIGTERM", 3),
         ({"StopSignal": "SIGQUIT"}, "SIGQUIT", None),  # Docker
         ({"StopSignal": "99"}, "99", None),

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from . import dockerd as dockerd_support
-from .e2e_fixtures import _unavailable
+from .e2e_fixtures import unavailable
 from .net import free_port
 
 _COUNTER = itertools.count()
@@ -41,11 +41,11 @@ def _free_udp_port() -> int:
 def _start_engine() -> dockerd_support.Dockerd:
     reason = dockerd_support.unavailable_reason()
     if reason is not None:
-        _unavailable(reason)
+        unavailable(reason)
     try:
         return dockerd_support.Dockerd.start()
     except RuntimeError as error:
-        _unavailable(f"dockerd did not start: {error}")
+        unavailable(f"dockerd did not start: {error}")
         raise
 
 

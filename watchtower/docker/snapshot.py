@@ -3,7 +3,7 @@
 Pure functions: the client fetches the inspect answers and passes them in.
 Podman's answers are read as Docker's: a stop signal it reports as a number
 (``2``) is named (``SIGINT``), and the stop timeout ``0`` it reports for a
-container created with none counts as none.
+container created with none counts as none (on Docker, 0 is 0).
 """
 
 from __future__ import annotations
@@ -106,9 +106,12 @@ def container_from_inspect(
             name = matches[0] if len(target) >= 12 and len(matches) == 1 else None
         if name is not None:
             mode = f"container:{name}"
-    # Podman reports 0 for a container created without one: taken as not
-    # set, so the configured grace time applies rather than an instant kill.
-    stop_timeout = config.get("StopTimeout") or None
+    stop_timeout = config.get("StopTimeout")
+    if stop_timeout == 0 and "container=podman" in (config.get("Env") or ()):
+        # Podman (which sets container=podman in every container) answers 0 for
+        # a container created without a timeout: none, so the configured grace
+        # time applies rather than an instant kill. Docker's 0 is the user's.
+        stop_timeout = None
     return Container(
         id=str(inspect["Id"]),
         name=str(inspect.get("Name", "")).lstrip("/"),
