@@ -190,6 +190,8 @@ def test_containers_lists_what_is_watched(
 ) -> None:
     registry.publish(WEB)
     web = gated.run("web", WEB)
+    # A swarm service's task is the service's, not a container to watch.
+    gated.run("svc.1.abc", WEB, labels={"com.docker.swarm.service.id": "s1"})
     body = api.get("/v1/containers", headers=AUTH).get_json()
     assert body["count"] == 1
     assert body["containers"][0] == {

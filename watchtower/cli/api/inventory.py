@@ -13,10 +13,9 @@ from typing_extensions import NotRequired, TypedDict
 from ...errors import RegistryError, WatchtowerError
 from ...model import Container, ImageRef
 from ...params import UpdateParams
-from ...planner import plan
+from ...planner import in_scope, plan
 from ...plans import Status
 from ...protocols import Registry, TagLister
-from ...selection import select
 from ...settings import ContainerSettings
 from ...sorter import dependency_graph
 from ..openapi import Operation, Param
@@ -195,11 +194,8 @@ containers = _base.guarded("containers")
 
 
 def _watched(runner: Runner) -> list[Container]:
-    params = runner.params
-    listed = runner.client.list_containers(
-        include_stopped=params.include_stopped, include_restarting=params.include_restarting
-    )
-    return select(list(listed), params)[0]
+    # As a run selects them: no container renamed aside, no swarm task.
+    return in_scope(runner.client, runner.params)[0]
 
 
 def _listed(kind: str) -> list[Container] | Response:
