@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from watchtower import UpdateParams
+from watchtower.cli.api import create_app
+from watchtower.cli.api_settings import ApiSettings
 from watchtower.cli.config import load
 from watchtower.cli.hosts import HostEntry, parse_hosts_file, run_function
 from watchtower.cli.metrics import Metrics
@@ -133,6 +136,18 @@ def test_a_run_covers_every_host_and_reports_one_that_is_down(
     assert 'watchtower_containers_updated{host="a"} 1.0' in text
     assert 'watchtower_containers_failed{host="down"} 1.0' in text
     assert 'watchtower_containers_failed{host="a"} 0.0' in text
+    # The API answers per host and in total.
+    status = _status(runner)
+    assert status["summary"]["updated"] == 2
+    assert status["hosts"]["a"]["updated"] == status["hosts"]["b"]["updated"] == 1
+    assert status["hosts"]["down"]["failed"] == 1
+
+
+def _status(runner: Runner) -> dict[str, Any]:
+    settings = ApiSettings(endpoints=frozenset({"metrics"}), token="t")
+    api = create_app(runner, settings).test_client()
+    answer: dict[str, Any] = api.get("/v1/status", headers={"Authorization": "Bearer t"}).json
+    return answer
 
 
 def test_a_one_engine_run_has_no_host_label() -> None:
@@ -145,3 +160,4 @@ def test_a_one_engine_run_has_no_host_label() -> None:
     runner.run()
     assert metrics.hosts == {}
     assert "host=" not in metrics.exposition()[0].decode()
+    assert "hosts" not in _status(runner)

@@ -25,6 +25,8 @@ _FILTERS = (
 )
 
 _SUMMARY = {"type": "object", "additionalProperties": {"type": "integer"}}
+# Present when the run covered several engines (a hosts file): each host's summary.
+_HOSTS = {"type": "object", "additionalProperties": _SUMMARY}
 
 OPERATIONS = (
     Operation("get", "/livez", "health", "Liveness probe", auth="none", content_type="text/plain"),
@@ -61,6 +63,7 @@ OPERATIONS = (
             "type": "object",
             "properties": {
                 "summary": _SUMMARY,
+                "hosts": _HOSTS,
                 "timing": {"type": "object"},
                 "timestamp": {"type": "string"},
             },
@@ -79,7 +82,7 @@ OPERATIONS = (
         "metrics",
         "The last run's summary",
         responses={204: "No run yet"},
-        schema={"type": "object", "properties": {"summary": _SUMMARY}},
+        schema={"type": "object", "properties": {"summary": _SUMMARY, "hosts": _HOSTS}},
     ),
     Operation(
         "get",
@@ -178,10 +181,18 @@ def _update_view() -> Response:
     elapsed = time.monotonic() - started
     now = runner.clock()
     return answer(
+        200,
         summary=Scan.of(report, now).summary(),
+        **_per_host(runner),
         timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
         timestamp=_base.timestamp(now),
     )
+
+
+def _per_host(runner: Runner) -> dict[str, object]:
+    """``hosts``: each engine's summary of the last run, when it covered several."""
+    hosts = runner.metrics.hosts
+    return {"hosts": {host: scan.summary() for host, scan in hosts.items()}} if hosts else {}
 
 
 # Metrics --------------------------------------------------------------------
@@ -201,7 +212,7 @@ def _status_view() -> Response:
     last = state.runner.metrics.last
     if last is None:
         return Response(status=204)
-    return answer(summary=last.summary(), timestamp=state.now())
+    return answer(200, summary=last.summary(), **_per_host(state.runner), timestamp=state.now())
 
 
 # History --------------------------------------------------------------------
