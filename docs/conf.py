@@ -69,7 +69,8 @@ _FOREIGN = (
 )
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_FOREIGN)})(\..+)?"),
-    (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection|IPNetwork)"),
+    (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection)"),
+    (r"py:class", r"IPNetwork"),  # the API's alias of ipaddress' networks
     (r"py:class", r"watchtower\.staleness\.[KVE]"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
     (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature
