@@ -103,7 +103,8 @@ def test_an_unknown_cpu_copy_mode_is_refused() -> None:
     assert str(caught.value) == "--cpu-copy-mode 'half' is not one of auto, full, none."
 
 
-#: mode, podman=, NanoCpus of the replacement on Docker, on Podman (None: refused).
+#: mode, podman= (None: detected), NanoCpus of the replacement on Docker, on Podman
+#: (None: refused).
 #: Podman answers a NanoCpus limit with the CpuQuota and CpuPeriod it set for
 #: it too, and refuses a create that carries all three: without NanoCpus
 #: the limit survives as quota and period, which it shows as NanoCpus again.
@@ -111,6 +112,7 @@ REAL_ENGINE_CPU = [
     ("none", None, 0, 0),
     ("auto", True, 0, 500_000_000),
     ("auto", False, 500_000_000, None),
+    ("auto", None, 500_000_000, 500_000_000),  # detected: the engine's own answer
 ]
 
 

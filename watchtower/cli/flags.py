@@ -250,7 +250,9 @@ FLAGS: tuple[Flag, ...] = (
        "WATCHTOWER_DISABLE_MEMORY_SWAPPINESS", "",
        "Podman compatibility: drop memory swappiness when recreating."),
     _f("compat", "cpu-copy-mode", S, "auto", "WATCHTOWER_CPU_COPY_MODE", "",
-       "Podman compatibility: auto, full or none."),
+       "Podman compatibility: auto, full or none.", support=Support.DIFFERENT,
+       note="auto asks the engine's /version first, which finds Podman 4.3 where the "
+       "fork's signs take it for Docker."),
     # api
     _f("api", "http-api-endpoints", L, (), "WATCHTOWER_HTTP_API_ENDPOINTS", "",
        "HTTP API endpoints to serve (health, update, metrics, containers, check, "

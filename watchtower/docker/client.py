@@ -442,8 +442,10 @@ class DockerClient:
     def _is_podman(self) -> bool:
         with self._podman_lock:
             if self._podman is None:
-                # Asked once: the engine does not change under a client.
-                self._podman = is_podman(self.api.info)
+                # Asked once: the engine does not change under a client. The
+                # engine's own /version first: the fork's signs miss Podman 4.3
+                # outside a Podman container, where /info names neither.
+                self._podman = self._engine_is_podman() or is_podman(self.api.info)
             return self._podman
 
     def _engine_is_podman(self) -> bool:
