@@ -58,6 +58,7 @@ _FOREIGN = (
     "jinja2",
     "json",
     "logging",
+    "packaging",
     "pathlib",
     "prometheus_client",
     "re",
@@ -74,7 +75,7 @@ nitpick_ignore_regex = [
     (r"py:class", r"watchtower\.staleness\.[KVE]"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
     (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature
-    (r"py:class", r"RunFunction"),  # an alias of Callable, in signatures
+    (r"py:class", r"(RunFunction|_Read)"),  # private type aliases, in signatures
 ]
 
 

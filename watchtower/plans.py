@@ -89,7 +89,7 @@ class PlanEntry:
 
     @property
     def target_reference(self) -> ImageRef:
-        """The reference the container will run after the plan: a newer tag for an update."""
+        """The reference the container will run after the plan, a newer tag for an update."""
         if self.action is Action.UPDATE and self.new_reference is not None:
             return self.new_reference
         return self.container.image

@@ -55,11 +55,11 @@ class Bound(str, enum.Enum):
     """How far a :class:`VersionRule` may move: the highest part allowed to change."""
 
     PATCH = "patch"
-    """Within the same major and minor version: ``1.25.3`` to ``1.25.9``."""
+    """Within the same major and minor version (``1.25.3`` to ``1.25.9``)."""
     MINOR = "minor"
-    """Within the same major version: ``1.25.3`` to ``1.27.0``."""
+    """Within the same major version (``1.25.3`` to ``1.27.0``)."""
     MAJOR = "major"
-    """To any newer version: ``1.25.3`` to ``2.0.1``."""
+    """To any newer version (``1.25.3`` to ``2.0.1``)."""
 
 
 # v1.25.3-alpine: prefix "v", numbers 1.25.3, pre-release none, suffix "-alpine".
