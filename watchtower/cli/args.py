@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-
-from attrs import frozen
+from dataclasses import dataclass
 
 from .._text import parse_bool, parse_duration
 from ..errors import ConfigurationError
@@ -28,7 +27,8 @@ _PRESENCE_ENV = frozenset({"NO_COLOR"})
 _BY_SHORT = {flag.short: flag for flag in FLAGS if flag.short}
 
 
-@frozen
+# A frozen dataclass, not attrs, for the same reason as the flag table's Flag.
+@dataclass(frozen=True, slots=True)
 class Parsed:
     """A command line and an environment, read.
 

@@ -7,11 +7,11 @@ sentence naming the flag (or the environment variable) and the value.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import timedelta, timezone, tzinfo
 from typing import Literal, TypeVar, get_args
 
-import attrs
 from attrs import field, frozen
 
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
@@ -329,7 +329,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         ConfigurationError: A value is bad or two values contradict each other.
     """
     values = read_secrets(parsed.values)
-    parsed = attrs.evolve(parsed, values=values)
+    parsed = dataclasses.replace(parsed, values=values)
     warnings: list[str] = []
     log_level = _choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
     if values["debug"]:
