@@ -40,6 +40,38 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def tail(log: Path, lines: int = 15) -> str:
+    """The last ``lines`` of an engine's log; empty when it cannot be read."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_until_answering(
+    what: str, process: subprocess.Popen[bytes], socket: Path, url: str, log: Path, timeout: float
+) -> None:
+    """Wait until ``process`` serves ``url`` at ``socket``; else raise, naming ``what``."""
+    import docker
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited at start: {tail(log)}")
+        if socket.exists():
+            try:
+                client = docker.DockerClient(base_url=url, version="auto", timeout=5)
+                client.ping()
+                client.close()
+                return
+            except Exception:
+                pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer in {timeout}s: {tail(log)}")
+        time.sleep(0.1)
+
+
 @attrs.define
 class Dockerd:
     """A running private dockerd."""
@@ -100,31 +132,11 @@ class Dockerd:
         return engine
 
     def _wait_ready(self, timeout: float) -> None:
-        import docker
-
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dockerd exited at start: {self.log_tail()}")
-            if self.socket.exists():
-                try:
-                    client = docker.DockerClient(base_url=self.url, version="auto", timeout=5)
-                    client.ping()
-                    client.close()
-                    return
-                except Exception:
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"dockerd did not answer in {timeout}s: {self.log_tail()}")
-            time.sleep(0.1)
+        wait_until_answering("dockerd", self.process, self.socket, self.url, self.log_path, timeout)
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the engine's log."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return tail(self.log_path, lines)
 
     def stop(self) -> None:
         """Remove its containers and networks, stop the engine and delete its directories."""

@@ -30,6 +30,7 @@ import attrs
 import pytest
 
 from . import registry as registry_support
+from .dockerd import tail, wait_until_answering
 from .e2e_fixtures import SESSION_PREFIX, unavailable
 
 BINARY = "podman"
@@ -156,31 +157,11 @@ class Podman:
         )
 
     def _wait_ready(self, timeout: float) -> None:
-        import docker
-
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"podman exited at start: {self.log_tail()}")
-            if self.socket.exists():
-                try:
-                    client = docker.DockerClient(base_url=self.url, version="auto", timeout=5)
-                    client.ping()
-                    client.close()
-                    return
-                except Exception:
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"podman did not answer in {timeout}s: {self.log_tail()}")
-            time.sleep(0.1)
+        wait_until_answering("podman", self.process, self.socket, self.url, self.log_path, timeout)
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the service's log."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return tail(self.log_path, lines)
 
     def stop(self) -> None:
         """Remove its containers and networks, stop the service and delete its directories."""
