@@ -9,6 +9,7 @@ metrics, the porcelain output and the notifications.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -104,32 +105,22 @@ class Runner:
         if self.collect_entries is not None:
             self.collect_entries()  # forget what was logged between runs
         try:
-            if pushed:
-                found = update_pushed(
-                    pushed,
-                    self.client,
-                    self.registry,
-                    params,
-                    observer=self._observe,
-                    clock=self.clock,
-                    dry_run=self.dry_run,
+            run = functools.partial(update_pushed, pushed) if pushed else self._update
+            found = run(
+                self.client,
+                self.registry,
+                params,
+                observer=self._observe,
+                clock=self.clock,
+                dry_run=self.dry_run,
+            )
+            if found is None:
+                self.logger.info(
+                    "No container in scope runs the pushed image: %s",
+                    ", ".join(sorted({f"{e.repository}:{e.tag}" for e in pushed})),
                 )
-                if found is None:
-                    self.logger.info(
-                        "No container in scope runs the pushed image: %s",
-                        ", ".join(sorted({f"{e.repository}:{e.tag}" for e in pushed})),
-                    )
-                    return None
-                report = found
-            else:
-                report = self._update(
-                    self.client,
-                    self.registry,
-                    params,
-                    observer=self._observe,
-                    clock=self.clock,
-                    dry_run=self.dry_run,
-                )
+                return None
+            report = found
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
             return None
