@@ -25,7 +25,7 @@ from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .events import Event, Observer
 from .memo import DigestMemo
-from .orchestrator import _notify, update
+from .orchestrator import deliver, update
 from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
@@ -199,8 +199,8 @@ def update_hosts(
         finished_at=clock(),
     )
     if notifiers:
-        failed = _notify(notifiers, result.total, Emitter(observer, clock))
-        result = attrs.evolve(result, failed_notifications=failed)
+        delivered = deliver(notifiers, result.total, Emitter(observer, clock))
+        result = attrs.evolve(result, failed_notifications=delivered.failed_notifications)
     return result
 
 

@@ -187,9 +187,7 @@ def update(
         dry_run=dry_run,
         repaired=repaired,
     )
-    failures = _notify(notifiers, report, emit)
-    if failures:
-        report = attrs.evolve(report, failed_notifications=failures)
+    report = deliver(notifiers, report, emit)
     emit(
         RunFinished(
             at=report.finished_at,
@@ -242,8 +240,8 @@ def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> t
     return tuple(removed)
 
 
-def _notify(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> int:
-    """Deliver ``report`` to each notifier; how many failed."""
+def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Report:
+    """``report`` delivered to each notifier, with how many failed counted on it."""
     failures = 0
     for notifier in notifiers:
         try:
@@ -253,4 +251,4 @@ def _notify(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> int
             reason = f"{type(notifier).__name__} could not deliver the report: {error}"
             _log.warning("%s", reason)
             emit(Failed(at=emit.now(), step="notify", reason=reason))
-    return failures
+    return attrs.evolve(report, failed_notifications=failures) if failures else report

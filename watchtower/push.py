@@ -33,13 +33,14 @@ from urllib.parse import urlsplit
 import attrs
 from attrs import frozen
 
+from ._emitter import Emitter
 from ._push_queue import Coalescer, PushQueue
 from ._text import load_json, quoted
-from .clock import Clock
+from .clock import Clock, system_clock
 from .errors import InvalidReferenceError, PushEventError
 from .events import Observer
 from .model import Container, ImageRef
-from .orchestrator import update
+from .orchestrator import deliver, update
 from .params import UpdateParams
 from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
@@ -360,13 +361,6 @@ def update_pushed(
     named |= dependents(graph, named)
     # Escaped: a name is matched whole, and a dot in it is not a wildcard.
     narrowed = attrs.evolve(params, names=tuple(re.escape(n) for n in sorted(named)))
-    report = update(
-        client,
-        registry,
-        narrowed,
-        observer=observer,
-        clock=clock,
-        dry_run=dry_run,
-        notifiers=notifiers,
-    )
-    return with_push(report, events)
+    report = update(client, registry, narrowed, observer=observer, clock=clock, dry_run=dry_run)
+    # Delivered once marked, so that notifiers see the push as the trigger.
+    return deliver(notifiers, with_push(report, events), Emitter(observer, clock or system_clock))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from watchtower.params import UpdateParams
 from watchtower.push import PushEvent, update_pushed
-from watchtower.report import Outcome
+from watchtower.report import Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 WEB = "example.org/web:1"
@@ -49,6 +49,29 @@ def test_the_report_says_push_and_the_latency_from_the_push(
     assert report.push_latency == report.finished_at - pushed.received
     assert report.push_latency > timedelta(0)
     assert report.to_dict()["trigger"] == "push"
+
+
+def test_notifiers_get_the_report_that_names_the_push(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    two_stale(engine, registry)
+    sent: list[Report] = []
+
+    class Broken:
+        def notify(self, report: Report) -> None:
+            raise OSError("receiver down")
+
+    class Kept:
+        def notify(self, report: Report) -> None:
+            sent.append(report)
+
+    report = update_pushed(
+        [push_of(WEB, clock)], engine, registry, clock=clock, notifiers=[Broken(), Kept()]
+    )
+    assert report is not None
+    assert [r.trigger for r in sent] == ["push"]
+    assert sent[0].push_latency is not None
+    assert report.failed_notifications == 1
 
 
 def test_an_unknown_repository_runs_nothing(
