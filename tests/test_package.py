@@ -57,6 +57,7 @@ def test_help_imports_only_the_flag_table() -> None:
     assert loaded <= {
         "watchtower",
         "watchtower._text",
+        "watchtower._lazy",
         "watchtower._version",
         "watchtower.clock",
         "watchtower.errors",
@@ -95,7 +96,10 @@ def test_import_loads_each_name_when_first_used() -> None:
         "print('watchtower.orchestrator' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:2] == ["['watchtower', 'watchtower._version']", "True"]
+    assert out.stdout.split("\n")[:2] == [
+        "['watchtower', 'watchtower._lazy', 'watchtower._version']",
+        "True",
+    ]
 
 
 def test_public_names_have_docstrings() -> None:

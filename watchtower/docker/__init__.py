@@ -14,10 +14,10 @@ configured; :class:`DockerClient` does the engine calls.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from ..errors import MissingExtraError
 
 if importlib.util.find_spec("docker") is None:
@@ -44,15 +44,4 @@ _ORIGINS = {
 __all__ = ["MINIMUM_API_VERSION", "AuthLookup", "CreateSpec", "DockerClient", "create_spec"]
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all
-
-    def __getattr__(name: str) -> Any:
-        origin = _ORIGINS.get(name)
-        if origin is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f".{origin}", __name__), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_names(__name__, _ORIGINS, __all__)
