@@ -9,7 +9,8 @@ import attrs
 from tests.cli.support import make_runner
 from watchtower import UpdateParams, update
 from watchtower import labels as L
-from watchtower.cli.api import check
+from watchtower.cli.api import check, create_app
+from watchtower.cli.api_settings import ApiSettings
 from watchtower.cli.metrics import Metrics
 from watchtower.notify import Template
 from watchtower.notify._templates import json_v1
@@ -77,6 +78,24 @@ def test_the_check_answers_the_newer_tag(
     assert results["app"]["latest_image"] == f"{APP}:1.0.1"
     assert "latest_image" not in results["plain"]
     assert engine.count("pull") == 0
+
+
+def test_the_status_page_s_details_carry_the_newer_tag(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """After a check, /v1/containers/details (what the status page shows) has latest_image."""
+    for tag in ("1.0.0", "1.0.1"):
+        registry.publish(f"{APP}:{tag}")
+    engine.run("app", f"{APP}:1.0.0", labels={L.TAG_RULE: "patch"})
+    engine.run("plain", f"{APP}:1.0.0")
+    settings = ApiSettings(endpoints=frozenset({"check", "containers"}), token="t")
+    api = create_app(make_runner(engine, registry, clock), settings).test_client()
+    auth = {"Authorization": "Bearer t"}
+    assert api.post("/v1/check", headers=auth).status_code == 200
+    details = api.get("/v1/containers/details", headers=auth).json
+    assert details is not None
+    latest = {c["name"]: c["latest_image"] for c in details["containers"]}
+    assert latest == {"app": f"{APP}:1.0.1", "plain": ""}
 
 
 def test_the_log_template_shows_the_move(engine: MemoryEngine, registry: MemoryRegistry) -> None:

@@ -52,6 +52,7 @@ class StatusBook:
         self._lock = threading.Lock()
         self._by_name: dict[str, tuple[str, str]] = {}
         self._digests: dict[str, str] = {}
+        self._images: dict[str, str] = {}
 
     def __call__(self, event: Event, /) -> None:
         """Note what ``event`` says of its container."""
@@ -60,6 +61,7 @@ class StatusBook:
             self.note(event.container, event.status, event.reason)
         elif isinstance(event, UpdateAvailable):
             self.note(event.container, "stale")
+            self.note_image(event.container, event.new_image or "")
         elif isinstance(event, Updated):
             self.note(event.container, "updated", "restarted" if event.restart_only else "")
         elif isinstance(event, (Failed, RolledBack)):
@@ -82,6 +84,16 @@ class StatusBook:
         """The registry digest noted for ``name``; empty before any check."""
         with self._lock:
             return self._digests.get(name, "")
+
+    def note_image(self, name: str, image: str) -> None:
+        """Remember the newer tag a tag rule found for ``name`` (empty: none)."""
+        with self._lock:
+            self._images[name] = image
+
+    def image(self, name: str) -> str:
+        """The newer tag noted for ``name`` (``nginx:1.25.4``); empty when none."""
+        with self._lock:
+            return self._images.get(name, "")
 
     def get(self, name: str) -> tuple[str, str]:
         """The status and reason last noted for ``name``; ``("unknown", "")`` before any."""

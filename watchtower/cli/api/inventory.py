@@ -185,6 +185,7 @@ def _check_view() -> Response:
             result["name"], "skipped" if "error" in result else status, result.get("error", "")
         )
         state.book.note_digest(result["name"], result["latest_digest"])
+        state.book.note_image(result["name"], result.get("latest_image", ""))
     return answer(containers=results, count=len(results), timestamp=state.now())
 
 
@@ -237,6 +238,7 @@ def _details(
         "image_id": container.image_id,
         "digest": digest_of(container),
         "latest_digest": state.book.digest(container.name),
+        "latest_image": state.book.image(container.name),
         "running": container.state.value == "running",
         "state": container.state.value,
         "watchtower": own.is_watchtower,

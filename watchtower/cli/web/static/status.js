@@ -72,6 +72,11 @@
     return node;
   }
 
+  // A tag rule's newer tag beside the one running: "nginx:1.25.3 \u2192 nginx:1.25.4".
+  function moving(image, latest) {
+    return latest ? image + " \u2192 " + latest : image;
+  }
+
   function render(containers) {
     tbody.replaceChildren();
     if (!containers.length) {
@@ -86,7 +91,7 @@
       const tr = element("tr");
       tr.dataset.name = c.name;
       const cells = [
-        ["Container", c.name, "name"], ["Image", c.image, "image"],
+        ["Container", c.name, "name"], ["Image", moving(c.image, c.latest_image), "image"],
         ["Local digest", short(c.digest), "digest"],
         ["Registry digest", short(latest.get(c.name) || c.latest_digest), "latest"],
         ["Status", "", "status"], ["Depends on", c.depends_on.join(", ") || "\u2014", "deps"],
@@ -185,7 +190,7 @@
       planBody.append(element("p", "These containers will be replaced (those that depend on them are restarted):"));
       const list = element("ul", undefined, "plan-list");
       for (const c of stale) {
-        list.append(element("li", c.name + " (" + c.image + "): " + short(c.digest) +
+        list.append(element("li", c.name + " (" + moving(c.image, c.latest_image) + "): " + short(c.digest) +
           " \u2192 " + short(c.latest_digest)));
       }
       planBody.append(list);
