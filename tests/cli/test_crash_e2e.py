@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
 from tests.cli.test_cli_e2e import environment, run_container
@@ -56,7 +57,12 @@ def ours(api: Any, names: Names) -> dict[str, dict[str, Any]]:
     for entry in api.containers(all=True):
         name = entry["Names"][0].lstrip("/")
         if name.startswith(names.prefix):
-            found[name] = api.inspect_container(entry["Id"])
+            try:
+                found[name] = api.inspect_container(entry["Id"])
+            except docker.errors.NotFound:
+                # A request the killed run had sent (another unit's create or
+                # remove) may still finish at the engine after the listing.
+                continue
     return found
 
 
