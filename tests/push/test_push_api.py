@@ -235,3 +235,15 @@ def test_the_generic_form(
     assert receiver.queue.wait_idle(IDLE)
     assert updated(gated, registry, "db", DB)
     assert not updated(gated, registry, "web", WEB)
+
+
+def test_a_registry_s_many_notifications_are_not_rate_limited(
+    runner: Runner, receiver: PushReceiver
+) -> None:
+    """A registry posts one notification per layer: the API's rate limit never drops them."""
+    api = create_app(runner, ApiSettings(token=TOKEN, rate_limit=2)).test_client()
+    codes = [
+        api.post("/v1/push/registry", json=notification(), headers=AUTH).status_code
+        for _ in range(5)
+    ]
+    assert codes == [202] * 5

@@ -23,8 +23,9 @@ __all__ = ["ClientAddress", "RateLimiter", "harden"]
 CORS_MAX_AGE = "3600"
 _CORS_METHODS = "GET, POST, OPTIONS"
 _CORS_HEADERS = "Origin, Content-Type, Accept, Authorization"
-# Paths never rate limited: probes, and the page's own assets.
-_UNLIMITED = ("/livez", "/readyz", "/startupz", "/static/watchtower/")
+# Paths never rate limited: probes, the page's own assets, and push events (a
+# registry posts one per layer and manifest; the push queue coalesces them).
+_UNLIMITED = ("/livez", "/readyz", "/startupz", "/static/watchtower/", "/v1/push")
 
 
 def _address(text_value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
