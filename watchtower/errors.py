@@ -12,6 +12,7 @@ __all__ = [
     "ConfigurationError",
     "ContainerError",
     "EngineError",
+    "EngineTimeoutError",
     "ImageInUseError",
     "InvalidReferenceError",
     "MissingExtraError",
@@ -60,6 +61,22 @@ class EngineError(WatchtowerError):
 
 class ContainerError(EngineError):
     """An operation on one container failed."""
+
+
+class EngineTimeoutError(ContainerError):
+    """The engine did not answer a call in time: it may have stopped answering altogether.
+
+    A run that meets one starts nothing new on that engine (see
+    :mod:`watchtower.lanes`). It is a :class:`ContainerError`, so code that
+    handles a failed container operation handles it too.
+
+    Attributes:
+        engine: The engine's address, when the backend knows it.
+    """
+
+    def __init__(self, message: str, engine: str | None = None) -> None:
+        super().__init__(message)
+        self.engine = engine
 
 
 class ImageInUseError(EngineError):

@@ -37,7 +37,10 @@ class ContainerClient(Protocol):
     and renames it back. Methods therefore do one thing each and must not
     remove or rename anything they were not asked to.
 
-    All methods may be called from several threads at once.
+    All methods may be called from several threads at once, but never a
+    rename beside another rename, stop or start (:mod:`watchtower.lanes`).
+    A call the engine does not answer in time raises
+    :class:`~watchtower.errors.EngineTimeoutError`.
     """
 
     def list_containers(
@@ -80,7 +83,11 @@ class ContainerClient(Protocol):
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
         """Stop a running container: send ``signal``, then kill it after ``timeout``.
 
-        Stopping a container that is not running does nothing.
+        Stopping a container that is not running does nothing. Return only
+        once the engine has finished with the container's exit (its network
+        released): the orchestrator renames other containers right after,
+        and some engines deadlock on a rename during an exit
+        (:mod:`watchtower.lanes`).
 
         Raises:
             ContainerError: The container could not be stopped.
@@ -178,7 +185,10 @@ class ServiceClient(Protocol):
     and watch the rollout's status; one for Podman pods would do the same
     with a pod's containers.
 
-    All methods may be called from several threads at once.
+    All methods may be called from several threads at once, but never a
+    rename beside another rename, stop or start (:mod:`watchtower.lanes`).
+    A call the engine does not answer in time raises
+    :class:`~watchtower.errors.EngineTimeoutError`.
     """
 
     def list_services(self) -> Sequence[Service]:

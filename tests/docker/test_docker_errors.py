@@ -22,7 +22,7 @@ from docker.errors import (
 from watchtower import Container, parse_reference
 from watchtower.docker import DockerClient
 from watchtower.docker._errors import engine_errors, shown
-from watchtower.errors import ContainerError, EngineError, ImageInUseError
+from watchtower.errors import ContainerError, EngineError, EngineTimeoutError, ImageInUseError
 
 IMAGE = "sha256:" + "0123456789ab" + "c" * 52
 
@@ -138,21 +138,21 @@ CASES: list[tuple[str, Failure, type[EngineError], type[EngineError], str]] = [
         "requests read timeout",
         lambda _: requests.ReadTimeout("UnixHTTPConnectionPool: Read timed out. (read timeout=60)"),
         ContainerError,
-        ContainerError,
+        EngineTimeoutError,
         "Could not do it: the engine did not answer in time.",
     ),
     (
         "urllib3 read timeout in a stream",
         lambda _: urllib3.exceptions.ReadTimeoutError(None, "/images/create", "Read timed out."),
         EngineError,
-        EngineError,
+        EngineTimeoutError,
         "Could not do it: the engine did not answer in time.",
     ),
     (
         "socket timeout in a stream",
         lambda _: TimeoutError("timed out"),
         EngineError,
-        EngineError,
+        EngineTimeoutError,
         "Could not do it: the engine did not answer in time.",
     ),
     (
@@ -197,6 +197,18 @@ def test_each_failure_becomes_one_sentence_with_its_cause(
     assert type(caught.value) is expected
     assert str(caught.value) == message
     assert caught.value.__cause__ is original
+
+
+def test_a_timeout_names_the_engine_and_is_a_container_error() -> None:
+    original = requests.ReadTimeout("Read timed out.")
+    engine = "unix:///run/d.sock"
+    with pytest.raises(ContainerError) as caught, engine_errors("stop 'web'", engine=engine):
+        raise original
+    assert isinstance(caught.value, EngineTimeoutError)
+    assert caught.value.engine == "unix:///run/d.sock"
+    assert str(caught.value) == (
+        "Could not stop 'web': the engine at unix:///run/d.sock did not answer in time."
+    )
 
 
 @pytest.mark.parametrize("error", [ValueError("mine"), ContainerError("Already a sentence.")])

@@ -11,8 +11,8 @@ What the engine call raised                 Raised instead              Reason i
 any other APIError (404 and 5xx included)   the operation's error type  the engine's explanation
 a connection failure with an OS error       the operation's error type  the engine is unreachable
                                                                         (<the OS error>)
-a timeout (requests, urllib3, socket)       the operation's error type  the engine did not answer
-                                                                        in time
+a timeout (requests, urllib3, socket)       EngineTimeoutError          the engine (at <address>)
+                                                                        did not answer in time
 any other docker-py exception               the operation's error type  its message's first line
 ==========================================  ==========================  ===========================
 
@@ -31,7 +31,7 @@ from requests.exceptions import Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from ..errors import EngineError, ImageInUseError
+from ..errors import EngineError, EngineTimeoutError, ImageInUseError
 from ..model import short_id
 
 __all__ = ["ENGINE_FAILURES", "engine_errors", "shown"]
@@ -79,9 +79,16 @@ def _reason(failure: BaseException) -> str:
     refused = next((e for e in chain if isinstance(e, OSError) and e.strerror), None)
     if refused is not None:
         return f"the engine is unreachable ({refused.strerror})"
-    if any(isinstance(e, (Timeout, Urllib3Timeout, TimeoutError)) for e in chain):
+    if _timed_out(failure):
         return "the engine did not answer in time"
     return _first_line(failure) or type(failure).__name__
+
+
+def _timed_out(failure: BaseException) -> bool:
+    chain = list(_chain(failure))
+    if any(isinstance(e, OSError) and e.strerror for e in chain):
+        return False  # refused or reset: an answer, not a silence
+    return any(isinstance(e, (Timeout, Urllib3Timeout, TimeoutError)) for e in chain)
 
 
 def _in_use(failure: BaseException) -> bool:
@@ -94,7 +101,9 @@ def _in_use(failure: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def engine_errors(doing: str, error_type: type[EngineError] = EngineError) -> Iterator[None]:
+def engine_errors(
+    doing: str, error_type: type[EngineError] = EngineError, *, engine: str | None = None
+) -> Iterator[None]:
     """Raise a failed engine call in the block as ``error_type("Could not <doing>: <reason>.")``.
 
     Args:
@@ -102,10 +111,17 @@ def engine_errors(doing: str, error_type: type[EngineError] = EngineError) -> It
             not": ``f"stop container {name!r}"``.
         error_type: The error for this operation: :class:`ContainerError`
             for one container, :class:`EngineError` for the rest. An image
-            still in use is an :class:`ImageInUseError` whatever is given.
+            still in use is an :class:`ImageInUseError` whatever is given, and
+            a call the engine did not answer in time an
+            :class:`EngineTimeoutError`.
+        engine: The engine's address, named by a timeout's sentence.
     """
     try:
         yield
     except ENGINE_FAILURES as failure:
+        if not isinstance(failure, APIError) and _timed_out(failure):
+            at = f" at {engine}" if engine else ""
+            message = f"Could not {doing}: the engine{at} did not answer in time."
+            raise EngineTimeoutError(message, engine) from failure
         mapped = ImageInUseError if _in_use(failure) else error_type
         raise mapped(f"Could not {doing}: {_reason(failure)}.") from failure

@@ -109,7 +109,7 @@ class DockerClient:
         *,
         environment: Mapping[str, str] | None = None,
         auth: AuthLookup | None = None,
-        timeout: float = 120.0,
+        timeout: float = 60.0,
         api_version: str | None = None,
         cpu_copy_mode: str = "auto",
         disable_memory_swappiness: bool = False,
@@ -142,6 +142,11 @@ class DockerClient:
         """The API version negotiated with the engine."""
         return str(self.api.api_version)
 
+    def _errors(
+        self, doing: str, error_type: type[EngineError] = EngineError
+    ) -> contextlib.AbstractContextManager[None]:
+        return engine_errors(doing, error_type, engine=self._where)
+
     def close(self) -> None:
         """Close the connections to the engine."""
         self.api.close()
@@ -153,7 +158,7 @@ class DockerClient:
         known = self._images.get(reference) if cached else None
         if known is not None:
             return known
-        with engine_errors(f"inspect image {shown(reference)}"):
+        with self._errors(f"inspect image {shown(reference)}"):
             try:
                 answer = dict(self.api.inspect_image(reference))
             except NotFound:  # 404 is the engine's answer "no such image"
@@ -184,7 +189,7 @@ class DockerClient:
         states = listed_states(
             include_stopped=include_stopped, include_restarting=include_restarting, podman=podman
         )
-        with engine_errors(f"list the containers of {self._where}"):
+        with self._errors(f"list the containers of {self._where}"):
             listing = self.api.containers(all=True)
             names = self._names_by_id(listing)
             # A run starts here: forget the last run's answers.
@@ -204,7 +209,7 @@ class DockerClient:
 
     def get_container(self, container_id: str) -> Container:
         """A fresh snapshot of one container, by id or name."""
-        with engine_errors(f"inspect container {shown(container_id)!r}", ContainerError):
+        with self._errors(f"inspect container {shown(container_id)!r}", ContainerError):
             inspect = self.api.inspect_container(container_id)
             names = None
             mode = str((inspect.get("HostConfig") or {}).get("NetworkMode", ""))
@@ -223,7 +228,7 @@ class DockerClient:
         """Pull ``ref`` (with credentials from ``auth`` or config.json) and return it."""
         auth_config = self._auth(ref.domain) if self._auth is not None else None
         tag = ref.digest if ref.tag is None else ref.tag
-        with engine_errors(f"pull {ref}"):
+        with self._errors(f"pull {ref}"):
             stream = self.api.pull(
                 ref.name,
                 tag=tag,
@@ -245,7 +250,7 @@ class DockerClient:
     # -- lifecycle -------------------------------------------------------------
 
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
-        """Send ``signal``, wait up to ``timeout``, then kill; the engine marks it stopped.
+        """Send ``signal``, wait up to ``timeout``, then kill; return once its exit is over.
 
         The restart policy does not bring it back: every path ends in the
         engine's stop call, which records a deliberate stop.
@@ -257,7 +262,7 @@ class DockerClient:
         own = (container.stop_signal or "SIGTERM").upper()
         if not own.startswith("SIG") and not own.isdigit():
             own = "SIG" + own
-        with engine_errors(f"stop container {container.name!r}", ContainerError):
+        with self._errors(f"stop container {container.name!r}", ContainerError):
             if _version_tuple(self.api_version) >= (1, 42):
                 url = self.api._url("/containers/{0}/stop", container.id)
                 response = self.api._post(
@@ -271,6 +276,12 @@ class DockerClient:
                 self.api.stop(container.id, timeout=seconds if wanted == own else 0)
             else:
                 self._stop_with_kill(container.id, wanted, seconds)
+            # The stop answers once the container is marked stopped, while the
+            # engine may still be releasing its network under the container's
+            # lock. An inspect takes that lock, so its answer ends the exit
+            # (the rule of watchtower.lanes).
+            with contextlib.suppress(NotFound):  # removed on exit (--rm)
+                self.api.inspect_container(container.id)
 
     def _stop_with_kill(self, container_id: str, signal: str, seconds: int) -> None:
         # Engines before API 1.42 stop only with the configured signal: send
@@ -289,13 +300,13 @@ class DockerClient:
 
     def start_container(self, container_id: str) -> None:
         """Start a created or stopped container."""
-        with engine_errors(f"start container {shown(container_id)!r}", ContainerError):
+        with self._errors(f"start container {shown(container_id)!r}", ContainerError):
             self.api.start(container_id)
 
     def rename_container(self, container_id: str, new_name: str) -> None:
         """Rename a container."""
         doing = f"rename container {shown(container_id)!r} to {new_name!r}"
-        with engine_errors(doing, ContainerError):
+        with self._errors(doing, ContainerError):
             self.api.rename(container_id, new_name)
 
     def create_replacement(self, old: Container, image: Image) -> str:
@@ -306,7 +317,7 @@ class DockerClient:
         """
         inspect = old.raw if isinstance(old.raw, Mapping) else None
         if inspect is None:
-            with engine_errors(f"inspect container {old.name!r}", ContainerError):
+            with self._errors(f"inspect container {old.name!r}", ContainerError):
                 inspect = self.api.inspect_container(old.id)
         old_image = self._image_inspect(old.image_id, cached=True) if old.image_id else None
         new_image = self._image_inspect(image.id, cached=True)
@@ -334,13 +345,13 @@ class DockerClient:
             cpu=self._cpu_settings(),
             drop_swappiness=self._drop_swappiness,
         )
-        with engine_errors(f"create the replacement of {old.name!r}", ContainerError):
+        with self._errors(f"create the replacement of {old.name!r}", ContainerError):
             new_id = str(self.api.create_container_from_config(spec.config, spec.name)["Id"])
         if not has_healthcheck(spec.config) and not has_healthcheck(new_image.get("Config") or {}):
             self._no_health.add(new_id)
         doing = f"connect the replacement of {old.name!r} to its networks"
         try:
-            with engine_errors(doing, ContainerError):
+            with self._errors(doing, ContainerError):
                 for network, endpoint in spec.connect:
                     ipam = endpoint.get("IPAMConfig") or {}
                     self.api.connect_container_to_network(
@@ -369,7 +380,7 @@ class DockerClient:
             if wanted in tags:
                 return True  # a tag names one image: no need to ask
         # A digest, or a tag the answer does not show: ask the engine.
-        with engine_errors(f"inspect image {shown(reference)}"):
+        with self._errors(f"inspect image {shown(reference)}"):
             try:
                 named = self.api.inspect_image(reference)
             except NotFound:  # 404: the reference names no image here
@@ -400,7 +411,7 @@ class DockerClient:
             return True
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
-            with engine_errors(f"inspect container {shown(container_id)!r}", ContainerError):
+            with self._errors(f"inspect container {shown(container_id)!r}", ContainerError):
                 try:
                     state = self.api.inspect_container(container_id).get("State") or {}
                 except NotFound:  # 404: it is gone, so it is not healthy
@@ -424,7 +435,7 @@ class DockerClient:
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a container; with ``remove_volumes`` also the anonymous volumes only it uses."""
-        with engine_errors(f"remove container {shown(container_id)!r}", ContainerError):
+        with self._errors(f"remove container {shown(container_id)!r}", ContainerError):
             self.api.remove_container(container_id, v=remove_volumes, force=True)
 
     def registry_mirrors(self) -> tuple[str, ...]:
@@ -450,15 +461,13 @@ class DockerClient:
 
     def _engine_is_podman(self) -> bool:
         if self._podman_engine is None:
-            with engine_errors("ask the engine what it is", ContainerError):
+            with self._errors("ask the engine what it is", ContainerError):
                 self._podman_engine = version_is_podman(self.api.version())
         return self._podman_engine
 
     def _run_podman_health_check(self, container_id: str) -> str:
         # Podman's API (libpod) runs the check once and answers the status.
-        with engine_errors(
-            f"check the health of container {shown(container_id)!r}", ContainerError
-        ):
+        with self._errors(f"check the health of container {shown(container_id)!r}", ContainerError):
             answer = self.api._result(
                 self.api._get(self.api._url("/libpod/containers/{0}/healthcheck", container_id)),
                 json=True,
@@ -475,7 +484,7 @@ class DockerClient:
     ) -> HookResult:
         """Run ``sh -c command`` in the container as ``user``; ``WT_CONTAINER`` describes it."""
         container = self.get_container(container_id)
-        with engine_errors(f"run a hook in container {container.name!r}", ContainerError):
+        with self._errors(f"run a hook in container {container.name!r}", ContainerError):
             return hooks.run_hook(
                 self.api,
                 container.id,
@@ -488,7 +497,7 @@ class DockerClient:
     def remove_image(self, image_id: str) -> None:
         """Remove an image by id; refuse (:class:`ImageInUseError`) while a container uses it."""
         self._images.pop(image_id, None)
-        with engine_errors(f"remove image {shown(image_id)}"):
+        with self._errors(f"remove image {shown(image_id)}"):
             try:
                 self.api.remove_image(image_id, force=False, noprune=False)
             except NotFound:  # 404: already gone, which is what was asked
