@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import attrs
 
 from ._emitter import Emitter
 from .clock import Clock, system_clock
+from .errors import EngineError
 from .events import Failed, Observer, RunFinished, RunStarted
+from .lanes import EngineWatch, Lanes, ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
 from .model import Container, short_id
@@ -73,21 +74,32 @@ def _execute(
     results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
     units = [[entries[name] for name in unit] for unit in plan.units]
-    replacer = Replacer(client, params, emit)
+    engine = client if isinstance(client, ScheduledClient) else scheduled(client)
     workers = 1 if params.rolling_restart else params.update_concurrency
     # Watchtower's own units start only when every other unit has finished:
     # the successor removes this instance once its run is over.
     last = [u for u in units if any(e.settings.is_watchtower for e in u)]
     first = [u for u in units if not any(e.settings.is_watchtower for e in u)]
-    if workers == 1 or len(first) <= 1:
-        outcomes = [replacer.unit(unit) for unit in first]
-    else:
-        with ThreadPoolExecutor(max_workers=min(workers, len(first))) as pool:
-            outcomes = list(pool.map(replacer.unit, first))
-    outcomes += [replacer.unit(unit) for unit in last]
-    for outcome in outcomes:
-        results.update(outcome)
-    if services is not None:
+    replacers = [
+        Replacer(engine, params, emit, first, workers),
+        Replacer(engine, params, emit, last),
+    ]
+    for replacer, at_once in zip(replacers, (workers, 1), strict=True):
+        results.update(replacer.run(at_once))
+    left = [name for r in replacers for name in r.left]
+    repaired: tuple[str, ...] = ()
+    failure = engine.watch.sentence(sum(r.not_started for r in replacers))
+    if failure:
+        if left:
+            failure += f" Left aside until the engine answers: {', '.join(left)}."
+        emit(Failed(at=emit.now(), step="engine", reason=failure))
+    elif left:
+        # One more pass for what a rollback could not give back; the rest waits for the next run.
+        try:
+            repaired = repair(engine, params, emit, only=left)
+        except EngineError as error:
+            emit(Failed(at=emit.now(), step="repair", reason=str(error)))
+    if services is not None and not failure:
         rolled = roll_out(plan.services, services, params, emit)
     else:
         rolled = [s.to_report() for s in plan.services]
@@ -95,7 +107,14 @@ def _execute(
         entries=[*(results[e.name] for e in plan.entries), *rolled],
         started_at=started,
         finished_at=emit.now(),
+        repaired=repaired,
+        engine_failure=failure,
     )
+
+
+def scheduled(client: ContainerClient) -> ScheduledClient:
+    """``client`` with the calls of one run kept to the rule of :mod:`watchtower.lanes`."""
+    return ScheduledClient(client, Lanes(), EngineWatch())
 
 
 def update(
@@ -146,6 +165,7 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
+    client = scheduled(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
     listed: Sequence[Container] | None = None
@@ -170,7 +190,7 @@ def update(
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
     report = _execute(the_plan, client, params, emit, started, services)
-    if hooks:
+    if hooks and not report.engine_failure:
         ids = {
             e.name: e.new_id or e.id
             for e in report
@@ -178,14 +198,14 @@ def update(
         }
         running = [c for c in chosen if c.state.is_running and c.name in ids]
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
-    removed = _cleanup_images(client, report, emit) if params.cleanup and not dry_run else ()
-    report = Report(
-        entries=report.entries,
-        started_at=started,
+    cleanup = params.cleanup and not dry_run and not report.engine_failure
+    removed = _cleanup_images(client, report, emit) if cleanup else ()
+    report = attrs.evolve(
+        report,
         finished_at=emit.now(),
         removed_images=removed,
         dry_run=dry_run,
-        repaired=repaired,
+        repaired=repaired + report.repaired,
     )
     report = deliver(notifiers, report, emit)
     emit(

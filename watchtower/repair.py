@@ -46,13 +46,14 @@ same way. Containers stopped by the killed run, and only those, run again.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 import attrs
 from attrs import frozen
 
 from ._emitter import Emitter
+from .errors import EngineTimeoutError
 from .events import Failed, Repaired
 from .model import Container, short_id
 from .params import UpdateParams
@@ -157,12 +158,16 @@ class Repair:
     holder: Container | None = None
 
 
-def find_repairs(containers: Sequence[Container], params: UpdateParams) -> list[Repair]:
+def find_repairs(
+    containers: Sequence[Container],
+    params: UpdateParams,
+    only: Collection[str] | None = None,
+) -> list[Repair]:
     """Decide, from what the engine lists, what each leftover in scope needs.
 
     ``containers`` is every container of the engine, stopped ones included.
     A leftover is in scope when a container of its own name with its labels
-    would be.
+    would be, and, given ``only``, when its name is one of them.
 
     Raises:
         ConfigurationError: A selection parameter is malformed.
@@ -172,7 +177,7 @@ def find_repairs(containers: Sequence[Container], params: UpdateParams) -> list[
     repairs = []
     for container in containers:
         leftover = read_name(container)
-        if leftover is None:
+        if leftover is None or (only is not None and container.name not in only):
             continue
         own = attrs.evolve(container, name=leftover.name)
         settings = ContainerSettings.read(own, params)
@@ -206,6 +211,8 @@ def repair(
     params: UpdateParams,
     emit: Emitter,
     listed: Sequence[Container] | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> tuple[str, ...]:
     """Finish or undo what a killed run left half done; one line per container repaired.
 
@@ -215,6 +222,7 @@ def repair(
     ``listed`` is the engine's listing with stopped and restarting
     containers, when the caller has it; otherwise it is asked for here. When
     no line comes back, nothing was changed and the listing still holds.
+    ``only`` limits the repair to the leftovers of those names.
 
     Raises:
         ConfigurationError: A selection parameter is malformed.
@@ -222,7 +230,8 @@ def repair(
     """
     if listed is None:
         listed = client.list_containers(include_stopped=True, include_restarting=True)
-    lines = (_carry_out(client, params, emit, d) for d in find_repairs(listed, params))
+    decisions = find_repairs(listed, params, only)
+    lines = (_carry_out(client, params, emit, d) for d in decisions)
     return tuple(line for line in lines if line)
 
 
@@ -304,6 +313,8 @@ def discard(client: ContainerClient, name: str, new_id: str) -> str:
         replacement = client.get_container(new_id)
         client.stop_container(replacement, signal="SIGKILL", timeout=timedelta(0))
         client.remove_container(new_id, remove_volumes=False)
+    except EngineTimeoutError as error:  # a rename would wait as long again
+        return f"the failed replacement {short_id(new_id)} remains: {error}"
     except Exception as error:
         failed = failed_name(name, new_id)
         try:

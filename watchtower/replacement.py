@@ -1,9 +1,10 @@
 """The replacement transaction: one container swapped for a new one, or not at all.
 
-1. run the pre-update hook; rename the old container aside, to a name that
-   says whether it ran (see :mod:`watchtower.repair`), and stop it (a
-   watchtower container is not stopped: it is mid-run, and its successor
-   removes it);
+1. rename the old container aside, to a name that says whether it ran (see
+   :mod:`watchtower.repair`), in a batch ahead of the stops
+   (:mod:`watchtower.lanes`); run the pre-update hook (a hook that fails or
+   asks to skip gives the name back); stop it (a watchtower container is not
+   stopped: it is mid-run, and its successor removes it);
 2. create the replacement under the original name;
 3. start it and wait until it is healthy (when it has a health check);
 4. only then remove the old container, and run the post-update hook.
@@ -22,18 +23,18 @@ old container before it renames it back.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 from attrs import frozen
 
 from ._emitter import Emitter
 from .events import Failed, RolledBack, Skipped, Started, Stopped, Updated
+from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
 from .params import UpdateParams
 from .plans import Action, PlanEntry
-from .protocols import ContainerClient
 from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
 
@@ -57,100 +58,78 @@ class Progress:
     started: bool = False
 
 
-#: How long a stop or a pre-update hook may hold the engine's turn (seconds):
-#: enough for a container that exits on its stop signal; a stop that waits
-#: out its timeout lends the turn to the other units meanwhile.
-PATIENCE = 0.25
+class Replacer:
+    """Replaces the containers of a run's units, one transaction per container.
 
+    Renames come in batches, ahead of the stops, while the engine is quiet
+    (the rule of :mod:`watchtower.lanes`): the first unit of a batch renames
+    its containers and those of the next ``window - 1`` units, the ones that
+    may run beside it. Once the engine stops answering, no unit makes another
+    call: what they leave aside, :func:`watchtower.repair.repair` finishes or
+    undoes, at the end of this run if the engine answers again, else at the
+    next.
 
-class _Engine:
-    """Whose turn it is at the engine; a unit with a container down goes first."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._busy = False
-        self._down = 0  # units waiting with a container down
-
-    def acquire(self, *, down: bool) -> None:
-        with self._changed:
-            if down:
-                self._down += 1
-            while self._busy or (self._down and not down):
-                self._changed.wait()
-            if down:
-                self._down -= 1
-            self._busy = True
-
-    def release(self) -> None:
-        with self._changed:
-            self._busy = False
-            self._changed.notify_all()
-
-
-class _Turn:
-    """A unit's turn at the engine: from its first stop to a start, from a create to its start.
-
-    Units replaced in parallel take turns there: an engine creates and starts
-    containers one at a time about as fast as several at once, and several
-    at once make each container's downtime longer. The rest of a
-    replacement (renames, health waits, removals, hooks) overlaps freely.
+    Args:
+        client: The engine, its calls scheduled by the run's lanes.
+        params: The run's parameters.
+        emit: The run's events.
+        units: The units in the order they begin.
+        window: How many units may run at once.
     """
 
-    def __init__(self, engine: _Engine) -> None:
-        self._engine = engine
-        self._guard = threading.Lock()  # the lending timer gives the turn back too
-        self._held = False
-
-    def take(self, *, down: bool = True) -> None:
-        """Wait for the turn, unless this unit holds it; ``down``: a container of it is down."""
-        if not self._held:
-            self._engine.acquire(down=down)
-            self._held = True
-
-    def give_back(self) -> None:
-        """Let the next unit have the engine."""
-        with self._guard:
-            if self._held:
-                self._held = False
-                self._engine.release()
-
-    @contextmanager
-    def lent_after(self, seconds: float) -> Iterator[None]:
-        """Lend the turn out once the block outlasts ``seconds``; hold it again after.
-
-        Without the turn, the block just runs.
-        """
-        if not self._held:
-            yield
-            return
-        timer = threading.Timer(seconds, self.give_back)
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
-            timer.join()  # it may be giving the turn back right now
-            self.take()
-
-
-class Replacer:
-    """Replaces the containers of a unit, one transaction per container."""
-
-    def __init__(self, client: ContainerClient, params: UpdateParams, emit: Emitter) -> None:
+    def __init__(
+        self,
+        client: ScheduledClient,
+        params: UpdateParams,
+        emit: Emitter,
+        units: Sequence[Sequence[PlanEntry]],
+        window: int = 1,
+    ) -> None:
         self.client = client
         self.params = params
         self.emit = emit
-        self._engine = _Engine()
+        self._units = [tuple(unit) for unit in units]
+        self._window = max(1, window)
+        self._turns = Turns()
+        self._batch = threading.Lock()
+        self._tally = threading.Lock()
+        self._renamed = 0  # the units before this index had their renames
+        self._aside: dict[str, str | ContainerReport] = {}  # a name's aside name, or its failure
+        self.not_started = 0
+        """How many units never began, because the engine stopped answering."""
+        self.left: list[str] = []
+        """The aside names of the containers this run could not give their names back."""
 
-    def unit(self, unit: Sequence[PlanEntry]) -> dict[str, ContainerReport]:
-        """Stop the unit in reverse order, then replace it in order.
+    def _leave(self, aside: str | None) -> None:
+        if aside is not None:
+            with self._tally:
+                self.left.append(aside)
+
+    def run(self, workers: int) -> dict[str, ContainerReport]:
+        """Replace every unit, at most ``workers`` at a time; a report per container."""
+        indexes = range(len(self._units))
+        if workers == 1 or len(self._units) <= 1:
+            outcomes = [self.unit(i) for i in indexes]
+        else:
+            with ThreadPoolExecutor(max_workers=min(workers, len(self._units))) as pool:
+                outcomes = list(pool.map(self.unit, indexes))
+        return {name: report for outcome in outcomes for name, report in outcome.items()}
+
+    def unit(self, index: int) -> dict[str, ContainerReport]:
+        """Stop the ``index``-th unit in reverse order, then replace it in order.
 
         With rolling restart each container is stopped and replaced before
         the next one is touched.
         """
+        unit = self._units[index]
+        if not self.client.watch.silent:
+            self._rename_ahead(index)
+        if self.client.watch.silent:
+            with self._tally:
+                self.not_started += 1
+            return {entry.name: self._not_started(entry) for entry in unit}
         done: dict[str, ContainerReport] = {}
-        turn = _Turn(self._engine)
+        turn = Turn(self._turns)
         try:
             if self.params.rolling_restart:
                 for entry in unit:
@@ -165,6 +144,35 @@ class Replacer:
             return done
         finally:
             turn.give_back()
+
+    def _rename_ahead(self, index: int) -> None:
+        """Rename aside the containers of this unit and of the window after it, alone at the engine.
+
+        Renamed before they are stopped: killed at any later step, a name
+        still says whether its container ran.
+        """
+        if index < self._renamed:  # only grows: done by an earlier batch
+            return
+        with self._batch:
+            if index < self._renamed:
+                return
+            end = min(len(self._units), max(index + 1, self._renamed + self._window))
+            with self.client.lanes.alone():
+                for unit in self._units[self._renamed : end]:
+                    for entry in reversed(unit):
+                        if self.client.watch.silent:
+                            break
+                        self._aside[entry.name] = self._rename_aside(entry)
+            self._renamed = end
+
+    def _rename_aside(self, entry: PlanEntry) -> str | ContainerReport:
+        container = entry.container
+        aside = aside_name(container.name, container.id, running=container.state.is_running)
+        try:
+            self.client.rename_container(container.id, aside)
+        except Exception as error:
+            return self._fail(entry, "rename", f"it could not be renamed: {error}")
+        return aside
 
     def _report(
         self,
@@ -188,11 +196,24 @@ class Replacer:
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         return self._report(entry, Outcome.FAILED, reason)
 
+    def _not_started(self, entry: PlanEntry) -> ContainerReport:
+        reason = "not updated: the engine stopped answering"
+        aside = self._aside.get(entry.name)
+        if isinstance(aside, str):
+            reason += f"; it is left as {aside} until the engine answers"
+            self._leave(aside)
+        return self._report(entry, Outcome.FAILED, reason)
+
     def _prepare(
-        self, entry: PlanEntry, done: dict[str, ContainerReport], turn: _Turn
+        self, entry: PlanEntry, done: dict[str, ContainerReport], turn: Turn
     ) -> Progress | None:
-        """Run the pre-update hook, rename aside and stop; None when it must not go on."""
+        """Run the pre-update hook and stop; None when it must not go on."""
         container, settings = entry.container, entry.settings
+        aside = self._aside.get(entry.name)
+        if not isinstance(aside, str):  # the rename failed, or never came
+            done[entry.name] = aside or self._not_started(entry)
+            return None
+        progress = Progress(aside=aside)
         running = container.state.is_running
         if self.params.lifecycle_hooks and running:
             with turn.lent_after(PATIENCE):  # the turn of a unit's earlier stop
@@ -201,24 +222,20 @@ class Replacer:
             if run is not None and run.asks_skip:
                 reason = "the pre-update hook asked to skip the update (exit code 75)"
                 self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=reason))
+                reason = self._name_back(entry, reason, progress)
                 done[entry.name] = self._report(entry, Outcome.SKIPPED, reason)
                 return None
             if run is not None and not run.ok:
-                done[entry.name] = self._fail(entry, "hook", run.describe())
+                reason = self._name_back(entry, run.describe(), progress)
+                done[entry.name] = self._fail(entry, "hook", reason)
                 return None
-        # Renamed before it is stopped: killed at any later step, the name
-        # still says whether it ran.
-        aside = aside_name(container.name, container.id, running=running)
-        try:
-            self.client.rename_container(container.id, aside)
-        except Exception as error:
-            done[entry.name] = self._fail(entry, "rename", f"it could not be renamed: {error}")
-            return None
-        progress = Progress(aside=aside)
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
             return progress
         turn.take(down=False)
+        if self.client.watch.silent:
+            done[entry.name] = self._left(entry, "it was not stopped", progress)
+            return None
         try:
             with turn.lent_after(PATIENCE):
                 self.client.stop_container(
@@ -231,7 +248,26 @@ class Replacer:
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
         return attrs.evolve(progress, stopped=True)
 
-    def _replace(self, entry: PlanEntry, progress: Progress, turn: _Turn) -> ContainerReport:
+    def _name_back(self, entry: PlanEntry, reason: str, progress: Progress) -> str:
+        """Give a container that was left running its name back; ``reason``, with what failed."""
+        if self.client.watch.silent:
+            self._leave(progress.aside)
+            return f"{reason}; it is left as {progress.aside} until the engine answers"
+        try:
+            self.client.rename_container(entry.container.id, entry.name)
+        except Exception as error:
+            self._leave(progress.aside)
+            return f"{reason}; the old container could not get its name back: {error}"
+        return reason
+
+    def _left(self, entry: PlanEntry, reason: str, progress: Progress) -> ContainerReport:
+        """Touch nothing more: the engine stopped answering; the repair takes it from here."""
+        where = f"it is left as {progress.aside}" if progress.aside else "it is left"
+        self._leave(progress.aside)
+        reason = f"{reason}: the engine stopped answering; {where} until the engine answers"
+        return self._report(entry, Outcome.FAILED, reason, new_id=progress.new_id)
+
+    def _replace(self, entry: PlanEntry, progress: Progress, turn: Turn) -> ContainerReport:
         """Create and start in ``turn``, wait healthy, remove the old one."""
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
@@ -241,12 +277,16 @@ class Replacer:
         # A tag rule's new tag goes to the engine as the copy's reference.
         source = attrs.evolve(container, image=entry.target_reference)
         turn.take()
+        if client.watch.silent:
+            return self._left(entry, "its replacement was not created", progress)
         try:
             new_id = client.create_replacement(source, image)
         except Exception as error:
             reason = f"its replacement could not be created: {error}"
             return self._rollback(entry, "create", reason, progress)
         progress = attrs.evolve(progress, new_id=new_id)
+        if runs and client.watch.silent:
+            return self._left(entry, "its replacement was not started", progress)
         if runs:
             try:
                 client.start_container(new_id)
@@ -262,11 +302,15 @@ class Replacer:
                 return self._rollback(entry, "health", why, progress)
 
         reason = ""
-        if not entry.settings.is_watchtower:
+        if client.watch.silent and not entry.settings.is_watchtower:
+            reason = f"the old container is left as {aside} until the engine answers"
+            self._leave(aside)
+        elif not entry.settings.is_watchtower:
             try:
                 client.remove_container(container.id, remove_volumes=self.params.remove_volumes)
             except Exception as error:
                 reason = f"the old container is left as {aside}: {error}"
+                self._leave(aside)
                 self.emit(
                     Failed(at=self.emit.now(), container=entry.name, step="remove", reason=reason)
                 )
@@ -282,7 +326,7 @@ class Replacer:
                 restart_only=restart_only,
             )
         )
-        if self.params.lifecycle_hooks and runs:
+        if self.params.lifecycle_hooks and runs and not client.watch.silent:
             run = run_hook(client, entry.settings, new_id, Hook.POST_UPDATE)
             self.emit.hook(entry.name, run)
             if run is not None and not run.ok:
@@ -297,21 +341,29 @@ class Replacer:
 
         The old container is started before it is renamed back, as the
         repair does: killed in between, its aside name still says it ran.
+        Once the engine stops answering, nothing more is tried: the repair
+        undoes the rest when it answers again.
         """
-        container = entry.container
+        container, watch = entry.container, self.client.watch
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
+        if watch.silent:
+            return self._left(entry, reason, progress)
         problems: list[str] = []
         if progress.new_id is not None:
             problem = discard(self.client, container.name, progress.new_id)
             if problem:
                 problems.append(problem)
         restored = True
+        if watch.silent:
+            return self._left(entry, "; ".join([reason, *problems]), progress)
         if progress.stopped:
             try:
                 self.client.start_container(container.id)
             except Exception as error:
                 restored = False
                 problems.append(f"the old container could not be started again: {error}")
+        if watch.silent:
+            return self._left(entry, "; ".join([reason, *problems]), progress)
         if progress.aside is not None:
             try:
                 self.client.rename_container(container.id, container.name)
@@ -319,6 +371,7 @@ class Replacer:
                 restored = False
                 problems.append(f"the old container could not get its name back: {error}")
         if not restored:
+            self._leave(progress.aside)
             summary = "; ".join([reason, *problems])
         else:
             back = "runs again" if container.state.is_running else "is restored"

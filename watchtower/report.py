@@ -125,6 +125,10 @@ class Report:
             (:mod:`watchtower.push`), empty otherwise.
         push_latency: For a push-triggered run, the time from the earliest
             push to the end of the run.
+        engine_failure: When the engine stopped answering during the run,
+            the one sentence that says so, how many units were not started
+            and which containers are left aside until it answers; empty
+            otherwise.
     """
 
     entries: tuple[ContainerReport, ...] = field(converter=_reports)
@@ -136,6 +140,7 @@ class Report:
     repaired: tuple[str, ...] = field(default=(), converter=_strings)
     trigger: str = ""
     push_latency: timedelta | None = None
+    engine_failure: str = ""
 
     def __iter__(self) -> Iterator[ContainerReport]:
         return iter(self.entries)
@@ -216,6 +221,7 @@ class Report:
             "push_latency": (
                 None if self.push_latency is None else self.push_latency.total_seconds()
             ),
+            "engine_failure": self.engine_failure,
         }
 
     def to_json(self, **kwargs: Any) -> str:

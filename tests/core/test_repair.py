@@ -196,9 +196,11 @@ def test_the_next_run_repairs_a_run_killed_after_each_step(step) -> None:
     finished = step in ("start", "health")  # the replacement ran: kept, not replaced again
     expected = Outcome.FRESH if finished else Outcome.UPDATED
     assert report.get("web").outcome is expected
-    assert report.repaired == (report.repaired[0],)
-    assert report.repaired[0].startswith("web: an interrupted update was ")
-    assert [e.container for e in events if isinstance(e, Repaired)] == ["web"]
+    # Renames come in a batch ahead of the stops: idle may be aside too.
+    assert any(line.startswith("web: an interrupted update was ") for line in report.repaired)
+    assert {line.partition(":")[0] for line in report.repaired} <= {"web", "idle"}
+    repaired = [e.container for e in events if isinstance(e, Repaired)]
+    assert "web" in repaired and set(repaired) <= {"web", "idle"}
     assert "repaired" in report.to_dict()
 
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from typing import Concatenate, ParamSpec, TypeVar
 
 import attrs
 
-from ..errors import ContainerError, EngineError, ImageInUseError, RegistryError
+from ..errors import (
+    ContainerError,
+    EngineError,
+    EngineTimeoutError,
+    ImageInUseError,
+    RegistryError,
+)
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
+from ..repair import read_name
 from ._registry import MemoryRegistry, _ref, _sha
 
-__all__ = ["STEPS", "Killed", "MemoryEngine"]
+__all__ = ["STEPS", "Killed", "MemoryEngine", "Span"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 STEPS = (
     "list",
@@ -30,6 +43,56 @@ STEPS = (
     "remove_image",
 )
 """The engine steps that :meth:`MemoryEngine.fail` can make fail."""
+
+
+@attrs.frozen
+class Span:
+    """One engine call from its beginning to its end, on the engine's own count of events.
+
+    Attributes:
+        step: The call, one of :data:`STEPS`.
+        subject: The container or image id (or reference) it was about.
+        begin: When it began.
+        end: When it ended (after its :attr:`MemoryEngine.delays`).
+    """
+
+    step: str
+    subject: str
+    begin: int
+    end: int
+
+    def overlaps(self, other: Span) -> bool:
+        """True when the two calls were in flight at the same time."""
+        return self.begin < other.end and other.begin < self.end
+
+
+def _timed(
+    step: str,
+) -> Callable[
+    [Callable[Concatenate[MemoryEngine, _P], _R]], Callable[Concatenate[MemoryEngine, _P], _R]
+]:
+    """Record the method's call as a :class:`Span`, lasting its step's delay."""
+
+    def wrap(
+        method: Callable[Concatenate[MemoryEngine, _P], _R],
+    ) -> Callable[Concatenate[MemoryEngine, _P], _R]:
+        def timed(engine: MemoryEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            first = args[0] if args else ""
+            subject = str(getattr(first, "id", first))
+            begin = engine._tick()
+            try:
+                return method(engine, *args, **kwargs)
+            finally:
+                delay = engine.delays.get(step, 0.0)
+                if delay:
+                    time.sleep(delay)  # outside the lock: other calls go on meanwhile
+                with engine._lock:
+                    engine.spans.append(Span(step, subject, begin, engine._tick()))
+
+        functools.update_wrapper(timed, method)  # its name, docstring and signature
+        return timed
+
+    return wrap
 
 
 class Killed(BaseException):
@@ -70,7 +133,13 @@ class MemoryEngine:
         hook_exit_codes: Exit codes the hooks return, by (container name,
             command); 0 when absent.
         hook_users: Every hook run, as ``(container name, command, user)``.
+            A container renamed aside by a replacement counts under the
+            name it stands for, in both.
         unhealthy: Names whose replacements never become healthy.
+        delays: How long each step takes, in seconds, by step (none by
+            default); the engine serves other calls meanwhile, as a real
+            one does.
+        spans: Every call with its beginning and end (see :meth:`overlapping`).
     """
 
     def __init__(self, registry: MemoryRegistry | None = None) -> None:
@@ -87,8 +156,12 @@ class MemoryEngine:
         self.hook_exit_codes: dict[tuple[str, str], int | None] = {}
         self.hook_users: list[tuple[str, str, str]] = []
         self.unhealthy: set[str] = set()
+        self.delays: dict[str, float] = {}
+        self.spans: list[Span] = []
+        self._ticks = itertools.count()
         self._kill_at: int | None = None
         self._dead = False
+        self._silent_from: int | None = None
 
     # Setting up -----------------------------------------------------------
 
@@ -169,7 +242,32 @@ class MemoryEngine:
             self._kill_at = None if call is None else len(self.calls) + call
             self._dead = False
 
+    def stop_answering(self, after: int | None = 0) -> None:
+        """Answer ``after`` more calls, then none; ``None``: answer again.
+
+        Each unanswered call raises :class:`~watchtower.errors.EngineTimeoutError`
+        and has no effect.
+        """
+        with self._lock:
+            self._silent_from = None if after is None else len(self.calls) + after
+
     # Looking -----------------------------------------------------------
+
+    def overlapping(self, first: Sequence[str], second: Sequence[str]) -> list[tuple[Span, Span]]:
+        """Pairs of calls, one of ``first`` and one of ``second`` steps, in flight together.
+
+        Calls about the same subject are left out: one thread made them.
+        """
+        with self._lock:
+            spans = list(self.spans)
+        return [
+            (a, b)
+            for i, a in enumerate(spans)
+            for b in spans[i + 1 :]
+            if a.subject != b.subject
+            and ((a.step in first and b.step in second) or (a.step in second and b.step in first))
+            and a.overlaps(b)
+        ]
 
     def container(self, name: str) -> Container:
         """The container now named ``name``."""
@@ -208,6 +306,14 @@ class MemoryEngine:
 
     # Internals -----------------------------------------------------------
 
+    def _tick(self) -> int:
+        with self._lock:
+            return next(self._ticks)
+
+    def _own_name(self, record: _Record) -> str:
+        leftover = read_name(self._snapshot(record))
+        return record.name if leftover is None else leftover.name
+
     def _new_id(self) -> str:
         return _sha("container", next(self._ids)).removeprefix("sha256:")
 
@@ -238,6 +344,11 @@ class MemoryEngine:
             self._dead = True
             raise Killed(f"killed at {step} {subject}".rstrip())
         self.calls.append((step, subject))
+        if self._silent_from is not None and len(self.calls) > self._silent_from:
+            doing = f"{step} {subject}".rstrip()
+            raise EngineTimeoutError(
+                f"Could not {doing}: the engine at memory did not answer in time.", "memory"
+            )
         for key in ((step, n) for n in (*names, subject)):
             queue = self._failures.get(key)
             if queue:
@@ -265,6 +376,7 @@ class MemoryEngine:
 
     # The protocol -----------------------------------------------------------
 
+    @_timed("list")
     def list_containers(
         self, *, include_stopped: bool = False, include_restarting: bool = False
     ) -> list[Container]:
@@ -278,6 +390,7 @@ class MemoryEngine:
             self._call("list", "")
             return [self._snapshot(r) for r in self._containers.values() if r.state in wanted]
 
+    @_timed("get")
     def get_container(self, container_id: str) -> Container:
         """A snapshot of one container."""
         with self._lock:
@@ -285,6 +398,7 @@ class MemoryEngine:
             self._call("get", record.name)
             return self._snapshot(record)
 
+    @_timed("inspect_image")
     def inspect_image(self, reference: str) -> Image | None:
         """The local image for a reference or id."""
         with self._lock:
@@ -294,6 +408,7 @@ class MemoryEngine:
             image_id = self._tags.get(_ref(reference))
             return self._images[image_id] if image_id else None
 
+    @_timed("pull")
     def pull_image(self, ref: ImageRef) -> Image:
         """Pull from the registry and tag locally."""
         with self._lock:
@@ -304,6 +419,7 @@ class MemoryEngine:
             raise EngineError(f"Could not pull {ref.familiar}: {error}") from error
         return self.add_image(ref, image)
 
+    @_timed("stop")
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
         """Stop a running container."""
         with self._lock:
@@ -313,6 +429,7 @@ class MemoryEngine:
             if record.state.is_running:
                 record.state = ContainerState.EXITED
 
+    @_timed("start")
     def start_container(self, container_id: str) -> None:
         """Start a container."""
         with self._lock:
@@ -320,6 +437,7 @@ class MemoryEngine:
             self._call("start", record.name)
             record.state = ContainerState.RUNNING
 
+    @_timed("rename")
     def rename_container(self, container_id: str, new_name: str) -> None:
         """Rename a container; the name must be free."""
         with self._lock:
@@ -331,6 +449,7 @@ class MemoryEngine:
             record.name = new_name
             self._named[new_name] = record
 
+    @_timed("create")
     def create_replacement(self, old: Container, image: Image) -> str:
         """Create a copy of ``old`` on ``image``, under ``old``'s name, with its data."""
         with self._lock:
@@ -350,6 +469,7 @@ class MemoryEngine:
             self._add(record)
             return record.id
 
+    @_timed("health")
     def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
         """Healthy unless the container's name is in :attr:`unhealthy` or a failure is due."""
         with self._lock:
@@ -360,6 +480,7 @@ class MemoryEngine:
                 return False
             return record.state is ContainerState.RUNNING and record.name not in self.unhealthy
 
+    @_timed("remove")
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a stopped container."""
         with self._lock:
@@ -370,17 +491,20 @@ class MemoryEngine:
             del self._containers[record.id]
             del self._named[record.name]
 
+    @_timed("hook")
     def run_hook(
         self, container_id: str, command: str, timeout: timedelta, *, user: str = ""
     ) -> HookResult:
         """Return the exit code set in :attr:`hook_exit_codes` (0 by default); note the user."""
         with self._lock:
             record = self._find(container_id)
-            self._call("hook", record.name, command)
-            self.hook_users.append((record.name, command, user))
-            code = self.hook_exit_codes.get((record.name, command), 0)
+            name = self._own_name(record)
+            self._call("hook", name, command)
+            self.hook_users.append((name, command, user))
+            code = self.hook_exit_codes.get((name, command), 0)
             return HookResult(code, f"ran {command}")
 
+    @_timed("remove_image")
     def remove_image(self, image_id: str) -> None:
         """Remove a local image that no container uses."""
         with self._lock:
