@@ -151,6 +151,11 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
         "--http-api-tls-cert '/no/cert.pem' is not a file.",
     ),
     (
+        ["--engine-timeout", "500ms"],
+        {},
+        "--engine-timeout must be at least 1s, got 0.5s.",
+    ),
+    (
         ["--registry-ca", "/no/ca.pem", "--registry-ca-validate"],
         {},
         "--registry-ca: The registry CA bundle /no/ca.pem does not exist or is not a file.",
@@ -260,6 +265,24 @@ def test_flags_become_update_params() -> None:
     assert p.disable_labels == ("tier=db",)
     assert (p.check_concurrency, p.update_concurrency) == (3, 2)
     assert (p.health_timeout, p.hook_timeout) == (timedelta(minutes=2), timedelta(seconds=30))
+
+
+def test_the_engine_timeout_reaches_the_engine_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchtower.cli.command import build_backends
+    from watchtower.docker import DockerClient
+
+    seen: list[float] = []
+
+    def from_env(*args: object, timeout: float, **kwargs: object) -> object:
+        seen.append(timeout)
+        raise ConfigurationError("stop here")
+
+    monkeypatch.setattr(DockerClient, "from_env", from_env)
+    assert load([], {}).engine_timeout == timedelta(minutes=1)
+    config = load([], {"WATCHTOWER_ENGINE_TIMEOUT": "7s"})
+    with pytest.raises(ConfigurationError, match="stop here"):
+        build_backends(config, {})
+    assert seen == [7.0]
 
 
 def test_default_schedule_is_a_day() -> None:

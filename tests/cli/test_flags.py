@@ -125,6 +125,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("insecure-registry", "", W + "INSECURE_REGISTRY", ()),
     ("registry-ca-bundle", "", W + "REGISTRY_CA_BUNDLE", ""),
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),
+    ("engine-timeout", "", W + "ENGINE_TIMEOUT", timedelta(seconds=60)),
     ("hosts-file", "", W + "HOSTS_FILE", ""),
     ("swarm-services", "", W + "SWARM_SERVICES", False),
     ("push-sources", "", W + "PUSH_SOURCES", ()),

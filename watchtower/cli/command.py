@@ -69,6 +69,7 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
     client = DockerClient.from_env(
         environment=env,
         auth=auth,
+        timeout=config.engine_timeout.total_seconds(),
         api_version=config.docker_api_version or None,
         cpu_copy_mode=config.cpu_copy_mode,
         disable_memory_swappiness=config.disable_memory_swappiness,
@@ -324,7 +325,12 @@ def _run_function(config: Config, env: Mapping[str, str]) -> Callable[..., Repor
         return None
     from .hosts import run_function
 
-    return run_function(config.hosts, environ=env, swarm=config.swarm_services)
+    return run_function(
+        config.hosts,
+        environ=env,
+        swarm=config.swarm_services,
+        engine_timeout=config.engine_timeout,
+    )
 
 
 def _read(path: str) -> str:

@@ -106,6 +106,8 @@ class Config:
         push: The push sources' settings (:mod:`~watchtower.cli.push_settings`).
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
+        engine_timeout: How long an engine call may go unanswered (see
+            :mod:`watchtower.lanes`).
         hosts: The engines of ``--hosts-file``, updated instead of ``docker_host``'s.
         swarm_services: Also update the swarm services of the engine(s).
         warnings: Sentences to log at startup about flags that have no effect here.
@@ -140,6 +142,7 @@ class Config:
         factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
     shutdown_timeout: timedelta = timedelta(seconds=60)
+    engine_timeout: timedelta = timedelta(seconds=60)
     hosts: tuple[HostEntry, ...] = ()
     swarm_services: bool = False
     warnings: tuple[str, ...] = ()
@@ -216,6 +219,14 @@ def _an_id(option: str, value: int) -> int:
 def _positive(option: str, value: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{option} must be at least 1, got {value}.")
+    return value
+
+
+def _engine_timeout(value: timedelta) -> timedelta:
+    if value < timedelta(seconds=1):
+        raise ConfigurationError(
+            f"--engine-timeout must be at least 1s, got {value.total_seconds():g}s."
+        )
     return value
 
 
@@ -401,6 +412,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         push=push,
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
+        engine_timeout=_engine_timeout(values["engine_timeout"]),
         hosts=read_hosts_file(values["hosts_file"]) if values["hosts_file"] else (),
         swarm_services=values["swarm_services"],
         warnings=tuple(warnings),

@@ -396,6 +396,9 @@ FLAGS: tuple[Flag, ...] = (
        note="Another name of --registry-ca."),
     _f("added", "shutdown-timeout", D, timedelta(seconds=60), "WATCHTOWER_SHUTDOWN_TIMEOUT",
        "", "How long a stop signal waits for a running update.", support=Support.ADDED),
+    _f("added", "engine-timeout", D, timedelta(seconds=60), "WATCHTOWER_ENGINE_TIMEOUT", "",
+       "How long an engine call may go unanswered; then the run starts nothing more there.",
+       support=Support.ADDED),
     _f("added", "hosts-file", S, "", "WATCHTOWER_HOSTS_FILE", "",
        "A file of engines to update from this one process (NAME ADDRESS [tlsverify] "
        "[cert-path=DIR] [swarm], one a line), instead of --host.", support=Support.ADDED),

@@ -18,9 +18,11 @@ of kind ``host``, and the others go on.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -132,13 +134,15 @@ def run_function(
     environ: Mapping[str, str],
     swarm: bool = False,
     connect: Callable[[Mapping[str, str]], DockerClient] | None = None,
+    engine_timeout: timedelta = timedelta(seconds=60),
 ) -> RunFunction:
     """How the runner makes a run: on the engine it is given, or on every host of ``hosts``.
 
     With no ``hosts``, a run is :func:`watchtower.update` on the runner's
     engine, with its swarm services when ``swarm``. With ``hosts``, each run
     connects to each engine (``connect`` builds a client from an
-    environment), updates them all and returns the whole run's report.
+    environment), updates them all and returns the whole run's report. Each
+    engine's calls may go unanswered for ``engine_timeout``.
     """
     # Imported here: reading the configuration does not load the orchestrator.
     from ..hosts import update_hosts
@@ -149,7 +153,7 @@ def run_function(
 
     if not hosts:
         return single if swarm else update
-    make = connect or _connect
+    make = connect or functools.partial(_connect, timeout=engine_timeout.total_seconds())
 
     def many(_client: ContainerClient, registry: Registry, params: Any, **kwargs: Any) -> Report:
         clients, failures = _connect_all(hosts, environ, make)
@@ -167,10 +171,11 @@ def run_function(
     return many
 
 
-def _connect(environment: Mapping[str, str]) -> DockerClient:
+def _connect(environment: Mapping[str, str], *, timeout: float) -> DockerClient:
     from ..docker import DockerClient
 
-    return DockerClient.from_env(environment=environment, auth=_registry_auth(environment))
+    auth = _registry_auth(environment)
+    return DockerClient.from_env(environment=environment, auth=auth, timeout=timeout)
 
 
 def _registry_auth(environ: Mapping[str, str]) -> AuthLookup:

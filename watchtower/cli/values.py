@@ -150,6 +150,7 @@ class FlagValues(NotificationFlags):
     insecure_registry: tuple[str, ...]
     registry_ca_bundle: str
     shutdown_timeout: timedelta
+    engine_timeout: timedelta
     hosts_file: str
     swarm_services: bool
     # push
