@@ -136,10 +136,7 @@ class EngineWatch:
             return ""
         where = f" at {self._silence.engine}" if self._silence.engine else ""
         units = "unit" if not_started == 1 else "units"
-        return (
-            f"The engine{where} stopped answering ({self._silence}); "
-            f"{not_started} {units} not started."
-        )
+        return f"The engine{where} stopped answering; {not_started} {units} not started."
 
 
 class Turns:

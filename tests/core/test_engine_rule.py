@@ -221,7 +221,7 @@ def test_a_silent_engine_is_noticed_once_and_no_unit_starts_after() -> None:
     )
 
     sentence = report.engine_failure
-    assert sentence.startswith("The engine at memory stopped answering (Could not ")
+    assert sentence.startswith("The engine at memory stopped answering; ")
     [told] = [e for e in events if isinstance(e, Failed) and e.step == "engine"]
     assert told.reason == sentence
     # Units 0-3 were renamed in one batch; 4-7 never began. Which of 1-3 began is a race.

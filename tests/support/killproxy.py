@@ -4,8 +4,11 @@
 through, request by request. ``arm(pid, method, pattern, after=...)`` makes
 the first request whose method and target match kill process ``pid`` with
 SIGKILL: *after* the engine answered it (the step took effect, the process
-never learns it) or *before* it reaches the engine. The process under test
-is the real command line, unchanged: nothing in the package knows about it.
+never learns it) or *before* it reaches the engine. ``freeze(method,
+pattern)`` makes the engine stop answering instead, as a hung engine does:
+the first matching request and every later one are held, never forwarded
+nor answered, until ``thaw()``. The process under test is the real command
+line, unchanged: nothing in the package knows about it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class KillProxy:
         self.fired = threading.Event()
         self.seen: list[str] = []
         self._trap: _Trap | None = None
+        self._freeze: tuple[str, re.Pattern[str]] | None = None
+        self.frozen = threading.Event()
+        self._held: list[_Connection] = []
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(path))
@@ -68,6 +74,31 @@ class KillProxy:
         with self._lock:
             self._trap = _Trap(pid, method, re.compile(pattern), after)
             self.fired.clear()
+
+    def freeze(self, method: str, pattern: str) -> None:
+        """Answer nothing from the first ``method`` request whose target matches ``pattern`` on."""
+        with self._lock:
+            self._freeze = (method, re.compile(pattern))
+
+    def thaw(self) -> None:
+        """Forward again; the requests held meanwhile are dropped with their connections."""
+        with self._lock:
+            self._freeze = None
+            self.frozen.clear()
+            held, self._held = self._held, []
+        for connection in held:
+            _shut(connection.client, connection.upstream)
+
+    def _holds(self, method: str, target: str, connection: _Connection) -> bool:
+        """True when the engine "does not answer" this request: it is held instead."""
+        with self._lock:
+            wanted = self._freeze
+            if not self.frozen.is_set():
+                if wanted is None or wanted[0] != method or not wanted[1].search(target):
+                    return False
+                self.frozen.set()
+            self._held.append(connection)
+            return True
 
     def close(self) -> None:
         """Stop listening."""
@@ -111,6 +142,7 @@ class KillProxy:
         """Client to engine, one parsed request at a time."""
         client, upstream = connection.client, connection.upstream
         buffer = b""
+        held = False
         try:
             while True:
                 while _HEAD_END not in buffer:
@@ -142,12 +174,16 @@ class KillProxy:
                 if trap is not None and not trap.after:
                     self._kill(trap)
                     return
+                if self._holds(method, target, connection):
+                    held = True  # left open and unanswered, until thaw()
+                    return
                 connection.trap = trap
                 upstream.sendall(request)
         except OSError:
             return
         finally:
-            _shut(client, upstream)
+            if not held:
+                _shut(client, upstream)
 
     def _answers(self, connection: _Connection) -> None:
         """Engine to client; the answer to a trapped request kills the client instead."""
