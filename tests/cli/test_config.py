@@ -80,6 +80,16 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     ),
     (["--check-concurrency", "0"], {}, "--check-concurrency must be at least 1, got 0."),
     (
+        ["--registry-timeout", "0s"],
+        {},
+        "--registry-timeout must be a duration longer than 0, such as 30s or 2m.",
+    ),
+    (
+        [],
+        {"WATCHTOWER_REGISTRY_SCAN_TIMEOUT": "0"},
+        "--registry-scan-timeout must be a duration longer than 0, such as 30s or 2m.",
+    ),
+    (
         ["--warn-on-head-failure", "sometimes"],
         {},
         "--warn-on-head-failure 'sometimes' is not one of always, auto, never.",
@@ -240,6 +250,10 @@ def test_flags_become_update_params() -> None:
             "2m",
             "--hook-timeout",
             "30s",
+            "--registry-timeout",
+            "20s",
+            "--registry-scan-timeout",
+            "2m",
             "web",
             "/db",
         ],
@@ -260,6 +274,8 @@ def test_flags_become_update_params() -> None:
     assert p.disable_labels == ("tier=db",)
     assert (p.check_concurrency, p.update_concurrency) == (3, 2)
     assert (p.health_timeout, p.hook_timeout) == (timedelta(minutes=2), timedelta(seconds=30))
+    assert p.registry_scan_timeout == timedelta(minutes=2)
+    assert config.registry_timeout == timedelta(seconds=20)
 
 
 def test_default_schedule_is_a_day() -> None:
