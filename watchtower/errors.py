@@ -19,6 +19,7 @@ __all__ = [
     "PushEventError",
     "RateLimitedError",
     "RegistryError",
+    "RegistryTimeoutError",
     "WatchtowerError",
 ]
 
@@ -53,6 +54,14 @@ class RateLimitedError(RegistryError):
     def __init__(self, message: str, retry_after: timedelta | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RegistryTimeoutError(RegistryError):
+    """A registry did not answer a lookup within its deadline: the image's, or the scan's.
+
+    The image is skipped rather than pulled: a pull from a registry that
+    slow would hold the run.
+    """
 
 
 class EngineError(WatchtowerError):

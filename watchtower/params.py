@@ -46,6 +46,11 @@ def _positive(_instance: object, attribute: Any, value: int) -> None:
         raise ConfigurationError(f"{attribute.name} must be at least 1, got {value}.")
 
 
+def _a_span(_instance: object, attribute: Any, value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ConfigurationError(f"{attribute.name} must be a positive duration, got {value!r}.")
+
+
 @frozen(kw_only=True)
 class UpdateParams:
     """The parameters of one run, named after Watchtower's flags.
@@ -92,6 +97,14 @@ class UpdateParams:
             for Docker Hub and ghcr.io (which answer HEAD requests without
             counting them), a debug line elsewhere.
         check_concurrency: At most this many registry checks (and pulls) at once.
+        registry_scan_timeout: The longest the registry lookups of one scan
+            (tag lists, digests, image ages; they run concurrently) may take
+            in all. An image still unanswered then is skipped with a
+            sentence naming its registry, and the run goes on. Each lookup
+            has its own bound too (the registry client's, such as
+            :class:`~watchtower.registry.HttpRegistry`'s ``lookup_deadline``).
+            Pulls are the engine's and not counted. Default 5 minutes
+            (``--registry-scan-timeout``); ours, not Watchtower's.
         update_concurrency: At most this many independent units replaced at
             once (dependent containers keep their order; rolling restart
             replaces one at a time). The default, 4, was measured on a
@@ -142,6 +155,7 @@ class UpdateParams:
         default="auto", validator=validators.in_(("auto", "always", "never"))
     )
     check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
+    registry_scan_timeout: timedelta = field(default=timedelta(minutes=5), validator=_a_span)
     update_concurrency: int = field(default=4, validator=[validators.instance_of(int), _positive])
     self_update: bool = True
     tag_rule: TagRule | None = None

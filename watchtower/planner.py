@@ -8,12 +8,14 @@ person can read and :func:`~watchtower.orchestrator.execute` can carry out.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from ._emitter import Emitter
+from .budget import Budget, too_slow
 from .clock import Clock, system_clock
 from .errors import RegistryError
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
@@ -117,16 +119,27 @@ def make_plan(
     emit: Emitter,
     *,
     pull: bool = True,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Plan:
-    """The plan for containers already selected, announced through ``emit``."""
+    """The plan for containers already selected, announced through ``emit``.
+
+    Its registry lookups (tags, digests, ages) share one budget of
+    ``params.registry_scan_timeout`` on the ``monotonic`` clock: an image
+    still unanswered at its end is skipped, and the plan is not late.
+    """
     now = emit.now()
+    scan = Budget.starting(params.registry_scan_timeout.total_seconds(), monotonic())
     for container in chosen:
         for problem in settings[container.name].problems:
             emit(LabelIgnored(at=emit.now(), container=container.name, reason=problem))
-    targets, tag_notes = _follow_tags(chosen, settings, registry, params.check_concurrency)
+    targets, tag_notes = _follow_tags(
+        chosen, settings, registry, params.check_concurrency, scan, monotonic
+    )
     # A container a tag rule moves is checked (and pulled) at its new tag.
     assessed = [attrs.evolve(c, image=targets[c.name]) if c.name in targets else c for c in chosen]
-    verdicts = assess(assessed, settings, client, registry, params, now, pull=pull)
+    verdicts = assess(
+        assessed, settings, client, registry, params, now, pull=pull, scan=scan, monotonic=monotonic
+    )
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -177,6 +190,8 @@ def _follow_tags(
     settings: Mapping[str, ContainerSettings],
     registry: Registry,
     concurrency: int,
+    scan: Budget,
+    monotonic: Callable[[], float],
 ) -> tuple[dict[str, ImageRef], dict[str, str]]:
     """The newer tags the containers' tag rules choose, and why a rule could not apply.
 
@@ -214,7 +229,18 @@ def _follow_tags(
         except Exception as error:
             raise RegistryError(f"Listing the tags of {repository} failed: {error}") from error
 
-    answers = fan_out((_repository(c.image) for c in ruled), listing, concurrency, RegistryError)
+    def late(repository: ImageRef) -> RegistryError:
+        what = f"the tags of {repository.familiar}"
+        return too_slow(repository.domain, scan.seconds, what, scan=True)
+
+    answers = fan_out(
+        (_repository(c.image) for c in ruled),
+        listing,
+        concurrency,
+        RegistryError,
+        until=(scan, late),
+        monotonic=monotonic,
+    )
     # Read here, not in the threads: reading tags is work for the CPU, not a wait.
     reads: dict[str, Any] = {}
     listed = {

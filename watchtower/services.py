@@ -12,6 +12,7 @@ ended. Nothing is pulled here: every node pulls for itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -20,6 +21,7 @@ import attrs
 
 from . import labels
 from ._emitter import Emitter
+from .budget import Budget
 from .events import Checked, Failed, LabelIgnored, RolledBack, Skipped, UpdateAvailable, Updated
 from .model import Container, RolloutState, Service
 from .params import UpdateParams
@@ -117,7 +119,11 @@ def _assess(
             )
         else:
             asked.append(subject)
-    digests = remote_digests(registry, (c.image for c in asked), params.check_concurrency)
+    # As a plan's containers: the services' lookups share the scan's registry deadline.
+    scan = Budget.starting(params.registry_scan_timeout.total_seconds(), time.monotonic())
+    digests = remote_digests(
+        registry, (c.image for c in asked), params.check_concurrency, scan=scan
+    )
     candidates: list[Container] = []
     served: dict[str, str] = {}
     for subject in asked:
@@ -132,7 +138,10 @@ def _assess(
             verdicts[subject.name] = Verdict(Status.FRESH)
         else:
             candidates.append(subject)
-    for subject in _apply_cooldown(candidates, settings, digests, registry, params, now, verdicts):
+    fresh_enough = _apply_cooldown(
+        candidates, settings, digests, registry, params, now, verdicts, scan
+    )
+    for subject in fresh_enough:
         why = (
             "the registry serves a newer digest" if subject.image_id else "its spec names no digest"
         )

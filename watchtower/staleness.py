@@ -8,8 +8,10 @@ The rule, in the order it is applied:
 3. With no-pull (flag or label), the same local comparison.
 4. Otherwise ask the registry once per distinct reference for the digest it
    serves. A digest among the image's repo digests means fresh, no pull.
-5. A rate-limited registry means skip, never a blind pull. Any other registry
-   failure falls back to a pull.
+5. A rate-limited registry means skip, never a blind pull; so does one that
+   did not answer within the lookup's or the scan's deadline
+   (:class:`~watchtower.errors.RegistryTimeoutError`): a pull from it would
+   hold the run. Any other registry failure falls back to a pull.
 6. After a pull, the container is stale when the pulled image's id differs
    from the id of the image it runs.
 """
@@ -17,14 +19,16 @@ The rule, in the order it is applied:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from attrs import frozen
 
-from .errors import EngineError, RateLimitedError, RegistryError
+from .budget import Budget, too_slow
+from .errors import EngineError, RateLimitedError, RegistryError, RegistryTimeoutError
 from .model import Container, Image, ImageRef
 from .params import UpdateParams
 from .plans import Status
@@ -50,11 +54,19 @@ def fan_out(
     call: Callable[[K], V],
     concurrency: int,
     catch: type[E],
+    *,
+    until: tuple[Budget, Callable[[K], E]] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> dict[K, V | E]:
     """Call ``call`` once per distinct key, at most ``concurrency`` at once.
 
     Exceptions of type ``catch`` become values in the result; others propagate.
     The result's order is the order of first appearance in ``keys``.
+
+    With ``until`` (a budget on the ``monotonic`` clock, and the error of a
+    key that ran out of it) nothing waits past the budget's end: a key whose
+    call has not returned by then gets its error, calls not yet started are
+    not made, and calls under way are left to finish on their own threads.
     """
     distinct = list(dict.fromkeys(keys))
 
@@ -64,21 +76,57 @@ def fan_out(
         except catch as error:
             return error
 
+    if until is not None and distinct:
+        return _fan_out_until(distinct, guarded, concurrency, until, monotonic)
     if concurrency <= 1 or len(distinct) <= 1:
         return {key: guarded(key) for key in distinct}
     with ThreadPoolExecutor(max_workers=min(concurrency, len(distinct))) as pool:
         return dict(zip(distinct, pool.map(guarded, distinct), strict=True))
 
 
+def _fan_out_until(
+    distinct: Sequence[K],
+    guarded: Callable[[K], V | E],
+    concurrency: int,
+    until: tuple[Budget, Callable[[K], E]],
+    monotonic: Callable[[], float],
+) -> dict[K, V | E]:
+    budget, late = until
+    # Threads even for one key: only a waiting caller can stop waiting.
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(distinct))))
+    try:
+        futures = {key: pool.submit(guarded, key) for key in distinct}
+        wait(futures.values(), timeout=budget.left(monotonic()))
+    finally:
+        # Not waited for: a call that outlives the budget ends on its own deadline.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return {
+        key: future.result() if future.done() and not future.cancelled() else late(key)
+        for key, future in futures.items()
+    }
+
+
+def _digest_too_slow(scan: Budget) -> Callable[[ImageRef], RegistryTimeoutError]:
+    """The error of a reference whose digest the scan's deadline ran out on."""
+    return lambda ref: too_slow(ref.domain, scan.seconds, ref.familiar, scan=True)
+
+
 def remote_digests(
-    registry: Registry, refs: Iterable[ImageRef], concurrency: int
+    registry: Registry,
+    refs: Iterable[ImageRef],
+    concurrency: int,
+    *,
+    scan: Budget | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Mapping[ImageRef, str | RegistryError]:
     """Ask the registry for the digest of each distinct reference, concurrently.
 
     Returns, for each distinct reference, the digest or the
     :class:`~watchtower.errors.RegistryError` the registry raised. A backend
     exception of another type is wrapped in a ``RegistryError`` naming the
-    reference.
+    reference. With ``scan`` (a budget on the ``monotonic`` clock), a
+    reference still unanswered at its end gets a
+    :class:`~watchtower.errors.RegistryTimeoutError` naming its registry.
     """
 
     def ask(ref: ImageRef) -> str:
@@ -89,7 +137,8 @@ def remote_digests(
         except Exception as error:
             raise RegistryError(f"Checking {ref} failed: {error}") from error
 
-    return fan_out(refs, ask, concurrency, RegistryError)
+    until = (scan, _digest_too_slow(scan)) if scan is not None else None
+    return fan_out(refs, ask, concurrency, RegistryError, until=until, monotonic=monotonic)
 
 
 @frozen
@@ -130,6 +179,8 @@ def assess(
     now: datetime,
     *,
     pull: bool = True,
+    scan: Budget | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> dict[str, Verdict]:
     """Apply the staleness rule to every container, with one request per distinct image.
 
@@ -138,7 +189,11 @@ def assess(
     differs from its image's is stale without a new image (a check only).
 
     Registry digests, image ages and pulls are each asked once per distinct
-    reference, at most ``params.check_concurrency`` at a time.
+    reference, at most ``params.check_concurrency`` at a time. With ``scan``
+    (a budget on the ``monotonic`` clock) no registry lookup is waited for
+    past its end: the containers of an image still unanswered are skipped,
+    with a sentence naming the registry and the image. Pulls are the
+    engine's and not bounded by it.
     """
     verdicts: dict[str, Verdict] = {}
     remote: list[Container] = []
@@ -154,7 +209,9 @@ def assess(
             remote.append(container)
 
     concurrency = params.check_concurrency
-    digests = remote_digests(registry, (c.image for c in remote), concurrency)
+    digests = remote_digests(
+        registry, (c.image for c in remote), concurrency, scan=scan, monotonic=monotonic
+    )
     to_pull: list[Container] = []
     notes: dict[str, str] = {}
     failed_checks: dict[ImageRef, RegistryError] = {}
@@ -164,6 +221,8 @@ def assess(
             verdicts[container.name] = Verdict(
                 Status.SKIPPED, reason=f"the registry is rate limiting: {answer}"
             )
+        elif isinstance(answer, RegistryTimeoutError):
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(answer))
         elif isinstance(answer, str) and container.current_image.has_digest(answer):
             verdicts[container.name] = Verdict(Status.FRESH, container.current_image)
         else:
@@ -179,7 +238,9 @@ def assess(
             error,
         )
 
-    to_pull = _apply_cooldown(to_pull, settings, digests, registry, params, now, verdicts)
+    to_pull = _apply_cooldown(
+        to_pull, settings, digests, registry, params, now, verdicts, scan, monotonic
+    )
     if not pull:
         for container in to_pull:
             answer = digests[container.image]
@@ -231,6 +292,8 @@ def _apply_cooldown(
     params: UpdateParams,
     now: datetime,
     verdicts: dict[str, Verdict],
+    scan: Budget | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> list[Container]:
     """Drop (as skipped) candidates whose new image is younger than their cooldown.
 
@@ -250,11 +313,17 @@ def _apply_cooldown(
         digest = digests[ref]
         return registry.created(ref, digest if isinstance(digest, str) else ref.tag or "latest")
 
+    def late(ref: ImageRef) -> Exception:
+        assert scan is not None  # only called with a scan budget
+        return too_slow(ref.domain, scan.seconds, f"the age of {ref.familiar}", scan=True)
+
     ages = fan_out(
         (c.image for c in candidates if c.name in delays),
         created,
         params.check_concurrency,
         Exception,
+        until=(scan, late) if scan is not None else None,
+        monotonic=monotonic,
     )
     kept: list[Container] = []
     for container in candidates:

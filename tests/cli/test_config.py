@@ -80,6 +80,16 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     ),
     (["--check-concurrency", "0"], {}, "--check-concurrency must be at least 1, got 0."),
     (
+        ["--registry-timeout", "0s"],
+        {},
+        "--registry-timeout must be a duration longer than 0, such as 30s or 2m.",
+    ),
+    (
+        [],
+        {"WATCHTOWER_REGISTRY_SCAN_TIMEOUT": "0"},
+        "--registry-scan-timeout must be a duration longer than 0, such as 30s or 2m.",
+    ),
+    (
         ["--warn-on-head-failure", "sometimes"],
         {},
         "--warn-on-head-failure 'sometimes' is not one of always, auto, never.",
@@ -151,9 +161,9 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
         "--http-api-tls-cert '/no/cert.pem' is not a file.",
     ),
     (
-        ["--engine-timeout", "500ms"],
+        ["--engine-timeout", "0s"],
         {},
-        "--engine-timeout must be at least 1s, got 0.5s.",
+        "--engine-timeout must be a duration longer than 0, such as 30s or 2m.",
     ),
     (
         ["--registry-ca", "/no/ca.pem", "--registry-ca-validate"],
@@ -245,6 +255,10 @@ def test_flags_become_update_params() -> None:
             "2m",
             "--hook-timeout",
             "30s",
+            "--registry-timeout",
+            "20s",
+            "--registry-scan-timeout",
+            "2m",
             "web",
             "/db",
         ],
@@ -265,6 +279,8 @@ def test_flags_become_update_params() -> None:
     assert p.disable_labels == ("tier=db",)
     assert (p.check_concurrency, p.update_concurrency) == (3, 2)
     assert (p.health_timeout, p.hook_timeout) == (timedelta(minutes=2), timedelta(seconds=30))
+    assert p.registry_scan_timeout == timedelta(minutes=2)
+    assert config.registry_timeout == timedelta(seconds=20)
 
 
 def test_the_engine_timeout_reaches_the_engine_client(monkeypatch: pytest.MonkeyPatch) -> None:

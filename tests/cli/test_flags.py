@@ -124,6 +124,8 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("update-concurrency", "", W + "UPDATE_CONCURRENCY", 4),
     ("insecure-registry", "", W + "INSECURE_REGISTRY", ()),
     ("registry-ca-bundle", "", W + "REGISTRY_CA_BUNDLE", ""),
+    ("registry-timeout", "", W + "REGISTRY_TIMEOUT", timedelta(minutes=1)),
+    ("registry-scan-timeout", "", W + "REGISTRY_SCAN_TIMEOUT", timedelta(minutes=5)),
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),
     ("engine-timeout", "", W + "ENGINE_TIMEOUT", timedelta(seconds=60)),
     ("hosts-file", "", W + "HOSTS_FILE", ""),

@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.conformance.deviations import DEVIATIONS
 from watchtower.cli.flags import FLAGS, Flag, FlagValue, Support, by_name
 from watchtower.params import UpdateParams
+from watchtower.registry._client import DEFAULT_LOOKUP_DEADLINE
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs/guides/migration.rst"
 _DEVIATIONS_START = "\n.. deviations-start\n"
@@ -91,6 +92,10 @@ def test_the_librarys_defaults_are_the_command_lines() -> None:
     assert params.update_concurrency == by_name("update-concurrency").default
     assert params.health_timeout == by_name("health-timeout").default
     assert params.hook_timeout == by_name("hook-timeout").default
+    assert params.registry_scan_timeout == by_name("registry-scan-timeout").default
+    lookup = by_name("registry-timeout").default
+    assert isinstance(lookup, timedelta)
+    assert lookup.total_seconds() == DEFAULT_LOOKUP_DEADLINE
 
 
 def deviation_lines() -> str:

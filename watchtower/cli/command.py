@@ -81,6 +81,7 @@ def build_backends(config: Config, environ: Mapping[str, str]) -> tuple[DockerCl
         insecure_registries=config.insecure_registries,
         tls_skip_verify=config.registry_tls_skip,
         mirrors=client.registry_mirrors(),
+        lookup_deadline=config.registry_timeout.total_seconds(),
         platform=Platform.parse(config.cooldown_platform) if config.cooldown_platform else None,
     )
     return client, registry

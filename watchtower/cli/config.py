@@ -97,6 +97,7 @@ class Config:
         registry_tls_skip: No registry's TLS certificate is verified.
         registry_tls_min_version: The oldest TLS version spoken to registries.
         registry_ca_bundle: CA file trusted for registries besides the system's.
+        registry_timeout: How long one image's registry lookup may take in all.
         cooldown_platform: ``os/architecture[/variant]`` whose image age the
             cooldown reads, or empty for this machine's.
         cpu_copy_mode: Which CPU settings a replacement keeps: ``auto``,
@@ -133,6 +134,7 @@ class Config:
     registry_tls_skip: bool = False
     registry_tls_min_version: str = "TLS1.2"
     registry_ca_bundle: str = ""
+    registry_timeout: timedelta = timedelta(minutes=1)
     cooldown_platform: str = ""
     cpu_copy_mode: str = "auto"
     disable_memory_swappiness: bool = False
@@ -222,11 +224,9 @@ def _positive(option: str, value: int) -> int:
     return value
 
 
-def _engine_timeout(value: timedelta) -> timedelta:
-    if value < timedelta(seconds=1):
-        raise ConfigurationError(
-            f"--engine-timeout must be at least 1s, got {value.total_seconds():g}s."
-        )
+def _a_span(option: str, value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ConfigurationError(f"{option} must be a duration longer than 0, such as 30s or 2m.")
     return value
 
 
@@ -265,6 +265,7 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         ),
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
+        registry_scan_timeout=_a_span("--registry-scan-timeout", values["registry_scan_timeout"]),
     )
 
 
@@ -405,6 +406,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         registry_tls_skip=values["registry_tls_skip"],
         registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
+        registry_timeout=_a_span("--registry-timeout", values["registry_timeout"]),
         cooldown_platform=_cooldown_platform(env),
         cpu_copy_mode=_cpu_copy_mode(values["cpu_copy_mode"]),
         disable_memory_swappiness=values["disable_memory_swappiness"],
@@ -412,7 +414,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         push=push,
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
-        engine_timeout=_engine_timeout(values["engine_timeout"]),
+        engine_timeout=_a_span("--engine-timeout", values["engine_timeout"]),
         hosts=read_hosts_file(values["hosts_file"]) if values["hosts_file"] else (),
         swarm_services=values["swarm_services"],
         warnings=tuple(warnings),

@@ -149,6 +149,8 @@ class FlagValues(NotificationFlags):
     update_concurrency: int
     insecure_registry: tuple[str, ...]
     registry_ca_bundle: str
+    registry_timeout: timedelta
+    registry_scan_timeout: timedelta
     shutdown_timeout: timedelta
     engine_timeout: timedelta
     hosts_file: str

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from .._text import load_json
+from ..budget import Budget, too_slow
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
@@ -37,6 +38,8 @@ from ._transport import Response, Transport, status_error
 
 if TYPE_CHECKING:
     import requests
+
+T = TypeVar("T")
 
 log = logging.getLogger("watchtower.registry")
 
@@ -54,6 +57,8 @@ _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _REGISTERED_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}", re.ASCII)
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _DEFAULT_RETRY = RetryPolicy()
+DEFAULT_LOOKUP_DEADLINE = 60.0
+"""Seconds one image's lookup may take in all, by default: one request's deadline."""
 
 
 def _ratelimit_remaining(value: str | None) -> int | None:
@@ -118,6 +123,15 @@ class HttpRegistry:
             default 16.
         deadline: Seconds one request of the default transport may take
             in all, however slowly the server drips its answer; default 60.
+        lookup_deadline: Seconds one call of :meth:`digest`, :meth:`created`
+            or :meth:`tags` may take in all: the challenge, token requests,
+            ``HEAD`` and ``GET``, every redirect, every 429 retry and every
+            mirror share it, and each request gets what is left. A lookup
+            that runs out raises
+            :class:`~watchtower.errors.RegistryTimeoutError` naming the
+            registry and the image. Default 60 (``--registry-timeout``);
+            ours, Watchtower's lookups have no bound.
+        monotonic: The monotonic clock lookups are timed on.
 
     Raises:
         ConfigurationError: ``ca_bundle`` is not a usable CA file, or
@@ -143,7 +157,14 @@ class HttpRegistry:
         platform: Platform | None = None,
         pool_size: int | None = None,
         deadline: float | None = None,
+        lookup_deadline: float = DEFAULT_LOOKUP_DEADLINE,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not lookup_deadline > 0:
+            raise ConfigurationError(
+                f"HttpRegistry's lookup_deadline must be a positive number of seconds, "
+                f"not {lookup_deadline!r}."
+            )
         if transport is None:
             transport = _default_transport(
                 session, ca_bundle, tls_min_version, timeout, pool_size, deadline
@@ -168,7 +189,12 @@ class HttpRegistry:
         insecure |= {host_of(m) for m in mirrors if m.strip().lower().startswith("http://")}
         if tls_skip_verify:
             insecure |= {ANY_HOST}
-        sender = Sender(transport, insecure=insecure, retry=retry, sleep=sleep, clock=clock)
+        sender = Sender(
+            transport, insecure=insecure, retry=retry, sleep=sleep, clock=clock, monotonic=monotonic
+        )
+        self._sender = sender
+        self._lookup_deadline = float(lookup_deadline)
+        self._monotonic = monotonic
         self._auth = Authenticator(
             sender.send,
             credentials if credentials is not None else DockerCredentials(),
@@ -189,12 +215,30 @@ class HttpRegistry:
         Raises:
             RateLimitedError: The registry kept answering 429, or Docker Hub
                 said no pulls are left.
+            RegistryTimeoutError: The lookup took longer than
+                ``lookup_deadline`` in all.
             RegistryError: Anything else; the message names the image.
         """
         if ref.tag is None:
             if ref.digest is None:
                 raise RegistryError(f"The reference {ref} has neither a tag nor a digest.")
             return ref.digest
+        return self._bounded(ref, ref.familiar, lambda: self._any_digest(ref))
+
+    def _bounded(self, ref: ImageRef, what: str, lookup: Callable[[], T]) -> T:
+        """``lookup()``, all its requests within one budget; an overrun is one sentence."""
+        start = Budget.starting(self._lookup_deadline, self._monotonic())
+        with self._sender.bounded(start) as budget:
+            try:
+                return lookup()
+            except RateLimitedError:
+                raise  # its own sentence says more than "too slow"
+            except RegistryError as error:
+                if not budget.spent(self._monotonic()):
+                    raise
+                raise too_slow(ref.domain, budget.seconds, what) from error
+
+    def _any_digest(self, ref: ImageRef) -> str:
         if self._mirrors and is_docker_hub(ref.domain):
             for mirror in self._mirrors:
                 try:
@@ -254,9 +298,13 @@ class HttpRegistry:
         for images that changed.
 
         Raises:
+            RegistryTimeoutError: It took longer than ``lookup_deadline``.
             RegistryError: The registry could not be asked, or has no image
                 for the platform, or answered something unusable.
         """
+        return self._bounded(ref, f"the age of {ref.familiar}", lambda: self._created(ref, digest))
+
+    def _created(self, ref: ImageRef, digest: str) -> datetime | None:
         manifest = self._manifest_json(ref, digest)
         media_type = manifest.get("mediaType")
         if media_type in _INDEX_TYPES or "manifests" in manifest:
@@ -295,9 +343,12 @@ class HttpRegistry:
 
         Raises:
             RateLimitedError: The registry kept answering 429.
+            RegistryTimeoutError: Listing took longer than ``lookup_deadline``.
             RegistryError: Anything else; the message names the repository.
         """
-        return list_tags(self._auth.send, ref, PAGE_SIZE)
+        return self._bounded(
+            ref, f"the tags of {ref.familiar}", lambda: list_tags(self._auth.send, ref, PAGE_SIZE)
+        )
 
     def _manifest_json(self, ref: ImageRef, digest: str) -> dict[str, Any]:
         response = self._manifest_request("GET", ref, f"/v2/{ref.path}/manifests/{digest}")

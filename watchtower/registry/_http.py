@@ -7,22 +7,25 @@ follow (:func:`~watchtower.registry._auth.redirect_headers`) is ours.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
+import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 
 import attrs
 from attrs import frozen
 
 from .._version import __version__
+from ..budget import Budget
 from ..clock import Clock, system_clock
 from ..errors import RateLimitedError, RegistryError
 from ._auth import redirect_headers
 from ._hosts import is_listed, plain_http_allowed
-from ._transport import Request, Response, Transport, origin
+from ._transport import Request, Response, Transport, TransportError, origin
 
 log = logging.getLogger("watchtower.registry")
 
@@ -83,6 +86,7 @@ class Sender:
         retry: How 429 answers are retried.
         sleep: Waits that many seconds.
         clock: The current time, for Retry-After dates.
+        monotonic: The monotonic clock that :meth:`bounded` budgets are read on.
     """
 
     def __init__(
@@ -93,12 +97,43 @@ class Sender:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = system_clock,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._insecure = frozenset(insecure)
         self._transport = transport
         self._retry = retry
         self._sleep = sleep
         self._clock = clock
+        self._monotonic = monotonic
+        # The budget of the lookup each thread is making: a lookup runs on one thread.
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def bounded(self, budget: Budget) -> Iterator[Budget]:
+        """Every request this thread sends within the block shares ``budget``.
+
+        Each request gets what is left of it (see
+        :attr:`~watchtower.registry.Request.deadline`), none is sent once it
+        is spent, and no 429 is waited for past its end. Nested, the inner
+        budget ends no later than the outer one. Yields the budget in force.
+        """
+        outer: Budget | None = getattr(self._local, "budget", None)
+        inner = budget.within(outer)
+        self._local.budget = inner
+        try:
+            yield inner
+        finally:
+            self._local.budget = outer
+
+    def _left(self, host: str, what: str) -> float | None:
+        """Seconds the current lookup has left, ``None`` without one; raise when none are."""
+        budget: Budget | None = getattr(self._local, "budget", None)
+        if budget is None:
+            return None
+        left = budget.left(self._monotonic())
+        if left <= 0:
+            raise TransportError(f"No time was left to {what} {host}.")
+        return left
 
     def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
@@ -120,7 +155,12 @@ class Sender:
             host = origin(response.url)[1]
             asked = retry_after(response.headers.get("retry-after"), self._clock())
             delay = asked if asked is not None else wait
-            if attempt >= self._retry.attempts or delay > self._retry.max_wait - waited:
+            left = self._left(host, "wait for")
+            if (
+                attempt >= self._retry.attempts
+                or delay > self._retry.max_wait - waited
+                or (left is not None and delay.total_seconds() >= left)
+            ):
                 raise RateLimitedError(
                     f"{host} is rate limiting (429 Too Many Requests"
                     + (f", retry after {asked.total_seconds():g}s" if asked is not None else "")
@@ -139,7 +179,10 @@ class Sender:
         current = attrs.evolve(request, headers=headers)
         for _ in range(_MAX_REDIRECTS + 1):
             host = origin(current.url)[1]
-            current = attrs.evolve(current, verify=not is_listed(host, self._insecure))
+            left = self._left(host, "ask")
+            current = attrs.evolve(
+                current, verify=not is_listed(host, self._insecure), deadline=left
+            )
             response = attrs.evolve(self._transport.send(current), url=current.url)
             if response.status not in _REDIRECTS or "location" not in response.headers:
                 return response

@@ -90,18 +90,24 @@ class RequestsTransport:
     def send(self, request: Request) -> Response:
         """Send ``request`` without following redirects; see :meth:`Transport.send`."""
         verify: bool | str = (self._ca_bundle or True) if request.verify else False
-        ends = time.monotonic() + self._deadline
+        seconds = self._deadline
+        timeout = self._timeout
+        if request.deadline is not None and request.deadline < seconds:
+            # What the lookup has left: neither connecting nor waiting may outlast it.
+            seconds = max(request.deadline, 0.001)
+            timeout = _capped(timeout, seconds)
+        ends = time.monotonic() + seconds
         with (
-            watch(self._deadline) as current,
-            self._past_deadline(request, current),
-            self._mapped_errors(request),
+            watch(seconds) as current,
+            self._past_deadline(request, current, seconds),
+            self._mapped_errors(request, timeout),
         ):
             answer = self._session.request(
                 request.method,
                 request.url,
                 headers=dict(request.headers),
                 data=request.body or None,
-                timeout=self._timeout,
+                timeout=timeout,
                 verify=verify,
                 allow_redirects=False,
                 stream=True,
@@ -115,7 +121,7 @@ class RequestsTransport:
         return Response(answer.status_code, answer.headers, body, answer.reason or "", request.url)
 
     @contextlib.contextmanager
-    def _past_deadline(self, request: Request, current: Watch) -> Iterator[None]:
+    def _past_deadline(self, request: Request, current: Watch, seconds: float) -> Iterator[None]:
         """Name the deadline when it is what ended the request."""
         try:
             yield
@@ -125,12 +131,13 @@ class RequestsTransport:
             host = origin(request.url)[1]
             path = urllib.parse.urlsplit(request.url).path
             raise TransportError(
-                f"{host} did not finish answering {request.method} {path} "
-                f"within {self._deadline:g}s."
+                f"{host} did not finish answering {request.method} {path} within {seconds:g}s."
             ) from error
 
     @contextlib.contextmanager
-    def _mapped_errors(self, request: Request) -> Iterator[None]:
+    def _mapped_errors(
+        self, request: Request, timeout: float | tuple[float, float]
+    ) -> Iterator[None]:
         """Turn requests' exceptions into one :class:`TransportError` sentence each."""
         host = origin(request.url)[1]
         try:
@@ -146,7 +153,7 @@ class RequestsTransport:
                 f"The TLS handshake with {host} failed (is it serving plain HTTP?)."
             ) from error
         except requests.exceptions.Timeout as error:
-            read = self._timeout[1] if isinstance(self._timeout, tuple) else self._timeout
+            read = timeout[1] if isinstance(timeout, tuple) else timeout
             path = urllib.parse.urlsplit(request.url).path
             raise TransportError(
                 f"{host} did not answer {request.method} {path} within {read:g}s."
@@ -180,6 +187,11 @@ class _TLSAdapter(DeadlineAdapter):
         if host["scheme"] == "https":
             pool["ssl_context"] = self._verified if verify else self._unverified
         return host, pool
+
+
+def _capped(timeout: float | tuple[float, float], seconds: float) -> tuple[float, float]:
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return min(connect, seconds), min(read, seconds)
 
 
 class _TooSlow(Exception):

@@ -38,6 +38,9 @@ class Request:
         body: The body (the form of an OAuth token ``POST``), or empty.
         verify: Whether the server's TLS certificate must be checked: false
             only for registries the user marked insecure.
+        deadline: Seconds this request may take in all, when the lookup it
+            is part of has less left than the transport's own deadline;
+            ``None``: the transport's own.
 
     Its ``repr`` leaves out the ``Authorization`` header and the body,
     which may hold a refresh token.
@@ -48,6 +51,7 @@ class Request:
     headers: Mapping[str, str] = field(factory=dict, repr=_masked)
     body: bytes = field(default=b"", repr=False)
     verify: bool = True
+    deadline: float | None = None
 
     def header(self, name: str) -> str | None:
         """The value of the header ``name`` (any case), or ``None``."""
