@@ -3,7 +3,8 @@
 The filters and their order follow Watchtower's: names, disabled names,
 monitored and skipped image names, enable and disable label pairs, the enable
 label, and the scope. A name or image pattern is an exact string, or a
-regular expression that must match the whole of it.
+regular expression that must match the whole of it: RE2 syntax, Go's and so
+Watchtower's, matched in time linear in the name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import frozen
 
+from ._patterns import Pattern, UnsupportedPatternError, compile_pattern
+from ._text import quoted
 from .errors import ConfigurationError
 from .model import Container
 from .params import UpdateParams
@@ -26,12 +29,12 @@ NO_SCOPE = "none"
 @frozen
 class _Patterns:
     exact: frozenset[str]
-    regexes: tuple[re.Pattern[str], ...]
+    regexes: tuple[Pattern, ...]
 
     @classmethod
-    def compile(cls, patterns: Iterable[str], *, trim_slash: bool) -> _Patterns:
+    def compile(cls, patterns: Iterable[str], *, trim_slash: bool, option: str) -> _Patterns:
         exact: set[str] = set()
-        regexes: list[re.Pattern[str]] = []
+        regexes: list[Pattern] = []
         for pattern in patterns:
             if trim_slash:
                 pattern = pattern.removeprefix("/")
@@ -39,8 +42,13 @@ class _Patterns:
                 exact.add(pattern)
                 continue
             try:
-                regexes.append(re.compile(pattern))
-            except re.error:
+                regexes.append(compile_pattern(pattern))
+            except UnsupportedPatternError as error:
+                # A plain name instead would silently stop matching what it matched before.
+                raise ConfigurationError(
+                    f"The {option} pattern {quoted(pattern)} {error}."
+                ) from None
+            except ValueError:
                 # Watchtower treats a pattern that is not a valid expression as a plain name.
                 exact.add(pattern)
         return cls(frozenset(exact), tuple(regexes))
@@ -93,13 +101,20 @@ class Selector:
         """Compile the selection parameters.
 
         Raises:
-            ConfigurationError: A label pair is malformed.
+            ConfigurationError: A label pair is malformed, or a pattern uses
+                what linear-time matching does not support.
         """
         return cls(
-            names=_Patterns.compile(params.names, trim_slash=True),
-            disable_names=_Patterns.compile(params.disable_names, trim_slash=True),
-            monitor_images=_Patterns.compile(params.monitor_image_names, trim_slash=False),
-            skip_images=_Patterns.compile(params.skip_image_names, trim_slash=False),
+            names=_Patterns.compile(params.names, trim_slash=True, option="container name"),
+            disable_names=_Patterns.compile(
+                params.disable_names, trim_slash=True, option="disable-containers"
+            ),
+            monitor_images=_Patterns.compile(
+                params.monitor_image_names, trim_slash=False, option="monitor-image-names"
+            ),
+            skip_images=_Patterns.compile(
+                params.skip_image_names, trim_slash=False, option="skip-image-names"
+            ),
             enable_labels=parse_label_pairs(params.enable_labels, "enable-containers-by-label"),
             disable_labels=parse_label_pairs(params.disable_labels, "disable-containers-by-label"),
             label_enable=params.label_enable,

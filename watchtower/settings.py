@@ -11,7 +11,6 @@ the flag's value or the default is used instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
@@ -19,6 +18,7 @@ from types import MappingProxyType
 from attrs import field, frozen
 
 from . import labels
+from ._patterns import Pattern, compile_pattern
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
 from .model import Container
 from .params import MAX_ID, UpdateParams
@@ -225,14 +225,13 @@ class _Reader:
         if bound not in _BOUNDS:
             self._ignore(labels.TAG_RULE, raw_bound, f"is none of {_BOUNDS_TEXT}", "no tag rule")
             return None
-        patterns: dict[str, re.Pattern[str] | None] = {}
+        patterns: dict[str, Pattern | None] = {}
         for label in (labels.TAG_INCLUDE, labels.TAG_EXCLUDE):
             raw = get(label) or ""
             try:
-                patterns[label] = re.compile(raw.strip()) if raw.strip() else None
-            except re.error as error:
-                why = f"is not a regular expression ({error})"
-                self._ignore(label, raw, why, "no tag rule")
+                patterns[label] = compile_pattern(raw.strip()) if raw.strip() else None
+            except ValueError as error:
+                self._ignore(label, raw, str(error), "no tag rule")
                 return None
         return VersionRule(
             bound=Bound(bound),

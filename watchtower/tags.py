@@ -32,6 +32,8 @@ from attrs import field, frozen
 from packaging.version import InvalidVersion, Version
 from typing_extensions import Protocol, runtime_checkable
 
+from ._patterns import Pattern, compile_pattern
+from ._text import quoted
 from .errors import ConfigurationError
 
 __all__ = ["Bound", "TagList", "TagRule", "TagVersion", "VersionRule", "parse_tag"]
@@ -217,15 +219,14 @@ def _rank(entry: _Ranked) -> tuple[Order, str]:
     return entry[0], entry[1]
 
 
-def _pattern(value: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
-    if value is None or isinstance(value, re.Pattern):
+def _pattern(value: str | Pattern | None) -> Pattern | None:
+    # A compiled pattern is the caller's own; text may come from outside.
+    if not isinstance(value, str):
         return value
     try:
-        return re.compile(value)
-    except re.error as error:
-        raise ConfigurationError(
-            f"The tag pattern {value[:40]!r} is not a regular expression: {error}."
-        ) from error
+        return compile_pattern(value)
+    except ValueError as error:
+        raise ConfigurationError(f"The tag pattern {quoted(value, 40)} {error}.") from None
 
 
 def _bound(value: Bound | str) -> Bound:
@@ -255,14 +256,19 @@ class VersionRule:
         exclude: A regular expression; a tag in which it is found is never chosen.
         prerelease: Pre-releases are candidates too.
 
+    A pattern given as text is RE2 syntax, Go's and so Watchtower's, and is
+    matched in time linear in the tag, whoever wrote it; a compiled pattern
+    (a :class:`re.Pattern` of one's own) is used as it is.
+
     Raises:
-        ConfigurationError: A pattern is not a regular expression, or the
-            bound is unknown.
+        ConfigurationError: A pattern is not a regular expression, or uses
+            what linear-time matching does not support (lookaround,
+            backreferences, possessive repeats), or the bound is unknown.
     """
 
     bound: Bound = field(default=Bound.MINOR, converter=_bound)
-    include: re.Pattern[str] | None = field(default=None, converter=_pattern)
-    exclude: re.Pattern[str] | None = field(default=None, converter=_pattern)
+    include: Pattern | None = field(default=None, converter=_pattern)
+    exclude: Pattern | None = field(default=None, converter=_pattern)
     prerelease: bool = False
 
     def choose(self, current: str, tags: Sequence[str]) -> str | None:

@@ -176,6 +176,18 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
         "--registry-ca-bundle: The registry CA bundle /etc/hostname is not a readable PEM "
         "certificate file (NO_CERTIFICATE_OR_CRL_FOUND).",
     ),
+    (
+        ["--skip-image-names", "nginx(?!:alpine)"],
+        {},
+        "The skip-image-names pattern 'nginx(?!:alpine)' uses the group '(?!', not supported by "
+        "linear-time matching (RE2 syntax, as in Watchtower).",
+    ),
+    (
+        ["web", "(db)\\1"],
+        {},
+        "The container name pattern '(db)\\\\1' uses the escape '\\\\1', not supported by "
+        "linear-time matching (RE2 syntax, as in Watchtower).",
+    ),
 ]
 
 

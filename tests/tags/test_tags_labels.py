@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from watchtower import UpdateParams
@@ -36,7 +34,7 @@ def read(labels: dict[str, str], params: UpdateParams | None = None) -> Containe
         ),
         (
             {L.TAG_RULE: "minor", L.TAG_INCLUDE: r"^1\.", L.TAG_EXCLUDE: "rc"},
-            VersionRule(bound=Bound.MINOR, include=re.compile(r"^1\."), exclude=re.compile("rc")),
+            VersionRule(bound=Bound.MINOR, include=r"^1\.", exclude="rc"),
         ),
         ({L.TAG_RULE: "none"}, None),
         ({L.TAG_RULE: ""}, None),

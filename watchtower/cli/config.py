@@ -269,6 +269,25 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
     )
 
 
+def _checked_selection(params: UpdateParams) -> UpdateParams:
+    """``params``, once their name and image patterns and label pairs are known to be readable."""
+    # Checked at start, not at the first run: a pattern that cannot be used stops the command.
+    if any(
+        (
+            params.names,
+            params.disable_names,
+            params.monitor_image_names,
+            params.skip_image_names,
+            params.enable_labels,
+            params.disable_labels,
+        )
+    ):
+        from ..selection import Selector
+
+        Selector.from_params(params)
+    return params
+
+
 def _cooldown_platform(environ: Mapping[str, str]) -> str:
     """``os/architecture[/variant]`` from the fork's variables; the host's for the parts not set."""
     given = [
@@ -380,7 +399,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     )
     ca_bundle = _ca_bundle(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
-    params = _params(values, parsed.names)
+    params = _checked_selection(_params(values, parsed.names))
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
     if push.enabled and push.poll_interval:
