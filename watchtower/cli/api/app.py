@@ -100,8 +100,9 @@ def create_app(
 class ApiServer:
     """Serves a WSGI application with cheroot on a thread of its own.
 
-    Requests reach the application only once their headers are complete,
-    within size and time bounds (:mod:`watchtower.cli.guard`). Stopping the
+    Requests reach the application only once they are all in (line,
+    headers and body, and the TLS handshake before them), within size and
+    time bounds (:mod:`watchtower.cli.guard`). Stopping the
     server ends the event streams of an app made by :func:`create_app`.
 
     Args:
@@ -115,7 +116,7 @@ class ApiServer:
     def __init__(
         self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "", tls_key: str = ""
     ) -> None:
-        from ..guard import GuardedServer
+        from ..guard import DeferredTLSAdapter, GuardedServer
 
         self._app = app
         # Each open event stream holds a worker: room for them and for the rest.
@@ -123,9 +124,8 @@ class ApiServer:
             (host or "0.0.0.0", port), app, numthreads=12, server_name="watchtower"
         )
         if tls_cert:
-            from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-            self._server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key)
+            # The handshake happens at the door, not where connections are accepted.
+            self._server.ssl_adapter = DeferredTLSAdapter(tls_cert, tls_key)
         self._thread: threading.Thread | None = None
 
     @property
