@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ def create_app(
     *,
     ready: Callable[[], bool] | None = None,
     next_run: Callable[[], datetime | None] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Flask:
     """The WSGI application of the HTTP API.
 
@@ -66,6 +68,7 @@ def create_app(
         settings: Which endpoints, the tokens and the hardening.
         ready: The readiness probe (default: the engine lists containers).
         next_run: When the schedule runs next, for the status page.
+        monotonic: Seconds from a monotonic clock, for the rate limits.
     """
     app = Flask(
         "watchtower.cli.api",
@@ -87,7 +90,7 @@ def create_app(
     app.config[docs.OPERATIONS_KEY] = tuple(
         op for op in OPERATIONS if op.group in settings.endpoints
     )
-    harden(app, settings)
+    harden(app, settings, now=monotonic)
     for name, blueprints in _BLUEPRINTS.items():
         if name in settings.endpoints:
             for blueprint in blueprints:
