@@ -6,16 +6,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, request
 
 from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
 from . import core, docs, inventory, page, stream
-from ._base import EXTENSION, Context, StatusBook
+from ._base import EXTENSION, Context, StatusBook, text
 from .hardening import harden
 
 if TYPE_CHECKING:
@@ -48,6 +48,27 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
+class _App(Flask):
+    """Flask, whose line for an unexpected error hides secrets in the request's path."""
+
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, Any] | tuple[None, None, None]
+    ) -> None:
+        """Log an error of a view (Flask's line, with Docker Hub's push secret hidden)."""
+        from ..guard import redacted
+
+        self.logger.error(
+            "Exception on %s [%s]", redacted(request.path), request.method, exc_info=exc_info
+        )
+
+
+def _too_large(error: OSError) -> Response:
+    # cheroot's chunked reader says a body is over its bound with a bare OSError.
+    if str(error) != "Request Entity Too Large":
+        raise error
+    return text("request body too large", 413)
+
+
 def create_app(
     runner: Runner,
     settings: ApiSettings,
@@ -70,7 +91,7 @@ def create_app(
         next_run: When the schedule runs next, for the status page.
         monotonic: Seconds from a monotonic clock, for the rate limits.
     """
-    app = Flask(
+    app = _App(
         "watchtower.cli.api",
         template_folder=str(page.WEB / "templates"),
         static_folder=str(page.WEB / "static"),
@@ -91,6 +112,8 @@ def create_app(
         op for op in OPERATIONS if op.group in settings.endpoints
     )
     harden(app, settings, now=monotonic)
+    # Past the door, cheroot's own bound on a body is an answer, not an error.
+    app.register_error_handler(OSError, _too_large)
     for name, blueprints in _BLUEPRINTS.items():
         if name in settings.endpoints:
             for blueprint in blueprints:
