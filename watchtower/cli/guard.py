@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 REQUEST_TIMEOUT = 10.0
-"""Seconds a client has to send its whole request: line, headers and body."""
+"""Seconds a client has to send its whole request (line, headers and body)."""
 
 HANDSHAKE_TIMEOUT = 10.0
 """Seconds a TLS client has to finish its handshake."""

@@ -3,8 +3,10 @@
 It also limits failed authentication: past :data:`AUTH_FAILURES` refused
 tokens or secrets from one client address within :data:`AUTH_WINDOW`
 seconds, that client gets ``429`` with ``Retry-After`` on every endpoint
-that takes a token or secret, until its oldest failure leaves the window.
-A failure is an answer ``401``, or a view's :func:`~._base.note_failed_auth`.
+but the health probes and static assets, until its oldest failure leaves
+the window.
+A failure is an answer ``401``, or a request a view marks as one (a wrong
+cookie on the status page).
 """
 
 from __future__ import annotations
