@@ -64,6 +64,8 @@ _FOREIGN = (
     "re",
     "requests",
     "smtplib",
+    "socket",
+    "ssl",
     "threading",
     "typing",
     "typing_extensions",

@@ -8,14 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from tests.cli.support import GatedEngine, make_runner
-from watchtower.cli.api import create_app
+from tests.support.net import free_port
+from watchtower.cli import framing, guard
+from watchtower.cli.api import ApiServer, create_app
 from watchtower.cli.api_settings import ApiSettings
 from watchtower.cli.push import PushReceiver
 from watchtower.cli.push_settings import PUSH_SOURCES, PushSettings
 from watchtower.cli.runner import Runner
+from watchtower.push import PARSERS
 from watchtower.testing import FixedClock, MemoryRegistry
 
 TOKEN = "s3cret-token"
@@ -247,3 +251,42 @@ def test_a_registry_s_many_notifications_are_not_rate_limited(
         for _ in range(5)
     ]
     assert codes == [202] * 5
+
+
+def test_an_error_on_a_push_path_is_logged_without_the_secret(
+    api: FlaskClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the parser broke")
+
+    monkeypatch.setitem(PARSERS, "dockerhub", broken)
+    with caplog.at_level(logging.ERROR, "watchtower.cli.api"):
+        assert api.post(f"/v1/push/dockerhub/{SECRET}", json={}).status_code == 500
+    assert "Exception on /v1/push/dockerhub/*** [POST]" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_past_the_door_cheroot_s_bound_on_a_chunked_body_is_413_not_500(
+    runner: Runner, receiver: PushReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the door to let a chunked body over 64 KiB through, cheroot's own bound answers 413."""
+    server = ApiServer(create_app(runner, ApiSettings(token=TOKEN)), "127.0.0.1", free_port())
+    monkeypatch.setattr(framing, "MAX_BODY_BYTES", 4 * guard.MAX_BODY_BYTES)
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/v1/push/dockerhub/{SECRET}"
+        answer = requests.post(url, data=(b"x" * 8192 for _ in range(9)), timeout=10)
+        assert answer.status_code == 413
+    finally:
+        server.stop()
+
+
+def test_cheroot_s_error_lines_hide_secrets_in_request_targets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = guard.GuardedServer(("127.0.0.1", 0), lambda *_: [])
+    with caplog.at_level(logging.INFO, "watchtower.cli.api"):
+        server.error_log(f"Bad: POST /v1/push/dockerhub/{SECRET}?access_token=tok HTTP/1.1")
+    assert caplog.records[-1].getMessage() == (
+        "Bad: POST /v1/push/dockerhub/***?access_token=*** HTTP/1.1"
+    )

@@ -25,6 +25,9 @@ from ..runner import Runner
 # The key of the views' state in ``Flask.extensions``.
 EXTENSION = "watchtower"
 
+#: The WSGI environment key a view sets when the request carried a wrong token or secret.
+AUTH_FAILED = "watchtower.auth_failed"
+
 T = TypeVar("T")
 
 
@@ -177,6 +180,11 @@ def given_token() -> str | None:
     if raw[:7].lower() == "bearer ":
         raw = raw[7:].strip()
     return raw or request.cookies.get("access_token") or None
+
+
+def note_failed_auth() -> None:
+    """Count this request as a failed authentication, though it is not answered ``401``."""
+    request.environ[AUTH_FAILED] = True
 
 
 def refuse() -> Response:

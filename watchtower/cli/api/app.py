@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, request
 
 from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
 from . import core, docs, inventory, page, stream
-from ._base import EXTENSION, Context, StatusBook
+from ._base import EXTENSION, Context, StatusBook, text
 from .hardening import harden
 
 if TYPE_CHECKING:
@@ -47,12 +48,34 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
+class _App(Flask):
+    """Flask, whose line for an unexpected error hides secrets in the request's path."""
+
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, Any] | tuple[None, None, None]
+    ) -> None:
+        """Log an error of a view (Flask's line, with Docker Hub's push secret hidden)."""
+        from ..guard import redacted
+
+        self.logger.error(
+            "Exception on %s [%s]", redacted(request.path), request.method, exc_info=exc_info
+        )
+
+
+def _too_large(error: OSError) -> Response:
+    # cheroot's chunked reader says a body is over its bound with a bare OSError.
+    if str(error) != "Request Entity Too Large":
+        raise error
+    return text("request body too large", 413)
+
+
 def create_app(
     runner: Runner,
     settings: ApiSettings,
     *,
     ready: Callable[[], bool] | None = None,
     next_run: Callable[[], datetime | None] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Flask:
     """The WSGI application of the HTTP API.
 
@@ -66,8 +89,9 @@ def create_app(
         settings: Which endpoints, the tokens and the hardening.
         ready: The readiness probe (default: the engine lists containers).
         next_run: When the schedule runs next, for the status page.
+        monotonic: Seconds from a monotonic clock, for the rate limits.
     """
-    app = Flask(
+    app = _App(
         "watchtower.cli.api",
         template_folder=str(page.WEB / "templates"),
         static_folder=str(page.WEB / "static"),
@@ -87,7 +111,9 @@ def create_app(
     app.config[docs.OPERATIONS_KEY] = tuple(
         op for op in OPERATIONS if op.group in settings.endpoints
     )
-    harden(app, settings)
+    harden(app, settings, now=monotonic)
+    # Past the door, cheroot's own bound on a body is an answer, not an error.
+    app.register_error_handler(OSError, _too_large)
     for name, blueprints in _BLUEPRINTS.items():
         if name in settings.endpoints:
             for blueprint in blueprints:
@@ -100,8 +126,9 @@ def create_app(
 class ApiServer:
     """Serves a WSGI application with cheroot on a thread of its own.
 
-    Requests reach the application only once their headers are complete,
-    within size and time bounds (:mod:`watchtower.cli.guard`). Stopping the
+    Requests reach the application only once they are all in (line,
+    headers and body, and the TLS handshake before them), within size and
+    time bounds (:mod:`watchtower.cli.guard`). Stopping the
     server ends the event streams of an app made by :func:`create_app`.
 
     Args:
@@ -115,7 +142,7 @@ class ApiServer:
     def __init__(
         self, app: WSGIApplication, host: str, port: int, *, tls_cert: str = "", tls_key: str = ""
     ) -> None:
-        from ..guard import GuardedServer
+        from ..guard import DeferredTLSAdapter, GuardedServer
 
         self._app = app
         # Each open event stream holds a worker: room for them and for the rest.
@@ -123,9 +150,8 @@ class ApiServer:
             (host or "0.0.0.0", port), app, numthreads=12, server_name="watchtower"
         )
         if tls_cert:
-            from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-            self._server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key)
+            # The handshake happens at the door, not where connections are accepted.
+            self._server.ssl_adapter = DeferredTLSAdapter(tls_cert, tls_key)
         self._thread: threading.Thread | None = None
 
     @property

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..openapi import Operation
-from ._base import context, given_token, timestamp
+from ._base import context, given_token, note_failed_auth, timestamp
 
 __all__ = ["OPERATIONS", "WEB", "page"]
 
@@ -44,7 +44,10 @@ def _login(error: str = "", status: int = 200) -> Response:
 @page.get("/")
 def _status_page() -> Response:
     state = context()
-    if not state.accepts(given_token()):
+    given = given_token()
+    if not state.accepts(given):
+        if given is not None:  # a wrong cookie is a guess too
+            note_failed_auth()
         return _login()
     upcoming = state.next_run()
     response = make_response(
