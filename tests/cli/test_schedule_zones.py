@@ -51,6 +51,9 @@ def test_a_zone_prefix_wins_over_tz(prefix: str) -> None:
             "CRON_TZ=Nowhere/Land 0 0 4 * * *",
             "0 0 4 * * *': 'Nowhere/Land' is not a known time zone.",
         ),
+        # A folder of the zone database, and a name longer than a file's.
+        ("CRON_TZ=America 0 0 4 * * *", "'America' is not a known time zone."),
+        ("TZ=" + "a" * 300 + " 0 0 4 * * *", "aaa' is not a known time zone."),
     ],
 )
 def test_what_robfig_refuses_is_refused(expression: str, message: str) -> None:

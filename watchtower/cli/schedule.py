@@ -172,8 +172,10 @@ def parse_zone(name: str, *, what: str = "TZ") -> tzinfo:
     key = name.strip().removeprefix(":")
     try:
         return zoneinfo.ZoneInfo(key or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ConfigurationError(f"{what}: {name!r} is not a known time zone.") from error
+    # OSError: a key that names a folder of the zone database (``America``)
+    # or is longer than a file name may be.
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ConfigurationError(f"{what}: {quoted(name)} is not a known time zone.") from error
 
 
 def parse_schedule(
