@@ -47,6 +47,9 @@ def test_a_zone_prefix_wins_over_tz(prefix: str) -> None:
         ("0 0 0 * * FRI-MON", "the day of week range 'FRI-MON' begins after it ends"),
         ("0 0 0 * * 7", "the day of week range '7' ends above 6"),
         ("0 0 0 L * *", "'L' is not a number or name of the day of month field"),
+        # Digits to str.isdigit that int() refuses.
+        ("①0 0 4 * * *", "'①0' is not a number or name of the second field"),
+        ("*/① * * * * *", "the step of '*/①' must be a positive number"),
         (
             "CRON_TZ=Nowhere/Land 0 0 4 * * *",
             "0 0 4 * * *': 'Nowhere/Land' is not a known time zone.",
