@@ -27,7 +27,8 @@ def fuzz(session: nox.Session) -> None:
 
     Set WATCHTOWER_FUZZ_EXAMPLES to dig deeper; the regular test run uses 300.
     Then each parser is fuzzed coverage-guided with atheris for
-    WATCHTOWER_FUZZ_SECONDS (default 60) when atheris installs.
+    WATCHTOWER_FUZZ_SECONDS (default 60) when atheris installs, from its
+    seed corpus and dictionary (tests/fuzz/seeds.py).
     """
     session.install("-e", EXTRAS)
     examples = os.environ.get("WATCHTOWER_FUZZ_EXAMPLES", "5000")
@@ -42,7 +43,9 @@ def fuzz(session: nox.Session) -> None:
         return
     seconds = os.environ.get("WATCHTOWER_FUZZ_SECONDS", "60")
     for target in ATHERIS_TARGETS:
-        session.run("python", "tests/fuzz/atheris_targets.py", target, f"-max_total_time={seconds}")
+        session.run(
+            "python", "-m", "tests.fuzz.atheris_targets", target, f"-max_total_time={seconds}"
+        )
 
 
 ATHERIS_TARGETS = (

@@ -99,6 +99,8 @@ def sdist(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         "tests/conftest.py",
         "tests/support/dockerd.py",
         "tests/core/test_update.py",
+        "tests/fuzz/dicts/reference.dict",
+        "tests/fuzz/corpus/helper/login.json",
         "docs/conf.py",
         "docs/index.rst",
         "examples/compose.yaml",

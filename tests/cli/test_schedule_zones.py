@@ -47,10 +47,16 @@ def test_a_zone_prefix_wins_over_tz(prefix: str) -> None:
         ("0 0 0 * * FRI-MON", "the day of week range 'FRI-MON' begins after it ends"),
         ("0 0 0 * * 7", "the day of week range '7' ends above 6"),
         ("0 0 0 L * *", "'L' is not a number or name of the day of month field"),
+        # Digits to str.isdigit that int() refuses.
+        ("①0 0 4 * * *", "'①0' is not a number or name of the second field"),
+        ("*/① * * * * *", "the step of '*/①' must be a positive number"),
         (
             "CRON_TZ=Nowhere/Land 0 0 4 * * *",
             "0 0 4 * * *': 'Nowhere/Land' is not a known time zone.",
         ),
+        # A folder of the zone database, and a name longer than a file's.
+        ("CRON_TZ=America 0 0 4 * * *", "'America' is not a known time zone."),
+        ("TZ=" + "a" * 300 + " 0 0 4 * * *", "aaa' is not a known time zone."),
     ],
 )
 def test_what_robfig_refuses_is_refused(expression: str, message: str) -> None:

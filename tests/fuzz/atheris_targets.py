@@ -1,64 +1,53 @@
 """Coverage-guided fuzzing of the parsers with atheris, for ``nox -s fuzz``.
 
-Run ``python tests/fuzz/atheris_targets.py TARGET -max_total_time=60``: the
-target gets atheris' bytes as text, and anything but its documented error
-is a crash that atheris reports with the input that caused it. Not
-collected by pytest (its name does not start with ``test_``).
+Run ``python -m tests.fuzz.atheris_targets TARGET -max_total_time=60`` from
+the repository's root: the target (``targets.TARGETS``) gets atheris' bytes
+as UTF-8 text, undecodable bytes kept as Python keeps them in ``argv``
+(``surrogateescape``), and anything but its documented error is a crash
+that atheris reports with the input that caused it. Unless told otherwise
+(``-dict=``, ``--no-seeds``), it starts from the target's dictionary and
+seed corpus (``seeds.py``): the seeds are written from the test tables into
+the first corpus folder given, or else into ``watchtower-fuzz/TARGET`` in
+the temporary folder, where libFuzzer also keeps what it finds (it ends
+the process, so a folder of its own could not be removed). Not collected
+by pytest (its name does not start with ``test_``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
-from datetime import datetime, timezone
+import tempfile
+from pathlib import Path
 
 import atheris
 
-with atheris.instrument_imports():
-    from watchtower._text import load_json, parse_duration
-    from watchtower.cli.schedule import parse_schedule
+with atheris.instrument_imports(include=["watchtower"]):
+    from tests.fuzz.seeds import dictionary_path, write_corpus
+    from tests.fuzz.targets import TARGETS
     from watchtower.errors import WatchtowerError
-    from watchtower.notify._shoutrrr import redact
-    from watchtower.notify._targets import translate
-    from watchtower.reference import parse_reference
-    from watchtower.registry._auth import challenge_from
-    from watchtower.registry._credentials import _helper_answer
-    from watchtower.registry._http import retry_after
-    from watchtower.registry._tokens import token_from_answer
-
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-def _token(text: str) -> object:
-    try:
-        answer = load_json(text)
-    except ValueError:
-        return None
-    return token_from_answer(answer, NOW)
-
-
-TARGETS: dict[str, Callable[[str], object]] = {
-    "reference": parse_reference,
-    "challenge": lambda text: challenge_from("reg.example", text),
-    "schedule": parse_schedule,
-    "duration": parse_duration,
-    "url": lambda text: (redact(text), translate(text)),
-    "token": _token,
-    "helper": lambda text: _helper_answer(text, "docker-credential-x", "reg.example"),
-    "retry-after": lambda text: retry_after(text, NOW),
-}
 
 
 def main() -> None:
-    target = TARGETS[sys.argv.pop(1)]
+    name = sys.argv.pop(1)
+    parse = TARGETS[name].parse
 
     def one(data: bytes) -> None:
-        text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(len(data))
+        text = data.decode("utf-8", "surrogateescape")
         with contextlib.suppress(ValueError, WatchtowerError):
-            target(text)  # the documented errors; anything else is a finding
+            parse(text)  # the documented errors; anything else is a finding
 
-    atheris.Setup(sys.argv, one)
+    argv = [arg for arg in sys.argv if arg != "--no-seeds"]
+    if argv == sys.argv:
+        if not any(arg.startswith("-dict=") for arg in argv[1:]):
+            argv.append(f"-dict={dictionary_path(name)}")
+        folders = [arg for arg in argv[1:] if not arg.startswith("-")]
+        if not folders:  # libFuzzer keeps what it finds in the first folder
+            folders = [str(Path(tempfile.gettempdir(), "watchtower-fuzz", name))]
+            argv.append(folders[0])
+        if not Path(folders[0]).is_file():  # a file is one input to run again
+            write_corpus(name, Path(folders[0]))
+    atheris.Setup(argv, one)
     atheris.Fuzz()
 
 

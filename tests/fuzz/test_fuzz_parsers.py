@@ -1,4 +1,8 @@
-"""Every parser of outside text raises only its documented error, whatever it is given."""
+"""Every parser of outside text raises only its documented error, whatever it is given.
+
+The near misses start from a few samples and from the seeds of the
+coverage-guided targets (``seeds.py``): the valid inputs of the test tables.
+"""
 
 from __future__ import annotations
 
@@ -39,13 +43,21 @@ from watchtower.registry._tokens import token_from_answer
 from watchtower.settings import ContainerSettings
 
 from .conftest import PROFILE
+from .seeds import seeds
 from .strategies import near, text
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 @PROFILE
-@given(near("nginx", "docker.io/library/nginx:1.25", "reg:5000/a/b@sha256:" + "a" * 64))
+@given(
+    near(
+        "nginx",
+        "docker.io/library/nginx:1.25",
+        "reg:5000/a/b@sha256:" + "a" * 64,
+        *seeds("reference"),
+    )
+)
 def test_image_references(value: str) -> None:
     try:
         parsed = parse_reference(value)
@@ -56,7 +68,13 @@ def test_image_references(value: str) -> None:
 
 
 @PROFILE
-@given(near('Bearer realm="https://auth.example/token",service="reg",scope="a b"', "Basic x=1"))
+@given(
+    near(
+        'Bearer realm="https://auth.example/token",service="reg",scope="a b"',
+        "Basic x=1",
+        *seeds("challenge"),
+    )
+)
 def test_www_authenticate(value: str) -> None:
     try:
         challenge_from("reg.example", value)
@@ -65,7 +83,9 @@ def test_www_authenticate(value: str) -> None:
 
 
 @PROFILE
-@given(near("0 0 4 * * *", "*/5 * * * *", "@every 1h30m", "@daily", "0 0 0 29 2 *"))
+@given(
+    near("0 0 4 * * *", "*/5 * * * *", "@every 1h30m", "@daily", "0 0 0 29 2 *", *seeds("schedule"))
+)
 def test_schedules(value: str) -> None:
     try:
         schedule = parse_schedule(value)
@@ -77,7 +97,7 @@ def test_schedules(value: str) -> None:
 
 
 @PROFILE
-@given(near("90s", "1h30m", "500ms", "1.5h", "3d", "1w"))
+@given(near("90s", "1h30m", "500ms", "1.5h", "3d", "1w", *seeds("duration")))
 def test_durations(value: str) -> None:
     for units in ({}, {"units": LONG_UNITS}):
         try:
@@ -131,6 +151,7 @@ def test_labels_are_read_whatever_their_values(labels: dict[str, str]) -> None:
         "generic+https://example.com/hook?token=x&@X-H=v",
         "telegram://123:abc@telegram?chats=1",
         "slack://a/b/c",
+        *seeds("url"),
     )
 )
 def test_notification_urls(value: str) -> None:

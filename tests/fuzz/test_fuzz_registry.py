@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from watchtower.errors import RegistryError
@@ -18,6 +18,7 @@ from watchtower.model import ImageRef
 from watchtower.registry import Credentials, HttpRegistry, MockTransport, Request, Response
 
 from .conftest import PROFILE
+from .seeds import seeds
 from .strategies import near, text
 
 REF = ImageRef("reg.example", "app", "v1")
@@ -70,8 +71,22 @@ class Login:
         return Credentials("alice", "s3cret-password")
 
 
+def _login_flows(test: Any) -> Any:
+    """Examples from the tables: each challenge, a token answer, then the digest."""
+    tokens = seeds("token")
+    for number, challenge in enumerate(seeds("challenge")):
+        flow = [
+            Response(401, {"WWW-Authenticate": challenge}),
+            Response(200, {}, tokens[number % len(tokens)].encode()),
+            Response(200, {"Docker-Content-Digest": DIGEST}),
+        ]
+        test = example(flow)(test)
+    return test
+
+
 @PROFILE
 @given(st.lists(_ANSWER, min_size=1, max_size=8))
+@_login_flows
 def test_a_hostile_registry_gives_a_digest_or_a_registry_error(answers: list[Any]) -> None:
     registry = HttpRegistry(
         transport=MockTransport(Hostile(answers)), credentials=Login(), sleep=lambda _: None

@@ -172,8 +172,10 @@ def parse_zone(name: str, *, what: str = "TZ") -> tzinfo:
     key = name.strip().removeprefix(":")
     try:
         return zoneinfo.ZoneInfo(key or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ConfigurationError(f"{what}: {name!r} is not a known time zone.") from error
+    # OSError: a key that names a folder of the zone database (``America``)
+    # or is longer than a file name may be.
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ConfigurationError(f"{what}: {quoted(name)} is not a known time zone.") from error
 
 
 def parse_schedule(
@@ -313,7 +315,7 @@ def _field_problem(field: str, bounds: _Bounds) -> str:
             low, high = numbers[0] or 0, numbers[-1] or 0
             if steps and len(ends) == 1:
                 high = bounds.high  # "5/10": from 5 to the end, every 10
-        if steps and (not steps[0].isdigit() or int(steps[0]) == 0):
+        if steps and (not _is_number(steps[0]) or int(steps[0]) == 0):
             return f"the step of {part!r} must be a positive number"
         if low < bounds.low:
             return f"the {bounds.name} range {part!r} begins below {bounds.low}"
@@ -324,8 +326,13 @@ def _field_problem(field: str, bounds: _Bounds) -> str:
     return ""
 
 
+def _is_number(text: str) -> bool:
+    # ASCII digits only: "²" and "①" are digits to str.isdigit but not to int().
+    return text.isascii() and text.isdigit()
+
+
 def _number(text: str, bounds: _Bounds) -> int | None:
-    if text.isdigit():
+    if _is_number(text):
         return int(text)
     lowered = text.lower()
     if lowered in bounds.names:
