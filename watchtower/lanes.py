@@ -224,10 +224,17 @@ class ScheduledClient:
         watch: Where a silence is recorded.
     """
 
-    def __init__(self, client: ContainerClient, lanes: Lanes, watch: EngineWatch) -> None:
+    def __init__(
+        self, client: ContainerClient, lanes: Lanes | None = None, watch: EngineWatch | None = None
+    ) -> None:
         self.client = client
-        self.lanes = lanes
-        self.watch = watch
+        self.lanes = lanes or Lanes()
+        self.watch = watch or EngineWatch()
+
+    @classmethod
+    def around(cls, client: ContainerClient) -> ScheduledClient:
+        """``client`` scheduled for one run, unless it is already."""
+        return client if isinstance(client, ScheduledClient) else cls(client)
 
     def _call(self, call: Callable[[], _T]) -> _T:
         try:

@@ -19,7 +19,7 @@ from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .errors import EngineError
 from .events import Failed, Observer, RunFinished, RunStarted
-from .lanes import EngineWatch, Lanes, ScheduledClient
+from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
 from .model import Container, short_id
@@ -74,7 +74,7 @@ def _execute(
     results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
     units = [[entries[name] for name in unit] for unit in plan.units]
-    engine = client if isinstance(client, ScheduledClient) else scheduled(client)
+    engine = ScheduledClient.around(client)
     workers = 1 if params.rolling_restart else params.update_concurrency
     # Watchtower's own units start only when every other unit has finished:
     # the successor removes this instance once its run is over.
@@ -110,11 +110,6 @@ def _execute(
         repaired=repaired,
         engine_failure=failure,
     )
-
-
-def scheduled(client: ContainerClient) -> ScheduledClient:
-    """``client`` with the calls of one run kept to the rule of :mod:`watchtower.lanes`."""
-    return ScheduledClient(client, Lanes(), EngineWatch())
 
 
 def update(
@@ -165,7 +160,7 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
-    client = scheduled(client)
+    client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
     listed: Sequence[Container] | None = None
