@@ -89,16 +89,18 @@ def _execute(
     left = [name for r in replacers for name in r.left]
     repaired: tuple[str, ...] = ()
     failure = engine.watch.sentence(sum(r.not_started for r in replacers))
-    if failure:
-        if left:
-            failure += f" Left aside until the engine answers: {', '.join(left)}."
-        emit(Failed(at=emit.now(), step="engine", reason=failure))
-    elif left:
-        # One more pass for what a rollback could not give back; the rest waits for the next run.
+    if left:
+        # One more pass for what was left aside, even after a silence: an engine
+        # that answers again gets its containers back now, not at the next run.
         try:
             repaired = repair(engine, params, emit, only=left)
         except EngineError as error:
-            emit(Failed(at=emit.now(), step="repair", reason=str(error)))
+            if failure:
+                failure += f" Left aside until the engine answers: {', '.join(left)}."
+            else:
+                emit(Failed(at=emit.now(), step="repair", reason=str(error)))
+    if failure:
+        emit(Failed(at=emit.now(), step="engine", reason=failure))
     if services is not None and not failure:
         rolled = roll_out(plan.services, services, params, emit)
     else:

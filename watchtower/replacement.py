@@ -66,8 +66,8 @@ class Replacer:
     its containers and those of the next ``window - 1`` units, the ones that
     may run beside it. Once the engine stops answering, no unit makes another
     call: what they leave aside, :func:`watchtower.repair.repair` finishes or
-    undoes, at the end of this run if the engine answers again, else at the
-    next.
+    undoes at the end of the run, if the engine answers by then, else at the
+    next run.
 
     Args:
         client: The engine, its calls scheduled by the run's lanes.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -148,7 +149,9 @@ def test_the_rule_holds_and_nothing_is_lost(
         update_concurrency=concurrency,
         lifecycle_hooks=True,
     )
-    report = update(engine, registry, params)
+    # Stops that outlast the patience lend the engine's turn: stops then overlap too.
+    with mock.patch("watchtower.replacement.PATIENCE", stop_delay / 2):
+        report = update(engine, registry, params)
 
     assert engine.overlapping(["rename"], SANDBOX) == [], "a rename ran beside a stop or start"
     after = {c.name: c for c in engine.containers()}
@@ -246,6 +249,27 @@ def test_a_silent_engine_is_noticed_once_and_no_unit_starts_after() -> None:
     assert engine.names() == {f"c{n}" for n in range(8)}
     assert all(engine.container(f"c{n}").state is ContainerState.RUNNING for n in range(8))
     assert len(again.updated) + len(again.fresh) == 8
+
+
+def test_an_engine_that_answers_again_before_the_end_gets_its_containers_back_in_the_run() -> None:
+    engine = fleet(4)
+    events: list[Event] = []
+
+    def silence_for_one_call(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, Stopped) and sum(isinstance(e, Stopped) for e in events) == 1:
+            engine.stop_answering()
+        if isinstance(event, Failed) and "did not answer" in event.reason:
+            engine.stop_answering(None)  # it answers again
+
+    report = update(engine, engine.registry, UpdateParams(update_concurrency=4),
+                    observer=silence_for_one_call)  # fmt: skip
+
+    assert report.engine_failure.startswith("The engine at memory stopped answering; ")
+    assert "Left aside" not in report.engine_failure
+    assert report.repaired and all("was undone" in line for line in report.repaired)
+    assert engine.names() == {"c0", "c1", "c2", "c3"}
+    assert all(engine.container(f"c{n}").state is ContainerState.RUNNING for n in range(4))
 
 
 def test_a_rename_back_that_failed_gets_one_more_pass_at_the_end() -> None:
