@@ -10,7 +10,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 
 from tests.cli.test_cli_e2e import environment, run_container
 from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
-from tests.support.killproxy import KillProxy
+from tests.support.killproxy import KillProxy, proxy_of
 
 pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
 
@@ -37,13 +36,8 @@ STEPS = {
 
 @pytest.fixture
 def proxy(dockerd: Any) -> Iterator[KillProxy]:
-    # A unix socket path must be short: not under pytest's deep tmp_path.
-    with tempfile.TemporaryDirectory(prefix="wt-kill-", dir="/tmp") as where:
-        server = KillProxy(Path(dockerd.socket), Path(where) / "docker.sock")
-        try:
-            yield server
-        finally:
-            server.close()
+    with proxy_of(dockerd.socket, "wt-kill-") as server:
+        yield server
 
 
 def command(host: str, *names: str) -> list[str]:

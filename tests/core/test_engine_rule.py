@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.core.test_no_container_lost import scenarios, stage
 from watchtower import UpdateParams, update
 from watchtower import labels as L
 from watchtower.events import Event, Failed, Stopped
@@ -89,60 +90,17 @@ def test_a_slow_stop_does_not_hold_the_renames_of_the_units_beside_it() -> None:
     assert engine.overlapping(["rename"], SANDBOX) == []
 
 
-@st.composite
-def fleets(draw: st.DrawFn) -> tuple[list[dict[str, object]], list[tuple[str, str]]]:
-    count = draw(st.integers(1, 9))
-    containers = []
-    for n in range(count):
-        earlier = [f"c{m}" for m in range(n)]
-        deps = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
-        containers.append(
-            {
-                "name": f"c{n}",
-                "image": draw(st.sampled_from(IMAGES)),
-                "running": draw(st.booleans()),
-                "deps": deps,
-            }
-        )
-    names = [str(c["name"]) for c in containers]
-    steps = ["stop", "rename", "create", "start", "health", "remove", "hook"]
-    failures = draw(st.lists(st.tuples(st.sampled_from(steps), st.sampled_from(names)), max_size=3))
-    return containers, failures
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    fleets(),
+    scenarios(),
     st.integers(1, 8),
-    st.booleans(),
     st.floats(0, 0.004),
-    st.sampled_from([0, 75, 1]),
+    st.sampled_from([1, 75]),
 )
-def test_the_rule_holds_and_nothing_is_lost(
-    scenario, concurrency, rolling, stop_delay, hook_code
-) -> None:  # type: ignore[no-untyped-def]
-    containers, failures = scenario
-    registry = MemoryRegistry(FixedClock())
-    engine = MemoryEngine(registry)
-    for image in IMAGES:
-        registry.publish(image)
-    for spec in containers:
-        engine.run(
-            str(spec["name"]),
-            str(spec["image"]),
-            state=ContainerState.RUNNING if spec["running"] else ContainerState.EXITED,
-            labels={L.DEPENDS_ON: ",".join(spec["deps"]), L.PRE_UPDATE: "drain"},  # type: ignore[arg-type]
-        )
-    before = {c.name: c for c in engine.containers()}
-    for image in IMAGES[:2]:
-        registry.publish(image)
+def test_the_rule_holds_and_nothing_is_lost(scenario, concurrency, stop_delay, hook_code) -> None:  # type: ignore[no-untyped-def]
+    containers, failures, rolling = scenario
+    engine, registry, before = stage(containers, failures, hook_code)
     engine.delays.update(stop=stop_delay, start=0.001, rename=0.0005)
-    for step, name in failures:
-        if step == "hook":
-            engine.hook_exit_codes[name, "drain"] = hook_code
-        else:
-            engine.fail(step, name)
-
     params = UpdateParams(
         include_stopped=True,
         rolling_restart=rolling,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower import labels as L
-from watchtower.model import ContainerState
+from watchtower.model import Container, ContainerState
 from watchtower.report import Outcome
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
@@ -39,10 +39,13 @@ def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, object]], list[tuple[str,
     return containers, failures, draw(st.booleans())
 
 
-@settings(max_examples=300, deadline=None)
-@given(scenarios(), st.sampled_from([1, 3]), st.booleans())
-def test_no_container_is_lost(scenario, concurrency, revive) -> None:
-    containers, failures, rolling = scenario
+def stage(
+    containers: list[dict[str, object]], failures: list[tuple[str, str]], hook_code: int = 1
+) -> tuple[MemoryEngine, MemoryRegistry, dict[str, Container]]:
+    """The scenario's containers, two of their three images newer, its failures set up.
+
+    A failure at ``hook`` makes the container's pre-update hook exit with ``hook_code``.
+    """
     registry = MemoryRegistry(FixedClock())
     engine = MemoryEngine(registry)
     for image in IMAGES:
@@ -60,7 +63,15 @@ def test_no_container_is_lost(scenario, concurrency, revive) -> None:
         registry.publish(image)
     for step, name in failures:
         engine.fail(step, name)
-        engine.hook_exit_codes[name, "true"] = 1 if step == "hook" else 0
+        engine.hook_exit_codes[name, "true"] = hook_code if step == "hook" else 0
+    return engine, registry, before
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(), st.sampled_from([1, 3]), st.booleans())
+def test_no_container_is_lost(scenario, concurrency, revive) -> None:
+    containers, failures, rolling = scenario
+    engine, registry, before = stage(containers, failures)
 
     params = UpdateParams(
         include_stopped=True,

@@ -13,7 +13,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 
 from tests.cli.test_cli_e2e import environment, run_container
 from tests.support.e2e_fixtures import Images, Names
-from tests.support.killproxy import KillProxy
+from tests.support.killproxy import KillProxy, proxy_of
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +69,17 @@ def ours(api: Any, names: Names) -> dict[str, dict[str, Any]]:
     return found
 
 
+def run_once(host: str, containers: list[str], tmp_path: Path, *flags: str) -> Any:
+    """The real command's one-shot run on ``containers``; a hang raises TimeoutExpired."""
+    return subprocess.run(
+        [sys.executable, "-m", "watchtower", "--run-once", "--host", host, *flags, *containers],
+        env=environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_parallel_runs_under_load_never_hang_the_engine(
     docker_api: Any, dockerd: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
 ) -> None:
@@ -80,23 +90,7 @@ def test_parallel_runs_under_load_never_hang_the_engine(
             publish_all(e2e_images, e2e_names, "v2" if run % 2 == 0 else "v1")
             began = time.monotonic()
             try:
-                result = subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "watchtower",
-                        "--run-once",
-                        "--host",
-                        dockerd.url,
-                        "--update-concurrency",
-                        "4",
-                        *containers,
-                    ],
-                    env=environment(tmp_path),
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                )
+                result = run_once(dockerd.url, containers, tmp_path, "--update-concurrency", "4")
             except subprocess.TimeoutExpired:
                 hangs += 1
                 break
@@ -114,14 +108,8 @@ def test_parallel_runs_under_load_never_hang_the_engine(
 
 @pytest.fixture
 def proxy(dockerd: Any) -> Iterator[KillProxy]:
-    # A unix socket path must be short: not under pytest's deep tmp_path.
-    with tempfile.TemporaryDirectory(prefix="wt-silent-", dir="/tmp") as where:
-        server = KillProxy(Path(dockerd.socket), Path(where) / "docker.sock")
-        try:
-            yield server
-        finally:
-            server.thaw()
-            server.close()
+    with proxy_of(dockerd.socket, "wt-silent-") as server:
+        yield server
 
 
 ENGINE_TIMEOUT = 3  # seconds
@@ -149,24 +137,7 @@ def test_an_engine_that_stops_answering_ends_the_run_with_one_sentence(
     proxy.freeze(method, pattern)
     flags = ["--engine-timeout", f"{ENGINE_TIMEOUT}s", "--stop-timeout", f"{STOP_TIMEOUT}s"]
     began = time.monotonic()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "watchtower",
-            "--run-once",
-            "--host",
-            proxy.url,
-            *flags,
-            "--update-concurrency",
-            "4",
-            *containers,
-        ],
-        env=environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_once(proxy.url, containers, tmp_path, *flags, "--update-concurrency", "4")
     took = time.monotonic() - began
     log = result.stdout + result.stderr
     assert proxy.frozen.is_set(), log
@@ -180,13 +151,7 @@ def test_an_engine_that_stops_answering_ends_the_run_with_one_sentence(
 
     # The engine answers again: the next run repairs what was left and updates the rest.
     proxy.thaw()
-    again = subprocess.run(
-        [sys.executable, "-m", "watchtower", "--run-once", "--host", proxy.url, *containers],
-        env=environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = run_once(proxy.url, containers, tmp_path)
     assert again.returncode == 0, again.stderr
     now = ours(docker_api, e2e_names)
     assert sorted(now) == sorted(containers), sorted(now)

@@ -18,7 +18,9 @@ import os
 import re
 import signal
 import socket
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -39,6 +41,19 @@ class _Connection:
     client: socket.socket
     upstream: socket.socket
     trap: _Trap | None = None  # sprung by a request; its answer kills
+
+
+@contextlib.contextmanager
+def proxy_of(engine_socket: str, prefix: str) -> Iterator[KillProxy]:
+    """A :class:`KillProxy` of ``engine_socket`` for the block, thawed and closed after it."""
+    # A unix socket path must be short: not under pytest's deep tmp_path.
+    with tempfile.TemporaryDirectory(prefix=prefix, dir="/tmp") as where:
+        server = KillProxy(Path(engine_socket), Path(where) / "docker.sock")
+        try:
+            yield server
+        finally:
+            server.thaw()
+            server.close()
 
 
 class KillProxy:
