@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from ._emitter import Emitter
-from .budget import Budget, too_slow
+from .budget import Budget
 from .clock import Clock, system_clock
 from .errors import RegistryError
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
@@ -29,7 +29,7 @@ from .selection import select
 from .services import is_task, plan_services
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
-from .staleness import Verdict, assess, fan_out
+from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
 
 __all__ = ["plan"]
@@ -229,16 +229,12 @@ def _follow_tags(
         except Exception as error:
             raise RegistryError(f"Listing the tags of {repository} failed: {error}") from error
 
-    def late(repository: ImageRef) -> RegistryError:
-        what = f"the tags of {repository.familiar}"
-        return too_slow(repository.domain, scan.seconds, what, scan=True)
-
     answers = fan_out(
         (_repository(c.image) for c in ruled),
         listing,
         concurrency,
         RegistryError,
-        until=(scan, late),
+        until=scan_deadline(scan, lambda repository: f"the tags of {repository.familiar}"),
         monotonic=monotonic,
     )
     # Read here, not in the threads: reading tags is work for the CPU, not a wait.

@@ -106,9 +106,16 @@ def _fan_out_until(
     }
 
 
-def _digest_too_slow(scan: Budget) -> Callable[[ImageRef], RegistryTimeoutError]:
-    """The error of a reference whose digest the scan's deadline ran out on."""
-    return lambda ref: too_slow(ref.domain, scan.seconds, ref.familiar, scan=True)
+def scan_deadline(
+    scan: Budget | None, what: Callable[[ImageRef], str]
+) -> tuple[Budget, Callable[[ImageRef], RegistryTimeoutError]] | None:
+    """:func:`fan_out`'s ``until`` for lookups of ``what(ref)`` within the scan's budget.
+
+    ``None`` without a budget.
+    """
+    if scan is None:
+        return None
+    return scan, lambda ref: too_slow(ref.domain, scan.seconds, what(ref), scan=True)
 
 
 def remote_digests(
@@ -137,7 +144,7 @@ def remote_digests(
         except Exception as error:
             raise RegistryError(f"Checking {ref} failed: {error}") from error
 
-    until = (scan, _digest_too_slow(scan)) if scan is not None else None
+    until = scan_deadline(scan, lambda ref: ref.familiar)
     return fan_out(refs, ask, concurrency, RegistryError, until=until, monotonic=monotonic)
 
 
@@ -313,16 +320,12 @@ def _apply_cooldown(
         digest = digests[ref]
         return registry.created(ref, digest if isinstance(digest, str) else ref.tag or "latest")
 
-    def late(ref: ImageRef) -> Exception:
-        assert scan is not None  # only called with a scan budget
-        return too_slow(ref.domain, scan.seconds, f"the age of {ref.familiar}", scan=True)
-
     ages = fan_out(
         (c.image for c in candidates if c.name in delays),
         created,
         params.check_concurrency,
         Exception,
-        until=(scan, late) if scan is not None else None,
+        until=scan_deadline(scan, lambda ref: f"the age of {ref.familiar}"),
         monotonic=monotonic,
     )
     kept: list[Container] = []

@@ -231,17 +231,6 @@ def test_a_go_report_template_from_the_command_line(
     assert receiver.requests[-1].body.decode() == f"1 updated: web {image}"
 
 
-@pytest.fixture
-def cli_logger_restored() -> Iterator[None]:
-    """main() sets up the ``watchtower`` logger for the process; undo it after the test."""
-    logger = logging.getLogger("watchtower")
-    handlers, propagate, level = list(logger.handlers), logger.propagate, logger.level
-    yield
-    logger.handlers[:] = handlers
-    logger.propagate = propagate
-    logger.setLevel(level)
-
-
 @pytest.mark.usefixtures("cli_logger_restored")
 def test_a_bad_notification_url_stops_the_command_before_the_engine(
     capsys: pytest.CaptureFixture[str],

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import jinja2
@@ -74,18 +72,7 @@ def test_a_go_template_that_loops_for_ever_is_stopped(monkeypatch: pytest.Monkey
     assert time.monotonic() - started < 2
 
 
-@pytest.fixture
-def logger_restored() -> Iterator[None]:
-    """main() sets up the ``watchtower`` logger for the process; undo it after the test."""
-    logger = logging.getLogger("watchtower")
-    handlers, propagate, level = list(logger.handlers), logger.propagate, logger.level
-    yield
-    logger.handlers[:] = handlers
-    logger.propagate = propagate
-    logger.setLevel(level)
-
-
-@pytest.mark.usefixtures("logger_restored")
+@pytest.mark.usefixtures("cli_logger_restored")
 @pytest.mark.parametrize(
     ("template", "reason"),
     [
