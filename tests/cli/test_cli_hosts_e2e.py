@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli_e2e import environment, run_container
+from tests.docker.test_swarm_e2e import create_service, wait_running
 from tests.support.e2e_fixtures import Images, Names
-from tests.swarm.test_swarm_e2e import create_service, wait_running
 
 pytestmark = pytest.mark.e2e
 
