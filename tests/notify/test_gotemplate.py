@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 from watchtower.errors import ConfigurationError
 from watchtower.notify import BUILTIN_TEMPLATES, LogEntry, Template
-from watchtower.notify._goexec import GoExecError, GoTemplate
-from watchtower.notify._gofmt import sprint, sprintf
-from watchtower.notify._goparse import GoSyntaxError
+from watchtower.notify._gotemplate import GoExecError, GoSyntaxError, GoTemplate
+from watchtower.notify._gotemplate.fmt import sprint, sprintf
 from watchtower.report import ContainerReport, Outcome, Report
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)

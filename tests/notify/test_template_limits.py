@@ -11,7 +11,7 @@ import pytest
 
 from watchtower.cli.command import EXIT_USAGE, main
 from watchtower.notify import LogEntry, Template, _templates
-from watchtower.notify._goexec import GoExecError
+from watchtower.notify._gotemplate import GoExecError
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ._apprise import AppriseNotifier, NotificationError
 from ._entries import EntryCollector, LogEntry
-from ._goexec import GoExecError
+from ._gotemplate import GoExecError
 from ._log import LogNotifier
 from ._message import Message
 from ._notifications import Notifications, NotificationSettings

@@ -1,6 +1,6 @@
 """Notification templates: Go's template language or Jinja2, with Watchtower's built-ins.
 
-A Go template sees Watchtower's data (see ``_godata``). A Jinja2 template
+A Go template sees Watchtower's data (see ``_gotemplate.view``). A Jinja2 template
 renders one message from this context:
 
 ``title``
@@ -36,11 +36,9 @@ from ..model import short_id
 from ..porcelain import porcelain_json
 from ..report import ContainerReport, Report
 from ._entries import LogEntry
-from ._godata import FUNCTIONS
-from ._godata import data as go_data
-from ._godata import entries as go_entries
-from ._goexec import GoExecError, GoTemplate
-from ._goparse import GoSyntaxError
+from ._gotemplate import FUNCTIONS, GoExecError, GoSyntaxError, GoTemplate
+from ._gotemplate import data as go_data
+from ._gotemplate import entries as go_entries
 
 if TYPE_CHECKING:
     import jinja2

@@ -1,6 +1,6 @@
 """A parsed Go template run against data, as Go's ``text/template`` runs it.
 
-:class:`GoTemplate` parses once (:mod:`._goparse`) and renders many times.
+:class:`GoTemplate` parses once (:mod:`.parse`) and renders many times.
 Data is plain Python (dicts are Go maps, lists and tuples are slices) or
 objects with a ``go_field(name)`` method (Go structs and their methods); a
 template reaches nothing else. The built-in functions are Go's (``and``,
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
-from ._goast import (
+from .ast import (
     Action,
     Branch,
     Command,
@@ -35,8 +35,8 @@ from ._goast import (
     Text,
     Variable,
 )
-from ._gofmt import NO_VALUE, go_type, sprint, sprintf, sprintln, time_format, to_string
-from ._goparse import parse
+from .fmt import NO_VALUE, go_type, sprint, sprintf, sprintln, time_format, to_string
+from .parse import parse
 
 __all__ = ["BUILTINS", "GoExecError", "GoTemplate", "truth"]
 

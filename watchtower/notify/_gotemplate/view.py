@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..model import short_id
-from ..porcelain import porcelain_json
-from ..report import ContainerReport, Report
-from ._entries import LogEntry
-from ._goexec import GoExecError
+from ...model import short_id
+from ...porcelain import porcelain_json
+from ...report import ContainerReport, Report
+from .._entries import LogEntry
+from .exec import GoExecError
 
 __all__ = ["FUNCTIONS", "GoId", "data", "entries"]
 

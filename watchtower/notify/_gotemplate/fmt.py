@@ -3,7 +3,7 @@
 A Go template prints every value with ``fmt``: ``true`` rather than
 ``True``, ``[a b]`` for a list, ``map[k:v]`` for a map (keys sorted),
 ``<nil>`` for nil and ``1e+06`` for a large float. These functions write
-Python values the same way, for :mod:`._goexec`.
+Python values the same way, for :mod:`.exec`.
 """
 
 from __future__ import annotations

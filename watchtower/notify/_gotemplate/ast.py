@@ -1,6 +1,6 @@
 """The tree of a Go text/template: its nodes as values, and the error of a bad source.
 
-:mod:`._goparse` builds it from source; :mod:`._goexec` runs it.
+:mod:`.parse` builds it from source; :mod:`.exec` runs it.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Collection
 
 from attrs import frozen
 
-from ._goast import (
+from .ast import (
     Action,
     Branch,
     Command,
