@@ -11,8 +11,9 @@ precedence flag > environment > default, the way the maintained fork does
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from .._text import parse_bool, parse_duration
 from ..errors import ConfigurationError
@@ -115,6 +116,7 @@ def _items(flag: Flag, text: str) -> tuple[str, ...]:
 
 
 def _env_value(flag: Flag, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first of ``flag``'s variables that is set (and not empty), with its text."""
     for key in flag.env:
         raw = environ.get(key)
         if raw is None:
@@ -125,6 +127,140 @@ def _env_value(flag: Flag, environ: Mapping[str, str]) -> tuple[str, str] | None
             continue
         return key, raw
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    """One value given to a flag on the command line, as typed, and how errors name it."""
+
+    flag: Flag
+    text: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """One positional argument: a container name."""
+
+    text: str
+
+
+_Token = _Setting | _Name | Literal["help", "version"]
+
+
+def _long(arg: str, following: str | None) -> tuple[_Setting, int]:
+    """The setting of one ``--name[=value]``, and how many following arguments it took (0 or 1)."""
+    name, eq, inline = arg[2:].partition("=")
+    try:
+        flag = by_name(name)
+    except KeyError:
+        raise ConfigurationError(f"Unknown flag --{name}; see watchtower --help.") from None
+    if flag.kind is Kind.BOOL:
+        return _Setting(flag, inline if eq else "true", flag.option), 0
+    if eq:
+        return _Setting(flag, inline, flag.option), 0
+    if following is None:
+        raise ConfigurationError(f"{flag.option} needs a value.")
+    return _Setting(flag, following, flag.option), 1
+
+
+def _cluster(cluster: str, following: str | None) -> tuple[list[_Setting], int]:
+    """The settings of grouped short flags (``-Rc``, ``-i30``, ``-i 30``), and arguments taken."""
+    settings: list[_Setting] = []
+    position = 0
+    while position < len(cluster):
+        letter = cluster[position]
+        position += 1
+        short = _BY_SHORT.get(letter)
+        if short is None:
+            raise ConfigurationError(f"Unknown flag -{letter}; see watchtower --help.")
+        where = f"-{letter} ({short.option})"
+        rest = cluster[position:]
+        if short.kind is Kind.BOOL:
+            if rest.startswith("="):
+                settings.append(_Setting(short, rest[1:], where))
+                break
+            settings.append(_Setting(short, "true", where))
+            continue
+        if rest:
+            settings.append(_Setting(short, rest.removeprefix("="), where))
+            break
+        if following is None:
+            raise ConfigurationError(f"{where} needs a value.")
+        settings.append(_Setting(short, following, where))
+        return settings, 1
+    return settings, 0
+
+
+def _tokens(argv: Sequence[str]) -> Iterator[_Token]:
+    """The arguments' settings, names and requests for help or the version, in order."""
+    # A generator: each setting is converted before the next argument is read, so the
+    # first bad argument is the one reported.
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        following = args[index] if index < len(args) else None
+        taken = 0
+        if arg == "--":
+            yield from (_Name(name) for name in args[index:])
+            return
+        if arg in ("--help", "-h"):
+            yield "help"
+        elif arg == "--version":
+            yield "version"
+        elif arg.startswith("--"):
+            setting, taken = _long(arg, following)
+            yield setting
+        elif arg.startswith("-") and len(arg) > 1:
+            settings, taken = _cluster(arg[1:], following)
+            yield from settings
+        else:
+            yield _Name(arg)
+        index += taken
+
+
+@dataclass(frozen=True, slots=True)
+class _CommandLine:
+    """What the arguments alone say: the values they set by key, the names, the requests."""
+
+    given: Mapping[str, FlagValue]
+    names: tuple[str, ...]
+    help: bool
+    version: bool
+
+
+def _command_line(argv: Sequence[str]) -> _CommandLine:
+    """Read the arguments: a list flag gathers every occurrence, any other keeps the last."""
+    given: dict[str, FlagValue] = {}
+    lists: dict[str, tuple[str, ...]] = {}
+    names: list[str] = []
+    wants_help = wants_version = False
+    for token in _tokens(argv):
+        if isinstance(token, _Setting):
+            flag = token.flag
+            if flag.kind is Kind.LIST:
+                lists[flag.key] = lists.get(flag.key, ()) + _items(flag, token.text)
+            else:
+                given[flag.key] = _convert(flag, token.text, token.where)
+        elif isinstance(token, _Name):
+            names.append(token.text)
+        elif token == "help":
+            wants_help = True
+        else:
+            wants_version = True
+    given.update(lists)
+    return _CommandLine(given, tuple(names), wants_help, wants_version)
+
+
+def _fallback(flag: Flag, environ: Mapping[str, str]) -> tuple[FlagValue, str]:
+    """The value of a flag the arguments do not set, and its source: environment, else default."""
+    found = _env_value(flag, environ)
+    if found is None:
+        return flag.default, "default"
+    key, raw = found
+    return _convert(flag, raw, f"{key}={raw!r} ({flag.option})"), f"env:{key}"
 
 
 def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
@@ -138,91 +274,15 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
         ConfigurationError: An unknown flag, a missing value or a value of
             the wrong type, in one sentence naming it.
     """
-    given: dict[str, FlagValue] = {}
-    lists: dict[str, tuple[str, ...]] = {}
-    names: list[str] = []
-    wants_help = wants_version = False
-
-    def put(flag: Flag, text: str, where: str) -> None:
-        if flag.kind is Kind.LIST:
-            lists[flag.key] = lists.get(flag.key, ()) + _items(flag, text)
-        else:
-            given[flag.key] = _convert(flag, text, where)
-
-    args = list(argv)
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        index += 1
-        if arg == "--":
-            names.extend(args[index:])
-            break
-        if arg in ("--help", "-h"):
-            wants_help = True
-            continue
-        if arg == "--version":
-            wants_version = True
-            continue
-        if arg.startswith("--"):
-            name, eq, inline = arg[2:].partition("=")
-            try:
-                flag = by_name(name)
-            except KeyError:
-                raise ConfigurationError(f"Unknown flag --{name}; see watchtower --help.") from None
-            if flag.kind is Kind.BOOL:
-                put(flag, inline if eq else "true", flag.option)
-                continue
-            if not eq:
-                if index >= len(args):
-                    raise ConfigurationError(f"{flag.option} needs a value.")
-                inline = args[index]
-                index += 1
-            put(flag, inline, flag.option)
-        elif arg.startswith("-") and len(arg) > 1:
-            cluster = arg[1:]
-            position = 0
-            while position < len(cluster):
-                letter = cluster[position]
-                position += 1
-                short = _BY_SHORT.get(letter)
-                if short is None:
-                    raise ConfigurationError(f"Unknown flag -{letter}; see watchtower --help.")
-                where = f"-{letter} ({short.option})"
-                rest = cluster[position:]
-                if short.kind is Kind.BOOL:
-                    if rest.startswith("="):
-                        put(short, rest[1:], where)
-                        break
-                    put(short, "true", where)
-                    continue
-                if rest:
-                    put(short, rest.removeprefix("="), where)
-                elif index < len(args):
-                    put(short, args[index], where)
-                    index += 1
-                else:
-                    raise ConfigurationError(f"{where} needs a value.")
-                break
-        else:
-            names.append(arg)
-    given.update(lists)
-
+    line = _command_line(argv)
     values: dict[str, FlagValue] = {}
     sources: dict[str, str] = {}
     for flag in FLAGS:
-        if flag.key in given:
-            values[flag.key] = given[flag.key]
-            sources[flag.key] = "flag"
-            continue
-        found = _env_value(flag, environ)
-        if found is not None:
-            key, raw = found
-            values[flag.key] = _convert(flag, raw, f"{key}={raw!r} ({flag.option})")
-            sources[flag.key] = f"env:{key}"
+        if flag.key in line.given:
+            values[flag.key], sources[flag.key] = line.given[flag.key], "flag"
         else:
-            values[flag.key] = flag.default
-            sources[flag.key] = "default"
-    return Parsed(flag_values(values), sources, tuple(names), wants_help, wants_version)
+            values[flag.key], sources[flag.key] = _fallback(flag, environ)
+    return Parsed(flag_values(values), sources, line.names, line.help, line.version)
 
 
 def format_help() -> str:

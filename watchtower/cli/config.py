@@ -346,6 +346,58 @@ def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
         return ""
 
 
+def _output(values: FlagValues) -> tuple[str, LogFormat, PorcelainFormat | Literal[""]]:
+    """The log level (``--trace`` over ``--debug`` over ``--log-level``), format and porcelain."""
+    log_level = _choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
+    if values["debug"]:
+        log_level = "debug"
+    if values["trace"]:
+        log_level = "trace"
+    log_format = _choice("--log-format", values["log_format"], LOG_FORMATS)
+    porcelain: PorcelainFormat | Literal[""] = ""
+    if values["porcelain"].strip():
+        porcelain = _choice("--porcelain", values["porcelain"], PORCELAIN)
+    return log_level, log_format, porcelain
+
+
+def _check_notifications(values: FlagValues) -> None:
+    """Stop on a notification level or delay that cannot be used; the values are read later."""
+    _choice(
+        "--notifications-level",
+        values["notifications_level"],
+        tuple(n for n in LOG_LEVELS if n != "trace"),
+    )
+    if values["notifications_delay"] < 0:
+        raise ConfigurationError(
+            f"--notifications-delay must not be negative, got {values['notifications_delay']}."
+        )
+
+
+def _registry_tls(values: FlagValues, warnings: list[str]) -> tuple[tuple[str, ...], str, str]:
+    """The registries spoken to without verification, the oldest TLS version, the CA bundle."""
+    insecure = tuple(values["insecure_registry"])
+    if values["registry_tls_skip"]:
+        warnings.append(
+            "--registry-tls-skip: no registry's TLS certificate is verified and any may be "
+            "spoken to over plain HTTP; prefer --registry-ca."
+        )
+    tls_min_version = _choice(
+        "--registry-tls-min-version",
+        values["registry_tls_min_version"],
+        tuple(TLS_VERSIONS),
+        lower=False,
+    )
+    return insecure, tls_min_version, _ca_bundle(values, warnings)
+
+
+def _push_schedule(push: PushSettings, schedule: Interval | Cron) -> Interval | Cron:
+    """``schedule``, or the push sources' poll interval when they are on and set one."""
+    if push.enabled and push.poll_interval:
+        seconds = push.poll_interval.total_seconds()
+        return interval_schedule(seconds, option="--push-poll-interval")
+    return schedule
+
+
 def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> Config:
     """Check a parsed command line and build its :class:`Config`.
 
@@ -361,50 +413,21 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     """
     values = read_secrets(parsed.values)
     parsed = dataclasses.replace(parsed, values=values)
+    # The steps' order is the order of the errors and warnings: the first bad value stops.
     warnings: list[str] = []
-    log_level = _choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
-    if values["debug"]:
-        log_level = "debug"
-    if values["trace"]:
-        log_level = "trace"
-    log_format = _choice("--log-format", values["log_format"], LOG_FORMATS)
-    porcelain: PorcelainFormat | Literal[""] = ""
-    if values["porcelain"].strip():
-        porcelain = _choice("--porcelain", values["porcelain"], PORCELAIN)
-    _choice(
-        "--notifications-level",
-        values["notifications_level"],
-        tuple(n for n in LOG_LEVELS if n != "trace"),
-    )
-    if values["notifications_delay"] < 0:
-        raise ConfigurationError(
-            f"--notifications-delay must not be negative, got {values['notifications_delay']}."
-        )
+    log_level, log_format, porcelain = _output(values)
+    _check_notifications(values)
     env = environ or {}
     schedule = _schedule(parsed, _zone(env.get("TZ", ""), warnings))
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
-    insecure = tuple(values["insecure_registry"])
-    if values["registry_tls_skip"]:
-        warnings.append(
-            "--registry-tls-skip: no registry's TLS certificate is verified and any may be "
-            "spoken to over plain HTTP; prefer --registry-ca."
-        )
-    tls_min_version = _choice(
-        "--registry-tls-min-version",
-        values["registry_tls_min_version"],
-        tuple(TLS_VERSIONS),
-        lower=False,
-    )
-    ca_bundle = _ca_bundle(values, warnings)
+    insecure, tls_min_version, ca_bundle = _registry_tls(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _checked_selection(_params(values, parsed.names))
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
-    if push.enabled and push.poll_interval:
-        seconds = push.poll_interval.total_seconds()
-        schedule = interval_schedule(seconds, option="--push-poll-interval")
+    schedule = _push_schedule(push, schedule)
     return Config(
         params=params,
         schedule=schedule,
