@@ -74,10 +74,10 @@ nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_FOREIGN)})(\..+)?"),
     (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection)"),
     (r"py:class", r"IPNetwork"),  # the API's alias of ipaddress' networks
-    (r"py:class", r"watchtower\.staleness\.[KVE]"),  # type variables
+    (r"py:class", r"watchtower\.(staleness\.[KVE]|fleet\.T)"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
     (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature
-    (r"py:class", r"(RunFunction|_Read)"),  # private type aliases, in signatures
+    (r"py:class", r"_Read"),  # a private type alias, in signatures
 ]
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ImageInUseError",
     "InvalidReferenceError",
     "MissingExtraError",
+    "NotificationError",
     "PushEventError",
     "RateLimitedError",
     "RegistryError",
@@ -90,6 +91,18 @@ class EngineTimeoutError(ContainerError):
 
 class ImageInUseError(EngineError):
     """An image could not be removed because a container still uses it."""
+
+
+class NotificationError(WatchtowerError):
+    """A notifier could not deliver a report to ``failed`` of its services.
+
+    A notifier that fans a report out to several services raises it, so
+    that each service that failed is counted on the report.
+    """
+
+    def __init__(self, message: str, *, failed: int = 1) -> None:
+        super().__init__(message)
+        self.failed = failed
 
 
 class MissingExtraError(WatchtowerError, ImportError):

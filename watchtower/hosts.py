@@ -1,12 +1,13 @@
 """Many engines from one process: one registry answer per image per scan, a report per host.
 
-:func:`update_hosts` runs :func:`~watchtower.update` on each engine, several
-at once, with one :class:`DigestMemo` in front of the registry: however many
-hosts run an image, its registry is asked once per scan. An engine that is
-down (or slower than its client's timeout) is reported and skipped; the
-others go on. The result, a :class:`HostsReport`, has each host's report and
-the whole run as one :class:`~watchtower.report.Report` whose entries name
-their host, which is what the notifiers get.
+:func:`update_hosts` runs :func:`~watchtower.update` on each host of a
+:class:`~watchtower.fleet.Fleet`, several at once, with one
+:class:`DigestMemo` in front of the registry: however many hosts run an
+image, its registry is asked once per scan. An engine that is down (or
+slower than its client's timeout) is reported and skipped; the others go
+on. The result, a :class:`HostsReport`, has each host's report and the whole
+run as one :class:`~watchtower.report.Report` whose entries name their host,
+which is what the notifiers get.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeAlias
 
 import attrs
 from attrs import field, frozen
 
 from ._emitter import Emitter
 from .clock import Clock, system_clock
+from .errors import ConfigurationError
 from .events import Event, Observer
+from .fleet import Engine, Fleet, each_host
 from .memo import DigestMemo
 from .orchestrator import deliver, update
 from .params import UpdateParams
@@ -32,11 +34,18 @@ from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .report import ContainerReport, Outcome, Report
 
-__all__ = ["HostsReport", "engines_by_name", "plan_hosts", "update_hosts"]
-
 _log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+__all__ = [
+    "Engines",
+    "HostsReport",
+    "as_fleet",
+    "delivered",
+    "engines_by_name",
+    "plan_hosts",
+    "run_hosts",
+    "update_hosts",
+]
 
 
 def _hosted(value: Mapping[str, Report]) -> Mapping[str, Report]:
@@ -70,7 +79,10 @@ class HostsReport:
         """The whole run as one report, with every host's entries, each naming its host.
 
         A host that could not be scanned is one failed entry of kind ``host``.
+        The report of a fleet of one unnamed engine is that engine's report.
         """
+        if set(self.reports) == {""} and not self.failures:
+            return attrs.evolve(self.reports[""], failed_notifications=self.failed_notifications)
         entries: list[ContainerReport] = []
         removed: list[str] = []
         repaired: list[str] = []
@@ -118,6 +130,30 @@ def engines_by_name(
     return {f"host-{number}": engine for number, engine in enumerate(engines, 1)}
 
 
+Engines: TypeAlias = Fleet | Mapping[str, ContainerClient] | Sequence[ContainerClient]
+"""A :class:`~watchtower.fleet.Fleet`, or the clients a caller opened: by host name, or a list."""
+
+
+def as_fleet(
+    engines: Engines,
+    services: Mapping[str, ServiceClient] | None = None,
+    concurrency: int | None = None,
+) -> Fleet:
+    """``engines`` as a fleet, with ``concurrency`` hosts at a time when given.
+
+    Raises:
+        ConfigurationError: ``services`` are given beside a fleet (a fleet's
+            hosts carry their own), or name a host that is not there.
+    """
+    if isinstance(engines, Fleet):
+        if services:
+            raise ConfigurationError("A fleet's hosts carry their services; give no services.")
+        fleet = engines
+    else:
+        fleet = Fleet.of(engines_by_name(engines), services or {})
+    return fleet if concurrency is None else attrs.evolve(fleet, concurrency=concurrency)
+
+
 def _one_at_a_time(observer: Observer | None) -> Callable[[str], Observer | None]:
     """The observer for each host: called from one host's run at a time, with the host named."""
     if observer is None:
@@ -134,27 +170,32 @@ def _one_at_a_time(observer: Observer | None) -> Callable[[str], Observer | None
     return for_host
 
 
-def _each_host(
-    engines: Mapping[str, ContainerClient],
-    work: Callable[[str, ContainerClient], T],
-    concurrency: int,
-) -> tuple[dict[str, T], dict[str, str]]:
-    """``work`` on every host, ``concurrency`` at once: the answers, and why each failure failed."""
-    answers: dict[str, T] = {}
-    failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(engines)))) as pool:
-        futures = {host: pool.submit(work, host, engine) for host, engine in engines.items()}
-        for host, future in futures.items():
-            try:
-                answers[host] = future.result()
-            except Exception as error:
-                failures[host] = f"host {host} was skipped: {error}"
-                _log.warning("%s", failures[host])
-    return answers, failures
+def run_hosts(
+    fleet: Fleet,
+    work: Callable[[Engine, Observer | None], Report | None],
+    *,
+    observer: Observer | None,
+    clock: Clock,
+) -> HostsReport | None:
+    """``work`` on every host of ``fleet`` (see :func:`~watchtower.fleet.each_host`), as one report.
+
+    ``work`` gets the host's engine and its observer, which names the host.
+    A host whose work returns ``None`` ran nothing; when none ran anything
+    and none failed, the result is ``None``.
+    """
+    observer_for = _one_at_a_time(observer)
+    started = clock()
+    answers, failures = each_host(fleet, lambda host, engine: work(engine, observer_for(host)))
+    for reason in failures.values():
+        _log.warning("%s", reason)
+    reports = {host: report for host, report in answers.items() if report is not None}
+    if not reports and not failures:
+        return None
+    return HostsReport(reports=reports, failures=failures, started_at=started, finished_at=clock())
 
 
 def update_hosts(
-    engines: Mapping[str, ContainerClient] | Sequence[ContainerClient],
+    engines: Engines,
     registry: Registry,
     params: UpdateParams | None = None,
     *,
@@ -163,49 +204,57 @@ def update_hosts(
     clock: Clock | None = None,
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
-    concurrency: int = 8,
+    concurrency: int | None = None,
 ) -> HostsReport:
     """Run :func:`~watchtower.update` on every engine, with one registry answer per image.
 
-    Hosts run ``concurrency`` at a time, each as :func:`~watchtower.update`
-    runs one engine (``services`` gives a host's services, by the same
-    name). The registry is asked once per distinct reference for the whole
-    scan (a :class:`DigestMemo`). A host whose run raises (its engine is
-    down, or slower than its client's timeout) is skipped and reported; the
-    others go on. The notifiers get :attr:`HostsReport.total` once.
+    ``engines`` is a :class:`~watchtower.fleet.Fleet` (each host opened for
+    the run and closed after it), or clients by host name (``services``
+    then gives a host's swarm services by the same name). Hosts run
+    ``concurrency`` at a time (the fleet's by default), each as
+    :func:`~watchtower.update` runs one engine. The registry is asked once
+    per distinct reference for the whole scan (a :class:`DigestMemo`). A
+    named host whose run raises (its engine is down, or slower than its
+    client's timeout) is skipped and reported; the others go on. The
+    notifiers get :attr:`HostsReport.total` once.
+
+    Raises:
+        ConfigurationError: ``services`` name no host, or come beside a fleet.
+        WatchtowerError: The unnamed host of a fleet of one engine failed,
+            as :func:`~watchtower.update` raises.
     """
     clock = clock or system_clock
-    named = engines_by_name(engines)
+    fleet = as_fleet(engines, services, concurrency)
     memo = DigestMemo(registry)
-    observer_for = _one_at_a_time(observer)
-    started = clock()
 
-    def work(host: str, engine: ContainerClient) -> Report:
+    def work(engine: Engine, observe: Observer | None) -> Report:
         return update(
-            engine,
+            engine.client,
             memo,
-            params,
-            observer=observer_for(host),
+            engine.applied(params),
+            observer=observe,
             clock=clock,
             dry_run=dry_run,
-            services=(services or {}).get(host),
+            services=engine.services,
         )
 
-    reports, failures = _each_host(named, work, concurrency)
-    result = HostsReport(
-        reports={h: reports[h] for h in named if h in reports},
-        failures=failures,
-        started_at=started,
-        finished_at=clock(),
-    )
-    if notifiers:
-        delivered = deliver(notifiers, result.total, Emitter(observer, clock))
-        result = attrs.evolve(result, failed_notifications=delivered.failed_notifications)
-    return result
+    result = run_hosts(fleet, work, observer=observer, clock=clock)
+    assert result is not None  # every host's work returns a report
+    return delivered(result, notifiers, observer, clock)
+
+
+def delivered(
+    result: HostsReport, notifiers: Sequence[Notifier], observer: Observer | None, clock: Clock
+) -> HostsReport:
+    """``result`` once its whole report went to the notifiers, with how many failed counted."""
+    if not notifiers:
+        return result
+    report = deliver(notifiers, result.total, Emitter(observer, clock))
+    return attrs.evolve(result, failed_notifications=report.failed_notifications)
 
 
 def plan_hosts(
-    engines: Mapping[str, ContainerClient] | Sequence[ContainerClient],
+    engines: Engines,
     registry: Registry,
     params: UpdateParams | None = None,
     *,
@@ -213,25 +262,28 @@ def plan_hosts(
     observer: Observer | None = None,
     clock: Clock | None = None,
     pull: bool = True,
-    concurrency: int = 8,
+    concurrency: int | None = None,
 ) -> tuple[dict[str, Plan], dict[str, str]]:
     """:func:`~watchtower.plan` on every engine, with one registry answer per image.
 
-    Returns each host's plan, and why each host that could not be planned
-    was skipped.
+    ``engines`` is as for :func:`update_hosts`. Returns each host's plan,
+    and why each host that could not be planned was skipped.
     """
     memo = DigestMemo(registry)
     observer_for = _one_at_a_time(observer)
 
-    def work(host: str, engine: ContainerClient) -> Plan:
+    def work(host: str, engine: Engine) -> Plan:
         return plan(
-            engine,
+            engine.client,
             memo,
-            params,
+            engine.applied(params),
             observer=observer_for(host),
             clock=clock,
             pull=pull,
-            services=(services or {}).get(host),
+            services=engine.services,
         )
 
-    return _each_host(engines_by_name(engines), work, concurrency)
+    plans, failures = each_host(as_fleet(engines, services, concurrency), work)
+    for reason in failures.values():
+        _log.warning("%s", reason)
+    return plans, failures

@@ -17,7 +17,7 @@ import attrs
 
 from ._emitter import Emitter
 from .clock import Clock, system_clock
-from .errors import EngineError
+from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
@@ -258,13 +258,16 @@ def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> t
 
 
 def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Report:
-    """``report`` delivered to each notifier, with how many failed counted on it."""
+    """``report`` delivered to each notifier, with how many failed counted on it.
+
+    A :class:`~watchtower.errors.NotificationError` counts the services it names.
+    """
     failures = 0
     for notifier in notifiers:
         try:
             notifier.notify(report)
         except Exception as error:
-            failures += 1
+            failures += error.failed if isinstance(error, NotificationError) else 1
             reason = f"{type(notifier).__name__} could not deliver the report: {error}"
             _log.warning("%s", reason)
             emit(Failed(at=emit.now(), step="notify", reason=reason))

@@ -39,6 +39,9 @@ from ._text import load_json, quoted
 from .clock import Clock, system_clock
 from .errors import InvalidReferenceError, PushEventError
 from .events import Observer
+from .fleet import Engine, Fleet
+from .hosts import run_hosts
+from .memo import DigestMemo
 from .model import Container, ImageRef
 from .orchestrator import deliver, update
 from .params import UpdateParams
@@ -314,7 +317,7 @@ def with_push(report: Report, events: Iterable[PushEvent]) -> Report:
 
 def update_pushed(
     events: Sequence[PushEvent],
-    client: ContainerClient,
+    engines: ContainerClient | Fleet,
     registry: Registry,
     params: UpdateParams | None = None,
     *,
@@ -325,17 +328,20 @@ def update_pushed(
 ) -> Report | None:
     """Update the containers in scope whose image the push ``events`` name.
 
-    The containers ``params`` selects are listed; those running a pushed
-    repository at a pushed tag, and those that depend on them (which restart
-    with them), are updated by :func:`watchtower.update`, with the selection
-    narrowed to them: no other image is asked for.
+    On each engine (one, or every host of a :class:`~watchtower.fleet.Fleet`,
+    with one registry answer per image), the containers ``params`` selects
+    are listed; those running a pushed repository at a pushed tag, and those
+    that depend on them (which restart with them), are updated by
+    :func:`watchtower.update`, with the selection narrowed to them: no other
+    image is asked for. A host's swarm services that follow a pushed tag
+    roll out in the same run.
     The report's :attr:`~watchtower.report.Report.trigger` is
     :data:`TRIGGER` and its :attr:`~watchtower.report.Report.push_latency`
     runs from the earliest push to the end of the run.
 
     Args:
         events: The pushes (see :func:`parse_registry` and the others).
-        client: The container engine.
+        engines: The container engine, or a fleet of them.
         registry: The registry client.
         params: The parameters of a full run; only the selection narrows.
         observer: Called with each :mod:`~watchtower.events` event.
@@ -344,23 +350,62 @@ def update_pushed(
         notifiers: Where the report goes, as for :func:`watchtower.update`.
 
     Returns:
-        The report, or ``None`` when no container in scope runs a pushed image
-        (nothing ran).
+        The report (of every host, each entry naming its host, for a fleet
+        of named hosts), or ``None`` when no container or service in scope
+        runs a pushed image on any host (nothing ran).
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
-        EngineError: The containers could not be listed; nothing was changed.
+        EngineError: The containers of the one engine could not be listed;
+            nothing was changed. A named host that fails is reported instead.
     """
     params = params or UpdateParams()
-    chosen, _ = in_scope(client, params)
+    clock = clock or system_clock
+    fleet = engines if isinstance(engines, Fleet) else Fleet.of(engines)
+    memo = DigestMemo(registry)
+
+    def work(engine: Engine, observe: Observer | None) -> Report | None:
+        narrowed = _narrowed(events, engine, engine.applied(params))
+        if narrowed is None:
+            return None
+        return update(
+            engine.client,
+            memo,
+            narrowed,
+            observer=observe,
+            clock=clock,
+            dry_run=dry_run,
+            services=engine.services,
+        )
+
+    result = run_hosts(fleet, work, observer=observer, clock=clock)
+    if result is None:
+        return None
+    # Delivered once marked, so that notifiers see the push as the trigger.
+    return deliver(notifiers, with_push(result.total, events), Emitter(observer, clock))
+
+
+def _narrowed(
+    events: Sequence[PushEvent], engine: Engine, params: UpdateParams
+) -> UpdateParams | None:
+    """``params`` narrowed to what runs a pushed image on ``engine``, and its dependents.
+
+    ``None`` when no container and no service of ``engine`` in scope runs one.
+    """
+    chosen, _ = in_scope(engine.client, params)
     named = {c.name for c in pushed_containers(events, chosen)}
+    if named:
+        # Those that depend on a pushed one restart with it, as in a scheduled run.
+        graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
+        named |= dependents(graph, named)
+    if engine.services is not None:
+        # Services are selected by the same names as containers.
+        named |= {
+            s.name
+            for s in engine.services.list_services()
+            if any(e.names(s.followed) for e in events)
+        }
     if not named:
         return None
-    # Those that depend on a pushed one restart with it, as in a scheduled run.
-    graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
-    named |= dependents(graph, named)
     # Escaped: a name is matched whole, and a dot in it is not a wildcard.
-    narrowed = attrs.evolve(params, names=tuple(re.escape(n) for n in sorted(named)))
-    report = update(client, registry, narrowed, observer=observer, clock=clock, dry_run=dry_run)
-    # Delivered once marked, so that notifiers see the push as the trigger.
-    return deliver(notifiers, with_push(report, events), Emitter(observer, clock or system_clock))
+    return attrs.evolve(params, names=tuple(re.escape(n) for n in sorted(named)))

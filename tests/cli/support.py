@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from watchtower.cli.metrics import Metrics
+from watchtower.cli.push import PushReceiver
+from watchtower.cli.push_settings import PushSettings
 from watchtower.cli.runner import Runner
 from watchtower.model import Container
 from watchtower.params import UpdateParams
@@ -56,4 +59,11 @@ def make_runner(
         metrics=Metrics(clock=clock),
         logger=logging.getLogger("watchtower.test"),
         clock=clock,
+    )
+
+
+def receiver_of(runner: Runner, settings: PushSettings, **options: Any) -> PushReceiver:
+    """The push receiver the command line gives a runner's app."""
+    return PushReceiver(
+        runner.run_pushed, settings, logger=runner.logger, clock=runner.clock, **options
     )

@@ -12,12 +12,11 @@ from flask.testing import FlaskClient
 from watchtower.cli.api import create_app
 from watchtower.cli.api.hardening import AUTH_FAILURES, AUTH_WINDOW, FailureLimiter
 from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
-from watchtower.cli.push import PushReceiver
 from watchtower.cli.push_settings import PUSH_SOURCES, PushSettings
 from watchtower.cli.runner import Runner
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
-from .support import make_runner
+from .support import make_runner, receiver_of
 
 TOKEN = "s3cret-token"
 EVENTS = "events-token"
@@ -38,14 +37,15 @@ class Ticks:
 
 @pytest.fixture
 def runner(engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock) -> Any:
-    runner = make_runner(engine, registry, clock)
-    runner.push = PushReceiver(runner, PushSettings(frozenset(PUSH_SOURCES), SECRET))
-    return runner
+    return make_runner(engine, registry, clock)
 
 
 def app_with(runner: Runner, ticks: Ticks, **settings: Any) -> FlaskClient:
     given = {"endpoints": frozenset(API_ENDPOINTS), "token": TOKEN, "events_token": EVENTS}
-    return create_app(runner, ApiSettings(**{**given, **settings}), monotonic=ticks).test_client()
+    push = receiver_of(runner, PushSettings(frozenset(PUSH_SOURCES), SECRET))
+    return create_app(
+        runner, ApiSettings(**{**given, **settings}), monotonic=ticks, extra=(push.blueprint(),)
+    ).test_client()
 
 
 WRONG = {"Authorization": "Bearer wrong"}

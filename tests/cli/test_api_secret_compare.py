@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from watchtower.cli.api import create_app
 from watchtower.cli.api._base import same_secret
 from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
-from watchtower.cli.push import PushReceiver
 from watchtower.cli.push_settings import PUSH_SOURCES, PushSettings
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
-from .support import make_runner
+from .support import make_runner, receiver_of
 
 TOKEN = "s3cret-token"
 EVENTS = "events-token"
@@ -30,9 +29,9 @@ GUESS = "x"
 @pytest.fixture
 def api(engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock) -> FlaskClient:
     runner = make_runner(engine, registry, clock)
-    runner.push = PushReceiver(runner, PushSettings(frozenset(PUSH_SOURCES), SECRET))
+    push = receiver_of(runner, PushSettings(frozenset(PUSH_SOURCES), SECRET))
     settings = ApiSettings(endpoints=frozenset(API_ENDPOINTS), token=TOKEN, events_token=EVENTS)
-    return create_app(runner, settings).test_client()
+    return create_app(runner, settings, extra=(push.blueprint(),)).test_client()
 
 
 @pytest.fixture

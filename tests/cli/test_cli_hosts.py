@@ -9,18 +9,21 @@ from typing import Any
 
 import pytest
 
-from watchtower import UpdateParams
+from watchtower import UpdateParams, labels
 from watchtower.cli.api import create_app
 from watchtower.cli.api_settings import ApiSettings
 from watchtower.cli.config import load
-from watchtower.cli.hosts import HostEntry, parse_hosts_file, run_function
+from watchtower.cli.hosts import HostEntry, fleet_of, parse_hosts_file
 from watchtower.cli.metrics import Metrics
 from watchtower.cli.runner import Runner
 from watchtower.errors import ConfigurationError, EngineError
+from watchtower.fleet import Fleet
+from watchtower.push import parse_generic
 from watchtower.report import Outcome
-from watchtower.testing import MemoryEngine, MemoryRegistry
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 WEB = "example.org/web:1"
+DB = "example.org/db:1"
 
 
 @pytest.mark.parametrize(
@@ -93,14 +96,12 @@ class Closable(MemoryEngine):
         self.closed = True
 
 
-def test_a_run_covers_every_host_and_reports_one_that_is_down(
-    registry: MemoryRegistry,
-) -> None:
-    registry.publish(WEB)
-    engines = {"unix:///a.sock": Closable(registry), "unix:///b.sock": Closable(registry)}
-    for engine in engines.values():
-        engine.run("web", WEB)
-    registry.publish(WEB)
+def _fleet(
+    registry: MemoryRegistry, text: str, **options: Any
+) -> tuple[dict[str, Closable], Fleet]:
+    """Engines at the addresses of the hosts file ``text`` (but ``down``), and their fleet."""
+    hosts = parse_hosts_file(text)
+    engines = {h.url: Closable(registry) for h in hosts if h.name != "down"}
 
     def connect(environment: Mapping[str, str]) -> Closable:
         url = environment["DOCKER_HOST"]
@@ -108,16 +109,30 @@ def test_a_run_covers_every_host_and_reports_one_that_is_down(
             raise EngineError(f"Could not connect to the Docker engine at {url}: refused.")
         return engines[url]
 
-    hosts = parse_hosts_file("a unix:///a.sock\nb unix:///b.sock\ndown unix:///down.sock")
-    run = run_function(hosts, environ={}, connect=connect)  # type: ignore[arg-type]
-    runner = Runner(
-        MemoryEngine(registry),  # the engine watchtower itself runs on: not scanned
+    fleet = fleet_of(hosts, environ={}, home=None, connect=connect, **options)  # type: ignore[arg-type]
+    return engines, fleet
+
+
+def _runner(registry: MemoryRegistry, fleet: Fleet, clock: FixedClock) -> Runner:
+    return Runner(
+        fleet,
         registry,
         UpdateParams(),
         metrics=Metrics(),
-        logger=logging.getLogger("test"),
-        run=run,
+        logger=logging.getLogger("t"),
+        clock=clock,
     )
+
+
+def test_a_run_covers_every_host_and_reports_one_that_is_down(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock\ndown unix:///down.sock")
+    registry.publish(WEB)
+    for engine in engines.values():
+        engine.run("web", WEB)
+    registry.publish(WEB)
+    runner = _runner(registry, fleet, clock)
 
     report = runner.run()
 
@@ -141,6 +156,97 @@ def test_a_run_covers_every_host_and_reports_one_that_is_down(
     assert status["summary"]["updated"] == 2
     assert status["hosts"]["a"]["updated"] == status["hosts"]["b"]["updated"] == 1
     assert status["hosts"]["down"]["failed"] == 1
+
+
+def test_the_api_lists_and_checks_every_host_each_entry_naming_it(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock\ndown unix:///down.sock")
+    a, b = engines.values()
+    registry.publish(WEB)
+    registry.publish(DB)
+    a.run("web", WEB)
+    b.run("web", WEB)
+    b.run("db", DB)
+    registry.publish(DB)  # db is stale on b
+    settings = ApiSettings(endpoints=frozenset({"check", "containers", "images"}), token="t")
+    api = create_app(_runner(registry, fleet, clock), settings).test_client()
+    auth = {"Authorization": "Bearer t"}
+
+    listed = api.get("/v1/containers", headers=auth).json["containers"]
+    assert sorted((c["host"], c["name"]) for c in listed) == [
+        ("a", "web"),
+        ("b", "db"),
+        ("b", "web"),
+    ]
+    only_b = api.get("/v1/containers?host=b", headers=auth).json["containers"]
+    assert {c["host"] for c in only_b} == {"b"}
+    images = api.get("/v1/images", headers=auth).json["images"]
+    assert sorted((i["host"], i["name"], i["containers"]) for i in images) == [
+        ("a", "example.org/web:1", 1),
+        ("b", "example.org/db:1", 1),
+        ("b", "example.org/web:1", 1),
+    ]
+
+    digests_before = registry.digest_requests
+    checked = api.post("/v1/check", headers=auth).json["containers"]
+    assert registry.digest_requests - digests_before == 2  # web and db, once for both hosts
+    found = {(c["host"], c["name"]): c for c in checked}
+    assert found["b", "db"]["update_available"] is True
+    assert found["a", "web"]["update_available"] is found["b", "web"]["update_available"] is False
+    assert "Could not connect" in found["down", ""]["error"]
+    details = api.get("/v1/containers/details", headers=auth).json["containers"]
+    statuses = {(d["host"], d["name"]): d["status"] for d in details}
+    assert statuses == {("a", "web"): "fresh", ("b", "db"): "stale", ("b", "web"): "fresh"}
+
+
+def test_a_push_updates_the_pushed_image_on_every_host_and_asks_for_no_other(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock")
+    registry.publish(WEB)
+    registry.publish(DB)
+    for engine in engines.values():
+        engine.run("web", WEB)
+        engine.run("db", DB)
+    registry.publish(WEB)
+    registry.publish(DB)
+    runner = _runner(registry, fleet, clock)
+    events = parse_generic({"repository": "example.org/web", "tag": "1"}, received=clock())
+
+    report = runner.run_pushed(events)
+
+    assert report is not None and report.trigger == "push"
+    assert sorted((e.host, e.name, e.outcome) for e in report) == [
+        ("a", "web", Outcome.UPDATED),
+        ("b", "web", Outcome.UPDATED),
+    ]
+    assert registry.digest_requests == 1  # web's, once; db is never asked for
+    nothing = parse_generic({"repository": "example.org/other", "tag": "1"}, received=clock())
+    assert runner.run_pushed(nothing) is None
+
+
+def test_self_update_applies_only_on_the_host_its_own_container_runs_on(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock", own_host="a")
+    watchtower = "example.org/watchtower:1"
+    registry.publish(watchtower)
+    for engine in engines.values():
+        engine.run("watchtower", watchtower, labels={labels.WATCHTOWER: "true"})
+    registry.publish(watchtower)
+
+    report = _runner(registry, fleet, clock).run()
+
+    assert report is not None
+    outcomes = {(e.host, e.name): e.outcome for e in report}
+    assert outcomes["a", "watchtower"] is Outcome.UPDATED
+    assert outcomes.get(("b", "watchtower")) is not Outcome.UPDATED
+
+
+def test_a_fleet_needs_an_engine() -> None:
+    with pytest.raises(ConfigurationError, match="no --host and no hosts file"):
+        fleet_of((), environ={}, home=None)
 
 
 def _status(runner: Runner) -> dict[str, Any]:

@@ -18,8 +18,9 @@ import jinja2
 import pytest
 
 from tests.support.receivers import WebhookReceiver
-from watchtower.cli.command import EXIT_USAGE, main, serve
+from watchtower.cli.command import EXIT_USAGE, main
 from watchtower.cli.config import load
+from watchtower.cli.daemon import serve
 from watchtower.cli.notifications import settings_from_flags, start
 from watchtower.cli.values import default_notification_flags
 from watchtower.errors import ConfigurationError
@@ -133,7 +134,7 @@ def test_a_run_sends_the_startup_message_then_its_report_with_its_log_lines(
     )
     logger = logging.getLogger("tests.cli.notifications")
     logger.setLevel(logging.INFO)
-    notifications, collector = start(config.notifications, logger)
+    notifications = start(config.notifications, logger)
     try:
         code = serve(
             config,
@@ -142,11 +143,10 @@ def test_a_run_sends_the_startup_message_then_its_report_with_its_log_lines(
             logger=logger,
             stop=threading.Event(),
             notifications=notifications,
-            collect_entries=collector.drain,
             clock=clock,
         )
     finally:
-        logger.removeHandler(collector)
+        logger.removeHandler(notifications.collector)
 
     assert code == 0
     startup, run = (r.body.decode() for r in receiver.requests)
@@ -158,7 +158,7 @@ def test_a_run_sends_the_startup_message_then_its_report_with_its_log_lines(
         {"message": e["message"], "container": e["data"].get("container")}
         for e in document["entries"]
     ]
-    assert notifications.failures == 0
+    assert notifications.notifications.failures == 0
 
 
 def _run_once(
@@ -172,7 +172,7 @@ def _run_once(
     config = load(["--run-once", *flags], {})
     logger = logging.getLogger("tests.cli.notifications.wording")
     logger.setLevel(logging.INFO)
-    notifications, collector = start(config.notifications, logger)
+    notifications = start(config.notifications, logger)
     try:
         code = serve(
             config,
@@ -181,11 +181,10 @@ def _run_once(
             logger=logger,
             stop=threading.Event(),
             notifications=notifications,
-            collect_entries=collector.drain,
             clock=clock,
         )
     finally:
-        logger.removeHandler(collector)
+        logger.removeHandler(notifications.collector)
     assert code == 0
     return old_id
 

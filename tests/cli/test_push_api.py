@@ -11,7 +11,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from tests.cli.support import GatedEngine, make_runner
+from tests.cli.support import GatedEngine, make_runner, receiver_of
 from tests.support.net import free_port
 from watchtower.cli import framing, guard
 from watchtower.cli.api import ApiServer, create_app
@@ -49,15 +49,15 @@ def runner(gated: GatedEngine, registry: MemoryRegistry, clock: FixedClock) -> R
 @pytest.fixture
 def receiver(runner: Runner) -> Any:
     settings = PushSettings(frozenset(PUSH_SOURCES), SECRET)
-    runner.push = PushReceiver(runner, settings, window=timedelta(milliseconds=50))
-    runner.push.start()
-    yield runner.push
-    runner.push.stop()
+    receiver = receiver_of(runner, settings, window=timedelta(milliseconds=50))
+    receiver.start()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture
 def api(runner: Runner, receiver: PushReceiver) -> FlaskClient:
-    return create_app(runner, ApiSettings(token=TOKEN)).test_client()
+    return create_app(runner, ApiSettings(token=TOKEN), extra=(receiver.blueprint(),)).test_client()
 
 
 def notification(reference: str = WEB, digest: str = DIGEST) -> dict[str, Any]:
@@ -85,7 +85,11 @@ def updated(engine: GatedEngine, registry: MemoryRegistry, name: str, reference:
 
 
 def test_a_registry_push_updates_that_container_only(
-    api: FlaskClient, receiver: PushReceiver, gated: GatedEngine, registry: MemoryRegistry
+    runner: Runner,
+    api: FlaskClient,
+    receiver: PushReceiver,
+    gated: GatedEngine,
+    registry: MemoryRegistry,
 ) -> None:
     response = api.post("/v1/push/registry", json=notification(), headers=AUTH)
     assert response.status_code == 202
@@ -94,7 +98,6 @@ def test_a_registry_push_updates_that_container_only(
     assert updated(gated, registry, "web", WEB)
     assert not updated(gated, registry, "db", DB)
     assert registry.digest_requests == 1
-    runner = receiver.runner
     assert runner.last_report is not None and runner.last_report.trigger == "push"
     assert runner.metrics.value("watchtower_push_scans_total") == 1
     assert runner.metrics.value("watchtower_push_latency_seconds") >= 0
@@ -155,6 +158,7 @@ def test_a_malformed_push_is_400_with_the_reason_one_log_line_and_no_run(
 
 
 def test_an_unknown_repository_is_accepted_and_runs_nothing(
+    runner: Runner,
     api: FlaskClient,
     receiver: PushReceiver,
     registry: MemoryRegistry,
@@ -167,12 +171,12 @@ def test_an_unknown_repository_is_accepted_and_runs_nothing(
         assert response.status_code == 202
         assert receiver.queue.wait_idle(IDLE)
     assert registry.digest_requests == 0
-    assert receiver.runner.metrics.value("watchtower_scans_total") == 0
+    assert runner.metrics.value("watchtower_scans_total") == 0
     assert "No container in scope runs the pushed image: example.org/other:1" in caplog.text
 
 
 def test_a_duplicate_notification_runs_once(
-    api: FlaskClient, receiver: PushReceiver, gated: GatedEngine
+    runner: Runner, api: FlaskClient, receiver: PushReceiver, gated: GatedEngine
 ) -> None:
     gated.hold()  # keep the first batch from finishing while the duplicate arrives
     first = api.post("/v1/push/registry", json=notification(), headers=AUTH)
@@ -183,18 +187,17 @@ def test_a_duplicate_notification_runs_once(
     again = api.post("/v1/push/registry", json=notification(), headers=AUTH)
     assert again.get_json()["queued"] == 0
     assert receiver.queue.wait_idle(IDLE)
-    assert receiver.runner.metrics.value("watchtower_scans_total") == 1
+    assert runner.metrics.value("watchtower_scans_total") == 1
 
 
 def test_a_burst_of_pushes_is_one_run(runner: Runner, gated: GatedEngine) -> None:
     settings = PushSettings(frozenset({"registry"}))
     # A window far longer than the three requests take, so that they are one burst.
-    receiver = PushReceiver(runner, settings, window=timedelta(seconds=1))
-    runner.push = receiver
-    api = create_app(runner, ApiSettings(token=TOKEN)).test_client()
+    receiver = receiver_of(runner, settings, window=timedelta(seconds=1))
+    api = create_app(runner, ApiSettings(token=TOKEN), extra=(receiver.blueprint(),)).test_client()
     receiver.start()
     gated.hold()
-    assert receiver.runner.start()  # a scheduled run holds the runner
+    assert runner.start()  # a scheduled run holds the runner
     assert gated.entered.wait(5)
     for n, reference in enumerate((WEB, DB, WEB)):
         digest = "sha256:" + str(n) * 64
@@ -203,10 +206,10 @@ def test_a_burst_of_pushes_is_one_run(runner: Runner, gated: GatedEngine) -> Non
     assert not receiver.queue.idle  # queued, not dropped, while the runner is busy
     gated.let_go()
     assert receiver.queue.wait_idle(IDLE)
-    assert receiver.runner.wait_idle(IDLE)
+    assert runner.wait_idle(IDLE)
     # The scheduled run, then one push run for the whole burst.
-    assert receiver.runner.metrics.value("watchtower_scans_total") == 2
-    assert receiver.runner.metrics.value("watchtower_push_scans_total") == 1
+    assert runner.metrics.value("watchtower_scans_total") == 2
+    assert runner.metrics.value("watchtower_push_scans_total") == 1
     receiver.stop()
 
 
@@ -224,8 +227,8 @@ def test_docker_hub_pushes_carry_the_secret_in_the_url(
 
 def test_a_source_not_enabled_is_not_served(runner: Runner) -> None:
     settings = PushSettings(frozenset({"dockerhub"}), SECRET)
-    runner.push = PushReceiver(runner, settings)
-    app = create_app(runner, ApiSettings(token=TOKEN)).test_client()
+    receiver = receiver_of(runner, settings)
+    app = create_app(runner, ApiSettings(token=TOKEN), extra=(receiver.blueprint(),)).test_client()
     assert app.post("/v1/push/registry", json=notification(), headers=AUTH).status_code == 404
     assert app.post("/v1/push", json={}, headers=AUTH).status_code == 404
 
@@ -245,7 +248,8 @@ def test_a_registry_s_many_notifications_are_not_rate_limited(
     runner: Runner, receiver: PushReceiver
 ) -> None:
     """A registry posts one notification per layer: the API's rate limit never drops them."""
-    api = create_app(runner, ApiSettings(token=TOKEN, rate_limit=2)).test_client()
+    settings = ApiSettings(token=TOKEN, rate_limit=2)
+    api = create_app(runner, settings, extra=(receiver.blueprint(),)).test_client()
     codes = [
         api.post("/v1/push/registry", json=notification(), headers=AUTH).status_code
         for _ in range(5)
@@ -270,7 +274,8 @@ def test_past_the_door_cheroot_s_bound_on_a_chunked_body_is_413_not_500(
     runner: Runner, receiver: PushReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Were the door to let a chunked body over 64 KiB through, cheroot's own bound answers 413."""
-    server = ApiServer(create_app(runner, ApiSettings(token=TOKEN)), "127.0.0.1", free_port())
+    app = create_app(runner, ApiSettings(token=TOKEN), extra=(receiver.blueprint(),))
+    server = ApiServer(app, "127.0.0.1", free_port())
     monkeypatch.setattr(framing, "MAX_BODY_BYTES", 4 * guard.MAX_BODY_BYTES)
     server.start()
     try:

@@ -9,10 +9,11 @@ import threading
 from datetime import timedelta
 
 from watchtower import update
-from watchtower.cli.command import serve
 from watchtower.cli.config import load
+from watchtower.cli.daemon import serve
 from watchtower.cli.metrics import Metrics, Scan
 from watchtower.cli.runner import Runner
+from watchtower.errors import NotificationError
 from watchtower.porcelain import porcelain
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -46,14 +47,20 @@ def test_a_failed_listing_is_logged_not_raised(
     assert runner.metrics.last is None
 
 
-def test_notifications_get_the_report(
+def test_notifications_go_through_deliver_and_each_failed_service_is_counted(
     engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
 ) -> None:
-    sent: list[object] = []
+    _stale(engine, registry, "web", WEB)
+    sent: list[Report] = []
+    began: list[int] = []
 
     class Notes:
-        def send_report(self, report: object, entries: object) -> None:
-            sent.append((report, entries))
+        def notify(self, report: Report) -> None:
+            sent.append(report)
+
+    class Down:
+        def notify(self, report: Report) -> None:
+            raise NotificationError("two services are down", failed=2)
 
     runner = Runner(
         engine,
@@ -62,11 +69,17 @@ def test_notifications_get_the_report(
         metrics=Metrics(clock=clock),
         logger=LOG,
         clock=clock,
-        notifications=Notes(),
-        collect_entries=lambda: ("entry",),
+        notifiers=[Notes(), Down()],
+        on_start=lambda: began.append(1),
     )
     report = runner.run()
-    assert sent == [(report, ("entry",))]
+    assert report is not None and began == [1]
+    assert [r.entries for r in sent] == [report.entries]
+    assert [e.name for e in report.updated] == ["web"]
+    assert report.failed_notifications == 2
+    assert runner.metrics.value("watchtower_notifications_failed_total") == 2
+    runner.run()
+    assert runner.metrics.value("watchtower_notifications_failed_total") == 4
 
 
 def _stale(engine: MemoryEngine, registry: MemoryRegistry, name: str, ref: str) -> None:

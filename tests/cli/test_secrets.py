@@ -19,8 +19,8 @@ import pytest
 from tests.support.net import free_port
 from watchtower._text import TRACE
 from watchtower.cli.api import create_app
-from watchtower.cli.command import serve
 from watchtower.cli.config import load
+from watchtower.cli.daemon import serve
 from watchtower.cli.metrics import Metrics
 from watchtower.cli.notifications import start
 from watchtower.cli.runner import Runner
@@ -113,7 +113,7 @@ def test_no_secret_is_written_anywhere(
     http = HttpRegistry(transport=MockTransport(hostile_registry), credentials=Login())
     logger = logging.getLogger("watchtower")
     logger.setLevel(TRACE)
-    notifications, collector = start(config.notifications, logger)
+    notifications = start(config.notifications, logger)
     out = io.StringIO()
     metrics = Metrics(clock=clock)
     try:
@@ -125,14 +125,13 @@ def test_no_secret_is_written_anywhere(
             stop=threading.Event(),
             stdout=out,
             notifications=notifications,
-            collect_entries=collector.drain,
             metrics=metrics,
             clock=clock,
         )
     finally:
-        logger.removeHandler(collector)
+        logger.removeHandler(notifications.collector)
     assert code == 0
-    assert notifications.failures >= 3  # every delivery failed, and said so
+    assert notifications.notifications.failures >= 3  # every delivery failed, and said so
 
     runner = Runner(engine, http, config.params, metrics=metrics, logger=logger, clock=clock)
     api = create_app(runner, config.api, ready=lambda: True).test_client()

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from watchtower import labels
-from watchtower.cli.command import serve
 from watchtower.cli.config import load
+from watchtower.cli.daemon import serve
 from watchtower.cli.selfupdate import (
     container_id,
     effective_scope,
@@ -148,8 +148,11 @@ def test_a_replaced_instance_finishes_its_run_and_stops_its_container(
     class Notes:
         names = ("test",)
 
-        def send_report(self, report: Report, entries: object) -> None:
+        def notify(self, report: Report) -> None:
             reports.append(report)
+
+        def begin(self) -> None:
+            pass
 
         def startup(self, message: str) -> None:
             pass

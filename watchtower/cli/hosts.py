@@ -9,42 +9,37 @@
 
 Options: ``tlsverify`` (use TLS and verify the engine), ``cert-path=DIR``
 (its ``ca.pem``, ``cert.pem`` and ``key.pem``) and ``swarm`` (also update
-the swarm services of that engine, a swarm manager). Each run connects to
+the swarm services of that engine, a swarm manager). The hosts make a
+:class:`~watchtower.fleet.Fleet` (:func:`fleet_of`): each run connects to
 every engine, runs :func:`watchtower.hosts.update_hosts` with one registry
 answer per image for all of them, and reports them in one report whose
 entries name their host; an engine that cannot be reached is a failed entry
-of kind ``host``, and the others go on.
+of kind ``host``, and the others go on. The ``--host`` engine is needed only
+to find watchtower's own container; an instance that looks after remote
+engines runs without one.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from attrs import frozen
 
-from ..errors import ConfigurationError, WatchtowerError
+from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ..docker import AuthLookup, DockerClient
-    from ..protocols import ContainerClient, Registry, ServiceClient
-    from ..report import Report
+    from ..fleet import Engine, Fleet
+    from ..protocols import ServiceClient
 
-__all__ = ["HostEntry", "parse_hosts_file", "read_hosts_file", "run_function"]
-
-_log = logging.getLogger(__name__)
+__all__ = ["HostEntry", "fleet_of", "own_host", "parse_hosts_file", "read_hosts_file"]
 
 # The variables that say which engine and how; DOCKER_CONFIG (the logins) stays.
 _ENGINE_VARIABLES = frozenset({"DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"})
-
-RunFunction = Callable[..., "Report"]
-"""What a :class:`~watchtower.cli.runner.Runner` calls to make a run, as it calls
-:func:`watchtower.update`: ``(client, registry, params, *, observer, clock, dry_run)``."""
 
 
 @frozen
@@ -128,47 +123,55 @@ def read_hosts_file(path: str) -> tuple[HostEntry, ...]:
     return parse_hosts_file(text, f"the hosts file {path!r}")
 
 
-def run_function(
+def fleet_of(
     hosts: tuple[HostEntry, ...],
     *,
     environ: Mapping[str, str],
+    home: DockerClient | None,
     swarm: bool = False,
+    own_host: str = "",
     connect: Callable[[Mapping[str, str]], DockerClient] | None = None,
     engine_timeout: timedelta = timedelta(seconds=60),
-) -> RunFunction:
-    """How the runner makes a run: on the engine it is given, or on every host of ``hosts``.
+) -> Fleet:
+    """The engines the command line's runs cover.
 
-    With no ``hosts``, a run is :func:`watchtower.update` on the runner's
-    engine, with its swarm services when ``swarm``. With ``hosts``, each run
-    connects to each engine (``connect`` builds a client from an
-    environment), updates them all and returns the whole run's report. Each
-    engine's calls may go unanswered for ``engine_timeout``.
+    With no ``hosts``, the one unnamed host is ``home``, the ``--host``
+    engine (with its swarm services when ``swarm``). With ``hosts``, each
+    run connects to each engine of the file (``connect`` builds a client
+    from an environment; each call may go unanswered for
+    ``engine_timeout``) and closes it after the run. Watchtower's own
+    container is replaced only on the host named ``own_host`` (see
+    :attr:`Engine.self_update <watchtower.fleet.Engine.self_update>`).
+
+    Raises:
+        ConfigurationError: There is neither a hosts file nor a ``home`` engine.
     """
-    # Imported here: reading the configuration does not load the orchestrator.
-    from ..hosts import update_hosts
-    from ..orchestrator import update
-
-    def single(client: ContainerClient, registry: Registry, *args: Any, **kwargs: Any) -> Report:
-        return update(client, registry, *args, services=_swarm_of(client), **kwargs)
+    from ..fleet import Engine, Fleet, Host
 
     if not hosts:
-        return single if swarm else update
+        if home is None:
+            raise ConfigurationError("There is no engine to update: no --host and no hosts file.")
+        return Fleet((Host.of("", home, _swarm_of(home) if swarm else None),))
     make = connect or functools.partial(_connect, timeout=engine_timeout.total_seconds())
 
-    def many(_client: ContainerClient, registry: Registry, params: Any, **kwargs: Any) -> Report:
-        clients, failures = _connect_all(hosts, environ, make)
-        services: dict[str, ServiceClient] = {
-            h.name: _swarm_of(clients[h.name]) for h in hosts if h.swarm and h.name in clients
-        }
-        try:
-            result = update_hosts(clients, registry, params, services=services, **kwargs)
-        finally:
-            for client in clients.values():
-                client.close()
-        whole: Report = attrs.evolve(result, failures={**failures, **result.failures}).total
-        return whole
+    def opener(entry: HostEntry) -> Callable[[], Engine]:
+        def open_engine() -> Engine:
+            client = make(entry.environment(environ))
+            return Engine(
+                client,
+                _swarm_of(client) if entry.swarm else None,
+                self_update=entry.name == own_host,
+                close=client.close,
+            )
 
-    return many
+        return open_engine
+
+    return Fleet(tuple(Host(entry.name, opener(entry)) for entry in hosts))
+
+
+def own_host(hosts: tuple[HostEntry, ...], docker_host: str) -> str:
+    """The name of the host of ``hosts`` at the address ``docker_host``; empty when none is."""
+    return next((entry.name for entry in hosts if entry.url == docker_host), "")
 
 
 def _connect(environment: Mapping[str, str], *, timeout: float) -> DockerClient:
@@ -190,33 +193,7 @@ def _registry_auth(environ: Mapping[str, str]) -> AuthLookup:
     return auth
 
 
-def _swarm_of(client: Any) -> ServiceClient:
+def _swarm_of(client: DockerClient) -> ServiceClient:
     from ..docker.swarm import SwarmClient
 
     return SwarmClient.of(client)
-
-
-def _connect_all(
-    hosts: tuple[HostEntry, ...],
-    environ: Mapping[str, str],
-    make: Callable[[Mapping[str, str]], DockerClient],
-) -> tuple[dict[str, DockerClient], dict[str, str]]:
-    """A client of each engine that answers, and why each other one was skipped."""
-
-    def attempt(host: HostEntry) -> DockerClient | WatchtowerError:
-        try:
-            return make(host.environment(environ))
-        except WatchtowerError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-        answers = dict(zip((h.name for h in hosts), pool.map(attempt, hosts), strict=True))
-    clients = {n: a for n, a in answers.items() if not isinstance(a, WatchtowerError)}
-    failures = {
-        n: f"host {n} was skipped: {a}"
-        for n, a in answers.items()
-        if isinstance(a, WatchtowerError)
-    }
-    for reason in failures.values():
-        _log.warning("%s", reason)
-    return clients, failures

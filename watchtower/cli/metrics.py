@@ -108,6 +108,10 @@ _COUNTERS = {
     "watchtower_scans_skipped_total": "Number of skipped scans since watchtower started",
     "watchtower_metrics_dropped_total": "Number of metrics dropped due to full channel",
     "watchtower_push_scans_total": "Number of scans that registry push events started",
+    # Not in the fork either: the notification services that could not deliver a report.
+    "watchtower_notifications_failed_total": (
+        "Number of notification services that could not deliver a scan's report"
+    ),
 }
 
 
@@ -209,6 +213,7 @@ class Metrics:
             self._counters["watchtower_containers_restarted_total"] += scan.restarted
             for name, value in scan.summary().items():
                 self._gauges[f"watchtower_containers_{name}"] = float(value)
+            self._counters["watchtower_notifications_failed_total"] += report.failed_notifications
             moved = sum(1 for entry in report if entry.new_image)
             self._gauges[_NEW_TAG] = float(moved)
             if report.push_latency is not None:

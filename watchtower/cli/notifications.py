@@ -19,13 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._text import LOG_LEVELS
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NotificationError
 from ..notify import EntryCollector, LogEntry, Notifications, NotificationSettings, Template
 from ..report import ContainerReport, Outcome, Report
 from .legacy_notifications import legacy_urls
 from .values import default_notification_flags
 
-__all__ = ["settings_from_flags", "start"]
+__all__ = ["RunNotifications", "settings_from_flags", "start"]
 
 Values = Mapping[str, object]
 """Flag values by key; each is the flag's type, or text when given loosely."""
@@ -206,8 +206,53 @@ def settings_from_flags(values: Values, *, hostname_default: str) -> Notificatio
     )
 
 
-def start(values: Values, logger: logging.Logger) -> tuple[Notifications, EntryCollector]:
-    """The command line's notifications, and the collector of each run's log lines.
+class RunNotifications:
+    """The command line's notifications as a :class:`~watchtower.protocols.Notifier`.
+
+    Each report goes out with the log lines of its run. A service that
+    cannot deliver it makes :meth:`notify` raise, so that the run counts it
+    (:attr:`Report.failed_notifications <watchtower.report.Report.failed_notifications>`).
+
+    Args:
+        notifications: The services and the template.
+        collector: The log lines since the run began (see :meth:`begin`).
+    """
+
+    def __init__(self, notifications: Notifications, collector: EntryCollector) -> None:
+        self.notifications = notifications
+        self.collector = collector
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The services' names, for a ``Using notifications: ...`` log line."""
+        return self.notifications.names
+
+    def begin(self) -> None:
+        """Forget the log lines so far: a run begins."""
+        self.collector.drain()
+
+    def startup(self, message: str) -> None:
+        """Send the startup message, as :meth:`.Notifications.startup` does."""
+        self.notifications.startup(message)
+
+    def notify(self, report: Report) -> None:
+        """Send ``report`` with the run's log lines.
+
+        Raises:
+            NotificationError: Some services could not deliver it (each was logged).
+        """
+        before = self.notifications.failures
+        self.notifications.send_report(report, self.collector.drain())
+        failed = self.notifications.failures - before
+        if failed:
+            services = "service" if failed == 1 else "services"
+            raise NotificationError(
+                f"{failed} notification {services} could not deliver the report", failed=failed
+            )
+
+
+def start(values: Values, logger: logging.Logger) -> RunNotifications:
+    """The command line's notifications, with the collector of each run's log lines.
 
     The collector is attached to ``logger``; the notifications speak for
     this machine's name unless ``notifications_hostname`` says otherwise.
@@ -219,4 +264,4 @@ def start(values: Values, logger: logging.Logger) -> tuple[Notifications, EntryC
     notifications = Notifications(settings, logger=logger)
     collector = EntryCollector()
     logger.addHandler(collector)
-    return notifications, collector
+    return RunNotifications(notifications, collector)

@@ -16,22 +16,24 @@ With ``--push-sources`` set, the API serves (each only for its source):
 A payload that is read is answered ``202`` with how many events it held and
 how many were queued (a duplicate or a digest already taken is not); an
 unreadable one ``400``, a wrong token or secret ``401``, each with one log
-line and never a run. Queued events run through the :class:`~.runner.Runner`,
+line and never a run. Queued events run through the function the receiver
+is given (the :class:`~.runner.Runner`'s :meth:`~.runner.Runner.run_pushed`),
 after a run in progress (see :class:`watchtower.push.PushQueue`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..clock import Clock
 from ..errors import PushEventError
 from ..push import PARSERS, PushEvent, PushQueue
 from .api._base import context, given_token, same_secret
 from .push_settings import PushSettings, Source
-from .runner import Runner
 
 __all__ = ["PushReceiver"]
 
@@ -43,25 +45,27 @@ class PushReceiver:
     """Push events in, runs out: the API's push endpoints and their queue.
 
     Args:
-        runner: Runs each batch (:meth:`Runner.run_pushed <.runner.Runner.run_pushed>`).
+        run: Runs each batch (:meth:`Runner.run_pushed <.runner.Runner.run_pushed>`).
         settings: The sources accepted and Docker Hub's secret. The other
             sources take the API's bearer token.
+        logger: Where each push received or refused is logged.
+        clock: The current time, when an event was received.
         window: How long a burst is gathered into one run.
     """
 
     def __init__(
         self,
-        runner: Runner,
+        run: Callable[[tuple[PushEvent, ...]], object],
         settings: PushSettings,
         *,
+        logger: logging.Logger,
+        clock: Clock,
         window: timedelta = _WINDOW,
     ) -> None:
-        self.runner = runner
         self.settings = settings
-        self.queue = PushQueue(self._run, window=window)
-
-    def _run(self, events: tuple[PushEvent, ...]) -> None:
-        self.runner.run_pushed(events)
+        self.logger = logger
+        self.clock = clock
+        self.queue = PushQueue(run, window=window)
 
     def start(self) -> None:
         """Start running queued events."""
@@ -72,7 +76,7 @@ class PushReceiver:
         self.queue.stop()
 
     def _refuse(self, source: Source, status: int, reason: str) -> Response:
-        self.runner.logger.warning(
+        self.logger.warning(
             "Refused a %s push: %s", source, reason, extra={"ip": request.remote_addr}
         )
         response = jsonify(api_version="v1", error=reason)
@@ -84,12 +88,12 @@ class PushReceiver:
             what = "secret" if source == "dockerhub" else "token"
             return self._refuse(source, 401, f"missing or invalid {what}")
         try:
-            events = PARSERS[source](request.get_data(), received=self.runner.clock())
+            events = PARSERS[source](request.get_data(), received=self.clock())
         except PushEventError as error:
             return self._refuse(source, 400, str(error))
         held, queued = len(events), self.queue.submit(events)
         # A registry posts every blob too: only what gets queued is worth a line.
-        self.runner.logger.log(
+        self.logger.log(
             logging.INFO if queued else logging.DEBUG,
             "Received a %s push: %d events, %d queued",
             source,

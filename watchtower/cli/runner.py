@@ -9,80 +9,70 @@ metrics, the porcelain output and the notifications.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from ..clock import Clock, system_clock
 from ..errors import WatchtowerError
 from ..events import Event, Observer
-from ..orchestrator import update
+from ..fleet import Fleet
+from ..hosts import update_hosts
 from ..params import UpdateParams
-from ..protocols import ContainerClient, Registry
+from ..protocols import ContainerClient, Notifier, Registry
 from ..push import PushEvent, update_pushed
 from ..report import Report
 from .logs import log_event
 from .metrics import Metrics
 
-if TYPE_CHECKING:
-    from ..notify import LogEntry, Notifications
-    from .push import PushReceiver
-
 __all__ = ["Runner"]
 
 
 class Runner:
-    """Runs :func:`watchtower.update` one at a time and tells everyone about it.
+    """Runs updates over a fleet one at a time and tells everyone about it.
 
     Args:
-        client: The container engine.
+        fleet: The engines, by host (:func:`watchtower.cli.hosts.fleet_of`);
+            one client is a fleet of that engine.
         registry: The registry client.
         params: The parameters of a full run.
         metrics: Where scans are counted.
         logger: Where events and errors are logged.
         dry_run: Plan only.
-        notifications: Where each report goes, with the run's log entries.
-        collect_entries: Returns (and forgets) the log entries of the run just made,
-            for the notifications.
+        notifiers: Where each report goes, as :func:`watchtower.update`
+            delivers it: a notifier that fails is counted on the report.
+        on_start: Called as each run begins (the notifications forget
+            the log lines of the time between runs).
         on_report: Called with each report (the porcelain output).
         clock: The current time.
-        run: Makes a run, called as :func:`watchtower.update` is (the
-            default): with swarm services, or over several engines (see
-            :func:`watchtower.cli.hosts.run_function`).
     """
 
     def __init__(
         self,
-        client: ContainerClient,
+        fleet: Fleet | ContainerClient,
         registry: Registry,
         params: UpdateParams,
         *,
         metrics: Metrics,
         logger: logging.Logger,
         dry_run: bool = False,
-        notifications: Notifications | None = None,
-        collect_entries: Callable[[], Sequence[LogEntry]] | None = None,
+        notifiers: Sequence[Notifier] = (),
+        on_start: Callable[[], object] | None = None,
         on_report: Callable[[Report], object] | None = None,
         clock: Clock = system_clock,
-        run: Callable[..., Report] | None = None,
     ) -> None:
-        self.client = client
+        self.fleet = fleet if isinstance(fleet, Fleet) else Fleet.of(fleet)
         self.registry = registry
         self.params = params
         self.metrics = metrics
         self.logger = logger
         self.dry_run = dry_run
-        self.notifications = notifications
-        self.collect_entries = collect_entries
+        self.notifiers = tuple(notifiers)
+        self.on_start = on_start
         self.on_report = on_report
         self.clock = clock
-        self._update = run or update
         self.last_report: Report | None = None
-        #: Where registries' push events arrive, when push sources are on (:mod:`.push`).
-        self.push: PushReceiver | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._observers: list[Observer] = []
@@ -101,28 +91,41 @@ class Runner:
         for observer in self._observers:
             observer(event)
 
-    def _run_locked(self, params: UpdateParams, pushed: Sequence[PushEvent] = ()) -> Report | None:
-        if self.collect_entries is not None:
-            self.collect_entries()  # forget what was logged between runs
-        try:
-            run = functools.partial(update_pushed, pushed) if pushed else self._update
-            found = run(
-                self.client,
+    def _report(self, params: UpdateParams, pushed: Sequence[PushEvent]) -> Report | None:
+        if pushed:
+            return update_pushed(
+                pushed,
+                self.fleet,
                 self.registry,
                 params,
                 observer=self._observe,
                 clock=self.clock,
                 dry_run=self.dry_run,
+                notifiers=self.notifiers,
             )
-            if found is None:
-                self.logger.info(
-                    "No container in scope runs the pushed image: %s",
-                    ", ".join(sorted({f"{e.repository}:{e.tag}" for e in pushed})),
-                )
-                return None
-            report = found
+        return update_hosts(
+            self.fleet,
+            self.registry,
+            params,
+            observer=self._observe,
+            clock=self.clock,
+            dry_run=self.dry_run,
+            notifiers=self.notifiers,
+        ).total
+
+    def _run_locked(self, params: UpdateParams, pushed: Sequence[PushEvent] = ()) -> Report | None:
+        if self.on_start is not None:
+            self.on_start()
+        try:
+            report = self._report(params, pushed)
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
+            return None
+        if report is None:
+            self.logger.info(
+                "No container in scope runs the pushed image: %s",
+                ", ".join(sorted({f"{e.repository}:{e.tag}" for e in pushed})),
+            )
             return None
         self.last_report = report
         self.metrics.record(report)
@@ -133,20 +136,11 @@ class Runner:
                 "scanned": len(report.scanned),
                 "updated": len(report.updated),
                 "failed": len(report.failed),
-                # As in Watchtower, the summary follows the run's notification.
                 "notify": False,
             },
         )
         if self.on_report is not None:
             self.on_report(report)
-        if self.notifications is not None:
-            entries = self.collect_entries() if self.collect_entries is not None else ()
-            try:
-                self.notifications.send_report(report, entries)
-            except Exception as error:  # a notifier never fails the run
-                self.logger.error(
-                    "Sending the notification failed: %s", error, extra={"notify": False}
-                )
         return report
 
     def run(self, params: UpdateParams | None = None, *, wait: bool = True) -> Report | None:

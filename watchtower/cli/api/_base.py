@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..._text import parse_duration
 from ...events import Checked, Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
+from ...fleet import Engine, each_host
 from ...model import Container
 from ...params import UpdateParams
 from ...selection import select
@@ -46,62 +47,65 @@ def digest_of(container: Container) -> str:
 
 
 class StatusBook:
-    """The last word of the runs and checks on each container, by name (an event observer).
+    """The last word of the runs and checks on each container, by host and name (an event observer).
 
     Statuses: ``fresh``, ``stale``, ``skipped``, ``updated``, ``failed``.
+    A container is named by its host and name: ``host`` is empty on a
+    fleet of one engine.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_name: dict[str, tuple[str, str]] = {}
-        self._digests: dict[str, str] = {}
-        self._images: dict[str, str] = {}
+        self._by_name: dict[tuple[str, str], tuple[str, str]] = {}
+        self._digests: dict[tuple[str, str], str] = {}
+        self._images: dict[tuple[str, str], str] = {}
 
     def __call__(self, event: Event, /) -> None:
         """Note what ``event`` says of its container."""
+        name, host = event.container, event.host
         if isinstance(event, Checked):
             # A container updated in this run is checked again by the next one only.
-            self.note(event.container, event.status, event.reason)
+            self.note(name, event.status, event.reason, host=host)
         elif isinstance(event, UpdateAvailable):
-            self.note(event.container, "stale")
-            self.note_image(event.container, event.new_image or "")
+            self.note(name, "stale", host=host)
+            self.note_image(name, event.new_image or "", host=host)
         elif isinstance(event, Updated):
-            self.note(event.container, "updated", "restarted" if event.restart_only else "")
+            self.note(name, "updated", "restarted" if event.restart_only else "", host=host)
         elif isinstance(event, (Failed, RolledBack)):
-            self.note(event.container, "failed", event.reason)
+            self.note(name, "failed", event.reason, host=host)
         elif isinstance(event, Skipped):
-            self.note(event.container, "skipped", event.reason)
+            self.note(name, "skipped", event.reason, host=host)
 
-    def note(self, name: str, status: str, reason: str = "") -> None:
-        """Remember ``status`` (and why) for the container ``name``."""
+    def note(self, name: str, status: str, reason: str = "", *, host: str = "") -> None:
+        """Remember ``status`` (and why) for the container ``name`` of ``host``."""
         if name:
             with self._lock:
-                self._by_name[name] = (status, reason)
+                self._by_name[host, name] = (status, reason)
 
-    def note_digest(self, name: str, digest: str) -> None:
+    def note_digest(self, name: str, digest: str, *, host: str = "") -> None:
         """Remember the digest the registry served for ``name``'s image at the last check."""
         with self._lock:
-            self._digests[name] = digest
+            self._digests[host, name] = digest
 
-    def digest(self, name: str) -> str:
+    def digest(self, name: str, *, host: str = "") -> str:
         """The registry digest noted for ``name``; empty before any check."""
         with self._lock:
-            return self._digests.get(name, "")
+            return self._digests.get((host, name), "")
 
-    def note_image(self, name: str, image: str) -> None:
+    def note_image(self, name: str, image: str, *, host: str = "") -> None:
         """Remember the newer tag a tag rule found for ``name`` (empty: none)."""
         with self._lock:
-            self._images[name] = image
+            self._images[host, name] = image
 
-    def image(self, name: str) -> str:
+    def image(self, name: str, *, host: str = "") -> str:
         """The newer tag noted for ``name`` (``nginx:1.25.4``); empty when none."""
         with self._lock:
-            return self._images.get(name, "")
+            return self._images.get((host, name), "")
 
-    def get(self, name: str) -> tuple[str, str]:
+    def get(self, name: str, *, host: str = "") -> tuple[str, str]:
         """The status and reason last noted for ``name``; ``("unknown", "")`` before any."""
         with self._lock:
-            return self._by_name.get(name, ("unknown", ""))
+            return self._by_name.get((host, name), ("unknown", ""))
 
 
 @frozen
@@ -207,11 +211,24 @@ def guarded(name: str) -> Blueprint:
     return blueprint
 
 
+def on_each_host(runner: Runner, work: Callable[[Engine], T]) -> dict[str, T]:
+    """``work`` on each host of the runner's fleet, by host name.
+
+    A named host that fails is logged and left out; the one engine of a
+    fleet of one raises.
+    """
+    answers, failures = each_host(runner.fleet, lambda host, engine: work(engine))
+    for reason in failures.values():
+        runner.logger.warning("%s", reason)
+    return answers
+
+
 def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
     """The run's parameters narrowed by the ``container`` and ``image`` queries.
 
     The queries narrow the configured selection, never widen it: the result
-    names the containers that both the configuration and the queries choose.
+    names the containers that both the configuration and the queries choose,
+    on any host of the fleet.
 
     Returns:
         The parameters, whether any query was given, and whether anything is left.
@@ -220,19 +237,24 @@ def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
     names, images = query_list("container"), query_list("image")
     if not (names or images):
         return params, False, True
-    listed = list(
-        runner.client.list_containers(
-            include_stopped=params.include_stopped, include_restarting=params.include_restarting
-        )
-    )
-    configured = {c.name for c in select(listed, params)[0]}
     asked = attrs.evolve(
         params,
         names=tuple(n.lstrip("/") for n in names) or params.names,
         monitor_image_names=tuple(images) or params.monitor_image_names,
     )
-    chosen = tuple(c.name for c in select(listed, asked)[0] if c.name in configured)
-    return attrs.evolve(params, names=chosen), True, bool(chosen)
+
+    def chosen_on(engine: Engine) -> set[str]:
+        listed = list(
+            engine.client.list_containers(
+                include_stopped=params.include_stopped,
+                include_restarting=params.include_restarting,
+            )
+        )
+        configured = {c.name for c in select(listed, params)[0]}
+        return {c.name for c in select(listed, asked)[0] if c.name in configured}
+
+    chosen = sorted(set().union(*on_each_host(runner, chosen_on).values()))
+    return attrs.evolve(params, names=tuple(chosen)), True, bool(chosen)
 
 
 def bound(configured: timedelta) -> timedelta | Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,7 @@ def create_app(
     ready: Callable[[], bool] | None = None,
     next_run: Callable[[], datetime | None] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    extra: Sequence[Blueprint] = (),
 ) -> Flask:
     """The WSGI application of the HTTP API.
 
@@ -90,6 +91,9 @@ def create_app(
         ready: The readiness probe (default: the engine lists containers).
         next_run: When the schedule runs next, for the status page.
         monotonic: Seconds from a monotonic clock, for the rate limits.
+        extra: More endpoints, served whatever ``settings.endpoints`` say:
+            the push receiver's (:meth:`PushReceiver.blueprint
+            <watchtower.cli.push.PushReceiver.blueprint>`).
     """
     app = _App(
         "watchtower.cli.api",
@@ -118,8 +122,8 @@ def create_app(
         if name in settings.endpoints:
             for blueprint in blueprints:
                 app.register_blueprint(blueprint)
-    if runner.push is not None:
-        app.register_blueprint(runner.push.blueprint())
+    for blueprint in extra:
+        app.register_blueprint(blueprint)
     return app
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, request
 
 from ...errors import WatchtowerError
+from ...fleet import each_host
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
@@ -126,12 +127,12 @@ def _readyz() -> Response:
 
 
 def engine_answers(runner: Runner) -> bool:
-    """The default readiness probe: the engine lists its containers."""
+    """The default readiness probe: an engine of the fleet lists its containers."""
     try:
-        runner.client.list_containers()
+        answers, _ = each_host(runner.fleet, lambda host, engine: engine.client.list_containers())
     except Exception:
         return False
-    return True
+    return bool(answers)
 
 
 # Update ---------------------------------------------------------------------

@@ -7,13 +7,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from attrs import frozen
 from flask import Response, request
 from typing_extensions import NotRequired, TypedDict
 
 from ...errors import RegistryError, WatchtowerError
+from ...hosts import plan_hosts
 from ...model import Container, ImageRef
 from ...params import UpdateParams
-from ...planner import in_scope, plan
+from ...planner import in_scope
 from ...plans import Status
 from ...protocols import Registry, TagLister
 from ...settings import ContainerSettings
@@ -33,6 +35,7 @@ _FILTERS = (
 _BY_NAME_AND_IMAGE = (
     Param("name", "Only the container of this name."),
     Param("image", "Only containers running this image."),
+    Param("host", "Only containers of this host of the hosts file."),
 )
 
 OPERATIONS = (
@@ -98,6 +101,7 @@ class CheckResult(TypedDict):
     timestamp: str
     error: NotRequired[str]
     latest_image: NotRequired[str]
+    host: NotRequired[str]
 
 
 class _Recording:
@@ -125,35 +129,59 @@ class _Recording:
 
 
 def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
-    """Whether each selected container's image changed, pulling nothing.
+    """Whether each selected container's image changed, pulling nothing, on every host.
 
-    This is :func:`watchtower.plan` with ``pull=False``: one registry digest
-    request per distinct image, the same selection, labels and cooldown as a
-    run. ``latest_digest`` is the digest the registry serves. Containers the
-    check skipped carry the reason as ``error``.
+    This is :func:`watchtower.hosts.plan_hosts` with ``pull=False``: one
+    registry digest request per distinct image for the whole fleet, the
+    same selection, labels and cooldown as a run. ``latest_digest`` is the
+    digest the registry serves. Containers the check skipped carry the
+    reason as ``error``; on a fleet of named hosts each result names its
+    ``host``, and a host that could not be checked is one result with its
+    name and ``error``.
     """
     registry = _Recording(runner.registry)
-    the_plan = plan(runner.client, registry, params, clock=runner.clock, pull=False)
+    plans, failures = plan_hosts(runner.fleet, registry, params, clock=runner.clock, pull=False)
     now = _base.timestamp(runner.clock())
     results = []
-    for entry in the_plan:
-        container = entry.container
-        result = CheckResult(
-            name=container.name,
-            image=container.image.familiar,
-            image_id=container.image_id,
-            digest=digest_of(container),
-            update_available=entry.status is Status.STALE,
-            latest_image_id=entry.new_image.id if entry.new_image else "",
-            latest_digest=registry.digests.get(entry.new_reference or container.image, ""),
-            timestamp=now,
-        )
-        if entry.status is Status.SKIPPED:
-            result["error"] = entry.reason
-        if entry.new_reference is not None:  # a tag rule found a newer tag
-            result["latest_image"] = entry.new_reference.familiar
-        results.append(result)
+    for host, the_plan in plans.items():
+        for entry in the_plan:
+            container = entry.container
+            result = CheckResult(
+                name=container.name,
+                image=container.image.familiar,
+                image_id=container.image_id,
+                digest=digest_of(container),
+                update_available=entry.status is Status.STALE,
+                latest_image_id=entry.new_image.id if entry.new_image else "",
+                latest_digest=registry.digests.get(entry.new_reference or container.image, ""),
+                timestamp=now,
+            )
+            if host:
+                result["host"] = host
+            if entry.status is Status.SKIPPED:
+                result["error"] = entry.reason
+            if entry.new_reference is not None:  # a tag rule found a newer tag
+                result["latest_image"] = entry.new_reference.familiar
+            results.append(result)
+    for host, reason in failures.items():
+        results.append(_unchecked(host, reason, now))
     return results
+
+
+def _unchecked(host: str, reason: str, now: str) -> CheckResult:
+    """The result of a host that could not be checked."""
+    return CheckResult(
+        name="",
+        image="",
+        image_id="",
+        digest="",
+        update_available=False,
+        latest_image_id="",
+        latest_digest="",
+        timestamp=now,
+        host=host,
+        error=reason,
+    )
 
 
 checks = _base.guarded("check")
@@ -181,11 +209,12 @@ def _check_view() -> Response:
         return Response("failed to check for updates", status=500)
     for result in results:
         status = "stale" if result["update_available"] else "fresh"
+        name, host = result["name"], result.get("host", "")
         state.book.note(
-            result["name"], "skipped" if "error" in result else status, result.get("error", "")
+            name, "skipped" if "error" in result else status, result.get("error", ""), host=host
         )
-        state.book.note_digest(result["name"], result["latest_digest"])
-        state.book.note_image(result["name"], result.get("latest_image", ""))
+        state.book.note_digest(name, result["latest_digest"], host=host)
+        state.book.note_image(name, result.get("latest_image", ""), host=host)
     return answer(containers=results, count=len(results), timestamp=state.now())
 
 
@@ -194,12 +223,34 @@ def _check_view() -> Response:
 containers = _base.guarded("containers")
 
 
-def _watched(runner: Runner) -> list[Container]:
+@frozen
+class _Watched:
+    """A watched container and the host it runs on (empty on a fleet of one engine)."""
+
+    host: str
+    container: Container
+
+    def fields(self, **more: object) -> dict[str, Any]:
+        """The container's JSON fields, with ``host`` first when it has one."""
+        host = {"host": self.host} if self.host else {}
+        container = self.container
+        return {
+            **host,
+            "name": container.name,
+            "image": container.image.familiar,
+            "image_id": container.image_id,
+            "digest": digest_of(container),
+            **more,
+        }
+
+
+def _watched(runner: Runner) -> list[_Watched]:
     # As a run selects them: no container renamed aside, no swarm task.
-    return in_scope(runner.client, runner.params)[0]
+    chosen = _base.on_each_host(runner, lambda engine: in_scope(engine.client, runner.params)[0])
+    return [_Watched(host, c) for host, containers in chosen.items() for c in containers]
 
 
-def _listed(kind: str) -> list[Container] | Response:
+def _listed(kind: str) -> list[_Watched] | Response:
     state = context()
     try:
         chosen = _watched(state.runner)
@@ -207,10 +258,13 @@ def _listed(kind: str) -> list[Container] | Response:
         state.runner.logger.error("Listing the containers failed: %s", error)
         return Response(f"failed to list {kind}", status=500)
     name, image = request.args.get("name", ""), request.args.get("image", "")
+    host = request.args.get("host", "")
     return [
-        c
-        for c in chosen
-        if (not name or c.name == name) and (not image or c.image.familiar == image)
+        w
+        for w in chosen
+        if (not name or w.container.name == name)
+        and (not image or w.container.image.familiar == image)
+        and (not host or w.host == host)
     ]
 
 
@@ -219,38 +273,31 @@ def _containers_view() -> Response:
     chosen = _listed("containers")
     if isinstance(chosen, Response):
         return chosen
-    statuses = [
-        {"name": c.name, "image": c.image.familiar, "image_id": c.image_id, "digest": digest_of(c)}
-        for c in chosen
-    ]
+    statuses = [w.fields() for w in chosen]
     return answer(containers=statuses, count=len(statuses), timestamp=context().now())
 
 
 def _details(
-    container: Container, params: UpdateParams, depends_on: Mapping[str, frozenset[str]]
+    watched: _Watched, params: UpdateParams, depends_on: Mapping[str, frozenset[str]]
 ) -> dict[str, Any]:
-    state = context()
+    book, container, host = context().book, watched.container, watched.host
     own = ContainerSettings.read(container, params)
-    status, reason = state.book.get(container.name)
-    return {
-        "name": container.name,
-        "image": container.image.familiar,
-        "image_id": container.image_id,
-        "digest": digest_of(container),
-        "latest_digest": state.book.digest(container.name),
-        "latest_image": state.book.image(container.name),
-        "running": container.state.value == "running",
-        "state": container.state.value,
-        "watchtower": own.is_watchtower,
-        "monitor_only": own.monitor_only,
-        "no_pull": own.no_pull,
-        "enabled": own.enabled is not False,
-        "stale": status == "stale",
-        "status": status,
-        "reason": reason,
-        "scope": own.scope,
-        "depends_on": sorted(depends_on.get(container.name, ())),
-    }
+    status, reason = book.get(container.name, host=host)
+    return watched.fields(
+        latest_digest=book.digest(container.name, host=host),
+        latest_image=book.image(container.name, host=host),
+        running=container.state.value == "running",
+        state=container.state.value,
+        watchtower=own.is_watchtower,
+        monitor_only=own.monitor_only,
+        no_pull=own.no_pull,
+        enabled=own.enabled is not False,
+        stale=status == "stale",
+        status=status,
+        reason=reason,
+        scope=own.scope,
+        depends_on=sorted(depends_on.get(container.name, ())),
+    )
 
 
 @containers.get("/v1/containers/details")
@@ -260,8 +307,14 @@ def _details_view() -> Response:
     if isinstance(chosen, Response):
         return chosen
     params = state.runner.params
-    graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
-    details = [_details(c, params, graph) for c in chosen]
+    details: list[dict[str, Any]] = []
+    for host in dict.fromkeys(w.host for w in chosen):
+        # Dependencies are by name, within one engine.
+        mine = [w for w in chosen if w.host == host]
+        graph = dependency_graph(
+            [w.container for w in mine], use_compose_depends_on=params.use_compose_depends_on
+        )
+        details.extend(_details(w, params, graph) for w in mine)
     return answer(containers=details, count=len(details), timestamp=state.now())
 
 
@@ -274,12 +327,20 @@ def _images_view() -> Response:
     chosen = _listed("images")
     if isinstance(chosen, Response):
         return chosen
-    by_image: dict[tuple[str, str], dict[str, Any]] = {}
-    for container in chosen:
-        key = (container.image.familiar, container.image_id)
+    by_image: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for watched in chosen:
+        container = watched.container
+        key = (watched.host, container.image.familiar, container.image_id)
+        host = {"host": watched.host} if watched.host else {}
         entry = by_image.setdefault(
             key,
-            {"name": key[0], "image_id": key[1], "digest": digest_of(container), "containers": 0},
+            {
+                **host,
+                "name": key[1],
+                "image_id": key[2],
+                "digest": digest_of(container),
+                "containers": 0,
+            },
         )
         entry["containers"] += 1
     name, image_id = request.args.get("name", ""), request.args.get("id", "")
