@@ -30,7 +30,7 @@ from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
-from .report import ContainerReport, Outcome, Report
+from .report import ContainerReport, EntryKind, Outcome, Report
 
 __all__ = ["HostsReport", "engines_by_name", "plan_hosts", "update_hosts"]
 
@@ -88,7 +88,7 @@ class HostsReport:
                 old_image_id="",
                 outcome=Outcome.FAILED,
                 reason=reason,
-                kind="host",
+                kind=EntryKind.HOST,
                 host=host,
             )
             for host, reason in self.failures.items()
