@@ -23,16 +23,16 @@ if TYPE_CHECKING:
         RegistryError,
         WatchtowerError,
     )
-    from .events import Event, Observer
+    from .events import Event, Hook, Observer, Status, Step
     from .hosts import update_hosts
     from .model import Container, ContainerState, HookResult, Image, ImageRef, Service
     from .orchestrator import execute, update
     from .params import UpdateParams
     from .planner import plan
-    from .plans import Action, Plan, PlanEntry, Status
+    from .plans import Action, Plan, PlanEntry
     from .protocols import ContainerClient, Notifier, Registry, ServiceClient
     from .reference import parse_reference
-    from .report import ContainerReport, Outcome, Report
+    from .report import ContainerReport, EntryKind, Outcome, Report
 
 # Where each public name lives.
 _ORIGINS = {
@@ -44,7 +44,9 @@ _ORIGINS = {
     "ContainerReport": "report",
     "ContainerState": "model",
     "EngineError": "errors",
+    "EntryKind": "report",
     "Event": "events",
+    "Hook": "events",
     "HookResult": "model",
     "Image": "model",
     "ImageInUseError": "errors",
@@ -61,7 +63,8 @@ _ORIGINS = {
     "Report": "report",
     "Service": "model",
     "ServiceClient": "protocols",
-    "Status": "plans",
+    "Status": "events",
+    "Step": "events",
     "UpdateParams": "params",
     "WatchtowerError": "errors",
     "execute": "orchestrator",
@@ -80,7 +83,9 @@ __all__ = [
     "ContainerReport",
     "ContainerState",
     "EngineError",
+    "EntryKind",
     "Event",
+    "Hook",
     "HookResult",
     "Image",
     "ImageInUseError",
@@ -98,6 +103,7 @@ __all__ = [
     "Service",
     "ServiceClient",
     "Status",
+    "Step",
     "UpdateParams",
     "WatchtowerError",
     "__version__",

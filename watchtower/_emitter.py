@@ -47,7 +47,7 @@ class Emitter:
             HookRan(
                 at=self.now(),
                 container=name,
-                hook=run.hook.value,
+                hook=run.hook,
                 command=run.command,
                 exit_code=result.exit_code if result else None,
                 output=result.output if result else run.error,

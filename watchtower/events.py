@@ -5,6 +5,11 @@
 output and an HTTP event stream all read one source. Every event carries the
 time from the clock given to ``update()``. The orchestrator calls the
 observer from one thread at a time.
+
+The fields that take one of a few words (:class:`Status`, :class:`Hook`,
+:class:`Step`) hold ``str`` enums, whose members read as the plain word in
+``str()``, f-strings, logs, templates and JSON; a plain string is accepted
+and converted.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-from attrs import frozen
+from attrs import field, frozen
 from typing_extensions import Protocol
+
+from ._words import Word, word
 
 __all__ = [
     "Checked",
     "Event",
     "Failed",
+    "Hook",
     "HookRan",
     "LabelIgnored",
     "Observer",
@@ -29,10 +37,85 @@ __all__ = [
     "RunStarted",
     "Skipped",
     "Started",
+    "Status",
+    "Step",
     "Stopped",
     "UpdateAvailable",
     "Updated",
 ]
+
+
+class Status(Word):
+    """What the check of a container found.
+
+    It is :attr:`~watchtower.events.Checked.status` and
+    :attr:`~watchtower.plans.PlanEntry.status`.
+    """
+
+    FRESH = "fresh"
+    """Its image is what the registry serves."""
+    STALE = "stale"
+    """A newer image exists."""
+    SKIPPED = "skipped"
+    """It could not be checked, or is left out on purpose; the reason says why."""
+
+
+class Hook(Word):
+    """The four lifecycle hooks, named as in their labels (``...lifecycle.pre-check``)."""
+
+    PRE_CHECK = "pre-check"
+    """Runs in the container before its image is checked."""
+    PRE_UPDATE = "pre-update"
+    """Runs in the container before it is stopped for an update; exit code 75 skips the update."""
+    POST_UPDATE = "post-update"
+    """Runs in the replacement once it has started."""
+    POST_CHECK = "post-check"
+    """Runs in the container (or its replacement) after its check and any update."""
+
+
+class Step(Word):
+    """The step that failed (:attr:`~watchtower.events.Failed.step`)."""
+
+    CHECK = "check"
+    """Checking the image. ``update()`` reports a failed check as skipped instead."""
+    PULL = "pull"
+    """Pulling the new image. ``update()`` reports a failed pull as skipped instead."""
+    RENAME = "rename"
+    """Renaming the old container aside before its replacement is created."""
+    STOP = "stop"
+    """Stopping the old container."""
+    CREATE = "create"
+    """Creating the replacement."""
+    START = "start"
+    """Starting the replacement."""
+    HEALTH = "health"
+    """Waiting for the replacement to be healthy."""
+    REMOVE = "remove"
+    """Removing the old container once its replacement runs."""
+    HOOK = "hook"
+    """A pre-update hook that failed the update."""
+    UPDATE = "update"
+    """A service's update, which the engine rolls out."""
+    CLEANUP = "cleanup"
+    """Removing an image that the run left unused."""
+    NOTIFY = "notify"
+    """Delivering the report to a notifier."""
+    REPAIR = "repair"
+    """Finishing or undoing a replacement that a killed run left half done."""
+    ENGINE = "engine"
+    """The engine stopped answering during the run."""
+
+
+def _status(value: str) -> Status:
+    return word(Status, value, "Checked.status")
+
+
+def _hook(value: str) -> Hook:
+    return word(Hook, value, "HookRan.hook")
+
+
+def _step(value: str) -> Step:
+    return word(Step, value, "Failed.step")
 
 
 @frozen(kw_only=True)
@@ -78,6 +161,8 @@ def _serialize(_inst: object, _field: object, value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
+    if isinstance(value, Word):
+        return value.value  # a plain str, as before these fields were enums
     return value
 
 
@@ -92,12 +177,14 @@ class Checked(Event):
 
     Attributes:
         image: The reference it runs.
-        status: ``fresh``, ``stale`` or ``skipped``.
+        status: What the check found; a plain string (``stale``) is
+            converted, and one that is no :class:`Status` raises
+            :class:`~watchtower.errors.ConfigurationError`.
         reason: Why, in words.
     """
 
     image: str
-    status: str
+    status: Status = field(converter=_status)
     reason: str = ""
 
 
@@ -142,13 +229,15 @@ class HookRan(Event):
     """A lifecycle hook ran.
 
     Attributes:
-        hook: ``pre-check``, ``pre-update``, ``post-update`` or ``post-check``.
+        hook: Which hook; a plain string (``pre-update``) is converted, and
+            one that is no :class:`Hook` raises
+            :class:`~watchtower.errors.ConfigurationError`.
         command: The command.
         exit_code: Its exit code, ``None`` when it timed out or could not run.
         output: What it printed.
     """
 
-    hook: str
+    hook: Hook = field(converter=_hook)
     command: str
     exit_code: int | None
     output: str = ""
@@ -230,13 +319,13 @@ class Failed(Event):
     """A step failed for a container.
 
     Attributes:
-        step: ``check``, ``pull``, ``stop``, ``rename``, ``create``,
-            ``start``, ``health``, ``remove``, ``hook``, ``cleanup``,
-            ``notify`` or ``repair``.
+        step: Which step; a plain string (``notify``) is converted, and one
+            that is no :class:`Step` raises
+            :class:`~watchtower.errors.ConfigurationError`.
         reason: What went wrong.
     """
 
-    step: str
+    step: Step = field(converter=_step)
     reason: str
 
 

@@ -32,7 +32,7 @@ from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
-from .report import ContainerReport, Outcome, Report
+from .report import ContainerReport, EntryKind, Outcome, Report
 
 _log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class HostsReport:
                 old_image_id="",
                 outcome=Outcome.FAILED,
                 reason=reason,
-                kind="host",
+                kind=EntryKind.HOST,
                 host=host,
             )
             for host, reason in self.failures.items()

@@ -8,10 +8,9 @@ pre-update hook fails it. The other hooks only report.
 
 from __future__ import annotations
 
-import enum
-
 from attrs import frozen
 
+from .events import Hook
 from .model import HookResult
 from .protocols import ContainerClient
 from .settings import ContainerSettings
@@ -20,15 +19,6 @@ __all__ = ["EX_TEMPFAIL", "Hook", "HookRun", "run_hook"]
 
 EX_TEMPFAIL = 75
 """The exit code with which a pre-update hook asks to skip the update."""
-
-
-class Hook(str, enum.Enum):
-    """The four hooks, named as in their labels (``...lifecycle.pre-check``)."""
-
-    PRE_CHECK = "pre-check"
-    PRE_UPDATE = "pre-update"
-    POST_UPDATE = "post-update"
-    POST_CHECK = "post-check"
 
 
 @frozen

@@ -18,7 +18,7 @@ import attrs
 from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
-from .events import Failed, Observer, RunFinished, RunStarted
+from .events import Failed, Observer, RunFinished, RunStarted, Step
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
@@ -29,7 +29,7 @@ from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .repair import repair
 from .replacement import Replacer
-from .report import Outcome, Report
+from .report import EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
@@ -98,9 +98,9 @@ def _execute(
             if failure:
                 failure += f" Left aside until the engine answers: {', '.join(left)}."
             else:
-                emit(Failed(at=emit.now(), step="repair", reason=str(error)))
+                emit(Failed(at=emit.now(), step=Step.REPAIR, reason=str(error)))
     if failure:
-        emit(Failed(at=emit.now(), step="engine", reason=failure))
+        emit(Failed(at=emit.now(), step=Step.ENGINE, reason=failure))
     if services is not None and not failure:
         rolled = roll_out(plan.services, services, params, emit)
     else:
@@ -191,7 +191,7 @@ def update(
         ids = {
             e.name: e.new_id or e.id
             for e in report
-            if (e.outcome is not Outcome.FAILED or e.rolled_back) and e.kind == "container"
+            if (e.outcome is not Outcome.FAILED or e.rolled_back) and e.kind is EntryKind.CONTAINER
         }
         running = [c for c in chosen if c.state.is_running and c.name in ids]
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
@@ -236,7 +236,7 @@ def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> t
     candidates = dict.fromkeys(
         e.old_image_id
         for e in report.updated
-        if e.old_image_id != e.new_image_id and e.kind == "container"
+        if e.old_image_id != e.new_image_id and e.kind is EntryKind.CONTAINER
     )
     if not candidates:
         return ()
@@ -251,7 +251,7 @@ def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> t
             client.remove_image(image_id)
         except Exception as error:
             reason = f"image {short_id(image_id)} was kept: {error}"
-            emit(Failed(at=emit.now(), step="cleanup", reason=reason))
+            emit(Failed(at=emit.now(), step=Step.CLEANUP, reason=reason))
             continue
         removed.append(image_id)
     return tuple(removed)
@@ -270,5 +270,5 @@ def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Rep
             failures += error.failed if isinstance(error, NotificationError) else 1
             reason = f"{type(notifier).__name__} could not deliver the report: {error}"
             _log.warning("%s", reason)
-            emit(Failed(at=emit.now(), step="notify", reason=reason))
+            emit(Failed(at=emit.now(), step=Step.NOTIFY, reason=reason))
     return attrs.evolve(report, failed_notifications=failures) if failures else report

@@ -334,7 +334,7 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
             at=emit.now(),
             container=entry.name,
             image=container.image.familiar,
-            status=entry.status.value,
+            status=entry.status,
             reason=entry.reason,
         )
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
+from .events import Status
 from .model import Container, Image, ImageRef, short_id
 from .report import ContainerReport, Outcome
 from .settings import ContainerSettings
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
     from .service_plans import ServiceEntry
 
 __all__ = ["Action", "Plan", "PlanEntry", "Status"]
-
-
-class Status(str, enum.Enum):
-    """What the check found for a container."""
-
-    FRESH = "fresh"
-    STALE = "stale"
-    SKIPPED = "skipped"
 
 
 class Action(str, enum.Enum):

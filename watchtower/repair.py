@@ -54,7 +54,7 @@ from attrs import frozen
 
 from ._emitter import Emitter
 from .errors import EngineTimeoutError
-from .events import Failed, Repaired
+from .events import Failed, Repaired, Step
 from .model import Container, short_id
 from .params import UpdateParams
 from .protocols import ContainerClient
@@ -247,7 +247,7 @@ def _carry_out(
             f"{old.name} is left as it is: {decision.name} is held by a container "
             f"of {holder.image.familiar}"
         )
-        emit(Failed(at=emit.now(), container=decision.name, step="repair", reason=reason))
+        emit(Failed(at=emit.now(), container=decision.name, step=Step.REPAIR, reason=reason))
         return f"{decision.name}: {reason}"
     why = ""
     try:
@@ -270,7 +270,7 @@ def _carry_out(
             action, line = "undone", _undo(client, decision, why)
     except Exception as error:
         reason = f"an interrupted update could not be repaired, {old.name} is left: {error}"
-        emit(Failed(at=emit.now(), container=decision.name, step="repair", reason=reason))
+        emit(Failed(at=emit.now(), container=decision.name, step=Step.REPAIR, reason=reason))
         return f"{decision.name}: {reason}"
     emit(Repaired(at=emit.now(), container=decision.name, action=action, reason=line))
     return f"{decision.name}: {line}"

@@ -30,7 +30,7 @@ import attrs
 from attrs import frozen
 
 from ._emitter import Emitter
-from .events import Failed, RolledBack, Skipped, Started, Stopped, Updated
+from .events import Failed, RolledBack, Skipped, Started, Step, Stopped, Updated
 from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
 from .params import UpdateParams
@@ -171,7 +171,7 @@ class Replacer:
         try:
             self.client.rename_container(container.id, aside)
         except Exception as error:
-            return self._fail(entry, "rename", f"it could not be renamed: {error}")
+            return self._fail(entry, Step.RENAME, f"it could not be renamed: {error}")
         return aside
 
     def _report(
@@ -192,7 +192,7 @@ class Replacer:
             rolled_back=rolled_back,
         )
 
-    def _fail(self, entry: PlanEntry, step: str, reason: str) -> ContainerReport:
+    def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         return self._report(entry, Outcome.FAILED, reason)
 
@@ -227,7 +227,7 @@ class Replacer:
                 return None
             if run is not None and not run.ok:
                 reason = self._name_back(entry, run.describe(), progress)
-                done[entry.name] = self._fail(entry, "hook", reason)
+                done[entry.name] = self._fail(entry, Step.HOOK, reason)
                 return None
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
@@ -243,7 +243,7 @@ class Replacer:
                 )
         except Exception as error:
             reason = f"it could not be stopped: {error}"
-            done[entry.name] = self._rollback(entry, "stop", reason, progress)
+            done[entry.name] = self._rollback(entry, Step.STOP, reason, progress)
             return None
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
         return attrs.evolve(progress, stopped=True)
@@ -283,7 +283,7 @@ class Replacer:
             new_id = client.create_replacement(source, image)
         except Exception as error:
             reason = f"its replacement could not be created: {error}"
-            return self._rollback(entry, "create", reason, progress)
+            return self._rollback(entry, Step.CREATE, reason, progress)
         progress = attrs.evolve(progress, new_id=new_id)
         if runs and client.watch.silent:
             return self._left(entry, "its replacement was not started", progress)
@@ -292,14 +292,14 @@ class Replacer:
                 client.start_container(new_id)
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
-                return self._rollback(entry, "start", reason, progress)
+                return self._rollback(entry, Step.START, reason, progress)
         turn.give_back()
         if runs:
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
-                return self._rollback(entry, "health", why, progress)
+                return self._rollback(entry, Step.HEALTH, why, progress)
 
         reason = ""
         if client.watch.silent and not entry.settings.is_watchtower:
@@ -311,9 +311,10 @@ class Replacer:
             except Exception as error:
                 reason = f"the old container is left as {aside}: {error}"
                 self._leave(aside)
-                self.emit(
-                    Failed(at=self.emit.now(), container=entry.name, step="remove", reason=reason)
+                failed = Failed(
+                    at=self.emit.now(), container=entry.name, step=Step.REMOVE, reason=reason
                 )
+                self.emit(failed)
         restart_only = entry.action is Action.RESTART
         self.emit(
             Updated(
@@ -335,7 +336,7 @@ class Replacer:
         return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
 
     def _rollback(
-        self, entry: PlanEntry, step: str, reason: str, progress: Progress
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
     ) -> ContainerReport:
         """Undo what ``progress`` says was done, newest step first.
 

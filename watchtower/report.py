@@ -10,7 +10,9 @@ from typing import Any
 
 from attrs import field, frozen
 
-__all__ = ["ContainerReport", "Outcome", "Report"]
+from ._words import Word, word
+
+__all__ = ["ContainerReport", "EntryKind", "Outcome", "Report"]
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -34,6 +36,27 @@ class Outcome(str, enum.Enum):
     """It could not be checked or was left out on purpose; ``reason`` says why."""
 
 
+class EntryKind(Word):
+    """What a report's entry is about (:attr:`ContainerReport.kind`).
+
+    A member is a ``str`` that reads as its value (``service``) in ``str()``,
+    f-strings, logs, templates and JSON.
+    """
+
+    CONTAINER = "container"
+    """A container, which watchtower replaces itself."""
+    SERVICE = "service"
+    """A swarm service, which the engine rolls out itself; the entry's
+    ``id`` is the service's and its image ids are digests."""
+    HOST = "host"
+    """An engine that could not be scanned (a run over several engines); the
+    entry's ``reason`` says why."""
+
+
+def _kind(value: str) -> EntryKind:
+    return word(EntryKind, value, "ContainerReport.kind")
+
+
 @frozen(kw_only=True)
 class ContainerReport:
     """What happened to one container.
@@ -52,9 +75,9 @@ class ContainerReport:
         rolled_back: True when a failed replacement was undone.
         warnings: One sentence for each of its labels that was unreadable
             and ignored (the flag's value or the default was used).
-        kind: What it is: ``container``, ``service`` (a service the engine
-            rolls out itself; ``id`` is the service's, the image ids are
-            digests) or ``host`` (an engine that could not be scanned).
+        kind: What it is; a plain string (``service``) is converted, and
+            one that is no :class:`EntryKind` raises
+            :class:`~watchtower.errors.ConfigurationError`.
         replicas: A service's replica count (``None`` for a global one).
         host: The engine it is on, when a run covers several.
     """
@@ -70,7 +93,7 @@ class ContainerReport:
     new_id: str | None = None
     rolled_back: bool = False
     warnings: tuple[str, ...] = field(default=(), converter=_strings)
-    kind: str = "container"
+    kind: EntryKind = field(default=EntryKind.CONTAINER, converter=_kind)
     replicas: int | None = None
     host: str = ""
 
@@ -98,7 +121,7 @@ class ContainerReport:
             "new_id": self.new_id,
             "rolled_back": self.rolled_back,
             "warnings": list(self.warnings),
-            "kind": self.kind,
+            "kind": self.kind.value,
             "replicas": self.replicas,
             "host": self.host,
         }

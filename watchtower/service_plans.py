@@ -13,7 +13,7 @@ from attrs import frozen
 
 from .model import ImageRef, Service
 from .plans import Action, Status
-from .report import ContainerReport, Outcome
+from .report import ContainerReport, EntryKind, Outcome
 from .settings import ContainerSettings
 
 __all__ = ["ServiceEntry"]
@@ -69,7 +69,7 @@ class ServiceEntry:
             outcome=Outcome(self.status.value),
             reason=self.reason,
             warnings=self.settings.problems,
-            kind="service",
+            kind=EntryKind.SERVICE,
             replicas=service.replicas,
         )
 

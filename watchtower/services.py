@@ -22,7 +22,16 @@ import attrs
 from . import labels
 from ._emitter import Emitter
 from .budget import Budget
-from .events import Checked, Failed, LabelIgnored, RolledBack, Skipped, UpdateAvailable, Updated
+from .events import (
+    Checked,
+    Failed,
+    LabelIgnored,
+    RolledBack,
+    Skipped,
+    Step,
+    UpdateAvailable,
+    Updated,
+)
 from .model import Container, RolloutState, Service
 from .params import UpdateParams
 from .plans import Action, Status
@@ -156,7 +165,7 @@ def _announce(emit: Emitter, entry: ServiceEntry) -> None:
             at=emit.now(),
             container=entry.name,
             image=image,
-            status=entry.status.value,
+            status=entry.status,
             reason=entry.reason,
         )
     )
@@ -208,7 +217,7 @@ def _update(entry: ServiceEntry, client: ServiceClient, emit: Emitter) -> Contai
         rollout = client.update_service(service, entry.target)
     except Exception as error:
         reason = f"the engine refused the update of service {service.name}: {error}"
-        emit(Failed(at=emit.now(), container=service.name, step="update", reason=reason))
+        emit(Failed(at=emit.now(), container=service.name, step=Step.UPDATE, reason=reason))
         return attrs.evolve(report, outcome=Outcome.FAILED, reason=reason)
     said = f": {rollout.message}" if rollout.message else ""
     if rollout.state is RolloutState.COMPLETED:
@@ -231,5 +240,5 @@ def _update(entry: ServiceEntry, client: ServiceClient, emit: Emitter) -> Contai
         reason = f"its rollout had not ended when watchtower stopped waiting{said}"
     else:
         reason = f"its rollout stopped half done{said}"
-    emit(Failed(at=emit.now(), container=service.name, step="update", reason=reason))
+    emit(Failed(at=emit.now(), container=service.name, step=Step.UPDATE, reason=reason))
     return attrs.evolve(report, outcome=Outcome.FAILED, reason=reason)

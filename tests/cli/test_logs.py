@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from watchtower.cli.logs import configure, log_event
-from watchtower.events import LabelIgnored, Repaired, Updated
+from watchtower.events import Checked, Failed, Hook, HookRan, LabelIgnored, Repaired, Step, Updated
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 UPDATED = Updated(
@@ -91,3 +91,29 @@ def test_a_repair_is_a_warning(logger: logging.Logger) -> None:
     line = stream.getvalue()
     assert 'level=warning msg="Repaired web: an interrupted update was undone;' in line
     assert "container=web action=undone" in line
+
+
+def test_the_enum_fields_read_as_their_words_in_the_log(logger: logging.Logger) -> None:
+    # The lines they gave while status, hook and step were plain strings.
+    stream = io.StringIO()
+    configure("debug", "logfmt", stream=stream)
+    log_event(logger, Checked(at=AT, container="web", image="nginx:1", status="stale"))
+    log_event(
+        logger,
+        HookRan(at=AT, container="web", hook=Hook.PRE_UPDATE, command="b", exit_code=0),
+    )
+    log_event(logger, Failed(at=AT, container="web", step=Step.STOP, reason="boom"))
+    lines = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert lines == [
+        'level=debug msg="00:00:00 web checked (image=nginx:1, status=stale)" container=web',
+        'level=debug msg="00:00:00 web hook ran (hook=pre-update, command=b, exit_code=0)" '
+        "container=web",
+        'level=error msg="web failed at stop: boom" container=web',
+    ]
+
+
+def test_a_failed_step_reads_as_its_word_in_json_lines(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("info", "json", stream=stream)
+    log_event(logger, Failed(at=AT, step=Step.NOTIFY, reason="no route"))
+    assert json.loads(stream.getvalue())["message"] == "The run failed at notify: no route"

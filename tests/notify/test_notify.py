@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tests.support.net import free_port
@@ -33,7 +34,7 @@ from watchtower.notify import (
 )
 from watchtower.notify._targets import translate
 from watchtower.protocols import Notifier
-from watchtower.report import ContainerReport, Outcome, Report
+from watchtower.report import ContainerReport, EntryKind, Outcome, Report
 from watchtower.testing import MemoryEngine, MemoryRegistry
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -364,6 +365,27 @@ def test_user_template_from_a_string(receiver: WebhookReceiver, logger: logging.
     )
     notifications.send_report(REPORT, ENTRIES)
     assert _bodies(receiver) == ["Watchtower updates on box @ box: web bbbbbbbbbbbb; 3 lines"]
+
+
+def test_a_user_template_shows_each_entry_kind_as_its_word(
+    receiver: WebhookReceiver, logger: logging.Logger
+) -> None:
+    # The text a template made of kind while it was a plain string, filters included.
+    template = (
+        "{% for c in report.entries %}{{ c.name }}={{ c.kind }},{{ c.kind | upper }},"
+        "{{ '%s' | format(c.kind) }},{{ c.kind == 'host' }};{% endfor %}"
+    )
+    service = attrs.evolve(DB, name="api", kind="service")
+    host = attrs.evolve(CACHE, name="node2", kind=EntryKind.HOST)
+    notifications = _build(
+        {"notification_url": [f"generic+{receiver.url}/"], "notification_template": template},
+        logger,
+    )
+    notifications.send_report(_report(WEB, service, host), ENTRIES)
+    assert _bodies(receiver) == [
+        "web=container,CONTAINER,container,False;api=service,SERVICE,service,False;"
+        "node2=host,HOST,host,True;"
+    ]
 
 
 def test_user_template_from_a_file_wins_over_the_string(
