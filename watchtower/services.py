@@ -42,7 +42,7 @@ from .service_plans import ServiceEntry
 from .settings import ContainerSettings
 from .staleness import Verdict, _apply_cooldown, remote_digests
 
-__all__ = ["is_task", "plan_services", "roll_out"]
+__all__ = ["as_container", "is_task", "plan_services", "roll_out", "services_in_scope"]
 
 
 def is_task(container: Container) -> bool:
@@ -50,7 +50,7 @@ def is_task(container: Container) -> bool:
     return labels.SWARM_SERVICE_ID in container.labels
 
 
-def _as_container(service: Service) -> Container:
+def as_container(service: Service) -> Container:
     """The service as the container rules read it: its name, the tag it follows, its labels."""
     return Container(
         id=service.id,
@@ -59,6 +59,18 @@ def _as_container(service: Service) -> Container:
         image_id=service.image.digest or "",
         labels=service.labels,
     )
+
+
+def services_in_scope(client: ServiceClient, params: UpdateParams) -> list[Service]:
+    """The services ``params`` select, as a run selects them.
+
+    Raises:
+        ConfigurationError: A selection parameter is malformed.
+        EngineError: The services could not be listed.
+    """
+    services = {s.name: s for s in client.list_services()}
+    chosen, _ = select([as_container(s) for s in services.values()], params)
+    return [services[subject.name] for subject in chosen]
 
 
 def plan_services(
@@ -79,7 +91,7 @@ def plan_services(
     """
     now = emit.now()
     services = {s.name: s for s in client.list_services()}
-    subjects = [_as_container(s) for s in services.values()]
+    subjects = [as_container(s) for s in services.values()]
     settings = {c.name: ContainerSettings.read(c, params) for c in subjects}
     chosen, _ = select(subjects, params, settings)
     for subject in chosen:

@@ -17,10 +17,10 @@ from watchtower.cli.hosts import HostEntry, fleet_of, parse_hosts_file
 from watchtower.cli.metrics import Metrics
 from watchtower.cli.runner import Runner
 from watchtower.errors import ConfigurationError, EngineError
-from watchtower.fleet import Fleet
+from watchtower.fleet import Fleet, Host
 from watchtower.push import parse_generic
 from watchtower.report import Outcome
-from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry, MemorySwarm
 
 WEB = "example.org/web:1"
 DB = "example.org/db:1"
@@ -224,6 +224,43 @@ def test_a_push_updates_the_pushed_image_on_every_host_and_asks_for_no_other(
     assert registry.digest_requests == 1  # web's, once; db is never asked for
     nothing = parse_generic({"repository": "example.org/other", "tag": "1"}, received=clock())
     assert runner.run_pushed(nothing) is None
+
+
+def test_services_are_listed_checked_and_pushed_beside_the_containers_of_their_host(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    a, manager = MemoryEngine(registry), MemoryEngine(registry)
+    swarm = MemorySwarm(registry, manager)
+    registry.publish(WEB)
+    registry.publish(DB)
+    a.run("web", WEB)
+    swarm.create("svc", WEB, replicas=2)
+    swarm.create("other", DB)
+    registry.publish(WEB)
+    fleet = Fleet((Host.of("a", a), Host.of("manager", manager, swarm)))
+    runner = _runner(registry, fleet, clock)
+    settings = ApiSettings(endpoints=frozenset({"check", "containers"}), token="t")
+    api = create_app(runner, settings).test_client()
+    auth = {"Authorization": "Bearer t"}
+
+    listed = api.get("/v1/containers", headers=auth).json["containers"]
+    assert sorted((c["host"], c["name"], c.get("kind", "")) for c in listed) == [
+        ("a", "web", ""),
+        ("manager", "other", "service"),
+        ("manager", "svc", "service"),
+    ]
+    checked = api.post("/v1/check", headers=auth).json["containers"]
+    stale = {(c["host"], c["name"]) for c in checked if c["update_available"]}
+    assert stale == {("a", "web"), ("manager", "svc")}
+
+    events = parse_generic({"repository": "example.org/web", "tag": "1"}, received=clock())
+    report = runner.run_pushed(events)
+    assert report is not None
+    assert sorted((e.host, e.name, e.kind, e.outcome) for e in report) == [
+        ("a", "web", "container", Outcome.UPDATED),
+        ("manager", "svc", "service", Outcome.UPDATED),
+    ]
+    assert [name for name, _ in swarm.updates] == ["svc"]  # "other" follows another image
 
 
 def test_self_update_applies_only_on_the_host_its_own_container_runs_on(

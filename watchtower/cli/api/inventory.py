@@ -7,17 +7,21 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
 from attrs import frozen
 from flask import Response, request
 from typing_extensions import NotRequired, TypedDict
 
 from ...errors import RegistryError, WatchtowerError
+from ...fleet import Engine
 from ...hosts import plan_hosts
-from ...model import Container, ImageRef
+from ...model import Container, ImageRef, Service
 from ...params import UpdateParams
 from ...planner import in_scope
 from ...plans import Status
 from ...protocols import Registry, TagLister
+from ...service_plans import ServiceEntry
+from ...services import as_container, services_in_scope
 from ...settings import ContainerSettings
 from ...sorter import dependency_graph
 from ..openapi import Operation, Param
@@ -102,6 +106,7 @@ class CheckResult(TypedDict):
     error: NotRequired[str]
     latest_image: NotRequired[str]
     host: NotRequired[str]
+    kind: NotRequired[str]
 
 
 class _Recording:
@@ -135,9 +140,9 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
     registry digest request per distinct image for the whole fleet, the
     same selection, labels and cooldown as a run. ``latest_digest`` is the
     digest the registry serves. Containers the check skipped carry the
-    reason as ``error``; on a fleet of named hosts each result names its
-    ``host``, and a host that could not be checked is one result with its
-    name and ``error``.
+    reason as ``error``; a swarm service's result says ``"kind": "service"``;
+    on a fleet of named hosts each result names its ``host``, and a host
+    that could not be checked is one result with its name and ``error``.
     """
     registry = _Recording(runner.registry)
     plans, failures = plan_hosts(runner.fleet, registry, params, clock=runner.clock, pull=False)
@@ -163,9 +168,31 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
             if entry.new_reference is not None:  # a tag rule found a newer tag
                 result["latest_image"] = entry.new_reference.familiar
             results.append(result)
+        results.extend(_service_result(host, entry, now) for entry in the_plan.services)
     for host, reason in failures.items():
         results.append(_unchecked(host, reason, now))
     return results
+
+
+def _service_result(host: str, entry: ServiceEntry, now: str) -> CheckResult:
+    """A swarm service's result: its digest is its spec's, the latest the registry's."""
+    service = entry.service
+    result = CheckResult(
+        name=service.name,
+        image=service.followed.familiar,
+        image_id=service.image.digest or "",
+        digest=service.image.digest or "",
+        update_available=entry.status is Status.STALE,
+        latest_image_id="",
+        latest_digest=entry.new_digest or "",
+        timestamp=now,
+        kind="service",
+    )
+    if host:
+        result["host"] = host
+    if entry.status is Status.SKIPPED:
+        result["error"] = entry.reason
+    return result
 
 
 def _unchecked(host: str, reason: str, now: str) -> CheckResult:
@@ -225,29 +252,52 @@ containers = _base.guarded("containers")
 
 @frozen
 class _Watched:
-    """A watched container and the host it runs on (empty on a fleet of one engine)."""
+    """A watched container, or swarm service, and the host it runs on.
+
+    ``host`` is empty on a fleet of one engine. A service is read as the
+    container rules read it (:func:`watchtower.services.as_container`).
+    """
 
     host: str
     container: Container
+    service: Service | None = None
 
     def fields(self, **more: object) -> dict[str, Any]:
-        """The container's JSON fields, with ``host`` first when it has one."""
+        """The JSON fields, with ``host`` first when it has one, and a service's ``kind``."""
         host = {"host": self.host} if self.host else {}
         container = self.container
+        if self.service is not None:
+            kind = {"kind": "service", "replicas": self.service.replicas}
+            digest = self.service.image.digest or ""
+        else:
+            kind, digest = {}, digest_of(container)
         return {
             **host,
             "name": container.name,
             "image": container.image.familiar,
             "image_id": container.image_id,
-            "digest": digest_of(container),
+            "digest": digest,
+            **kind,
             **more,
         }
 
 
 def _watched(runner: Runner) -> list[_Watched]:
-    # As a run selects them: no container renamed aside, no swarm task.
-    chosen = _base.on_each_host(runner, lambda engine: in_scope(engine.client, runner.params)[0])
-    return [_Watched(host, c) for host, containers in chosen.items() for c in containers]
+    def on(engine: Engine) -> list[_Watched]:
+        # As a run selects them: no container renamed aside, no swarm task.
+        found = [_Watched("", c) for c in in_scope(engine.client, runner.params)[0]]
+        if engine.services is not None:
+            found.extend(
+                _Watched("", as_container(s), s)
+                for s in services_in_scope(engine.services, runner.params)
+            )
+        return found
+
+    return [
+        attrs.evolve(w, host=host)
+        for host, found in _base.on_each_host(runner, on).items()
+        for w in found
+    ]
 
 
 def _listed(kind: str) -> list[_Watched] | Response:
