@@ -113,8 +113,8 @@ def serve(
         return 0
     config = _applied(config, own)
     successor = threading.Event()
-    runner = _runner(config, fleet, registry, notifications, metrics, clock, logger)
-    runner.on_report = _after_each_run(config, own, stdout or sys.stdout, logger, successor, stop)
+    after = _after_each_run(config, own, stdout or sys.stdout, logger, successor, stop)
+    runner = _runner(config, fleet, registry, notifications, metrics, clock, logger, after)
     for warning in config.warnings:
         logger.warning(warning)
     if home is not None and not config.run_once:
@@ -128,6 +128,8 @@ def serve(
     try:
         server = _api_server(config, runner, scheduler, push, logger)
     except _ApiFailed:
+        if push is not None:
+            push.stop()
         return 1
     if api_ready is not None:
         api_ready.set()
@@ -183,7 +185,9 @@ def _runner(
     metrics: Metrics | None,
     clock: Clock,
     logger: logging.Logger,
+    after: Callable[[Report], None],
 ) -> Runner:
+    """The runner of ``fleet``: notifications, then ``after`` each run's report."""
     from .metrics import Metrics
     from .runner import Runner
 
@@ -196,6 +200,7 @@ def _runner(
         dry_run=config.dry_run,
         notifiers=(notifications,) if notifications is not None else (),
         on_start=notifications.begin if notifications is not None else None,
+        on_report=after,
         clock=clock,
     )
 
