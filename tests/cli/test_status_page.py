@@ -1,7 +1,9 @@
-"""The status page in headless Chromium, as a person uses it, against a real engine and registry.
+"""The status page in headless Chromium, as a person uses it.
 
-Debian's ``chromium`` and ``chromium-driver`` driven by selenium; no browser
-is downloaded. Screenshots of the page go to ``docs/_static``.
+Against a real engine and registry, and against the in-memory engines of a
+hosts file served in-process. Debian's ``chromium`` and ``chromium-driver``
+driven by selenium; no browser is downloaded. Screenshots of the page go to
+``docs/_static``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,15 @@ import pytest
 from tests.support import dockerd as dockerd_support
 from tests.support.api_process import TOKEN, serving
 from tests.support.e2e_fixtures import Images, Names
+from watchtower.cli.api import ApiServer, create_app
+from watchtower.cli.api._base import EXTENSION, Context
+from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
+from watchtower.cli.runner import Runner
+from watchtower.events import Failed, Updated
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+
+from .support import WEB, make_runner
+from .test_cli_hosts import _fleet, _runner
 
 pytestmark = pytest.mark.e2e
 
@@ -119,6 +131,9 @@ def test_log_in_update_one_stale_container_and_see_it_live(
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "tr[data-name]")) == 2)
         assert {row(n).find_element(By.CSS_SELECTOR, ".name").text for n in (web, db)} == {web, db}
+        # One engine: the one table, no host heading.
+        assert browser.find_element(By.ID, "containers").is_displayed()
+        assert not browser.find_elements(By.CSS_SELECTOR, "#hosts > *, h3")
         assert browser.get_cookie("access_token")["httpOnly"] is True
         wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
 
@@ -160,3 +175,122 @@ def test_log_in_update_one_stale_container_and_see_it_live(
     if os.environ.get("WATCHTOWER_SCREENSHOTS") == "1":
         for shot in ("status-page.png", "status-page-phone.png", "plan.png"):
             shutil.copy(tmp_path / shot, DOCS_STATIC / shot)
+
+
+IDS = ("old_id", "new_id", "old_image_id", "new_image_id")
+
+# The host sections as the page shows them: heading, and each row's host, name and status.
+SECTIONS = """
+return [...document.querySelectorAll('#hosts section.host')].map((s) => {
+  const h = s.querySelector('h3');
+  return {
+    heading: h.textContent,
+    labelled: s.getAttribute('aria-labelledby') === h.id,
+    rows: [...s.querySelectorAll('table tbody tr')].map(
+      (r) => [r.dataset.host, r.querySelector('.name').textContent, r.dataset.status]),
+  };
+});
+"""
+
+
+@contextmanager
+def _page(browser: Any, runner: Runner) -> Iterator[Context]:
+    """``runner``'s app with every endpoint, served in-process, logged in; the app's context."""
+    from selenium.webdriver.common.by import By
+
+    app = create_app(runner, ApiSettings(endpoints=frozenset(API_ENDPOINTS), token=TOKEN))
+    server = ApiServer(app, "127.0.0.1", 0)
+    server.start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.port}/")
+        browser.find_element(By.ID, "token").send_keys(TOKEN)
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        yield app.extensions[EXTENSION]
+    finally:
+        server.stop()
+
+
+def test_a_hosts_file_page_has_a_section_per_host_and_events_find_their_host(
+    browser: Any, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # b is listed first: the sections follow the hosts file, not the alphabet.
+    engines, fleet = _fleet(registry, "b unix:///b.sock\na unix:///a.sock")
+    registry.publish(WEB)
+    engines["unix:///a.sock"].run("web", WEB)
+    registry.publish(WEB)  # a's web is stale now; b's pulls the new image: fresh
+    engines["unix:///b.sock"].run("web", WEB)
+    wait = WebDriverWait(browser, 30)
+
+    def sections() -> list[dict[str, Any]]:
+        return list(browser.execute_script(SECTIONS))
+
+    def statuses() -> list[str]:
+        return [row[2] for section in sections() for row in section["rows"]]
+
+    with _page(browser, _runner(registry, fleet, clock)) as state:
+        wait.until(lambda _: len(sections()) == 2)
+        assert [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#hosts h3")] == ["b", "a"]
+        assert not browser.find_element(By.ID, "containers").is_displayed()
+        assert sections() == [
+            {"heading": "b", "labelled": True, "rows": [["b", "web", "unknown"]]},
+            {"heading": "a", "labelled": True, "rows": [["a", "web", "unknown"]]},
+        ]
+        title = browser.find_element(By.XPATH, "//tr[@data-host='b']//button[text()='Update']")
+        assert "every container named web, on each host" in title.get_attribute("title")
+
+        # Check now: each host's web gets its own answer.
+        browser.find_element(By.ID, "check-all").click()
+        wait.until(lambda _: statuses() == ["fresh", "stale"])
+        assert (
+            "Checked 2 container(s): 1 with an update."
+            in browser.find_element(By.ID, "message").text
+        )
+        # Read again, the statuses come from the API by host and name.
+        browser.refresh()
+        wait.until(lambda _: statuses() == ["fresh", "stale"])
+
+        wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
+        state.broadcaster.publish(
+            Failed(at=clock(), container="web", host="b", step="pull", reason="refused")
+        )
+        wait.until(lambda _: statuses()[0] == "failed")
+        assert statuses() == ["failed", "stale"]
+        b_row = browser.find_element(By.CSS_SELECTOR, "tr[data-host='b'] .status")
+        assert b_row.text.split("\n") == ["failed", "refused"]
+        assert "web on b failed" in browser.find_element(By.ID, "events").text
+        # And one for a's web, the second row of that name, changes a's row alone.
+        state.broadcaster.publish(
+            Updated(at=clock(), container="web", host="a", **dict.fromkeys(IDS, "x"))
+        )
+        wait.until(lambda _: statuses()[1] == "updated")
+        assert statuses() == ["failed", "updated"]
+
+
+def test_a_one_engine_page_has_one_table_and_no_host_heading(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    wait = WebDriverWait(browser, 30)
+    rows = "#containers tbody tr[data-name='web']"
+
+    with _page(browser, make_runner(engine, registry, clock)) as state:
+        wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, rows))
+        assert browser.find_element(By.ID, "containers").is_displayed()
+        assert not browser.find_elements(By.CSS_SELECTOR, "#hosts > *, h3, tr[data-host]")
+        update = browser.find_element(By.CSS_SELECTOR, rows + " button:last-child")
+        assert update.get_attribute("title") == "Update web"
+
+        wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
+        state.broadcaster.publish(Failed(at=clock(), container="web", step="pull", reason="no"))
+        wait.until(
+            lambda _: (
+                browser.find_element(By.CSS_SELECTOR, rows).get_attribute("data-status") == "failed"
+            )
+        )

@@ -3,7 +3,8 @@
 The page is a client of the API: its script reads ``/v1/containers/details``,
 ``/v1/history`` and ``/v1/events`` and posts to ``/v1/check`` and
 ``/v1/update``, with the fork's ``access_token`` cookie that the login form
-sets. Templates and assets are package data under ``watchtower/cli/web``.
+sets. With a hosts file it shows one section per host. Templates and
+assets are package data under ``watchtower/cli/web``.
 """
 
 from __future__ import annotations

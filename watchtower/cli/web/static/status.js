@@ -4,7 +4,9 @@
   const app = document.getElementById("app");
   if (!app) return;
   const served = new Set(app.dataset.endpoints.split(",").filter(Boolean));
-  const tbody = document.querySelector("#containers tbody");
+  const table = document.getElementById("containers");
+  const tbody = table.querySelector("tbody");
+  const hostsBox = document.getElementById("hosts");
   const historyBody = document.querySelector("#history tbody");
   const message = document.getElementById("message");
   const runState = document.getElementById("run-state");
@@ -12,7 +14,9 @@
   const dialog = document.getElementById("plan");
   const planBody = document.getElementById("plan-body");
   const planGo = document.getElementById("plan-go");
-  const latest = new Map(); // container name -> registry digest, from the last check
+  // Rows and digests by host and name: two hosts of a hosts file may each run a "web".
+  const rows = new Map(); // key(host, name) -> its row
+  const latest = new Map(); // key(host, name) -> registry digest, from the last check
   const KINDS = ["run_started", "checked", "update_available", "skipped", "label_ignored",
     "hook_ran", "stopped", "started", "updated", "rolled_back", "repaired", "failed",
     "run_finished"];
@@ -44,12 +48,14 @@
     return body;
   }
 
-  function row(name) {
-    return tbody.querySelector('tr[data-name="' + CSS.escape(name) + '"]');
-  }
+  // A container's key: its host (empty for one engine) and its name.
+  function key(host, name) { return (host || "") + "\u0000" + name; }
 
-  function setStatus(name, status, reason) {
-    const tr = row(name);
+  // "web", or "web on b" on a fleet of named hosts.
+  function who(c) { return c.host ? c.name + " on " + c.host : c.name; }
+
+  function setStatus(host, name, status, reason) {
+    const tr = rows.get(key(host, name));
     if (!tr) return;
     tr.dataset.status = status;
     const cell = tr.querySelector(".status");
@@ -57,9 +63,9 @@
     if (reason) cell.append(element("span", reason, "reason"));
   }
 
-  function setLatest(name, digest) {
-    latest.set(name, digest);
-    const tr = row(name);
+  function setLatest(host, name, digest) {
+    latest.set(key(host, name), digest);
+    const tr = rows.get(key(host, name));
     if (tr) tr.querySelector(".latest").textContent = short(digest);
   }
 
@@ -77,8 +83,83 @@
     return latest ? image + " \u2192 " + latest : image;
   }
 
+  // The API narrows a check or an update by name on every host: the titles say so.
+  function titles(c) {
+    if (!c.host) return ["Check " + c.name, "Update " + c.name];
+    const every = " every container named " + c.name + ", on each host that runs one";
+    return ["Check" + every, "Update" + every + " (the API selects by name across hosts)"];
+  }
+
+  function containerRow(c) {
+    const tr = element("tr");
+    if (c.host) tr.dataset.host = c.host;
+    tr.dataset.name = c.name;
+    const cells = [
+      ["Container", c.name, "name"], ["Image", moving(c.image, c.latest_image), "image"],
+      ["Local digest", short(c.digest), "digest"],
+      ["Registry digest", short(latest.get(key(c.host, c.name)) || c.latest_digest), "latest"],
+      ["Status", "", "status"], ["Depends on", c.depends_on.join(", ") || "\u2014", "deps"],
+    ];
+    for (const [label, text, cls] of cells) {
+      const td = element("td", text, cls);
+      td.dataset.label = label;
+      tr.append(td);
+    }
+    const [checkTitle, updateTitle] = titles(c);
+    const actions = element("td", undefined, "row-actions");
+    actions.append(
+      button("Check", checkTitle, () => check([c.name]), served.has("check")),
+      button("Update", updateTitle, () => plan([c.name]),
+        served.has("check") && served.has("update")),
+    );
+    tr.append(actions);
+    rows.set(key(c.host, c.name), tr);
+    return tr;
+  }
+
+  function fill(body, containers) {
+    for (const c of containers) {
+      body.append(containerRow(c));
+      setStatus(c.host, c.name, c.status, c.reason);
+    }
+  }
+
+  // One section per host, in the order the API lists them: a heading, then a table like the one above.
+  function renderHosts(byHost) {
+    let index = 0;
+    for (const [host, containers] of byHost) {
+      const section = element("section", undefined, "host");
+      section.dataset.host = host;
+      const heading = element("h3", host);
+      heading.id = "host-" + index++;
+      section.setAttribute("aria-labelledby", heading.id);
+      const hostTable = element("table", undefined, "containers");
+      const caption = element("caption", "Containers on " + host, "sr-only");
+      const body = element("tbody");
+      hostTable.append(caption, table.tHead.cloneNode(true), body);
+      fill(body, containers);
+      section.append(heading, hostTable);
+      hostsBox.append(section);
+    }
+  }
+
   function render(containers) {
+    rows.clear();
     tbody.replaceChildren();
+    hostsBox.replaceChildren();
+    const byHost = new Map();
+    for (const c of containers) {
+      const host = c.host || "";
+      if (!byHost.has(host)) byHost.set(host, []);
+      byHost.get(host).push(c);
+    }
+    // One engine lists no host: its page is the one table, as before hosts files.
+    const named = containers.length > 0 && !byHost.has("");
+    table.hidden = named;
+    if (named) {
+      renderHosts(byHost);
+      return;
+    }
     if (!containers.length) {
       const tr = element("tr");
       const td = element("td", "No container is watched.");
@@ -87,36 +168,15 @@
       tbody.append(tr);
       return;
     }
-    for (const c of containers) {
-      const tr = element("tr");
-      tr.dataset.name = c.name;
-      const cells = [
-        ["Container", c.name, "name"], ["Image", moving(c.image, c.latest_image), "image"],
-        ["Local digest", short(c.digest), "digest"],
-        ["Registry digest", short(latest.get(c.name) || c.latest_digest), "latest"],
-        ["Status", "", "status"], ["Depends on", c.depends_on.join(", ") || "\u2014", "deps"],
-      ];
-      for (const [label, text, cls] of cells) {
-        const td = element("td", text, cls);
-        td.dataset.label = label;
-        tr.append(td);
-      }
-      const actions = element("td", undefined, "row-actions");
-      actions.append(
-        button("Check", "Check " + c.name, () => check([c.name]), served.has("check")),
-        button("Update", "Update " + c.name, () => plan([c.name]),
-          served.has("check") && served.has("update")),
-      );
-      tr.append(actions);
-      tbody.append(tr);
-      setStatus(c.name, c.status, c.reason);
-    }
+    fill(tbody, containers);
   }
 
   async function loadContainers() {
     if (!served.has("containers")) {
       say("The containers endpoint is not served (--http-api-endpoints).");
       tbody.replaceChildren();
+      hostsBox.replaceChildren();
+      table.hidden = false;
       return;
     }
     render((await api("GET", "/v1/containers/details")).containers);
@@ -155,18 +215,28 @@
     const q = query(names);
     const body = await api("POST", "/v1/check" + (q ? "?" + q : ""));
     for (const c of body.containers) {
-      setLatest(c.name, c.latest_digest);
-      setStatus(c.name, c.error ? "skipped" : c.update_available ? "stale" : "fresh", c.error);
+      if (!c.name) continue; // a host that could not be checked
+      setLatest(c.host, c.name, c.latest_digest);
+      setStatus(c.host, c.name, c.error ? "skipped" : c.update_available ? "stale" : "fresh",
+        c.error);
     }
     return body.containers;
+  }
+
+  // "Host b could not be checked: ..." for each host the check could not reach.
+  function unreachable(results) {
+    return results.filter((c) => !c.name)
+      .map((c) => " Host " + c.host + " could not be checked: " + c.error + ".").join("");
   }
 
   async function check(names) {
     say("Checking\u2026");
     try {
       const results = await runCheck(names);
-      const stale = results.filter((c) => c.update_available).length;
-      say("Checked " + results.length + " container(s): " + stale + " with an update.");
+      const checked = results.filter((c) => c.name);
+      const stale = checked.filter((c) => c.update_available).length;
+      say("Checked " + checked.length + " container(s): " + stale + " with an update." +
+        unreachable(results));
     } catch (error) {
       say("The check failed: " + error.message);
     }
@@ -181,7 +251,7 @@
       say("The check failed: " + error.message);
       return;
     }
-    say("");
+    say(unreachable(results).trim());
     const stale = results.filter((c) => c.update_available);
     planBody.replaceChildren();
     if (!stale.length) {
@@ -190,7 +260,7 @@
       planBody.append(element("p", "These containers will be replaced (those that depend on them are restarted):"));
       const list = element("ul", undefined, "plan-list");
       for (const c of stale) {
-        list.append(element("li", c.name + " (" + moving(c.image, c.latest_image) + "): " + short(c.digest) +
+        list.append(element("li", who(c) + " (" + moving(c.image, c.latest_image) + "): " + short(c.digest) +
           " \u2192 " + short(c.latest_digest)));
       }
       planBody.append(list);
@@ -202,7 +272,8 @@
     dialog.addEventListener("close", async function onClose() {
       dialog.removeEventListener("close", onClose);
       if (dialog.returnValue !== "go") return;
-      await update(stale.map((c) => c.name));
+      // By name: the API replaces each stale container of that name, on every host.
+      await update([...new Set(stale.map((c) => c.name))]);
     });
   }
 
@@ -227,7 +298,10 @@
     const at = new Date(data.at).toLocaleTimeString();
     // A run's own events name no container: their kind says "run started" already.
     item.append(element("time", at + " "));
-    if (data.container) item.append(element("span", data.container + " ", "who"));
+    const subject = [data.container, data.host && (data.container ? "on " : "") + data.host];
+    if (data.container || data.host) {
+      item.append(element("span", subject.filter(Boolean).join(" ") + " ", "who"));
+    }
     item.append(element("span", kind.replace(/_/g, " "), "kind kind-" + kind));
     if (data.reason) item.append(element("span", " (" + data.reason + ")", "reason"));
     eventsList.prepend(item);
@@ -236,15 +310,16 @@
 
   function onEvent(kind, data) {
     logEvent(kind, data);
-    const name = data.container;
+    // Each event names its host (empty for one engine): only that host's row changes.
+    const mark = (status, reason) => setStatus(data.host, data.container, status, reason);
     switch (kind) {
       case "run_started": runState.textContent = "running"; break;
-      case "checked": setStatus(name, data.status, data.reason); break;
-      case "update_available": setStatus(name, "stale"); break;
-      case "stopped": case "started": setStatus(name, "updating"); break;
-      case "updated": setStatus(name, "updated", data.restart_only ? "restarted" : ""); break;
-      case "rolled_back": case "failed": setStatus(name, "failed", data.reason); break;
-      case "skipped": setStatus(name, "skipped", data.reason); break;
+      case "checked": mark(data.status, data.reason); break;
+      case "update_available": mark("stale"); break;
+      case "stopped": case "started": mark("updating"); break;
+      case "updated": mark("updated", data.restart_only ? "restarted" : ""); break;
+      case "rolled_back": case "failed": mark("failed", data.reason); break;
+      case "skipped": mark("skipped", data.reason); break;
       case "run_finished":
         runState.textContent = "idle";
         say("Run finished: " + data.updated + " updated, " + data.failed + " failed.");
