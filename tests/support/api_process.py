@@ -32,13 +32,15 @@ def environment(home: Path) -> dict[str, str]:
 
 @contextmanager
 def serving(
-    engine_url: str, home: Path, names: Sequence[str], *extra: str
+    engine_url: str, home: Path, names: Sequence[str], *extra: str, log: Path | None = None
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``watchtower`` with every endpoint (tokens from files) on a free port; its URL.
 
-    ``names`` are the containers it watches; ``extra`` are more flags.
+    ``names`` are the containers it watches; ``extra`` are more flags. With
+    ``log``, its output goes to that file, to be read while it runs.
     """
     port = free_port()
+    output = log.open("w") if log is not None else None
     (home / "token").write_text(TOKEN + "\n")
     (home / "events-token").write_text(EVENTS_TOKEN + "\n")
     process = subprocess.Popen(
@@ -65,8 +67,8 @@ def serving(
             *names,
         ],
         env=environment(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE if output is None else output,
+        stderr=subprocess.PIPE if output is None else subprocess.STDOUT,
         text=True,
     )
     try:
@@ -80,3 +82,5 @@ def serving(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.communicate(timeout=30)
+        if output is not None:
+            output.close()
