@@ -27,7 +27,8 @@ def porcelain(report: Report, version: Format) -> str:
         return "no containers matched filter"
     lines = []
     for entry in report:
-        line = f"{entry.name} ({entry.image}): {entry.state}"
+        where = f"{entry.host}/" if entry.host else ""
+        line = f"{where}{entry.name} ({entry.image}): {entry.state}"
         if entry.error:
             line += f" Error: {entry.error}"
         lines.append(line)
@@ -35,7 +36,11 @@ def porcelain(report: Report, version: Format) -> str:
 
 
 def porcelain_json(report: Report | None) -> str:
-    """The ``json`` document of ``report``: one object per container."""
+    """The ``json`` document of ``report``: one object per container.
+
+    An entry of a run over several hosts names its ``host`` (ours; one
+    engine's document is the fork's).
+    """
     containers = []
     for entry in report.entries if report is not None else ():
         latest = entry.new_image_id or entry.old_image_id
@@ -49,5 +54,7 @@ def porcelain_json(report: Report | None) -> str:
         }
         if entry.error:
             container["error"] = entry.error
+        if entry.host:
+            container["host"] = entry.host
         containers.append(container)
     return json.dumps({"containers": containers}, indent=2)

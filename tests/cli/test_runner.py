@@ -8,7 +8,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from watchtower import update
+from watchtower import update, update_hosts
 from watchtower.cli.config import load
 from watchtower.cli.daemon import serve
 from watchtower.cli.metrics import Metrics, Scan
@@ -103,6 +103,22 @@ def test_porcelain_v1_and_json(engine: MemoryEngine, registry: MemoryRegistry) -
     assert (web["name"], web["state"], web["update_available"]) == ("web", "Stale", True)
     assert len(web["image_id"]) == 12 and web["image_id"] != web["latest_image_id"]
     assert by_name["db"]["update_available"] is False
+
+
+def test_porcelain_names_the_host_of_each_entry_over_several(registry: MemoryRegistry) -> None:
+    engines = {"a": MemoryEngine(registry), "b": MemoryEngine(registry)}
+    for engine in engines.values():
+        _stale(engine, registry, "web", WEB)
+    report = update_hosts(engines, registry, load(["-m"], {}).params).total
+    assert sorted(porcelain(report, "v1").splitlines()) == [
+        "a/web (example.org/web:1): Stale",
+        "b/web (example.org/web:1): Stale",
+    ]
+    data = json.loads(porcelain(report, "json"))
+    assert sorted((c["host"], c["name"]) for c in data["containers"]) == [
+        ("a", "web"),
+        ("b", "web"),
+    ]
 
 
 def test_porcelain_v1_without_containers(engine: MemoryEngine, registry: MemoryRegistry) -> None:
