@@ -344,6 +344,7 @@ class DockerClient:
             image_id=by_id,
             cpu=self._cpu_settings(),
             drop_swappiness=self._drop_swappiness,
+            mac_per_network=_version_tuple(self.api_version) >= (1, 44),
         )
         with self._errors(f"create the replacement of {old.name!r}", ContainerError):
             new_id = str(self.api.create_container_from_config(spec.config, spec.name)["Id"])
@@ -363,6 +364,7 @@ class DockerClient:
                         ipv6_address=ipam.get("IPv6Address"),
                         link_local_ips=ipam.get("LinkLocalIPs"),
                         driver_opt=endpoint.get("DriverOpts"),
+                        mac_address=endpoint.get("MacAddress"),
                     )
         except Exception:
             self._discard(new_id)
