@@ -250,6 +250,16 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "The order of the run says what happened first; an id order says nothing.",
     ),
     Deviation(
+        "nicholas-fedor/watchtower internal/actions/update.go",
+        "Update",
+        "a failed pull of Watchtower's own image",
+        "a 5-minute sleep (PullFailureDelay) before the run ends",
+        "the run ends at once; the container is skipped, the pull's error in the report",
+        "The fork pauses against a restart loop; here a failed pull replaces nothing, so "
+        "nothing restarts, and a sleeping run would hold up --run-once, the HTTP API's "
+        "updates and a shutdown for five minutes.",
+    ),
+    Deviation(
         "nicholas-fedor/watchtower pkg/notifications/common_templates.go",
         "default-legacy",
         "Stopping linked container / Started linked container",
