@@ -90,7 +90,15 @@ class ImageRef:
         return self.digest is not None
 
     def with_tag(self, tag: str) -> ImageRef:
-        """This repository at another tag, without a digest."""
+        """This repository at another tag, without a digest.
+
+        Raises:
+            InvalidReferenceError: ``tag`` is not a tag by Docker's grammar
+                (``-foo``, ``a b``, ``x`` * 129), so the result would not parse back.
+        """
+        from .reference import check_tag  # reference builds on this module
+
+        check_tag(self.name, tag)
         return attrs.evolve(self, tag=tag, digest=None)
 
     def __str__(self) -> str:

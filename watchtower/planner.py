@@ -253,11 +253,11 @@ def _follow_tags(
             if isinstance(tags, RegistryError):
                 raise tags
             newer = rule.choose(current, tags)
+            if newer and newer != current and newer in tags:
+                # A registry may list a tag Docker's grammar refuses: with_tag stops on it.
+                targets[container.name] = container.image.with_tag(newer)
         except Exception as error:  # a user's rule is a backend: it may fail
             notes[container.name] = f"its tag rule was not applied, it follows {current}: {error}"
-            continue
-        if newer and newer != current and newer in tags:
-            targets[container.name] = container.image.with_tag(newer)
     return targets, notes
 
 

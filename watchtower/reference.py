@@ -134,11 +134,7 @@ def _parse(text: str) -> ImageRef:
     path, has_tag, tag = named.partition(":")
     _check_path(text, path, path.removeprefix(OFFICIAL_PREFIX) if prefixed else path)
     if has_tag and not _TAG_RE.fullmatch(tag):
-        raise _invalid(
-            text,
-            f"tag {quoted(tag)} is not valid (up to 128 letters, digits, '_', '.' or '-', "
-            "not starting with '.' or '-')",
-        )
+        raise _invalid(text, f"tag {quoted(tag)} is not valid ({_TAG_RULE})")
     if has_digest:
         _check_digest(text, digest)
     elif not has_tag:
@@ -216,6 +212,19 @@ def _check_digest(text: str, digest: str) -> None:
             f"digest {quoted(digest)} is not valid: {algorithm} needs "
             f"{length} lowercase hexadecimal digits",
         )
+
+
+_TAG_RULE = "up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+
+
+def check_tag(name: str, tag: str) -> None:
+    """Stop on a tag that Docker's grammar rejects, for :meth:`ImageRef.with_tag`.
+
+    Raises:
+        InvalidReferenceError: ``tag`` is not a tag, in one sentence naming it and ``name``.
+    """
+    if not _TAG_RE.fullmatch(tag):
+        raise InvalidReferenceError(f"The tag {quoted(tag)} for {name} is not valid ({_TAG_RULE}).")
 
 
 def _invalid(text: str, problem: str) -> InvalidReferenceError:

@@ -260,7 +260,12 @@ def test_the_command_line_beats_the_environment(name: str) -> None:
     }[flag.kind]
     if flag.name == "no-color":
         env_text = ""  # presence alone means true; the flag must still win
-    argv = [flag.option] if flag.kind is Kind.BOOL else [flag.option, text]
+    if flag.kind is Kind.BOOL:
+        argv = [flag.option]
+    elif flag.bare:  # alone it takes its bare value, so its own value follows '='
+        argv = [f"{flag.option}={text}"]
+    else:
+        argv = [flag.option, text]
     parsed = parse_args(argv, {flag.env[0]: env_text})
     assert parsed.values[flag.key] == value
     assert parsed.sources[flag.key] == "flag"

@@ -51,6 +51,15 @@ DEVIATIONS: tuple[Deviation, ...] = (
     ),
     Deviation(
         "distribution/reference reference_test.go",
+        "TestWithTag",
+        "test.com:8000/foo:TAG5@sha256:1234567890098765432112345667890098765",
+        "test.com:8000/foo:TAG5@sha256:1234567890098765432112345667890098765",
+        "test.com:8000/foo:TAG5",
+        "ImageRef.with_tag moves an image to another tag, the way a tag rule does; a digest "
+        "would pin it to the old image, so it is dropped.",
+    ),
+    Deviation(
+        "distribution/reference reference_test.go",
         "TestReferenceParse",
         "validname@sha512:" + "f" * 128,
         "ErrDigestUnsupported",
@@ -239,6 +248,16 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "containers sorted by id",
         "containers in the order of the run (dependency order)",
         "The order of the run says what happened first; an id order says nothing.",
+    ),
+    Deviation(
+        "nicholas-fedor/watchtower internal/actions/update.go",
+        "Update",
+        "a failed pull of Watchtower's own image",
+        "a 5-minute sleep (PullFailureDelay) before the run ends",
+        "the run ends at once; the container is skipped, the pull's error in the report",
+        "The fork pauses against a restart loop; here a failed pull replaces nothing, so "
+        "nothing restarts, and a sleeping run would hold up --run-once, the HTTP API's "
+        "updates and a shutdown for five minutes.",
     ),
     Deviation(
         "nicholas-fedor/watchtower pkg/notifications/common_templates.go",

@@ -378,3 +378,58 @@ def test_setup_logging(case: str, argv: list[str], fmt: str, level: str) -> None
     """TestSetupLogging: the format and the level the logger is configured with."""
     config = load(argv, {})
     assert (config.log_format, config.log_level) == (fmt, level)
+
+
+# containrrr/watchtower's later --insecure-registry is a boolean (every registry's TLS
+# unchecked, docs/update-flow.md); ours names hosts after '=' and, alone, is that boolean.
+# (case, argv, environ, hosts, every registry, run once, container names)
+INSECURE_REGISTRY = [
+    ("bare, before another flag", ["--insecure-registry", "--run-once"], {}, (), True, True, ()),
+    ("bare, last", ["--run-once", "--insecure-registry"], {}, (), True, True, ()),
+    ("bare, before a name", ["--insecure-registry", "web"], {}, (), True, False, ("web",)),
+    ("=true", ["--insecure-registry=true"], {}, (), True, False, ()),
+    ("=false", ["--insecure-registry=false"], {}, (), False, False, ()),
+    ("one host", ["--insecure-registry=reg:5000"], {}, ("reg:5000",), False, False, ()),
+    (
+        "repeated hosts",
+        ["--insecure-registry=a:5000", "--insecure-registry=b,c"],
+        {},
+        ("a:5000", "b", "c"),
+        False,
+        False,
+        (),
+    ),
+    ("environment true", [], {"WATCHTOWER_INSECURE_REGISTRY": "true"}, (), True, False, ()),
+    ("environment false", [], {"WATCHTOWER_INSECURE_REGISTRY": "false"}, (), False, False, ()),
+    (
+        "environment hosts",
+        [],
+        {"WATCHTOWER_INSECURE_REGISTRY": "a:5000 b"},
+        ("a:5000", "b"),
+        False,
+        False,
+        (),
+    ),
+    ("not given", [], {}, (), False, False, ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "argv", "environ", "hosts", "every", "run_once", "names"),
+    INSECURE_REGISTRY,
+    ids=[c[0] for c in INSECURE_REGISTRY],
+)
+def test_insecure_registry_alone_is_the_boolean(
+    case: str,
+    argv: list[str],
+    environ: dict[str, str],
+    hosts: tuple[str, ...],
+    every: bool,
+    run_once: bool,
+    names: tuple[str, ...],
+) -> None:
+    config = load(argv, environ)
+    assert (config.insecure_registries, config.registry_tls_skip) == (hosts, every)
+    assert (config.run_once, config.params.names) == (run_once, names)
+    warned = any(w.startswith("--insecure-registry:") for w in config.warnings)
+    assert warned is every

@@ -242,13 +242,19 @@ def test_should_use_image_ids_for_container_update_reporting() -> None:
     assert "c79110000000" not in text
 
 
-def test_the_report_is_nil_so_the_entries_are_listed() -> None:
+@pytest.mark.parametrize("source", [FORK_DEFAULT, "default"], ids=["fork's source", "ours"])
+def test_the_report_is_nil_so_the_entries_are_listed(source: str) -> None:
     """shoutrrr_test.go: the default template / the report is nil / should return the entries."""
-    assert render(FORK_DEFAULT, legacy=False, entries=MULTIPLE) == (
+    assert render(source, legacy=False, entries=MULTIPLE) == (
         "The situation is under control\n"
         "All the smoke might be covering up some problems\n"
         "Turns out everything is on fire\n"
     )
+
+
+def test_no_report_and_no_entries_is_nothing() -> None:
+    """Nothing to list: the fork's default and ours both render nothing, so nothing is sent."""
+    assert render(FORK_DEFAULT, legacy=False) == render("default", legacy=False) == ""
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from attrs import frozen
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conformance.deviations import deviation
 from watchtower import ImageRef, InvalidReferenceError, parse_reference
@@ -386,3 +388,54 @@ def test_parse_reference_with_tag_and_digest_names() -> None:
     assert (parsed.tag, parsed.digest) == ("latest", BUSYBOX_DIGEST)
     assert parsed.familiar == f"busybox:latest@{BUSYBOX_DIGEST}"
     assert parsed.is_pinned
+
+
+# reference_test.go TestWithTag: (name, digest, tag, combined); WithTag's tag grammar
+# (ErrTagInvalidFormat) for the rest. with_tag moves an image to another tag, so it drops
+# a digest where Go's WithTag keeps it (deviations.py).
+WITH_TAG = [
+    ("test.com/foo", "", "tag", "test.com/foo:tag"),
+    ("foo", "", "tag2", "foo:tag2"),
+    ("test.com:8000/foo", "", "tag4", "test.com:8000/foo:tag4"),
+    ("test.com:8000/foo", "", "TAG5", "test.com:8000/foo:TAG5"),
+    (
+        "test.com:8000/foo",
+        "sha256:1234567890098765432112345667890098765",
+        "TAG5",
+        "test.com:8000/foo:TAG5@sha256:1234567890098765432112345667890098765",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "digest", "tag", "combined"), WITH_TAG)
+def test_with_tag(name: str, digest: str, tag: str, combined: str) -> None:
+    """reference_test.go TestWithTag."""
+    # Go's WithDigest takes this short digest unchecked; our parser would refuse it.
+    named = parse_reference(name)
+    ref = ImageRef(named.domain, named.path, None, digest or None).with_tag(tag)
+    marked = deviation(REFERENCE, "TestWithTag", combined)
+    expected = parse_reference(combined) if marked is None else parse_reference(marked.ours)
+    assert ref == expected
+    assert parse_reference(ref.familiar) == ref
+
+
+@pytest.mark.parametrize(
+    "tag", ["-foo", ".foo", "", "a b", "a:b", "a/b", "a@b", "é", "x" * 129, "tag\n"]
+)
+def test_with_tag_refuses_what_does_not_parse_back(tag: str) -> None:
+    """WithTag's ErrTagInvalidFormat: one sentence naming the tag and the repository."""
+    with pytest.raises(InvalidReferenceError) as raised:
+        parse_reference("test.com/foo:1").with_tag(tag)
+    message = str(raised.value)
+    assert message.startswith("The tag ") and "test.com/foo" in message
+    assert message.endswith(".") and message.count(". ") == 0, message
+    assert "\n" not in message
+
+
+@given(tag=st.from_regex(r"\w[\w.-]{0,127}", fullmatch=True).filter(str.isascii))
+def test_with_tag_parses_back_for_every_valid_tag(tag: str) -> None:
+    """Any tag of the grammar: the reference with it reads back as itself."""
+    ref = parse_reference(f"test.com:8000/foo@{FFFF}").with_tag(tag)
+    assert (ref.tag, ref.digest) == (tag, None)
+    assert parse_reference(str(ref)) == ref
+    assert parse_reference(ref.familiar) == ref

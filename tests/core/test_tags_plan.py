@@ -236,3 +236,25 @@ def test_a_scans_shared_memo_lists_each_repository_once(published: MemoryRegistr
     assert published.requests["tags", "example.org/app"] == 1
     with pytest.raises(RegistryError, match="cannot list tags"):
         DigestMemo(DigestOnly(published)).tags(ref)
+
+
+class BadTagListed(DigestOnly):
+    """A registry whose tag list holds a tag Docker's grammar refuses."""
+
+    def tags(self, ref: ImageRef) -> Sequence[str]:
+        return (*self.inner.tags(ref), "-foo")
+
+
+def test_a_listed_tag_that_is_not_a_tag_is_not_followed(
+    engine: MemoryEngine, published: MemoryRegistry
+) -> None:
+    """The rule's pick does not parse back as a reference: the container stays, with why."""
+
+    class PicksIt:
+        def choose(self, current: str, tags: Sequence[str]) -> str | None:
+            return "-foo"
+
+    engine.run("app", f"{APP}:1.0.0")
+    entry = plan(engine, BadTagListed(published), UpdateParams(tag_rule=PicksIt())).entry("app")
+    assert entry.status is Status.FRESH and entry.new_reference is None
+    assert "tag rule was not applied" in entry.reason and "'-foo'" in entry.reason

@@ -234,11 +234,14 @@ def test_messages_show_full_ids_short_and_names_whole(given: str, expected: str)
 
 def test_an_engine_that_is_gone_is_an_engine_error_not_a_traceback(tmp_path: Path) -> None:
     socket_path = tmp_path / "gone.sock"
-    client = DockerClient(docker.APIClient(base_url=f"unix://{socket_path}", version="1.41"))
+    waits: list[float] = []
+    api = docker.APIClient(base_url=f"unix://{socket_path}", version="1.41")
+    client = DockerClient(api, sleep=waits.append)
     web = Container(id="c" * 64, name="web", image=parse_reference("web"), image_id=IMAGE)
 
     with pytest.raises(EngineError, match=r"^Could not list the containers of .*unreachable"):
         client.list_containers()
+    assert waits == [5.0, 10.0]  # the listing, tried three times; the rest once
     with pytest.raises(ContainerError, match=r"^Could not stop container 'web': .*unreachable"):
         client.stop_container(web, signal="SIGTERM", timeout=timedelta(seconds=1))
     with pytest.raises(ContainerError, match=r"^Could not start container 'cccccccccccc': "):

@@ -12,12 +12,13 @@ import json
 import logging
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from tests.support.net import free_port
+from tests.support.receivers import LoopbackSession as Loopback
 from tests.support.receivers import WebhookReceiver
 from watchtower.cli.legacy_notifications import legacy_urls
 from watchtower.cli.notifications import settings_from_flags
@@ -30,21 +31,6 @@ OWNER = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
 ALT = "0123456789abcdef0123456789abcdef"
 KEY = "eb243592faa24ba2a5511afdf565c889"
 MESSAGE = Message(title="Watchtower updates on box", body="first line\nsecond line", host="box")
-
-
-class Loopback(requests.Session):
-    """A session that sends every request to one address on 127.0.0.1, keeping the rest."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__()
-        self.port = port
-        self.hosts: list[str] = []
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        parts = urlsplit(url)
-        self.hosts.append(f"{parts.scheme}://{parts.netloc}")
-        local = urlunsplit(("http", f"127.0.0.1:{self.port}", parts.path, parts.query, ""))
-        return super().request(method, local, *args, **kwargs)
 
 
 @pytest.fixture

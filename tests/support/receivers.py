@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from attrs import frozen
 
 
@@ -63,3 +65,22 @@ class WebhookReceiver:
             self._server.shutdown()
             self._server.server_close()
             self._thread.join()
+
+
+class LoopbackSession(requests.Session):
+    """A session that sends every request to one port on 127.0.0.1, keeping path and query.
+
+    ``hosts`` records the scheme and host each request was meant for, so a
+    test checks the whole URL a notifier posts to without leaving loopback.
+    """
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+        self.hosts: list[str] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        parts = urlsplit(url)
+        self.hosts.append(f"{parts.scheme}://{parts.netloc}")
+        local = urlunsplit(("http", f"127.0.0.1:{self.port}", parts.path, parts.query, ""))
+        return super().request(method, local, *args, **kwargs)

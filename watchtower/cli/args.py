@@ -5,7 +5,9 @@
 precedence flag > environment > default, the way the maintained fork does
 (pflag and its ``ApplyEnvToFlags``): a bool flag takes no separate argument
 (``--cleanup`` or ``--cleanup=false``), short flags may be grouped
-(``-Rc``), list flags split on commas and spaces, and ``--`` ends the flags.
+(``-Rc``), list flags split on commas and spaces, a flag with a
+:attr:`~watchtower.cli.flags.Flag.bare` value takes it when given alone
+(``--insecure-registry``), and ``--`` ends the flags.
 """
 
 from __future__ import annotations
@@ -157,6 +159,9 @@ def _long(arg: str, following: str | None) -> tuple[_Setting, int]:
         raise ConfigurationError(f"Unknown flag --{name}; see watchtower --help.") from None
     if flag.kind is Kind.BOOL:
         return _Setting(flag, inline if eq else "true", flag.option), 0
+    if flag.bare and not eq:
+        # pflag's NoOptDefVal: alone, the flag never takes the next argument as its value.
+        return _Setting(flag, flag.bare, flag.option), 0
     if eq:
         return _Setting(flag, inline, flag.option), 0
     if following is None:

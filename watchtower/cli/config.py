@@ -373,12 +373,18 @@ def _check_notifications(values: FlagValues) -> None:
         )
 
 
-def _registry_tls(values: FlagValues, warnings: list[str]) -> tuple[tuple[str, ...], str, str]:
-    """The registries spoken to without verification, the oldest TLS version, the CA bundle."""
-    insecure = tuple(values["insecure_registry"])
-    if values["registry_tls_skip"]:
+def _registry_tls(
+    values: FlagValues, warnings: list[str]
+) -> tuple[tuple[str, ...], bool, str, str]:
+    """The insecure registries, whether every one is, the oldest TLS version, the CA bundle."""
+    # --insecure-registry alone (or =true) is containrrr/watchtower's boolean: every registry.
+    items = [item for item in values["insecure_registry"] if item.lower() != "false"]
+    every = any(item.lower() == "true" for item in items)
+    insecure = tuple(item for item in items if item.lower() != "true")
+    if values["registry_tls_skip"] or every:
+        option = "--registry-tls-skip" if values["registry_tls_skip"] else "--insecure-registry"
         warnings.append(
-            "--registry-tls-skip: no registry's TLS certificate is verified and any may be "
+            f"{option}: no registry's TLS certificate is verified and any may be "
             "spoken to over plain HTTP; prefer --registry-ca."
         )
     tls_min_version = _choice(
@@ -387,7 +393,8 @@ def _registry_tls(values: FlagValues, warnings: list[str]) -> tuple[tuple[str, .
         tuple(TLS_VERSIONS),
         lower=False,
     )
-    return insecure, tls_min_version, _ca_bundle(values, warnings)
+    skip = values["registry_tls_skip"] or every
+    return insecure, skip, tls_min_version, _ca_bundle(values, warnings)
 
 
 def _push_schedule(push: PushSettings, schedule: Interval | Cron) -> Interval | Cron:
@@ -422,7 +429,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
-    insecure, tls_min_version, ca_bundle = _registry_tls(values, warnings)
+    insecure, tls_skip, tls_min_version, ca_bundle = _registry_tls(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _checked_selection(_params(values, parsed.names))
     api = api_settings(values, warnings)
@@ -445,7 +452,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         docker_api_version=_api_version(values["api_version"]),
         docker_cert_path=values["cert_path"],
         insecure_registries=insecure,
-        registry_tls_skip=values["registry_tls_skip"],
+        registry_tls_skip=tls_skip,
         registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
         registry_timeout=_a_span("--registry-timeout", values["registry_timeout"]),

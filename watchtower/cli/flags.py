@@ -98,6 +98,8 @@ class Flag:
         note: Why, when ``support`` is not ``SAME``.
         deprecated: What to use instead, when Watchtower deprecated it.
         group: The section it belongs to in ``--help`` and the docs.
+        bare: The value it takes when given alone (``--name`` with no ``=``),
+            pflag's ``NoOptDefVal``; empty when a value must follow.
     """
 
     name: str
@@ -112,6 +114,7 @@ class Flag:
     note: str = ""
     deprecated: str = ""
     group: str = ""
+    bare: str = ""
 
     @property
     def key(self) -> str:
@@ -138,10 +141,23 @@ def _f(
     support: Support = Support.SAME,
     note: str = "",
     deprecated: str = "",
+    bare: str = "",
 ) -> Flag:
     envs = (env,) if isinstance(env, str) else tuple(env)
     return Flag(
-        name, kind, default, envs, short, help, split, secret, support, note, deprecated, group
+        name,
+        kind,
+        default,
+        envs,
+        short,
+        help,
+        split,
+        secret,
+        support,
+        note,
+        deprecated,
+        group,
+        bare,
     )
 
 
@@ -389,8 +405,11 @@ FLAGS: tuple[Flag, ...] = (
        "Independent containers replaced at once (dependent ones keep their order).",
        support=Support.ADDED),
     _f("added", "insecure-registry", L, (), "WATCHTOWER_INSECURE_REGISTRY", "",
-       "Registries (host or host:port) spoken to without TLS verification.",
-       support=Support.ADDED),
+       "Registries (=host or =host:port) spoken to without TLS verification; alone, every one.",
+       support=Support.ADDED, bare="true",
+       note="Hosts follow '=' (--insecure-registry=reg:5000); given alone, or as true, "
+            "every registry is insecure, like --registry-tls-skip, as containrrr/watchtower's "
+            "later boolean --insecure-registry."),
     _f("added", "registry-ca-bundle", S, "", "WATCHTOWER_REGISTRY_CA_BUNDLE", "",
        "Another name of --registry-ca.", support=Support.ADDED,
        note="Another name of --registry-ca."),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from http.client import IncompleteRead, RemoteDisconnected
 
 from docker.errors import APIError, DockerException
 from requests.exceptions import Timeout
@@ -34,7 +35,7 @@ from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from ..errors import EngineError, EngineTimeoutError, ImageInUseError
 from ..model import short_id
 
-__all__ = ["ENGINE_FAILURES", "engine_errors", "shown"]
+__all__ = ["ENGINE_FAILURES", "engine_errors", "engine_unavailable", "shown"]
 
 #: What a failed engine call raises: docker-py's exceptions, requests' (which
 #: are OSErrors), and the urllib3 and socket errors a response stream raises.
@@ -89,6 +90,30 @@ def _timed_out(failure: BaseException) -> bool:
     if any(isinstance(e, OSError) and e.strerror for e in chain):
         return False  # refused or reset: an answer, not a silence
     return any(isinstance(e, (Timeout, Urllib3Timeout, TimeoutError)) for e in chain)
+
+
+# What a connection to an engine that is down or restarting raises: refused,
+# reset, a socket that is not there, or an answer cut off (Go's io.EOF and
+# io.ErrUnexpectedEOF).
+_UNAVAILABLE = (
+    ConnectionRefusedError,
+    ConnectionResetError,
+    FileNotFoundError,
+    RemoteDisconnected,
+    IncompleteRead,
+)
+
+
+def engine_unavailable(failure: BaseException) -> bool:
+    """Whether ``failure`` says the engine could not be reached at all, which may pass.
+
+    The fork's ``isDaemonConnectionError``: a refused, reset or missing
+    connection, or a connection closed before the answer. An answer (any
+    :class:`APIError`) or a silence (a timeout) is not.
+    """
+    if isinstance(failure, APIError) or _timed_out(failure):
+        return False
+    return any(isinstance(e, _UNAVAILABLE) for e in _chain(failure))
 
 
 def _in_use(failure: BaseException) -> bool:

@@ -25,13 +25,16 @@ from ..errors import ConfigurationError, ContainerError, EngineError, InvalidRef
 from ..model import Container, HookResult, Image, ImageRef, short_id
 from ..reference import parse_reference
 from . import hooks
-from ._errors import ENGINE_FAILURES, engine_errors, shown
+from ._errors import ENGINE_FAILURES, engine_errors, engine_unavailable, shown
 from .connect import _version_tuple, connect, describe_host
 from .recreate import create_spec, created_from
 from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman, listed_states, version_is_podman
 from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect, image_reference
 
 _log = logging.getLogger(__name__)
+
+LIST_RETRY_DELAYS = (5.0, 10.0)
+"""Seconds waited before listing again when the engine is unreachable: the fork's three tries."""
 
 __all__ = ["AuthLookup", "DockerClient"]
 
@@ -68,6 +71,10 @@ class DockerClient:
         podman: Whether the engine is Podman; ``None`` detects it (see
             :func:`~watchtower.docker.runtime.is_podman`) when
             ``cpu_copy_mode`` is ``auto``, on the first replacement.
+        list_retry_delays: Seconds to wait before each further try of a
+            listing that found the engine unreachable (refused, reset, no
+            socket): 5 then 10, the fork's three tries; ``()`` tries once.
+        sleep: How to wait those seconds (``time.sleep``; tests pass their own).
     """
 
     def __init__(
@@ -79,6 +86,8 @@ class DockerClient:
         cpu_copy_mode: str = "auto",
         disable_memory_swappiness: bool = False,
         podman: bool | None = None,
+        list_retry_delays: Sequence[float] = LIST_RETRY_DELAYS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if cpu_copy_mode not in CPU_COPY_MODES:
             raise ConfigurationError(
@@ -94,6 +103,8 @@ class DockerClient:
         self._podman_lock = threading.Lock()
         self._podman_engine: bool | None = None
         self._restarting_noted = False
+        self._list_retry_delays = tuple(list_retry_delays)
+        self._sleep = sleep
         # Image inspect answers by id, for one run: an id names fixed
         # content, and the listing that starts each run empties it, so
         # tags read from here are never older than the run.
@@ -189,6 +200,27 @@ class DockerClient:
         states = listed_states(
             include_stopped=include_stopped, include_restarting=include_restarting, podman=podman
         )
+        delays = list(self._list_retry_delays)
+        attempts = len(delays) + 1
+        while True:
+            try:
+                return self._list(states)
+            except EngineError as error:
+                if not delays or error.__cause__ is None:
+                    raise
+                if not engine_unavailable(error.__cause__):
+                    raise
+                delay = delays.pop(0)
+                _log.warning(
+                    "%s Listing again in %gs (attempt %d of %d).",
+                    error,
+                    delay,
+                    attempts - len(delays),
+                    attempts,
+                )
+                self._sleep(delay)
+
+    def _list(self, states: frozenset[str]) -> list[Container]:
         with self._errors(f"list the containers of {self._where}"):
             listing = self.api.containers(all=True)
             names = self._names_by_id(listing)
@@ -344,6 +376,7 @@ class DockerClient:
             image_id=by_id,
             cpu=self._cpu_settings(),
             drop_swappiness=self._drop_swappiness,
+            mac_per_network=_version_tuple(self.api_version) >= (1, 44),
         )
         with self._errors(f"create the replacement of {old.name!r}", ContainerError):
             new_id = str(self.api.create_container_from_config(spec.config, spec.name)["Id"])
@@ -363,6 +396,7 @@ class DockerClient:
                         ipv6_address=ipam.get("IPv6Address"),
                         link_local_ips=ipam.get("LinkLocalIPs"),
                         driver_opt=endpoint.get("DriverOpts"),
+                        mac_address=endpoint.get("MacAddress"),
                     )
         except Exception:
             self._discard(new_id)

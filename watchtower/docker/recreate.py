@@ -168,8 +168,27 @@ def _engine_env(config: Mapping[str, Any]) -> set[str]:
     return {"container=podman", f"HOSTNAME={hostname}"} if hostname else {"container=podman"}
 
 
-def _endpoint(settings: Mapping[str, Any], own_id: str) -> Json:
+def engine_generated_mac(mac: str, ip: str) -> bool:
+    """Whether ``mac`` is the one the bridge driver derives from IPv4 ``ip`` (``02:42:`` + octets).
+
+    Such an address follows the IP, which the replacement may not get again;
+    any other address (a user's, or a newer engine's random one) is kept.
+    """
+    try:
+        octets = [int(part) for part in ip.split(".")]
+    except ValueError:
+        return False
+    if len(octets) != 4 or not all(0 <= octet <= 255 for octet in octets):
+        return False
+    return mac.lower() == "02:42:" + ":".join(f"{octet:02x}" for octet in octets)
+
+
+def _endpoint(settings: Mapping[str, Any], own_id: str, *, mac_per_network: bool) -> Json:
     endpoint: Json = {}
+    mac = str(settings.get("MacAddress") or "")
+    # Engines before API 1.44 take no MAC address per network (the container's own is copied).
+    if mac_per_network and mac and not engine_generated_mac(mac, str(settings.get("IPAddress"))):
+        endpoint["MacAddress"] = mac
     ipam = settings.get("IPAMConfig")
     if ipam:
         endpoint["IPAMConfig"] = {key: value for key, value in ipam.items() if value}
@@ -205,6 +224,7 @@ def create_spec(
     image_id: str | None = None,
     cpu: Literal["full", "none", "no-nano-cpus"] = "full",
     drop_swappiness: bool = False,
+    mac_per_network: bool = False,
 ) -> CreateSpec:
     """The create call and network connections that recreate ``inspect`` on a new image.
 
@@ -225,6 +245,9 @@ def create_spec(
             ``--cpu-copy-mode``.
         drop_swappiness: Leave memory swappiness to the engine
             (``--disable-memory-swappiness``, for Podman).
+        mac_per_network: Keep each network's MAC address, for engines that
+            take one per network (API 1.44 and newer), as the fork does;
+            an address the engine derived from the old IP is left out.
 
     Returns:
         The replacement's :class:`CreateSpec`.
@@ -324,7 +347,13 @@ def create_spec(
         primary = mode if mode in networks else (names[0] if names else None)
         if primary is not None:
             config["NetworkingConfig"] = {
-                "EndpointsConfig": {primary: _endpoint(networks[primary], own_id)}
+                "EndpointsConfig": {
+                    primary: _endpoint(networks[primary], own_id, mac_per_network=mac_per_network)
+                }
             }
-            connect = [(net, _endpoint(networks[net], own_id)) for net in names if net != primary]
+            connect = [
+                (net, _endpoint(networks[net], own_id, mac_per_network=mac_per_network))
+                for net in names
+                if net != primary
+            ]
     return CreateSpec(name=name, config=config, connect=tuple(connect))

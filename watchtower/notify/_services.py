@@ -10,10 +10,11 @@ posted as shoutrrr posts them:
 ``pagerduty://[host[:port]]/integration-key?severity=&source=&action=``
     An Events API v2 event to ``https://host:port/v2/enqueue``
     (``events.pagerduty.com:443`` by default); the message is its summary.
-``teams://group@tenant/altId/groupOwner?host=org.webhook.office.com``
+``teams://group@tenant/altId/groupOwner[/extraId]?host=org.webhook.office.com``
     The older Office 365 connector URLs (and ``teams://?host=<connector
     URL>``, what ``--notification-msteams-hook`` gives): a MessageCard, one
-    section per line.
+    section per line, posted to the connector's whole path (the newer
+    connectors end in an extra segment after the group owner).
 ``slack://[botname@]token-a/token-b/token-c?icon=...``
     A Slack webhook whose icon is set (an emoji, or a URL): one attachment
     per line, with the bot name, channel, colour and icon.
@@ -119,36 +120,49 @@ def _pagerduty(u: Url) -> ServiceTarget:
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _CONNECTOR = re.compile(rf"({_UUID})@({_UUID})/[^/]+/([A-Za-z0-9]{{32}})/({_UUID})")
+# The newer connectors' last segment (shoutrrr's extraId): any one path segment.
+_EXTRA = re.compile(r"[^/?#]+")
 
 
 def _teams(u: Url) -> ServiceTarget | None:
     host = u.query.get("host", "")
+    settings = {key: u.query[key] for key in ("title", "color") if u.query.get(key)}
     if host.startswith("https://"):
         # --notification-msteams-hook: the connector's own URL; a workflow URL goes to apprise.
-        found = _CONNECTOR.search(host)
-        if found is None or "/workflows/" in urlsplit(host).path:
+        hook = urlsplit(host)
+        if _CONNECTOR.search(hook.path) is None or "/workflows/" in hook.path:
             return None
-        parts, host = list(found.groups()), urlsplit(host).netloc
-    elif u.password:
+        # Posted to as given, whole path and all: the newer connectors' extraId is its last segment.
+        url = f"https://{hook.netloc}{hook.path}"
+        return ServiceTarget(service="teams", source=redact(u.raw), url=url, settings=settings)
+    extra = ""
+    if u.password:
         group, _, tenant = u.user.partition("@")
         parts = [group, tenant, u.password, u.host]
-    elif u.user or len(u.segments) == 2:
+    elif u.user or len(u.segments) in (2, 3):
         parts = [u.user, u.host, *u.segments[:2]]
+        extra = "/".join(u.segments[2:])
     else:
         return None
-    if len(parts) != 4 or not all(
-        re.fullmatch(pattern, part)
-        for pattern, part in zip((_UUID, _UUID, r"[A-Za-z0-9]{32}", _UUID), parts, strict=True)
+    if (
+        len(parts) != 4
+        or not all(
+            re.fullmatch(pattern, part)
+            for pattern, part in zip((_UUID, _UUID, r"[A-Za-z0-9]{32}", _UUID), parts, strict=True)
+        )
+        or (extra and not _EXTRA.fullmatch(extra))
     ):
-        raise u.fail("a Teams connector URL reads teams://group@tenant/altId/groupOwner?host=...")
+        raise u.fail(
+            "a Teams connector URL reads teams://group@tenant/altId/groupOwner[/extraId]?host=..."
+        )
     host = host or "outlook.office.com"
     path = "webhook" if host == "outlook.office.com" else "webhookb2"
     group, tenant, alt_id, owner = parts
-    settings = {key: u.query[key] for key in ("title", "color") if u.query.get(key)}
+    url = f"https://{host}/{path}/{group}@{tenant}/IncomingWebhook/{alt_id}/{owner}"
     return ServiceTarget(
         service="teams",
         source=redact(u.raw),
-        url=f"https://{host}/{path}/{group}@{tenant}/IncomingWebhook/{alt_id}/{owner}",
+        url=url + (f"/{quote(extra, safe='')}" if extra else ""),
         settings=settings,
     )
 

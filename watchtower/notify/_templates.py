@@ -181,7 +181,10 @@ Only checking containers in scope: {{index $d "scope"}}
 """
 
 _DEFAULT = """\
-{%- if report.updated or report.restarted or report.failed or report.stale -%}
+{%- if report is none -%}
+{%- for e in entries %}{{ e.message }}
+{% endfor -%}
+{%- elif report.updated or report.restarted or report.failed or report.stale -%}
 {{ report.scanned | length }} Scanned, {{ report.updated | length }} Updated, \
 {{ report.restarted | length }} Restarted, {{ report.failed | length }} Failed, \
 {{ report.fresh | length }} Fresh, {{ report.skipped | length }} Skipped
@@ -231,7 +234,8 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
 ``default``
     A count line and one line per container, only when something was
     updated, restarted, failed or is stale; otherwise nothing (and nothing
-    is sent).
+    is sent). Without a report, each log entry's message on a line of its
+    own, as Watchtower's ``default``.
 ``porcelain.v1.summary-no-log``
     ``<name> (<image>): <State>[ Error: <reason>]`` per container, or ``no
     containers matched filter``.
