@@ -16,6 +16,7 @@ from tests.conformance.deviations import deviation
 from watchtower.cli.args import parse_args
 from watchtower.cli.command import main
 from watchtower.cli.config import load
+from watchtower.errors import ConfigurationError
 
 SOURCE = "nicholas-fedor/watchtower internal/flags/flags_test.go"
 
@@ -433,3 +434,20 @@ def test_insecure_registry_alone_is_the_boolean(
     assert (config.run_once, config.params.names) == (run_once, names)
     warned = any(w.startswith("--insecure-registry:") for w in config.warnings)
     assert warned is every
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--insecure-registry", "reg:5000"], ["--insecure-registry", "10.0.0.2:5000", "web"]],
+)
+def test_a_registry_address_written_as_a_name_is_refused_with_the_form_that_works(
+    argv: list[str],
+) -> None:
+    """The spaced form reads the address as a container name, which would select nothing."""
+    with pytest.raises(ConfigurationError) as caught:
+        load(argv, {})
+    address = argv[1]
+    assert str(caught.value) == (
+        f"{address!r} is a registry's address, not a container name; to trust that "
+        f"registry without TLS write --insecure-registry={address}."
+    )

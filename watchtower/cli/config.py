@@ -8,6 +8,7 @@ sentence naming the flag (or the environment variable) and the value.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta, timezone, tzinfo
 from typing import Literal, TypeVar, get_args
@@ -269,8 +270,18 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
     )
 
 
+# A registry's address (``host:5000``) can never be a container's name, which has no colon.
+_REGISTRY_ADDRESS = re.compile(r"[A-Za-z0-9.-]+:[0-9]+")
+
+
 def _checked_selection(params: UpdateParams) -> UpdateParams:
     """``params``, once their name and image patterns and label pairs are known to be readable."""
+    for name in params.names:
+        if _REGISTRY_ADDRESS.fullmatch(name):
+            raise ConfigurationError(
+                f"{name!r} is a registry's address, not a container name; to trust that "
+                f"registry without TLS write --insecure-registry={name}."
+            )
     # Checked at start, not at the first run: a pattern that cannot be used stops the command.
     if any(
         (
