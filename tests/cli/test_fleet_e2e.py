@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,18 @@ def image_of(api: Any, service_id: str) -> str:
     return str(spec["Image"])
 
 
+def on_each(apis: Iterable[Any], images: Images, repositories: Iterable[str]) -> dict[str, str]:
+    """Each repository's v1, published and run on every engine under the repository's name.
+
+    The same names on every engine: each host's containers are its own.
+    """
+    references = {repo: images.publish(repo, "v1") for repo in repositories}
+    for api in apis:
+        for repo, reference in references.items():
+            start(api, reference, repo)
+    return references
+
+
 def test_a_push_updates_its_image_on_both_engines_and_no_other(
     dockerd: Dockerd,
     docker_api: Any,
@@ -89,11 +101,7 @@ def test_a_push_updates_its_image_on_both_engines_and_no_other(
 ) -> None:
     apis = {"one": docker_api, "two": spare_api}
     app, other = e2e_names("app"), e2e_names("other")
-    references = {repo: e2e_images.publish(repo, "v1") for repo in (app, other)}
-    for api in apis.values():
-        # The same names on both engines: each host's containers are its own.
-        for repo in (app, other):
-            start(api, references[repo], repo)
+    on_each(apis.values(), e2e_images, (app, other))
     for repo in (app, other):
         e2e_images.publish(repo, "v2")
     log = tmp_path / "watchtower.log"
@@ -184,10 +192,7 @@ def test_check_and_containers_answer_for_every_engine(
 ) -> None:
     apis = {"one": docker_api, "two": spare_api}
     stale, fresh = e2e_names("stale"), e2e_names("fresh")
-    references = {repo: e2e_images.publish(repo, "v1") for repo in (stale, fresh)}
-    for api in apis.values():
-        for repo in (stale, fresh):
-            start(api, references[repo], repo)
+    references = on_each(apis.values(), e2e_images, (stale, fresh))
     e2e_images.publish(stale, "v2")
     latest = docker_api.inspect_distribution(references[stale])["Descriptor"]["digest"]
     hosts = hosts_file(tmp_path, one=dockerd.url, two=spare_dockerd.url)
