@@ -40,6 +40,7 @@ __all__ = [
     "Status",
     "Step",
     "Stopped",
+    "Stopping",
     "UpdateAvailable",
     "Updated",
 ]
@@ -244,8 +245,26 @@ class HookRan(Event):
 
 
 @frozen(kw_only=True)
+class Stopping(Event):
+    """A container is about to be stopped; :class:`Stopped` follows once it is.
+
+    Told before the stop, which may take up to ``timeout``: a log says what
+    is happening while it waits.
+
+    Attributes:
+        container_id: Its id.
+        signal: The signal that stops it (``SIGTERM``).
+        timeout: The grace time between the signal and a kill.
+    """
+
+    container_id: str
+    signal: str
+    timeout: timedelta
+
+
+@frozen(kw_only=True)
 class Stopped(Event):
-    """A container was stopped.
+    """A container was stopped (after its :class:`Stopping`).
 
     Attributes:
         container_id: Its id.
