@@ -368,9 +368,12 @@ def _until_stopped(
         )
         thread.start()
     stop.wait()
-    logger.info("Stopping: waiting for a running update to finish")
     if scheduler is not None:
-        scheduler.stop()
+        scheduler.stop()  # first: no tick begins a run after the words below
+    if runner.busy:
+        logger.info("Stopping: waiting for a running update to finish")
+    else:
+        logger.info("Stopping")
     return thread
 
 
