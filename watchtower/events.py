@@ -140,14 +140,28 @@ class Event:
         name = type(self).__name__
         return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
 
+    @property
+    def subject(self) -> str:
+        """The container's name, or ``run`` for an event of the whole run, as a person reads it.
+
+        Empty for the events whose kind already names the run (``run_started``).
+        """
+        if self.container:
+            return self.container
+        return "" if self.kind.startswith("run_") else "run"
+
     def describe(self) -> str:
-        """One line for a person: ``12:00:01 web stopped (container_id=...)``."""
+        """One line for a person: ``12:00:01 web stopped (container_id=...)``.
+
+        The run's own events read ``12:00:01 run started``, with no empty name.
+        """
         details = ", ".join(
             f"{key}={value}"
             for key, value in self.to_dict().items()
             if key not in ("at", "container", "kind") and value not in ("", None)
         )
-        text = f"{self.at:%H:%M:%S} {self.container or 'run'} {self.kind.replace('_', ' ')}"
+        words = " ".join(filter(None, [self.subject, self.kind.replace("_", " ")]))
+        text = f"{self.at:%H:%M:%S} {words}"
         return f"{text} ({details})" if details else text
 
     def to_dict(self) -> dict[str, Any]:
