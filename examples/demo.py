@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watchtower import UpdateParams, plan, update  # noqa: E402
+from watchtower import Event, UpdateParams, plan, update  # noqa: E402
 from watchtower.docker import DockerClient  # noqa: E402
 from watchtower.registry import HttpRegistry  # noqa: E402
 
@@ -32,6 +32,12 @@ PACKAGES = {
     "docker-registry": "docker-registry",
     "/bin/busybox": "busybox-static",
 }
+
+
+def tell(event: Event) -> None:
+    """One line per event: what happened, and to which container (none for the run's own)."""
+    what = event.kind.replace("_", " ")
+    print(f"  {event.container}: {what}" if event.container else f"  {what}")
 
 
 def install_missing() -> None:
@@ -108,7 +114,7 @@ def private_demo() -> None:
             client,
             registry,
             params,
-            observer=lambda event: print(f"  {event.kind}: {event.container}"),
+            observer=tell,
         )
         print("\nThe report:")
         for entry in report:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 
 from tests.support import dockerd as dockerd_support
 from tests.test_package import ENGINE_EXAMPLES, EXAMPLES
+from watchtower.events import Event, RunFinished, RunStarted, Stopped
 
 ENGINE_SCRIPTS = [path for path in EXAMPLES if path.name in ENGINE_EXAMPLES]
 
@@ -40,6 +43,7 @@ def test_example_runs(script: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     if script.name == "demo.py":
         assert "Scanned 3, updated 1, restarted 0, failed 0" in result.stdout, result.stdout
+        assert "\n  run started\n" in result.stdout and ": \n" not in result.stdout
         assert "Tearing down" in result.stdout
 
 
@@ -70,3 +74,20 @@ def test_demo_against_an_existing_engine_only_plans(
     assert e2e_names("demo") in result.stdout and "stale" in result.stdout, result.stdout
     after = docker_api.inspect_container(e2e_names("demo"))
     assert (after["Id"], after["Image"]) == (created["Id"], e2e_images.build("v1"))
+
+
+def test_the_demo_tells_each_event_with_no_empty_name(capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
+    spec = importlib.util.spec_from_file_location("demo", path)
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)  # defines its functions; main() runs only as a script
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    events: list[Event] = [
+        RunStarted(at=at),
+        Stopped(at=at, container="web", container_id="abc"),
+        RunFinished(at=at, duration=timedelta(seconds=1), scanned=1, updated=1, failed=0),
+    ]
+    for event in events:
+        demo.tell(event)
+    assert capsys.readouterr().out == "  run started\n  web: stopped\n  run finished\n"

@@ -25,6 +25,7 @@ __all__ = [
     "QUOTE_LIMIT",
     "TRACE",
     "DurationTooLongError",
+    "go_duration",
     "level_name",
     "load_json",
     "parse_bool",
@@ -138,6 +139,24 @@ LOG_LEVELS: Mapping[str, int] = MappingProxyType(
     }
 )
 """Watchtower's level names and the :mod:`logging` level each stands for."""
+
+
+def go_duration(value: timedelta) -> str:
+    """``value`` as Go's ``Duration.String`` writes it: ``1h2m3s``, ``1.5s``, ``0s``.
+
+    As Watchtower shows durations in its logs and help.
+    """
+    micro = round(value.total_seconds() * 1_000_000)
+    if micro == 0:
+        return "0s"
+    sign, micro = ("-" if micro < 0 else ""), abs(micro)
+    if micro < 1_000_000:
+        return f"{sign}{micro / 1000:g}ms" if micro >= 1000 else f"{sign}{micro}µs"
+    hours, rest = divmod(micro, 3_600_000_000)
+    minutes, rest = divmod(rest, 60_000_000)
+    seconds = f"{rest / 1_000_000:.6f}".rstrip("0").rstrip(".")
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "")
+    return f"{sign}{text}{seconds}s"
 
 
 def level_name(levelno: int) -> str:

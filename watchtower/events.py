@@ -40,6 +40,7 @@ __all__ = [
     "Status",
     "Step",
     "Stopped",
+    "Stopping",
     "UpdateAvailable",
     "Updated",
 ]
@@ -139,14 +140,28 @@ class Event:
         name = type(self).__name__
         return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
 
+    @property
+    def subject(self) -> str:
+        """The container's name, or ``run`` for an event of the whole run, as a person reads it.
+
+        Empty for the events whose kind already names the run (``run_started``).
+        """
+        if self.container:
+            return self.container
+        return "" if self.kind.startswith("run_") else "run"
+
     def describe(self) -> str:
-        """One line for a person: ``12:00:01 web stopped (container_id=...)``."""
+        """One line for a person: ``12:00:01 web stopped (container_id=...)``.
+
+        The run's own events read ``12:00:01 run started``, with no empty name.
+        """
         details = ", ".join(
             f"{key}={value}"
             for key, value in self.to_dict().items()
             if key not in ("at", "container", "kind") and value not in ("", None)
         )
-        text = f"{self.at:%H:%M:%S} {self.container or 'run'} {self.kind.replace('_', ' ')}"
+        words = " ".join(filter(None, [self.subject, self.kind.replace("_", " ")]))
+        text = f"{self.at:%H:%M:%S} {words}"
         return f"{text} ({details})" if details else text
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,8 +259,26 @@ class HookRan(Event):
 
 
 @frozen(kw_only=True)
+class Stopping(Event):
+    """A container is about to be stopped; :class:`Stopped` follows once it is.
+
+    Told before the stop, which may take up to ``timeout``: a log says what
+    is happening while it waits.
+
+    Attributes:
+        container_id: Its id.
+        signal: The signal that stops it (``SIGTERM``).
+        timeout: The grace time between the signal and a kill.
+    """
+
+    container_id: str
+    signal: str
+    timeout: timedelta
+
+
+@frozen(kw_only=True)
 class Stopped(Event):
-    """A container was stopped.
+    """A container was stopped (after its :class:`Stopping`).
 
     Attributes:
         container_id: Its id.

@@ -279,11 +279,15 @@ def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
     )
 
 
+SELF_UPDATE_OFF = "self-update is off: watchtower does not replace itself in a one-time run"
+"""The reason a stale watchtower container is left as it is (``UpdateParams.self_update`` off)."""
+
+
 def _why_not(settings: ContainerSettings) -> str:
     """Why a stale container is left as it is."""
     if settings.monitor_only:
         return "monitor only"
-    return "self-update is off: watchtower does not replace itself in a one-time run"
+    return SELF_UPDATE_OFF
 
 
 def _entry(

@@ -30,7 +30,7 @@ import attrs
 from attrs import frozen
 
 from ._emitter import Emitter
-from .events import Failed, RolledBack, Skipped, Started, Step, Stopped, Updated
+from .events import Failed, RolledBack, Skipped, Started, Step, Stopped, Stopping, Updated
 from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
 from .params import UpdateParams
@@ -236,6 +236,14 @@ class Replacer:
         if self.client.watch.silent:
             done[entry.name] = self._left(entry, "it was not stopped", progress)
             return None
+        stopping = Stopping(
+            at=self.emit.now(),
+            container=entry.name,
+            container_id=container.id,
+            signal=settings.stop_signal,
+            timeout=settings.stop_timeout,
+        )
+        self.emit(stopping)  # before the stop: it may take the whole timeout
         try:
             with turn.lent_after(PATIENCE):
                 self.client.stop_container(

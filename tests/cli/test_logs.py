@@ -5,13 +5,27 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from watchtower import UpdateParams, update
 from watchtower.cli.logs import configure, log_event
-from watchtower.events import Checked, Failed, Hook, HookRan, LabelIgnored, Repaired, Step, Updated
+from watchtower.events import (
+    Checked,
+    Failed,
+    Hook,
+    HookRan,
+    LabelIgnored,
+    Repaired,
+    Step,
+    Stopped,
+    Stopping,
+    Updated,
+)
+from watchtower.testing import MemoryEngine, MemoryRegistry
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 UPDATED = Updated(
@@ -117,3 +131,54 @@ def test_a_failed_step_reads_as_its_word_in_json_lines(logger: logging.Logger) -
     configure("info", "json", stream=stream)
     log_event(logger, Failed(at=AT, step=Step.NOTIFY, reason="no route"))
     assert json.loads(stream.getvalue())["message"] == "The run failed at notify: no route"
+
+
+def test_stopping_is_logged_with_its_signal_and_timeout(logger: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure("debug", "logfmt", stream=stream)
+    stopping = Stopping(
+        at=AT, container="web", container_id="e" * 64, signal="SIGINT", timeout=timedelta(minutes=2)
+    )
+    log_event(logger, stopping)
+    log_event(logger, Stopped(at=AT, container="web", container_id="e" * 64))
+    lines = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert lines == [
+        f'level=info msg="Stopping container" container=web id={"e" * 12} signal=SIGINT '
+        "timeout=2m0s",
+        f'level=debug msg="Container stopped" container=web id={"e" * 12}',
+    ]
+
+
+class _Lines(logging.Handler):
+    """Each message with the time it was logged and the stops the engine had finished by then."""
+
+    def __init__(self, engine: MemoryEngine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.seen: list[tuple[str, float, int]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stops = sum(span.step == "stop" for span in self.engine.spans)
+        self.seen.append((record.getMessage(), time.monotonic(), stops))
+
+
+def test_stopping_is_logged_before_the_stop_and_not_after_it(
+    logger: logging.Logger, engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    registry.publish("example.org/web:1")
+    engine.run("web", "example.org/web:1", stop_timeout=timedelta(seconds=30))
+    registry.publish("example.org/web:1")
+    engine.delays["stop"] = 0.3  # a container that takes its time to stop
+    configure("debug", "logfmt", stream=io.StringIO())
+    lines = _Lines(engine)
+    logger.addHandler(lines)
+
+    update(engine, registry, UpdateParams(), observer=lambda event: log_event(logger, event))
+
+    said = {message: (at, stops) for message, at, stops in lines.seen}
+    (stopping_at, stops_before), (stopped_at, stops_after) = (
+        said["Stopping container"],
+        said["Container stopped"],
+    )
+    assert (stops_before, stops_after) == (0, 1)  # the line came while the stop was under way
+    assert stopped_at - stopping_at >= 0.3

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 
 from watchtower import update, update_hosts
@@ -14,6 +15,7 @@ from watchtower.cli.daemon import serve
 from watchtower.cli.metrics import Metrics, Scan
 from watchtower.cli.runner import Runner
 from watchtower.errors import NotificationError
+from watchtower.model import Container
 from watchtower.porcelain import porcelain
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -174,3 +176,89 @@ def test_serve_keeps_the_schedule_until_stopped(
         thread.join(30)
     assert done == [0]
     assert metrics.last is not None and metrics.last.updated == 1
+
+
+class _Messages(logging.Handler):
+    """The messages logged to LOG, from info up, while in a ``with`` block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def __enter__(self) -> _Messages:
+        self.level_before = LOG.level
+        LOG.setLevel(logging.INFO)
+        LOG.addHandler(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        LOG.removeHandler(self)
+        LOG.setLevel(self.level_before)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _serving(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock, args: list[str]
+) -> tuple[threading.Thread, threading.Event, list[int]]:
+    stop, done = threading.Event(), []
+    config = load([*args, "--interval", "3600", "--no-startup-message"], {})
+    thread = threading.Thread(
+        target=lambda: done.append(
+            serve(config, engine, registry, logger=LOG, stop=stop, clock=clock)
+        )
+    )
+    thread.start()
+    return thread, stop, done
+
+
+def test_an_idle_stop_says_it_is_stopping_and_no_more(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    with _Messages() as said:
+        thread, stop, done = _serving(engine, registry, clock, [])
+        stop.set()
+        thread.join(30)
+    assert done == [0]
+    assert "Stopping" in said.messages
+    assert not [m for m in said.messages if "waiting" in m]
+
+
+class _RunGatedEngine(GatedEngine):
+    """Holds the listings of runs only, not those of the start-up's housekeeping."""
+
+    def list_containers(
+        self, *, include_stopped: bool = False, include_restarting: bool = False
+    ) -> Sequence[Container]:
+        if threading.current_thread().name != "watchtower-run":
+            return MemoryEngine.list_containers(
+                self, include_stopped=include_stopped, include_restarting=include_restarting
+            )
+        return super().list_containers(
+            include_stopped=include_stopped, include_restarting=include_restarting
+        )
+
+
+def test_a_stop_during_a_run_says_it_waits_for_it(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engine = _RunGatedEngine(registry)
+    _stale(engine, registry, "web", WEB)
+    engine.hold()
+    with _Messages() as said:
+        try:
+            thread, stop, done = _serving(engine, registry, clock, ["--update-on-start"])
+            assert engine.entered.wait(30)  # the run is under way
+            stop.set()
+            for _ in range(3000):  # until the stop is told; then the run may end
+                if any(m.startswith("Stopping") for m in said.messages):
+                    break
+                threading.Event().wait(0.01)
+        finally:
+            engine.let_go()
+        thread.join(30)
+    assert done == [0]
+    assert "Stopping: waiting for a running update to finish" in said.messages
+    assert "Stopping" not in said.messages
+    assert engine.container("web").image_id == registry.served(WEB)[1]  # the run finished

@@ -203,25 +203,61 @@ def test_an_instance_renamed_aside_stands_down(
     assert engine.get_container(old.id).state is ContainerState.EXITED
 
 
-def test_run_once_neither_replaces_watchtower_nor_removes_instances(
+class _Records(logging.Handler):
+    """The records logged to LOG, from info up, while in a ``with`` block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def __enter__(self) -> _Records:
+        self.level_before = LOG.level
+        LOG.setLevel(logging.INFO)
+        LOG.addHandler(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        LOG.removeHandler(self)
+        LOG.setLevel(self.level_before)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+SKIPPING = "Skipping Watchtower self-update in run-once mode"  # Watchtower's words
+
+
+def test_run_once_neither_replaces_watchtower_nor_removes_instances_and_says_why(
     engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
 ) -> None:
     registry.publish(WT)
+    registry.publish(APP)
     own = _watchtower(engine, "watchtower")
     _watchtower(engine, "sibling")
+    engine.run("app", APP)
     registry.publish(WT)
-    code = serve(
-        load(["--run-once"], {}),
-        engine,
-        registry,
-        logger=LOG,
-        stop=threading.Event(),
-        clock=clock,
-        current_id=own.id,
-    )
+    registry.publish(APP)
+    with _Records() as logged:
+        code = serve(
+            load(["--run-once"], {}),
+            engine,
+            registry,
+            logger=LOG,
+            stop=threading.Event(),
+            clock=clock,
+            current_id=own.id,
+        )
     assert code == 0
-    assert engine.names() == {"watchtower", "sibling"}
+    assert engine.names() == {"watchtower", "sibling", "app"}
     assert engine.container("watchtower").id == own.id
+    assert engine.container("app").image_id == registry.served(APP)[1]  # the others are updated
+    said = [r for r in logged.records if r.getMessage() == SKIPPING]
+    assert sorted(vars(r)["container"] for r in said) == ["sibling", "watchtower"]
+    assert all(r.levelno == logging.INFO for r in said)
+    assert {vars(r)["reason"] for r in said} == {
+        "a one-off run (--run-once) does not update watchtower's own container; "
+        "run without --run-once to let it update itself, or update it by hand"
+    }
 
 
 ID = "4f1c" * 16

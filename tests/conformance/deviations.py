@@ -265,7 +265,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "Stopping linked container / Started linked container",
         "Stopping linked container / Started linked container",
         "Stopping container / Started new container",
-        "The Stopped and Started events do not say whether a container restarts for a "
+        "The Stopping and Started events do not say whether a container restarts for a "
         "dependency; the report's Restarted list does.",
     ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,7 +13,18 @@ from watchtower import UpdateParams, update
 from watchtower import labels as L
 from watchtower._words import Word
 from watchtower.errors import ConfigurationError
-from watchtower.events import Checked, Event, Failed, Hook, HookRan, Status, Step
+from watchtower.events import (
+    Checked,
+    Event,
+    Failed,
+    Hook,
+    HookRan,
+    RunFinished,
+    RunStarted,
+    Status,
+    Step,
+    Stopped,
+)
 from watchtower.testing import MemoryEngine, MemoryRegistry
 
 AT = datetime(2026, 1, 1, 12, 0, 1, tzinfo=timezone.utc)
@@ -197,3 +208,35 @@ def test_a_run_emits_members_that_serialise_as_before(
         "pre-check", "pre-update", "post-update", "post-check",
     ]  # fmt: skip
     assert [e["step"] for e in streamed if e["kind"] == "failed"] == ["remove"]
+
+
+# How the run's own events read: no empty name, no "run run" ----------------------------
+
+READS: list[tuple[Event, str, str]] = [
+    (RunStarted(at=AT), "", "12:00:01 run started"),
+    (RunStarted(at=AT, host="edge"), "", "12:00:01 run started (host=edge)"),
+    (
+        RunFinished(at=AT, duration=timedelta(seconds=2), scanned=3, updated=1, failed=0),
+        "",
+        "12:00:01 run finished (duration=2.0, scanned=3, updated=1, failed=0)",
+    ),
+    (
+        Failed(at=AT, step=Step.NOTIFY, reason="no route"),
+        "run",
+        "12:00:01 run failed (step=notify, reason=no route)",
+    ),
+    (
+        Stopped(at=AT, container="web", container_id="abc"),
+        "web",
+        "12:00:01 web stopped (container_id=abc)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event", "subject", "line"), READS, ids=lambda v: getattr(v, "kind", None)
+)
+def test_each_event_reads_with_no_empty_name(event: Event, subject: str, line: str) -> None:
+    assert event.subject == subject
+    assert event.describe() == line
+    assert "  " not in line and " run run " not in line

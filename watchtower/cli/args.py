@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
-from .._text import parse_bool, parse_duration
+from .._text import go_duration, parse_bool, parse_duration
 from ..errors import ConfigurationError
 from .flags import FLAGS, Flag, FlagValue, Kind, Split, by_name
 from .values import FlagValues, flag_values
@@ -290,13 +291,47 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Parsed:
     return Parsed(flag_values(values), sources, line.names, line.help, line.version)
 
 
-def format_help() -> str:
-    """The text of ``watchtower --help``."""
-    lines = [
-        "Usage: watchtower [flags] [container names...]",
-        "",
-        "Keeps running containers on the images their registries currently serve.",
-    ]
+# The help's layout: the names' column, at most this wide or a third of the width;
+# a longer name puts its text on the next line, as argparse does.
+_NAMES_MAX = 34
+# The narrowest layout: the longest flag with its kind (49 characters) fits on its line.
+_NARROWEST = 50
+# A no-break space keeps "(default: x)" whole: textwrap breaks at ASCII whitespace only.
+_GLUE = "\xa0"
+
+
+def _default(flag: Flag) -> str:
+    """A flag's default as ``--help`` shows it: ``30s``, ``86400``, ``false``, ``none``."""
+    value = flag.default
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, timedelta):
+        return go_duration(value)
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    return str(value) if value != "" else "none"
+
+
+def format_help(width: int | None = None) -> str:
+    """The text of ``watchtower --help``, wrapped to ``width`` columns.
+
+    ``width`` is the terminal's by default (``COLUMNS`` first, then the
+    terminal, else 80), and no less than 50. A line is longer only where a
+    word alone is (an environment variable, a URL): words are never broken.
+    """
+    import shutil
+    import textwrap
+
+    width = max(_NARROWEST, width or shutil.get_terminal_size().columns)
+    column = min(_NAMES_MAX, width // 3)
+
+    def wrap(text: str, indent: int) -> list[str]:
+        return textwrap.wrap(
+            text, max(1, width - indent), break_long_words=False, break_on_hyphens=False
+        )
+
+    lines = [*wrap("Usage: watchtower [flags] [container names...]", 0), ""]
+    lines += wrap("Keeps running containers on the images their registries currently serve.", 0)
     group = None
     for flag in FLAGS:
         if flag.group != group:
@@ -305,10 +340,20 @@ def format_help() -> str:
         names = (f"-{flag.short}, " if flag.short else "    ") + flag.option
         if flag.kind is not Kind.BOOL:
             names += f" {flag.kind.value}"
+        names = f"  {names}"
         text = flag.help
         if flag.env:
             text += f" [{', '.join(flag.env)}]"
         if flag.deprecated:
             text += f" (deprecated: {flag.deprecated})"
-        lines.append(f"  {names:<44} {text}")
+        default = f"(default: {_default(flag)})"
+        if len(default) <= width - column:  # kept whole where it fits
+            default = default.replace(" ", _GLUE)
+        text += f" {default}"
+        body = [line.replace(_GLUE, " ") for line in wrap(text, column)]
+        if len(names) + 1 > column:  # too long for its column: the text goes below
+            lines.append(names)
+        else:
+            lines.append(f"{names:<{column}}{body.pop(0)}")
+        lines += [" " * column + line for line in body]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from ..clock import Clock, system_clock
 from ..errors import EngineError
 
 if TYPE_CHECKING:
+    from ..events import Event
     from ..fleet import Fleet
     from ..model import Container
     from ..protocols import ContainerClient, Registry
@@ -115,6 +116,8 @@ def serve(
     successor = threading.Event()
     after = _after_each_run(config, own, stdout or sys.stdout, logger, successor, stop)
     runner = _runner(config, fleet, registry, notifications, metrics, clock, logger, after)
+    if config.run_once:
+        runner.add_observer(_self_update_skipped(logger))
     for warning in config.warnings:
         logger.warning(warning)
     if home is not None and not config.run_once:
@@ -228,6 +231,36 @@ def _after_each_run(
             stop.set()
 
     return after
+
+
+RUN_ONCE_SELF_UPDATE = (
+    "a one-off run (--run-once) does not update watchtower's own container; "
+    "run without --run-once to let it update itself, or update it by hand"
+)
+"""Why a one-off run leaves a stale watchtower container alone, and what to do."""
+
+
+def _self_update_skipped(logger: logging.Logger) -> Callable[[Event], None]:
+    """In a one-off run, tell why a stale watchtower container is left alone, as it is found.
+
+    In Watchtower's words, which its ``default-legacy`` template knows.
+    """
+    from ..events import Checked, Status
+    from ..planner import SELF_UPDATE_OFF
+
+    def observe(event: Event) -> None:
+        if (
+            isinstance(event, Checked)
+            and event.status is Status.STALE
+            and event.reason.startswith(SELF_UPDATE_OFF)
+        ):
+            where = {"host": event.host} if event.host else {}
+            logger.info(
+                "Skipping Watchtower self-update in run-once mode",
+                extra={"container": event.container, **where, "reason": RUN_ONCE_SELF_UPDATE},
+            )
+
+    return observe
 
 
 def _housekeeping(
@@ -368,9 +401,12 @@ def _until_stopped(
         )
         thread.start()
     stop.wait()
-    logger.info("Stopping: waiting for a running update to finish")
     if scheduler is not None:
-        scheduler.stop()
+        scheduler.stop()  # first: no tick begins a run after the words below
+    if runner.busy:
+        logger.info("Stopping: waiting for a running update to finish")
+    else:
+        logger.info("Stopping")
     return thread
 
 

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
-from .._text import LOG_LEVELS, TRACE
+from .._text import LOG_LEVELS, TRACE, go_duration
 from ..events import (
     Event,
     Failed,
@@ -23,6 +23,7 @@ from ..events import (
     Skipped,
     Started,
     Stopped,
+    Stopping,
     UpdateAvailable,
     Updated,
 )
@@ -169,9 +170,10 @@ def log_event(logger: logging.Logger, event: Event) -> None:
     The steps of an update use Watchtower's words and fields, which its
     notification templates (``default-legacy`` and users' own) look for, at
     info: ``Found new image`` (container, image, new_id), ``Stopping
-    container`` (container, id) and ``Started new container`` (container,
-    new_id). ``Container updated`` (container, old_id, new_id: the images'
-    ids) is a debug line, as Watchtower has none.
+    container`` (container, id, signal, timeout), logged as the stop begins,
+    and ``Started new container`` (container, new_id). ``Container
+    stopped`` and ``Container updated`` (container, old_id, new_id: the
+    images' ids) are debug lines, as Watchtower has none at info.
     """
     fields = {"container": event.container} if event.container else {}
     if event.host:
@@ -187,8 +189,15 @@ def log_event(logger: logging.Logger, event: Event) -> None:
         if event.new_image:  # a tag rule's newer tag
             found["new_image"] = event.new_image
         logger.info("Found new image", extra=found)
+    elif isinstance(event, Stopping):
+        stop = {
+            "id": short_id(event.container_id),
+            "signal": event.signal,
+            "timeout": go_duration(event.timeout),
+        }
+        logger.info("Stopping container", extra={**fields, **stop})
     elif isinstance(event, Stopped):
-        logger.info("Stopping container", extra={**fields, "id": short_id(event.container_id)})
+        logger.debug("Container stopped", extra={**fields, "id": short_id(event.container_id)})
     elif isinstance(event, Started):
         new_id = short_id(event.container_id)
         logger.info("Started new container", extra={**fields, "new_id": new_id})

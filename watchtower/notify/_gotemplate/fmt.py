@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from ..._text import go_duration
+
 __all__ = ["NO_VALUE", "go_type", "sprint", "sprintf", "sprintln"]
 
 
@@ -74,21 +76,6 @@ def _float(value: float, fmt: str = "v", precision: int | None = None) -> str:
     return ("-" if sign else "") + text
 
 
-def _duration(value: timedelta) -> str:
-    # Go's Duration.String: 1h2m3s, 1.5s, 0s.
-    micro = round(value.total_seconds() * 1_000_000)
-    if micro == 0:
-        return "0s"
-    sign, micro = ("-" if micro < 0 else ""), abs(micro)
-    if micro < 1_000_000:
-        return f"{sign}{micro / 1000:g}ms" if micro >= 1000 else f"{sign}{micro}µs"
-    hours, rest = divmod(micro, 3_600_000_000)
-    minutes, rest = divmod(rest, 60_000_000)
-    seconds = f"{rest / 1_000_000:.6f}".rstrip("0").rstrip(".")
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "")
-    return f"{sign}{text}{seconds}s"
-
-
 def _time(value: datetime) -> str:
     # Go's Time.String: 2006-01-02 15:04:05.999999999 -0700 MST.
     text = value.strftime("%Y-%m-%d %H:%M:%S")
@@ -118,7 +105,7 @@ def to_string(value: object) -> str:
     if isinstance(value, datetime):
         return _time(value)
     if isinstance(value, timedelta):
-        return _duration(value)
+        return go_duration(value)
     if isinstance(value, Mapping):
         pairs = sorted(value.items(), key=lambda kv: str(kv[0]))
         return "map[" + " ".join(f"{to_string(k)}:{to_string(v)}" for k, v in pairs) + "]"
