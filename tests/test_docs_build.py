@@ -8,16 +8,16 @@ or searched for. Screenshots of both pages are kept in the test's tmp_path.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.browser import DESKTOP, PHONE
-
-pytestmark = pytest.mark.e2e
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
@@ -88,6 +88,7 @@ def built_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("size", SIZES)
 def test_the_index_leads_each_kind_of_reader_to_their_page_in_its_first_screen(
     browser: Any, built_docs: Path, tmp_path: Path, size: str
@@ -102,6 +103,7 @@ def test_the_index_leads_each_kind_of_reader_to_their_page_in_its_first_screen(
     assert (tmp_path / f"index-{size}.png").stat().st_size > 10_000
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("size", SIZES)
 def test_the_migration_tables_keep_identifiers_whole(
     browser: Any, built_docs: Path, tmp_path: Path, size: str
@@ -123,3 +125,55 @@ def test_the_migration_tables_keep_identifiers_whole(
     faults = browser.execute_script(CUT_LITERALS)
     assert faults == []
     assert (tmp_path / f"migration-{size}.png").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def breakable_literals() -> Callable[[str], str]:
+    """``_breakable_literals`` of docs/conf.py, loaded without leaving conf.py's path behind."""
+    spec = importlib.util.spec_from_file_location("docs_conf", DOCS / "conf.py")
+    assert spec is not None and spec.loader is not None
+    conf = importlib.util.module_from_spec(spec)
+    path = list(sys.path)
+    try:
+        spec.loader.exec_module(conf)
+    finally:
+        sys.path[:] = path
+    return conf._breakable_literals  # type: ignore[no-any-return]
+
+
+def _cell(*words: str) -> str:
+    pres = " ".join(f'<span class="pre">{word}</span>' for word in words)
+    return f'<table><tr><td><code class="docutils literal">{pres}</code></td></tr></table>'
+
+
+@pytest.mark.parametrize(
+    ("words", "pieces"),
+    [
+        (["WATCHTOWER_WARN_ON"], ["WATCHTOWER_", "WARN_", "ON"]),
+        (["unix:///var/run/docker.sock"], ["unix:///", "var/", "run/", "docker.", "sock"]),
+        (["--warn-on-head-failure"], ["--warn-", "on-", "head-", "failure"]),
+        # A leading dash or a short flag is no word boundary.
+        (["--host"], ["--host"]),
+        (["-S"], ["-S"]),
+        (["TLS1.2"], ["TLS1.2"]),
+        (["TLS_1_2"], ["TLS_1_2"]),
+        (["&lt;name&gt;_x"], ["&lt;name&gt;_x"]),
+        (["GET", "/v1/update"], ["GET", "/v1/", "update"]),
+    ],
+)
+def test_a_literal_in_a_table_breaks_after_its_separators_only(
+    breakable_literals: Callable[[str], str], words: list[str], pieces: list[str]
+) -> None:
+    html = breakable_literals(_cell(*words))
+    spans = html.split("<code")[1].split("</code>")[0]
+    assert [p.rpartition(">")[2] for p in spans.split("</span>")[:-1]] == pieces
+    assert html.count("<wbr>") == len(pieces) - len(words)
+
+
+def test_a_literal_outside_a_table_is_left_alone(
+    breakable_literals: Callable[[str], str],
+) -> None:
+    prose = '<p><code class="docutils literal"><span class="pre">WATCHTOWER_X</span></code></p>'
+    broken = '<span class="pre">A_</span><wbr><span class="pre">B</span>'
+    table = _cell("A_B").replace('<span class="pre">A_B</span>', broken)
+    assert breakable_literals(prose + _cell("A_B") + prose) == prose + table + prose
