@@ -81,7 +81,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the Sphinx docs; any warning is an error."""
-    session.install("-e", EXTRAS, "sphinx")
+    session.install("-e", EXTRAS, "sphinx", "furo")
     session.run(
         "sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )

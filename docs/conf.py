@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import sys
 from typing import Any
 
@@ -35,8 +36,8 @@ extlinks = {
     "dockerpy": ("https://docker-py.readthedocs.io/en/stable/%s", "%s"),
 }
 exclude_patterns = ["_build"]
-html_theme = "alabaster"
-html_theme_options = {"page_width": "1100px", "sidebar_width": "220px"}
+html_theme = "furo"
+html_title = f"watchtower {release}"
 html_css_files = ["tables.css"]
 html_static_path = ["_static"]
 suppress_warnings = ["ref.python"]
@@ -136,5 +137,35 @@ def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     return None
 
 
+# In a table, a literal may break after a separator that a letter follows
+# (``WATCHTOWER_`` / ``WARN_ON_HEAD_FAILURE``, ``unix:///var/`` / ``run/``), and
+# nowhere else. Sphinx puts each word of a literal in a ``span.pre`` that
+# never wraps (not even after a hyphen, as in ``-S``); the word is cut into
+# such spans with a <wbr> between them, the only place a line can end. This
+# is done to the page, not the doctree, so that search indexes words whole.
+_TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL)
+_PRE = re.compile(r'<span class="pre">([^<]*)</span>')
+_AFTER_SEPARATOR = re.compile(r"(?<=[A-Za-z0-9/][_\-/.])(?=[A-Za-z])")
+
+
+def _breakable_literals(html: str) -> str:
+    """``html`` with the literals of its tables breakable after their separators only."""
+
+    def in_literal(pre: re.Match[str]) -> str:
+        pieces = _AFTER_SEPARATOR.split(pre[1])
+        return "<wbr>".join(f'<span class="pre">{piece}</span>' for piece in pieces)
+
+    return _TABLE.sub(lambda table: _PRE.sub(in_literal, table[0]), html)
+
+
+def _break_literals_in_tables(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Let the literals of the page's tables wrap between words only."""
+    if "body" in context:
+        context["body"] = _breakable_literals(context["body"])
+
+
 def setup(app: Any) -> None:
     app.connect("missing-reference", _resolve_reexport)
+    app.connect("html-page-context", _break_literals_in_tables)

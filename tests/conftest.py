@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.support.registry_fixtures",
     "tests.support.swarm_fixtures",
     "tests.support.podman_fixtures",
+    "tests.support.browser",
 ]
 
 

@@ -1,15 +1,13 @@
 """The status page in headless Chromium, as a person uses it.
 
 Against a real engine and registry, and against the in-memory engines of a
-hosts file served in-process. Debian's ``chromium`` and ``chromium-driver``
-driven by selenium; no browser is downloaded. Screenshots of the page go to
-``docs/_static``.
+hosts file served in-process. The browser is the ``browser`` fixture of
+:mod:`tests.support.browser`. Screenshots of the page go to ``docs/_static``.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import dockerd as dockerd_support
 from tests.support.api_process import TOKEN, serving
+from tests.support.browser import PHONE
 from tests.support.e2e_fixtures import Images, Names
 from watchtower.cli.api import ApiServer, create_app
 from watchtower.cli.api._base import EXTENSION, Context
@@ -33,47 +31,6 @@ from .test_cli_hosts import _fleet, _runner
 pytestmark = pytest.mark.e2e
 
 DOCS_STATIC = Path(__file__).resolve().parents[2] / "docs" / "_static"
-# Without these, Chromium tries to reach services on the internet over and over.
-QUIET = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--metrics-recording-only",
-    "--no-default-browser-check",
-)
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        reason = "Debian's chromium and chromium-driver are not installed"
-        if dockerd_support.required():
-            pytest.fail(f"the browser test must run here, but {reason}")
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in QUIET:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_path)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument("--window-size=1280,900")
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _publish_stale(api: Any, images: Images, names: Names, repo: str, app: str) -> str:
@@ -162,7 +119,7 @@ def test_log_in_update_one_stale_container_and_see_it_live(
         cells = browser.find_elements(By.CSS_SELECTOR, "#history tbody tr:first-child td")
         assert [c.text for c in cells[1:3]] == ["1", "1"]
         browser.save_screenshot(str(tmp_path / "status-page.png"))
-        browser.set_window_size(390, 844)
+        browser.set_window_size(*PHONE)
         browser.save_screenshot(str(tmp_path / "status-page-phone.png"))
 
     assert docker_api.inspect_container(web)["Id"] != old_web
