@@ -110,11 +110,21 @@ def _notifications(config: Config, logger: logging.Logger) -> RunNotifications |
 
 
 def _fleet(
-    config: Config, env: Mapping[str, str], home: DockerClient | None, logger: logging.Logger
+    config: Config,
+    env: Mapping[str, str],
+    home: DockerClient | None,
+    current_id: str | None,
+    logger: logging.Logger,
 ) -> Fleet:
-    """The engines the runs cover: the ``--host`` engine, or those of the hosts file."""
-    from .hosts import fleet_of, own_host
+    """The engines the runs cover: the ``--host`` engine, or those of the hosts file.
 
+    Self-update applies on the host of the file at ``--host``'s address, and
+    only when watchtower's own container (``current_id``) runs there.
+    """
+    from .hosts import fleet_of, own_host
+    from .selfupdate import find_self
+
+    at_home = home is not None and find_self(home, current_id) is not None
     if config.hosts and home is None:
         logger.info(
             "No engine answers at %s: watchtower's own container is not looked for",
@@ -125,7 +135,7 @@ def _fleet(
         environ=env,
         home=home,
         swarm=config.swarm_services,
-        own_host=own_host(config.hosts, config.docker_host) if home is not None else "",
+        own_host=own_host(config.hosts, config.docker_host) if at_home else "",
         engine_timeout=config.engine_timeout,
     )
 
@@ -169,10 +179,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             logger.error("The health check flag must never be given to the main watchtower process")
             return 1
         return 0
+    from .selfupdate import container_id
+
+    current_id = container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME"))
     try:
         notifications = _notifications(config, logger)
         home, registry = build_backends(config, env)
-        fleet = _fleet(config, env, home, logger)
+        fleet = _fleet(config, env, home, current_id, logger)
     except ConfigurationError as error:
         sys.stderr.write(f"watchtower: {error}\n")
         return EXIT_USAGE
@@ -192,7 +205,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     from .daemon import serve
-    from .selfupdate import container_id
 
     try:
         return serve(
@@ -203,7 +215,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             logger=logger,
             stop=stop,
             notifications=notifications,
-            current_id=container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME")),
+            current_id=current_id,
         )
     finally:
         if home is not None:
