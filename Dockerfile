@@ -1,13 +1,15 @@
 # The watchtower image: the command line with its apprise notifications, in a
 # virtual environment on a Python base, recognised by watchtower as itself.
 #
-#   docker build -t watchtower .
+#   docker build -t watchtower .    # with network
+#   nox -s image                    # without: a local Debian base and wheels
 #
 # BASE is any Debian-like image with python3 and its venv module: the official
 # slim image by default, or Debian's own python3 (python3, python3-venv,
-# ca-certificates). WHEELS names a folder of the build context that holds the
-# package and all its dependencies as wheels, for a build without network;
-# empty (the default), pip installs from the package index.
+# ca-certificates), which `nox -s image` makes with mmdebstrap. WHEELS names a
+# folder of the build context that holds the package and all its dependencies
+# as wheels, for a build without network; empty (the default), pip installs
+# from the package index.
 ARG BASE=python:3.12-slim
 
 FROM ${BASE} AS build

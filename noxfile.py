@@ -1,4 +1,4 @@
-"""Development sessions: tests, lint, typecheck, docs, fuzz, bench, demo."""
+"""Development sessions: tests, lint, typecheck, docs, fuzz, bench, demo, image."""
 
 from __future__ import annotations
 
@@ -100,3 +100,15 @@ def demo(session: nox.Session) -> None:
     """Bring up a private engine and registry, show a plan, run one update."""
     session.install("-e", EXTRAS)
     session.run("python", "examples/demo.py", *session.posargs)
+
+
+@nox.session
+def image(session: nox.Session) -> None:
+    """Build the image ``watchtower`` with no network, on a local Debian base (mmdebstrap).
+
+    The wheels are made here and the Dockerfile built with ``BASE`` and
+    ``WHEELS`` on the engine of ``$DOCKER_HOST``, else the default socket;
+    ``nox -s image -- --help`` lists the options. The image tests build it the same way.
+    """
+    session.install("docker>=7.1", "requests>=2.32", "attrs>=23.1")
+    session.run("python", "-m", "tests.support.watchtower_image", *session.posargs)
