@@ -148,3 +148,17 @@ def test_the_compose_example_names_only_real_variables() -> None:
     assert {n for n in service["environment"] if n.startswith("WATCHTOWER_")} <= known
     assert "/var/run/docker.sock:/var/run/docker.sock" in service["volumes"]
     assert "ports" not in service  # a published port would block the self-update
+
+
+def test_the_compose_example_never_makes_a_directory_in_a_file_s_place() -> None:
+    """A bind mount of a file that is missing must stop compose, not become a directory."""
+    import yaml
+
+    service = yaml.safe_load((ROOT / "examples/compose.yaml").read_text())["services"]["watchtower"]
+    files = [v for v in service["volumes"] if isinstance(v, dict) and v["type"] == "bind"]
+    assert [v["target"] for v in files] == ["/config/config.json"]
+    assert all(v["bind"]["create_host_path"] is False and v["read_only"] for v in files)
+    # The socket is the only short-form mount: it exists wherever an engine runs.
+    assert [v for v in service["volumes"] if isinstance(v, str)] == [
+        "/var/run/docker.sock:/var/run/docker.sock"
+    ]
