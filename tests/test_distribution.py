@@ -130,12 +130,15 @@ def test_the_docker_run_line_names_only_real_flags_and_variables(page: str) -> N
     from watchtower.cli.args import parse_args
     from watchtower.cli.flags import FLAGS
 
-    args, env = _docker_run((ROOT / page).read_text())
+    text = (ROOT / page).read_text()
+    args, env = _docker_run(text)
     known = {name for flag in FLAGS for name in flag.env}
     assert {n for n in env if n.startswith("WATCHTOWER_")} <= known
     parsed = parse_args(args, env)  # raises on an unknown flag or a bad value
     assert parsed.values["interval"] == 300
-    assert env["DOCKER_CONFIG"] == "/config"
+    # The logins are mounted, with DOCKER_CONFIG naming them, only where they exist.
+    assert '-v "$HOME/.docker/config.json:/config/config.json:ro" -e DOCKER_CONFIG=/config' in text
+    assert '"${logins[@]}"' in text
 
 
 def test_the_compose_example_names_only_real_variables() -> None:
