@@ -279,8 +279,12 @@ def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
     )
 
 
-SELF_UPDATE_OFF = "self-update is off: watchtower does not replace itself in a one-time run"
-"""The reason a stale watchtower container is left as it is (``UpdateParams.self_update`` off)."""
+SELF_UPDATE_OFF = "self-update is off: watchtower's own container is not replaced"
+"""The reason a stale watchtower container is left as it is (``UpdateParams.self_update`` off).
+
+It names no cause: the command line turns self-update off for a one-time run
+and on hosts other than its own, a library caller at will.
+"""
 
 
 def _why_not(settings: ContainerSettings) -> str:

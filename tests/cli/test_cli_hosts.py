@@ -278,7 +278,10 @@ def test_self_update_applies_only_on_the_host_its_own_container_runs_on(
     assert report is not None
     outcomes = {(e.host, e.name): e.outcome for e in report}
     assert outcomes["a", "watchtower"] is Outcome.UPDATED
-    assert outcomes.get(("b", "watchtower")) is not Outcome.UPDATED
+    assert outcomes["b", "watchtower"] is Outcome.STALE
+    # Not a one-time run: the reason claims no cause.
+    elsewhere = next(e for e in report if (e.host, e.name) == ("b", "watchtower"))
+    assert elsewhere.reason == "self-update is off: watchtower's own container is not replaced"
 
 
 def test_a_fleet_needs_an_engine() -> None:

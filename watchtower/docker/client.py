@@ -24,29 +24,21 @@ from requests.exceptions import ReadTimeout
 from ..errors import ConfigurationError, ContainerError, EngineError, InvalidReferenceError
 from ..model import Container, HookResult, Image, ImageRef, short_id
 from ..reference import parse_reference
-from . import hooks
-from ._errors import ENGINE_FAILURES, engine_errors, engine_unavailable, shown
+from . import health, hooks
+from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
+from .listing import LIST_RETRY_DELAYS, containers_in, names_by_id, retrying
 from .recreate import create_spec, created_from
 from .runtime import CPU_COPY_MODES, CpuCopyMode, is_podman, listed_states, version_is_podman
 from .snapshot import container_from_inspect, has_healthcheck, image_from_inspect, image_reference
 
 _log = logging.getLogger(__name__)
 
-LIST_RETRY_DELAYS = (5.0, 10.0)
-"""Seconds waited before listing again when the engine is unreachable: the fork's three tries."""
-
 __all__ = ["AuthLookup", "DockerClient"]
 
 #: Registry host -> docker ``auth_config`` (``username``/``password`` or
 #: ``identitytoken``), or ``None`` to let docker-py use config.json.
 AuthLookup = Callable[[str], "Mapping[str, str] | None"]
-
-
-def _own_name(names: Sequence[str]) -> str:
-    # A linked container is also listed under "/<linker>/<alias>".
-    own = [name for name in names if name.count("/") == 1]
-    return str((own or list(names) or ["/"])[0]).lstrip("/")
 
 
 class DockerClient:
@@ -184,11 +176,6 @@ class DockerClient:
         image = self._image_inspect(image_id, cached=True) if image_id else None
         return container_from_inspect(inspect, image, names_by_id)
 
-    def _names_by_id(self, listing: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
-        if listing is None:
-            listing = self.api.containers(all=True)
-        return {str(entry["Id"]): _own_name(entry.get("Names") or ()) for entry in listing}
-
     def list_containers(
         self, *, include_stopped: bool = False, include_restarting: bool = False
     ) -> Sequence[Container]:
@@ -200,44 +187,13 @@ class DockerClient:
         states = listed_states(
             include_stopped=include_stopped, include_restarting=include_restarting, podman=podman
         )
-        delays = list(self._list_retry_delays)
-        attempts = len(delays) + 1
-        while True:
-            try:
-                return self._list(states)
-            except EngineError as error:
-                if not delays or error.__cause__ is None:
-                    raise
-                if not engine_unavailable(error.__cause__):
-                    raise
-                delay = delays.pop(0)
-                _log.warning(
-                    "%s Listing again in %gs (attempt %d of %d).",
-                    error,
-                    delay,
-                    attempts - len(delays),
-                    attempts,
-                )
-                self._sleep(delay)
+        return retrying(lambda: self._list(states), self._list_retry_delays, self._sleep)
 
     def _list(self, states: frozenset[str]) -> list[Container]:
+        # A run starts here: forget the last run's answers.
+        self._images, self._no_health = {}, set()
         with self._errors(f"list the containers of {self._where}"):
-            listing = self.api.containers(all=True)
-            names = self._names_by_id(listing)
-            # A run starts here: forget the last run's answers.
-            self._images, self._no_health = {}, set()
-            result = []
-            for entry in listing:
-                if entry.get("State") not in states:
-                    continue
-                try:
-                    inspect = self.api.inspect_container(entry["Id"])
-                except NotFound:  # 404: removed since the listing
-                    continue
-                if (inspect.get("State") or {}).get("Status") not in states:
-                    continue
-                result.append(self._snapshot(inspect, names))
-            return result
+            return containers_in(self.api, states, self._snapshot)
 
     def get_container(self, container_id: str) -> Container:
         """A fresh snapshot of one container, by id or name."""
@@ -246,7 +202,7 @@ class DockerClient:
             names = None
             mode = str((inspect.get("HostConfig") or {}).get("NetworkMode", ""))
             if mode.startswith("container:"):
-                names = self._names_by_id()
+                names = names_by_id(self.api.containers(all=True))
             return self._snapshot(inspect, names)
 
     def inspect_image(self, reference: str) -> Image | None:
@@ -443,29 +399,14 @@ class DockerClient:
         if container_id in self._no_health:
             self._no_health.discard(container_id)
             return True
-        deadline = time.monotonic() + timeout.total_seconds()
-        while True:
-            with self._errors(f"inspect container {shown(container_id)!r}", ContainerError):
-                try:
-                    state = self.api.inspect_container(container_id).get("State") or {}
-                except NotFound:  # 404: it is gone, so it is not healthy
-                    return False
-            if not state.get("Running") or state.get("Restarting"):
-                return False
-            health = state.get("Health")
-            # Podman reports a container without a check with an empty status.
-            if not health or not health.get("Status"):
-                return True
-            status = health.get("Status")
-            if status == "starting" and self._engine_is_podman():
-                status = self._run_podman_health_check(container_id)
-            if status == "healthy":
-                return True
-            if status == "unhealthy":
-                return False
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(self._poll)
+        return health.wait_until_healthy(
+            self.api,
+            container_id,
+            timeout,
+            poll_interval=self._poll,
+            podman=self._engine_is_podman,
+            engine=self._where,
+        )
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a container; with ``remove_volumes`` also the anonymous volumes only it uses."""
@@ -498,15 +439,6 @@ class DockerClient:
             with self._errors("ask the engine what it is", ContainerError):
                 self._podman_engine = version_is_podman(self.api.version())
         return self._podman_engine
-
-    def _run_podman_health_check(self, container_id: str) -> str:
-        # Podman's API (libpod) runs the check once and answers the status.
-        with self._errors(f"check the health of container {shown(container_id)!r}", ContainerError):
-            answer = self.api._result(
-                self.api._get(self.api._url("/libpod/containers/{0}/healthcheck", container_id)),
-                json=True,
-            )
-        return str(answer.get("Status", ""))
 
     def _cpu_settings(self) -> Literal["full", "none", "no-nano-cpus"]:
         if self._cpu_copy_mode != "auto":

@@ -26,7 +26,8 @@ Everything is thread-safe, as the protocols require.
 from __future__ import annotations
 
 from ._clock import FixedClock
-from ._engine import STEPS, Killed, MemoryEngine
+from ._engine import MemoryEngine
+from ._faults import STEPS, Killed
 from ._registry import MemoryRegistry
 from ._swarm import MemorySwarm
 

@@ -1,4 +1,8 @@
-"""An in-memory container engine that can be told to fail at any step."""
+"""An in-memory container engine that can be told to fail at any step.
+
+What it is told to go wrong, and when, is kept in ``_faults``; this
+module keeps the containers and images, and records every call.
+"""
 
 from __future__ import annotations
 
@@ -12,37 +16,16 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import attrs
 
-from ..errors import (
-    ContainerError,
-    EngineError,
-    EngineTimeoutError,
-    ImageInUseError,
-    RegistryError,
-)
+from ..errors import ContainerError, EngineError, ImageInUseError, RegistryError
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
 from ..repair import read_name
+from ._faults import STEPS, Killed, _Faults
 from ._registry import MemoryRegistry, _ref, _sha
 
 __all__ = ["STEPS", "Killed", "MemoryEngine", "Span"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-STEPS = (
-    "list",
-    "get",
-    "inspect_image",
-    "pull",
-    "stop",
-    "start",
-    "rename",
-    "create",
-    "health",
-    "remove",
-    "hook",
-    "remove_image",
-)
-"""The engine steps that :meth:`MemoryEngine.fail` can make fail."""
 
 
 @attrs.frozen
@@ -95,14 +78,6 @@ def _timed(
     return wrap
 
 
-class Killed(BaseException):
-    """The process using a :class:`MemoryEngine` died (see :meth:`MemoryEngine.kill_at`).
-
-    A ``BaseException``, so that nothing in :func:`watchtower.update` catches
-    it: the run stops where it is, as a killed process does.
-    """
-
-
 @attrs.define
 class _Record:
     """A container as the engine keeps it."""
@@ -148,7 +123,7 @@ class MemoryEngine:
         self._named: dict[str, _Record] = {}
         self._images: dict[str, Image] = {}
         self._tags: dict[ImageRef, str] = {}
-        self._failures: dict[tuple[str, str | None], list[Exception]] = {}
+        self._faults = _Faults()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self.calls: list[tuple[str, str]] = []
@@ -159,9 +134,6 @@ class MemoryEngine:
         self.delays: dict[str, float] = {}
         self.spans: list[Span] = []
         self._ticks = itertools.count()
-        self._kill_at: int | None = None
-        self._dead = False
-        self._silent_from: int | None = None
 
     # Setting up -----------------------------------------------------------
 
@@ -220,16 +192,13 @@ class MemoryEngine:
         ``step`` is one of :data:`STEPS`. For ``health`` the failure is an
         unhealthy answer, not an exception.
         """
-        if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
-        error = error or ContainerError(f"simulated {step} failure")
         with self._lock:
-            self._failures.setdefault((step, name), []).extend([error] * times)
+            self._faults.fail(step, name, error, times)
 
     def clear_failures(self) -> None:
         """Forget the failures that :meth:`fail` set up and that have not happened yet."""
         with self._lock:
-            self._failures.clear()
+            self._faults.clear()
 
     def kill_at(self, call: int | None) -> None:
         """Kill the process using the engine at its ``call``-th engine call from now.
@@ -239,8 +208,7 @@ class MemoryEngine:
         ``kill_at(None)`` brings a new process.
         """
         with self._lock:
-            self._kill_at = None if call is None else len(self.calls) + call
-            self._dead = False
+            self._faults.kill_at(None if call is None else len(self.calls) + call)
 
     def stop_answering(self, after: int | None = 0) -> None:
         """Answer ``after`` more calls, then none; ``None``: answer again.
@@ -249,7 +217,7 @@ class MemoryEngine:
         and has no effect.
         """
         with self._lock:
-            self._silent_from = None if after is None else len(self.calls) + after
+            self._faults.silent_from(None if after is None else len(self.calls) + after)
 
     # Looking -----------------------------------------------------------
 
@@ -340,22 +308,9 @@ class MemoryEngine:
 
     def _call(self, step: str, subject: str, *names: str) -> None:
         """Log the call and raise an injected failure, if one is due."""
-        if self._dead or (self._kill_at is not None and len(self.calls) + 1 >= self._kill_at):
-            self._dead = True
-            raise Killed(f"killed at {step} {subject}".rstrip())
+        self._faults.check_alive(len(self.calls), step, subject)
         self.calls.append((step, subject))
-        if self._silent_from is not None and len(self.calls) > self._silent_from:
-            doing = f"{step} {subject}".rstrip()
-            raise EngineTimeoutError(
-                f"Could not {doing}: the engine at memory did not answer in time.", "memory"
-            )
-        for key in ((step, n) for n in (*names, subject)):
-            queue = self._failures.get(key)
-            if queue:
-                raise queue.pop(0)
-        queue = self._failures.get((step, None))
-        if queue:
-            raise queue.pop(0)
+        self._faults.check_answer(len(self.calls), step, subject, names)
 
     def _snapshot(self, record: _Record) -> Container:
         image = self._images.get(record.image_id)
