@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watchtower import update
+from watchtower import update, update_hosts
 from watchtower.errors import HistoryError
 from watchtower.events import Event, Failed, Step
 from watchtower.history import CHANGED, Change, History, MemoryHistory, Run, SqliteHistory
+from watchtower.push import PushEvent, update_pushed
 from watchtower.report import ContainerReport, Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
@@ -236,3 +237,33 @@ def test_changes_read_back_in_order_and_paging_never_repeats_or_skips(
     ]
     if all_runs:
         assert history.runs(limit=page, before=all_runs[0].id) == all_runs[1 : page + 1]
+
+
+def test_a_run_over_several_engines_is_kept_once_each_change_naming_its_host() -> None:
+    clock = FixedClock()
+    registry = MemoryRegistry(clock)
+    engines = {"a": MemoryEngine(registry), "b": MemoryEngine(registry)}
+    registry.publish(WEB)
+    for engine in engines.values():
+        engine.run("web", WEB)
+    registry.publish(WEB)
+    history = MemoryHistory()
+    update_hosts(engines, registry, clock=clock, history=history)
+    [run] = history.runs()
+    assert run.updated == 2
+    assert sorted((c.host, c.container) for c in history.changes()) == [("a", "web"), ("b", "web")]
+    assert history.previous("web", "b") is not None and history.previous("web") is None
+
+
+def test_a_pushed_run_is_kept_with_its_trigger() -> None:
+    clock = FixedClock()
+    registry = MemoryRegistry(clock)
+    engine = MemoryEngine(registry)
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    history = MemoryHistory()
+    event = PushEvent("example.org/web", "1", None, "generic", clock())
+    update_pushed([event], engine, registry, clock=clock, history=history)
+    [change] = history.changes()
+    assert change.trigger == "push" and history.runs()[0].trigger == "push"
