@@ -26,8 +26,11 @@ RUN python3 -m venv /opt/watchtower \
 
 FROM ${BASE}
 COPY --from=build /opt/watchtower /opt/watchtower
+# The history of runs and container changes (watchtower history) lives in /data.
 ENV PATH=/opt/watchtower/bin:$PATH \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    WATCHTOWER_DATA_DIR=/data
+VOLUME /data
 LABEL com.centurylinklabs.watchtower="true" \
       org.opencontainers.image.title="watchtower" \
       org.opencontainers.image.description="Keeps running containers on the images their registries serve" \

@@ -13,6 +13,7 @@ __all__ = [
     "ContainerError",
     "EngineError",
     "EngineTimeoutError",
+    "HistoryError",
     "ImageInUseError",
     "InvalidReferenceError",
     "MissingExtraError",
@@ -91,6 +92,10 @@ class EngineTimeoutError(ContainerError):
 
 class ImageInUseError(EngineError):
     """An image could not be removed because a container still uses it."""
+
+
+class HistoryError(WatchtowerError):
+    """A history database could not be opened, read or written (the message names its file)."""
 
 
 class NotificationError(WatchtowerError):

@@ -105,6 +105,8 @@ class Step(Word):
     """Finishing or undoing a replacement that a killed run left half done."""
     ENGINE = "engine"
     """The engine stopped answering during the run."""
+    HISTORY = "history"
+    """Writing the run to the history (:mod:`watchtower.history`)."""
 
 
 def _status(value: str) -> Status:

@@ -26,8 +26,9 @@ from .clock import Clock, system_clock
 from .errors import ConfigurationError
 from .events import Event, Observer
 from .fleet import Engine, Fleet, each_host
+from .history import History
 from .memo import DigestMemo
-from .orchestrator import deliver, update
+from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
@@ -205,6 +206,7 @@ def update_hosts(
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
     concurrency: int | None = None,
+    history: History | None = None,
 ) -> HostsReport:
     """Run :func:`~watchtower.update` on every engine, with one registry answer per image.
 
@@ -216,7 +218,8 @@ def update_hosts(
     per distinct reference for the whole scan (a :class:`DigestMemo`). A
     named host whose run raises (its engine is down, or slower than its
     client's timeout) is skipped and reported; the others go on. The
-    notifiers get :attr:`HostsReport.total` once.
+    ``history`` keeps :attr:`HostsReport.total` once (each change names its
+    host), then the notifiers get it once.
 
     Raises:
         ConfigurationError: ``services`` name no host, or come beside a fleet.
@@ -240,6 +243,7 @@ def update_hosts(
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)
     assert result is not None  # every host's work returns a report
+    keep(history, result.total, Emitter(observer, clock))
     return delivered(result, notifiers, observer, clock)
 
 

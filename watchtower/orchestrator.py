@@ -19,6 +19,7 @@ from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Step
+from .history import History
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
@@ -33,7 +34,7 @@ from .report import EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
-__all__ = ["execute", "update"]
+__all__ = ["deliver", "execute", "keep", "update"]
 
 _log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ def update(
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
     services: ServiceClient | None = None,
+    history: History | None = None,
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -153,6 +155,12 @@ def update(
         services: The engine's services, updated through it (see
             :mod:`watchtower.services`); their task containers are never
             replaced as plain containers.
+        history: Where the run and its changes are kept (see
+            :mod:`watchtower.history`), before the notifiers get the report:
+            a notifier that hangs, or a process killed while notifying, does
+            not lose what the run did. A history that cannot be written is
+            logged and told as a ``Failed`` event (step ``history``); it
+            never fails the update.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -204,6 +212,7 @@ def update(
         dry_run=dry_run,
         repaired=repaired + report.repaired,
     )
+    keep(history, report, emit)
     report = deliver(notifiers, report, emit)
     emit(
         RunFinished(
@@ -272,3 +281,15 @@ def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Rep
             _log.warning("%s", reason)
             emit(Failed(at=emit.now(), step=Step.NOTIFY, reason=reason))
     return attrs.evolve(report, failed_notifications=failures) if failures else report
+
+
+def keep(history: History | None, report: Report, emit: Emitter) -> None:
+    """``report`` recorded in ``history``; a failure is logged and told, never raised."""
+    if history is None:
+        return
+    try:
+        history.record(report)
+    except Exception as error:
+        reason = f"The run was not kept in the history: {error}"
+        _log.warning("%s", reason)
+        emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))

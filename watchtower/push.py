@@ -40,10 +40,11 @@ from .clock import Clock, system_clock
 from .errors import InvalidReferenceError, PushEventError
 from .events import Observer
 from .fleet import Engine, Fleet
+from .history import History
 from .hosts import run_hosts
 from .memo import DigestMemo
 from .model import Container, ImageRef
-from .orchestrator import deliver, update
+from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
@@ -325,6 +326,7 @@ def update_pushed(
     clock: Clock | None = None,
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
+    history: History | None = None,
 ) -> Report | None:
     """Update the containers in scope whose image the push ``events`` name.
 
@@ -348,6 +350,7 @@ def update_pushed(
         clock: The current time; defaults to the system clock.
         dry_run: Plan only.
         notifiers: Where the report goes, as for :func:`watchtower.update`.
+        history: Where the run is kept, as for :func:`watchtower.update`.
 
     Returns:
         The report (of every host, each entry naming its host, for a fleet
@@ -381,8 +384,11 @@ def update_pushed(
     result = run_hosts(fleet, work, observer=observer, clock=clock)
     if result is None:
         return None
-    # Delivered once marked, so that notifiers see the push as the trigger.
-    return deliver(notifiers, with_push(result.total, events), Emitter(observer, clock))
+    # Kept and delivered once marked, so that both see the push as the trigger.
+    report = with_push(result.total, events)
+    emit = Emitter(observer, clock)
+    keep(history, report, emit)
+    return deliver(notifiers, report, emit)
 
 
 def _narrowed(

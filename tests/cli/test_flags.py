@@ -133,6 +133,8 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("push-sources", "", W + "PUSH_SOURCES", ()),
     ("push-secret", "", W + "PUSH_SECRET", ""),
     ("push-poll-interval", "", W + "PUSH_POLL_INTERVAL", timedelta(0)),
+    ("data-dir", "", W + "DATA_DIR", ""),
+    ("history-retention", "", W + "HISTORY_RETENTION", ""),
 ]
 
 # A textual value per kind and what it reads as.

@@ -52,6 +52,7 @@ WORDS: list[tuple[type[Word], list[str]]] = [
             "notify",
             "repair",
             "engine",
+            "history",
         ],
     ),
 ]
@@ -150,12 +151,12 @@ def test_a_plain_string_becomes_the_member(make: Any, field: str, member: Word) 
         (
             lambda: Failed(at=AT, step="Stop", reason="r"),
             "Failed.step cannot be 'Stop': it is one of check, pull, rename, stop, create, start, "
-            "health, remove, hook, update, cleanup, notify, repair or engine.",
+            "health, remove, hook, update, cleanup, notify, repair, engine or history.",
         ),
         (
             lambda: Failed(at=AT, step=None, reason="r"),
             "Failed.step cannot be None: it is one of check, pull, rename, stop, create, start, "
-            "health, remove, hook, update, cleanup, notify, repair or engine.",
+            "health, remove, hook, update, cleanup, notify, repair, engine or history.",
         ),
     ],
 )

@@ -152,6 +152,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """The ``watchtower`` command. Returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ if environ is None else environ)
+    if args[:1] == ["history"]:
+        # Its own options (--json, --limit), which the daemon's flag table does not have.
+        from .history import history_command
+
+        return history_command(args[1:], env)
     try:
         parsed = parse_args(args, env)
         if parsed.help:
@@ -179,10 +184,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             logger.error("The health check flag must never be given to the main watchtower process")
             return 1
         return 0
+    from .history_settings import open_history
     from .selfupdate import container_id
 
     current_id = container_id(_read("/proc/self/mountinfo"), env.get("HOSTNAME"))
     try:
+        history = open_history(config.history)
         notifications = _notifications(config, logger)
         home, registry = build_backends(config, env)
         fleet = _fleet(config, env, home, current_id, logger)
@@ -216,7 +223,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             stop=stop,
             notifications=notifications,
             current_id=current_id,
+            history=history,
         )
     finally:
         if home is not None:
             home.close()
+        if history is not None:
+            history.close()

@@ -24,6 +24,7 @@ from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
 from .api_settings import ApiSettings, api_settings
 from .args import Parsed, parse_args
 from .flags import FLAGS, Support
+from .history_settings import HistorySettings, history_settings
 from .hosts import HostEntry, read_hosts_file
 from .push_settings import PushSettings, push_settings
 from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
@@ -106,6 +107,7 @@ class Config:
         disable_memory_swappiness: Leave a replacement's memory swappiness to the engine.
         api: The HTTP API's settings.
         push: The push sources' settings (:mod:`~watchtower.cli.push_settings`).
+        history: Where the history is kept (:mod:`~watchtower.cli.history_settings`).
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
         engine_timeout: How long an engine call may go unanswered (see
@@ -141,6 +143,7 @@ class Config:
     disable_memory_swappiness: bool = False
     api: ApiSettings = field(factory=ApiSettings)
     push: PushSettings = field(factory=PushSettings)
+    history: HistorySettings = field(factory=HistorySettings)
     notifications: NotificationFlags = field(
         factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
@@ -472,6 +475,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         disable_memory_swappiness=values["disable_memory_swappiness"],
         api=api,
         push=push,
+        history=history_settings(values),
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
         engine_timeout=_a_span("--engine-timeout", values["engine_timeout"]),

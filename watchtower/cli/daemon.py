@@ -23,6 +23,7 @@ from ..errors import EngineError
 if TYPE_CHECKING:
     from ..events import Event
     from ..fleet import Fleet
+    from ..history import History
     from ..model import Container
     from ..protocols import ContainerClient, Registry
     from ..report import Report
@@ -86,6 +87,7 @@ def serve(
     clock: Clock = system_clock,
     api_ready: threading.Event | None = None,
     current_id: str | None = None,
+    history: History | None = None,
 ) -> int:
     """Run as ``config`` says until done (``--run-once``) or until ``stop`` is set.
 
@@ -97,7 +99,8 @@ def serve(
     ``--scope`` is not given, and the self-update housekeeping spares it
     (see :mod:`~watchtower.cli.selfupdate`). Once a run has replaced that
     container, this instance finishes the run, returns and asks the engine
-    to stop its container.
+    to stop its container. Each run is kept in ``history``, when given
+    (see :func:`~watchtower.cli.history_settings.open_history`).
 
     Returns:
         The exit code, 0 or 1 when the HTTP API could not start or a
@@ -116,6 +119,7 @@ def serve(
     successor = threading.Event()
     after = _after_each_run(config, own, stdout or sys.stdout, logger, successor, stop)
     runner = _runner(config, fleet, registry, notifications, metrics, clock, logger, after)
+    runner.history = history
     if config.run_once:
         runner.add_observer(_self_update_skipped(logger))
     for warning in config.warnings:

@@ -444,6 +444,13 @@ FLAGS: tuple[Flag, ...] = (
     _f("push", "push-poll-interval", D, timedelta(0), "WATCHTOWER_PUSH_POLL_INTERVAL", "",
        "With push sources, poll this often instead (0 keeps the schedule).",
        support=Support.ADDED),
+    # history
+    _f("history", "data-dir", S, "", "WATCHTOWER_DATA_DIR", "",
+       "Directory of the history of runs and container changes, kept past a restart "
+       "(empty: kept in memory only).", support=Support.ADDED),
+    _f("history", "history-retention", S, "", "WATCHTOWER_HISTORY_RETENTION", "",
+       "How long runs are kept in the history, such as 90d (empty: every run).",
+       support=Support.ADDED),
 )
 # fmt: on
 

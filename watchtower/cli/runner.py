@@ -18,6 +18,7 @@ from ..clock import Clock, system_clock
 from ..errors import WatchtowerError
 from ..events import Event, Observer
 from ..fleet import Fleet
+from ..history import History
 from ..hosts import update_hosts
 from ..params import UpdateParams
 from ..protocols import ContainerClient, Notifier, Registry
@@ -46,6 +47,7 @@ class Runner:
             the log lines of the time between runs).
         on_report: Called with each report (the porcelain output).
         clock: The current time.
+        history: Where each run is kept (``--data-dir``), if anywhere.
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Runner:
         on_start: Callable[[], object] | None = None,
         on_report: Callable[[Report], object] | None = None,
         clock: Clock = system_clock,
+        history: History | None = None,
     ) -> None:
         self.fleet = fleet if isinstance(fleet, Fleet) else Fleet.of(fleet)
         self.registry = registry
@@ -72,6 +75,7 @@ class Runner:
         self.on_start = on_start
         self.on_report = on_report
         self.clock = clock
+        self.history = history
         self.last_report: Report | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -102,6 +106,7 @@ class Runner:
                 clock=self.clock,
                 dry_run=self.dry_run,
                 notifiers=self.notifiers,
+                history=self.history,
             )
         return update_hosts(
             self.fleet,
@@ -111,6 +116,7 @@ class Runner:
             clock=self.clock,
             dry_run=self.dry_run,
             notifiers=self.notifiers,
+            history=self.history,
         ).total
 
     def _run_locked(self, params: UpdateParams, pushed: Sequence[PushEvent] = ()) -> Report | None:

@@ -159,6 +159,9 @@ class FlagValues(NotificationFlags):
     push_sources: tuple[str, ...]
     push_secret: str
     push_poll_interval: timedelta
+    # history
+    data_dir: str
+    history_retention: str
 
 
 def flag_values(values: Mapping[str, FlagValue]) -> FlagValues:

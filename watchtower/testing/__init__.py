@@ -16,6 +16,8 @@ a health check, a hook or the registry fails::
 
 :class:`MemorySwarm` holds services (:class:`~watchtower.protocols.ServiceClient`)
 whose rollouts complete, roll back or fail as a test tells them.
+:class:`MemoryHistory` keeps runs as :class:`~watchtower.history.SqliteHistory`
+does, in memory (``update(..., history=MemoryHistory())``).
 
 :meth:`MemoryEngine.kill_at` makes the process die at a given engine call
 (:class:`Killed`), to check that the next run repairs what it left.
@@ -25,10 +27,19 @@ Everything is thread-safe, as the protocols require.
 
 from __future__ import annotations
 
+from ..history import MemoryHistory
 from ._clock import FixedClock
 from ._engine import MemoryEngine
 from ._faults import STEPS, Killed
 from ._registry import MemoryRegistry
 from ._swarm import MemorySwarm
 
-__all__ = ["STEPS", "FixedClock", "Killed", "MemoryEngine", "MemoryRegistry", "MemorySwarm"]
+__all__ = [
+    "STEPS",
+    "FixedClock",
+    "Killed",
+    "MemoryEngine",
+    "MemoryHistory",
+    "MemoryRegistry",
+    "MemorySwarm",
+]

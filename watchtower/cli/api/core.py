@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from ...errors import WatchtowerError
 from ...fleet import each_host
+from ...history import Change, History, Run
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
@@ -89,16 +91,33 @@ OPERATIONS = (
         "get",
         "/v1/history",
         "history",
-        "The past runs, newest last",
+        "The past runs (or, with changes=true, the container changes), newest last",
         params=(
             Param("since", "RFC 3339 time or Unix seconds."),
             Param("until", "RFC 3339 time or Unix seconds."),
             Param("limit", "The newest this many (0: all).", "integer"),
+            Param(
+                "before",
+                "Only those whose id is below this: the smallest id of a page gives the "
+                "page before it (needs --data-dir).",
+                "integer",
+            ),
+            Param(
+                "changes",
+                "The containers updated, restarted or failed, one entry each, instead of "
+                "the runs (needs --data-dir).",
+                "boolean",
+            ),
+            Param("name", "With changes: only this container's."),
+            Param("host", "With changes: only this engine's (a hosts file's name)."),
         ),
-        responses={400: "A malformed parameter"},
+        responses={400: "A malformed parameter, or a parameter that needs --data-dir"},
         schema={
             "type": "object",
-            "properties": {"entries": {"type": "array", "items": {"type": "object"}}},
+            "properties": {
+                "entries": {"type": "array", "items": {"type": "object"}},
+                "count": {"type": "integer"},
+            },
         },
     ),
 )
@@ -256,9 +275,52 @@ def _history_view() -> Response:
     since, until = bounds["since"], bounds["until"]
     if since and until and since > until:
         return text("invalid time range: 'since' must not be after 'until'", 400)
-    raw_limit = request.args.get("limit", "0")
-    limit = _parse_limit(raw_limit)
-    if limit is None:
-        return text(f"invalid 'limit' parameter: {raw_limit[:40]!r}", 400)
-    entries = [s.to_dict() for s in state.runner.metrics.history(since, until, limit)]
+    numbers: dict[str, int | None] = {}
+    for key, default in (("limit", "0"), ("before", None)):
+        raw = request.args.get(key, default)
+        numbers[key] = None if raw is None else _parse_limit(raw)
+        if raw is not None and numbers[key] is None:
+            return text(f"invalid {key!r} parameter: {raw[:40]!r}", 400)
+    limit, before = numbers["limit"] or 0, numbers["before"]
+    raw_changes = request.args.get("changes", "false").strip().lower()
+    if raw_changes not in ("true", "false", "1", "0"):
+        return text(f"invalid 'changes' parameter: {raw_changes[:40]!r}", 400)
+    kept = state.runner.history
+    if kept is not None:
+        entries = _kept(kept, raw_changes in ("true", "1"), since, until, limit, before)
+    elif raw_changes in ("true", "1") or before is not None:
+        return text("changes and 'before' need a history kept with --data-dir", 400)
+    else:
+        entries = [s.to_dict() for s in state.runner.metrics.history(since, until, limit)]
     return answer(entries=entries, count=len(entries), timestamp=state.now())
+
+
+def _kept(
+    kept: History,
+    changes: bool,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    before: int | None,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` runs or changes of the history within the bounds, newest last."""
+    # A time bound reads the whole page range, then keeps the newest within it.
+    wanted = 0 if since or until else limit
+    found: list[Run] | list[Change]
+    if changes:
+        name, host = request.args.get("name"), request.args.get("host")
+        found = kept.changes(name=name, host=host, limit=wanted, before=before)
+    else:
+        found = kept.runs(limit=wanted, before=before)
+    within = [
+        item
+        for item in found
+        if (since is None or _at(item) >= since) and (until is None or _at(item) <= until)
+    ]
+    if limit > 0:
+        within = within[:limit]
+    return [item.to_dict() for item in reversed(within)]
+
+
+def _at(item: Run | Change) -> datetime:
+    return item.finished_at if isinstance(item, Run) else item.at

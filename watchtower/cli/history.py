@@ -1,0 +1,181 @@
+"""``watchtower history [NAME]``: the changes kept in ``--data-dir``, as a table or as JSON.
+
+It reads the history a daemon writes (:mod:`watchtower.history`), read-only,
+so it can run beside that daemon (``docker exec watchtower watchtower
+history``): the newest changes, oldest first as a log reads, each with its
+time, host, container, the image before and after, the outcome and why.
+``--json`` gives the runs and the changes, newest first, for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO
+
+import attrs
+from attrs import frozen
+
+from ..errors import ConfigurationError, WatchtowerError
+from ..history import Change, SqliteHistory
+from ..model import short_id
+from .history_settings import HistorySettings
+
+__all__ = ["HistoryQuery", "format_changes", "history_command", "parse_query"]
+
+USAGE = "usage: watchtower history [NAME] [--json] [--limit N] [--host HOST] [--data-dir DIR]"
+
+#: How many changes are shown when ``--limit`` is not given.
+DEFAULT_LIMIT = 20
+
+
+@frozen
+class HistoryQuery:
+    """What ``watchtower history`` was asked.
+
+    Attributes:
+        data_dir: The directory of the history.
+        name: Only this container's changes, when given.
+        host: Only this engine's changes, when given.
+        limit: How many changes (0: all).
+        json: JSON instead of a table.
+        help: Print the usage and stop.
+    """
+
+    data_dir: str = ""
+    name: str | None = None
+    host: str | None = None
+    limit: int = DEFAULT_LIMIT
+    json: bool = False
+    help: bool = False
+
+
+_VALUED = ("--data-dir", "--limit", "--host")
+
+
+def _limit(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigurationError(f"--limit expects a whole number, 0 for all, got {text[:40]!r}.")
+    return int(text[:9])
+
+
+def parse_query(argv: Sequence[str], environ: Mapping[str, str]) -> HistoryQuery:
+    """The subcommand's options (``history`` left out); ``WATCHTOWER_DATA_DIR`` is the default.
+
+    Raises:
+        ConfigurationError: An unknown option, a missing value or a second name.
+    """
+    query = HistoryQuery(data_dir=environ.get("WATCHTOWER_DATA_DIR", "").strip())
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        option, equals, value = arg.partition("=")
+        if arg in ("-h", "--help"):
+            query = attrs.evolve(query, help=True)
+        elif arg == "--json":
+            query = attrs.evolve(query, json=True)
+        elif option in _VALUED:
+            if not equals:
+                if not args:
+                    raise ConfigurationError(f"{option} needs a value.")
+                value = args.pop(0)
+            if option == "--limit":
+                query = attrs.evolve(query, limit=_limit(value))
+            elif option == "--host":
+                query = attrs.evolve(query, host=value)
+            else:
+                query = attrs.evolve(query, data_dir=value.strip())
+        elif arg.startswith("-"):
+            raise ConfigurationError(f"watchtower history has no option {option[:40]!r}; {USAGE}.")
+        elif query.name is not None:
+            raise ConfigurationError(f"watchtower history takes one name, got {arg[:40]!r} too.")
+        else:
+            query = attrs.evolve(query, name=arg.lstrip("/"))
+    return query
+
+
+def _side(image: str, image_id: str, version: str) -> str:
+    return version or (short_id(image_id) if image_id else "") or image or "?"
+
+
+def _what(change: Change) -> str:
+    """``old -> new``: versions when known, else the images' short ids (and a tag's move)."""
+    old = _side("", change.old_image_id, change.old_version)
+    if change.outcome == "restarted" or change.old_image_id == change.new_image_id:
+        return old
+    new = _side("", change.new_image_id, change.new_version)
+    if change.new_image:
+        new = f"{change.new_image} ({new})"
+    return f"{old} -> {new}"
+
+
+def format_changes(changes: Iterable[Change]) -> str:
+    """The table a person reads: one change a line, oldest first; no host column for one engine."""
+    shown = sorted(changes, key=lambda c: c.id)
+    hosts = any(c.host for c in shown)
+    header = ["TIME (UTC)", *(["HOST"] if hosts else []), "CONTAINER", "IMAGE", "OUTCOME", "REASON"]
+    rows = [header]
+    for change in shown:
+        outcome = change.outcome + (", rolled back" if change.rolled_back else "")
+        rows.append(
+            [
+                change.at.strftime("%Y-%m-%d %H:%M:%S"),
+                *([change.host or "-"] if hosts else []),
+                change.container,
+                _what(change),
+                outcome,
+                " ".join(change.reason.split()),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    # The reason, last, is not padded: it is as long as it is.
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    )
+
+
+def history_command(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run ``watchtower history`` with ``argv`` (``history`` left out); the exit code.
+
+    0 when the history was read, 1 when it could not be, 2 on a bad option.
+    """
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        query = parse_query(argv, environ)
+        if query.help:
+            out.write(USAGE + "\n")
+            return 0
+        path = HistorySettings(data_dir=query.data_dir).path
+        if path is None:
+            raise ConfigurationError(
+                "watchtower history needs --data-dir or WATCHTOWER_DATA_DIR: "
+                "the directory the daemon keeps its history in."
+            )
+    except ConfigurationError as error:
+        err.write(f"watchtower: {error}\n")
+        return 2
+    try:
+        with SqliteHistory(path, read_only=True) as history:
+            changes = history.changes(name=query.name, host=query.host, limit=query.limit)
+            runs = history.runs(limit=query.limit)
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    if query.json:
+        body = {"runs": [r.to_dict() for r in runs], "changes": [c.to_dict() for c in changes]}
+        out.write(json.dumps(body, indent=2) + "\n")
+    elif changes:
+        out.write(format_changes(changes))
+    else:
+        whose = f" of {query.name}" if query.name else ""
+        out.write(f"No change{whose} in the history at {path} ({len(runs)} runs kept).\n")
+    return 0

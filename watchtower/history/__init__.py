@@ -1,0 +1,45 @@
+"""What ran before: every run and every container change, kept past a restart.
+
+:func:`watchtower.update` (and :func:`~watchtower.update_hosts`,
+:func:`~watchtower.push.update_pushed`) give each finished report to the
+:class:`History` they are given, as ``update(..., history=...)``. A history
+keeps the run (:class:`Run`: when, what started it, its counts) and a
+:class:`Change` for each container that was updated, restarted or failed:
+its host, its image before and after, the outcome and the reason.
+:meth:`History.previous` finds the image a container ran before its last
+update.
+
+Two implementations ship: :class:`SqliteHistory`, a file that outlives the
+process (``watchtower --data-dir``), and :class:`MemoryHistory`, for tests
+and for processes that keep nothing::
+
+    from watchtower import update
+    from watchtower.history import SqliteHistory
+
+    history = SqliteHistory("/data/history.db", retention=timedelta(days=90))
+    update(client, registry, history=history)
+    for change in history.changes(name="web", limit=10):
+        print(change.at, change.old_image_id, "->", change.new_image_id, change.outcome)
+"""
+
+from __future__ import annotations
+
+from ._memory import MemoryHistory
+from ._sqlite import SCHEMA_VERSION, SqliteHistory
+from ._values import CHANGED, Change, History, Run, changes_of, run_counts
+
+__all__ = [
+    "CHANGED",
+    "FILE_NAME",
+    "SCHEMA_VERSION",
+    "Change",
+    "History",
+    "MemoryHistory",
+    "Run",
+    "SqliteHistory",
+    "changes_of",
+    "run_counts",
+]
+
+#: The history's file name in the command line's ``--data-dir``.
+FILE_NAME = "history.db"

@@ -1,0 +1,93 @@
+"""A :class:`~watchtower.history.History` in memory, for tests and processes that keep none."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from ..clock import Clock, system_clock
+from ..report import Report
+from ._values import Change, Run, changes_of, run_counts
+
+__all__ = ["MemoryHistory"]
+
+
+def _page(items: list[Run] | list[Change], limit: int, before: int | None) -> list[int]:
+    """The positions of the newest ``limit`` items (0: all) whose id is below ``before``."""
+    found = [i for i in range(len(items) - 1, -1, -1) if before is None or items[i].id < before]
+    return found[:limit] if limit > 0 else found
+
+
+class MemoryHistory:
+    """A history held in this process, gone when it ends; the same answers as the SQLite one.
+
+    Args:
+        retention: Runs that ended longer ago than this are forgotten at
+            the next record; ``None`` keeps them all.
+        clock: The current time, for the retention.
+    """
+
+    def __init__(self, *, retention: timedelta | None = None, clock: Clock = system_clock) -> None:
+        self.retention = retention
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._runs: list[Run] = []
+        self._changes: list[Change] = []
+        self._next_run = 1
+        self._next_change = 1
+
+    def record(self, report: Report) -> None:
+        """Keep ``report``'s run and its changes."""
+        with self._lock:
+            run = Run(id=self._next_run, **run_counts(report))
+            self._next_run += 1
+            self._runs.append(run)
+            for columns in changes_of(report):
+                change = Change(
+                    id=self._next_change,
+                    run=run.id,
+                    at=run.finished_at,
+                    trigger=run.trigger,
+                    **columns,
+                )
+                self._next_change += 1
+                self._changes.append(change)
+            if self.retention is not None:
+                cutoff = self.clock() - self.retention
+                kept = {r.id for r in self._runs if r.finished_at >= cutoff}
+                self._runs = [r for r in self._runs if r.id in kept]
+                self._changes = [c for c in self._changes if c.run in kept]
+
+    def runs(self, *, limit: int = 50, before: int | None = None) -> list[Run]:
+        """The newest runs first; see :meth:`watchtower.history.History.runs`."""
+        with self._lock:
+            return [self._runs[i] for i in _page(self._runs, limit, before)]
+
+    def changes(
+        self,
+        *,
+        name: str | None = None,
+        host: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Change]:
+        """The newest changes first; see :meth:`watchtower.history.History.changes`."""
+        with self._lock:
+            chosen = [
+                c
+                for c in self._changes
+                if (name is None or c.container == name) and (host is None or c.host == host)
+            ]
+        return [chosen[i] for i in _page(chosen, limit, before)]
+
+    def previous(self, name: str, host: str = "") -> Change | None:
+        """See :meth:`watchtower.history.History.previous`."""
+        with self._lock:
+            return next(
+                (
+                    c
+                    for c in reversed(self._changes)
+                    if c.container == name and c.host == host and c.moved
+                ),
+                None,
+            )

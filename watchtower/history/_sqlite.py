@@ -1,0 +1,368 @@
+"""A :class:`~watchtower.history.History` in a SQLite file that outlives the process.
+
+On the standard library's :mod:`sqlite3`, in WAL mode: a run and its changes
+are written in one transaction, so a process killed while writing loses at
+most that run, and readers (``watchtower history``) never wait for the
+writer. The schema's version is the file's ``PRAGMA user_version``. A file
+that is not a database, fails SQLite's quick check, or was written by a
+newer version of this library is set aside (renamed beside itself) with one
+warning, and a new file is started: a history is worth less than a daemon
+that starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from ..clock import Clock, system_clock
+from ..errors import HistoryError
+from ..report import Outcome, Report
+from ._values import Change, Run, changes_of, run_counts
+
+__all__ = ["SCHEMA_VERSION", "SqliteHistory"]
+
+_log = logging.getLogger("watchtower.history")
+
+#: The version of the schema this library writes, kept in ``PRAGMA user_version``.
+SCHEMA_VERSION = 1
+
+# AUTOINCREMENT: an id is never given twice, even after retention deleted the
+# newest rows, so that a page's ``before`` keeps meaning the same place.
+_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    scanned INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    restarted INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    dry_run INTEGER NOT NULL
+);
+CREATE INDEX runs_by_end ON runs (finished_at);
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    host TEXT NOT NULL,
+    container TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    image TEXT NOT NULL,
+    new_image TEXT NOT NULL,
+    old_image_id TEXT NOT NULL,
+    new_image_id TEXT NOT NULL,
+    old_version TEXT NOT NULL,
+    new_version TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    rolled_back INTEGER NOT NULL
+);
+CREATE INDEX changes_by_run ON changes (run);
+CREATE INDEX changes_by_container ON changes (container, host, id);
+"""
+
+_CHANGE_COLUMNS = (
+    "host",
+    "container",
+    "kind",
+    "image",
+    "new_image",
+    "old_image_id",
+    "new_image_id",
+    "old_version",
+    "new_version",
+    "notes",
+    "outcome",
+    "reason",
+    "rolled_back",
+)
+_RUN_COLUMNS = (
+    "started_at",
+    "finished_at",
+    "trigger",
+    "scanned",
+    "updated",
+    "failed",
+    "restarted",
+    "skipped",
+    "dry_run",
+)
+_SELECT_CHANGES = (
+    "SELECT c.id, c.run, r.finished_at, r.trigger, "
+    + ", ".join(f"c.{name}" for name in _CHANGE_COLUMNS)
+    + " FROM changes c JOIN runs r ON r.id = c.run"
+)
+
+
+def _stored(value: datetime) -> str:
+    # One zone and a fixed width, so that text order is time order.
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _read_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _run(row: Sequence[Any]) -> Run:
+    values = dict(zip(("id", *_RUN_COLUMNS), row, strict=True))
+    values["started_at"] = _read_time(values["started_at"])
+    values["finished_at"] = _read_time(values["finished_at"])
+    values["dry_run"] = bool(values["dry_run"])
+    return Run(**values)
+
+
+def _change_of(row: Sequence[Any]) -> Change:
+    values = dict(zip(("id", "run", "at", "trigger", *_CHANGE_COLUMNS), row, strict=True))
+    values["at"] = _read_time(values["at"])
+    values["rolled_back"] = bool(values["rolled_back"])
+    return Change(**values)
+
+
+def _limit(limit: int) -> int:
+    return limit if limit > 0 else -1  # SQLite's "no limit"
+
+
+def _create(db: sqlite3.Connection) -> None:
+    """The schema, in one transaction, unless another process made it meanwhile."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+class _SetAside(Exception):
+    """The file is unusable; the message says why, in a few words."""
+
+
+class SqliteHistory:
+    """A history in the SQLite file at ``path``, created when missing.
+
+    Args:
+        path: The database file. Its directory must exist.
+        retention: Runs that ended longer ago than this are deleted, with
+            their changes, at each record; ``None`` keeps them all.
+        clock: The current time, for the retention and the name of a file set aside.
+        read_only: Only read: a missing, corrupt or newer file raises
+            :class:`~watchtower.errors.HistoryError` instead of being
+            replaced (``watchtower history`` beside a running daemon).
+
+    Raises:
+        HistoryError: The file cannot be opened or created (or, read-only,
+            is missing or unusable); the sentence names it.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        retention: timedelta | None = None,
+        clock: Clock = system_clock,
+        read_only: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.retention = retention
+        self.clock = clock
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        self._db = self._open()
+
+    # Opening ----------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            if not self.path.is_file():
+                raise HistoryError(f"There is no history at {self.path}.")
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        else:
+            db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+            )
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = self._connect()
+        except sqlite3.Error as error:
+            raise HistoryError(f"The history at {self.path} cannot be opened: {error}.") from None
+        try:
+            self._prepare(db)
+        except _SetAside as why:
+            db.close()
+            if self.read_only:
+                raise HistoryError(f"The history at {self.path} cannot be read: {why}.") from None
+            return self._fresh(str(why))
+        except sqlite3.Error as error:
+            db.close()
+            raise HistoryError(f"The history at {self.path} cannot be opened: {error}.") from None
+        return db
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        """Check the file and bring it to this schema; :class:`_SetAside` when unusable."""
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise _SetAside(
+                    f"it was written by a newer version of watchtower (schema {version}, "
+                    f"this one reads {SCHEMA_VERSION})"
+                )
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise _SetAside(f"it is corrupt ({check})")
+            if self.read_only:
+                return
+            db.execute("PRAGMA journal_mode = WAL")
+            # FULL: a run committed is on disk before record() returns.
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA foreign_keys = ON")
+            if version == 0:
+                _create(db)
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise
+            raise _SetAside(f"it is corrupt ({error})") from None
+
+    def _fresh(self, why: str) -> sqlite3.Connection:
+        """Rename the unusable file (and its journal) aside, and start a new one."""
+        stamp = self.clock().astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        number = 1
+        while aside.exists():
+            number += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{number}")
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                # The journal belongs to the old file: left here, it would be read into the new one.
+                journal = self.path.with_name(self.path.name + suffix)
+                if journal.exists():
+                    os.replace(journal, aside.with_name(aside.name + suffix))
+        except OSError as error:
+            raise HistoryError(
+                f"The history at {self.path} is unusable ({why}) and cannot be moved aside: "
+                f"{error.strerror or error}."
+            ) from None
+        _log.warning(
+            "The history at %s is unusable (%s); it was moved to %s and a new one was started.",
+            self.path,
+            why,
+            aside.name,
+        )
+        db = self._connect()
+        try:
+            self._prepare(db)
+        except (_SetAside, sqlite3.Error) as error:
+            db.close()
+            why = f"A new history at {self.path} cannot be started: {error}."
+            raise HistoryError(why) from None
+        return db
+
+    def close(self) -> None:
+        """Close the file; the history cannot be used after."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> SqliteHistory:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Writing ------------------------------------------------------------------
+
+    def record(self, report: Report) -> None:
+        """Keep ``report``'s run and its changes, in one transaction.
+
+        Raises:
+            HistoryError: The file could not be written (the run is not kept).
+        """
+        counts = run_counts(report)
+        counts["started_at"] = _stored(counts["started_at"])
+        counts["finished_at"] = _stored(counts["finished_at"])
+        changes = [tuple(c[name] for name in _CHANGE_COLUMNS) for c in changes_of(report)]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor = self._db.execute(
+                        f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(_RUN_COLUMNS))})",
+                        tuple(counts[name] for name in _RUN_COLUMNS),
+                    )
+                    run_id = cursor.lastrowid
+                    self._db.executemany(
+                        f"INSERT INTO changes (run, {', '.join(_CHANGE_COLUMNS)}) "
+                        f"VALUES (?, {', '.join('?' * len(_CHANGE_COLUMNS))})",
+                        [(run_id, *row) for row in changes],
+                    )
+                    if self.retention is not None:
+                        cutoff = _stored(self.clock() - self.retention)
+                        self._db.execute("DELETE FROM runs WHERE finished_at < ?", (cutoff,))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise HistoryError(
+                    f"The run could not be written to the history at {self.path}: {error}."
+                ) from None
+
+    # Reading ------------------------------------------------------------------
+
+    def _query(self, sql: str, args: Sequence[object]) -> list[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(args)).fetchall()
+            except sqlite3.Error as error:
+                raise HistoryError(f"The history at {self.path} cannot be read: {error}.") from None
+
+    def runs(self, *, limit: int = 50, before: int | None = None) -> list[Run]:
+        """The newest runs first; see :meth:`watchtower.history.History.runs`."""
+        rows = self._query(
+            f"SELECT id, {', '.join(_RUN_COLUMNS)} FROM runs WHERE (? IS NULL OR id < ?) "
+            "ORDER BY id DESC LIMIT ?",
+            (before, before, _limit(limit)),
+        )
+        return [_run(row) for row in rows]
+
+    def changes(
+        self,
+        *,
+        name: str | None = None,
+        host: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Change]:
+        """The newest changes first; see :meth:`watchtower.history.History.changes`."""
+        rows = self._query(
+            _SELECT_CHANGES + " WHERE (? IS NULL OR c.container = ?) AND (? IS NULL OR c.host = ?)"
+            " AND (? IS NULL OR c.id < ?) ORDER BY c.id DESC LIMIT ?",
+            (name, name, host, host, before, before, _limit(limit)),
+        )
+        return [_change_of(row) for row in rows]
+
+    def previous(self, name: str, host: str = "") -> Change | None:
+        """See :meth:`watchtower.history.History.previous`."""
+        rows = self._query(
+            _SELECT_CHANGES + " WHERE c.container = ? AND c.host = ? AND c.outcome = ?"
+            " AND c.new_image_id != '' AND c.old_image_id != c.new_image_id"
+            " ORDER BY c.id DESC LIMIT 1",
+            (name, host, Outcome.UPDATED.value),
+        )
+        return _change_of(rows[0]) if rows else None
