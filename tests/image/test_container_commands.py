@@ -94,6 +94,8 @@ def test_every_file_the_readme_mounts_exists_before_docker_run(
     arguments, _, home = _run_readme(tmp_path, logins=logins)
     mounts = _mounts(arguments)
     assert mounts.pop("/var/run/docker.sock") == SOCKET
+    # The history's named volume: the engine makes it, it is no file of the host.
+    assert mounts.pop("/data") == "watchtower-data"
     assert mounts, "the README mounts no files"
     for target, source in mounts.items():
         assert Path(source).is_file(), f"{source} (mounted at {target}) is not a file"
