@@ -24,6 +24,7 @@ __all__ = [
     "VERSION",
     "Version",
     "change",
+    "named_pair",
     "repo_digest",
     "short_digest",
     "shown",
@@ -92,6 +93,11 @@ class Version:
         )
 
     @property
+    def named(self) -> bool:
+        """True when a version label or a tag names it, not its digest alone."""
+        return bool(self.version or self.tag)
+
+    @property
     def shown(self) -> str:
         """What a person is shown: the version, else the tag, else the short digest."""
         return self.version or self.tag or short_digest(self.digest)
@@ -124,6 +130,17 @@ def shown(old: Version | None, new: Version | None) -> tuple[str, str]:
                 return first, second
             return f"{before}@{first}", f"{after}@{second}"
     return before, after
+
+
+def named_pair(old: Version | None, new: Version | None) -> tuple[str, str]:
+    """:func:`shown`, when a version label or a tag names either side; else two empty strings.
+
+    What events and log lines carry: where only the digests tell two images
+    apart, the image ids they already hold say as much.
+    """
+    if any(v is not None and v.named for v in (old, new)):
+        return shown(old, new)
+    return "", ""
 
 
 def change(old: Version | None, new: Version | None) -> str:
