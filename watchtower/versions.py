@@ -126,9 +126,11 @@ def shown(old: Version | None, new: Version | None) -> tuple[str, str]:
     if old is not None and new is not None and before == after:
         first, second = short_digest(old.digest), short_digest(new.digest)
         if first and second and first != second:
-            if before in (first, second):
-                return first, second
-            return f"{before}@{first}", f"{after}@{second}"
+            # A side its digest alone names already shows that digest.
+            return (
+                f"{before}@{first}" if old.named else before,
+                f"{after}@{second}" if new.named else after,
+            )
     return before, after
 
 

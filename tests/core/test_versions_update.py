@@ -7,16 +7,19 @@ import json
 import logging
 from datetime import datetime, timezone
 
+from tests.cli.support import make_runner
 from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
+from watchtower.cli.api import check, create_app
+from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
 from watchtower.cli.logs import LogfmtFormatter, log_event
 from watchtower.events import Event, UpdateAvailable, Updated
 from watchtower.model import short_id
 from watchtower.notify import Template
 from watchtower.notify._entries import LogEntry
 from watchtower.report import Outcome, Report
-from watchtower.testing import MemoryEngine, MemoryRegistry
-from watchtower.versions import REVISION, SOURCE, VERSION, Version
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+from watchtower.versions import REVISION, SOURCE, VERSION, Version, short_digest
 
 WEB = "example.org/web:1"
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -208,3 +211,42 @@ def test_a_fresh_container_reports_its_version(
     assert entry is not None and entry.outcome is Outcome.FRESH
     assert entry.old_version is not None and entry.old_version.shown == "1.25.3"
     assert (entry.new_version, entry.notes, entry.change) == (None, "", "")
+
+
+def test_the_api_answers_the_versions(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """/v1/check and /v1/containers/details: version, latest_version and notes."""
+    registry.publish(WEB, labels=labelled("1.25.3"))
+    engine.run("web", WEB)
+    engine.run("other", WEB, labels={L.RELEASE_NOTES: "https://example.org/{old_version}"})
+    registry.publish(WEB, labels=labelled("1.25.4"))
+    runner = make_runner(engine, registry, clock)
+    api = create_app(runner, ApiSettings(endpoints=frozenset(API_ENDPOINTS), token="t"))
+    client = api.test_client()
+    auth = {"Authorization": "Bearer t"}
+
+    def details() -> dict[str, dict[str, object]]:
+        answer = client.get("/v1/containers/details", headers=auth).get_json()
+        return {c["name"]: c for c in answer["containers"]}
+
+    before = details()["web"]
+    assert (before["version"], before["latest_version"], before["notes"]) == ("1.25.3", "", "")
+    # Nothing is pulled: the new labels are unknown, the registry's digest stands in.
+    results = {r["name"]: r for r in check(runner, UpdateParams())}
+    digest = registry.served(WEB)[0]
+    assert results["web"]["version"] == "1.25.3"
+    assert results["web"]["latest_version"] == short_digest(digest)
+    assert "notes" not in results["web"]  # a release page needs the new version
+    assert results["other"]["notes"] == "https://example.org/1.25.3"
+    assert engine.count("pull") == 0
+    # A run finds the new image, and the page's answer says so until the next check.
+    runner.run(UpdateParams(monitor_only=True))
+    after = details()["web"]
+    assert (after["version"], after["latest_version"], after["notes"]) == (
+        "1.25.3",
+        "1.25.4",
+        NOTES,
+    )
+    assert client.post("/v1/check", headers=auth).status_code == 200
+    assert details()["web"]["latest_version"] == short_digest(digest)
