@@ -99,7 +99,7 @@ class Version:
 
     @property
     def shown(self) -> str:
-        """What a person is shown: the version, else the tag, else the short digest."""
+        """The version, else the tag, else the short digest, as a person is shown it."""
         return self.version or self.tag or short_digest(self.digest)
 
     def to_dict(self) -> dict[str, Any]:
