@@ -215,12 +215,20 @@ class UpdateAvailable(Event):
         new_image_id: The image it would run after an update.
         new_image: The newer tag a tag rule found (``nginx:1.25.4``), or
             ``None`` when the image's own tag serves the new image.
+        old_version: The version it runs, as shown (``1.25.3``; see
+            :func:`watchtower.versions.named_pair`); empty when no version
+            label or tag names either image (the ids say as much).
+        new_version: The version it would run, as shown (``1.25.4``).
+        notes: A link to what changed, or empty.
     """
 
     image: str
     old_image_id: str
     new_image_id: str
     new_image: str | None = None
+    old_version: str = ""
+    new_version: str = ""
+    notes: str = ""
 
 
 @frozen(kw_only=True)
@@ -311,6 +319,11 @@ class Updated(Event):
         new_image_id: The image the new one runs.
         restart_only: True when it was recreated on the same image because
             something it depends on was replaced.
+        old_version: The version the old one ran, as shown (``1.25.3``);
+            empty when no version label or tag names either image.
+        new_version: The version the new one runs, as shown (``1.25.4``);
+            empty for a restart.
+        notes: A link to what changed, or empty.
     """
 
     old_id: str
@@ -318,6 +331,9 @@ class Updated(Event):
     old_image_id: str
     new_image_id: str
     restart_only: bool = False
+    old_version: str = ""
+    new_version: str = ""
+    notes: str = ""
 
 
 @frozen(kw_only=True)

@@ -145,10 +145,15 @@ class Image:
         id: The image id (``sha256:...``): its config digest.
         repo_digests: ``name@sha256:...`` entries, one per repository the
             image was pulled from or pushed to. Empty for a locally built image.
+        labels: The image's own labels (its config's ``Labels``), such as
+            the OCI ``org.opencontainers.image.version``
+            (:class:`watchtower.versions.Version`). Not compared: the id
+            already covers them.
     """
 
     id: str
     repo_digests: tuple[str, ...] = field(default=(), converter=_tuple)
+    labels: Mapping[str, str] = field(factory=dict, converter=_labels, eq=False)
 
     def has_digest(self, digest: str) -> bool:
         """True when one of the repo digests (``name@digest``) is ``digest``.

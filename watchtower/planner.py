@@ -24,6 +24,7 @@ from .model import Container, ContainerState, ImageRef
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
+from .release_notes import notes_url
 from .repair import read_name
 from .selection import select
 from .services import is_task, plan_services
@@ -31,8 +32,9 @@ from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
+from .versions import Version, named_pair, repo_digest
 
-__all__ = ["plan"]
+__all__ = ["plan", "versioned"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -165,6 +167,7 @@ def make_plan(
         )
         if name in targets and entry.status is Status.STALE and entry.action is not Action.RESTART:
             entry = _moved(entry, targets[name])
+        entry = versioned(entry)
         if name in tag_notes:
             entry = attrs.evolve(
                 entry, reason="; ".join(filter(None, [entry.reason, tag_notes[name]]))
@@ -261,6 +264,34 @@ def _follow_tags(
     return targets, notes
 
 
+def versioned(entry: PlanEntry) -> PlanEntry:
+    """``entry`` with the versions it runs and would run, and the link to what changed.
+
+    The old version is read from the container's labels, which hold its
+    image's (Docker merges them in, and a replacement takes the new image's).
+    The new one is read from the new image, when it is another image. The
+    tag stands in for a missing version label only for a container with a
+    tag rule, where the tag is a version; the short digest otherwise.
+    """
+    container, ruled = entry.container, entry.settings.tag_rule is not None
+    old = Version.read(
+        container.labels,
+        tag=(container.image.tag or "") if ruled else "",
+        digest=repo_digest(container.repo_digests, container.image) or container.image_id,
+    )
+    image = entry.new_image
+    if image is None or image.id == container.image_id:
+        return attrs.evolve(entry, old_version=old)
+    ref = entry.new_reference or container.image
+    new = Version.read(
+        image.labels,
+        tag=(ref.tag or "") if ruled else "",
+        digest=repo_digest(image.repo_digests, ref) or image.id,
+    )
+    notes = notes_url(old, new, entry.settings.release_notes)
+    return attrs.evolve(entry, old_version=old, new_version=new, notes=notes)
+
+
 def _repository(ref: ImageRef) -> ImageRef:
     return attrs.evolve(ref, tag=None, digest=None)
 
@@ -347,6 +378,7 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
         )
     )
     if entry.status is Status.STALE and entry.new_image is not None:
+        old_version, new_version = named_pair(entry.old_version, entry.new_version)
         emit(
             UpdateAvailable(
                 at=emit.now(),
@@ -355,6 +387,9 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
                 old_image_id=container.image_id,
                 new_image_id=entry.new_image.id,
                 new_image=entry.new_reference.familiar if entry.new_reference else None,
+                old_version=old_version,
+                new_version=new_version,
+                notes=entry.notes,
             )
         )
     elif entry.status is Status.SKIPPED:

@@ -14,12 +14,14 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import field, frozen
 
 from .events import Status
 from .model import Container, Image, ImageRef, short_id
 from .report import ContainerReport, Outcome
 from .settings import ContainerSettings
+from .versions import Version, change
 
 if TYPE_CHECKING:
     from .service_plans import ServiceEntry
@@ -53,6 +55,10 @@ class PlanEntry:
         new_reference: The newer tag its tag rule found (``nginx:1.25.4``
             for a container on ``nginx:1.25.3``), when it is stale because
             of it; ``None`` when it follows its own tag.
+        old_version: The version the container runs, from its labels (which
+            hold its image's).
+        new_version: The version of ``new_image``, when that is another image.
+        notes: A link to what changed between the two, or empty.
     """
 
     container: Container
@@ -62,6 +68,9 @@ class PlanEntry:
     reason: str = ""
     new_image: Image | None = None
     new_reference: ImageRef | None = None
+    old_version: Version | None = None
+    new_version: Version | None = None
+    notes: str = ""
 
     @property
     def name(self) -> str:
@@ -100,6 +109,9 @@ class PlanEntry:
             outcome=Outcome(self.status.value),  # each status is an outcome too
             reason=self.reason,
             warnings=self.warnings,
+            old_version=self.old_version,
+            new_version=self.new_version,
+            notes=self.notes,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +127,9 @@ class PlanEntry:
             "action": self.action.value,
             "reason": self.reason,
             "warnings": list(self.warnings),
+            "old_version": self.old_version.to_dict() if self.old_version else None,
+            "new_version": self.new_version.to_dict() if self.new_version else None,
+            "notes": self.notes,
         }
 
 
@@ -175,14 +190,10 @@ class Plan:
     def without_actions(self, reason: str) -> Plan:
         """The same plan with every action dropped (monitor-only, dry run)."""
         entries = tuple(
-            PlanEntry(
-                container=e.container,
-                settings=e.settings,
-                status=e.status,
+            attrs.evolve(
+                e,
                 action=Action.NONE,
                 reason=reason if e.action is not Action.NONE else e.reason,
-                new_image=e.new_image,
-                new_reference=e.new_reference,
             )
             for e in self.entries
         )
@@ -217,6 +228,8 @@ class Plan:
                 line += f" -> {e.new_reference.familiar}"
             if e.action is Action.UPDATE and e.new_image is not None:
                 line += f"  {short_id(e.container.image_id)} -> {short_id(e.new_image.id)}"
+            if e.new_version is not None and e.new_version.version:
+                line += f"  (version {change(e.old_version, e.new_version)})"
             if e.reason:
                 line += f"  ({e.reason})"
             lines.append(line)

@@ -37,6 +37,7 @@ from .params import UpdateParams
 from .plans import Action, PlanEntry
 from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
+from .versions import named_pair
 
 __all__ = ["Progress", "Replacer"]
 
@@ -324,6 +325,7 @@ class Replacer:
                 )
                 self.emit(failed)
         restart_only = entry.action is Action.RESTART
+        old_version, new_version = named_pair(entry.old_version, entry.new_version)
         self.emit(
             Updated(
                 at=self.emit.now(),
@@ -333,6 +335,9 @@ class Replacer:
                 old_image_id=container.image_id,
                 new_image_id=image.id,
                 restart_only=restart_only,
+                old_version=old_version,
+                new_version=new_version if not restart_only else "",
+                notes=entry.notes if not restart_only else "",
             )
         )
         if self.params.lifecycle_hooks and runs and not client.watch.silent:

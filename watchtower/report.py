@@ -11,6 +11,7 @@ from typing import Any
 from attrs import field, frozen
 
 from ._words import Word, word
+from .versions import Version, change, shown
 
 __all__ = ["ContainerReport", "EntryKind", "Outcome", "Report"]
 
@@ -80,6 +81,14 @@ class ContainerReport:
             :class:`~watchtower.errors.ConfigurationError`.
         replicas: A service's replica count (``None`` for a global one).
         host: The engine it is on, when a run covers several.
+        old_version: The version it ran before the run, from its image's OCI
+            labels (:class:`~watchtower.versions.Version`); ``None`` when
+            unknown (a service).
+        new_version: The version of the newest image found, when it differs
+            from the one it ran; ``None`` otherwise.
+        notes: A link to what changed between the two (release notes or a
+            compare page, :func:`~watchtower.release_notes.notes_url`); empty
+            when none is known.
     """
 
     id: str
@@ -96,6 +105,28 @@ class ContainerReport:
     kind: EntryKind = field(default=EntryKind.CONTAINER, converter=_kind)
     replicas: int | None = None
     host: str = ""
+    old_version: Version | None = None
+    new_version: Version | None = None
+    notes: str = ""
+
+    @property
+    def versions(self) -> tuple[str, str]:
+        """The old and the new version as shown (``("1.25.3", "1.25.4")``); empty when unknown."""
+        return shown(self.old_version, self.new_version)
+
+    @property
+    def change(self) -> str:
+        """``1.25.3 -> 1.25.4``, or empty when there is no new version."""
+        return change(self.old_version, self.new_version)
+
+    @property
+    def versioned(self) -> bool:
+        """True when a version label or a tag names its old or new image, not digests alone.
+
+        The default templates show :attr:`change` only then: otherwise the
+        image ids they show say as much.
+        """
+        return any(v is not None and v.named for v in (self.old_version, self.new_version))
 
     @property
     def state(self) -> str:
@@ -124,6 +155,9 @@ class ContainerReport:
             "kind": self.kind.value,
             "replicas": self.replicas,
             "host": self.host,
+            "old_version": self.old_version.to_dict() if self.old_version else None,
+            "new_version": self.new_version.to_dict() if self.new_version else None,
+            "notes": self.notes,
         }
 
 

@@ -22,6 +22,7 @@ from ._patterns import Pattern, compile_pattern
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
 from .model import Container
 from .params import MAX_ID, UpdateParams
+from .release_notes import template_problem
 from .tags import Bound, TagRule, VersionRule
 
 __all__ = ["DEFAULT_STOP_SIGNAL", "ContainerSettings"]
@@ -82,6 +83,9 @@ class ContainerSettings:
             ``tag-include``, ``tag-exclude`` and ``tag-prerelease`` labels, or
             the parameters); ``None`` to follow its tag's digest only. An
             unreadable tag label leaves it without a rule, never with a wider one.
+        release_notes: The URL template of its release-notes label
+            (:func:`watchtower.release_notes.notes_url`); empty without one,
+            or when it is no http or https URL.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -98,6 +102,7 @@ class ContainerSettings:
     hook_timeouts: Mapping[str, timedelta] = field(factory=dict, converter=_timeouts)
     hook_user: str = ""
     tag_rule: TagRule | None = None
+    release_notes: str = ""
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -125,6 +130,7 @@ class ContainerSettings:
         tag_rule = params.tag_rules.get(container.name)
         if tag_rule is None:  # a rule given by name comes before the labels
             tag_rule = reader.tag_rule(params.tag_rule)
+        release_notes = reader.release_notes()
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -146,6 +152,7 @@ class ContainerSettings:
             hook_timeouts=hook_timeouts,
             hook_user=_user(uid, gid),
             tag_rule=tag_rule,
+            release_notes=release_notes,
             problems=tuple(reader.problems),
         )
 
@@ -239,6 +246,17 @@ class _Reader:
             exclude=patterns[labels.TAG_EXCLUDE],
             prerelease=bool(self.boolean(labels.TAG_PRERELEASE, "false")),
         )
+
+    def release_notes(self) -> str:
+        """The release-notes URL template, empty when absent or not an http(s) URL."""
+        raw = self.container.labels.get(labels.RELEASE_NOTES) or ""
+        if not raw.strip():
+            return ""
+        problem = template_problem(raw)
+        if problem:
+            self._ignore(labels.RELEASE_NOTES, raw, problem, "the link its image's labels give")
+            return ""
+        return raw.strip()
 
     def duration(
         self,

@@ -23,6 +23,7 @@ from watchtower.cli.api._base import EXTENSION, Context
 from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
 from watchtower.cli.runner import Runner
 from watchtower.events import Failed, Updated
+from watchtower.params import UpdateParams
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from .support import WEB, make_runner
@@ -249,5 +250,45 @@ def test_a_one_engine_page_has_one_table_and_no_host_heading(
         wait.until(
             lambda _: (
                 browser.find_element(By.CSS_SELECTOR, rows).get_attribute("data-status") == "failed"
+            )
+        )
+
+
+def test_the_page_shows_the_versions_and_the_release_notes_link(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """Under the image: the running version, then ``1.25.3 → 1.25.4`` and the link once found."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.versions import SOURCE, VERSION
+
+    source = "https://github.com/example/web"
+    registry.publish(WEB, labels={VERSION: "1.25.3", SOURCE: source})
+    engine.run("web", WEB)
+    registry.publish(WEB, labels={VERSION: "1.25.4", SOURCE: source})
+    wait = WebDriverWait(browser, 30)
+    version = "#containers tr[data-name='web'] .image .version"
+
+    def shown() -> list[str]:
+        # Read in one step: the page redraws its rows after each run.
+        return list(
+            browser.execute_script(
+                "const v = document.querySelector(arguments[0]);"
+                "const a = v && v.querySelector('a.notes');"
+                "return v ? [v.textContent, a ? a.href : '', a ? a.rel : ''] : ['', '', ''];",
+                version,
+            )
+        )
+
+    with _page(browser, make_runner(engine, registry, clock)) as state:
+        wait.until(lambda _: shown() == ["1.25.3", "", ""])
+        wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
+        # A run that finds the new image announces it through the event stream.
+        state.runner.run(UpdateParams(monitor_only=True))
+        notes = f"{source}/releases/tag/1.25.4"
+        wait.until(
+            lambda _: (
+                shown() == ["1.25.3 \u2192 1.25.4 release notes", notes, "noopener noreferrer"]
             )
         )

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from watchtower.docker.snapshot import container_from_inspect, image_reference, link_names
+from watchtower.docker.snapshot import (
+    container_from_inspect,
+    image_from_inspect,
+    image_reference,
+    link_names,
+)
 from watchtower.model import ContainerState
 
 SUPPLIER = "a" * 64
@@ -77,3 +82,24 @@ def test_image_by_id_uses_the_original_image_label() -> None:
 def test_image_by_id_without_label_is_pinned() -> None:
     data = inspect(Config={"Image": "sha256:" + "1" * 64, "Labels": {}})
     assert image_reference(data).is_pinned
+
+
+@pytest.mark.parametrize(
+    ("config", "labels"),
+    [
+        ({"Labels": {"version": "1.25.4"}}, {"version": "1.25.4"}),
+        ({"Labels": None}, {}),
+        (None, {}),
+        ({}, {}),
+    ],
+)  # fmt: skip
+def test_an_image_carries_its_config_labels(
+    config: dict[str, Any] | None, labels: dict[str, str]
+) -> None:
+    """An image's own labels come from its config; none is an empty mapping."""
+    image = image_from_inspect({"Id": "sha256:1", "RepoDigests": ["a@sha256:2"], "Config": config})
+    assert (image.id, image.repo_digests, dict(image.labels)) == (
+        "sha256:1",
+        ("a@sha256:2",),
+        labels,
+    )

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -161,13 +162,36 @@ class Images:
             )
         return self.ids[variant]
 
-    def publish(self, repository: str, variant: str, tag: str = "latest") -> str:
-        """Tag ``variant`` as ``<registry>/<repository>:<tag>``, push it, return that reference."""
-        image_id = self.build(variant)
+    def publish(
+        self,
+        repository: str,
+        variant: str,
+        tag: str = "latest",
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> str:
+        """Tag ``variant`` as ``<registry>/<repository>:<tag>``, push it, return that reference.
+
+        With ``labels`` (``org.opencontainers.image.version`` and the like) the
+        image is ``variant`` with those labels, built for this publication.
+        """
+        image_id = self.build(variant) if not labels else self._labelled(variant, labels)
         reference = f"{self.registry_host}/{repository}:{tag}"
         self.api.tag(image_id, f"{self.registry_host}/{repository}", tag)
         push(self.api, reference)
         return reference
+
+    def _labelled(self, variant: str, labels: Mapping[str, str]) -> str:
+        version, dockerfile, command = VARIANTS[variant]
+        label_lines = "\n".join(f"LABEL {json.dumps(k)}={json.dumps(v)}" for k, v in labels.items())
+        tag = f"wt-test-labelled:{variant}-{abs(hash(tuple(sorted(labels.items())))):x}"
+        return build_image(
+            self.api,
+            tag,
+            version=version,
+            dockerfile="\n".join(filter(None, [dockerfile, label_lines])),
+            command=command,
+        )
 
 
 @pytest.fixture(scope="session")

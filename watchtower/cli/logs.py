@@ -164,12 +164,21 @@ def configure(
     return logger
 
 
+def _versions(old: str, new: str, notes: str) -> dict[str, str]:
+    """``version=1.25.3->1.25.4`` and ``notes=URL``, for the fields that are known."""
+    fields = {"version": f"{old}->{new}"} if old and new else {}
+    if notes:
+        fields["notes"] = notes
+    return fields
+
+
 def log_event(logger: logging.Logger, event: Event) -> None:
     """Log one orchestrator event at the level a person would want it.
 
     The steps of an update use Watchtower's words and fields, which its
     notification templates (``default-legacy`` and users' own) look for, at
-    info: ``Found new image`` (container, image, new_id), ``Stopping
+    info: ``Found new image`` (container, image, new_id; version and notes
+    when labels name the versions: ``version=1.25.3->1.25.4``), ``Stopping
     container`` (container, id, signal, timeout), logged as the stop begins,
     and ``Started new container`` (container, new_id). ``Container
     stopped`` and ``Container updated`` (container, old_id, new_id: the
@@ -180,6 +189,7 @@ def log_event(logger: logging.Logger, event: Event) -> None:
         fields["host"] = event.host
     if isinstance(event, Updated):
         ids = {"old_id": short_id(event.old_image_id), "new_id": short_id(event.new_image_id)}
+        ids.update(_versions(event.old_version, event.new_version, event.notes))
         message = "Container restarted" if event.restart_only else "Container updated"
         # Watchtower logs no such line at info: its notifications show the steps above.
         logger.debug(message, extra={**fields, **ids})
@@ -188,6 +198,7 @@ def log_event(logger: logging.Logger, event: Event) -> None:
         found = {**fields, "image": event.image, "new_id": new_id}
         if event.new_image:  # a tag rule's newer tag
             found["new_image"] = event.new_image
+        found.update(_versions(event.old_version, event.new_version, event.notes))
         logger.info("Found new image", extra=found)
     elif isinstance(event, Stopping):
         stop = {

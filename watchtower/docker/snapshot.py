@@ -28,7 +28,12 @@ __all__ = [
 
 def image_from_inspect(inspect: Mapping[str, Any]) -> Image:
     """The :class:`Image` of an image inspect answer."""
-    return Image(str(inspect["Id"]), tuple(inspect.get("RepoDigests") or ()))
+    labels = (inspect.get("Config") or {}).get("Labels") or {}
+    return Image(
+        str(inspect["Id"]),
+        tuple(inspect.get("RepoDigests") or ()),
+        {str(key): str(value) for key, value in labels.items()},
+    )
 
 
 def link_names(links: Iterable[str] | None) -> tuple[str, ...]:

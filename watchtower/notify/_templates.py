@@ -39,6 +39,7 @@ from ._entries import LogEntry
 from ._gotemplate import FUNCTIONS, GoExecError, GoSyntaxError, GoTemplate
 from ._gotemplate import data as go_data
 from ._gotemplate import entries as go_entries
+from ._gotemplate.view import version_fields
 
 if TYPE_CHECKING:
     import jinja2
@@ -74,6 +75,7 @@ def _json_container(entry: ContainerReport) -> dict[str, Any]:
     }
     if entry.new_image:  # the newer tag a tag rule found
         data["latestImageName"] = entry.new_image
+    data.update(version_fields(entry))
     if entry.error:
         data["error"] = entry.error
     return data
@@ -90,7 +92,10 @@ def json_v1(
     Its shape is Watchtower's: ``title``, ``host``, ``entries`` (level,
     message, data, time) and ``report`` with one list per state, each
     container with ``id``, ``name``, ``currentImageId``, ``latestImageId``,
-    ``imageName``, ``state`` and, when there is one, ``error``.
+    ``imageName``, ``state`` and, when there is one, ``error``. Not in
+    Watchtower's: ``latestImageName`` for a tag rule's move, and
+    ``currentVersion``, ``latestVersion`` and ``releaseNotes`` when a version
+    label or a tag names the images.
     """
     body: dict[str, Any] | None = None
     if report is not None:
@@ -132,6 +137,8 @@ _LEGACY = """\
 {{- $d := $e.Data -}}
 {{- if eq $m "Found new image" -}}
 Found new image: {{index $d "image"}} ({{template "or-unknown" index $d "new_id"}})
+{{- with index $d "version"}}, version {{.}}{{end}}
+{{- with index $d "notes"}}, notes: {{.}}{{end}}
 {{- else if eq $m "Stopping container" -}}
 Stopped stale container: {{index $d "container"}} ({{template "or-unknown" index $d "id"}})
 {{- else if eq $m "Started new container" -}}
@@ -181,6 +188,12 @@ Only checking containers in scope: {{index $d "scope"}}
 """
 
 _DEFAULT = """\
+{%- macro versions(c) -%}
+{%- if c.versioned and c.change %}, {{ c.change }}{% endif -%}
+{%- if c.notes %}
+  {{ c.notes }}
+{%- endif -%}
+{%- endmacro -%}
 {%- if report is none -%}
 {%- for e in entries %}{{ e.message }}
 {% endfor -%}
@@ -190,13 +203,13 @@ _DEFAULT = """\
 {{ report.fresh | length }} Fresh, {{ report.skipped | length }} Skipped
 {%- for c in report.updated %}
 - {{ c.name }} ({{ c.image }}): {{ c.old_image_id | short_id }} updated to \
-{{ c.new_image_id | short_id }}
+{{ c.new_image_id | short_id }}{{ versions(c) }}
 {%- endfor %}
 {%- for c in report.restarted %}
 - {{ c.name }} ({{ c.image }}): {{ c | state }}
 {%- endfor %}
 {%- for c in report.stale %}
-- {{ c.name }} ({{ c.image }}): {{ c | state }}
+- {{ c.name }} ({{ c.image }}): {{ c | state }}{{ versions(c) }}
 {%- endfor %}
 {%- for c in report.fresh %}
 - {{ c.name }} ({{ c.image }}): {{ c | state }}
@@ -233,7 +246,9 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
     template that sees the log entries alone, whatever ``legacy`` says.
 ``default``
     A count line and one line per container, only when something was
-    updated, restarted, failed or is stale; otherwise nothing (and nothing
+    updated, restarted, failed or is stale (an updated or stale one with
+    its versions, ``, 1.25.3 -> 1.25.4``, when labels or tags name them,
+    and the release notes' link on a line of its own); otherwise nothing (and nothing
     is sent). Without a report, each log entry's message on a line of its
     own, as Watchtower's ``default``.
 ``porcelain.v1.summary-no-log``

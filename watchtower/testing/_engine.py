@@ -320,7 +320,8 @@ class MemoryEngine:
             image=record.image,
             image_id=record.image_id,
             repo_digests=image.repo_digests if image else (),
-            labels=record.labels,
+            # As Docker's: the image's labels, under the container's own.
+            labels={**(image.labels if image else {}), **record.labels},
             state=record.state,
             links=record.links,
             network_mode=record.network_mode,

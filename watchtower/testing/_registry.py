@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import attrs
@@ -32,6 +33,7 @@ class _Published:
     digest: str
     image_id: str
     created: datetime
+    labels: Mapping[str, str] = attrs.field(factory=dict)
 
 
 class MemoryRegistry:
@@ -52,8 +54,17 @@ class MemoryRegistry:
         self._lock = threading.Lock()
         self.requests: Counter[tuple[str, str]] = Counter()
 
-    def publish(self, reference: str | ImageRef, *, created: datetime | None = None) -> ImageRef:
+    def publish(
+        self,
+        reference: str | ImageRef,
+        *,
+        created: datetime | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> ImageRef:
         """Push a new version of ``reference``: its tag now serves a new digest.
+
+        ``labels`` are the new image's own labels (``org.opencontainers.image.version``
+        and the like), which a pull of it carries.
 
         Returns the normalised reference, to run containers from.
         """
@@ -64,6 +75,7 @@ class MemoryRegistry:
                 digest=_sha("manifest", ref, version),
                 image_id=_sha("config", ref, version),
                 created=created or self._clock(),
+                labels=dict(labels or {}),
             )
             self._repositories.setdefault(ref.name, {})[ref.tag or "latest"] = None
         return ref
@@ -115,7 +127,7 @@ class MemoryRegistry:
     def image(self, ref: ImageRef) -> Image:
         """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""
         published = self._answer("pull", ref)
-        return Image(published.image_id, (f"{ref.name}@{published.digest}",))
+        return Image(published.image_id, (f"{ref.name}@{published.digest}",), published.labels)
 
     def tags(self, ref: ImageRef) -> tuple[str, ...]:
         """The tags published for ``ref``'s repository, in the order first published."""

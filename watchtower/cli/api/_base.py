@@ -59,6 +59,7 @@ class StatusBook:
         self._by_name: dict[tuple[str, str], tuple[str, str]] = {}
         self._digests: dict[tuple[str, str], str] = {}
         self._images: dict[tuple[str, str], str] = {}
+        self._versions: dict[tuple[str, str], tuple[str, str]] = {}
 
     def __call__(self, event: Event, /) -> None:
         """Note what ``event`` says of its container."""
@@ -66,9 +67,11 @@ class StatusBook:
         if isinstance(event, Checked):
             # A container updated in this run is checked again by the next one only.
             self.note(name, event.status, event.reason, host=host)
+            self.note_version(name, "", "", host=host)
         elif isinstance(event, UpdateAvailable):
             self.note(name, "stale", host=host)
             self.note_image(name, event.new_image or "", host=host)
+            self.note_version(name, event.new_version, event.notes, host=host)
         elif isinstance(event, Updated):
             self.note(name, "updated", "restarted" if event.restart_only else "", host=host)
         elif isinstance(event, (Failed, RolledBack)):
@@ -101,6 +104,16 @@ class StatusBook:
         """The newer tag noted for ``name`` (``nginx:1.25.4``); empty when none."""
         with self._lock:
             return self._images.get((host, name), "")
+
+    def note_version(self, name: str, version: str, notes: str, *, host: str = "") -> None:
+        """Remember the newer version found for ``name`` and its release notes' link."""
+        with self._lock:
+            self._versions[host, name] = (version, notes)
+
+    def version(self, name: str, *, host: str = "") -> tuple[str, str]:
+        """The newer version noted for ``name`` (``1.25.4``) and its link; empty when none."""
+        with self._lock:
+            return self._versions.get((host, name), ("", ""))
 
     def get(self, name: str, *, host: str = "") -> tuple[str, str]:
         """The status and reason last noted for ``name``; ``("unknown", "")`` before any."""

@@ -18,12 +18,14 @@ from ...hosts import plan_hosts
 from ...model import Container, ImageRef, Service
 from ...params import UpdateParams
 from ...planner import in_scope
-from ...plans import Status
+from ...plans import PlanEntry, Status
 from ...protocols import Registry, TagLister
+from ...release_notes import notes_url
 from ...service_plans import ServiceEntry
 from ...services import as_container, services_in_scope
 from ...settings import ContainerSettings
 from ...sorter import dependency_graph
+from ...versions import Version, named_pair
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
@@ -107,6 +109,9 @@ class CheckResult(TypedDict):
     latest_image: NotRequired[str]
     host: NotRequired[str]
     kind: NotRequired[str]
+    version: NotRequired[str]
+    latest_version: NotRequired[str]
+    notes: NotRequired[str]
 
 
 class _Recording:
@@ -167,11 +172,40 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
                 result["error"] = entry.reason
             if entry.new_reference is not None:  # a tag rule found a newer tag
                 result["latest_image"] = entry.new_reference.familiar
+            _add_versions(result, entry)
             results.append(result)
         results.extend(_service_result(host, entry, now) for entry in the_plan.services)
     for host, reason in failures.items():
         results.append(_unchecked(host, reason, now))
     return results
+
+
+def _add_versions(result: CheckResult, entry: PlanEntry) -> None:
+    """``version``, ``latest_version`` and ``notes``; nothing pulled, so the new labels are unknown.
+
+    The versions only when a label or a tag names one (the digests say the
+    rest). The latest is the tag a rule moves to, else the digest the
+    registry serves; the link comes from the label, or the old image's source.
+    """
+    old = entry.old_version
+    if old is None:
+        return
+    new = None
+    if entry.status is Status.STALE:
+        tag = (entry.new_reference.tag or "") if entry.new_reference else ""
+        new = entry.new_version or Version(
+            source=old.source, tag=tag, digest=result["latest_digest"]
+        )
+    version, latest_version = named_pair(old, new)
+    if version:  # else the digests say as much, and the answer stays the fork's
+        result["version"] = version
+    if latest_version:
+        result["latest_version"] = latest_version
+    if new is None:
+        return
+    notes = entry.notes or notes_url(old, new, entry.settings.release_notes)
+    if notes:
+        result["notes"] = notes
 
 
 def _service_result(host: str, entry: ServiceEntry, now: str) -> CheckResult:
@@ -242,6 +276,9 @@ def _check_view() -> Response:
         )
         state.book.note_digest(name, result["latest_digest"], host=host)
         state.book.note_image(name, result.get("latest_image", ""), host=host)
+        state.book.note_version(
+            name, result.get("latest_version", ""), result.get("notes", ""), host=host
+        )
     return answer(containers=results, count=len(results), timestamp=state.now())
 
 
@@ -333,9 +370,18 @@ def _details(
     book, container, host = context().book, watched.container, watched.host
     own = ContainerSettings.read(container, params)
     status, reason = book.get(container.name, host=host)
+    latest_version, notes = book.version(container.name, host=host)
+    version = Version.read(
+        container.labels,
+        tag=(container.image.tag or "") if own.tag_rule is not None else "",
+        digest=digest_of(container) or container.image_id,
+    )
     return watched.fields(
         latest_digest=book.digest(container.name, host=host),
         latest_image=book.image(container.name, host=host),
+        version=version.shown if version.named and watched.service is None else "",
+        latest_version=latest_version,
+        notes=notes,
         running=container.state.value == "running",
         state=container.state.value,
         watchtower=own.is_watchtower,

@@ -5,7 +5,9 @@ Watchtower runs a template on ``Data`` (``.Title``, ``.Host``, ``.Entries``,
 alone otherwise. A report has ``.Scanned``, ``.Updated``, ``.Restarted``,
 ``.Failed``, ``.Skipped``, ``.Stale``, ``.Fresh`` and ``.All``; a
 container ``.ID``, ``.Name``, ``.ImageName``, ``.CurrentImageID``,
-``.LatestImageID``, ``.NewContainerID``, ``.State`` and ``.Error``; the ids
+``.LatestImageID``, ``.NewContainerID``, ``.State`` and ``.Error`` (and,
+not in Watchtower's, ``.LatestImageName``, ``.OldVersion``, ``.NewVersion``
+and ``.Notes``: the versions as shown and the release notes' link); the ids
 have ``.ShortID``; an entry ``.Message``, ``.Data``, ``.Time`` and
 ``.Level``. The functions are Watchtower's: ``ToUpper``, ``ToLower``,
 ``Title``, ``ToJSON``, ``ToPorcelainJSON`` and ``RFC1123``.
@@ -26,7 +28,7 @@ from ...report import ContainerReport, Report
 from .._entries import LogEntry
 from .exec import GoExecError
 
-__all__ = ["FUNCTIONS", "GoId", "data", "entries"]
+__all__ = ["FUNCTIONS", "GoId", "data", "entries", "version_fields"]
 
 
 class GoId(str):
@@ -75,6 +77,10 @@ class _Container(_Struct):
             "NewContainerID": lambda: GoId(e.new_id or ""),
             "State": lambda: e.state,
             "Error": lambda: e.error,
+            # Not in the fork: the versions as shown, and the release notes' link.
+            "OldVersion": lambda: e.versions[0],
+            "NewVersion": lambda: e.versions[1],
+            "Notes": lambda: e.notes,
         }
 
     def to_json(self) -> object:
@@ -89,9 +95,25 @@ class _Container(_Struct):
         }
         if e.new_image:
             document["latestImageName"] = e.new_image
+        document.update(version_fields(e))
         if e.error:
             document["error"] = e.error
         return document
+
+
+def version_fields(entry: ContainerReport) -> dict[str, str]:
+    """``currentVersion``, ``latestVersion`` and ``releaseNotes``, for a JSON document.
+
+    Only when a version label or a tag names the images and there is a new
+    one: a document of unlabelled images stays Watchtower's.
+    """
+    if not (entry.versioned and entry.new_version is not None):
+        return {}
+    old, new = entry.versions
+    fields = {"currentVersion": old, "latestVersion": new}
+    if entry.notes:
+        fields["releaseNotes"] = entry.notes
+    return fields
 
 
 def _containers(entries: Sequence[ContainerReport]) -> list[_Container]:

@@ -69,6 +69,25 @@
     if (tr) tr.querySelector(".latest").textContent = short(digest);
   }
 
+  // "1.25.3 \u2192 1.25.4" under the image, with the release notes' link; the version alone when current.
+  function setVersion(host, name, version, latestVersion, notes) {
+    const tr = rows.get(key(host, name));
+    if (!tr) return;
+    const cell = tr.querySelector(".image");
+    const old = cell.querySelector(".version");
+    if (old) old.remove();
+    if (!version && !latestVersion) return;
+    const line = element("span", latestVersion ? version + " \u2192 " + latestVersion : version,
+      "reason version");
+    if (notes && /^https?:\/\//.test(notes)) {
+      const link = element("a", "release notes", "notes");
+      link.href = notes;
+      link.rel = "noopener noreferrer";
+      line.append(" ", link);
+    }
+    cell.append(line);
+  }
+
   function button(label, title, handler, enabled) {
     const node = element("button", label);
     node.type = "button";
@@ -114,6 +133,7 @@
     );
     tr.append(actions);
     rows.set(key(c.host, c.name), tr);
+    setVersion(c.host, c.name, c.version, c.latest_version, c.notes);
     return tr;
   }
 
@@ -217,6 +237,7 @@
     for (const c of body.containers) {
       if (!c.name) continue; // a host that could not be checked
       setLatest(c.host, c.name, c.latest_digest);
+      setVersion(c.host, c.name, c.version, c.latest_version, c.notes);
       setStatus(c.host, c.name, c.error ? "skipped" : c.update_available ? "stale" : "fresh",
         c.error);
     }
@@ -261,7 +282,8 @@
       const list = element("ul", undefined, "plan-list");
       for (const c of stale) {
         list.append(element("li", who(c) + " (" + moving(c.image, c.latest_image) + "): " + short(c.digest) +
-          " \u2192 " + short(c.latest_digest)));
+          " \u2192 " + short(c.latest_digest) +
+          (c.latest_version ? ", " + c.version + " \u2192 " + c.latest_version : "")));
       }
       planBody.append(list);
     }
@@ -315,7 +337,12 @@
     switch (kind) {
       case "run_started": runState.textContent = "running"; break;
       case "checked": mark(data.status, data.reason); break;
-      case "update_available": mark("stale"); break;
+      case "update_available":
+        mark("stale");
+        if (data.new_version) {
+          setVersion(data.host, data.container, data.old_version, data.new_version, data.notes);
+        }
+        break;
       case "stopped": case "started": mark("updating"); break;
       case "updated": mark("updated", data.restart_only ? "restarted" : ""); break;
       case "rolled_back": case "failed": mark("failed", data.reason); break;
