@@ -250,3 +250,17 @@ def test_the_api_answers_the_versions(
     )
     assert client.post("/v1/check", headers=auth).status_code == 200
     assert details()["web"]["latest_version"] == short_digest(digest)
+
+
+def test_the_history_keeps_the_versions_and_the_link(
+    engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    from watchtower.history import MemoryHistory
+
+    registry.publish(WEB, labels=labelled("1.25.3", "1111111"))
+    engine.run("web", WEB)
+    registry.publish(WEB, labels=labelled("1.25.4", "2222222"))
+    history = MemoryHistory()
+    update(engine, registry, history=history)
+    [change] = history.changes()
+    assert (change.old_version, change.new_version, change.notes) == ("1.25.3", "1.25.4", NOTES)

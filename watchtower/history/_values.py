@@ -144,6 +144,7 @@ class Change:
 
 def _change(entry: ContainerReport) -> dict[str, Any]:
     """The columns a history keeps of one report entry: the one place that maps them."""
+    old_version, new_version = entry.versions
     return {
         "host": entry.host,
         "container": entry.name,
@@ -152,9 +153,9 @@ def _change(entry: ContainerReport) -> dict[str, Any]:
         "new_image": entry.new_image or "",
         "old_image_id": entry.old_image_id,
         "new_image_id": entry.new_image_id or "",
-        "old_version": "",
-        "new_version": "",
-        "notes": "",
+        "old_version": old_version,
+        "new_version": new_version,
+        "notes": entry.notes,
         "outcome": entry.outcome.value,
         "reason": entry.reason,
         "rolled_back": entry.rolled_back,
