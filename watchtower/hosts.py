@@ -67,6 +67,8 @@ class HostsReport:
         started_at: When the run began.
         finished_at: When it ended.
         failed_notifications: How many notifiers could not deliver it.
+        trigger: What started it (see :attr:`Report.trigger
+            <watchtower.report.Report.trigger>`).
     """
 
     reports: Mapping[str, Report] = field(converter=_hosted)
@@ -74,6 +76,7 @@ class HostsReport:
     started_at: datetime
     finished_at: datetime
     failed_notifications: int = 0
+    trigger: str = ""
 
     @property
     def total(self) -> Report:
@@ -83,7 +86,12 @@ class HostsReport:
         The report of a fleet of one unnamed engine is that engine's report.
         """
         if set(self.reports) == {""} and not self.failures:
-            return attrs.evolve(self.reports[""], failed_notifications=self.failed_notifications)
+            only = self.reports[""]
+            return attrs.evolve(
+                only,
+                failed_notifications=self.failed_notifications,
+                trigger=self.trigger or only.trigger,
+            )
         entries: list[ContainerReport] = []
         removed: list[str] = []
         repaired: list[str] = []
@@ -114,6 +122,7 @@ class HostsReport:
             dry_run=dry_run,
             failed_notifications=self.failed_notifications,
             repaired=repaired,
+            trigger=self.trigger,
         )
 
     def summary(self) -> str:
@@ -207,6 +216,7 @@ def update_hosts(
     notifiers: Sequence[Notifier] = (),
     concurrency: int | None = None,
     history: History | None = None,
+    trigger: str = "",
 ) -> HostsReport:
     """Run :func:`~watchtower.update` on every engine, with one registry answer per image.
 
@@ -219,7 +229,7 @@ def update_hosts(
     named host whose run raises (its engine is down, or slower than its
     client's timeout) is skipped and reported; the others go on. The
     ``history`` keeps :attr:`HostsReport.total` once (each change names its
-    host), then the notifiers get it once.
+    host, and the run its ``trigger``), then the notifiers get it once.
 
     Raises:
         ConfigurationError: ``services`` name no host, or come beside a fleet.
@@ -243,6 +253,7 @@ def update_hosts(
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)
     assert result is not None  # every host's work returns a report
+    result = attrs.evolve(result, trigger=trigger)
     keep(history, result.total, Emitter(observer, clock))
     return delivered(result, notifiers, observer, clock)
 

@@ -179,7 +179,9 @@ class Report:
         repaired: One line for each replacement that a killed run had left
             half done and this run finished or undone (or could not).
         trigger: What started the run: ``"push"`` for registry push events
-            (:mod:`watchtower.push`), empty otherwise.
+            (:mod:`watchtower.push`); on the command line also
+            ``"schedule"``, ``"startup"``, ``"api"`` or ``"run-once"``; empty
+            when the caller did not say.
         push_latency: For a push-triggered run, the time from the earliest
             push to the end of the run.
         engine_failure: When the engine stopped answering during the run,

@@ -262,3 +262,25 @@ def test_a_stop_during_a_run_says_it_waits_for_it(
     assert "Stopping: waiting for a running update to finish" in said.messages
     assert "Stopping" not in said.messages
     assert engine.container("web").image_id == registry.served(WEB)[1]  # the run finished
+
+
+def test_each_run_says_what_started_it_in_its_report_and_history(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    from watchtower.history import MemoryHistory
+
+    _stale(engine, registry, "web", WEB)
+    history = MemoryHistory()
+    runner = Runner(
+        engine,
+        registry,
+        load([], {}).params,
+        metrics=Metrics(clock=clock),
+        logger=LOG,
+        clock=clock,
+        history=history,
+    )
+    report = runner.run(trigger="api")
+    assert report is not None and report.trigger == "api"
+    assert runner.start(trigger="schedule") and runner.wait_idle(timedelta(seconds=30))
+    assert [run.trigger for run in history.runs()] == ["schedule", "api"]  # newest first

@@ -130,7 +130,7 @@ def serve(
     first = scheduler.next_run() if scheduler is not None else None
     _announce(config, home, notifications, first, logger, clock)
     if config.run_once:
-        return 0 if runner.run() is not None else 1
+        return 0 if runner.run(trigger="run-once") is not None else 1
     push = _push_receiver(config, runner, logger, clock)
     try:
         server = _api_server(config, runner, scheduler, push, logger)
@@ -300,7 +300,7 @@ def _scheduler(
 
     return Scheduler(
         config.schedule,
-        lambda: runner.start(wait=False),
+        lambda: runner.start(wait=False, trigger="schedule"),
         clock=clock,
         on_next=lambda when: logger.debug("Next scheduled run: %s", describe_next(when, clock())),
     )
@@ -397,7 +397,7 @@ def _until_stopped(
     Returns the schedule's thread, which ends soon after.
     """
     if config.update_on_start:
-        runner.start(wait=False)
+        runner.start(wait=False, trigger="startup")
     thread = None
     if scheduler is not None:
         thread = threading.Thread(

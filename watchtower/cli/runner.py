@@ -95,7 +95,9 @@ class Runner:
         for observer in self._observers:
             observer(event)
 
-    def _report(self, params: UpdateParams, pushed: Sequence[PushEvent]) -> Report | None:
+    def _report(
+        self, params: UpdateParams, pushed: Sequence[PushEvent], trigger: str
+    ) -> Report | None:
         if pushed:
             return update_pushed(
                 pushed,
@@ -117,13 +119,16 @@ class Runner:
             dry_run=self.dry_run,
             notifiers=self.notifiers,
             history=self.history,
+            trigger=trigger,
         ).total
 
-    def _run_locked(self, params: UpdateParams, pushed: Sequence[PushEvent] = ()) -> Report | None:
+    def _run_locked(
+        self, params: UpdateParams, pushed: Sequence[PushEvent] = (), trigger: str = ""
+    ) -> Report | None:
         if self.on_start is not None:
             self.on_start()
         try:
-            report = self._report(params, pushed)
+            report = self._report(params, pushed, trigger)
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
             return None
@@ -149,13 +154,17 @@ class Runner:
             self.on_report(report)
         return report
 
-    def run(self, params: UpdateParams | None = None, *, wait: bool = True) -> Report | None:
+    def run(
+        self, params: UpdateParams | None = None, *, wait: bool = True, trigger: str = ""
+    ) -> Report | None:
         """Run now, in this thread.
 
         Args:
             params: This run's parameters; the full run's by default.
             wait: Wait for a run in progress; without it a busy runner skips
                 (and counts the skip) and returns ``None``.
+            trigger: What started it (``schedule``, ``api``, ...), for the
+                report and the history.
 
         Returns:
             The report, or ``None`` when the run was skipped or failed.
@@ -164,7 +173,7 @@ class Runner:
             self.skip()
             return None
         try:
-            return self._run_locked(params or self.params)
+            return self._run_locked(params or self.params, trigger=trigger)
         finally:
             self._lock.release()
 
@@ -177,8 +186,10 @@ class Runner:
         with self._lock:
             return self._run_locked(self.params, events)
 
-    def start(self, params: UpdateParams | None = None, *, wait: bool = False) -> bool:
-        """Run on a thread of its own; returns at once.
+    def start(
+        self, params: UpdateParams | None = None, *, wait: bool = False, trigger: str = ""
+    ) -> bool:
+        """Run on a thread of its own; returns at once (``trigger`` as for :meth:`run`).
 
         Returns:
             ``False`` when a run was in progress and ``wait`` is false: the
@@ -190,7 +201,7 @@ class Runner:
 
         def body() -> None:
             try:
-                self._run_locked(params or self.params)
+                self._run_locked(params or self.params, trigger=trigger)
             finally:
                 self._lock.release()
 

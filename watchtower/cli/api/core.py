@@ -187,13 +187,13 @@ def _update_view() -> Response:
         )
     if request.args.get("async", "").lower() == "true":
         # A targeted run waits for one in progress, a full one is skipped.
-        if not runner.start(params, wait=targeted):
+        if not runner.start(params, wait=targeted, trigger="api"):
             return _busy()
         return Response(status=202)
     if not targeted and runner.busy:
         runner.skip()
         return _busy()
-    done, report, _ = _base.within(lambda: runner.run(params, wait=True), limit)
+    done, report, _ = _base.within(lambda: runner.run(params, wait=True, trigger="api"), limit)
     if not done:
         return _base.too_slow("update", limit)
     if report is None:
