@@ -100,3 +100,31 @@ def demo(session: nox.Session) -> None:
     """Bring up a private engine and registry, show a plan, run one update."""
     session.install("-e", EXTRAS)
     session.run("python", "examples/demo.py", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the sdist and the wheel into dist/ and check them.
+
+    twine checks their metadata (the README must render on the index); then
+    the wheel goes into a fresh virtual environment, where the installed
+    ``watchtower`` script must answer ``--version`` with this version.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    session.install("build", "twine")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *sorted(glob.glob("dist/*")))
+    (wheel,) = glob.glob("dist/*.whl")
+    version = wheel.split("-")[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = Path(tmp, "venv")
+        session.run("python", "-m", "venv", str(env))
+        session.run(str(env / "bin/python"), "-m", "pip", "install", "-q", wheel, external=True)
+        answer = session.run(str(env / "bin/watchtower"), "--version", external=True, silent=True)
+    if answer is None or answer.split() != ["watchtower", version]:
+        session.error(f"the installed wheel's watchtower --version said {answer!r}")
+    session.log(f"{wheel} installs, and its watchtower --version says {version}")
