@@ -27,8 +27,6 @@ LEFT_OUT = shutil.ignore_patterns(
     "build", "dist",
 )  # fmt: skip
 
-pytestmark = pytest.mark.e2e
-
 
 def _unmet(reason: str) -> None:
     if dockerd_support.required():
@@ -141,6 +139,7 @@ def _in_venv(checkout: Path, code: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.e2e
 def test_the_system_interpreter_refuses_pip_installs(system_before: object) -> None:
     result = subprocess.run(
         [str(SYSTEM_PYTHON), "-m", "pip", "install", "--no-index", "watchtower-updater"],
@@ -152,6 +151,7 @@ def test_the_system_interpreter_refuses_pip_installs(system_before: object) -> N
     assert "externally-managed-environment" in result.stderr
 
 
+@pytest.mark.e2e
 def test_the_demo_script_makes_the_venv_with_python_and_installs_the_command(
     demo_setup: subprocess.CompletedProcess[str], checkout: Path
 ) -> None:
@@ -173,6 +173,7 @@ def test_the_demo_script_makes_the_venv_with_python_and_installs_the_command(
     assert version.stdout.startswith("watchtower ")
 
 
+@pytest.mark.e2e
 def test_the_ci_script_reuses_the_venv_and_installs_the_tools(
     ci_setup: subprocess.CompletedProcess[str], checkout: Path
 ) -> None:
@@ -188,7 +189,18 @@ def test_the_ci_script_reuses_the_venv_and_installs_the_tools(
     assert found == str([True] * len(tools))
 
 
+@pytest.mark.e2e
 def test_the_system_interpreter_is_left_alone(
     system_before: tuple[str, list[str]], ci_setup: object
 ) -> None:
     assert _system_packages() == system_before
+
+
+@pytest.mark.parametrize("script", ["scripts/demo", ".ci/run"])
+def test_the_readme_names_the_debian_packages_each_script_installs(script: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## On a fresh machine")
+    section = readme[start : readme.index("\n## ", start)]
+    assert f"    bash {script}\n" in section
+    named = set(re.findall(r"`([a-z0-9.+-]+)`", section))
+    assert set(apt_packages(ROOT / script)) <= named
