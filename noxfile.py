@@ -90,7 +90,9 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/ and print its figures."""
-    session.install("-e", EXTRAS)
+    # Installed as a user installs it (not editable): the start-up figures
+    # time the watchtower script that pip writes.
+    session.install(EXTRAS)
     for script in sorted(glob.glob("benchmarks/bench_*.py")):
         session.run("python", script, *session.posargs)
 
@@ -112,3 +114,31 @@ def image(session: nox.Session) -> None:
     """
     session.install("docker>=7.1", "requests>=2.32", "attrs>=23.1")
     session.run("python", "-m", "tests.support.watchtower_image", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the sdist and the wheel into dist/ and check them.
+
+    twine checks their metadata (the README must render on the index); then
+    the wheel goes into a fresh virtual environment, where the installed
+    ``watchtower`` script must answer ``--version`` with this version.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    session.install("build", "twine")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *sorted(glob.glob("dist/*")))
+    (wheel,) = glob.glob("dist/*.whl")
+    version = wheel.split("-")[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = Path(tmp, "venv")
+        session.run("python", "-m", "venv", str(env))
+        session.run(str(env / "bin/python"), "-m", "pip", "install", "-q", wheel, external=True)
+        answer = session.run(str(env / "bin/watchtower"), "--version", external=True, silent=True)
+    if answer is None or answer.split() != ["watchtower", version]:
+        session.error(f"the installed wheel's watchtower --version said {answer!r}")
+    session.log(f"{wheel} installs, and its watchtower --version says {version}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -72,21 +74,79 @@ def test_the_metadata_a_packager_reads() -> None:
 
 
 @pytest.fixture(scope="module")
-def sdist(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The names in an sdist built from this tree, as a packager builds it."""
-    out = tmp_path_factory.mktemp("sdist")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An sdist and the wheel built from it, as ``nox -s build`` makes them."""
+    out = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     if result.returncode != 0 and "No module named build" in result.stderr:
         pytest.fail("the 'build' package is needed (it is in the test extra)")
     assert result.returncode == 0, result.stderr[-3000:]
-    (archive,) = out.glob("*.tar.gz")
+    return out
+
+
+@pytest.fixture(scope="module")
+def sdist(dist: Path) -> list[str]:
+    """The names in the sdist, as a packager builds it."""
+    (archive,) = dist.glob("*.tar.gz")
     with tarfile.open(archive) as tar:
         return [name.partition("/")[2] for name in tar.getnames()]
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    """The wheel, built from the sdist."""
+    (built,) = dist.glob("*.whl")
+    return built
+
+
+def test_the_wheel_holds_every_file_of_the_package(wheel: Path) -> None:
+    package = ROOT / "watchtower"
+    on_disk = {
+        f"watchtower/{path.relative_to(package)}"
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = {name for name in archive.namelist() if name.startswith("watchtower/")}
+    # The templates, the static files, py.typed and the subpackages among them.
+    assert {
+        "watchtower/py.typed",
+        "watchtower/cli/web/templates/status.html",
+        "watchtower/cli/web/static/status.js",
+        "watchtower/notify/_gotemplate/__init__.py",
+    } <= on_disk
+    assert in_wheel == on_disk
+
+
+def test_the_wheel_installs_and_its_script_runs(wheel: Path, tmp_path: Path) -> None:
+    # Without this checkout on the path, where its metadata would say it is installed.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    install = subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "install", "-q", str(wheel)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    answer = subprocess.run(
+        [str(venv / "bin/watchtower"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.split() == ["watchtower", wheel.name.split("-")[1]]
 
 
 @pytest.mark.parametrize(
@@ -96,6 +156,9 @@ def sdist(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         "README.md",
         "CHANGELOG.md",
         "Dockerfile",
+        ".ci/run",
+        "scripts/demo",
+        "scripts/venv.sh",
         "tests/conftest.py",
         "tests/support/dockerd.py",
         "tests/core/test_update.py",
