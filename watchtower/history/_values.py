@@ -144,7 +144,8 @@ class Change:
 
 def _change(entry: ContainerReport) -> dict[str, Any]:
     """The columns a history keeps of one report entry: the one place that maps them."""
-    old_version, new_version = entry.versions
+    # As the events and templates do: digests alone are no version (the image ids say as much).
+    old_version, new_version = entry.versions if entry.versioned else ("", "")
     return {
         "host": entry.host,
         "container": entry.name,
