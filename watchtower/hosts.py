@@ -28,7 +28,7 @@ from .events import Event, Observer
 from .fleet import Engine, Fleet, each_host
 from .history import History
 from .memo import DigestMemo
-from .orchestrator import deliver, keep, update
+from .orchestrator import deliver, holds_of, keep, update, with_holds
 from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
@@ -182,20 +182,22 @@ def _one_at_a_time(observer: Observer | None) -> Callable[[str], Observer | None
 
 def run_hosts(
     fleet: Fleet,
-    work: Callable[[Engine, Observer | None], Report | None],
+    work: Callable[[Engine, Observer | None, str], Report | None],
     *,
     observer: Observer | None,
     clock: Clock,
 ) -> HostsReport | None:
     """``work`` on every host of ``fleet`` (see :func:`~watchtower.fleet.each_host`), as one report.
 
-    ``work`` gets the host's engine and its observer, which names the host.
+    ``work`` gets the host's engine, its observer, which names the host, and its name.
     A host whose work returns ``None`` ran nothing; when none ran anything
     and none failed, the result is ``None``.
     """
     observer_for = _one_at_a_time(observer)
     started = clock()
-    answers, failures = each_host(fleet, lambda host, engine: work(engine, observer_for(host)))
+    answers, failures = each_host(
+        fleet, lambda host, engine: work(engine, observer_for(host), host)
+    )
     for reason in failures.values():
         _log.warning("%s", reason)
     reports = {host: report for host, report in answers.items() if report is not None}
@@ -239,12 +241,13 @@ def update_hosts(
     clock = clock or system_clock
     fleet = as_fleet(engines, services, concurrency)
     memo = DigestMemo(registry)
+    holds = holds_of(history, Emitter(observer, clock))
 
-    def work(engine: Engine, observe: Observer | None) -> Report:
+    def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(
             engine.client,
             memo,
-            engine.applied(params),
+            with_holds(engine.applied(params), holds, host),
             observer=observe,
             clock=clock,
             dry_run=dry_run,

@@ -19,7 +19,7 @@ from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Step
-from .history import History
+from .history import History, Hold, held_on
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
@@ -34,7 +34,7 @@ from .report import EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
-__all__ = ["deliver", "execute", "keep", "update"]
+__all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
 
 _log = logging.getLogger(__name__)
 
@@ -160,7 +160,9 @@ def update(
             a notifier that hangs, or a process killed while notifying, does
             not lose what the run did. A history that cannot be written is
             logged and told as a ``Failed`` event (step ``history``); it
-            never fails the update.
+            never fails the update. The containers it holds (a rollback,
+            :meth:`~watchtower.history.History.holds`) are skipped, as
+            ``params.held`` says.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -170,6 +172,7 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
+    params = with_holds(params, holds_of(history, emit))
     client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
@@ -293,3 +296,30 @@ def keep(history: History | None, report: Report, emit: Emitter) -> None:
         reason = f"The run was not kept in the history: {error}"
         _log.warning("%s", reason)
         emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+
+
+def holds_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, str], Hold]:
+    """The holds ``history`` keeps now; none when it cannot say (logged and told, never raised).
+
+    Read at each run, so that a hold another process wrote (``watchtower
+    rollback`` beside a daemon) counts from the next run on.
+    """
+    if history is None:
+        return {}
+    try:
+        return history.holds()
+    except Exception as error:
+        reason = f"The holds could not be read from the history, so none applies: {error}"
+        _log.warning("%s", reason)
+        emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+        return {}
+
+
+def with_holds(
+    params: UpdateParams, holds: Mapping[tuple[str, str], Hold], host: str = ""
+) -> UpdateParams:
+    """``params`` with the containers of ``host`` that ``holds`` holds added to ``params.held``."""
+    held = held_on(holds, host)
+    if not held:
+        return params
+    return attrs.evolve(params, held={**params.held, **held})

@@ -31,6 +31,10 @@ def _rules(value: Mapping[str, TagRule]) -> Mapping[str, TagRule]:
     return MappingProxyType(dict(value))
 
 
+def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
 def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
     if value < timedelta(0):
         raise ConfigurationError(f"{attribute.name} must not be negative, got {value}.")
@@ -122,6 +126,10 @@ class UpdateParams:
             it moves to. ``None`` (the default): containers follow their
             tag's digest only, as in Watchtower.
         tag_rules: Tag rules by container name, before any label.
+        held: Containers a rollback holds on their image, by name, with the
+            version they are held on: each is skipped, not checked (see
+            :func:`watchtower.rollback.rollback`). :func:`watchtower.update`
+            adds the holds of the history it is given.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -160,3 +168,4 @@ class UpdateParams:
     self_update: bool = True
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)
+    held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)

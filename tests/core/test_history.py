@@ -187,6 +187,9 @@ class _Broken:
     def record(self, report: Report) -> None:
         raise HistoryError("The run could not be written to the history at x: disk I/O error.")
 
+    def holds(self) -> dict[tuple[str, str], Hold]:
+        return {}
+
 
 def test_a_history_that_cannot_be_written_never_fails_the_update(
     engine: MemoryEngine, registry: MemoryRegistry
