@@ -28,7 +28,7 @@ from .events import Event, Observer
 from .fleet import Engine, Fleet, each_host
 from .history import History
 from .memo import DigestMemo
-from .orchestrator import deliver, holds_of, keep, update, with_holds
+from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
@@ -241,17 +241,18 @@ def update_hosts(
     clock = clock or system_clock
     fleet = as_fleet(engines, services, concurrency)
     memo = DigestMemo(registry)
-    holds = holds_of(history, Emitter(observer, clock))
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(
             engine.client,
             memo,
-            with_holds(engine.applied(params), holds, host),
+            engine.applied(params),
             observer=observe,
             clock=clock,
             dry_run=dry_run,
             services=engine.services,
+            past=history,
+            host=host,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)

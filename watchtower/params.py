@@ -90,6 +90,10 @@ class UpdateParams:
         lifecycle_gid: The group id hooks run as (0: the container's group),
             unless a container's ``lifecycle.gid`` label says otherwise.
         cleanup: Remove the replaced images after the run.
+        keep_previous: With cleanup and a history, keep this many images that
+            each updated container ran before (the newest), to roll back to;
+            older ones are removed. Without a history every replaced image
+            is removed at once.
         remove_volumes: Remove anonymous volumes with a removed container.
         stop_timeout: Default grace time between the stop signal and a kill.
         health_timeout: How long a replacement may take to become healthy.
@@ -154,6 +158,7 @@ class UpdateParams:
     lifecycle_uid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
     lifecycle_gid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
     cleanup: bool = False
+    keep_previous: int = field(default=1, validator=[validators.instance_of(int), _an_id])
     remove_volumes: bool = False
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)

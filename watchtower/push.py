@@ -44,7 +44,7 @@ from .history import History
 from .hosts import run_hosts
 from .memo import DigestMemo
 from .model import Container, ImageRef
-from .orchestrator import deliver, holds_of, keep, update, with_holds
+from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
@@ -366,10 +366,9 @@ def update_pushed(
     clock = clock or system_clock
     fleet = engines if isinstance(engines, Fleet) else Fleet.of(engines)
     memo = DigestMemo(registry)
-    holds = holds_of(history, Emitter(observer, clock))
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report | None:
-        narrowed = _narrowed(events, engine, with_holds(engine.applied(params), holds, host))
+        narrowed = _narrowed(events, engine, engine.applied(params))
         if narrowed is None:
             return None
         return update(
@@ -380,6 +379,8 @@ def update_pushed(
             clock=clock,
             dry_run=dry_run,
             services=engine.services,
+            past=history,
+            host=host,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from watchtower import update, update_hosts
+from watchtower import UpdateParams, update, update_hosts
 from watchtower.errors import ContainerError, RollbackError
 from watchtower.events import Event, Updated
 from watchtower.history import MemoryHistory, SqliteHistory
@@ -191,3 +191,39 @@ def test_a_hold_applies_on_its_own_host_only(registry: MemoryRegistry) -> None:
     result = update_hosts(engines, registry, history=history)
     assert entry_of(result.reports["a"])[0] is Outcome.SKIPPED
     assert entry_of(result.reports["b"])[0] is Outcome.UPDATED
+
+
+# Keeping what ran before --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keep", "with_history", "left"),
+    [
+        (1, True, {"v2"}),  # the newest one it ran before stays; older ones go
+        (2, True, {"v1", "v2"}),
+        (0, True, set()),
+        (1, False, set()),  # no history: nothing to roll back with, so nothing is kept
+    ],
+)
+def test_cleanup_keeps_the_newest_images_each_container_ran_before(
+    engine: MemoryEngine,
+    registry: MemoryRegistry,
+    keep: int,
+    with_history: bool,
+    left: set[str],
+) -> None:
+    history = MemoryHistory() if with_history else None
+    params = UpdateParams(cleanup=True, keep_previous=keep)
+    registry.publish(WEB, labels={VERSION: "1"})
+    engine.run("web", WEB)
+    ids = {"v1": engine.container("web").image_id}
+    removed: list[str] = []
+    for version in ("2", "3"):
+        registry.publish(WEB, labels={VERSION: version})
+        report = update(engine, registry, params, history=history)
+        ids[f"v{version}"] = engine.container("web").image_id
+        removed += report.removed_images
+    on_engine = {name for name, image in ids.items() if engine.inspect_image(image) is not None}
+    assert on_engine == left | {"v3"}
+    assert set(removed) == {ids[name] for name in ("v1", "v2")} - {ids[name] for name in left}
+    assert len(removed) == len(set(removed))  # each removed once, and said so once
