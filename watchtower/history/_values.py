@@ -162,7 +162,7 @@ class Hold:
 
     @property
     def shown(self) -> str:
-        """The version, else the image's short id: what ``held on ...`` names."""
+        """What ``held on ...`` names: the version, or else the image's short id."""
         return self.version or self.image_id.removeprefix("sha256:")[:12]
 
     def to_dict(self) -> dict[str, Any]:
