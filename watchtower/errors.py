@@ -22,6 +22,7 @@ __all__ = [
     "RateLimitedError",
     "RegistryError",
     "RegistryTimeoutError",
+    "RollbackError",
     "WatchtowerError",
 ]
 
@@ -96,6 +97,10 @@ class ImageInUseError(EngineError):
 
 class HistoryError(WatchtowerError):
     """A history database could not be opened, read or written (the message names its file)."""
+
+
+class RollbackError(WatchtowerError):
+    """A container cannot be rolled back: nothing ran before it, or that image is gone."""
 
 
 class NotificationError(WatchtowerError):

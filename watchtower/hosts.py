@@ -182,20 +182,22 @@ def _one_at_a_time(observer: Observer | None) -> Callable[[str], Observer | None
 
 def run_hosts(
     fleet: Fleet,
-    work: Callable[[Engine, Observer | None], Report | None],
+    work: Callable[[Engine, Observer | None, str], Report | None],
     *,
     observer: Observer | None,
     clock: Clock,
 ) -> HostsReport | None:
     """``work`` on every host of ``fleet`` (see :func:`~watchtower.fleet.each_host`), as one report.
 
-    ``work`` gets the host's engine and its observer, which names the host.
+    ``work`` gets the host's engine, its observer, which names the host, and its name.
     A host whose work returns ``None`` ran nothing; when none ran anything
     and none failed, the result is ``None``.
     """
     observer_for = _one_at_a_time(observer)
     started = clock()
-    answers, failures = each_host(fleet, lambda host, engine: work(engine, observer_for(host)))
+    answers, failures = each_host(
+        fleet, lambda host, engine: work(engine, observer_for(host), host)
+    )
     for reason in failures.values():
         _log.warning("%s", reason)
     reports = {host: report for host, report in answers.items() if report is not None}
@@ -240,7 +242,7 @@ def update_hosts(
     fleet = as_fleet(engines, services, concurrency)
     memo = DigestMemo(registry)
 
-    def work(engine: Engine, observe: Observer | None) -> Report:
+    def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(
             engine.client,
             memo,
@@ -249,6 +251,8 @@ def update_hosts(
             clock=clock,
             dry_run=dry_run,
             services=engine.services,
+            past=history,
+            host=host,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)

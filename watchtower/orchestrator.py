@@ -19,7 +19,7 @@ from ._emitter import Emitter
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Step
-from .history import History
+from .history import History, Hold, held_on
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
@@ -34,7 +34,7 @@ from .report import EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
-__all__ = ["deliver", "execute", "keep", "update"]
+__all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
 
 _log = logging.getLogger(__name__)
 
@@ -126,6 +126,8 @@ def update(
     notifiers: Sequence[Notifier] = (),
     services: ServiceClient | None = None,
     history: History | None = None,
+    past: History | None = None,
+    host: str = "",
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -160,7 +162,13 @@ def update(
             a notifier that hangs, or a process killed while notifying, does
             not lose what the run did. A history that cannot be written is
             logged and told as a ``Failed`` event (step ``history``); it
-            never fails the update.
+            never fails the update. The containers it holds (a rollback,
+            :meth:`~watchtower.history.History.holds`) are skipped, as
+            ``params.held`` says, and with ``params.cleanup`` the images
+            they ran before are kept, ``params.keep_previous`` of each.
+        past: A history only read, for the holds and the images kept, when
+            the caller records the run itself (a run over several engines).
+        host: The engine's name in the history, for the holds and the images kept.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -170,6 +178,8 @@ def update(
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     emit(RunStarted(at=started))
+    past = history or past
+    params = with_holds(params, holds_of(past, emit), host)
     client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
@@ -204,7 +214,9 @@ def update(
         running = [c for c in chosen if c.state.is_running and c.name in ids]
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
     cleanup = params.cleanup and not dry_run and not report.engine_failure
-    removed = _cleanup_images(client, report, emit) if cleanup else ()
+    removed = (
+        _cleanup_images(client, report, emit, past, host, params.keep_previous) if cleanup else ()
+    )
     report = attrs.evolve(
         report,
         finished_at=emit.now(),
@@ -240,22 +252,57 @@ def _check_hooks(
             emit.hook(container.name, run)
 
 
-def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> tuple[str, ...]:
-    """Remove the images that updated containers ran before, unless still in use."""
-    candidates = dict.fromkeys(
-        e.old_image_id
-        for e in report.updated
-        if e.old_image_id != e.new_image_id and e.kind is EntryKind.CONTAINER
-    )
+def _ran_before(past: History | None, name: str, host: str, replaced: str, now: str) -> list[str]:
+    """The images ``name`` ran before ``now``, newest first: ``replaced``, then the history's."""
+    ran = [replaced]
+    if past is not None:
+        try:
+            changes = past.changes(name=name, host=host, limit=100)
+        except Exception as error:  # then only what this run replaced is known
+            _log.warning("The images %s ran before could not be read: %s", name, error)
+            changes = []
+        for change in changes:
+            ran += [change.new_image_id, change.old_image_id]
+    return [image for image in dict.fromkeys(ran) if image and image != now]
+
+
+def _cleanup_images(
+    client: ContainerClient,
+    report: Report,
+    emit: Emitter,
+    past: History | None = None,
+    host: str = "",
+    keep: int = 0,
+) -> tuple[str, ...]:
+    """Remove the images that updated containers ran before, unless still in use or kept.
+
+    With a history, the ``keep`` newest images each one ran before stay (to
+    roll back to), and the older ones it ran are removed now, if still there.
+    """
+    kept: set[str] = set()
+    candidates: dict[str, None] = {}
+    for e in report.updated:
+        if e.old_image_id == e.new_image_id or e.kind is not EntryKind.CONTAINER:
+            continue
+        ran = _ran_before(past, e.name, host, e.old_image_id, e.new_image_id or "")
+        held = ran[:keep] if past is not None else []
+        kept.update(held)
+        candidates.update(dict.fromkeys(ran[len(held) :]))
+    candidates = {i: None for i in candidates if i not in kept}
+    if kept:
+        _log.info("Kept to roll back to: %s", ", ".join(short_id(i) for i in kept))
     if not candidates:
         return ()
     in_use = {
         c.image_id for c in client.list_containers(include_stopped=True, include_restarting=True)
     }
+    just_replaced = {e.old_image_id for e in report.updated}
     removed: list[str] = []
     for image_id in candidates:
         if image_id in in_use:
             continue
+        if image_id not in just_replaced and client.inspect_image(image_id) is None:
+            continue  # an older one, removed already
         try:
             client.remove_image(image_id)
         except Exception as error:
@@ -263,6 +310,8 @@ def _cleanup_images(client: ContainerClient, report: Report, emit: Emitter) -> t
             emit(Failed(at=emit.now(), step=Step.CLEANUP, reason=reason))
             continue
         removed.append(image_id)
+    if removed:
+        _log.info("Removed the images containers ran before: %s", ", ".join(map(short_id, removed)))
     return tuple(removed)
 
 
@@ -293,3 +342,30 @@ def keep(history: History | None, report: Report, emit: Emitter) -> None:
         reason = f"The run was not kept in the history: {error}"
         _log.warning("%s", reason)
         emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+
+
+def holds_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, str], Hold]:
+    """The holds ``history`` keeps now; none when it cannot say (logged and told, never raised).
+
+    Read at each run, so that a hold another process wrote (``watchtower
+    rollback`` beside a daemon) counts from the next run on.
+    """
+    if history is None:
+        return {}
+    try:
+        return history.holds()
+    except Exception as error:
+        reason = f"The holds could not be read from the history, so none applies: {error}"
+        _log.warning("%s", reason)
+        emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+        return {}
+
+
+def with_holds(
+    params: UpdateParams, holds: Mapping[tuple[str, str], Hold], host: str = ""
+) -> UpdateParams:
+    """``params`` with the containers of ``host`` that ``holds`` holds added to ``params.held``."""
+    held = held_on(holds, host)
+    if not held:
+        return params
+    return attrs.evolve(params, held={**params.held, **held})

@@ -31,6 +31,10 @@ def _rules(value: Mapping[str, TagRule]) -> Mapping[str, TagRule]:
     return MappingProxyType(dict(value))
 
 
+def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
 def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
     if value < timedelta(0):
         raise ConfigurationError(f"{attribute.name} must not be negative, got {value}.")
@@ -86,6 +90,10 @@ class UpdateParams:
         lifecycle_gid: The group id hooks run as (0: the container's group),
             unless a container's ``lifecycle.gid`` label says otherwise.
         cleanup: Remove the replaced images after the run.
+        keep_previous: With cleanup and a history, keep this many images that
+            each updated container ran before (the newest), to roll back to;
+            older ones are removed. Without a history every replaced image
+            is removed at once.
         remove_volumes: Remove anonymous volumes with a removed container.
         stop_timeout: Default grace time between the stop signal and a kill.
         health_timeout: How long a replacement may take to become healthy.
@@ -122,6 +130,10 @@ class UpdateParams:
             it moves to. ``None`` (the default): containers follow their
             tag's digest only, as in Watchtower.
         tag_rules: Tag rules by container name, before any label.
+        held: Containers a rollback holds on their image, by name, with the
+            version they are held on: each is skipped, not checked (see
+            :func:`watchtower.rollback.rollback`). :func:`watchtower.update`
+            adds the holds of the history it is given.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -146,6 +158,7 @@ class UpdateParams:
     lifecycle_uid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
     lifecycle_gid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
     cleanup: bool = False
+    keep_previous: int = field(default=1, validator=[validators.instance_of(int), _an_id])
     remove_volumes: bool = False
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
@@ -160,3 +173,4 @@ class UpdateParams:
     self_update: bool = True
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)
+    held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)

@@ -34,7 +34,7 @@ from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
 from .versions import Version, named_pair, repo_digest
 
-__all__ = ["plan", "versioned"]
+__all__ = ["held_reason", "plan", "versioned"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -134,14 +134,20 @@ def make_plan(
     for container in chosen:
         for problem in settings[container.name].problems:
             emit(LabelIgnored(at=emit.now(), container=container.name, reason=problem))
+    # A held container is not checked at all: no registry request is spent on it.
+    free = [c for c in chosen if c.name not in params.held]
     targets, tag_notes = _follow_tags(
-        chosen, settings, registry, params.check_concurrency, scan, monotonic
+        free, settings, registry, params.check_concurrency, scan, monotonic
     )
     # A container a tag rule moves is checked (and pulled) at its new tag.
-    assessed = [attrs.evolve(c, image=targets[c.name]) if c.name in targets else c for c in chosen]
+    assessed = [attrs.evolve(c, image=targets[c.name]) if c.name in targets else c for c in free]
     verdicts = assess(
         assessed, settings, client, registry, params, now, pull=pull, scan=scan, monotonic=monotonic
     )
+    for container in chosen:
+        if container.name in params.held:
+            why = held_reason(container.name, params.held[container.name])
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=why)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -308,6 +314,11 @@ def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
     return attrs.evolve(
         entry, new_reference=target, reason="; ".join(filter(None, [entry.reason, note]))
     )
+
+
+def held_reason(name: str, version: str) -> str:
+    """Why a container a rollback holds is skipped, and how to let it update."""
+    return f"held on {version} by a rollback; `watchtower release {name}` lets it update"
 
 
 SELF_UPDATE_OFF = "self-update is off: watchtower's own container is not replaced"

@@ -367,7 +367,7 @@ def update_pushed(
     fleet = engines if isinstance(engines, Fleet) else Fleet.of(engines)
     memo = DigestMemo(registry)
 
-    def work(engine: Engine, observe: Observer | None) -> Report | None:
+    def work(engine: Engine, observe: Observer | None, host: str) -> Report | None:
         narrowed = _narrowed(events, engine, engine.applied(params))
         if narrowed is None:
             return None
@@ -379,6 +379,8 @@ def update_pushed(
             clock=clock,
             dry_run=dry_run,
             services=engine.services,
+            past=history,
+            host=host,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)

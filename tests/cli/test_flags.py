@@ -135,6 +135,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("push-poll-interval", "", W + "PUSH_POLL_INTERVAL", timedelta(0)),
     ("data-dir", "", W + "DATA_DIR", ""),
     ("history-retention", "", W + "HISTORY_RETENTION", ""),
+    ("keep-previous", "", W + "KEEP_PREVIOUS", 1),
 ]
 
 # A textual value per kind and what it reads as.

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from watchtower import update, update_hosts
 from watchtower.errors import HistoryError
 from watchtower.events import Event, Failed, Step
-from watchtower.history import CHANGED, Change, History, MemoryHistory, Run, SqliteHistory
+from watchtower.history import (
+    CHANGED,
+    Change,
+    History,
+    Hold,
+    MemoryHistory,
+    Run,
+    SqliteHistory,
+    held_on,
+)
 from watchtower.push import PushEvent, update_pushed
 from watchtower.report import ContainerReport, Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -178,6 +187,9 @@ class _Broken:
     def record(self, report: Report) -> None:
         raise HistoryError("The run could not be written to the history at x: disk I/O error.")
 
+    def holds(self) -> dict[tuple[str, str], Hold]:
+        return {}
+
 
 def test_a_history_that_cannot_be_written_never_fails_the_update(
     engine: MemoryEngine, registry: MemoryRegistry
@@ -190,6 +202,34 @@ def test_a_history_that_cannot_be_written_never_fails_the_update(
     assert result.get("web") is not None and result.updated
     [failed] = [e for e in events if isinstance(e, Failed)]
     assert failed.step is Step.HISTORY and "disk I/O error" in failed.reason
+
+
+# Holds ----------------------------------------------------------------------
+
+
+def test_a_hold_is_kept_by_host_and_name_until_released(make: Make) -> None:
+    history = make(clock=FixedClock(T0))
+    assert dict(history.holds()) == {}
+    history.hold("web", "", "sha256:" + "a" * 64, "1.25.3")
+    history.hold("web", "b", "sha256:" + "b" * 64)
+    holds = history.holds()
+    assert set(holds) == {("", "web"), ("b", "web")}
+    assert holds[("", "web")] == Hold(
+        container="web", image_id="sha256:" + "a" * 64, version="1.25.3", at=T0
+    )
+    assert holds[("", "web")].shown == "1.25.3" and holds[("b", "web")].shown == "b" * 12
+    assert held_on(holds, "b") == {"web": "b" * 12}
+    assert history.release("web") is True
+    assert history.release("web") is False
+    assert set(history.holds()) == {("b", "web")}
+
+
+def test_a_second_hold_replaces_the_first(make: Make) -> None:
+    history = make()
+    history.hold("web", "", "sha256:a", "1")
+    history.hold("web", "", "sha256:b", "2")
+    [hold] = history.holds().values()
+    assert (hold.image_id, hold.version) == ("sha256:b", "2")
 
 
 # Paging, as a property --------------------------------------------------------

@@ -54,6 +54,38 @@ def test_the_history_is_there_after_the_file_is_opened_again(tmp_path: Path) -> 
     db.close()
 
 
+def test_holds_written_by_one_process_are_read_by_another(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    daemon = SqliteHistory(path)
+    with SqliteHistory(path) as command:
+        command.hold("web", "", "sha256:a", "1.25.3")
+    assert daemon.holds()[("", "web")].version == "1.25.3"
+    with SqliteHistory(path, read_only=True) as reader:
+        assert set(reader.holds()) == {("", "web")}
+    with SqliteHistory(path) as command:
+        assert command.release("web")
+    assert dict(daemon.holds()) == {}
+    daemon.close()
+
+
+def test_a_file_of_schema_1_gets_the_holds_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with SqliteHistory(path) as history:
+        history.record(one_run())
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE holds")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    with SqliteHistory(path, read_only=True) as reader:
+        assert dict(reader.holds()) == {}
+    with SqliteHistory(path) as history:
+        assert [c.container for c in history.changes()] == ["web"]
+        history.hold("web", "", "sha256:a")
+        assert set(history.holds()) == {("", "web")}
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    db.close()
+
+
 def _aside(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name)
 
@@ -107,9 +139,8 @@ def test_a_database_of_a_newer_version_is_set_aside_not_read(
     with caplog.at_level(logging.WARNING, logger="watchtower.history"):
         history = SqliteHistory(path, clock=FixedClock(T0))
     [record] = caplog.records
-    assert "written by a newer version of watchtower (schema 2, this one reads 1)" in (
-        record.getMessage()
-    )
+    newer = f"(schema {SCHEMA_VERSION + 1}, this one reads {SCHEMA_VERSION})"
+    assert f"written by a newer version of watchtower {newer}" in record.getMessage()
     aside = sqlite3.connect(tmp_path / "history.db.corrupt-20260101T120000Z")
     assert aside.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     aside.close()

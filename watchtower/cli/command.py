@@ -157,6 +157,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         from .history import history_command
 
         return history_command(args[1:], env)
+    if args[:1] == ["rollback"]:
+        from .rollback import rollback_command
+
+        return rollback_command(args[1:], env)
+    if args[:1] == ["release"]:
+        from .rollback import release_command
+
+        return release_command(args[1:], env)
     try:
         parsed = parse_args(args, env)
         if parsed.help:

@@ -257,6 +257,7 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         lifecycle_uid=_an_id("--lifecycle-uid", values["lifecycle_uid"]),
         lifecycle_gid=_an_id("--lifecycle-gid", values["lifecycle_gid"]),
         cleanup=values["cleanup"],
+        keep_previous=_an_id("--keep-previous", values["keep_previous"]),
         remove_volumes=values["remove_volumes"],
         stop_timeout=values["stop_timeout"],
         health_timeout=values["health_timeout"],

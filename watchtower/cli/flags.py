@@ -451,6 +451,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("history", "history-retention", S, "", "WATCHTOWER_HISTORY_RETENTION", "",
        "How long runs are kept in the history, such as 90d (empty: every run).",
        support=Support.ADDED),
+    _f("history", "keep-previous", N, 1, "WATCHTOWER_KEEP_PREVIOUS", "",
+       "With --cleanup and --data-dir, keep this many images each container ran before, "
+       "to roll back to (0: remove them at once).", support=Support.ADDED),
 )
 # fmt: on
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from ..clock import Clock, system_clock
-from ..errors import WatchtowerError
+from ..errors import ConfigurationError, WatchtowerError
 from ..events import Event, Observer
 from ..fleet import Fleet
 from ..history import History
@@ -221,3 +221,38 @@ class Runner:
             return False
         self._lock.release()
         return True
+
+    def roll_back(self, name: str, *, to: str | None = None, host: str = "") -> Report:
+        """Put container ``name`` of ``host`` back on what it ran before, after a run in progress.
+
+        See :func:`watchtower.rollback.rollback`; it takes the runs' lock,
+        so it never overlaps a run, and its events go where a run's go.
+
+        Raises:
+            ConfigurationError: There is no history (``--data-dir``), or no such host.
+            WatchtowerError: It could not be rolled back (the sentence says why).
+        """
+        from ..rollback import rollback
+
+        history = self.history
+        if history is None:
+            raise ConfigurationError("A rollback needs the history kept with --data-dir.")
+        hosts = {h.name: h for h in self.fleet.hosts}
+        if host not in hosts:
+            named = ", ".join(sorted(h for h in hosts if h)) or "none"
+            raise ConfigurationError(f"There is no host {host[:80]!r} (the hosts: {named}).")
+        with self._lock:
+            engine = hosts[host].open()
+            try:
+                return rollback(
+                    engine.client,
+                    name,
+                    history,
+                    to=to,
+                    host=host,
+                    params=self.params,
+                    observer=self._observe,
+                    clock=self.clock,
+                )
+            finally:
+                engine.close()

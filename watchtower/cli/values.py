@@ -162,6 +162,7 @@ class FlagValues(NotificationFlags):
     # history
     data_dir: str
     history_retention: str
+    keep_previous: int
 
 
 def flag_values(values: Mapping[str, FlagValue]) -> FlagValues:

@@ -7,7 +7,8 @@ keeps the run (:class:`Run`: when, what started it, its counts) and a
 :class:`Change` for each container that was updated, restarted or failed:
 its host, its image before and after, the outcome and the reason.
 :meth:`History.previous` finds the image a container ran before its last
-update.
+update; :meth:`History.hold` keeps a container that was rolled back on its
+image (a :class:`Hold`) until :meth:`History.release`.
 
 Two implementations ship: :class:`SqliteHistory`, a file that outlives the
 process (``watchtower --data-dir``), and :class:`MemoryHistory`, for tests
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from ._memory import MemoryHistory
 from ._sqlite import SCHEMA_VERSION, SqliteHistory
-from ._values import CHANGED, Change, History, Run, changes_of, run_counts
+from ._values import CHANGED, Change, History, Hold, Run, changes_of, held_on, run_counts
 
 __all__ = [
     "CHANGED",
@@ -34,10 +35,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "Change",
     "History",
+    "Hold",
     "MemoryHistory",
     "Run",
     "SqliteHistory",
     "changes_of",
+    "held_on",
     "run_counts",
 ]
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import timedelta
+from types import MappingProxyType
 
 from ..clock import Clock, system_clock
 from ..report import Report
-from ._values import Change, Run, changes_of, run_counts
+from ._values import Change, Hold, Run, changes_of, run_counts
 
 __all__ = ["MemoryHistory"]
 
@@ -35,6 +37,7 @@ class MemoryHistory:
         self._changes: list[Change] = []
         self._next_run = 1
         self._next_change = 1
+        self._holds: dict[tuple[str, str], Hold] = {}
 
     def record(self, report: Report) -> None:
         """Keep ``report``'s run and its changes."""
@@ -91,3 +94,19 @@ class MemoryHistory:
                 ),
                 None,
             )
+
+    def hold(self, name: str, host: str, image_id: str, version: str = "") -> None:
+        """See :meth:`watchtower.history.History.hold`."""
+        hold = Hold(host=host, container=name, image_id=image_id, version=version, at=self.clock())
+        with self._lock:
+            self._holds[(host, name)] = hold
+
+    def release(self, name: str, host: str = "") -> bool:
+        """See :meth:`watchtower.history.History.release`."""
+        with self._lock:
+            return self._holds.pop((host, name), None) is not None
+
+    def holds(self) -> Mapping[tuple[str, str], Hold]:
+        """See :meth:`watchtower.history.History.holds`."""
+        with self._lock:
+            return MappingProxyType(dict(self._holds))

@@ -16,22 +16,24 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..clock import Clock, system_clock
 from ..errors import HistoryError
 from ..report import Outcome, Report
-from ._values import Change, Run, changes_of, run_counts
+from ._values import Change, Hold, Run, changes_of, run_counts
 
 __all__ = ["SCHEMA_VERSION", "SqliteHistory"]
 
 _log = logging.getLogger("watchtower.history")
 
 #: The version of the schema this library writes, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+#: 2 added the holds; a file of version 1 gets that table when opened to write.
+SCHEMA_VERSION = 2
 
 # AUTOINCREMENT: an id is never given twice, even after retention deleted the
 # newest rows, so that a page's ``before`` keeps meaning the same place.
@@ -68,6 +70,18 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_by_run ON changes (run);
 CREATE INDEX changes_by_container ON changes (container, host, id);
+"""
+
+# Version 2: the containers a rollback holds on an image, one row each.
+_HOLDS = """
+CREATE TABLE IF NOT EXISTS holds (
+    host TEXT NOT NULL,
+    container TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (host, container)
+);
 """
 
 _CHANGE_COLUMNS = (
@@ -132,11 +146,15 @@ def _limit(limit: int) -> int:
 
 
 def _create(db: sqlite3.Connection) -> None:
-    """The schema, in one transaction, unless another process made it meanwhile."""
+    """The schema, or what a file of an older one lacks, in one transaction.
+
+    Unless another process made it meanwhile.
+    """
     db.execute("BEGIN IMMEDIATE")
     try:
-        if db.execute("PRAGMA user_version").fetchone()[0] == 0:
-            for statement in _SCHEMA.split(";"):
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            for statement in [*(_SCHEMA if version == 0 else "").split(";"), _HOLDS]:
                 if statement.strip():
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -231,7 +249,7 @@ class SqliteHistory:
             # FULL: a run committed is on disk before record() returns.
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
-            if version == 0:
+            if version < SCHEMA_VERSION:
                 _create(db)
         except sqlite3.DatabaseError as error:
             if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
@@ -323,7 +341,61 @@ class SqliteHistory:
                     f"The run could not be written to the history at {self.path}: {error}."
                 ) from None
 
+    def _write(self, sql: str, args: Sequence[object], what: str) -> int:
+        """Run one statement in a transaction of its own; the rows it changed."""
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(args)).rowcount
+            except sqlite3.Error as error:
+                raise HistoryError(
+                    f"{what} could not be written to the history at {self.path}: {error}."
+                ) from None
+
+    def hold(self, name: str, host: str, image_id: str, version: str = "") -> None:
+        """See :meth:`watchtower.history.History.hold`.
+
+        Raises:
+            HistoryError: The file could not be written.
+        """
+        self._write(
+            "INSERT OR REPLACE INTO holds (host, container, image_id, version, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (host, name, image_id, version, _stored(self.clock())),
+            f"The hold of {name}",
+        )
+
+    def release(self, name: str, host: str = "") -> bool:
+        """See :meth:`watchtower.history.History.release`.
+
+        Raises:
+            HistoryError: The file could not be written.
+        """
+        changed = self._write(
+            "DELETE FROM holds WHERE host = ? AND container = ?",
+            (host, name),
+            f"The release of {name}",
+        )
+        return changed > 0
+
     # Reading ------------------------------------------------------------------
+
+    def holds(self) -> Mapping[tuple[str, str], Hold]:
+        """See :meth:`watchtower.history.History.holds`; read from the file each time."""
+        try:
+            rows = self._query("SELECT host, container, image_id, version, at FROM holds", ())
+        except HistoryError:
+            if self.read_only and not self._query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'holds'", ()
+            ):
+                return MappingProxyType({})  # a file of schema 1, read beside an older daemon
+            raise
+        found = {
+            (host, name): Hold(
+                host=host, container=name, image_id=image_id, version=version, at=_read_time(at)
+            )
+            for host, name, image_id, version, at in rows
+        }
+        return MappingProxyType(found)
 
     def _query(self, sql: str, args: Sequence[object]) -> list[Any]:
         with self._lock:

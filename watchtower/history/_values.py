@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from typing_extensions import Protocol, runtime_checkable
 
 from ..report import ContainerReport, EntryKind, Outcome, Report
 
-__all__ = ["CHANGED", "Change", "History", "Run", "changes_of", "run_counts"]
+__all__ = ["CHANGED", "Change", "History", "Hold", "Run", "changes_of", "held_on", "run_counts"]
 
 #: The outcomes a history keeps a row for: a container that changed, or was meant to.
 #: Fresh, stale and skipped containers are counted on the run alone, so that a
@@ -142,6 +142,46 @@ class Change:
         }
 
 
+@frozen(kw_only=True)
+class Hold:
+    """A container kept on an image by a rollback: no run updates it until it is released.
+
+    Attributes:
+        host: The engine it is on; empty for a run over one engine.
+        container: The container's name.
+        image_id: The image it is held on.
+        version: That image's version as a person reads it; empty when unknown.
+        at: When it was held.
+    """
+
+    host: str = ""
+    container: str
+    image_id: str
+    version: str = ""
+    at: datetime
+
+    @property
+    def shown(self) -> str:
+        """What ``held on ...`` names: the version, or else the image's short id."""
+        return self.version or self.image_id.removeprefix("sha256:")[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field, and :attr:`shown`."""
+        return {
+            "host": self.host,
+            "container": self.container,
+            "image_id": self.image_id,
+            "version": self.version,
+            "shown": self.shown,
+            "at": _time(self.at),
+        }
+
+
+def held_on(holds: Mapping[tuple[str, str], Hold], host: str = "") -> dict[str, str]:
+    """What the containers of ``host`` are held on, by name: the value of ``UpdateParams.held``."""
+    return {name: hold.shown for (where, name), hold in holds.items() if where == host}
+
+
 def _change(entry: ContainerReport) -> dict[str, Any]:
     """The columns a history keeps of one report entry: the one place that maps them."""
     # As the events and templates do: digests alone are no version (the image ids say as much).
@@ -228,4 +268,16 @@ class History(Protocol):
 
         Its :attr:`Change.old_image_id` (and ``image``) is what ran before.
         """
+        ...
+
+    def hold(self, name: str, host: str, image_id: str, version: str = "") -> None:
+        """Hold container ``name`` of ``host`` on ``image_id`` (a rollback), replacing any hold."""
+        ...
+
+    def release(self, name: str, host: str = "") -> bool:
+        """Let container ``name`` of ``host`` update again; ``False`` when it was not held."""
+        ...
+
+    def holds(self) -> Mapping[tuple[str, str], Hold]:
+        """Every hold, by ``(host, name)``, as kept now (another process's included)."""
         ...

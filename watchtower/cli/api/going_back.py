@@ -1,0 +1,124 @@
+"""Going back over HTTP: ``POST /v1/rollback`` and ``POST /v1/release``, in the update group.
+
+A rollback (:func:`watchtower.rollback.rollback`) waits for a run in
+progress and holds the runs' lock while it replaces the container, as a
+targeted ``/v1/update`` does; a release only drops the hold. Both need the
+history kept with ``--data-dir``. The holds are listed for the status page.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from ...errors import ConfigurationError, ContainerError, RollbackError, WatchtowerError
+from ...report import Outcome
+from ..openapi import Operation, Param
+from . import _base
+from ._base import answer, context
+
+__all__ = ["OPERATIONS", "going_back"]
+
+_WHICH = (
+    Param("container", "The container's name (required)."),
+    Param("host", "The host it is on (a hosts file's name); empty for the one engine."),
+)
+
+OPERATIONS = (
+    Operation(
+        "post",
+        "/v1/rollback",
+        "update",
+        "Put a container back on the image it ran before, and hold it there",
+        params=(
+            *_WHICH,
+            Param("to", "A version or an image id or digest it ran, instead of the last one."),
+        ),
+        responses={
+            400: "A missing or malformed parameter, or no history (--data-dir)",
+            404: "No such container",
+            409: "Nothing to go back to, or its image is gone from the engine",
+            500: "The replacement failed and was undone",
+        },
+        schema={"type": "object", "properties": {"entry": {"type": "object"}}},
+    ),
+    Operation(
+        "post",
+        "/v1/release",
+        "update",
+        "Let a container held by a rollback update again",
+        params=_WHICH,
+        responses={400: "A missing parameter, or no history (--data-dir)"},
+        schema={"type": "object", "properties": {"released": {"type": "boolean"}}},
+    ),
+    Operation(
+        "get",
+        "/v1/holds",
+        "update",
+        "The containers held by a rollback",
+        schema={"type": "object", "properties": {"holds": {"type": "array"}}},
+    ),
+)
+
+going_back = _base.guarded("going_back")
+
+
+def _which() -> tuple[str, str] | Response:
+    name = (request.args.get("container") or "").strip().lstrip("/")
+    if not name:
+        return answer(400, error="the 'container' parameter names the container")
+    return name[:256], (request.args.get("host") or "").strip()[:256]
+
+
+@going_back.post("/v1/rollback")
+def _rollback_view() -> Response:
+    state = context()
+    which = _which()
+    if isinstance(which, Response):
+        return which
+    name, host = which
+    to = request.args.get("to")
+    try:
+        report = state.runner.roll_back(name, to=to.strip() if to else None, host=host)
+    except ConfigurationError as error:
+        return answer(400, error=str(error))
+    except ContainerError as error:
+        return answer(404, error=str(error))
+    except RollbackError as error:
+        return answer(409, error=str(error))
+    except WatchtowerError as error:
+        state.runner.logger.error("The rollback of %s failed: %s", name, error)
+        return answer(500, error="the rollback failed; see the log")
+    entry = report.get(name)
+    if entry is None or entry.outcome is not Outcome.UPDATED:
+        reason = entry.reason if entry is not None else "it was not replaced"
+        return answer(500, error=f"{name} was not rolled back: {reason}")
+    return answer(200, entry=entry.to_dict(), timestamp=state.now())
+
+
+@going_back.post("/v1/release")
+def _release_view() -> Response:
+    state = context()
+    which = _which()
+    if isinstance(which, Response):
+        return which
+    history = state.runner.history
+    if history is None:
+        return answer(400, error="A release needs the history kept with --data-dir.")
+    try:
+        released = history.release(*which)
+    except WatchtowerError as error:
+        state.runner.logger.error("The release of %s failed: %s", which[0], error)
+        return answer(500, error="the release failed; see the log")
+    return answer(200, released=released, timestamp=state.now())
+
+
+@going_back.get("/v1/holds")
+def _holds_view() -> Response:
+    state = context()
+    history = state.runner.history
+    try:
+        holds = [] if history is None else [h.to_dict() for h in history.holds().values()]
+    except WatchtowerError as error:
+        state.runner.logger.error("The holds could not be read: %s", error)
+        return answer(500, error="the holds could not be read; see the log")
+    return answer(200, holds=holds, timestamp=state.now())

@@ -1,0 +1,232 @@
+"""``watchtower rollback NAME`` and ``watchtower release NAME``: going back, and letting go.
+
+``rollback`` puts a container back on the image it ran before (see
+:mod:`watchtower.rollback`), from the history in ``--data-dir``, and holds
+it there; a daemon that keeps its history in the same directory skips it
+from its next run on. ``release`` lets it update again. Both may run beside
+that daemon (``docker exec watchtower watchtower rollback web``): the
+history is a SQLite file that several processes share.
+
+Their own options are ``--to``, ``--host`` (the name of a host of the hosts
+file, as ``watchtower history`` shows it) and ``--data-dir``; every other
+flag of ``rollback`` is the daemon's (``-H`` for the engine's address,
+``--hosts-file``, ``--stop-timeout``, ``--health-timeout``...), read as a
+run reads it, after the container's name.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+import attrs
+from attrs import frozen
+
+from ..errors import ConfigurationError, WatchtowerError
+from ..history import SqliteHistory
+from .history_settings import HistorySettings
+
+__all__ = ["ChangeQuery", "parse_change", "release_command", "rollback_command"]
+
+USAGE = {
+    "rollback": "usage: watchtower rollback NAME [--to VERSION|DIGEST] [--host HOST] "
+    "[--data-dir DIR] [other flags of watchtower]",
+    "release": "usage: watchtower release NAME [--host HOST] [--data-dir DIR]",
+}
+
+
+@frozen
+class ChangeQuery:
+    """What ``watchtower rollback`` or ``release`` was asked.
+
+    Attributes:
+        command: ``rollback`` or ``release``.
+        name: The container.
+        to: The version or digest to go back to (``rollback`` only).
+        host: The host of the hosts file it is on; empty for the one engine.
+        data_dir: The directory of the history.
+        rest: The daemon's flags, given along (``rollback`` only).
+        help: Print the usage and stop.
+    """
+
+    command: str
+    name: str = ""
+    to: str | None = None
+    host: str = ""
+    data_dir: str = ""
+    rest: tuple[str, ...] = ()
+    help: bool = False
+
+
+def parse_change(command: str, argv: Sequence[str], environ: Mapping[str, str]) -> ChangeQuery:
+    """The options of ``rollback`` or ``release`` (the command word left out).
+
+    Raises:
+        ConfigurationError: A missing value or name, a second name, or (for
+            ``release``) an option it does not have.
+    """
+    query = ChangeQuery(command, data_dir=environ.get("WATCHTOWER_DATA_DIR", "").strip())
+    valued = ("--to", "--host", "--data-dir") if command == "rollback" else ("--host", "--data-dir")
+    args, rest = list(argv), []
+    while args:
+        arg = args.pop(0)
+        option, equals, value = arg.partition("=")
+        if arg in ("-h", "--help"):
+            query = attrs.evolve(query, help=True)
+        elif option in valued:
+            if not equals:
+                if not args:
+                    raise ConfigurationError(f"{option} needs a value.")
+                value = args.pop(0)
+            value = value.strip()
+            if option == "--to":
+                query = attrs.evolve(query, to=value)
+            elif option == "--host":
+                query = attrs.evolve(query, host=value)
+            else:
+                query = attrs.evolve(query, data_dir=value)
+        elif arg.startswith("-"):
+            if command == "release":
+                raise ConfigurationError(
+                    f"watchtower release has no option {option[:40]!r}; {USAGE[command]}."
+                )
+            rest.append(arg)
+        elif rest:
+            rest.append(arg)  # a daemon flag's value: the name comes before them
+        elif query.name:
+            raise ConfigurationError(f"watchtower {command} takes one name, got {arg[:40]!r} too.")
+        else:
+            query = attrs.evolve(query, name=arg.lstrip("/"))
+    if not query.help and not query.name:
+        raise ConfigurationError(
+            f"watchtower {command} needs a container's name; {USAGE[command]}."
+        )
+    return attrs.evolve(query, rest=tuple(rest))
+
+
+def _history(query: ChangeQuery) -> SqliteHistory:
+    path = HistorySettings(data_dir=query.data_dir).path
+    if path is None:
+        raise ConfigurationError(
+            f"watchtower {query.command} needs --data-dir or WATCHTOWER_DATA_DIR: "
+            "the directory the daemon keeps its history in."
+        )
+    if not path.is_file():
+        raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
+    return SqliteHistory(path)
+
+
+def release_command(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run ``watchtower release`` with ``argv`` (``release`` left out); the exit code.
+
+    0 when the container was released (or was not held), 1 when the history
+    could not be written, 2 on a bad option.
+    """
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        query = parse_change("release", argv, environ)
+        if query.help:
+            out.write(USAGE["release"] + "\n")
+            return 0
+        history = _history(query)
+    except ConfigurationError as error:
+        err.write(f"watchtower: {error}\n")
+        return 2
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    try:
+        with history:
+            released = history.release(query.name, query.host)
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    if released:
+        out.write(f"{query.name} is released: the next run updates it when its image is stale.\n")
+    else:
+        out.write(f"{query.name} was not held: runs update it as they do.\n")
+    return 0
+
+
+def rollback_command(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run ``watchtower rollback`` with ``argv`` (``rollback`` left out); the exit code.
+
+    0 when the container is back and held, 1 when it could not be rolled
+    back (the sentence says why), 2 on a bad option.
+    """
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        query = parse_change("rollback", argv, environ)
+        if query.help:
+            out.write(USAGE["rollback"] + "\n")
+            return 0
+        from .config import load
+
+        config = load(query.rest, environ)
+        history = _history(query)
+    except ConfigurationError as error:
+        err.write(f"watchtower: {error}\n")
+        return 2
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    from ..report import Outcome
+    from ..rollback import rollback
+    from .command import build_backends
+    from .hosts import fleet_of
+
+    try:
+        with history:
+            home, _registry = build_backends(config, environ)
+            try:
+                fleet = fleet_of(
+                    config.hosts,
+                    environ=environ,
+                    home=home,
+                    engine_timeout=config.engine_timeout,
+                )
+                host = next((h for h in fleet.hosts if h.name == query.host), None)
+                if host is None:
+                    named = ", ".join(h.name for h in fleet.hosts if h.name) or "none"
+                    hint = " --host names a host of the hosts file; -H gives the engine's address."
+                    raise ConfigurationError(
+                        f"There is no host {query.host!r} to roll back on (the hosts: {named});"
+                        + hint
+                    )
+                engine = host.open()
+                try:
+                    params = attrs.evolve(config.params, held={})
+                    report = rollback(
+                        engine.client, query.name, history, to=query.to, host=query.host,
+                        params=params,
+                    )  # fmt: skip
+                finally:
+                    engine.close()
+            finally:
+                if home is not None:
+                    home.close()
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    entry = report.get(query.name)
+    if entry is None or entry.outcome is not Outcome.UPDATED:
+        reason = entry.reason if entry is not None else "it was not replaced"
+        err.write(f"watchtower: {query.name} was not rolled back: {reason}\n")
+        return 1
+    out.write(
+        f"{query.name}: {entry.reason}; it is held there until `watchtower release {query.name}`.\n"
+    )
+    return 0
