@@ -150,3 +150,18 @@ def test_example_runs(script: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip(), "an example should show what it did"
+
+
+def test_a_daemon_without_a_data_dir_never_loads_sqlite3() -> None:
+    code = (
+        "import sys\n"
+        "import watchtower.cli.daemon, watchtower.cli.runner, watchtower.cli.config\n"
+        "from watchtower.cli.config import load\n"
+        "from watchtower.cli.history_settings import open_history\n"
+        "assert open_history(load([], {}).history) is None\n"
+        "print('sqlite3' in sys.modules)\n"
+        "from watchtower.history import SqliteHistory\n"
+        "print('sqlite3' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

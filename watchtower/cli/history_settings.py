@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from .._text import LONG_UNITS, parse_duration
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, HistoryError
-from ..history import FILE_NAME, SqliteHistory
+from ..history import FILE_NAME
 from .values import FlagValues
+
+if TYPE_CHECKING:
+    from ..history import SqliteHistory
 
 __all__ = ["HistorySettings", "history_settings", "open_history", "parse_retention"]
 
@@ -79,6 +83,9 @@ def open_history(settings: HistorySettings, clock: Clock = system_clock) -> Sqli
     path = settings.path
     if path is None:
         return None
+    # Here, not at the top: reading the flags does not load sqlite3.
+    from ..history import SqliteHistory
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:

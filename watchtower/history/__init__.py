@@ -25,9 +25,14 @@ and for processes that keep nothing::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
 from ._memory import MemoryHistory
-from ._sqlite import SCHEMA_VERSION, SqliteHistory
 from ._values import CHANGED, Change, History, Hold, Run, changes_of, held_on, run_counts
+
+if TYPE_CHECKING:
+    from ._sqlite import SCHEMA_VERSION, SqliteHistory
 
 __all__ = [
     "CHANGED",
@@ -46,3 +51,8 @@ __all__ = [
 
 #: The history's file name in the command line's ``--data-dir``.
 FILE_NAME = "history.db"
+
+if not TYPE_CHECKING:  # sqlite3 is loaded when a file is used, not by every run
+    __getattr__, __dir__ = lazy_names(
+        __name__, {"SCHEMA_VERSION": "_sqlite", "SqliteHistory": "_sqlite"}, __all__
+    )
