@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -11,7 +11,7 @@ from flask import Response, request
 
 from ...errors import WatchtowerError
 from ...fleet import Engine
-from ...model import Container, Service
+from ...model import Container, Service, short_id
 from ...params import UpdateParams
 from ...planner import in_scope
 from ...services import as_container, services_in_scope
@@ -46,7 +46,8 @@ OPERATIONS = (
         "get",
         "/v1/containers/details",
         "containers",
-        "The watched containers with their state, settings, status and dependencies",
+        "The watched containers with their state, settings, status and dependencies,"
+        " what each ran before and what a rollback holds it on",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
         schema={"type": "object", "properties": {"containers": _LIST}},
@@ -152,10 +153,43 @@ def _containers_view() -> Response:
     return answer(containers=statuses, count=len(statuses), timestamp=context().now())
 
 
+def _going_back(chosen: Sequence[_Watched]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each container's ``previous`` and ``held``, by ``(host, name)``, from the runner's history.
+
+    ``previous`` is what a rollback without ``to`` goes back to; ``held``
+    what a rollback holds it on. Both are left empty without a history, or
+    when it cannot be read: the rest of the details still answer.
+    """
+    state = context()
+    history = state.runner.history
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    if history is None:
+        return found
+    try:
+        holds = history.holds()
+        for watched in chosen:
+            if watched.service is not None:  # a rollback replaces containers only
+                continue
+            key = (watched.host, watched.container.name)
+            change = history.previous(key[1], key[0])
+            hold = holds.get(key)
+            found[key] = (
+                (change.old_version or short_id(change.old_image_id)) if change else "",
+                hold.shown if hold else "",
+            )
+    except WatchtowerError as error:
+        state.runner.logger.error("The history could not be read: %s", error)
+    return found
+
+
 def _details(
-    watched: _Watched, params: UpdateParams, depends_on: Mapping[str, frozenset[str]]
+    watched: _Watched,
+    params: UpdateParams,
+    depends_on: Mapping[str, frozenset[str]],
+    past: Mapping[tuple[str, str], tuple[str, str]],
 ) -> dict[str, Any]:
     book, container, host = context().book, watched.container, watched.host
+    previous, held = past.get((host, container.name), ("", ""))
     own = ContainerSettings.read(container, params)
     status, reason = book.get(container.name, host=host)
     latest_version, notes = book.version(container.name, host=host)
@@ -181,6 +215,8 @@ def _details(
         reason=reason,
         scope=own.scope,
         depends_on=sorted(depends_on.get(container.name, ())),
+        previous=previous,
+        held=held,
     )
 
 
@@ -190,7 +226,7 @@ def _details_view() -> Response:
     chosen = _listed("containers")
     if isinstance(chosen, Response):
         return chosen
-    params = state.runner.params
+    params, past = state.runner.params, _going_back(chosen)
     details: list[dict[str, Any]] = []
     for host in dict.fromkeys(w.host for w in chosen):
         # Dependencies are by name, within one engine.
@@ -198,7 +234,7 @@ def _details_view() -> Response:
         graph = dependency_graph(
             [w.container for w in mine], use_compose_depends_on=params.use_compose_depends_on
         )
-        details.extend(_details(w, params, graph) for w in mine)
+        details.extend(_details(w, params, graph, past) for w in mine)
     return answer(containers=details, count=len(details), timestamp=state.now())
 
 
