@@ -138,6 +138,10 @@ def _image(client: ContainerClient, name: str, target: Target) -> Image:
     return image
 
 
+def _on_host(observer: Observer, host: str) -> Observer:
+    return lambda event: observer(attrs.evolve(event, host=host))
+
+
 def rollback(
     client: ContainerClient,
     name: str,
@@ -166,7 +170,7 @@ def rollback(
         name: The container's name.
         history: Where what it ran is kept, and where the hold goes.
         to: A version or an image id or digest it ran, instead of the last one before.
-        host: The engine's name in the history; empty for a single engine.
+        host: The engine's name in the history and the events; empty for a single engine.
         params: Stop and health timeouts, hooks and the like, as for an update.
         observer: Called with each event.
         clock: The current time.
@@ -177,6 +181,8 @@ def rollback(
         EngineError: The containers could not be listed.
     """
     params = params or UpdateParams()
+    if observer is not None and host:  # its events name the host, as a run's over hosts do
+        observer = _on_host(observer, host)
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     listed = list(client.list_containers(include_stopped=True, include_restarting=True))

@@ -130,3 +130,42 @@ def test_a_rollback_waits_for_a_run_in_progress(
 def test_the_operations_are_in_the_openapi_document() -> None:
     paths = {(op.method, op.path) for op in OPERATIONS}
     assert {("post", "/v1/rollback"), ("post", "/v1/release"), ("get", "/v1/holds")} <= paths
+
+
+def _details(api: FlaskClient) -> dict[str, tuple[str, str]]:
+    body = api.get("/v1/containers/details", headers=AUTH).json
+    assert body is not None
+    return {c["name"]: (c["previous"], c["held"]) for c in body["containers"]}
+
+
+def test_the_details_say_what_ran_before_and_what_holds_it(
+    api: FlaskClient, updated: str, engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    registry.publish("example.org/db:1")
+    engine.run("db", "example.org/db:1")  # never changed: nothing to go back to
+    assert _details(api) == {"web": ("1.25.3", ""), "db": ("", "")}
+    assert api.post("/v1/rollback?container=web", headers=AUTH).status_code == 200
+    # The rollback is itself the last change: going back again is to 1.25.4.
+    assert _details(api) == {"web": ("1.25.4", "1.25.3"), "db": ("", "")}
+    assert api.post("/v1/release?container=web", headers=AUTH).status_code == 200
+    assert _details(api)["web"] == ("1.25.4", "")
+
+
+def test_an_unnamed_image_is_its_short_id(
+    api: FlaskClient, engine: MemoryEngine, registry: MemoryRegistry, history: MemoryHistory
+) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    old = engine.container("web").image_id
+    registry.publish(WEB, labels={"rebuilt": "yes"})
+    update(engine, registry, history=history)
+    history.hold("web", "", old)
+    short = old.removeprefix("sha256:")[:12]
+    assert _details(api) == {"web": (short, short)}
+
+
+def test_without_a_history_the_details_name_nothing_to_go_back_to(
+    api: FlaskClient, updated: str, runner: Runner
+) -> None:
+    runner.history = None
+    assert _details(api) == {"web": ("", "")}

@@ -292,3 +292,77 @@ def test_the_page_shows_the_versions_and_the_release_notes_link(
                 shown() == ["1.25.3 \u2192 1.25.4 release notes", notes, "noopener noreferrer"]
             )
         )
+
+
+def test_a_row_rolls_back_from_the_page_is_held_and_is_released(
+    browser: Any, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """b's web was updated once: its row goes back, through the plan dialog, and lets go."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.history import MemoryHistory
+    from watchtower.versions import VERSION
+
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock")
+    b = engines["unix:///b.sock"]
+    registry.publish(WEB, labels={VERSION: "1.25.3"})
+    b.run("web", WEB)
+    old = b.container("web").image_id
+    registry.publish(WEB, labels={VERSION: "1.25.4"})
+    engines["unix:///a.sock"].run("web", WEB)  # a's web is current: nothing to go back to
+    runner = _runner(registry, fleet, clock)
+    runner.history = MemoryHistory()
+    runner.run()
+    new = b.container("web").image_id
+    assert new != old
+    wait = WebDriverWait(browser, 30)
+
+    def rows() -> list[list[str]]:
+        # Each row's host, its hold, its status cell and its buttons' accessible names and titles.
+        return list(
+            browser.execute_script(
+                "return [...document.querySelectorAll('#hosts tr[data-name]')].map((r) => ["
+                "r.dataset.host, r.dataset.held || '', r.querySelector('.status').innerText,"
+                "...[...r.querySelectorAll('button')].slice(2).map("
+                "(b) => b.getAttribute('aria-label') + ': ' + b.title)]);"
+            )
+        )
+
+    with _page(browser, runner):
+        wait.until(lambda _: len(rows()) == 2)
+        assert rows() == [
+            ["a", "", "unknown"],
+            ["b", "", "unknown", "Roll back web on b: Put web back on 1.25.3, and hold it there"],
+        ]
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Roll back web on b']").click()
+        dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        assert "web on b (example.org/web:1): 1.25.4 \u2192 1.25.3" in dialog.text
+        go = browser.find_element(By.ID, "plan-go")
+        assert go.text == "Roll back"
+        go.click()
+        wait.until(lambda _: rows()[1][1] == "1.25.3")
+        assert b.container("web").image_id == old
+        assert engines["unix:///a.sock"].container("web").image_id == new
+        version = "#hosts tr[data-host='b'] .image .version"
+        assert browser.find_element(By.CSS_SELECTOR, version).text == "1.25.3"
+        assert rows() == [
+            ["a", "", "unknown"],
+            [
+                "b",
+                "1.25.3",
+                "updated\nheld on 1.25.3",
+                "Roll back web on b: Put web back on 1.25.4, and hold it there",
+                "Release web on b: Let web update again",
+            ],
+        ]
+        assert "web on b: rolled back to 1.25.3" in browser.find_element(By.ID, "message").text
+
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Release web on b']").click()
+        wait.until(lambda _: rows()[1][1] == "")
+        assert rows()[1] == [
+            "b", "", "updated", "Roll back web on b: Put web back on 1.25.4, and hold it there"
+        ]  # fmt: skip
+        assert "web on b is released" in browser.find_element(By.ID, "message").text
+    assert runner.history.holds() == {}

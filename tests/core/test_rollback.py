@@ -193,6 +193,19 @@ def test_a_hold_applies_on_its_own_host_only(registry: MemoryRegistry) -> None:
     assert entry_of(result.reports["b"])[0] is Outcome.UPDATED
 
 
+def test_the_events_of_a_rollback_on_a_named_host_name_it(registry: MemoryRegistry) -> None:
+    engine = MemoryEngine(registry)
+    registry.publish(WEB, labels={VERSION: "1.25.3"})
+    engine.run("web", WEB)
+    registry.publish(WEB, labels={VERSION: "1.25.4"})
+    history = MemoryHistory()
+    update_hosts({"b": engine}, registry, history=history)
+    events: list[Event] = []
+    rollback(engine, "web", history, host="b", observer=events.append)
+    assert events and {e.host for e in events} == {"b"}
+    assert any(isinstance(e, Updated) for e in events)
+
+
 # Keeping what ran before --------------------------------------------------------
 
 

@@ -3,10 +3,11 @@
 Each endpoint group is a blueprint of module-level views, declared with its
 :class:`~watchtower.cli.openapi.Operation` values next to them:
 :mod:`~watchtower.cli.api.core` (health, update, metrics and status,
-history), :mod:`~watchtower.cli.api.inventory` (check, containers and their
-details, images, config), :mod:`~watchtower.cli.api.stream` (the event
-stream), :mod:`~watchtower.cli.api.docs` (the OpenAPI document and
-``/swagger``) and :mod:`~watchtower.cli.api.page` (the status page).
+history), :mod:`~watchtower.cli.api.checks` (check),
+:mod:`~watchtower.cli.api.inventory` (containers and their details, images,
+config), :mod:`~watchtower.cli.api.stream` (the event stream),
+:mod:`~watchtower.cli.api.docs` (the OpenAPI document and ``/swagger``) and
+:mod:`~watchtower.cli.api.page` (the status page).
 :func:`create_app` registers the groups the settings enable, with the
 hardening of :mod:`~watchtower.cli.api.hardening`, and puts what the views
 read in the app's ``extensions``, so two apps share nothing.
@@ -26,8 +27,8 @@ status page, with a login form). The others need
 from __future__ import annotations
 
 from .app import OPERATIONS, ApiServer, create_app
+from .checks import CheckResult, check
 from .core import RETRY_AFTER
 from .core import parse_time as _parse_time  # noqa: F401  (the fuzz tests read it)
-from .inventory import CheckResult, check
 
 __all__ = ["OPERATIONS", "RETRY_AFTER", "ApiServer", "CheckResult", "check", "create_app"]

@@ -14,7 +14,7 @@ from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
-from . import core, docs, going_back, inventory, page, stream
+from . import checks, core, docs, going_back, inventory, page, stream
 from ._base import EXTENSION, Context, StatusBook, text
 from .hardening import harden
 
@@ -27,7 +27,7 @@ __all__ = ["ApiServer", "create_app"]
 _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
     "health": (core.health,),
     "update": (core.update, going_back.going_back),
-    "check": (inventory.checks,),
+    "check": (checks.checks,),
     "containers": (inventory.containers,),
     "metrics": (core.metrics,),
     "history": (core.history,),
@@ -42,6 +42,7 @@ _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
 OPERATIONS: tuple[Operation, ...] = (
     *core.OPERATIONS,
     *going_back.OPERATIONS,
+    *checks.OPERATIONS,
     *inventory.OPERATIONS,
     *stream.OPERATIONS,
     *docs.OPERATIONS,

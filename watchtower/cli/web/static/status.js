@@ -17,6 +17,7 @@
   // Rows and digests by host and name: two hosts of a hosts file may each run a "web".
   const rows = new Map(); // key(host, name) -> its row
   const latest = new Map(); // key(host, name) -> registry digest, from the last check
+  const held = new Map(); // key(host, name) -> the version a rollback holds it on
   const KINDS = ["run_started", "checked", "update_available", "skipped", "label_ignored",
     "hook_ran", "stopped", "started", "updated", "rolled_back", "repaired", "failed",
     "run_finished"];
@@ -61,6 +62,9 @@
     const cell = tr.querySelector(".status");
     cell.replaceChildren(element("span", status, "badge status-" + status));
     if (reason) cell.append(element("span", reason, "reason"));
+    // A hold outlasts each status: no run updates the container until it is released.
+    const on = held.get(key(host, name));
+    if (on) cell.append(element("span", "held on " + on, "reason held"));
   }
 
   function setLatest(host, name, digest) {
@@ -88,11 +92,12 @@
     cell.append(line);
   }
 
-  function button(label, title, handler, enabled) {
+  function button(label, title, handler, enabled, name) {
     const node = element("button", label);
     node.type = "button";
     node.title = title;
     node.disabled = !enabled;
+    if (name) node.setAttribute("aria-label", name);
     node.addEventListener("click", handler);
     return node;
   }
@@ -131,6 +136,16 @@
       button("Update", updateTitle, () => plan([c.name]),
         served.has("check") && served.has("update")),
     );
+    // Going back is for this container alone, on its own host.
+    if (c.previous) {
+      actions.append(button("Roll back", "Put " + c.name + " back on " + c.previous +
+        ", and hold it there", () => rollBack(c), served.has("update"), "Roll back " + who(c)));
+    }
+    if (c.held) {
+      tr.dataset.held = c.held;
+      actions.append(button("Release", "Let " + c.name + " update again",
+        () => release(c), served.has("update"), "Release " + who(c)));
+    }
     tr.append(actions);
     rows.set(key(c.host, c.name), tr);
     setVersion(c.host, c.name, c.version, c.latest_version, c.notes);
@@ -139,6 +154,7 @@
 
   function fill(body, containers) {
     for (const c of containers) {
+      if (c.held) held.set(key(c.host, c.name), c.held);
       body.append(containerRow(c));
       setStatus(c.host, c.name, c.status, c.reason);
     }
@@ -165,6 +181,7 @@
 
   function render(containers) {
     rows.clear();
+    held.clear();
     tbody.replaceChildren();
     hostsBox.replaceChildren();
     const byHost = new Map();
@@ -263,6 +280,20 @@
     }
   }
 
+  // The plan dialog: what will happen, and onGo only once confirmed.
+  function ask(nodes, goLabel, enabled, onGo) {
+    planBody.replaceChildren(...nodes);
+    planGo.textContent = goLabel;
+    planGo.disabled = !enabled;
+    dialog.returnValue = "";
+    dialog.showModal();
+    (enabled ? planGo : dialog.querySelector("button[value=cancel]")).focus();
+    dialog.addEventListener("close", async function onClose() {
+      dialog.removeEventListener("close", onClose);
+      if (dialog.returnValue === "go") await onGo();
+    });
+  }
+
   async function plan(names) {
     say("Working out the plan\u2026");
     let results;
@@ -274,29 +305,58 @@
     }
     say(unreachable(results).trim());
     const stale = results.filter((c) => c.update_available);
-    planBody.replaceChildren();
     if (!stale.length) {
-      planBody.append(element("p", "Nothing to update: every container checked runs what its registry serves."));
-    } else {
-      planBody.append(element("p", "These containers will be replaced (those that depend on them are restarted):"));
-      const list = element("ul", undefined, "plan-list");
-      for (const c of stale) {
-        list.append(element("li", who(c) + " (" + moving(c.image, c.latest_image) + "): " + short(c.digest) +
-          " \u2192 " + short(c.latest_digest) +
-          (c.latest_version ? ", " + c.version + " \u2192 " + c.latest_version : "")));
-      }
-      planBody.append(list);
+      ask([element("p", "Nothing to update: every container checked runs what its registry serves.")],
+        "Update", false, async () => {});
+      return;
     }
-    planGo.disabled = !stale.length;
-    dialog.returnValue = "";
-    dialog.showModal();
-    (stale.length ? planGo : dialog.querySelector("button[value=cancel]")).focus();
-    dialog.addEventListener("close", async function onClose() {
-      dialog.removeEventListener("close", onClose);
-      if (dialog.returnValue !== "go") return;
-      // By name: the API replaces each stale container of that name, on every host.
-      await update([...new Set(stale.map((c) => c.name))]);
-    });
+    const list = element("ul", undefined, "plan-list");
+    for (const c of stale) {
+      list.append(element("li", who(c) + " (" + moving(c.image, c.latest_image) + "): " + short(c.digest) +
+        " \u2192 " + short(c.latest_digest) +
+        (c.latest_version ? ", " + c.version + " \u2192 " + c.latest_version : "")));
+    }
+    // By name: the API replaces each stale container of that name, on every host.
+    ask([element("p", "These containers will be replaced (those that depend on them are restarted):"),
+      list], "Update", true, () => update([...new Set(stale.map((c) => c.name))]));
+  }
+
+  // The container's own query: its name, and its host on a fleet of named hosts.
+  function which(c) {
+    return "container=" + encodeURIComponent(c.name) +
+      (c.host ? "&host=" + encodeURIComponent(c.host) : "");
+  }
+
+  function rollBack(c) {
+    const list = element("ul", undefined, "plan-list");
+    list.append(element("li", who(c) + " (" + c.image + "): " + (c.version || short(c.digest)) +
+      " \u2192 " + c.previous));
+    ask([element("p", "This container will be put back on the image it ran before (those that " +
+      "depend on it are restarted), and held there: no run updates it until it is released."),
+    list], "Roll back", true, () => goBack(c));
+  }
+
+  // A rollback's answer comes when it is done; its run's events update the row meanwhile.
+  async function goBack(c) {
+    say("Rolling back " + who(c) + "\u2026");
+    try {
+      const body = await api("POST", "/v1/rollback?" + which(c));
+      say(who(c) + ": " + body.entry.reason + "; held there until released.");
+    } catch (error) {
+      say("The rollback failed: " + error.message);
+    }
+    await Promise.all([loadContainers(), loadHistory()]).catch((error) => say(error.message));
+  }
+
+  async function release(c) {
+    try {
+      const body = await api("POST", "/v1/release?" + which(c));
+      say(body.released ? who(c) + " is released: a run updates it when its image is stale."
+        : who(c) + " was not held.");
+    } catch (error) {
+      say("The release failed: " + error.message);
+    }
+    await loadContainers().catch((error) => say(error.message));
   }
 
   async function update(names) {
