@@ -27,7 +27,7 @@ from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
 from watchtower.cli.broadcast import Broadcaster
 from watchtower.cli.runner import Runner
 from watchtower.events import RunStarted, Stopped
-from watchtower.testing import FixedClock, MemoryRegistry
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from .support import DB, WEB, GatedEngine, make_runner
 
@@ -494,3 +494,20 @@ def test_a_client_address_is_the_peer_or_an_untrusted_address_a_trusted_peer_nam
         assert found == peer
     else:
         assert found == peer or (found in chain and ipaddress.ip_address(found) not in trusted)
+
+
+def test_a_filter_that_is_no_usable_pattern_is_a_400_naming_it(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    settings = ApiSettings(endpoints=frozenset({"update", "check"}), token="t")
+    api = create_app(make_runner(engine, registry, clock), settings).test_client()
+    auth = {"Authorization": "Bearer t"}
+    updated = api.post("/v1/update?image=web%5C%C2%91", headers=auth)
+    assert updated.status_code == 400
+    assert "monitor-image-names pattern 'web\\\\\\x91'" in updated.get_json()["error"]
+    checked = api.post("/v1/check?image=web%5C%C2%91", headers=auth)
+    assert checked.status_code == 400
+    assert "monitor-image-names pattern" in checked.get_data(as_text=True)
+    assert engine.count("list") == 0  # refused before the engine was asked

@@ -18,7 +18,7 @@ from ...events import Checked, Event, Failed, RolledBack, Skipped, UpdateAvailab
 from ...fleet import Engine, each_host
 from ...model import Container
 from ...params import UpdateParams
-from ...selection import select
+from ...selection import Selector, select
 from ..api_settings import ApiSettings
 from ..broadcast import Broadcaster
 from ..runner import Runner
@@ -245,6 +245,10 @@ def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
 
     Returns:
         The parameters, whether any query was given, and whether anything is left.
+
+    Raises:
+        ConfigurationError: A ``container`` or ``image`` query is no usable pattern.
+        WatchtowerError: The engine could not list its containers.
     """
     params = runner.params
     names, images = query_list("container"), query_list("image")
@@ -255,6 +259,8 @@ def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
         names=tuple(n.lstrip("/") for n in names) or params.names,
         monitor_image_names=tuple(images) or params.monitor_image_names,
     )
+    # A pattern that cannot be used is the request's fault, said before any engine is asked.
+    Selector.from_params(asked)
 
     def chosen_on(engine: Engine) -> set[str]:
         listed = list(

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Response
 from typing_extensions import NotRequired, TypedDict
 
-from ...errors import RegistryError, WatchtowerError
+from ...errors import ConfigurationError, RegistryError, WatchtowerError
 from ...hosts import plan_hosts
 from ...model import ImageRef
 from ...params import UpdateParams
@@ -210,6 +210,8 @@ def _check_view() -> Response:
 
     try:
         params, _, anything = _base.narrowed(state.runner)
+    except ConfigurationError as bad:
+        return Response(str(bad), status=400, mimetype="text/plain")
     except WatchtowerError as listing:
         state.runner.logger.error("The check failed: %s", listing)
         return Response("failed to check for updates", status=500)

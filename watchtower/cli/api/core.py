@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ...errors import WatchtowerError
+from ...errors import ConfigurationError, WatchtowerError
 from ...fleet import each_host
 from ...history import Change, History, Run
 from ..metrics import Scan
@@ -174,6 +174,8 @@ def _update_view() -> Response:
         return limit
     try:
         params, targeted, anything = _base.narrowed(runner)
+    except ConfigurationError as error:
+        return answer(400, error=str(error))
     except WatchtowerError as error:
         runner.logger.error("The update failed: %s", error)
         return answer(500, error="the update failed; see the log")
