@@ -186,14 +186,19 @@ class Podman:
     def _wait_for_helpers(self, timeout: float = 15.0) -> None:
         # Each container's conmon runs a "podman container cleanup" when it
         # exits, which writes under the root again: wait until none is left.
+        # An exec session's conmon waits 300 s (--exit-delay) before its own
+        # clean-up, of a container already removed: it is ended instead.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             alive = False
             for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
                 with contextlib.suppress(OSError):
-                    if str(self.root).encode() in cmdline.read_bytes():
-                        alive = True
-                        break
+                    argv = cmdline.read_bytes().split(b"\0")
+                    if not any(str(self.root).encode() in arg for arg in argv):
+                        continue
+                    if argv[0].endswith(b"conmon") and b"--exec-attach" in argv:
+                        os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                    alive = True
             if not alive:
                 return
             time.sleep(0.2)
