@@ -75,6 +75,7 @@ def run_hook(
     reader.start()
     reader.join(max(timeout.total_seconds(), 0.0))
     if reader.is_alive():
+        _await_pid(chunks, reader)
         _kill(api, container_id, b"".join(chunks), user)
         reader.join(5)
         return HookResult(None, _output(chunks))
@@ -86,6 +87,16 @@ def run_hook(
             break
         time.sleep(0.02)
     return HookResult(exit_code, _output(chunks))
+
+
+def _await_pid(chunks: list[bytes], reader: threading.Thread, seconds: float = 5.0) -> None:
+    # The wrapper's pid is its first line, which a busy machine may deliver
+    # after a short timeout; without it the hook could not be killed.
+    deadline = time.monotonic() + seconds
+    while reader.is_alive() and _MARK.encode() not in b"".join(chunks):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
 
 
 def _output(chunks: list[bytes]) -> str:
