@@ -117,6 +117,19 @@ def image(session: nox.Session) -> None:
 
 
 @nox.session
+def fresh(session: nox.Session) -> None:
+    """Run the README's set-up commands in a fresh Debian container, as root with no sudo.
+
+    ``nox -s fresh -- trixie`` (the default) or ``-- bookworm``: a Debian root
+    with only Python (mmdebstrap), where ``scripts/demo --setup-only`` and
+    ``.ci/run --setup-only`` must work as written and leave the system Python
+    alone. It runs on the engine of ``$DOCKER_HOST``, else the default socket.
+    """
+    session.install("docker>=7.1", "requests>=2.32", "attrs>=23.1")
+    session.run("python", "-m", "tests.support.fresh_debian", *session.posargs)
+
+
+@nox.session
 def build(session: nox.Session) -> None:
     """Build the sdist and the wheel into dist/ and check them.
 

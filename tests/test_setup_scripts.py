@@ -9,15 +9,18 @@ installed; ``.ci/run`` installed them), which each asserts before it runs.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.support import dockerd as dockerd_support
+from tests.support import fresh_debian
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -209,3 +212,14 @@ def test_the_readme_names_the_debian_packages_each_script_installs(script: str) 
     assert f"    bash {script}\n" in section
     named = set(re.findall(r"`([a-z0-9.+-]+)`", section))
     assert set(apt_packages(ROOT / script)) <= named
+
+
+def test_the_fresh_debian_check_runs_the_readmes_commands_on_a_copy_of_the_checkout() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for script in ("scripts/demo", ".ci/run"):
+        assert f"    bash {script}\n" in readme
+        assert f"\nbash {script} --setup-only\n" in fresh_debian.SCRIPT
+    with tarfile.open(fileobj=io.BytesIO(fresh_debian._checkout_tar(ROOT))) as tar:
+        names = set(tar.getnames())
+    assert {"checkout/scripts/demo", "checkout/.ci/run", "checkout/pyproject.toml"} <= names
+    assert not any(name.startswith(("checkout/.venv/", "checkout/.git/")) for name in names)
