@@ -159,6 +159,18 @@ class Fleet:
         """The hosts' names, in order."""
         return tuple(host.name for host in self.hosts)
 
+    def only(self, name: str) -> Fleet:
+        """This fleet narrowed to the host called ``name`` (empty: the unnamed one).
+
+        Raises:
+            ConfigurationError: There is no such host; the sentence lists those there are.
+        """
+        for host in self.hosts:
+            if host.name == name:
+                return Fleet((host,), self.concurrency)
+        named = ", ".join(sorted(n for n in self.names if n)) or "none"
+        raise ConfigurationError(f"There is no host {name[:80]!r} (the hosts: {named}).")
+
 
 def each_host(
     fleet: Fleet, work: Callable[[str, Engine], T]

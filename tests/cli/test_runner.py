@@ -9,13 +9,17 @@ import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
+
 from watchtower import update, update_hosts
 from watchtower.cli.config import load
 from watchtower.cli.daemon import serve
 from watchtower.cli.metrics import Metrics, Scan
 from watchtower.cli.runner import Runner
-from watchtower.errors import NotificationError
+from watchtower.errors import ConfigurationError, NotificationError
+from watchtower.fleet import Fleet
 from watchtower.model import Container
+from watchtower.params import UpdateParams
 from watchtower.porcelain import porcelain
 from watchtower.report import Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -121,6 +125,24 @@ def test_porcelain_names_the_host_of_each_entry_over_several(registry: MemoryReg
         ("a", "web"),
         ("b", "web"),
     ]
+
+
+def test_a_run_on_one_host_of_a_fleet_leaves_the_others_alone(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engines = {"a": MemoryEngine(registry), "b": MemoryEngine(registry)}
+    for engine in engines.values():
+        _stale(engine, registry, "web", WEB)
+    before = {host: engine.container("web").image_id for host, engine in engines.items()}
+    runner = Runner(Fleet.of(engines), registry, UpdateParams(), metrics=Metrics(clock=clock),
+                    logger=LOG, clock=clock)  # fmt: skip
+    report = runner.run(host="b")
+    assert report is not None
+    assert [(e.host, e.name) for e in report.updated] == [("b", "web")]
+    assert engines["a"].container("web").image_id == before["a"]
+    assert engines["b"].container("web").image_id != before["b"]
+    with pytest.raises(ConfigurationError, match=r"There is no host 'c' \(the hosts: a, b\)\."):
+        runner.run(host="c")
 
 
 def test_porcelain_v1_without_containers(engine: MemoryEngine, registry: MemoryRegistry) -> None:

@@ -96,12 +96,12 @@ class Runner:
             observer(event)
 
     def _report(
-        self, params: UpdateParams, pushed: Sequence[PushEvent], trigger: str
+        self, params: UpdateParams, pushed: Sequence[PushEvent], trigger: str, fleet: Fleet
     ) -> Report | None:
         if pushed:
             return update_pushed(
                 pushed,
-                self.fleet,
+                fleet,
                 self.registry,
                 params,
                 observer=self._observe,
@@ -111,7 +111,7 @@ class Runner:
                 history=self.history,
             )
         return update_hosts(
-            self.fleet,
+            fleet,
             self.registry,
             params,
             observer=self._observe,
@@ -123,12 +123,16 @@ class Runner:
         ).total
 
     def _run_locked(
-        self, params: UpdateParams, pushed: Sequence[PushEvent] = (), trigger: str = ""
+        self,
+        params: UpdateParams,
+        pushed: Sequence[PushEvent] = (),
+        trigger: str = "",
+        fleet: Fleet | None = None,
     ) -> Report | None:
         if self.on_start is not None:
             self.on_start()
         try:
-            report = self._report(params, pushed, trigger)
+            report = self._report(params, pushed, trigger, fleet or self.fleet)
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
             return None
@@ -155,7 +159,12 @@ class Runner:
         return report
 
     def run(
-        self, params: UpdateParams | None = None, *, wait: bool = True, trigger: str = ""
+        self,
+        params: UpdateParams | None = None,
+        *,
+        wait: bool = True,
+        trigger: str = "",
+        host: str | None = None,
     ) -> Report | None:
         """Run now, in this thread.
 
@@ -165,15 +174,21 @@ class Runner:
                 (and counts the skip) and returns ``None``.
             trigger: What started it (``schedule``, ``api``, ...), for the
                 report and the history.
+            host: Only this host of the fleet (see :meth:`~watchtower.fleet.Fleet.only`);
+                every host by default.
+
+        Raises:
+            ConfigurationError: There is no such host.
 
         Returns:
             The report, or ``None`` when the run was skipped or failed.
         """
+        fleet = self.fleet.only(host) if host is not None else None
         if not self._lock.acquire(blocking=wait):
             self.skip()
             return None
         try:
-            return self._run_locked(params or self.params, trigger=trigger)
+            return self._run_locked(params or self.params, trigger=trigger, fleet=fleet)
         finally:
             self._lock.release()
 
@@ -237,12 +252,9 @@ class Runner:
         history = self.history
         if history is None:
             raise ConfigurationError("A rollback needs the history kept with --data-dir.")
-        hosts = {h.name: h for h in self.fleet.hosts}
-        if host not in hosts:
-            named = ", ".join(sorted(h for h in hosts if h)) or "none"
-            raise ConfigurationError(f"There is no host {host[:80]!r} (the hosts: {named}).")
+        (only,) = self.fleet.only(host).hosts
         with self._lock:
-            engine = hosts[host].open()
+            engine = only.open()
             try:
                 return rollback(
                     engine.client,
