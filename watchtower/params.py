@@ -7,8 +7,9 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from attrs import field, frozen, validators
+from attrs import field, frozen
 
+from ._arguments import checked_init
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -35,26 +36,45 @@ def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
+def _bad(attribute: Any, rule: str, value: object) -> ConfigurationError:
+    return ConfigurationError(f"UpdateParams.{attribute.name} must {rule}, got {value}.")
+
+
 def _non_negative(_instance: object, attribute: Any, value: timedelta) -> None:
     if value < timedelta(0):
-        raise ConfigurationError(f"{attribute.name} must not be negative, got {value}.")
+        raise _bad(attribute, "not be negative", value)
 
 
 def _an_id(_instance: object, attribute: Any, value: int) -> None:
     if not 0 <= value <= MAX_ID:
-        raise ConfigurationError(f"{attribute.name} must be from 0 to {MAX_ID}, got {value}.")
+        raise _bad(attribute, f"be from 0 to {MAX_ID}", value)
 
 
 def _positive(_instance: object, attribute: Any, value: int) -> None:
     if value < 1:
-        raise ConfigurationError(f"{attribute.name} must be at least 1, got {value}.")
+        raise _bad(attribute, "be at least 1", value)
+
+
+def _one_of(*choices: str) -> Any:
+    def check(_instance: object, attribute: Any, value: str) -> None:
+        if value not in choices:
+            raise _bad(attribute, "be one of " + ", ".join(map(repr, choices)), repr(value))
+
+    return check
 
 
 def _a_span(_instance: object, attribute: Any, value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ConfigurationError(f"{attribute.name} must be a positive duration, got {value!r}.")
+    if value <= timedelta(0):
+        raise _bad(attribute, "be a positive duration", value)
 
 
+def _annotated() -> dict[str, Any]:
+    from .tags import TagRule
+
+    return {"TagRule": TagRule}
+
+
+@checked_init(_annotated)
 @frozen(kw_only=True)
 class UpdateParams:
     """The parameters of one run, named after Watchtower's flags.
@@ -155,21 +175,19 @@ class UpdateParams:
     rolling_restart: bool = False
     use_compose_depends_on: bool = True
     lifecycle_hooks: bool = False
-    lifecycle_uid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
-    lifecycle_gid: int = field(default=0, validator=[validators.instance_of(int), _an_id])
+    lifecycle_uid: int = field(default=0, validator=_an_id)
+    lifecycle_gid: int = field(default=0, validator=_an_id)
     cleanup: bool = False
-    keep_previous: int = field(default=1, validator=[validators.instance_of(int), _an_id])
+    keep_previous: int = field(default=1, validator=_an_id)
     remove_volumes: bool = False
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
-    warn_on_head_failure: str = field(
-        default="auto", validator=validators.in_(("auto", "always", "never"))
-    )
-    check_concurrency: int = field(default=8, validator=[validators.instance_of(int), _positive])
+    warn_on_head_failure: str = field(default="auto", validator=_one_of("auto", "always", "never"))
+    check_concurrency: int = field(default=8, validator=_positive)
     registry_scan_timeout: timedelta = field(default=timedelta(minutes=5), validator=_a_span)
-    update_concurrency: int = field(default=4, validator=[validators.instance_of(int), _positive])
+    update_concurrency: int = field(default=4, validator=_positive)
     self_update: bool = True
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)

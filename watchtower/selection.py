@@ -105,18 +105,28 @@ class Selector:
                 what linear-time matching does not support.
         """
         return cls(
-            names=_Patterns.compile(params.names, trim_slash=True, option="container name"),
+            names=_Patterns.compile(
+                params.names, trim_slash=True, option="names (the container names)"
+            ),
             disable_names=_Patterns.compile(
-                params.disable_names, trim_slash=True, option="disable-containers"
+                params.disable_names, trim_slash=True, option="disable_names (--disable-containers)"
             ),
             monitor_images=_Patterns.compile(
-                params.monitor_image_names, trim_slash=False, option="monitor-image-names"
+                params.monitor_image_names,
+                trim_slash=False,
+                option="monitor_image_names (--monitor-image-names)",
             ),
             skip_images=_Patterns.compile(
-                params.skip_image_names, trim_slash=False, option="skip-image-names"
+                params.skip_image_names,
+                trim_slash=False,
+                option="skip_image_names (--skip-image-names)",
             ),
-            enable_labels=parse_label_pairs(params.enable_labels, "enable-containers-by-label"),
-            disable_labels=parse_label_pairs(params.disable_labels, "disable-containers-by-label"),
+            enable_labels=parse_label_pairs(
+                params.enable_labels, "enable_labels (--enable-containers-by-label)"
+            ),
+            disable_labels=parse_label_pairs(
+                params.disable_labels, "disable_labels (--disable-containers-by-label)"
+            ),
             label_enable=params.label_enable,
             scope=params.scope or NO_SCOPE,
         )

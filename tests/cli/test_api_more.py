@@ -506,8 +506,11 @@ def test_a_filter_that_is_no_usable_pattern_is_a_400_naming_it(
     auth = {"Authorization": "Bearer t"}
     updated = api.post("/v1/update?image=web%5C%C2%91", headers=auth)
     assert updated.status_code == 400
-    assert "monitor-image-names pattern 'web\\\\\\x91'" in updated.get_json()["error"]
+    assert (
+        "monitor_image_names (--monitor-image-names) pattern 'web\\\\\\x91'"
+        in updated.get_json()["error"]
+    )
     checked = api.post("/v1/check?image=web%5C%C2%91", headers=auth)
     assert checked.status_code == 400
-    assert "monitor-image-names pattern" in checked.get_data(as_text=True)
+    assert "monitor_image_names (--monitor-image-names) pattern" in checked.get_data(as_text=True)
     assert engine.count("list") == 0  # refused before the engine was asked

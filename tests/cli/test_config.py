@@ -179,14 +179,14 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
     (
         ["--skip-image-names", "nginx(?!:alpine)"],
         {},
-        "The skip-image-names pattern 'nginx(?!:alpine)' uses the group '(?!', not supported by "
-        "linear-time matching (RE2 syntax, as in Watchtower).",
+        "The skip_image_names (--skip-image-names) pattern 'nginx(?!:alpine)' uses the group "
+        "'(?!', not supported by linear-time matching (RE2 syntax, as in Watchtower).",
     ),
     (
         ["web", "(db)\\1"],
         {},
-        "The container name pattern '(db)\\\\1' uses the escape '\\\\1', not supported by "
-        "linear-time matching (RE2 syntax, as in Watchtower).",
+        "The names (the container names) pattern '(db)\\\\1' uses the escape '\\\\1', "
+        "not supported by linear-time matching (RE2 syntax, as in Watchtower).",
     ),
 ]
 

@@ -138,19 +138,22 @@ def test_a_refused_tag_label_is_one_problem_and_no_rule(label: str, pattern: str
     [
         (
             UpdateParams(names=("web(?!-2)",)),
-            f"The container name pattern 'web(?!-2)' uses the group '(?!', {LINEAR}.",
+            f"The names (the container names) pattern 'web(?!-2)' uses the group '(?!', {LINEAR}.",
         ),
         (
             UpdateParams(disable_names=(r"(w)\1",)),
-            rf"The disable-containers pattern '(w)\\1' uses the escape '\\1', {LINEAR}.",
+            "The disable_names (--disable-containers) pattern "
+            rf"'(w)\\1' uses the escape '\\1', {LINEAR}.",
         ),
         (
             UpdateParams(monitor_image_names=("web(?=:)",)),
-            f"The monitor-image-names pattern 'web(?=:)' uses the group '(?=', {LINEAR}.",
+            "The monitor_image_names (--monitor-image-names) pattern "
+            f"'web(?=:)' uses the group '(?=', {LINEAR}.",
         ),
         (
             UpdateParams(skip_image_names=("w++",)),
-            f"The skip-image-names pattern 'w++' uses the repetition '++', {LINEAR}.",
+            "The skip_image_names (--skip-image-names) pattern "
+            f"'w++' uses the repetition '++', {LINEAR}.",
         ),
     ],
 )
