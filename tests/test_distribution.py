@@ -55,6 +55,23 @@ def test_watchtower_docker_without_docker_py_names_its_extra() -> None:
     )
 
 
+def test_the_default_registry_without_requests_names_its_extra() -> None:
+    result = _without(
+        ("requests",),
+        "from watchtower.errors import MissingExtraError\n"
+        "from watchtower.registry import HttpRegistry\n"
+        "try:\n    HttpRegistry()\n"
+        "except MissingExtraError as error:\n"
+        "    print(isinstance(error, ImportError), error)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "True The registry's default transport (RequestsTransport) needs the 'registry' extra, "
+        "which is not installed (no module named 'requests'): "
+        "pip install 'watchtower-updater[registry]'"
+    )
+
+
 def test_the_all_extra_holds_every_other_extra() -> None:
     extras = PYPROJECT["project"]["optional-dependencies"]
     (everything,) = extras["all"]

@@ -13,9 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import requests
+from ..errors import MissingExtraError, RegistryError
 
-from ..errors import RegistryError
+try:
+    import requests
+except ImportError as missing:
+    raise MissingExtraError.for_extra(
+        "The registry's default transport (RequestsTransport)", "registry", missing
+    ) from None
 from ._deadline import DeadlineAdapter, Watch, watch
 from ._tls import is_verification_error, registry_contexts, tls_version, validate_ca_bundle
 from ._transport import Request, Response, TransportError, origin
