@@ -7,6 +7,7 @@ import threading
 from datetime import datetime
 
 from .clock import Clock
+from .errors import ConfigurationError
 from .events import Event, HookRan, Observer
 from .lifecycle import HookRun
 
@@ -21,9 +22,17 @@ class Emitter:
     """
 
     def __init__(self, observer: Observer | None, clock: Clock) -> None:
+        """Raises :class:`~watchtower.errors.ConfigurationError` for a clock of naive times."""
+        if clock().tzinfo is None:
+            # Compared with the registry's and the engine's aware times deep in a run.
+            raise ConfigurationError(
+                "The clock must give timezone-aware times, such as datetime.now(timezone.utc); "
+                "it gave a naive one."
+            )
         self.observer = observer
         self.clock = clock
         self._lock = threading.Lock()
+        self._failed = False
 
     def now(self) -> datetime:
         """The run's current time."""
@@ -36,7 +45,13 @@ class Emitter:
             try:
                 self.observer(event)
             except Exception:
-                _log.exception("The observer failed on %s; the run goes on.", event.kind)
+                if not self._failed:  # once a run: the same fault would repeat on every event
+                    _log.exception(
+                        "The observer failed on %s; the run goes on, and its later failures "
+                        "in this run are not logged.",
+                        event.kind,
+                    )
+                self._failed = True
 
     def hook(self, name: str, run: HookRun | None) -> None:
         """Tell of a lifecycle hook that ran (nothing when there was none)."""

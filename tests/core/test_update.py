@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -690,7 +690,19 @@ def test_a_failing_observer_does_not_break_the_run(engine, registry, caplog) -> 
     report = update(engine, registry, observer=broken)
     assert report.get("web").outcome is Outcome.UPDATED
     assert_nothing_lost(engine, {"web": True})
-    assert "The observer failed on stopped" in caplog.text
+    # Once, with its traceback, not once for each of the run's events.
+    (record,) = [r for r in caplog.records if "The observer failed" in r.getMessage()]
+    assert record.getMessage().startswith("The observer failed on run_started;")
+    assert record.exc_info is not None
+
+
+def test_a_clock_of_naive_times_is_one_sentence_before_anything(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    with pytest.raises(ConfigurationError, match=r"^The clock must give timezone-aware times"):
+        update(engine, registry, UpdateParams(cooldown=timedelta(days=1)), clock=datetime.now)
+    assert engine.count("stop") == 0
 
 
 @pytest.mark.parametrize(("use_compose", "restarted"), [(True, True), (False, False)])
