@@ -205,9 +205,9 @@ class State(str, enum.Enum):
 
     #: Found, not decided yet.
     PENDING = "pending"
-    #: Approved: the next run (or the one the approval starts) replaces the container.
+    #: The next run (or the one the approval starts) replaces the container.
     APPROVED = "approved"
-    #: Rejected: that digest is not asked for again; a newer one is.
+    #: That digest is not asked for again; a newer one is.
     REJECTED = "rejected"
 
 
@@ -246,7 +246,7 @@ class Approval:
 
     @property
     def shown(self) -> str:
-        """What a person is asked about: the new version, or else the digest's first 12 digits."""
+        """The new version a person is asked about, or else the digest's first 12 digits."""
         return self.new_version or _hex(self.digest)[:12]
 
     def lapsed(self, expiry: timedelta | None, now: datetime) -> bool:
