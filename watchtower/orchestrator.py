@@ -16,6 +16,7 @@ from datetime import datetime
 import attrs
 
 from ._emitter import Emitter
+from .approvals import approvals_of, ask_for, with_approvals
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Step
@@ -166,8 +167,12 @@ def update(
             :meth:`~watchtower.history.History.holds`) are skipped, as
             ``params.held`` says, and with ``params.cleanup`` the images
             they ran before are kept, ``params.keep_previous`` of each.
-        past: A history only read, for the holds and the images kept, when
-            the caller records the run itself (a run over several engines).
+            Its approvals apply too (see :mod:`watchtower.approvals`): a
+            container of the ``approve`` policy is replaced only with the
+            image approved, and the updates that wait are kept there.
+        past: A history read for the holds, the approvals and the images
+            kept, when the caller records the run itself (a run over several
+            engines); the updates that wait for approval are kept there.
         host: The engine's name in the history, for the holds and the images kept.
 
     Raises:
@@ -180,6 +185,7 @@ def update(
     emit(RunStarted(at=started))
     past = history or past
     params = with_holds(params, holds_of(past, emit), host)
+    params = with_approvals(params, approvals_of(past, emit), host)
     client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
@@ -204,6 +210,8 @@ def update(
     the_plan = attrs.evolve(the_plan, services=service_entries)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
+    else:
+        ask_for(the_plan, past, host, emit)
     report = _execute(the_plan, client, params, emit, started, services)
     if hooks and not report.engine_failure:
         ids = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
@@ -12,15 +13,27 @@ from attrs import field, frozen, validators
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from .history import Approval
     from .tags import TagRule
 
-__all__ = ["UpdateParams"]
+__all__ = ["Policy", "UpdateParams"]
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(value)
+
+
+class Policy(str, enum.Enum):
+    """Whether a stale container is replaced: its ``policy`` label, or ``--update-policy``."""
+
+    #: Replaced at once, as Watchtower does.
+    AUTO = "auto"
+    #: Recorded as pending; replaced only once that image is approved.
+    APPROVE = "approve"
+    #: Reported, never replaced, as with monitor-only.
+    NOTIFY = "notify"
 
 
 MAX_ID = 2**31 - 1
@@ -32,6 +45,10 @@ def _rules(value: Mapping[str, TagRule]) -> Mapping[str, TagRule]:
 
 
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
+def _approvals(value: Mapping[str, Approval]) -> Mapping[str, Approval]:
     return MappingProxyType(dict(value))
 
 
@@ -134,6 +151,16 @@ class UpdateParams:
             version they are held on: each is skipped, not checked (see
             :func:`watchtower.rollback.rollback`). :func:`watchtower.update`
             adds the holds of the history it is given.
+        policy: The :class:`Policy` of every container without a
+            ``policy`` label (``--update-policy``).
+        approvals: The updates asked for containers of the ``approve``
+            policy, and what was decided, by name
+            (:class:`~watchtower.history.Approval`): one approved for the
+            digest the registry serves now is carried out, any other waits.
+            :func:`watchtower.update` adds those of the history it is given.
+        approval_expiry: An approval not used within this long lapses, and
+            the update waits again (``--approval-expiry``); ``None`` keeps
+            it until it is used.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -174,3 +201,6 @@ class UpdateParams:
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)
     held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
+    policy: Policy = field(default=Policy.AUTO, converter=Policy)
+    approvals: Mapping[str, Approval] = field(factory=dict, converter=_approvals)
+    approval_expiry: timedelta | None = None

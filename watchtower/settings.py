@@ -21,7 +21,7 @@ from . import labels
 from ._patterns import Pattern, compile_pattern
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
 from .model import Container
-from .params import MAX_ID, UpdateParams
+from .params import MAX_ID, Policy, UpdateParams
 from .release_notes import template_problem
 from .tags import Bound, TagRule, VersionRule
 
@@ -86,6 +86,8 @@ class ContainerSettings:
         release_notes: The URL template of its release-notes label
             (:func:`watchtower.release_notes.notes_url`); empty without one,
             or when it is no http or https URL.
+        policy: Whether it is replaced when stale: its ``policy`` label,
+            else ``UpdateParams.policy``.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -103,6 +105,7 @@ class ContainerSettings:
     hook_user: str = ""
     tag_rule: TagRule | None = None
     release_notes: str = ""
+    policy: Policy = Policy.AUTO
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -131,6 +134,7 @@ class ContainerSettings:
         if tag_rule is None:  # a rule given by name comes before the labels
             tag_rule = reader.tag_rule(params.tag_rule)
         release_notes = reader.release_notes()
+        policy = reader.policy(params.policy)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -153,6 +157,7 @@ class ContainerSettings:
             hook_user=_user(uid, gid),
             tag_rule=tag_rule,
             release_notes=release_notes,
+            policy=policy,
             problems=tuple(reader.problems),
         )
 
@@ -201,6 +206,18 @@ class _Reader:
         if value is None:
             return flag
         return value if label_precedence else (value or flag)
+
+    def policy(self, fallback: Policy) -> Policy:
+        """The ``policy`` label, or ``fallback`` when it is absent, empty or unreadable."""
+        raw = self.container.labels.get(labels.POLICY)
+        if raw is None or not raw.strip():
+            return fallback
+        try:
+            return Policy(raw.strip().lower())
+        except ValueError:
+            known = ", ".join(p.value for p in Policy)
+            self._ignore(labels.POLICY, raw, f"is none of {known}", f"{fallback.value}")
+            return fallback
 
     def identity(self, label: str, fallback: int) -> int:
         """A user or group id label, or ``fallback`` when it is absent, empty or unreadable."""

@@ -17,7 +17,7 @@ from attrs import field, frozen
 
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
-from ..params import MAX_ID, UpdateParams
+from ..params import MAX_ID, Policy, UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from ..registry import Platform
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
@@ -222,6 +222,10 @@ def _an_id(option: str, value: int) -> int:
     return value
 
 
+#: The values of ``--update-policy``.
+POLICIES = tuple(p.value for p in Policy)
+
+
 def _positive(option: str, value: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{option} must be at least 1, got {value}.")
@@ -271,6 +275,9 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
         registry_scan_timeout=_a_span("--registry-scan-timeout", values["registry_scan_timeout"]),
+        policy=Policy(_choice("--update-policy", values["update_policy"], POLICIES)),
+        approval_expiry=parse_cooldown(values["approval_expiry"], option="--approval-expiry")
+        or None,
     )
 
 
