@@ -25,7 +25,7 @@ from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
 from .model import Container, short_id
-from .params import UpdateParams
+from .params import Policy, UpdateParams
 from .planner import in_scope, make_plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
@@ -185,7 +185,6 @@ def update(
     emit(RunStarted(at=started))
     past = history or past
     params = with_holds(params, holds_of(past, emit), host)
-    params = with_approvals(params, approvals_of(past, emit), host)
     client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
@@ -195,6 +194,8 @@ def update(
         listed = client.list_containers(include_stopped=True, include_restarting=True)
         repaired = repair(client, params, emit, listed)
     chosen, settings = in_scope(client, params, None if repaired else listed)
+    if any(own.policy is Policy.APPROVE for own in settings.values()):
+        params = with_approvals(params, approvals_of(past, emit), host)
     hooks = params.lifecycle_hooks and not dry_run
     if hooks:
         ids = {c.name: c.id for c in chosen}
