@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from watchtower.events import Event, Failed, Step
 from watchtower.history import MemoryHistory, State
 from watchtower.labels import POLICY
 from watchtower.model import Container
+from watchtower.notify import Notifications, NotificationSettings
 from watchtower.params import Policy
 from watchtower.planner import plan
 from watchtower.plans import Action, Status
@@ -264,3 +266,18 @@ class TestApprove:
         [failed] = [e for e in events if isinstance(e, Failed)]
         assert failed.step is Step.HISTORY and "disk full" in failed.reason
         assert engine.container("web").image_id == old
+
+
+def test_the_default_notification_tells_of_a_pending_update_once(
+    engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    notifications = Notifications(
+        NotificationSettings(urls=("logger://",)), logger=logging.getLogger("test")
+    )
+    stale_web(engine, registry, APPROVE)
+    history = MemoryHistory()
+    first = update(engine, registry, history=history)
+    [message] = notifications.messages(first)
+    assert "web" in message.body
+    second = update(engine, registry, history=history)
+    assert notifications.messages(second) == []
