@@ -112,8 +112,12 @@ def gate(
     return Gate(False, attrs.evolve(verdict, status=Status.SKIPPED, reason=why))
 
 
-def asked(entry: PlanEntry, host: str, now: datetime) -> Approval | None:
-    """The approval ``entry`` asks for: a stale container of the approve policy that waits."""
+def asked(entry: PlanEntry, params: UpdateParams, host: str, now: datetime) -> Approval | None:
+    """The approval ``entry`` asks for: a stale container of the approve policy that waits.
+
+    None for any other, and for one whose update is approved already but
+    left for another reason (self-update off): that approval stands.
+    """
     if not (
         entry.settings.policy is Policy.APPROVE
         and not entry.settings.monitor_only
@@ -124,6 +128,9 @@ def asked(entry: PlanEntry, host: str, now: datetime) -> Approval | None:
         return None
     ref = entry.new_reference or entry.container.image
     digest = repo_digest(entry.new_image.repo_digests, ref) or entry.new_image.id
+    verdict = Verdict(entry.status, entry.new_image)
+    if gate(verdict, digest, params.approvals.get(entry.name), params.approval_expiry, now).go:
+        return None
     old_version, new_version = named_pair(entry.old_version, entry.new_version)
     return Approval(
         host=host,
@@ -138,16 +145,19 @@ def asked(entry: PlanEntry, host: str, now: datetime) -> Approval | None:
     )
 
 
-def ask_for(plan: Plan, history: History | None, host: str, emit: Emitter) -> tuple[str, ...]:
+def ask_for(
+    plan: Plan, params: UpdateParams, history: History | None, host: str, emit: Emitter
+) -> tuple[str, ...]:
     """Keep in ``history`` the updates ``plan`` waits to have approved; the names newly asked.
 
-    A history that cannot be written is logged and told (step ``history``), never raised.
+    ``params`` are those the plan was made with (its approvals). A history
+    that cannot be written is logged and told (step ``history``), never raised.
     """
     if history is None:
         return ()
     now, new = emit.now(), []
     for entry in plan.entries:
-        approval = asked(entry, host, now)
+        approval = asked(entry, params, host, now)
         if approval is None:
             continue
         try:

@@ -212,7 +212,7 @@ def update(
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
     else:
-        ask_for(the_plan, past, host, emit)
+        ask_for(the_plan, params, past, host, emit)
     report = _execute(the_plan, client, params, emit, started, services)
     if hooks and not report.engine_failure:
         ids = {

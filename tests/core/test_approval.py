@@ -281,3 +281,17 @@ def test_the_default_notification_tells_of_a_pending_update_once(
     assert "web" in message.body
     second = update(engine, registry, history=history)
     assert notifications.messages(second) == []
+
+
+def test_an_approval_left_unused_for_another_reason_stands(
+    engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    """Watchtower's own container, approved while self-update is off, is not asked for again."""
+    stale_web(engine, registry, {**APPROVE, "com.centurylinklabs.watchtower": "true"})
+    history = MemoryHistory()
+    off = UpdateParams(self_update=False)
+    update(engine, registry, off, history=history)
+    history.decide("web", "", True)
+    report = update(engine, registry, off, history=history)
+    assert outcome(report)[1].startswith("self-update is off")
+    assert history.approvals()[("", "web")].state is State.APPROVED
