@@ -508,3 +508,10 @@ def test_the_update_policy_and_approval_expiry_reach_the_parameters() -> None:
         load(["--update-policy", "later"], {})
     with pytest.raises(ConfigurationError, match="--approval-expiry"):
         load(["--approval-expiry", "soon"], {})
+
+
+def test_the_approve_policy_without_a_data_directory_is_warned_of() -> None:
+    warned = load(["--update-policy", "approve"], {}).warnings
+    assert any(w.startswith("--update-policy approve without --data-dir") for w in warned)
+    kept = load(["--update-policy", "approve", "--data-dir", "/data"], {}).warnings
+    assert not any("--update-policy" in w for w in kept)

@@ -454,6 +454,11 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     insecure, tls_skip, tls_min_version, ca_bundle = _registry_tls(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _checked_selection(_params(values, parsed.names))
+    if params.policy is Policy.APPROVE and not values["data_dir"].strip():
+        warnings.append(
+            "--update-policy approve without --data-dir: approvals are kept in the history's "
+            "file, so updates wait and none can be approved."
+        )
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
     schedule = _push_schedule(push, schedule)
