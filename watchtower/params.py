@@ -95,6 +95,16 @@ class UpdateParams:
         include_restarting: Also restarting containers.
         revive_stopped: Start the replacement of a stopped container.
         monitor_only: Report stale containers, change nothing.
+        policy: The :class:`Policy` of every container without a
+            ``policy`` label (``--update-policy``).
+        approvals: The updates asked for containers of the ``approve``
+            policy, and what was decided, by name
+            (:class:`~watchtower.history.Approval`): one approved for the
+            digest the registry serves now is carried out, any other waits.
+            :func:`watchtower.update` adds those of the history it is given.
+        approval_expiry: An approval not used within this long lapses, and
+            the update waits again (``--approval-expiry``); ``None`` keeps
+            it until it is used.
         no_pull: Never pull; compare with the local image only.
         no_restart: Pull new images but restart nothing.
         label_precedence: The monitor-only and no-pull labels override the
@@ -151,16 +161,6 @@ class UpdateParams:
             version they are held on: each is skipped, not checked (see
             :func:`watchtower.rollback.rollback`). :func:`watchtower.update`
             adds the holds of the history it is given.
-        policy: The :class:`Policy` of every container without a
-            ``policy`` label (``--update-policy``).
-        approvals: The updates asked for containers of the ``approve``
-            policy, and what was decided, by name
-            (:class:`~watchtower.history.Approval`): one approved for the
-            digest the registry serves now is carried out, any other waits.
-            :func:`watchtower.update` adds those of the history it is given.
-        approval_expiry: An approval not used within this long lapses, and
-            the update waits again (``--approval-expiry``); ``None`` keeps
-            it until it is used.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -176,6 +176,9 @@ class UpdateParams:
     revive_stopped: bool = False
 
     monitor_only: bool = False
+    policy: Policy = field(default=Policy.AUTO, converter=Policy)
+    approvals: Mapping[str, Approval] = field(factory=dict, converter=_approvals)
+    approval_expiry: timedelta | None = None
     no_pull: bool = False
     no_restart: bool = False
     label_precedence: bool = False
@@ -201,6 +204,3 @@ class UpdateParams:
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)
     held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
-    policy: Policy = field(default=Policy.AUTO, converter=Policy)
-    approvals: Mapping[str, Approval] = field(factory=dict, converter=_approvals)
-    approval_expiry: timedelta | None = None

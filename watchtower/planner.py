@@ -150,7 +150,7 @@ def make_plan(
         if container.name in params.held:
             why = held_reason(container.name, params.held[container.name])
             verdicts[container.name] = Verdict(Status.SKIPPED, reason=why)
-    waiting = _gate(free, settings, verdicts, targets, params, now)
+    by_policy = _gate(free, settings, verdicts, targets, params, now)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -164,11 +164,9 @@ def make_plan(
         if not settings[name].monitor_only
         and (params.self_update or not settings[name].is_watchtower)
     }
-    to_update = [
-        n
-        for n in ordering.order
-        if n in movable and n not in waiting and verdicts[n].status is Status.STALE
-    ]
+    to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
+    # Those their update policy keeps as they are (approve, notify) wait, stale.
+    to_update = [n for n in to_update if n not in by_policy]
     movable_graph = {n: graph[n] & movable for n in movable}
     to_restart = dependents(movable_graph, to_update) - set(to_update)
     restarting = set(to_update) | to_restart
@@ -187,7 +185,7 @@ def make_plan(
             )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = _why_not(name, settings[name], name in waiting)
+            why = _why_not(settings[name], by_policy.get(name, ""))
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
@@ -336,13 +334,11 @@ and on hosts other than its own, a library caller at will.
 """
 
 
-def _why_not(name: str, settings: ContainerSettings, waits: bool) -> str:
-    """Why a stale container is left as it is; ``waits``: its policy keeps it."""
+def _why_not(settings: ContainerSettings, waiting: str) -> str:
+    """Why a stale container is left as it is."""
     if settings.monitor_only:
         return "monitor only"
-    if waits:
-        return NOTIFY_REASON if settings.policy is Policy.NOTIFY else waiting_reason(name)
-    return SELF_UPDATE_OFF
+    return waiting or SELF_UPDATE_OFF
 
 
 def _gate(
@@ -352,12 +348,12 @@ def _gate(
     targets: Mapping[str, ImageRef],
     params: UpdateParams,
     now: datetime,
-) -> set[str]:
-    """The stale containers whose policy keeps them as they are (see :mod:`watchtower.approvals`).
+) -> dict[str, str]:
+    """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
 
     The verdict of one that waits for an update asked for already becomes skipped.
     """
-    waiting = set()
+    waiting: dict[str, str] = {}
     for container in free:
         name, policy = container.name, settings[container.name].policy
         if verdicts[name].status is not Status.STALE or policy is Policy.AUTO:
@@ -371,7 +367,7 @@ def _gate(
             verdicts[name] = decision.verdict
             if decision.go:
                 continue
-        waiting.add(name)
+        waiting[name] = NOTIFY_REASON if policy is Policy.NOTIFY else waiting_reason(name)
     return waiting
 
 

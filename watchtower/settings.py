@@ -68,6 +68,8 @@ class ContainerSettings:
         scope: The scope label, empty when absent.
         is_watchtower: The container is a watchtower instance.
         monitor_only: Report, never update (flag and label combined).
+        policy: Whether it is replaced when stale: its ``policy`` label,
+            else ``UpdateParams.policy``.
         no_pull: Compare with the local image only (flag and label combined).
         stop_signal: The signal that stops it.
         stop_timeout: The grace time between the stop signal and a kill.
@@ -86,8 +88,6 @@ class ContainerSettings:
         release_notes: The URL template of its release-notes label
             (:func:`watchtower.release_notes.notes_url`); empty without one,
             or when it is no http or https URL.
-        policy: Whether it is replaced when stale: its ``policy`` label,
-            else ``UpdateParams.policy``.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -96,6 +96,7 @@ class ContainerSettings:
     scope: str = ""
     is_watchtower: bool = False
     monitor_only: bool = False
+    policy: Policy = Policy.AUTO
     no_pull: bool = False
     stop_signal: str = DEFAULT_STOP_SIGNAL
     stop_timeout: timedelta = timedelta(seconds=30)
@@ -105,7 +106,6 @@ class ContainerSettings:
     hook_user: str = ""
     tag_rule: TagRule | None = None
     release_notes: str = ""
-    policy: Policy = Policy.AUTO
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -118,6 +118,7 @@ class ContainerSettings:
         # Read in the labels' documented order, so that problems are listed in it.
         enabled = reader.boolean(labels.ENABLE)
         monitor_only = reader.flag(labels.MONITOR_ONLY, params.monitor_only, precedence)
+        policy = reader.policy(params.policy)
         no_pull = reader.flag(labels.NO_PULL, params.no_pull, precedence)
         config_timeout = container.stop_timeout
         stop_timeout = reader.duration(
@@ -134,12 +135,12 @@ class ContainerSettings:
         if tag_rule is None:  # a rule given by name comes before the labels
             tag_rule = reader.tag_rule(params.tag_rule)
         release_notes = reader.release_notes()
-        policy = reader.policy(params.policy)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
             is_watchtower=labels.is_watchtower(container),
             monitor_only=monitor_only,
+            policy=policy,
             no_pull=no_pull,
             stop_signal=(
                 container.labels.get(labels.STOP_SIGNAL, "").strip()
@@ -157,7 +158,6 @@ class ContainerSettings:
             hook_user=_user(uid, gid),
             tag_rule=tag_rule,
             release_notes=release_notes,
-            policy=policy,
             problems=tuple(reader.problems),
         )
 

@@ -222,6 +222,15 @@ def _an_id(option: str, value: int) -> int:
     return value
 
 
+def _approval_warning(params: UpdateParams, values: FlagValues, warnings: list[str]) -> None:
+    """``--update-policy approve`` without a history: nothing could ever be approved."""
+    if params.policy is Policy.APPROVE and not values["data_dir"].strip():
+        warnings.append(
+            "--update-policy approve without --data-dir: approvals are kept in the history's "
+            "file, so updates wait and none can be approved."
+        )
+
+
 #: The values of ``--update-policy``.
 POLICIES = tuple(p.value for p in Policy)
 
@@ -252,6 +261,9 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         include_restarting=values["include_restarting"],
         revive_stopped=values["revive_stopped"],
         monitor_only=values["monitor_only"],
+        policy=Policy(_choice("--update-policy", values["update_policy"], POLICIES)),
+        approval_expiry=parse_cooldown(values["approval_expiry"], option="--approval-expiry")
+        or None,
         no_pull=values["no_pull"],
         no_restart=values["no_restart"],
         label_precedence=values["label_take_precedence"],
@@ -275,9 +287,6 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
         registry_scan_timeout=_a_span("--registry-scan-timeout", values["registry_scan_timeout"]),
-        policy=Policy(_choice("--update-policy", values["update_policy"], POLICIES)),
-        approval_expiry=parse_cooldown(values["approval_expiry"], option="--approval-expiry")
-        or None,
     )
 
 
@@ -454,13 +463,9 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     insecure, tls_skip, tls_min_version, ca_bundle = _registry_tls(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
     params = _checked_selection(_params(values, parsed.names))
-    if params.policy is Policy.APPROVE and not values["data_dir"].strip():
-        warnings.append(
-            "--update-policy approve without --data-dir: approvals are kept in the history's "
-            "file, so updates wait and none can be approved."
-        )
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
+    _approval_warning(params, values, warnings)
     schedule = _push_schedule(push, schedule)
     return Config(
         params=params,
