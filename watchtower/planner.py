@@ -275,6 +275,36 @@ def _follow_tags(
     return targets, notes
 
 
+def _gate(
+    free: Sequence[Container],
+    settings: Mapping[str, ContainerSettings],
+    verdicts: dict[str, Verdict],
+    targets: Mapping[str, ImageRef],
+    params: UpdateParams,
+    now: datetime,
+) -> dict[str, str]:
+    """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
+
+    The verdict of one that waits for an update asked for already becomes skipped.
+    """
+    kept: dict[str, str] = {}
+    for container in free:
+        name, policy = container.name, settings[container.name].policy
+        if verdicts[name].status is not Status.STALE or policy is Policy.AUTO:
+            continue
+        if policy is Policy.APPROVE:
+            verdict = verdicts[name]
+            digest = digest_of(verdict, targets.get(name, container.image))
+            decision = gate(
+                verdict, digest, params.approvals.get(name), params.approval_expiry, now
+            )
+            verdicts[name] = decision.verdict
+            if decision.go:
+                continue
+        kept[name] = NOTIFY_REASON if policy is Policy.NOTIFY else waiting_reason(name)
+    return kept
+
+
 def versioned(entry: PlanEntry) -> PlanEntry:
     """``entry`` with the versions it runs and would run, and the link to what changed.
 
@@ -339,36 +369,6 @@ def _why_not(settings: ContainerSettings, waiting: str) -> str:
     if settings.monitor_only:
         return "monitor only"
     return waiting or SELF_UPDATE_OFF
-
-
-def _gate(
-    free: Sequence[Container],
-    settings: Mapping[str, ContainerSettings],
-    verdicts: dict[str, Verdict],
-    targets: Mapping[str, ImageRef],
-    params: UpdateParams,
-    now: datetime,
-) -> dict[str, str]:
-    """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
-
-    The verdict of one that waits for an update asked for already becomes skipped.
-    """
-    waiting: dict[str, str] = {}
-    for container in free:
-        name, policy = container.name, settings[container.name].policy
-        if verdicts[name].status is not Status.STALE or policy is Policy.AUTO:
-            continue
-        if policy is Policy.APPROVE:
-            verdict = verdicts[name]
-            digest = digest_of(verdict, targets.get(name, container.image))
-            decision = gate(
-                verdict, digest, params.approvals.get(name), params.approval_expiry, now
-            )
-            verdicts[name] = decision.verdict
-            if decision.go:
-                continue
-        waiting[name] = NOTIFY_REASON if policy is Policy.NOTIFY else waiting_reason(name)
-    return waiting
 
 
 def _entry(
