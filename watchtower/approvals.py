@@ -34,11 +34,11 @@ from attrs import frozen
 from ._emitter import Emitter
 from .events import Failed, Step
 from .history import Approval, History, State, approvals_on
-from .model import ImageRef
+from .model import ImageRef, short_id
 from .params import Policy, UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .staleness import Verdict
-from .versions import named_pair, repo_digest
+from .versions import change, named_pair, repo_digest
 
 __all__ = [
     "Gate",
@@ -46,6 +46,7 @@ __all__ = [
     "ask_for",
     "digest_of",
     "gate",
+    "summary",
     "waiting_reason",
     "with_approvals",
 ]
@@ -112,6 +113,23 @@ def gate(
     return Gate(False, attrs.evolve(verdict, status=Status.SKIPPED, reason=why))
 
 
+def summary(entry: PlanEntry) -> str:
+    """The plan's line for ``entry``, without its name.
+
+    As :meth:`Plan.describe <watchtower.plans.Plan.describe>` writes it:
+    ``example.org/web:1  3f1c0a9d2b7e -> 9a4e55c01d3f  (version 1.0 -> 1.1)
+    (waits for approval: ...)``.
+    """
+    line = entry.container.image.familiar
+    if entry.new_reference is not None:
+        line += f" -> {entry.new_reference.familiar}"
+    if entry.new_image is not None:
+        line += f"  {short_id(entry.container.image_id)} -> {short_id(entry.new_image.id)}"
+    if entry.new_version is not None and entry.new_version.version:
+        line += f"  (version {change(entry.old_version, entry.new_version)})"
+    return f"{line}  ({entry.reason})" if entry.reason else line
+
+
 def asked(entry: PlanEntry, params: UpdateParams, host: str, now: datetime) -> Approval | None:
     """The approval ``entry`` asks for: a stale container of the approve policy that waits.
 
@@ -140,7 +158,7 @@ def asked(entry: PlanEntry, params: UpdateParams, host: str, now: datetime) -> A
         old_version=old_version,
         new_version=new_version,
         notes=entry.notes,
-        summary=entry.reason,
+        summary=summary(entry),
         asked_at=now,
     )
 

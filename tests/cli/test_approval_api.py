@@ -70,7 +70,7 @@ def test_the_pending_updates_are_listed(api: FlaskClient, pending: str) -> None:
         pending,
     )
     assert (approval["old_version"], approval["new_version"]) == ("1.0", "1.1")
-    assert approval["summary"].startswith("waits for approval")
+    assert "(version 1.0 -> 1.1)  (waits for approval" in approval["summary"]
     decided = api.get("/v1/approvals?state=approved", headers=AUTH).json
     assert decided is not None and decided["approvals"] == []
     assert api.get("/v1/approvals?state=later", headers=AUTH).status_code == 400

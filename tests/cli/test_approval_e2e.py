@@ -43,7 +43,7 @@ def test_an_update_waits_for_approval_and_the_approval_replaces_it_with_that_dig
         listed = requests.get(f"{base}/v1/approvals", headers=AUTH, timeout=30).json()
         (pending,) = listed["approvals"]
         assert (pending["container"], pending["state"]) == (name, "pending")
-        assert pending["summary"].startswith("waits for approval")
+        assert "(waits for approval: " in pending["summary"]
         digest = pending["digest"]
         assert digest.startswith("sha256:")
 

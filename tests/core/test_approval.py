@@ -107,7 +107,8 @@ class TestApprove:
         assert approval.state is State.PENDING and approval.container == "web"
         assert (approval.old_version, approval.new_version) == ("1.0", "1.1")
         assert approval.digest.startswith("sha256:") and approval.image == WEB
-        assert approval.summary == outcome(report)[1]
+        assert approval.summary.startswith(f"{WEB}  ")
+        assert approval.summary.endswith(f"  (version 1.0 -> 1.1)  ({outcome(report)[1]})")
 
     def test_the_plan_says_it_waits(self, engine: MemoryEngine, registry: MemoryRegistry) -> None:
         stale_web(engine, registry, APPROVE)

@@ -226,7 +226,8 @@ class Approval:
         old_version: The version it runs; empty when unknown.
         new_version: The version it would run; empty when unknown.
         notes: Where to read what changed; empty when unknown.
-        summary: The plan's words for it.
+        summary: The plan's line for it: the image, the image ids, the
+            versions and the reason.
         state: Pending, approved or rejected.
         asked_at: When a run found it.
         decided_at: When it was approved or rejected; ``None`` while pending.
