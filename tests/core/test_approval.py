@@ -6,8 +6,11 @@ import logging
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update, update_hosts
+from watchtower.errors import ApprovalError
 from watchtower.events import Event, Failed, Step
 from watchtower.history import MemoryHistory, State
 from watchtower.labels import POLICY
@@ -296,3 +299,69 @@ def test_an_approval_left_unused_for_another_reason_stands(
     report = update(engine, registry, off, history=history)
     assert outcome(report)[1].startswith("self-update is off")
     assert history.approvals()[("", "web")].state is State.APPROVED
+
+
+# Property: an approve container moves only to the digest approved -----------
+
+_STEPS = st.lists(
+    st.sampled_from(["push", "run", "approve", "approve-old", "reject", "wait"]),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=_STEPS)
+def test_a_container_of_the_approve_policy_only_ever_moves_to_a_digest_approved(
+    steps: list[str],
+) -> None:
+    """Whatever is pushed, approved, rejected or waited, in any order.
+
+    A run replaces it only with the digest of an approval that stands (not
+    lapsed) at that run, and tells of a digest (reports it stale) only once.
+    """
+    clock = FixedClock()
+    registry = MemoryRegistry(clock)
+    engine = MemoryEngine(registry)
+    history = MemoryHistory(clock=clock)
+    params = UpdateParams(approval_expiry=timedelta(hours=1))
+    stale_web(engine, registry, APPROVE)
+    told: list[str] = []
+    first_digest = ""
+    for step in steps:
+        approval = history.approvals().get(("", "web"))
+        if step == "push":
+            registry.publish(WEB)
+        elif step == "wait":
+            clock.advance(timedelta(minutes=40))
+        elif step in ("approve", "approve-old", "reject") and approval is not None:
+            digest = first_digest if step == "approve-old" else approval.digest
+            try:
+                history.decide("web", "", step != "reject", digest)
+            except ApprovalError:
+                assert digest != approval.digest
+        elif step == "run":
+            before = engine.container("web").image_id
+            standing = (
+                approval
+                if approval is not None
+                and approval.state is State.APPROVED
+                and not approval.lapsed(params.approval_expiry, clock())
+                else None
+            )
+            report = update(engine, registry, params, history=history, clock=clock)
+            entry = report.get("web")
+            assert entry is not None
+            after = engine.container("web")
+            if after.image_id != before:
+                assert entry.outcome is Outcome.UPDATED
+                assert standing is not None
+                assert standing.digest in {d.rpartition("@")[2] for d in after.repo_digests}
+            if entry.outcome is Outcome.STALE:
+                asked = history.approvals()[("", "web")]
+                assert asked.state is State.PENDING
+                assert told.count(asked.digest) == 0 or (
+                    approval is not None and approval.state is State.APPROVED
+                )  # a lapsed approval is asked for again
+                told.append(asked.digest)
+                first_digest = first_digest or asked.digest
