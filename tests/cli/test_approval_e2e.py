@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ import requests
 
 from tests.support.api_process import TOKEN, serving
 from tests.support.e2e_fixtures import Images, Names
+from tests.support.mosquitto import Broker, Listener
+from watchtower.cli.mqtt import object_id
 
 from .test_rollback_e2e import watchtower
 
@@ -91,3 +95,50 @@ def test_watchtower_approve_runs_the_approved_update_on_the_engine(
     assert approved.stdout.startswith(f"{name}: the update to ")
     assert approved.stdout.endswith("is approved and done.\n")
     assert docker_api.inspect_container(name)["Image"] == v2
+
+
+def test_home_assistant_s_install_press_approves_and_updates_on_the_engine(
+    docker_api: Any, dockerd: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
+) -> None:
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed")
+    broker = Broker(tmp_path)
+    broker.start()
+    name = e2e_names("app")
+    reference = e2e_images.publish(e2e_names("approve-mqtt"), "v1")
+    created = docker_api.create_container(
+        reference,
+        name=name,
+        labels={POLICY: "approve"},
+        host_config=docker_api.create_host_config(network_mode="none"),
+    )
+    docker_api.start(created["Id"])
+    e2e_images.publish(e2e_names("approve-mqtt"), "v2")
+    v1, v2 = docker_api.inspect_container(name)["Image"], e2e_images.build("v2")
+    listener = Listener(broker, "homeassistant/#", "watchtower/#")
+    extra = ["--data-dir", str(tmp_path / "data"), "--mqtt", broker.url]
+    try:
+        with serving(dockerd.url, tmp_path, [name], *extra) as (process, base):
+            assert listener.wait("watchtower/availability") == b"online"
+            ran = requests.post(f"{base}/v1/update", headers=AUTH, timeout=120)
+            assert ran.status_code == 200, ran.text
+            key = object_id(name)
+            config = json.loads(listener.wait(f"homeassistant/update/watchtower/{key}/config"))
+            assert config["command_topic"] == f"watchtower/{key}/install"
+            state = json.loads(listener.wait(f"watchtower/{key}/state"))
+            assert state["installed_version"] != state["latest_version"]
+            assert docker_api.inspect_container(name)["Image"] == v1
+
+            listener.publish(f"watchtower/{key}/install", "install")
+            listener.wait(
+                f"watchtower/{key}/state",
+                lambda p: json.loads(p)["installed_version"] == json.loads(p)["latest_version"],
+                timeout=120,
+            )
+            assert docker_api.inspect_container(name)["Image"] == v2
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+        assert listener.wait("watchtower/availability", lambda p: p == b"offline")
+    finally:
+        listener.close()
+        broker.stop()

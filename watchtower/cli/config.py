@@ -26,6 +26,7 @@ from .args import Parsed, parse_args
 from .flags import FLAGS, Support
 from .history_settings import HistorySettings, history_settings
 from .hosts import HostEntry, read_hosts_file
+from .mqtt import MqttSettings, mqtt_settings
 from .push_settings import PushSettings, push_settings
 from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
 from .secrets import read_secrets, without_secrets
@@ -108,6 +109,8 @@ class Config:
         api: The HTTP API's settings.
         push: The push sources' settings (:mod:`~watchtower.cli.push_settings`).
         history: Where the history is kept (:mod:`~watchtower.cli.history_settings`).
+        mqtt: The MQTT broker of Home Assistant's entities (:mod:`~watchtower.cli.mqtt`),
+            or ``None``.
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
         engine_timeout: How long an engine call may go unanswered (see
@@ -144,6 +147,7 @@ class Config:
     api: ApiSettings = field(factory=ApiSettings)
     push: PushSettings = field(factory=PushSettings)
     history: HistorySettings = field(factory=HistorySettings)
+    mqtt: MqttSettings | None = field(default=None, repr=False)
     notifications: NotificationFlags = field(
         factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
@@ -494,6 +498,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         api=api,
         push=push,
         history=history_settings(values),
+        mqtt=mqtt_settings(values["mqtt"], values["mqtt_discovery_prefix"]),
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
         engine_timeout=_a_span("--engine-timeout", values["engine_timeout"]),

@@ -460,6 +460,12 @@ FLAGS: tuple[Flag, ...] = (
     _f("approval", "approval-expiry", S, "", "WATCHTOWER_APPROVAL_EXPIRY", "",
        "An approval not used within this long lapses, such as 7d (empty: never).",
        support=Support.ADDED),
+    # Home Assistant
+    _f("mqtt", "mqtt", S, "", "WATCHTOWER_MQTT", "",
+       "MQTT broker for Home Assistant's update entities, mqtt://[user:password@]host[:port] "
+       "or mqtts://... (or a file holding it).", secret=True, support=Support.ADDED),
+    _f("mqtt", "mqtt-discovery-prefix", S, "homeassistant", "WATCHTOWER_MQTT_DISCOVERY_PREFIX",
+       "", "Home Assistant's MQTT discovery prefix.", support=Support.ADDED),
 )
 # fmt: on
 

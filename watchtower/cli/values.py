@@ -98,6 +98,8 @@ class FlagValues(NotificationFlags):
     label_take_precedence: bool
     update_policy: str
     approval_expiry: str
+    mqtt: str
+    mqtt_discovery_prefix: str
     ephemeral_self_update: bool
     # lifecycle
     enable_lifecycle_hooks: bool
