@@ -201,6 +201,32 @@ def test_a_bridge_that_drops_is_offline_by_its_last_will(
     assert listener.wait("watchtower/availability", lambda p: p == b"offline") == b"offline"
 
 
+def test_an_instance_that_goes_leaves_the_other_online(
+    broker: Broker, runner: Runner, listener: Listener
+) -> None:
+    """A self-update: the successor connects while its predecessor still runs, which then stops."""
+    settings = mqtt_settings(broker.url)
+    assert settings is not None
+    old, new = (
+        MqttBridge(settings, runner, logger=logging.getLogger("test.mqtt")) for _ in range(2)
+    )
+    old.start()
+    new.start()
+    try:
+        assert listener.wait("watchtower/availability") == b"online"
+        time.sleep(0.5)
+        old.stop()
+        deadline = time.monotonic() + 30
+        while b"offline" not in listener.seen["watchtower/availability"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1)
+        said = listener.seen["watchtower/availability"]
+        assert said[-1] == b"online" and said.index(b"offline") < len(said) - 1
+    finally:
+        new.stop()
+
+
 def test_a_bridge_stopped_says_offline(
     runner: Runner, bridge: MqttBridge, listener: Listener
 ) -> None:

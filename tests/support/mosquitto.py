@@ -51,6 +51,7 @@ class Listener:
         from paho.mqtt.enums import CallbackAPIVersion
 
         self.messages: dict[str, bytes] = {}
+        self.seen: dict[str, list[bytes]] = {}
         self.changed = threading.Condition()
         self.client = Client(CallbackAPIVersion.VERSION2)
 
@@ -61,6 +62,7 @@ class Listener:
         def on_message(_client: Any, _data: Any, message: Any) -> None:
             with self.changed:
                 self.messages[message.topic] = message.payload
+                self.seen.setdefault(message.topic, []).append(message.payload)
                 self.changed.notify_all()
 
         self.client.on_connect = on_connect

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from importlib.util import find_spec
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from uuid import uuid4
 
 import attrs
 from attrs import frozen
@@ -178,6 +179,7 @@ class MqttBridge:
         self._states: dict[tuple[str, str], _State] = {}
         self._client = client if client is not None else self._make_client()
         self._connected = False
+        self._stopping = False
 
     # The connection ------------------------------------------------------------
 
@@ -188,7 +190,8 @@ class MqttBridge:
         except ImportError as error:
             raise MissingExtraError.for_extra("--mqtt", "mqtt", error) from error
 
-        client = Client(CallbackAPIVersion.VERSION2, client_id=f"watchtower-{object_id(ROOT)}")
+        # An id of its own: a self-update's successor connects while this one still runs.
+        client = Client(CallbackAPIVersion.VERSION2, client_id=f"watchtower-{uuid4().hex[:16]}")
         if self.settings.username:
             client.username_pw_set(self.settings.username, self.settings.password or None)
         if self.settings.tls:
@@ -207,6 +210,7 @@ class MqttBridge:
 
     def stop(self) -> None:
         """Say ``offline`` and disconnect."""
+        self._stopping = True
         try:
             if self._connected:
                 self._client.publish(f"{ROOT}/availability", "offline", qos=1, retain=True)
@@ -222,7 +226,7 @@ class MqttBridge:
         self.logger.info(
             "Connected to the MQTT broker %s:%d", self.settings.host, self.settings.port
         )
-        client.subscribe(f"{ROOT}/+/install", qos=1)
+        client.subscribe([(f"{ROOT}/+/install", 1), (f"{ROOT}/availability", 1)])
         client.publish(f"{ROOT}/availability", "online", qos=1, retain=True)
         with self._lock:
             states = list(self._states.values())
@@ -320,9 +324,16 @@ class MqttBridge:
 
     # The Install button --------------------------------------------------------
 
-    def _on_message(self, _client: Any, _data: Any, message: Any) -> None:
+    def _on_message(self, client: Any, _data: Any, message: Any) -> None:
+        payload = message.payload.decode("utf-8", "replace").strip()
+        if message.topic == f"{ROOT}/availability":
+            # Another instance that went (a self-update's predecessor, its last
+            # will) speaks for all: this one, still here, says so again.
+            if payload == "offline" and self._connected and not self._stopping:
+                client.publish(f"{ROOT}/availability", "online", qos=1, retain=True)
+            return
         key = message.topic.split("/")[1] if message.topic.count("/") == 2 else ""
-        if message.payload.decode("utf-8", "replace").strip() != "install":
+        if payload != "install":
             return
         with self._lock:
             found = next(
