@@ -1,5 +1,6 @@
-# The watchtower image: the command line with its apprise notifications, in a
-# virtual environment on a Python base, recognised by watchtower as itself.
+# The watchtower image: the command line with its apprise notifications and
+# Home Assistant's MQTT entities, in a virtual environment on a Python base,
+# recognised by watchtower as itself.
 #
 #   docker build -t watchtower .    # with network
 #   nox -s image                    # without: a local Debian base and wheels
@@ -18,9 +19,9 @@ COPY . /src
 RUN python3 -m venv /opt/watchtower \
  && if [ -n "$WHEELS" ]; then \
       /opt/watchtower/bin/pip install --no-cache-dir --no-index \
-        --find-links "/src/$WHEELS" "watchtower-updater[cli,apprise]"; \
+        --find-links "/src/$WHEELS" "watchtower-updater[cli,apprise,mqtt]"; \
     else \
-      /opt/watchtower/bin/pip install --no-cache-dir "/src[cli,apprise]"; \
+      /opt/watchtower/bin/pip install --no-cache-dir "/src[cli,apprise,mqtt]"; \
     fi \
  && /opt/watchtower/bin/pip uninstall --yes --quiet pip
 

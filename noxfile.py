@@ -11,7 +11,7 @@ nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
-EXTRAS = ".[cli,test,apprise]"
+EXTRAS = ".[cli,test,apprise,mqtt]"
 
 
 @nox.session

@@ -188,8 +188,8 @@ def test_the_ci_script_reuses_the_venv_and_installs_the_tools(
     assert ci_setup.returncode == 0, ci_setup.stdout + ci_setup.stderr
     assert "Making .venv" not in ci_setup.stdout
     assert "Installing from apt" not in ci_setup.stdout
-    assert "Installing into .venv: -e .[cli,test,apprise]" in ci_setup.stdout
-    tools = ("pytest", "ruff", "mypy", "sphinx", "nox", "apprise")
+    assert "Installing into .venv: -e .[cli,test,apprise,mqtt]" in ci_setup.stdout
+    tools = ("pytest", "ruff", "mypy", "sphinx", "nox", "apprise", "paho.mqtt")
     found = _in_venv(
         checkout,
         f"import importlib.util as u; print([u.find_spec(m) is not None for m in {tools!r}])",

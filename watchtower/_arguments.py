@@ -4,16 +4,20 @@
 the wrong type, a positional argument or an unknown name raises
 :class:`~watchtower.errors.ConfigurationError` naming ``Class.parameter``,
 before any converter or validator sees it (they would raise ``TypeError``
-about the insides). The annotations are read once, on the first call.
+about the insides). The annotations are read once, on the first call; a
+class they name that the module imports only for type checkers (a
+Protocol, often) is not checked, so no module is imported for the check.
 """
 
 from __future__ import annotations
 
+import builtins
 import enum
 import functools
+import sys
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -42,7 +46,8 @@ def fits(value: Any, hint: Any) -> bool:
     if hint in (str, timedelta):
         return isinstance(value, hint)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return isinstance(value, hint) or value in {m.value for m in hint}
+        values = {m.value for m in hint}
+        return isinstance(value, hint) or (isinstance(value, Hashable) and value in values)
     if origin in (typing.Union, types.UnionType):
         return any(fits(value, arm) for arm in typing.get_args(hint))
     if hint is type(None):
@@ -59,6 +64,9 @@ def fits(value: Any, hint: Any) -> bool:
         return isinstance(value, Mapping) and all(
             fits(k, key) and fits(v, item) for k, v in value.items()
         )
+    if getattr(hint, "_stands_in", False):
+        # Not imported to be checked, and maybe a Protocol any class may follow.
+        return True
     if isinstance(hint, type) and hint is not object:
         return isinstance(value, hint)
     return True
@@ -87,22 +95,34 @@ def _shown(value: Any) -> str:
     return f"{type(value).__name__} {text[:60]}"
 
 
-def checked_init(names: Callable[[], dict[str, Any]] = dict) -> Callable[[C], C]:
-    """A decorator: an attrs class taking keywords only, with its arguments checked first.
+class _Unresolved(dict[str, Any]):
+    """The names an annotation uses that its module imports only for type checkers."""
 
-    ``names`` gives what its annotations name but its module imports only
-    for type checking (called once, on the first check).
-    """
-    return functools.partial(_checked, names=names)
+    def __init__(self, module: dict[str, Any]) -> None:
+        super().__init__()
+        self.module = module
+
+    def __missing__(self, key: str) -> Any:
+        if key in self.module or hasattr(builtins, key):
+            raise KeyError(key)  # found in the module's own names, or the builtins
+        # A stand-in class of that name, which any value fits.
+        return type(key, (), {"_stands_in": True})
 
 
-def _checked(cls: C, names: Callable[[], dict[str, Any]]) -> C:
+def _resolved(cls: type) -> dict[str, Any]:
+    module = vars(sys.modules[cls.__module__])
+    names = _Unresolved(module)
+    return {
+        f.alias or f.name: eval(f.type, module, names) if isinstance(f.type, str) else f.type
+        for f in attrs.fields(cls)
+        if f.init
+    }
+
+
+def checked_init(cls: C) -> C:
+    """``cls`` (an attrs class taking keywords only) with its arguments checked first."""
     original: Callable[..., None] = cls.__init__  # type: ignore[misc]
-
-    @functools.cache
-    def hints() -> dict[str, Any]:
-        resolved = typing.get_type_hints(cls, localns=names())
-        return {f.alias or f.name: resolved[f.name] for f in attrs.fields(cls) if f.init}
+    hints = functools.cache(lambda: _resolved(cls))
 
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:

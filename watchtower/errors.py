@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 __all__ = [
+    "ApprovalError",
     "ConfigurationError",
     "ContainerError",
     "EngineError",
@@ -101,6 +102,10 @@ class HistoryError(WatchtowerError):
 
 class RollbackError(WatchtowerError):
     """A container cannot be rolled back: nothing ran before it, or that image is gone."""
+
+
+class ApprovalError(WatchtowerError, LookupError):
+    """An update cannot be approved or rejected: none is pending, or it is for another digest."""
 
 
 class NotificationError(WatchtowerError):

@@ -12,6 +12,7 @@ PREFIX = "com.centurylinklabs.watchtower"
 WATCHTOWER = PREFIX
 ENABLE = f"{PREFIX}.enable"
 MONITOR_ONLY = f"{PREFIX}.monitor-only"
+POLICY = f"{PREFIX}.policy"
 NO_PULL = f"{PREFIX}.no-pull"
 SCOPE = f"{PREFIX}.scope"
 DEPENDS_ON = f"{PREFIX}.depends-on"

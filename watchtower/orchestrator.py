@@ -16,6 +16,7 @@ from datetime import datetime
 import attrs
 
 from ._emitter import Emitter
+from .approvals import approvals_of, ask_for, with_approvals
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Step
@@ -24,7 +25,7 @@ from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
 from .model import Container, short_id
-from .params import UpdateParams
+from .params import Policy, UpdateParams
 from .planner import in_scope, make_plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
@@ -166,8 +167,12 @@ def update(
             :meth:`~watchtower.history.History.holds`) are skipped, as
             ``params.held`` says, and with ``params.cleanup`` the images
             they ran before are kept, ``params.keep_previous`` of each.
-        past: A history only read, for the holds and the images kept, when
-            the caller records the run itself (a run over several engines).
+            Its approvals apply too (see :mod:`watchtower.approvals`): a
+            container of the ``approve`` policy is replaced only with the
+            image approved, and the updates that wait are kept there.
+        past: A history read for the holds, the approvals and the images
+            kept, when the caller records the run itself (a run over several
+            engines); the updates that wait for approval are kept there.
         host: The engine's name in the history, for the holds and the images kept.
 
     Raises:
@@ -189,6 +194,8 @@ def update(
         listed = client.list_containers(include_stopped=True, include_restarting=True)
         repaired = repair(client, params, emit, listed)
     chosen, settings = in_scope(client, params, None if repaired else listed)
+    if any(own.policy is Policy.APPROVE for own in settings.values()):
+        params = with_approvals(params, approvals_of(past, emit), host)
     hooks = params.lifecycle_hooks and not dry_run
     if hooks:
         ids = {c.name: c.id for c in chosen}
@@ -204,6 +211,8 @@ def update(
     the_plan = attrs.evolve(the_plan, services=service_entries)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
+    else:
+        ask_for(the_plan, params, past, host, emit)
     report = _execute(the_plan, client, params, emit, started, services)
     if hooks and not report.engine_failure:
         ids = {

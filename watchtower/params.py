@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
@@ -13,15 +14,27 @@ from ._arguments import checked_init
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from .history import Approval
     from .tags import TagRule
 
-__all__ = ["UpdateParams"]
+__all__ = ["Policy", "UpdateParams"]
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(value)
+
+
+class Policy(str, enum.Enum):
+    """Whether a stale container is replaced: its ``policy`` label, or ``--update-policy``."""
+
+    #: Replaced at once, as Watchtower does.
+    AUTO = "auto"
+    #: Recorded as pending; replaced only once that image is approved.
+    APPROVE = "approve"
+    #: Reported, never replaced, as with monitor-only.
+    NOTIFY = "notify"
 
 
 MAX_ID = 2**31 - 1
@@ -33,6 +46,10 @@ def _rules(value: Mapping[str, TagRule]) -> Mapping[str, TagRule]:
 
 
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
+def _approvals(value: Mapping[str, Approval]) -> Mapping[str, Approval]:
     return MappingProxyType(dict(value))
 
 
@@ -68,13 +85,7 @@ def _a_span(_instance: object, attribute: Any, value: timedelta) -> None:
         raise _bad(attribute, "be a positive duration", value)
 
 
-def _annotated() -> dict[str, Any]:
-    from .tags import TagRule
-
-    return {"TagRule": TagRule}
-
-
-@checked_init(_annotated)
+@checked_init
 @frozen(kw_only=True)
 class UpdateParams:
     """The parameters of one run, named after Watchtower's flags.
@@ -98,6 +109,16 @@ class UpdateParams:
         include_restarting: Also restarting containers.
         revive_stopped: Start the replacement of a stopped container.
         monitor_only: Report stale containers, change nothing.
+        policy: The :class:`Policy` of every container without a
+            ``policy`` label (``--update-policy``).
+        approvals: The updates asked for containers of the ``approve``
+            policy, and what was decided, by name
+            (:class:`~watchtower.history.Approval`): one approved for the
+            digest the registry serves now is carried out, any other waits.
+            :func:`watchtower.update` adds those of the history it is given.
+        approval_expiry: An approval not used within this long lapses, and
+            the update waits again (``--approval-expiry``); ``None`` keeps
+            it until it is used.
         no_pull: Never pull; compare with the local image only.
         no_restart: Pull new images but restart nothing.
         label_precedence: The monitor-only and no-pull labels override the
@@ -169,6 +190,9 @@ class UpdateParams:
     revive_stopped: bool = False
 
     monitor_only: bool = False
+    policy: Policy = field(default=Policy.AUTO, converter=Policy)
+    approvals: Mapping[str, Approval] = field(factory=dict, converter=_approvals)
+    approval_expiry: timedelta | None = None
     no_pull: bool = False
     no_restart: bool = False
     label_precedence: bool = False

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from ._emitter import Emitter
+from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
 from .budget import Budget
 from .clock import Clock, system_clock
 from .errors import RegistryError
 from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef
-from .params import UpdateParams
+from .params import Policy, UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
 from .release_notes import notes_url
@@ -148,6 +150,7 @@ def make_plan(
         if container.name in params.held:
             why = held_reason(container.name, params.held[container.name])
             verdicts[container.name] = Verdict(Status.SKIPPED, reason=why)
+    by_policy = _gate(free, settings, verdicts, targets, params, now)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -162,6 +165,8 @@ def make_plan(
         and (params.self_update or not settings[name].is_watchtower)
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
+    # Those their update policy keeps as they are (approve, notify) wait, stale.
+    to_update = [n for n in to_update if n not in by_policy]
     movable_graph = {n: graph[n] & movable for n in movable}
     to_restart = dependents(movable_graph, to_update) - set(to_update)
     restarting = set(to_update) | to_restart
@@ -180,7 +185,7 @@ def make_plan(
             )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = _why_not(settings[name])
+            why = _why_not(settings[name], by_policy.get(name, ""))
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
@@ -270,6 +275,36 @@ def _follow_tags(
     return targets, notes
 
 
+def _gate(
+    free: Sequence[Container],
+    settings: Mapping[str, ContainerSettings],
+    verdicts: dict[str, Verdict],
+    targets: Mapping[str, ImageRef],
+    params: UpdateParams,
+    now: datetime,
+) -> dict[str, str]:
+    """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
+
+    The verdict of one that waits for an update asked for already becomes skipped.
+    """
+    kept: dict[str, str] = {}
+    for container in free:
+        name, policy = container.name, settings[container.name].policy
+        if verdicts[name].status is not Status.STALE or policy is Policy.AUTO:
+            continue
+        if policy is Policy.APPROVE:
+            verdict = verdicts[name]
+            digest = digest_of(verdict, targets.get(name, container.image))
+            decision = gate(
+                verdict, digest, params.approvals.get(name), params.approval_expiry, now
+            )
+            verdicts[name] = decision.verdict
+            if decision.go:
+                continue
+        kept[name] = NOTIFY_REASON if policy is Policy.NOTIFY else waiting_reason(name)
+    return kept
+
+
 def versioned(entry: PlanEntry) -> PlanEntry:
     """``entry`` with the versions it runs and would run, and the link to what changed.
 
@@ -329,11 +364,11 @@ and on hosts other than its own, a library caller at will.
 """
 
 
-def _why_not(settings: ContainerSettings) -> str:
+def _why_not(settings: ContainerSettings, waiting: str) -> str:
     """Why a stale container is left as it is."""
     if settings.monitor_only:
         return "monitor only"
-    return SELF_UPDATE_OFF
+    return waiting or SELF_UPDATE_OFF
 
 
 def _entry(

@@ -21,7 +21,7 @@ from . import labels
 from ._patterns import Pattern, compile_pattern
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
 from .model import Container
-from .params import MAX_ID, UpdateParams
+from .params import MAX_ID, Policy, UpdateParams
 from .release_notes import template_problem
 from .tags import Bound, TagRule, VersionRule
 
@@ -68,6 +68,8 @@ class ContainerSettings:
         scope: The scope label, empty when absent.
         is_watchtower: The container is a watchtower instance.
         monitor_only: Report, never update (flag and label combined).
+        policy: Whether it is replaced when stale: its ``policy`` label,
+            else ``UpdateParams.policy``.
         no_pull: Compare with the local image only (flag and label combined).
         stop_signal: The signal that stops it.
         stop_timeout: The grace time between the stop signal and a kill.
@@ -94,6 +96,7 @@ class ContainerSettings:
     scope: str = ""
     is_watchtower: bool = False
     monitor_only: bool = False
+    policy: Policy = Policy.AUTO
     no_pull: bool = False
     stop_signal: str = DEFAULT_STOP_SIGNAL
     stop_timeout: timedelta = timedelta(seconds=30)
@@ -115,6 +118,7 @@ class ContainerSettings:
         # Read in the labels' documented order, so that problems are listed in it.
         enabled = reader.boolean(labels.ENABLE)
         monitor_only = reader.flag(labels.MONITOR_ONLY, params.monitor_only, precedence)
+        policy = reader.policy(params.policy)
         no_pull = reader.flag(labels.NO_PULL, params.no_pull, precedence)
         config_timeout = container.stop_timeout
         stop_timeout = reader.duration(
@@ -136,6 +140,7 @@ class ContainerSettings:
             scope=container.labels.get(labels.SCOPE, ""),
             is_watchtower=labels.is_watchtower(container),
             monitor_only=monitor_only,
+            policy=policy,
             no_pull=no_pull,
             stop_signal=(
                 container.labels.get(labels.STOP_SIGNAL, "").strip()
@@ -201,6 +206,18 @@ class _Reader:
         if value is None:
             return flag
         return value if label_precedence else (value or flag)
+
+    def policy(self, fallback: Policy) -> Policy:
+        """The ``policy`` label, or ``fallback`` when it is absent, empty or unreadable."""
+        raw = self.container.labels.get(labels.POLICY)
+        if raw is None or not raw.strip():
+            return fallback
+        try:
+            return Policy(raw.strip().lower())
+        except ValueError:
+            known = ", ".join(p.value for p in Policy)
+            self._ignore(labels.POLICY, raw, f"is none of {known}", f"{fallback.value}")
+            return fallback
 
     def identity(self, label: str, fallback: int) -> int:
         """A user or group id label, or ``fallback`` when it is absent, empty or unreadable."""

@@ -494,3 +494,24 @@ def test_the_hardening_flags_reach_the_api_settings() -> None:
     assert (api.check_timeout, api.update_timeout) == (timedelta(seconds=30), timedelta(minutes=10))
     assert not any("--http-api" in w for w in config.warnings)
     assert load(["--http-api-rate-limit", "0"], {}).api.rate_limit == 60
+
+
+def test_the_update_policy_and_approval_expiry_reach_the_parameters() -> None:
+    from watchtower.params import Policy
+
+    config = load(["--update-policy", "Approve", "--approval-expiry", "7d"], {})
+    assert config.params.policy is Policy.APPROVE
+    assert config.params.approval_expiry == timedelta(days=7)
+    config = load([], {"WATCHTOWER_UPDATE_POLICY": "notify"})
+    assert config.params.policy is Policy.NOTIFY and config.params.approval_expiry is None
+    with pytest.raises(ConfigurationError, match="--update-policy 'later' is not one of"):
+        load(["--update-policy", "later"], {})
+    with pytest.raises(ConfigurationError, match="--approval-expiry"):
+        load(["--approval-expiry", "soon"], {})
+
+
+def test_the_approve_policy_without_a_data_directory_is_warned_of() -> None:
+    warned = load(["--update-policy", "approve"], {}).warnings
+    assert any(w.startswith("--update-policy approve without --data-dir") for w in warned)
+    kept = load(["--update-policy", "approve", "--data-dir", "/data"], {}).warnings
+    assert not any("--update-policy" in w for w in kept)

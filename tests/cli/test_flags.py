@@ -136,6 +136,10 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("data-dir", "", W + "DATA_DIR", ""),
     ("history-retention", "", W + "HISTORY_RETENTION", ""),
     ("keep-previous", "", W + "KEEP_PREVIOUS", 1),
+    ("update-policy", "", W + "UPDATE_POLICY", "auto"),
+    ("approval-expiry", "", W + "APPROVAL_EXPIRY", ""),
+    ("mqtt", "", W + "MQTT", ""),
+    ("mqtt-discovery-prefix", "", W + "MQTT_DISCOVERY_PREFIX", "homeassistant"),
 ]
 
 # A textual value per kind and what it reads as.

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from watchtower.errors import HistoryError
-from watchtower.history import SCHEMA_VERSION, SqliteHistory
+from watchtower.history import SCHEMA_VERSION, Approval, SqliteHistory, State
 from watchtower.report import ContainerReport, Outcome, Report
 from watchtower.testing import FixedClock
 
@@ -82,8 +82,60 @@ def test_a_file_of_schema_1_gets_the_holds_and_keeps_its_runs(tmp_path: Path) ->
         assert [c.container for c in history.changes()] == ["web"]
         history.hold("web", "", "sha256:a")
         assert set(history.holds()) == {("", "web")}
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     db.close()
+
+
+def test_a_file_of_schema_2_gets_the_approvals_and_keeps_its_runs_and_holds(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.db"
+    with SqliteHistory(path) as history:
+        history.record(one_run())
+        history.hold("db", "", "sha256:h", "5")
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE approvals")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    with SqliteHistory(path, read_only=True) as reader:
+        assert dict(reader.approvals()) == {}  # beside a daemon that has not opened it yet
+    with SqliteHistory(path, clock=FixedClock(T0)) as history:
+        assert [c.container for c in history.changes()] == ["web"]
+        assert set(history.holds()) == {("", "db")}
+        assert history.ask(Approval(container="web", digest="sha256:" + "c" * 64, asked_at=T0))
+        assert set(history.approvals()) == {("", "web")}
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_approvals_survive_a_restart_and_are_shared_with_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    digest = "sha256:" + "d" * 64
+    with SqliteHistory(path, clock=FixedClock(T0)) as daemon:
+        daemon.ask(
+            Approval(
+                container="web",
+                image="example.org/web:1",
+                digest=digest,
+                old_version="1.0",
+                new_version="1.1",
+                notes="https://example.org/notes",
+                summary="a newer image",
+                asked_at=T0,
+            )
+        )
+    daemon = SqliteHistory(path, clock=FixedClock(T0))
+    with SqliteHistory(path, clock=FixedClock(T0)) as command:
+        command.decide("web", "", True, "d" * 12)
+    [approval] = daemon.approvals().values()
+    assert approval.state is State.APPROVED and approval.decided_at == T0
+    assert (approval.old_version, approval.new_version, approval.notes) == (
+        "1.0",
+        "1.1",
+        "https://example.org/notes",
+    )
+    assert approval.summary == "a newer image" and approval.asked_at == T0
+    daemon.close()
 
 
 def _aside(tmp_path: Path) -> list[str]:

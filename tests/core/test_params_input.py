@@ -64,8 +64,6 @@ def test_any_value_of_any_field_is_taken_or_refused_in_one_sentence_naming_it(
         ),
         ({"held": {"web": 1}},
          "UpdateParams.held must be a mapping of str to str, got dict {'web': 1}."),
-        ({"tag_rule": "semver"},
-         "UpdateParams.tag_rule must be a TagRule or None, got str 'semver'."),
         ({"cooldown": timedelta(hours=-1)},
          "UpdateParams.cooldown must not be negative, got -1 day, 23:00:00."),
         ({"update_concurency": 2}, "UpdateParams has no parameter 'update_concurency'."),

@@ -5,7 +5,7 @@ Nothing is pulled from a registry. The steps:
 1. a Debian root with Python (``python3``, ``python3-venv``, ``ca-certificates``),
    made with ``mmdebstrap`` from Debian's packages and imported into the engine
    (kept there under :data:`BASE_TAG`, and reused unless asked not to);
-2. the package and its ``cli`` and ``apprise`` dependencies as wheels for that
+2. the package and its ``cli``, ``apprise`` and ``mqtt`` dependencies as wheels for that
    base's Python, made on this machine with pip into a folder of the build context;
 3. the checkout's ``Dockerfile`` built on them with the build arguments ``BASE``
    and ``WHEELS``, the build's network off.
@@ -120,7 +120,7 @@ def build_dockerfile(
 
 
 def make_wheels(folder: Path, python_version: str, *, root: Path = REPO_ROOT) -> None:
-    """The package and its ``cli`` and ``apprise`` dependencies as wheels in ``folder``.
+    """The package and its ``cli``, ``apprise`` and ``mqtt`` dependencies as wheels in ``folder``.
 
     The dependencies are binary wheels for CPython ``python_version`` on this
     machine's architecture, whatever Python runs this.
@@ -148,7 +148,7 @@ def make_wheels(folder: Path, python_version: str, *, root: Path = REPO_ROOT) ->
             f"--python-version={python_version}",
             "--implementation=cp",
             *platforms,
-            f"{own}[cli,apprise]",
+            f"{own}[cli,apprise,mqtt]",
         ],
         "pip download",
     )

@@ -165,6 +165,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         from .rollback import release_command
 
         return release_command(args[1:], env)
+    if args[:1] in (["approve"], ["reject"]):
+        from .approval import decide_command
+
+        return decide_command(args[0], args[1:], env)
     try:
         parsed = parse_args(args, env)
         if parsed.help:

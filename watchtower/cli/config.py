@@ -17,7 +17,7 @@ from attrs import field, frozen
 
 from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
 from ..errors import ConfigurationError
-from ..params import MAX_ID, UpdateParams
+from ..params import MAX_ID, Policy, UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from ..registry import Platform
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
@@ -26,6 +26,7 @@ from .args import Parsed, parse_args
 from .flags import FLAGS, Support
 from .history_settings import HistorySettings, history_settings
 from .hosts import HostEntry, read_hosts_file
+from .mqtt import MqttSettings, mqtt_settings
 from .push_settings import PushSettings, push_settings
 from .schedule import Cron, Interval, interval_schedule, parse_schedule, parse_zone
 from .secrets import read_secrets, without_secrets
@@ -108,6 +109,8 @@ class Config:
         api: The HTTP API's settings.
         push: The push sources' settings (:mod:`~watchtower.cli.push_settings`).
         history: Where the history is kept (:mod:`~watchtower.cli.history_settings`).
+        mqtt: The MQTT broker of Home Assistant's entities (:mod:`~watchtower.cli.mqtt`),
+            or ``None``.
         notifications: The notification flags' values, by key (``notification_url``...).
         shutdown_timeout: How long a stop signal waits for a running update.
         engine_timeout: How long an engine call may go unanswered (see
@@ -144,6 +147,7 @@ class Config:
     api: ApiSettings = field(factory=ApiSettings)
     push: PushSettings = field(factory=PushSettings)
     history: HistorySettings = field(factory=HistorySettings)
+    mqtt: MqttSettings | None = field(default=None, repr=False)
     notifications: NotificationFlags = field(
         factory=default_notification_flags, repr=lambda flags: repr(without_secrets(flags))
     )
@@ -222,6 +226,19 @@ def _an_id(option: str, value: int) -> int:
     return value
 
 
+def _approval_warning(params: UpdateParams, values: FlagValues, warnings: list[str]) -> None:
+    """``--update-policy approve`` without a history: nothing could ever be approved."""
+    if params.policy is Policy.APPROVE and not values["data_dir"].strip():
+        warnings.append(
+            "--update-policy approve without --data-dir: approvals are kept in the history's "
+            "file, so updates wait and none can be approved."
+        )
+
+
+#: The values of ``--update-policy``.
+POLICIES = tuple(p.value for p in Policy)
+
+
 def _positive(option: str, value: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{option} must be at least 1, got {value}.")
@@ -248,6 +265,9 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         include_restarting=values["include_restarting"],
         revive_stopped=values["revive_stopped"],
         monitor_only=values["monitor_only"],
+        policy=Policy(_choice("--update-policy", values["update_policy"], POLICIES)),
+        approval_expiry=parse_cooldown(values["approval_expiry"], option="--approval-expiry")
+        or None,
         no_pull=values["no_pull"],
         no_restart=values["no_restart"],
         label_precedence=values["label_take_precedence"],
@@ -449,6 +469,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     params = _checked_selection(_params(values, parsed.names))
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
+    _approval_warning(params, values, warnings)
     schedule = _push_schedule(push, schedule)
     return Config(
         params=params,
@@ -477,6 +498,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         api=api,
         push=push,
         history=history_settings(values),
+        mqtt=mqtt_settings(values["mqtt"], values["mqtt_discovery_prefix"]),
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
         engine_timeout=_a_span("--engine-timeout", values["engine_timeout"]),

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .api import ApiServer
     from .config import Config
     from .metrics import Metrics
+    from .mqtt import MqttBridge
     from .notifications import RunNotifications
     from .push import PushReceiver
     from .runner import Runner
@@ -132,6 +133,7 @@ def serve(
     if config.run_once:
         return 0 if runner.run(trigger="run-once") is not None else 1
     push = _push_receiver(config, runner, logger, clock)
+    bridge = _mqtt_bridge(config, runner, logger)
     try:
         server = _api_server(config, runner, scheduler, push, logger)
     except _ApiFailed:
@@ -145,6 +147,8 @@ def serve(
         server.stop()
     if push is not None:
         push.stop()
+    if bridge is not None:
+        bridge.stop()
     _finish(config, runner, logger)
     if schedule is not None:
         schedule.join(timeout=5)
@@ -338,6 +342,27 @@ def _push_receiver(
     receiver.start()
     logger.info("Accepting push events from: %s", ", ".join(sorted(config.push.sources)))
     return receiver
+
+
+def _mqtt_bridge(config: Config, runner: Runner, logger: logging.Logger) -> MqttBridge | None:
+    """Home Assistant's entities on the ``--mqtt`` broker, connecting in the background."""
+    if config.mqtt is None:
+        return None
+    from .mqtt import MqttBridge
+
+    bridge = MqttBridge(config.mqtt, runner, logger=logger)
+    runner.add_observer(bridge.observe)
+    after = runner.on_report
+
+    def each_report(report: Report) -> None:
+        if after is not None:
+            after(report)
+        bridge.publish_report(report)
+
+    runner.on_report = each_report
+    bridge.start()
+    logger.info("Publishing Home Assistant's update entities to %s", config.mqtt.host)
+    return bridge
 
 
 class _ApiFailed(Exception):

@@ -454,6 +454,18 @@ FLAGS: tuple[Flag, ...] = (
     _f("history", "keep-previous", N, 1, "WATCHTOWER_KEEP_PREVIOUS", "",
        "With --cleanup and --data-dir, keep this many images each container ran before, "
        "to roll back to (0: remove them at once).", support=Support.ADDED),
+    _f("approval", "update-policy", S, "auto", "WATCHTOWER_UPDATE_POLICY", "",
+       "Whether containers without a policy label are replaced when stale: auto, "
+       "approve (once approved) or notify (never).", support=Support.ADDED),
+    _f("approval", "approval-expiry", S, "", "WATCHTOWER_APPROVAL_EXPIRY", "",
+       "An approval not used within this long lapses, such as 7d (empty: never).",
+       support=Support.ADDED),
+    # Home Assistant
+    _f("mqtt", "mqtt", S, "", "WATCHTOWER_MQTT", "",
+       "MQTT broker for Home Assistant's update entities, mqtt://[user:password@]host[:port] "
+       "or mqtts://... (or a file holding it).", secret=True, support=Support.ADDED),
+    _f("mqtt", "mqtt-discovery-prefix", S, "homeassistant", "WATCHTOWER_MQTT_DISCOVERY_PREFIX",
+       "", "Home Assistant's MQTT discovery prefix.", support=Support.ADDED),
 )
 # fmt: on
 

@@ -8,6 +8,7 @@ so the document cannot drift from the routes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -38,6 +39,10 @@ class Param:
     repeated: bool = False
 
 
+# A path's own parameters, ``{name}``: each is required, and a string.
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
 def _responses(value: Mapping[int, str]) -> Mapping[int, str]:
     return dict(value)
 
@@ -48,7 +53,7 @@ class Operation:
 
     Attributes:
         method: ``get`` or ``post``.
-        path: The route.
+        path: The route, its own parameters written ``{name}`` (Flask's ``<name>``).
         group: The ``--http-api-endpoints`` name that serves it.
         summary: One line.
         auth: Who may call it.
@@ -84,14 +89,19 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.auth != "none":
         responses["401"] = {"description": _UNAUTHORIZED}
         responses["429"] = {"description": _RATE_LIMITED}
+    route = _PATH_PARAM.sub(r"\1", op.path).strip("/").replace("/", "_")
     result: dict[str, Any] = {
         "summary": op.summary,
-        "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_') or 'root'}",
+        "operationId": f"{op.method}_{route or 'root'}",
         "tags": [op.group],
         "responses": responses,
     }
-    if op.params:
-        result["parameters"] = [
+    in_path = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    if op.params or in_path:
+        result["parameters"] = in_path + [
             {
                 "name": param.name,
                 "in": "query",

@@ -96,6 +96,10 @@ class FlagValues(NotificationFlags):
     cooldown_delay: str
     use_compose_depends_on: bool
     label_take_precedence: bool
+    update_policy: str
+    approval_expiry: str
+    mqtt: str
+    mqtt_discovery_prefix: str
     ephemeral_self_update: bool
     # lifecycle
     enable_lifecycle_hooks: bool

@@ -8,7 +8,9 @@ keeps the run (:class:`Run`: when, what started it, its counts) and a
 its host, its image before and after, the outcome and the reason.
 :meth:`History.previous` finds the image a container ran before its last
 update; :meth:`History.hold` keeps a container that was rolled back on its
-image (a :class:`Hold`) until :meth:`History.release`.
+image (a :class:`Hold`) until :meth:`History.release`. The updates that wait
+for approval (an :class:`Approval` each, see :doc:`/guides/approval`) are
+kept beside them: :meth:`History.ask`, :meth:`History.decide`.
 
 Two implementations ship: :class:`SqliteHistory`, a file that outlives the
 process (``watchtower --data-dir``), and :class:`MemoryHistory`, for tests
@@ -29,7 +31,20 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_names
 from ._memory import MemoryHistory
-from ._values import CHANGED, Change, History, Hold, Run, changes_of, held_on, run_counts
+from ._values import (
+    CHANGED,
+    Approval,
+    Change,
+    History,
+    Hold,
+    Run,
+    State,
+    approvals_on,
+    changes_of,
+    decided,
+    held_on,
+    run_counts,
+)
 
 if TYPE_CHECKING:
     from ._sqlite import SCHEMA_VERSION, SqliteHistory
@@ -38,13 +53,17 @@ __all__ = [
     "CHANGED",
     "FILE_NAME",
     "SCHEMA_VERSION",
+    "Approval",
     "Change",
     "History",
     "Hold",
     "MemoryHistory",
     "Run",
     "SqliteHistory",
+    "State",
+    "approvals_on",
     "changes_of",
+    "decided",
     "held_on",
     "run_counts",
 ]

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from ..clock import Clock, system_clock
 from ..report import Report
-from ._values import Change, Hold, Run, changes_of, run_counts
+from ._values import Approval, Change, Hold, Run, asks_anew, changes_of, decided, run_counts
 
 __all__ = ["MemoryHistory"]
 
@@ -38,6 +38,7 @@ class MemoryHistory:
         self._next_run = 1
         self._next_change = 1
         self._holds: dict[tuple[str, str], Hold] = {}
+        self._approvals: dict[tuple[str, str], Approval] = {}
 
     def record(self, report: Report) -> None:
         """Keep ``report``'s run and its changes."""
@@ -110,3 +111,27 @@ class MemoryHistory:
         """See :meth:`watchtower.history.History.holds`."""
         with self._lock:
             return MappingProxyType(dict(self._holds))
+
+    def ask(self, approval: Approval) -> bool:
+        """See :meth:`watchtower.history.History.ask`."""
+        key = (approval.host, approval.container)
+        with self._lock:
+            kept = self._approvals.get(key)
+            if not asks_anew(kept, approval):
+                return False
+            self._approvals[key] = approval
+            return True
+
+    def decide(self, name: str, host: str, approve: bool, digest: str = "") -> Approval:
+        """See :meth:`watchtower.history.History.decide`."""
+        with self._lock:
+            approval = decided(
+                self._approvals.get((host, name)), name, host, approve, digest, self.clock()
+            )
+            self._approvals[(host, name)] = approval
+            return approval
+
+    def approvals(self) -> Mapping[tuple[str, str], Approval]:
+        """See :meth:`watchtower.history.History.approvals`."""
+        with self._lock:
+            return MappingProxyType(dict(self._approvals))

@@ -16,24 +16,29 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from ..clock import Clock, system_clock
 from ..errors import HistoryError
 from ..report import Outcome, Report
-from ._values import Change, Hold, Run, changes_of, run_counts
+from ._values import Approval, Change, Hold, Run, asks_anew, changes_of, decided, run_counts
 
 __all__ = ["SCHEMA_VERSION", "SqliteHistory"]
 
 _log = logging.getLogger("watchtower.history")
 
+_T = TypeVar("_T")
+
 #: The version of the schema this library writes, kept in ``PRAGMA user_version``.
-#: 2 added the holds; a file of version 1 gets that table when opened to write.
-SCHEMA_VERSION = 2
+#: 2 added the holds, 3 the approvals; an older file gets what it lacks when
+#: opened to write.
+SCHEMA_VERSION = 3
 
 # AUTOINCREMENT: an id is never given twice, even after retention deleted the
 # newest rows, so that a page's ``before`` keeps meaning the same place.
@@ -83,6 +88,38 @@ CREATE TABLE IF NOT EXISTS holds (
     PRIMARY KEY (host, container)
 );
 """
+
+# Version 3: the updates that wait for approval, and what was decided, one row a container.
+_APPROVALS = """
+CREATE TABLE IF NOT EXISTS approvals (
+    host TEXT NOT NULL,
+    container TEXT NOT NULL,
+    image TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    old_version TEXT NOT NULL,
+    new_version TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    state TEXT NOT NULL,
+    asked_at TEXT NOT NULL,
+    decided_at TEXT,
+    PRIMARY KEY (host, container)
+);
+"""
+
+_APPROVAL_COLUMNS = (
+    "host",
+    "container",
+    "image",
+    "digest",
+    "old_version",
+    "new_version",
+    "notes",
+    "summary",
+    "state",
+    "asked_at",
+    "decided_at",
+)
 
 _CHANGE_COLUMNS = (
     "host",
@@ -141,6 +178,21 @@ def _change_of(row: Sequence[Any]) -> Change:
     return Change(**values)
 
 
+def _approval_of(row: Sequence[Any]) -> Approval:
+    values = dict(zip(_APPROVAL_COLUMNS, row, strict=True))
+    values["asked_at"] = _read_time(values["asked_at"])
+    values["decided_at"] = _read_time(values["decided_at"]) if values["decided_at"] else None
+    return Approval(**values)
+
+
+def _approval_row(approval: Approval) -> tuple[object, ...]:
+    values = attrs.asdict(approval, recurse=False)
+    values["state"] = approval.state.value
+    values["asked_at"] = _stored(approval.asked_at)
+    values["decided_at"] = _stored(approval.decided_at) if approval.decided_at else None
+    return tuple(values[name] for name in _APPROVAL_COLUMNS)
+
+
 def _limit(limit: int) -> int:
     return limit if limit > 0 else -1  # SQLite's "no limit"
 
@@ -154,7 +206,7 @@ def _create(db: sqlite3.Connection) -> None:
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
-            for statement in [*(_SCHEMA if version == 0 else "").split(";"), _HOLDS]:
+            for statement in [*(_SCHEMA if version == 0 else "").split(";"), _HOLDS, _APPROVALS]:
                 if statement.strip():
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -377,7 +429,85 @@ class SqliteHistory:
         )
         return changed > 0
 
+    def _transaction(self, work: Callable[[sqlite3.Connection], _T], what: str) -> _T:
+        """``work`` in one write transaction of its own, rolled back if it raises."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._db)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise HistoryError(
+                    f"{what} could not be written to the history at {self.path}: {error}."
+                ) from None
+            return result
+
+    def _approval(self, db: sqlite3.Connection, host: str, name: str) -> Approval | None:
+        row = db.execute(
+            f"SELECT {', '.join(_APPROVAL_COLUMNS)} FROM approvals"
+            " WHERE host = ? AND container = ?",
+            (host, name),
+        ).fetchone()
+        return _approval_of(row) if row else None
+
+    def ask(self, approval: Approval) -> bool:
+        """See :meth:`watchtower.history.History.ask`.
+
+        Raises:
+            HistoryError: The file could not be written.
+        """
+
+        def work(db: sqlite3.Connection) -> bool:
+            kept = self._approval(db, approval.host, approval.container)
+            if not asks_anew(kept, approval):
+                return False
+            self._put(db, approval)
+            return True
+
+        return self._transaction(work, f"The update of {approval.container} to approve")
+
+    def decide(self, name: str, host: str, approve: bool, digest: str = "") -> Approval:
+        """See :meth:`watchtower.history.History.decide`.
+
+        Raises:
+            ApprovalError: Nothing to decide, or it is for another digest.
+            HistoryError: The file could not be written.
+        """
+
+        def work(db: sqlite3.Connection) -> Approval:
+            current = self._approval(db, host, name)
+            approval = decided(current, name, host, approve, digest, self.clock())
+            self._put(db, approval)
+            return approval
+
+        return self._transaction(work, f"The decision on {name}")
+
+    @staticmethod
+    def _put(db: sqlite3.Connection, approval: Approval) -> None:
+        db.execute(
+            f"INSERT OR REPLACE INTO approvals ({', '.join(_APPROVAL_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(_APPROVAL_COLUMNS))})",
+            _approval_row(approval),
+        )
+
     # Reading ------------------------------------------------------------------
+
+    def approvals(self) -> Mapping[tuple[str, str], Approval]:
+        """See :meth:`watchtower.history.History.approvals`; read from the file each time."""
+        try:
+            rows = self._query(f"SELECT {', '.join(_APPROVAL_COLUMNS)} FROM approvals", ())
+        except HistoryError:
+            if self.read_only and not self._query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'", ()
+            ):
+                return MappingProxyType({})  # an older file, read beside an older daemon
+            raise
+        found = {(a.host, a.container): a for a in map(_approval_of, rows)}
+        return MappingProxyType(found)
 
     def holds(self) -> Mapping[tuple[str, str], Hold]:
         """See :meth:`watchtower.history.History.holds`; read from the file each time."""

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import enum
+import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 from attrs import frozen
 from typing_extensions import Protocol, runtime_checkable
 
+from ..errors import ApprovalError
 from ..report import ContainerReport, EntryKind, Outcome, Report
 
-__all__ = ["CHANGED", "Change", "History", "Hold", "Run", "changes_of", "held_on", "run_counts"]
+__all__ = [
+    "CHANGED",
+    "Approval",
+    "Change",
+    "History",
+    "Hold",
+    "Run",
+    "State",
+    "approvals_on",
+    "asks_anew",
+    "changes_of",
+    "decided",
+    "held_on",
+    "run_counts",
+]
 
 #: The outcomes a history keeps a row for: a container that changed, or was meant to.
 #: Fresh, stale and skipped containers are counted on the run alone, so that a
@@ -182,6 +200,138 @@ def held_on(holds: Mapping[tuple[str, str], Hold], host: str = "") -> dict[str, 
     return {name: hold.shown for (where, name), hold in holds.items() if where == host}
 
 
+class State(str, enum.Enum):
+    """Where an update that waits for approval stands."""
+
+    #: Found, not decided yet.
+    PENDING = "pending"
+    #: The next run (or the one the approval starts) replaces the container.
+    APPROVED = "approved"
+    #: That digest is not asked for again; a newer one is.
+    REJECTED = "rejected"
+
+
+@frozen(kw_only=True)
+class Approval:
+    """An update of a container of the ``approve`` policy, and what was decided of it.
+
+    It names the digest the registry served when it was found: approving it
+    approves that image alone, so a newer push is asked for anew.
+
+    Attributes:
+        host: The engine the container is on; empty for a run over one engine.
+        container: The container's name.
+        image: The reference it runs (or the newer tag its tag rule found).
+        digest: The digest of the image the update would go to.
+        old_version: The version it runs; empty when unknown.
+        new_version: The version it would run; empty when unknown.
+        notes: Where to read what changed; empty when unknown.
+        summary: The plan's line for it: the image, the image ids, the
+            versions and the reason.
+        state: Pending, approved or rejected.
+        asked_at: When a run found it.
+        decided_at: When it was approved or rejected; ``None`` while pending.
+    """
+
+    host: str = ""
+    container: str
+    image: str = ""
+    digest: str
+    old_version: str = ""
+    new_version: str = ""
+    notes: str = ""
+    summary: str = ""
+    state: State = attrs.field(default=State.PENDING, converter=State)
+    asked_at: datetime
+    decided_at: datetime | None = None
+
+    @property
+    def shown(self) -> str:
+        """The new version a person is asked about, or else the digest's first 12 digits."""
+        return self.new_version or _hex(self.digest)[:12]
+
+    def lapsed(self, expiry: timedelta | None, now: datetime) -> bool:
+        """True when it is an approval older than ``expiry`` (``None``: approvals never lapse)."""
+        return (
+            self.state is State.APPROVED
+            and expiry is not None
+            and self.decided_at is not None
+            and now - self.decided_at > expiry
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field, and :attr:`shown`."""
+        return {
+            "host": self.host,
+            "container": self.container,
+            "image": self.image,
+            "digest": self.digest,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "shown": self.shown,
+            "notes": self.notes,
+            "summary": self.summary,
+            "state": self.state.value,
+            "asked_at": _time(self.asked_at),
+            "decided_at": _time(self.decided_at) if self.decided_at else None,
+        }
+
+
+_HEX_DIGITS = re.compile(r"[0-9a-f]{12,64}")
+
+
+def _hex(digest: str) -> str:
+    return digest.partition(":")[2] if ":" in digest else digest
+
+
+def decided(
+    current: Approval | None,
+    name: str,
+    host: str,
+    approve: bool,
+    digest: str,
+    at: datetime,
+) -> Approval:
+    """``current`` approved or rejected at ``at``: the rule both histories share.
+
+    ``digest``, when given, must name the digest ``current`` is for (all of
+    it, or 12 or more of its first hex digits, with or without ``sha256:``).
+
+    Raises:
+        ApprovalError: There is no update of ``name`` to decide, or it is for another digest.
+    """
+    where = f" on host {host}" if host else ""
+    if current is None:
+        raise ApprovalError(
+            f"No update of {name}{where} waits for approval: a run records one when it "
+            "finds a newer image for a container of the approve policy."
+        )
+    wanted = _hex(digest.strip().lower())
+    if wanted and not (_HEX_DIGITS.fullmatch(wanted) and _hex(current.digest).startswith(wanted)):
+        raise ApprovalError(
+            f"The update of {name}{where} is for digest {current.digest}, not "
+            f"{digest.strip()[:80]!r}: the registry serves another image now."
+        )
+    state = State.APPROVED if approve else State.REJECTED
+    return attrs.evolve(current, state=state, decided_at=at)
+
+
+def asks_anew(kept: Approval | None, approval: Approval) -> bool:
+    """Does ``approval`` replace ``kept``, what its container had? The rule both histories share.
+
+    Yes unless ``kept`` is for the same digest and pending or rejected:
+    nothing is asked twice, and a rejected digest is not asked again.
+    """
+    return kept is None or kept.digest != approval.digest or kept.state is State.APPROVED
+
+
+def approvals_on(
+    approvals: Mapping[tuple[str, str], Approval], host: str = ""
+) -> dict[str, Approval]:
+    """The approvals of the containers of ``host``, by name: ``UpdateParams.approvals``."""
+    return {name: a for (where, name), a in approvals.items() if where == host}
+
+
 def _change(entry: ContainerReport) -> dict[str, Any]:
     """The columns a history keeps of one report entry: the one place that maps them."""
     # As the events and templates do: digests alone are no version (the image ids say as much).
@@ -280,4 +430,28 @@ class History(Protocol):
 
     def holds(self) -> Mapping[tuple[str, str], Hold]:
         """Every hold, by ``(host, name)``, as kept now (another process's included)."""
+        ...
+
+    def ask(self, approval: Approval) -> bool:
+        """Keep ``approval`` as pending, replacing what its container had.
+
+        Unless an update to the same digest is pending or rejected already
+        (nothing is asked twice). ``False`` when nothing was kept: the
+        caller notifies only of what is new.
+        """
+        ...
+
+    def decide(self, name: str, host: str, approve: bool, digest: str = "") -> Approval:
+        """Approve (or reject) the update that container ``name`` of ``host`` waits for.
+
+        ``digest``, when given, must be the one it is for (see
+        :func:`~watchtower.history.decided`). Returns it as decided.
+
+        Raises:
+            ApprovalError: Nothing to decide, or it is for another digest.
+        """
+        ...
+
+    def approvals(self) -> Mapping[tuple[str, str], Approval]:
+        """Every update asked for, pending or decided, by ``(host, name)``, as kept now."""
         ...

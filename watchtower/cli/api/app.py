@@ -14,7 +14,7 @@ from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
-from . import checks, core, docs, going_back, inventory, page, stream
+from . import approvals, checks, core, docs, going_back, inventory, page, stream
 from ._base import EXTENSION, Context, StatusBook, text
 from .hardening import harden
 
@@ -26,7 +26,7 @@ __all__ = ["ApiServer", "create_app"]
 # Each endpoint group's blueprints.
 _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
     "health": (core.health,),
-    "update": (core.update, going_back.going_back),
+    "update": (core.update, going_back.going_back, approvals.approvals),
     "check": (checks.checks,),
     "containers": (inventory.containers,),
     "metrics": (core.metrics,),
@@ -42,6 +42,7 @@ _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
 OPERATIONS: tuple[Operation, ...] = (
     *core.OPERATIONS,
     *going_back.OPERATIONS,
+    *approvals.OPERATIONS,
     *checks.OPERATIONS,
     *inventory.OPERATIONS,
     *stream.OPERATIONS,

@@ -1,0 +1,218 @@
+"""``watchtower approve NAME`` and ``watchtower reject NAME``: deciding an update that waits.
+
+``approve`` approves the update a container of the ``approve`` policy waits
+for (see :mod:`watchtower.approvals`), in the history in ``--data-dir``, and
+then runs it at once, as a run for that container alone does: the image must
+still be the one approved. With ``--later`` it only records the approval,
+which the daemon's next run carries out. ``reject`` records that the digest
+waiting is not wanted. Both may run beside the daemon (``docker exec
+watchtower watchtower approve web``): the history is a SQLite file that
+several processes share.
+
+Their own options are ``--digest`` (the digest approved: 12 or more of its
+hex digits; the one waiting by default), ``--host`` (a host of the hosts
+file), ``--data-dir`` and, for ``approve``, ``--later``; every other flag of
+``approve`` is the daemon's (``-H``, ``--hosts-file``, ``--stop-timeout``,
+...), read as a run reads it, after the container's name.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+import attrs
+from attrs import frozen
+
+from ..errors import ConfigurationError, WatchtowerError
+from ..history import Approval, History, SqliteHistory
+from ..report import Report
+from .history_settings import HistorySettings
+
+__all__ = ["Decision", "decide_command", "parse_decision"]
+
+USAGE = {
+    "approve": "usage: watchtower approve NAME [--digest DIGEST] [--host HOST] [--later] "
+    "[--data-dir DIR] [other flags of watchtower]",
+    "reject": "usage: watchtower reject NAME [--digest DIGEST] [--host HOST] [--data-dir DIR]",
+}
+
+
+@frozen
+class Decision:
+    """What ``watchtower approve`` or ``reject`` was asked.
+
+    Attributes:
+        command: ``approve`` or ``reject``.
+        name: The container.
+        digest: The digest decided on; empty for the one waiting.
+        host: The host of the hosts file it is on; empty for the one engine.
+        data_dir: The directory of the history.
+        later: Only record the approval; the daemon's next run carries it out.
+        rest: The daemon's flags, given along (``approve`` only).
+        help: Print the usage and stop.
+    """
+
+    command: str
+    name: str = ""
+    digest: str = ""
+    host: str = ""
+    data_dir: str = ""
+    later: bool = False
+    rest: tuple[str, ...] = ()
+    help: bool = False
+
+
+def parse_decision(command: str, argv: Sequence[str], environ: Mapping[str, str]) -> Decision:
+    """The options of ``approve`` or ``reject`` (the command word left out).
+
+    Raises:
+        ConfigurationError: A missing value or name, a second name, or (for
+            ``reject``) an option it does not have.
+    """
+    found = Decision(command, data_dir=environ.get("WATCHTOWER_DATA_DIR", "").strip())
+    args, rest = list(argv), []
+    while args:
+        arg = args.pop(0)
+        option, equals, value = arg.partition("=")
+        if arg in ("-h", "--help"):
+            found = attrs.evolve(found, help=True)
+        elif arg == "--later" and command == "approve":
+            found = attrs.evolve(found, later=True)
+        elif option in ("--digest", "--host", "--data-dir"):
+            if not equals:
+                if not args:
+                    raise ConfigurationError(f"{option} needs a value.")
+                value = args.pop(0)
+            value = value.strip()
+            if option == "--digest":
+                found = attrs.evolve(found, digest=value)
+            elif option == "--host":
+                found = attrs.evolve(found, host=value)
+            else:
+                found = attrs.evolve(found, data_dir=value)
+        elif arg.startswith("-"):
+            if command == "reject":
+                raise ConfigurationError(
+                    f"watchtower reject has no option {option[:40]!r}; {USAGE[command]}."
+                )
+            rest.append(arg)
+        elif rest:
+            rest.append(arg)  # a daemon flag's value: the name comes before them
+        elif found.name:
+            raise ConfigurationError(f"watchtower {command} takes one name, got {arg[:40]!r} too.")
+        else:
+            found = attrs.evolve(found, name=arg.lstrip("/"))
+    if not found.help and not found.name:
+        raise ConfigurationError(
+            f"watchtower {command} needs a container's name; {USAGE[command]}."
+        )
+    return attrs.evolve(found, rest=tuple(rest))
+
+
+def _history(decision: Decision) -> SqliteHistory:
+    path = HistorySettings(data_dir=decision.data_dir).path
+    if path is None:
+        raise ConfigurationError(
+            f"watchtower {decision.command} needs --data-dir or WATCHTOWER_DATA_DIR: "
+            "the directory the daemon keeps its history in."
+        )
+    if not path.is_file():
+        raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
+    return SqliteHistory(path)
+
+
+def _run(decision: Decision, history: History, environ: Mapping[str, str]) -> Report:
+    """The run for the approved container alone, on its host, with the daemon's flags.
+
+    Raises:
+        ConfigurationError: A bad flag, or no such host.
+        WatchtowerError: The engine or the registry could not be used.
+    """
+    from ..orchestrator import update
+    from .command import build_backends
+    from .config import load
+    from .hosts import fleet_of
+
+    config = load(decision.rest, environ)
+    home, registry = build_backends(config, environ)
+    try:
+        fleet = fleet_of(
+            config.hosts, environ=environ, home=home, engine_timeout=config.engine_timeout
+        )
+        host = next((h for h in fleet.hosts if h.name == decision.host), None)
+        if host is None:
+            named = ", ".join(h.name for h in fleet.hosts if h.name) or "none"
+            raise ConfigurationError(
+                f"There is no host {decision.host!r} (the hosts: {named}); --host names a "
+                "host of the hosts file, -H gives the engine's address."
+            )
+        engine = host.open()
+        try:
+            params = engine.applied(attrs.evolve(config.params, names=(decision.name,)))
+            return update(engine.client, registry, params, history=history, host=decision.host)
+        finally:
+            engine.close()
+    finally:
+        if home is not None:
+            home.close()
+
+
+def _said(approval: Approval) -> str:
+    return f"{approval.container}: the update to {approval.shown} ({approval.digest[:19]})"
+
+
+def decide_command(
+    command: str,
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run ``watchtower approve`` or ``reject`` with ``argv`` (the command word left out).
+
+    Returns the exit code: 0 when the decision was kept (and, for
+    ``approve``, the container replaced, unless ``--later``); 1 when
+    nothing waits, the digest is another, or the run did not replace it
+    (the sentence says why); 2 on a bad option.
+    """
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        decision = parse_decision(command, argv, environ)
+        if decision.help:
+            out.write(USAGE[command] + "\n")
+            return 0
+        history = _history(decision)
+    except ConfigurationError as error:
+        err.write(f"watchtower: {error}\n")
+        return 2
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    approve = command == "approve"
+    with history:
+        try:
+            approval = history.decide(decision.name, decision.host, approve, decision.digest)
+        except WatchtowerError as error:
+            err.write(f"watchtower: {error}\n")
+            return 1
+        if not approve:
+            out.write(f"{_said(approval)} is rejected; that digest is not asked for again.\n")
+            return 0
+        if decision.later:
+            out.write(f"{_said(approval)} is approved; the next run carries it out.\n")
+            return 0
+        try:
+            report = _run(decision, history, environ)
+        except WatchtowerError as error:
+            err.write(f"watchtower: {_said(approval)} is approved, but the run failed: {error}\n")
+            return 1
+    entry = report.get(decision.name)
+    if entry is None or entry.outcome.value != "updated":
+        reason = entry.reason if entry is not None else "it is not in the run's scope"
+        err.write(f"watchtower: {_said(approval)} is approved, but not done: {reason}\n")
+        return 1
+    out.write(f"{_said(approval)} is approved and done.\n")
+    return 0
