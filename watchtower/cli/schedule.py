@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, TypeVar
@@ -21,6 +20,7 @@ from typing_extensions import Protocol
 from .._text import DurationTooLongError, parse_duration, quoted
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError
+from ..windows import parse_zone
 
 if TYPE_CHECKING:
     from croniter import croniter
@@ -161,21 +161,6 @@ def _earliest(walls: croniter, moment: datetime, zone: tzinfo, back: timedelta) 
             later_than_now = _instant(when) > _instant(moment)
             if exists and later_than_now and (best is None or _instant(when) < _instant(best)):
                 best = when
-
-
-def parse_zone(name: str, *, what: str = "TZ") -> tzinfo:
-    """The time zone called ``name`` (``Europe/Berlin``, ``UTC``; a leading ``:`` is ignored).
-
-    Raises:
-        ConfigurationError: There is no such zone, in one sentence naming ``what``.
-    """
-    key = name.strip().removeprefix(":")
-    try:
-        return zoneinfo.ZoneInfo(key or "UTC")
-    # OSError: a key that names a folder of the zone database (``America``)
-    # or is longer than a file name may be.
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ConfigurationError(f"{what}: {quoted(name)} is not a known time zone.") from error
 
 
 def parse_schedule(
