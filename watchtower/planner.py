@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -33,8 +34,9 @@ from .sorter import components, dependency_graph, dependents, sort_by_dependenci
 from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
 from .versions import Version, named_pair, repo_digest
+from .windows import describe_opening, is_open, next_opening
 
-__all__ = ["held_reason", "plan", "versioned"]
+__all__ = ["held_reason", "plan", "versioned", "waits_for"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -154,12 +156,18 @@ def make_plan(
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
 
     # Who may be recreated at all: not on a cycle, not monitor-only, not
-    # watchtower itself when self-update is off.
+    # watchtower itself when self-update is off, not outside its windows.
+    waiting = {
+        name: why
+        for name in ordering.order
+        if not params.ignore_windows and (why := waits_for(settings[name], now))
+    }
     movable = {
         name
         for name in ordering.order
         if not settings[name].monitor_only
         and (params.self_update or not settings[name].is_watchtower)
+        and name not in waiting
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     movable_graph = {n: graph[n] & movable for n in movable}
@@ -180,7 +188,7 @@ def make_plan(
             )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = _why_not(settings[name])
+            why = _why_not(settings[name], waiting.get(name, ""))
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
@@ -329,11 +337,23 @@ and on hosts other than its own, a library caller at will.
 """
 
 
-def _why_not(settings: ContainerSettings) -> str:
+def waits_for(settings: ContainerSettings, now: datetime) -> str:
+    """Why a container is not replaced at ``now``: when its next window opens; empty
+    when one is open (or it has none)."""
+    if settings.windows_closed:
+        return "waits: its window label cannot be read"
+    if is_open(settings.windows, now):
+        return ""
+    opens = next_opening(settings.windows, now)
+    assert opens is not None  # a container without windows is always open
+    return f"waits for the window that opens {describe_opening(opens)}"
+
+
+def _why_not(settings: ContainerSettings, waiting: str) -> str:
     """Why a stale container is left as it is."""
     if settings.monitor_only:
         return "monitor only"
-    return SELF_UPDATE_OFF
+    return waiting or SELF_UPDATE_OFF
 
 
 def _entry(

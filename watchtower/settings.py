@@ -20,10 +20,12 @@ from attrs import field, frozen
 from . import labels
 from ._patterns import Pattern, compile_pattern
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
+from .errors import ConfigurationError
 from .model import Container
 from .params import MAX_ID, UpdateParams
 from .release_notes import template_problem
 from .tags import Bound, TagRule, VersionRule
+from .windows import Window, parse_windows
 
 __all__ = ["DEFAULT_STOP_SIGNAL", "ContainerSettings"]
 
@@ -86,6 +88,11 @@ class ContainerSettings:
         release_notes: The URL template of its release-notes label
             (:func:`watchtower.release_notes.notes_url`); empty without one,
             or when it is no http or https URL.
+        windows: When it may be replaced (its ``window`` label, else the
+            parameters' windows); empty for any time.
+        windows_closed: Its ``window`` label is unreadable: it is not
+            replaced until the label is fixed (ignoring the label would let
+            it be replaced at times its owner ruled out).
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -103,6 +110,8 @@ class ContainerSettings:
     hook_user: str = ""
     tag_rule: TagRule | None = None
     release_notes: str = ""
+    windows: tuple[Window, ...] = ()
+    windows_closed: bool = False
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -131,6 +140,7 @@ class ContainerSettings:
         if tag_rule is None:  # a rule given by name comes before the labels
             tag_rule = reader.tag_rule(params.tag_rule)
         release_notes = reader.release_notes()
+        windows, closed = reader.windows(params)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -153,6 +163,8 @@ class ContainerSettings:
             hook_user=_user(uid, gid),
             tag_rule=tag_rule,
             release_notes=release_notes,
+            windows=windows,
+            windows_closed=closed,
             problems=tuple(reader.problems),
         )
 
@@ -257,6 +269,29 @@ class _Reader:
             self._ignore(labels.RELEASE_NOTES, raw, problem, "the link its image's labels give")
             return ""
         return raw.strip()
+
+    def windows(self, params: UpdateParams) -> tuple[tuple[Window, ...], bool]:
+        """The ``window`` label's windows (``always``: none), else the parameters';
+        and whether the label is unreadable.
+
+        An unreadable label closes the container's windows until it is fixed:
+        ignoring it would let it be replaced at times its owner ruled out.
+        """
+        raw = self.container.labels.get(labels.WINDOW) or ""
+        if not raw.strip():
+            return params.windows, False
+        if raw.strip().lower() == "always":
+            return (), False
+        try:
+            return parse_windows(raw, what="window", zone=params.zone), False
+        except ConfigurationError as error:
+            shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "..."
+            self.problems.append(
+                f"Container {self.container.name!r} has label {labels.WINDOW}={shown!r}, "
+                f"which cannot be read ({str(error).rstrip('.')}); it is checked but not "
+                "replaced until the label is fixed."
+            )
+            return params.windows, True
 
     def duration(
         self,
