@@ -158,9 +158,9 @@ def make_plan(
     # Who may be recreated at all: not on a cycle, not monitor-only, not
     # watchtower itself when self-update is off, not outside its windows.
     waiting = {
-        name: why
+        name: wait
         for name in ordering.order
-        if not params.ignore_windows and (why := waits_for(settings[name], now))
+        if not params.ignore_windows and (wait := waits_for(settings[name], now))[0]
     }
     movable = {
         name
@@ -188,7 +188,9 @@ def make_plan(
             )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = _why_not(settings[name], waiting.get(name, ""))
+            why = _why_not(settings[name], waiting.get(name, ("", None))[0])
+            if name in waiting and why == waiting[name][0]:
+                entry = attrs.evolve(entry, waits_until=waiting[name][1])
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
@@ -337,16 +339,20 @@ and on hosts other than its own, a library caller at will.
 """
 
 
-def waits_for(settings: ContainerSettings, now: datetime) -> str:
-    """Why a container is not replaced at ``now``: when its next window opens; empty
-    when one is open (or it has none)."""
+def waits_for(settings: ContainerSettings, now: datetime) -> tuple[str, datetime | None]:
+    """Why a container is not replaced at ``now``, and when its next window opens.
+
+    Returns:
+        ``("", None)`` when a window is open (or it has none); a reason and
+        no time when its window label is unreadable.
+    """
     if settings.windows_closed:
-        return "waits: its window label cannot be read"
+        return "waits: its window label cannot be read", None
     if is_open(settings.windows, now):
-        return ""
+        return "", None
     opens = next_opening(settings.windows, now)
     assert opens is not None  # a container without windows is always open
-    return f"waits for the window that opens {describe_opening(opens)}"
+    return f"waits for the window that opens {describe_opening(opens)}", opens
 
 
 def _why_not(settings: ContainerSettings, waiting: str) -> str:

@@ -1,0 +1,100 @@
+"""Containers waiting for a maintenance window, replaced when it opens.
+
+Whatever found them stale outside their windows (a scheduled run, a push
+event, ``/v1/update``), a run's report names when each one's next window
+opens (:attr:`~watchtower.report.ContainerReport.waits_until`). The
+:class:`WindowWaiter` keeps those times and, when one comes, runs those
+containers (trigger ``window``): a push or an API request outside the window
+is queued until it opens rather than lost until the next scheduled run. A
+later report about a container replaces what was noted for it: replaced,
+fresh again or gone, it no longer waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from ..clock import Clock, system_clock
+from ..report import Outcome, Report
+
+__all__ = ["WindowWaiter"]
+
+
+class WindowWaiter:
+    """Runs the containers that wait for a window when it opens, until :meth:`stop`.
+
+    Args:
+        run: Runs the containers named (the runner's run, narrowed to them).
+        clock: The current time.
+        logger: Where what it does is logged.
+    """
+
+    def __init__(
+        self,
+        run: Callable[[Sequence[str]], object],
+        *,
+        clock: Clock = system_clock,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._run = run
+        self._clock = clock
+        self._logger = logger or logging.getLogger("watchtower")
+        self._due: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+
+    @property
+    def waiting(self) -> dict[str, datetime]:
+        """The containers waiting, by name, with when their window opens."""
+        with self._lock:
+            return dict(self._due)
+
+    def note(self, report: Report) -> None:
+        """Remember the containers ``report`` says wait for a window; forget the others it names."""
+        with self._lock:
+            for entry in report.entries:
+                if entry.outcome is Outcome.STALE and entry.waits_until is not None:
+                    self._due[entry.name] = entry.waits_until
+                else:
+                    self._due.pop(entry.name, None)
+        self._wake.set()
+
+    def due(self, now: datetime) -> list[str]:
+        """The containers whose window has opened by ``now``, forgotten as they are returned."""
+        with self._lock:
+            names = sorted(name for name, when in self._due.items() if when <= now)
+            for name in names:
+                del self._due[name]
+        return names
+
+    def next_due(self) -> datetime | None:
+        """When the earliest window of a waiting container opens; ``None`` when none waits."""
+        with self._lock:
+            return min(self._due.values(), default=None)
+
+    def run(self) -> None:
+        """Wait for each window and run its containers, until :meth:`stop` is called."""
+        while not self._stopped.is_set():
+            upcoming = self.next_due()
+            wait = None if upcoming is None else (upcoming - self._clock()).total_seconds()
+            if wait is None or wait > 0:
+                self._wake.wait(wait)
+                self._wake.clear()
+                continue
+            names = self.due(self._clock())
+            if names:
+                self._logger.info("A maintenance window opened for %s", ", ".join(names))
+                self._run(names)
+
+    def wake(self) -> None:
+        """Read the clock again now (a clock that jumps, as a test's does)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End :meth:`run` at once (a run already started goes on)."""
+        self._stopped.set()
+        self._wake.set()
