@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 LONGEST = timedelta(days=7)
-"""The longest a window may last: a week (one that long is always open)."""
+"""How long a window may last at most, a week (a weekly window that long is always open)."""
 
 _DAY = timedelta(days=1)
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
