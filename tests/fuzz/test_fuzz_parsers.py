@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from watchtower._text import LONG_UNITS, load_json, parse_bool, parse_duration
 from watchtower.cli.config import load, parse_cooldown
-from watchtower.cli.schedule import parse_schedule
 from watchtower.errors import ConfigurationError, InvalidReferenceError, RegistryError
 from watchtower.labels import (
     COMPOSE_DEPENDS_ON,
@@ -40,6 +39,7 @@ from watchtower.registry import DockerCredentials
 from watchtower.registry._auth import challenge_from
 from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._tokens import token_from_answer
+from watchtower.schedules import parse_schedule
 from watchtower.settings import ContainerSettings
 
 from .conftest import PROFILE
