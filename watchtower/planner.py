@@ -33,8 +33,8 @@ from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
+from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
-from .windows import describe_opening, is_open, next_opening
 
 __all__ = ["held_reason", "plan", "versioned", "waits_for"]
 
@@ -157,11 +157,8 @@ def make_plan(
 
     # Who may be recreated at all: not on a cycle, not monitor-only, not
     # watchtower itself when self-update is off, not outside its windows.
-    waiting = {
-        name: wait
-        for name in ordering.order
-        if not params.ignore_windows and (wait := waits_for(settings[name], now))[0]
-    }
+    timing = {name: waits_for(settings[name], now) for name in ordering.order}
+    waiting = {name for name, when in timing.items() if not (when or params.ignore_windows)}
     movable = {
         name
         for name in ordering.order
@@ -188,13 +185,17 @@ def make_plan(
             )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = _why_not(settings[name], waiting.get(name, ("", None))[0])
-            if name in waiting and why == waiting[name][0]:
-                entry = attrs.evolve(entry, waits_until=waiting[name][1])
+            waits = timing[name].reason if name in waiting else ""
+            why = _why_not(settings[name], waits)
+            if waits and why == waits:
+                entry = attrs.evolve(entry, next_due=timing[name].next)
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
             entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
+        if settings[name].schedule is not None and name in timing:
+            # Checked again at its schedule's next time, whatever this run found.
+            entry = attrs.evolve(entry, next_due=timing[name].next)
         entries.append(entry)
         _announce(emit, entry)
 
@@ -339,20 +340,10 @@ and on hosts other than its own, a library caller at will.
 """
 
 
-def waits_for(settings: ContainerSettings, now: datetime) -> tuple[str, datetime | None]:
-    """Why a container is not replaced at ``now``, and when its next window opens.
-
-    Returns:
-        ``("", None)`` when a window is open (or it has none); a reason and
-        no time when its window label is unreadable.
-    """
-    if settings.windows_closed:
-        return "waits: its window label cannot be read", None
-    if is_open(settings.windows, now):
-        return "", None
-    opens = next_opening(settings.windows, now)
-    assert opens is not None  # a container without windows is always open
-    return f"waits for the window that opens {describe_opening(opens)}", opens
+def waits_for(settings: ContainerSettings, now: datetime) -> Due:
+    """Whether a container may be replaced at ``now`` (its windows and its own schedule),
+    and when it is next due (see :mod:`watchtower.timing`)."""
+    return due(settings.windows, settings.schedule, now, unreadable=settings.unreadable_timing)
 
 
 def _why_not(settings: ContainerSettings, waiting: str) -> str:

@@ -59,8 +59,10 @@ class PlanEntry:
             hold its image's).
         new_version: The version of ``new_image``, when that is another image.
         notes: A link to what changed between the two, or empty.
-        waits_until: For a stale container outside its maintenance windows,
-            when the next one opens; ``None`` otherwise.
+        next_due: When it is next due (:mod:`watchtower.timing`): for a
+            stale container outside its maintenance windows, when the next
+            one opens; for one with its own schedule, that schedule's next
+            time; ``None`` otherwise.
     """
 
     container: Container
@@ -73,7 +75,7 @@ class PlanEntry:
     old_version: Version | None = None
     new_version: Version | None = None
     notes: str = ""
-    waits_until: datetime | None = None
+    next_due: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -115,7 +117,7 @@ class PlanEntry:
             old_version=self.old_version,
             new_version=self.new_version,
             notes=self.notes,
-            waits_until=self.waits_until,
+            next_due=self.next_due,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +136,7 @@ class PlanEntry:
             "old_version": self.old_version.to_dict() if self.old_version else None,
             "new_version": self.new_version.to_dict() if self.new_version else None,
             "notes": self.notes,
-            "waits_until": self.waits_until.isoformat() if self.waits_until else None,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
         }
 
 

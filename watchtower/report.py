@@ -89,9 +89,10 @@ class ContainerReport:
         notes: A link to what changed between the two (release notes or a
             compare page, :func:`~watchtower.release_notes.notes_url`); empty
             when none is known.
-        waits_until: For a stale container outside its maintenance windows
-            (:mod:`watchtower.windows`), when the next one opens; ``None``
-            otherwise.
+        next_due: When it is next due (:mod:`watchtower.timing`): for a
+            stale container outside its maintenance windows, when the next
+            one opens; for one with its own schedule, that schedule's next
+            time; ``None`` otherwise.
     """
 
     id: str
@@ -111,7 +112,7 @@ class ContainerReport:
     old_version: Version | None = None
     new_version: Version | None = None
     notes: str = ""
-    waits_until: datetime | None = None
+    next_due: datetime | None = None
 
     @property
     def versions(self) -> tuple[str, str]:
@@ -162,7 +163,7 @@ class ContainerReport:
             "old_version": self.old_version.to_dict() if self.old_version else None,
             "new_version": self.new_version.to_dict() if self.new_version else None,
             "notes": self.notes,
-            "waits_until": self.waits_until.isoformat() if self.waits_until else None,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
         }
 
 

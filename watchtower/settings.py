@@ -24,6 +24,7 @@ from .errors import ConfigurationError
 from .model import Container
 from .params import MAX_ID, UpdateParams
 from .release_notes import template_problem
+from .schedules import Cron, parse_schedule
 from .tags import Bound, TagRule, VersionRule
 from .windows import Window, parse_windows
 
@@ -90,9 +91,13 @@ class ContainerSettings:
             or when it is no http or https URL.
         windows: When it may be replaced (its ``window`` label, else the
             parameters' windows); empty for any time.
-        windows_closed: Its ``window`` label is unreadable: it is not
-            replaced until the label is fixed (ignoring the label would let
-            it be replaced at times its owner ruled out).
+        schedule: Its own schedule (the ``schedule`` label, a cron
+            expression): it is replaced only at its times
+            (:mod:`watchtower.timing`); ``None`` without one.
+        unreadable_timing: ``window`` or ``schedule`` when that label cannot
+            be read: it is then not replaced until the label is fixed
+            (ignoring the label would let it be replaced at times its owner
+            ruled out); empty otherwise.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -111,7 +116,8 @@ class ContainerSettings:
     tag_rule: TagRule | None = None
     release_notes: str = ""
     windows: tuple[Window, ...] = ()
-    windows_closed: bool = False
+    schedule: Cron | None = None
+    unreadable_timing: str = ""
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -141,6 +147,7 @@ class ContainerSettings:
             tag_rule = reader.tag_rule(params.tag_rule)
         release_notes = reader.release_notes()
         windows, closed = reader.windows(params)
+        schedule, unreadable_schedule = reader.schedule(params)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -164,7 +171,8 @@ class ContainerSettings:
             tag_rule=tag_rule,
             release_notes=release_notes,
             windows=windows,
-            windows_closed=closed,
+            schedule=schedule,
+            unreadable_timing="window" if closed else ("schedule" if unreadable_schedule else ""),
             problems=tuple(reader.problems),
         )
 
@@ -292,6 +300,33 @@ class _Reader:
                 "replaced until the label is fixed."
             )
             return params.windows, True
+
+    def schedule(self, params: UpdateParams) -> tuple[Cron | None, bool]:
+        """The ``schedule`` label's cron expression, and whether the label is unreadable.
+
+        As for the ``window`` label, an unreadable one keeps the container
+        from being replaced until it is fixed.
+        """
+        raw = self.container.labels.get(labels.SCHEDULE) or ""
+        if not raw.strip():
+            return None, False
+        try:
+            schedule = parse_schedule(raw, option="schedule", zone=params.zone)
+        except ConfigurationError as error:
+            why = str(error).rstrip(".")
+        except ImportError:
+            why = "a cron expression needs croniter: pip install 'watchtower-updater[cli]'"
+        else:
+            if isinstance(schedule, Cron):
+                return schedule, False
+            why = "an interval (@every) has no times of day; write a cron expression"
+        shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "..."
+        self.problems.append(
+            f"Container {self.container.name!r} has label {labels.SCHEDULE}={shown!r}, "
+            f"which cannot be read ({why}); it is checked but not replaced until the "
+            "label is fixed."
+        )
+        return None, True
 
     def duration(
         self,

@@ -70,7 +70,7 @@ def test_a_run_outside_the_window_queues_the_container_until_it_opens(
     report = runner.run()
     assert report is not None
     web = report.get("web")
-    assert web is not None and web.outcome is Outcome.STALE and web.waits_until == OPENS
+    assert web is not None and web.outcome is Outcome.STALE and web.next_due == OPENS
     assert _fresh(engine, registry, "db", DB)
     assert runner.waiter is not None and runner.waiter.waiting == {"web": OPENS}
 
@@ -119,7 +119,7 @@ class TestWindowWaiter:
             name: str, when: datetime | None, outcome: Outcome = Outcome.STALE
         ) -> ContainerReport:
             return ContainerReport(
-                id=name, name=name, image="x", old_image_id="i", outcome=outcome, waits_until=when
+                id=name, name=name, image="x", old_image_id="i", outcome=outcome, next_due=when
             )
 
         now = clock()
@@ -142,3 +142,30 @@ class TestWindowWaiter:
             )
         )
         assert waiter.next_due() is None
+
+
+def test_a_container_with_its_own_schedule_is_checked_and_replaced_at_its_times(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """Fresh when the global run checks it, it is looked at again at its own time."""
+    engine = MemoryEngine(registry)
+    registry.publish(WEB)
+    engine.run("web", WEB, labels={L.SCHEDULE: "0 3 * * *"})
+    runner = make_runner(engine, registry, clock, UpdateParams(zone=UTC))
+    waiter = WindowWaiter(runner.run_waiting, clock=clock)
+    runner.waiter = waiter
+    thread = threading.Thread(target=waiter.run, daemon=True)
+    thread.start()
+    try:
+        report = runner.run()
+        assert report is not None and report.get("web").outcome is Outcome.FRESH  # type: ignore[union-attr]
+        at_three = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
+        assert waiter.waiting == {"web": at_three}
+        registry.publish(WEB)  # a new image, between the two
+        clock.advance(at_three - clock())
+        waiter.wake()
+        assert _eventually(lambda: _fresh(engine, registry, "web", WEB))
+        assert _eventually(lambda: waiter.waiting == {"web": at_three + timedelta(days=1)})
+    finally:
+        waiter.stop()
+        thread.join(5)

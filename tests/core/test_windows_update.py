@@ -44,7 +44,7 @@ def test_outside_its_window_a_stale_container_is_checked_not_replaced(
     entry = update(engine, registry, SATURDAY, clock=clock).get("web")
     assert entry is not None and entry.outcome is Outcome.STALE
     assert entry.reason == "waits for the window that opens Sat 2026-01-03 02:00 UTC"
-    assert entry.waits_until == datetime(2026, 1, 3, 2, 0, tzinfo=UTC)
+    assert entry.next_due == datetime(2026, 1, 3, 2, 0, tzinfo=UTC)
     assert engine.container("web").id == before
     assert engine.count("stop") == 0
 

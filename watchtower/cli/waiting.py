@@ -1,11 +1,13 @@
-"""Containers waiting for a maintenance window, replaced when it opens.
+"""Containers waiting for a maintenance window or their own schedule, run when it comes.
 
 Whatever found them stale outside their windows (a scheduled run, a push
-event, ``/v1/update``), a run's report names when each one's next window
-opens (:attr:`~watchtower.report.ContainerReport.waits_until`). The
+event, ``/v1/update``), a run's report names when each one is next due
+(:attr:`~watchtower.report.ContainerReport.next_due`): its window's opening,
+or the next time of its own schedule (see :mod:`watchtower.timing`). The
 :class:`WindowWaiter` keeps those times and, when one comes, runs those
 containers (trigger ``window``): a push or an API request outside the window
-is queued until it opens rather than lost until the next scheduled run. A
+is queued until it opens rather than lost until the next scheduled run, and
+a container with its own schedule is checked and replaced at its times. A
 later report about a container replaces what was noted for it: replaced,
 fresh again or gone, it no longer waits.
 """
@@ -18,13 +20,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from ..clock import Clock, system_clock
-from ..report import Outcome, Report
+from ..report import Report
 
 __all__ = ["WindowWaiter"]
 
 
 class WindowWaiter:
-    """Runs the containers that wait for a window when it opens, until :meth:`stop`.
+    """Runs the containers that wait for a window or their schedule when it comes, until
+    :meth:`stop`.
 
     Args:
         run: Runs the containers named (the runner's run, narrowed to them).
@@ -54,11 +57,12 @@ class WindowWaiter:
             return dict(self._due)
 
     def note(self, report: Report) -> None:
-        """Remember the containers ``report`` says wait for a window; forget the others it names."""
+        """Remember when the containers ``report`` names are next due; forget those it says
+        are not."""
         with self._lock:
             for entry in report.entries:
-                if entry.outcome is Outcome.STALE and entry.waits_until is not None:
-                    self._due[entry.name] = entry.waits_until
+                if entry.next_due is not None:
+                    self._due[entry.name] = entry.next_due
                 else:
                     self._due.pop(entry.name, None)
         self._wake.set()
