@@ -33,7 +33,7 @@ finds it waiting for its next time.
 """
 
 LOOKAHEAD = 1000
-"""How many times of a container's schedule are tried for one inside its windows."""
+"""How many openings of a container's windows are tried for a time of its schedule."""
 
 
 @frozen
@@ -101,9 +101,14 @@ def _next_time(schedule: Cron, windows: Sequence[Window], now: datetime) -> date
     moment = now
     try:
         for _ in range(LOOKAHEAD):
-            moment = schedule.next_after(moment)
-            if is_open(windows, moment):
-                return moment
+            when = schedule.next_after(moment)
+            if is_open(windows, when):
+                return when
+            # Closed: go on from the next opening (a second before it, as the
+            # schedule's times are whole seconds), not one time at a time.
+            opens = next_opening(windows, when)
+            assert opens is not None  # closed, so there are windows
+            moment = max(when, opens - timedelta(seconds=1))
     except ConfigurationError:  # it fires no more (past the year 9999)
         pass
     return None

@@ -58,6 +58,13 @@ class TestDue:
         assert due(saturday, hourly, datetime(2026, 1, 3, 3, 0, tzinfo=UTC))
         assert not due(saturday, hourly, datetime(2026, 1, 3, 6, 0, tzinfo=UTC))
 
+    def test_a_frequent_schedule_meets_a_rare_window(self) -> None:
+        """Every second, and a window once a week: its first second is found."""
+        every_second = parse_schedule("* * * * * *", zone=UTC)
+        assert isinstance(every_second, Cron)
+        waiting = due(parse_windows("Sat 02:00/4h", zone=UTC), every_second, THURSDAY)
+        assert waiting.next == datetime(2026, 1, 3, 2, 0, tzinfo=UTC)
+
     def test_a_schedule_that_never_meets_its_windows_says_so(self) -> None:
         noon = parse_schedule("0 12 * * *", zone=UTC)
         assert isinstance(noon, Cron)
