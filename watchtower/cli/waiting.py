@@ -91,7 +91,9 @@ class WindowWaiter:
                 continue
             names = self.due(self._clock())
             if names:
-                self._logger.info("A maintenance window opened for %s", ", ".join(names))
+                self._logger.info(
+                    "Due now (a window opened, or their own schedule came): %s", ", ".join(names)
+                )
                 self._run(names)
 
     def wake(self) -> None:
