@@ -169,3 +169,22 @@ def test_a_container_with_its_own_schedule_is_checked_and_replaced_at_its_times(
     finally:
         waiter.stop()
         thread.join(5)
+
+
+def test_the_waiter_reads_the_wall_clock_again_after_a_jump(
+    registry: MemoryRegistry, engine: MemoryEngine, clock: FixedClock
+) -> None:
+    """A suspended machine or a changed system time: the window still opens on time."""
+    runner = make_runner(engine, registry, clock, UpdateParams(zone=UTC))
+    waiter = WindowWaiter(runner.run_waiting, clock=clock, recheck=timedelta(milliseconds=20))
+    runner.waiter = waiter
+    thread = threading.Thread(target=waiter.run, daemon=True)
+    thread.start()
+    try:
+        runner.run()
+        assert waiter.waiting == {"web": OPENS}
+        clock.advance(OPENS - clock())  # no wake(): the clock jumped
+        assert _eventually(lambda: _fresh(engine, registry, "web", WEB))
+    finally:
+        waiter.stop()
+        thread.join(5)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from ..clock import Clock, system_clock
 from ..report import Report
@@ -33,6 +33,10 @@ class WindowWaiter:
         run: Runs the containers named (the runner's run, narrowed to them).
         clock: The current time.
         logger: Where what it does is logged.
+        recheck: The longest it waits before reading the clock again: a
+            wait is counted on the monotonic clock, so after a suspend or a
+            change of the system's time it is the wall clock that says
+            whether a window has opened.
     """
 
     def __init__(
@@ -41,8 +45,10 @@ class WindowWaiter:
         *,
         clock: Clock = system_clock,
         logger: logging.Logger | None = None,
+        recheck: timedelta = timedelta(minutes=1),
     ) -> None:
         self._run = run
+        self._recheck = recheck.total_seconds()
         self._clock = clock
         self._logger = logger or logging.getLogger("watchtower")
         self._due: dict[str, datetime] = {}
@@ -70,7 +76,7 @@ class WindowWaiter:
     def due(self, now: datetime) -> list[str]:
         """The containers whose window has opened by ``now``, forgotten as they are returned."""
         with self._lock:
-            names = sorted(name for name, when in self._due.items() if when <= now)
+            names = sorted(name for name, when in self._due.items() if _utc(when) <= _utc(now))
             for name in names:
                 del self._due[name]
         return names
@@ -78,14 +84,17 @@ class WindowWaiter:
     def next_due(self) -> datetime | None:
         """When the earliest window of a waiting container opens; ``None`` when none waits."""
         with self._lock:
-            return min(self._due.values(), default=None)
+            return min(self._due.values(), key=_utc, default=None)
 
     def run(self) -> None:
         """Wait for each window and run its containers, until :meth:`stop` is called."""
         while not self._stopped.is_set():
             upcoming = self.next_due()
-            wait = None if upcoming is None else (upcoming - self._clock()).total_seconds()
-            if wait is None or wait > 0:
+            wait = (
+                None if upcoming is None else (_utc(upcoming) - _utc(self._clock())).total_seconds()
+            )
+            wait = self._recheck if wait is None else min(wait, self._recheck)
+            if wait > 0:
                 self._wake.wait(wait)
                 self._wake.clear()
                 continue
@@ -104,3 +113,8 @@ class WindowWaiter:
         """End :meth:`run` at once (a run already started goes on)."""
         self._stopped.set()
         self._wake.set()
+
+
+def _utc(moment: datetime) -> datetime:
+    # Datetimes of one zone subtract and compare by their wall clocks: use instants.
+    return moment.astimezone(timezone.utc)
