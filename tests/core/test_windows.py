@@ -25,21 +25,22 @@ HOUR = timedelta(hours=1)
 SAT, SUN = 5, 6
 
 
+READABLE = [
+    ("02:00/30m", time(2), 30 * MINUTE, set(range(7))),
+    ("Sat 02:00/4h", time(2), 4 * HOUR, {SAT}),
+    ("saturday 2:05/1h30m", time(2, 5), 90 * MINUTE, {SAT}),
+    ("Mon-Fri 22:30/90m", time(22, 30), 90 * MINUTE, {0, 1, 2, 3, 4}),
+    ("Fri-Mon 23:00/2h", time(23), 2 * HOUR, {4, 5, 6, 0}),
+    ("Sun 00:00/2d", time(0), timedelta(days=2), {SUN}),
+    ("  Sat   02:00/4h  ", time(2), 4 * HOUR, {SAT}),
+]
+"""Windows the parser reads, with what it reads (also the fuzz target's seeds)."""
+
+
 class TestParse:
     """The written form: days, a start, a duration, a zone; several at once."""
 
-    @pytest.mark.parametrize(
-        ("text", "start", "duration", "days"),
-        [
-            ("02:00/30m", time(2), 30 * MINUTE, set(range(7))),
-            ("Sat 02:00/4h", time(2), 4 * HOUR, {SAT}),
-            ("saturday 2:05/1h30m", time(2, 5), 90 * MINUTE, {SAT}),
-            ("Mon-Fri 22:30/90m", time(22, 30), 90 * MINUTE, {0, 1, 2, 3, 4}),
-            ("Fri-Mon 23:00/2h", time(23), 2 * HOUR, {4, 5, 6, 0}),
-            ("Sun 00:00/2d", time(0), timedelta(days=2), {SUN}),
-            ("  Sat   02:00/4h  ", time(2), 4 * HOUR, {SAT}),
-        ],
-    )
+    @pytest.mark.parametrize(("text", "start", "duration", "days"), READABLE)
     def test_one_window(self, text: str, start: time, duration: timedelta, days: set[int]) -> None:
         """A window is its days (every day without), its start and its duration."""
         (window,) = parse_windows(text)

@@ -26,6 +26,7 @@ from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._http import retry_after
 from watchtower.registry._tokens import Token, token_from_answer
 from watchtower.schedules import parse_schedule
+from watchtower.windows import parse_windows
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -80,5 +81,6 @@ TARGETS: dict[str, Target] = {
     "retry-after": Target(
         lambda text: retry_after(text, NOW), ("watchtower.registry._http", "email._parseaddr")
     ),
+    "window": Target(parse_windows, ("watchtower.windows", "watchtower._text")),
 }
 """Every target by the name ``atheris_targets.py`` takes."""
