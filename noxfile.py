@@ -57,6 +57,7 @@ ATHERIS_TARGETS = (
     "token",
     "helper",
     "retry-after",
+    "window",
 )
 
 

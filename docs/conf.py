@@ -74,6 +74,7 @@ _FOREIGN = (
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_FOREIGN)})(\..+)?"),
     (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection)"),
+    (r"py:class", r"tzinfo"),  # datetime's, in the windows' signatures
     (r"py:class", r"IPNetwork"),  # the API's alias of ipaddress' networks
     (r"py:class", r"watchtower\.(staleness\.[KVE]|fleet\.T)"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures

@@ -136,7 +136,10 @@ def update(
     :func:`~watchtower.plan`), carries the plan out (see :func:`execute`), runs the
     post-check hooks, removes the replaced images if ``params.cleanup`` and
     delivers the report to each notifier. With ``dry_run`` (or monitor-only)
-    nothing is changed and stale containers are reported as stale.
+    nothing is changed and stale containers are reported as stale, as are
+    those outside their maintenance windows or between the times of their
+    own schedule (:mod:`watchtower.timing`; ``params.ignore_windows``
+    replaces them anyway), with when they are next due.
 
     Before all that, it finishes or undoes the replacements that a killed run
     left half done (:func:`watchtower.repair.repair`, not with ``dry_run`` or

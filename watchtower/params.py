@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from .history import Approval
     from .tags import TagRule
+    from .windows import Window
 
 __all__ = ["Policy", "UpdateParams"]
 
@@ -39,6 +40,10 @@ class Policy(str, enum.Enum):
 
 MAX_ID = 2**31 - 1
 """The largest user or group id a lifecycle hook may be given, as in the fork."""
+
+
+def _windows(value: Any) -> tuple[Window, ...]:
+    return tuple(value)
 
 
 def _rules(value: Mapping[str, TagRule]) -> Mapping[str, TagRule]:
@@ -216,3 +221,6 @@ class UpdateParams:
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)
     held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
+    windows: tuple[Window, ...] = field(default=(), converter=_windows)
+    zone: tzinfo | None = None
+    ignore_windows: bool = False

@@ -34,9 +34,10 @@ from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
+from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
 
-__all__ = ["held_reason", "plan", "versioned"]
+__all__ = ["held_reason", "plan", "versioned", "waits_for"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -157,12 +158,15 @@ def make_plan(
     cycle_of = {name: cycle for cycle in ordering.cycles for name in cycle}
 
     # Who may be recreated at all: not on a cycle, not monitor-only, not
-    # watchtower itself when self-update is off.
+    # watchtower itself when self-update is off, not outside its windows.
+    timing = {name: waits_for(settings[name], now) for name in ordering.order}
+    waiting = {name for name, when in timing.items() if not (when or params.ignore_windows)}
     movable = {
         name
         for name in ordering.order
         if not settings[name].monitor_only
         and (params.self_update or not settings[name].is_watchtower)
+        and name not in waiting
     }
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     # Those their update policy keeps as they are (approve, notify) wait, stale.
@@ -185,11 +189,18 @@ def make_plan(
             )
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
-            why = _why_not(settings[name], by_policy.get(name, ""))
+            waits = timing[name].reason if name in waiting else ""
+            policy = by_policy.get(name, "")
+            why = _why_not(settings[name], "; ".join(filter(None, [policy, waits])))
+            if waits and waits in why:
+                entry = attrs.evolve(entry, next_due=timing[name].next)
         elif params.no_restart and entry.action is not Action.NONE:
             why = "no-restart: recreated, not started"
         if why:
             entry = attrs.evolve(entry, reason="; ".join(filter(None, [why, entry.reason])))
+        if settings[name].schedule is not None and name in timing:
+            # Checked again at its schedule's next time, whatever this run found.
+            entry = attrs.evolve(entry, next_due=timing[name].next)
         entries.append(entry)
         _announce(emit, entry)
 
@@ -362,6 +373,12 @@ SELF_UPDATE_OFF = "self-update is off: watchtower's own container is not replace
 It names no cause: the command line turns self-update off for a one-time run
 and on hosts other than its own, a library caller at will.
 """
+
+
+def waits_for(settings: ContainerSettings, now: datetime) -> Due:
+    """Whether a container may be replaced at ``now`` (its windows and its own schedule),
+    and when it is next due (see :mod:`watchtower.timing`)."""
+    return due(settings.windows, settings.schedule, now, unreadable=settings.unreadable_timing)
 
 
 def _why_not(settings: ContainerSettings, waiting: str) -> str:

@@ -59,6 +59,10 @@ class PlanEntry:
             hold its image's).
         new_version: The version of ``new_image``, when that is another image.
         notes: A link to what changed between the two, or empty.
+        next_due: When it is next due (:mod:`watchtower.timing`): for a
+            stale container outside its maintenance windows, when the next
+            one opens; for one with its own schedule, that schedule's next
+            time; ``None`` otherwise.
     """
 
     container: Container
@@ -71,6 +75,7 @@ class PlanEntry:
     old_version: Version | None = None
     new_version: Version | None = None
     notes: str = ""
+    next_due: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -112,6 +117,7 @@ class PlanEntry:
             old_version=self.old_version,
             new_version=self.new_version,
             notes=self.notes,
+            next_due=self.next_due,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +136,7 @@ class PlanEntry:
             "old_version": self.old_version.to_dict() if self.old_version else None,
             "new_version": self.new_version.to_dict() if self.new_version else None,
             "notes": self.notes,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
         }
 
 

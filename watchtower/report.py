@@ -89,6 +89,10 @@ class ContainerReport:
         notes: A link to what changed between the two (release notes or a
             compare page, :func:`~watchtower.release_notes.notes_url`); empty
             when none is known.
+        next_due: When it is next due (:mod:`watchtower.timing`): for a
+            stale container outside its maintenance windows, when the next
+            one opens; for one with its own schedule, that schedule's next
+            time; ``None`` otherwise.
     """
 
     id: str
@@ -108,6 +112,7 @@ class ContainerReport:
     old_version: Version | None = None
     new_version: Version | None = None
     notes: str = ""
+    next_due: datetime | None = None
 
     @property
     def versions(self) -> tuple[str, str]:
@@ -158,6 +163,7 @@ class ContainerReport:
             "old_version": self.old_version.to_dict() if self.old_version else None,
             "new_version": self.new_version.to_dict() if self.new_version else None,
             "notes": self.notes,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
         }
 
 
@@ -180,7 +186,8 @@ class Report:
             half done and this run finished or undone (or could not).
         trigger: What started the run: ``"push"`` for registry push events
             (:mod:`watchtower.push`); on the command line also
-            ``"schedule"``, ``"startup"``, ``"api"`` or ``"run-once"``; empty
+            ``"schedule"``, ``"startup"``, ``"api"``, ``"run-once"`` or
+            ``"window"`` (containers whose maintenance window opened); empty
             when the caller did not say.
         push_latency: For a push-triggered run, the time from the earliest
             push to the end of the run.

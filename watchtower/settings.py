@@ -20,10 +20,13 @@ from attrs import field, frozen
 from . import labels
 from ._patterns import Pattern, compile_pattern
 from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse_duration
+from .errors import ConfigurationError
 from .model import Container
 from .params import MAX_ID, Policy, UpdateParams
 from .release_notes import template_problem
+from .schedules import Cron, parse_schedule
 from .tags import Bound, TagRule, VersionRule
+from .windows import Window, parse_windows
 
 __all__ = ["DEFAULT_STOP_SIGNAL", "ContainerSettings"]
 
@@ -88,6 +91,15 @@ class ContainerSettings:
         release_notes: The URL template of its release-notes label
             (:func:`watchtower.release_notes.notes_url`); empty without one,
             or when it is no http or https URL.
+        windows: When it may be replaced (its ``window`` label, else the
+            parameters' windows); empty for any time.
+        schedule: Its own schedule (the ``schedule`` label, a cron
+            expression): it is replaced only at its times
+            (:mod:`watchtower.timing`); ``None`` without one.
+        unreadable_timing: ``window`` or ``schedule`` when that label cannot
+            be read: it is then not replaced until the label is fixed
+            (ignoring the label would let it be replaced at times its owner
+            ruled out); empty otherwise.
         problems: One sentence for each label whose value was unreadable and
             ignored.
     """
@@ -106,6 +118,9 @@ class ContainerSettings:
     hook_user: str = ""
     tag_rule: TagRule | None = None
     release_notes: str = ""
+    windows: tuple[Window, ...] = ()
+    schedule: Cron | None = None
+    unreadable_timing: str = ""
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -135,6 +150,8 @@ class ContainerSettings:
         if tag_rule is None:  # a rule given by name comes before the labels
             tag_rule = reader.tag_rule(params.tag_rule)
         release_notes = reader.release_notes()
+        windows, closed = reader.windows(params)
+        schedule, unreadable_schedule = reader.schedule(params)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -158,6 +175,9 @@ class ContainerSettings:
             hook_user=_user(uid, gid),
             tag_rule=tag_rule,
             release_notes=release_notes,
+            windows=windows,
+            schedule=schedule,
+            unreadable_timing="window" if closed else ("schedule" if unreadable_schedule else ""),
             problems=tuple(reader.problems),
         )
 
@@ -274,6 +294,56 @@ class _Reader:
             self._ignore(labels.RELEASE_NOTES, raw, problem, "the link its image's labels give")
             return ""
         return raw.strip()
+
+    def windows(self, params: UpdateParams) -> tuple[tuple[Window, ...], bool]:
+        """The ``window`` label's windows (``always``: none), else the parameters';
+        and whether the label is unreadable.
+
+        An unreadable label closes the container's windows until it is fixed:
+        ignoring it would let it be replaced at times its owner ruled out.
+        """
+        raw = self.container.labels.get(labels.WINDOW) or ""
+        if not raw.strip():
+            return params.windows, False
+        if raw.strip().lower() == "always":
+            return (), False
+        try:
+            return parse_windows(raw, what="window", zone=params.zone), False
+        except ConfigurationError as error:
+            shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "..."
+            self.problems.append(
+                f"Container {self.container.name!r} has label {labels.WINDOW}={shown!r}, "
+                f"which cannot be read ({str(error).rstrip('.')}); it is checked but not "
+                "replaced until the label is fixed."
+            )
+            return params.windows, True
+
+    def schedule(self, params: UpdateParams) -> tuple[Cron | None, bool]:
+        """The ``schedule`` label's cron expression, and whether the label is unreadable.
+
+        As for the ``window`` label, an unreadable one keeps the container
+        from being replaced until it is fixed.
+        """
+        raw = self.container.labels.get(labels.SCHEDULE) or ""
+        if not raw.strip():
+            return None, False
+        try:
+            schedule = parse_schedule(raw, option="schedule", zone=params.zone)
+        except ConfigurationError as error:
+            why = str(error).rstrip(".")
+        except ImportError:
+            why = "a cron expression needs croniter: pip install 'watchtower-updater[cli]'"
+        else:
+            if isinstance(schedule, Cron):
+                return schedule, False
+            why = "an interval (@every) has no times of day; write a cron expression"
+        shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "..."
+        self.problems.append(
+            f"Container {self.container.name!r} has label {labels.SCHEDULE}={shown!r}, "
+            f"which cannot be read ({why}); it is checked but not replaced until the "
+            "label is fixed."
+        )
+        return None, True
 
     def duration(
         self,

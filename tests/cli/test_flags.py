@@ -130,6 +130,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("engine-timeout", "", W + "ENGINE_TIMEOUT", timedelta(seconds=60)),
     ("hosts-file", "", W + "HOSTS_FILE", ""),
     ("swarm-services", "", W + "SWARM_SERVICES", False),
+    ("window", "", W + "WINDOW", ""),
     ("push-sources", "", W + "PUSH_SOURCES", ()),
     ("push-secret", "", W + "PUSH_SECRET", ""),
     ("push-poll-interval", "", W + "PUSH_POLL_INTERVAL", timedelta(0)),

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from watchtower.cli.schedule import _BOUNDS, Cron, Interval, _Bounds, _field_problem, parse_schedule
 from watchtower.errors import ConfigurationError
+from watchtower.schedules import _BOUNDS, Cron, Interval, _Bounds, _field_problem, parse_schedule
 
 
 def _time(value: str) -> datetime:

@@ -23,6 +23,7 @@ from tests.conformance.test_reference import REPOSITORY_INFO, Refused
 from tests.conformance.test_registry import PARSE_CHALLENGE
 from tests.conformance.test_tokens import COMPUTE_TOKEN_EXPIRY
 from tests.core.test_reference import OWN_VALID
+from tests.core.test_windows import READABLE as WINDOWS
 from tests.notify.test_notify_urls import APPRISE
 from tests.registry.test_registry_challenge import CASES as CHALLENGE_CASES
 from tests.registry.test_registry_tokens import ANSWERS
@@ -78,6 +79,12 @@ def _schedules() -> Iterator[str]:
         yield spec
 
 
+def _windows() -> Iterator[str]:
+    for text, *_ in WINDOWS:
+        yield text
+    yield "TZ=Europe/Berlin Sat 02:00/4h, Sun 03:00/1h; CRON_TZ=UTC 12:00/1m"
+
+
 def _durations() -> Iterator[str]:
     # Each of Go's units, whole, fractional and chained largest first ("1h2m3s...").
     units = sorted(GO_UNITS, key=GO_UNITS.__getitem__, reverse=True)
@@ -122,6 +129,7 @@ FROM_TABLES: dict[str, Callable[[], Iterable[str]]] = {
     "token": _tokens,
     "helper": lambda: (),  # no table holds helper answers: corpus/helper/
     "retry-after": _retry_afters,
+    "window": _windows,
 }
 """Each target's seeds drawn from the test tables."""
 

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from attrs import frozen
 
 from watchtower._text import load_json, parse_duration
-from watchtower.cli.schedule import parse_schedule
 from watchtower.notify._shoutrrr import redact
 from watchtower.notify._targets import translate
 from watchtower.reference import parse_reference
@@ -26,6 +25,8 @@ from watchtower.registry._auth import challenge_from
 from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._http import retry_after
 from watchtower.registry._tokens import Token, token_from_answer
+from watchtower.schedules import parse_schedule
+from watchtower.windows import parse_windows
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -60,7 +61,7 @@ TARGETS: dict[str, Target] = {
         lambda text: challenge_from("reg.example", text),
         ("watchtower.registry._challenge", "watchtower.registry._auth"),
     ),
-    "schedule": Target(parse_schedule, ("watchtower.cli.schedule",)),
+    "schedule": Target(parse_schedule, ("watchtower.schedules", "watchtower.windows")),
     "duration": Target(parse_duration, ("watchtower._text",)),
     "url": Target(
         lambda text: (redact(text), translate(text)),
@@ -80,5 +81,6 @@ TARGETS: dict[str, Target] = {
     "retry-after": Target(
         lambda text: retry_after(text, NOW), ("watchtower.registry._http", "email._parseaddr")
     ),
+    "window": Target(parse_windows, ("watchtower.windows", "watchtower._text")),
 }
 """Every target by the name ``atheris_targets.py`` takes."""

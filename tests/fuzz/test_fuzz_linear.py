@@ -15,7 +15,6 @@ import pytest
 
 from watchtower._text import load_json, parse_duration
 from watchtower.cli.api import _parse_time
-from watchtower.cli.schedule import parse_schedule
 from watchtower.errors import WatchtowerError
 from watchtower.labels import DEPENDS_ON
 from watchtower.model import Container, ImageRef
@@ -28,6 +27,7 @@ from watchtower.registry._client import _ratelimit_remaining
 from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._http import retry_after
 from watchtower.registry._tokens import token_from_answer
+from watchtower.schedules import parse_schedule
 from watchtower.settings import ContainerSettings
 
 from .strategies import huge

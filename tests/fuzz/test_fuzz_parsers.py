@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from watchtower._text import LONG_UNITS, load_json, parse_bool, parse_duration
 from watchtower.cli.config import load, parse_cooldown
-from watchtower.cli.schedule import parse_schedule
 from watchtower.errors import ConfigurationError, InvalidReferenceError, RegistryError
 from watchtower.labels import (
     COMPOSE_DEPENDS_ON,
@@ -27,9 +26,11 @@ from watchtower.labels import (
     MONITOR_ONLY,
     NO_PULL,
     PRE_UPDATE_TIMEOUT,
+    SCHEDULE,
     SCOPE,
     STOP_SIGNAL,
     STOP_TIMEOUT,
+    WINDOW,
 )
 from watchtower.model import Container, ImageRef
 from watchtower.notify._shoutrrr import redact
@@ -40,7 +41,9 @@ from watchtower.registry import DockerCredentials
 from watchtower.registry._auth import challenge_from
 from watchtower.registry._credentials import _helper_answer
 from watchtower.registry._tokens import token_from_answer
+from watchtower.schedules import parse_schedule
 from watchtower.settings import ContainerSettings
+from watchtower.windows import parse_windows
 
 from .conftest import PROFILE
 from .seeds import seeds
@@ -109,6 +112,20 @@ def test_durations(value: str) -> None:
 
 
 @PROFILE
+@given(near("Sat 02:00/4h", "TZ=Europe/Berlin Mon-Fri 22:30/90m; 02:00/30m", *seeds("window")))
+def test_windows(value: str) -> None:
+    try:
+        windows = parse_windows(value)
+    except ConfigurationError as error:
+        assert "\n" not in str(error)
+    else:
+        # Whatever is accepted opens again, and is open at its opening.
+        for window in windows:
+            opens = window.next_opening(NOW)
+            assert opens > NOW and window.occurrence(opens) is not None
+
+
+@PROFILE
 @given(near("true", "false", "yes", "0"))
 def test_booleans(value: str) -> None:
     with contextlib.suppress(ValueError):
@@ -126,11 +143,18 @@ _LABELS = [
     COOLDOWN_DELAY,
     PRE_UPDATE_TIMEOUT,
     COMPOSE_DEPENDS_ON,
+    WINDOW,
+    SCHEDULE,
 ]
 
 
 @PROFILE
-@given(st.dictionaries(st.sampled_from(_LABELS), near("true", "30s", "SIGTERM", "a,b", "{}")))
+@given(
+    st.dictionaries(
+        st.sampled_from(_LABELS),
+        near("true", "30s", "SIGTERM", "a,b", "{}", "Sat 02:00/4h", "0 3 * * *"),
+    )
+)
 def test_labels_are_read_whatever_their_values(labels: dict[str, str]) -> None:
     container = Container(
         id="c" * 64,

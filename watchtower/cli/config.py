@@ -21,6 +21,7 @@ from ..params import MAX_ID, Policy, UpdateParams
 from ..porcelain import Format as PorcelainFormat
 from ..registry import Platform
 from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
+from ..windows import parse_windows
 from .api_settings import ApiSettings, api_settings
 from .args import Parsed, parse_args
 from .flags import FLAGS, Support
@@ -173,7 +174,8 @@ def _choice(option: str, raw: str, allowed: Sequence[_Choice], *, lower: bool = 
 
 
 def _zone(tz: str, warnings: list[str]) -> tzinfo:
-    """The zone of cron schedules: ``TZ``, or UTC when it is empty or unknown (as Go does)."""
+    """The zone of cron schedules and windows: ``TZ``, or UTC when it is empty or unknown
+    (as Go does)."""
     try:
         return parse_zone(tz)
     except ConfigurationError as error:
@@ -251,7 +253,8 @@ def _a_span(option: str, value: timedelta) -> timedelta:
     return value
 
 
-def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
+def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdateParams:
+    window = values["window"].strip().strip("\"'")
     return UpdateParams(
         names=tuple(n.strip().lstrip("/") for n in names if n.strip()),
         disable_names=values["disable_containers"],
@@ -291,6 +294,8 @@ def _params(values: FlagValues, names: Sequence[str]) -> UpdateParams:
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
         registry_scan_timeout=_a_span("--registry-scan-timeout", values["registry_scan_timeout"]),
+        windows=parse_windows(window, zone=zone) if window else (),
+        zone=zone,
     )
 
 
@@ -446,7 +451,8 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     Args:
         parsed: The command line and environment, read.
         environ: The variables that are not flags, as the fork reads them:
-            ``TZ`` (the zone ``--schedule`` reads, UTC when empty) and
+            ``TZ`` (the zone ``--schedule`` and the windows read, UTC when
+            empty) and
             ``WATCHTOWER_COOLDOWN_PLATFORM_OS``/``_ARCH``/``_VARIANT`` (the
             platform whose image age the cooldown reads).
 
@@ -460,13 +466,14 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     log_level, log_format, porcelain = _output(values)
     _check_notifications(values)
     env = environ or {}
-    schedule = _schedule(parsed, _zone(env.get("TZ", ""), warnings))
+    zone = _zone(env.get("TZ", ""), warnings)
+    schedule = _schedule(parsed, zone)
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
     insecure, tls_skip, tls_min_version, ca_bundle = _registry_tls(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
-    params = _checked_selection(_params(values, parsed.names))
+    params = _checked_selection(_params(values, parsed.names, zone))
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
     _approval_warning(params, values, warnings)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .push import PushReceiver
     from .runner import Runner
     from .schedule import Scheduler
+    from .waiting import WindowWaiter
 
 __all__ = ["serve"]
 
@@ -142,7 +143,9 @@ def serve(
         return 1
     if api_ready is not None:
         api_ready.set()
+    waiter = _waiter(runner, clock, logger)
     schedule = _until_stopped(config, runner, scheduler, first, stop, logger)
+    waiter.stop()
     if server is not None:
         server.stop()
     if push is not None:
@@ -407,6 +410,16 @@ def _api_server(
     tls = " (TLS)" if config.api.tls_cert else ""
     logger.info("HTTP API listening on %s:%s%s", config.api.host or "0.0.0.0", server.port, tls)
     return server
+
+
+def _waiter(runner: Runner, clock: Clock, logger: logging.Logger) -> WindowWaiter:
+    """Started: the containers that wait for a maintenance window run when it opens."""
+    from .waiting import WindowWaiter
+
+    waiter = WindowWaiter(runner.run_waiting, clock=clock, logger=logger)
+    runner.waiter = waiter
+    threading.Thread(target=waiter.run, name="watchtower-windows", daemon=True).start()
+    return waiter
 
 
 def _until_stopped(

@@ -434,6 +434,12 @@ FLAGS: tuple[Flag, ...] = (
     _f("added", "swarm-services", B, False, "WATCHTOWER_SWARM_SERVICES", "",
        "Also update the engine's swarm services, through swarm (it must be a manager).",
        support=Support.ADDED),
+    _f("added", "window", S, "", "WATCHTOWER_WINDOW", "",
+       "Maintenance windows, such as 'Sat 02:00/4h' or 'TZ=Europe/Berlin 02:00/30m' "
+       "(comma or semicolon separated); outside them containers are checked, not replaced.",
+       support=Support.ADDED,
+       note="ours: a start and a duration, never a cron matched minute by minute; the "
+       "window label of a container comes before it."),
     # push
     _f("push", "push-sources", L, (), "WATCHTOWER_PUSH_SOURCES", "",
        "Registry push events the HTTP API accepts: registry, dockerhub, generic.",

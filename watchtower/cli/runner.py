@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+import attrs
+
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, WatchtowerError
 from ..events import Event, Observer
@@ -26,6 +28,7 @@ from ..push import PushEvent, update_pushed
 from ..report import Report
 from .logs import log_event
 from .metrics import Metrics
+from .waiting import WindowWaiter
 
 __all__ = ["Runner"]
 
@@ -48,6 +51,10 @@ class Runner:
         on_report: Called with each report (the porcelain output).
         clock: The current time.
         history: Where each run is kept (``--data-dir``), if anywhere.
+
+    Attributes:
+        waiter: Told each report, to run the containers that wait for a
+            maintenance window when it opens (the daemon's); ``None`` for none.
     """
 
     def __init__(
@@ -77,6 +84,7 @@ class Runner:
         self.clock = clock
         self.history = history
         self.last_report: Report | None = None
+        self.waiter: WindowWaiter | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._observers: list[Observer] = []
@@ -143,6 +151,8 @@ class Runner:
             )
             return None
         self.last_report = report
+        if self.waiter is not None:
+            self.waiter.note(report)
         self.metrics.record(report)
         self.logger.info(
             "Session done: %s",
@@ -200,6 +210,12 @@ class Runner:
         """
         with self._lock:
             return self._run_locked(self.params, events)
+
+    def run_waiting(self, names: Sequence[str]) -> Report | None:
+        """Run for the containers ``names`` whose maintenance window opened (trigger ``window``),
+        after a run in progress."""
+        params = attrs.evolve(self.params, names=tuple(names))
+        return self.run(params, wait=True, trigger="window")
 
     def start(
         self, params: UpdateParams | None = None, *, wait: bool = False, trigger: str = ""

@@ -159,6 +159,7 @@ class FlagValues(NotificationFlags):
     engine_timeout: timedelta
     hosts_file: str
     swarm_services: bool
+    window: str
     # push
     push_sources: tuple[str, ...]
     push_secret: str

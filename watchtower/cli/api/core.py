@@ -6,8 +6,10 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+import attrs
 from flask import Blueprint, Response, request
 
+from ..._text import parse_bool
 from ...errors import ConfigurationError, WatchtowerError
 from ...fleet import each_host
 from ...history import Change, History, Run
@@ -54,6 +56,11 @@ OPERATIONS = (
             *_FILTERS,
             Param("async", "Answer 202 at once and run in the background.", "boolean"),
             Param("timeout", "Longest wait for the run, such as 30s; capped by the flag."),
+            Param(
+                "force",
+                "Replace stale containers outside their maintenance windows too.",
+                "boolean",
+            ),
         ),
         responses={
             202: "The run started in the background",
@@ -172,6 +179,10 @@ def _update_view() -> Response:
     limit = _base.bound(state.settings.update_timeout)
     if isinstance(limit, Response):
         return limit
+    force = _force()
+    if force is None:
+        raw = request.args.get("force", "")
+        return answer(400, error=f"invalid 'force' parameter: {raw[:40]!r} is not true or false")
     try:
         params, targeted, anything = _base.narrowed(runner)
     except ConfigurationError as error:
@@ -179,6 +190,8 @@ def _update_view() -> Response:
     except WatchtowerError as error:
         runner.logger.error("The update failed: %s", error)
         return answer(500, error="the update failed; see the log")
+    if force:
+        params = attrs.evolve(params, ignore_windows=True)
     started = time.monotonic()
     if not anything:
         # The filters leave nothing of the configured selection: nothing to run.
@@ -209,6 +222,17 @@ def _update_view() -> Response:
         timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
         timestamp=_base.timestamp(now),
     )
+
+
+def _force() -> bool | None:
+    """The ``force`` query: replace outside the windows too; ``None`` when unreadable."""
+    raw = request.args.get("force", "").strip()
+    if not raw:
+        return False
+    try:
+        return parse_bool(raw)
+    except ValueError:
+        return None
 
 
 def _per_host(runner: Runner) -> dict[str, object]:
