@@ -13,6 +13,12 @@ a health check, a hook or the registry fails::
     engine.fail("start", "web")                    # its replacement won't start
     report = update(engine, registry)
     assert engine.container("web").image_id == ...  # the old one runs again
+    assert engine.pending_faults == ()             # the failure did happen
+
+A container step fails for the container's own name, also while a
+replacement has it renamed aside; an image step (``pull``) for an image
+reference: ``engine.fail("pull", image="example.org/web:1")``. A fault that no
+call could ever match is refused at once.
 
 :class:`MemorySwarm` holds services (:class:`~watchtower.protocols.ServiceClient`)
 whose rollouts complete, roll back or fail as a test tells them.
@@ -30,12 +36,15 @@ from __future__ import annotations
 from ..history import MemoryHistory
 from ._clock import FixedClock
 from ._engine import MemoryEngine
-from ._faults import STEPS, Killed
+from ._faults import CONTAINER_STEPS, IMAGE_STEPS, STEPS, Fault, Killed
 from ._registry import MemoryRegistry
 from ._swarm import MemorySwarm
 
 __all__ = [
+    "CONTAINER_STEPS",
+    "IMAGE_STEPS",
     "STEPS",
+    "Fault",
     "FixedClock",
     "Killed",
     "MemoryEngine",
