@@ -29,16 +29,29 @@ does, in memory (``update(..., history=MemoryHistory())``).
 (:class:`Killed`), to check that the next run repairs what it left.
 
 Everything is thread-safe, as the protocols require.
+
+:mod:`watchtower.testing.conformance` checks that a backend of your own (or
+one of these) keeps the contract of its protocol.
 """
 
 from __future__ import annotations
 
 from ..history import MemoryHistory
+from . import _faults
 from ._clock import FixedClock
 from ._engine import MemoryEngine
-from ._faults import CONTAINER_STEPS, IMAGE_STEPS, STEPS, Fault, Killed
+from ._faults import Fault, Killed
 from ._registry import MemoryRegistry
 from ._swarm import MemorySwarm
+
+STEPS = _faults.STEPS
+"""The engine steps that :meth:`MemoryEngine.fail` can make fail."""
+
+CONTAINER_STEPS = _faults.CONTAINER_STEPS
+"""The steps that act on one container, which :meth:`MemoryEngine.fail` names by ``container``."""
+
+IMAGE_STEPS = _faults.IMAGE_STEPS
+"""The steps that act on one image, which :meth:`MemoryEngine.fail` names by ``image``."""
 
 __all__ = [
     "CONTAINER_STEPS",

@@ -43,10 +43,10 @@ STEPS = (
 """The engine steps that :meth:`MemoryEngine.fail` can make fail."""
 
 CONTAINER_STEPS = ("get", "stop", "start", "rename", "create", "health", "remove", "hook")
-"""The steps that act on one container: :meth:`MemoryEngine.fail` names it by ``container``."""
+"""The steps that act on one container, which :meth:`MemoryEngine.fail` names by ``container``."""
 
 IMAGE_STEPS = ("inspect_image", "pull", "remove_image")
-"""The steps that act on one image: :meth:`MemoryEngine.fail` names it by ``image``."""
+"""The steps that act on one image, which :meth:`MemoryEngine.fail` names by ``image``."""
 
 # Docker's grammar for a container name (a leading slash is the API's own).
 _CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*")
