@@ -1,7 +1,8 @@
 """The conformance suite of watchtower.testing, run against the shipped backends for real.
 
-DockerClient on the private engine, HttpRegistry on the private registry:
-what a user's own backend is held to, these pass too.
+DockerClient on the private engines (dockerd and Podman), HttpRegistry on the
+private registry: what a user's own backend is held to, these pass too, but
+for one finding on Podman (:data:`PODMAN_IMAGE_IN_USE`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.e2e_fixtures import Images, Names
+from tests.support.e2e_fixtures import ON_EVERY_ENGINE, Images, Names
 from tests.support.registry import RegistryServer
 from watchtower.docker import DockerClient
 from watchtower.model import ImageRef
@@ -21,7 +22,13 @@ from watchtower.registry import HttpRegistry
 from watchtower.testing import conformance
 from watchtower.testing.conformance import EngineSubject, RegistrySubject
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ON_EVERY_ENGINE]
+
+PODMAN_IMAGE_IN_USE = (
+    "Podman 4.3 refuses to remove an image by id while it has more than one tag before it "
+    "looks at the containers using it, so DockerClient raises a plain EngineError where the "
+    "protocol promises ImageInUseError (nothing is removed either way)"
+)
 
 
 @pytest.fixture
@@ -67,7 +74,11 @@ def test_the_docker_backend_keeps_the_contract(
     engine_subject: EngineSubject,
     docker_api: Any,
     e2e_names: Names,
+    engine_kind: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if engine_kind == "podman" and check is conformance.check_an_image_in_use_is_not_removed:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=PODMAN_IMAGE_IN_USE))
     check(engine_subject)
     left = [
         entry["Names"]
