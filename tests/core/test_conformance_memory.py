@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 
 import pytest
@@ -93,3 +95,12 @@ def test_a_subject_hands_out_fresh_names_and_references(engine: MemoryEngine) ->
     assert subject.names("a") != subject.names("a")
     registry = RegistrySubject(MemoryRegistry(), publish=print)
     assert registry.references("a") != registry.references("a")
+
+
+def test_the_suite_needs_no_test_runner() -> None:
+    code = (
+        "import sys, watchtower.testing.conformance\n"
+        "print(sorted(m for m in ('pytest', '_pytest', 'hypothesis') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -66,6 +66,15 @@ class TestKeys:
         assert entry.outcome is Outcome.FAILED and entry.rolled_back
         assert engine.pending_faults == ()
 
+    def test_a_name_held_for_a_while_singles_out_the_calls_under_it(self, engine, registry) -> None:
+        stale(engine, registry)
+        aside = "web-watchtower-old-" + engine.container("web").short_id
+        engine.fail("remove", aside)  # not the replacement's removal: it is named web
+        engine.fail("start", "web")  # the replacement does not start: it is removed
+        entry = update(engine, registry).get("web")
+        assert entry.outcome is Outcome.FAILED and entry.rolled_back
+        assert [(f.step, f.container) for f in engine.pending_faults] == [("remove", aside)]
+
     def test_an_image_is_removed_under_every_reference_it_had(self, engine, registry) -> None:
         old_image = stale(engine, registry)
         engine.fail("remove_image", image=WEB)  # the tag has moved to the new image by then
