@@ -32,7 +32,7 @@ def test_a_failed_self_update_pull_ends_the_run_at_once(
     registry.publish(WT)
     engine.run("watchtower", WT, labels={L.WATCHTOWER: "true"})
     registry.publish(WT)
-    engine.fail("pull", "example.org/watchtower:1")
+    engine.fail("pull", image="example.org/watchtower:1")
 
     began = time.monotonic()
     report = update(engine, registry)

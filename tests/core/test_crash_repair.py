@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower import labels as L
+from watchtower.events import Event, RolledBack
 from watchtower.model import ContainerState
 from watchtower.testing import FixedClock, Killed, MemoryEngine, MemoryRegistry
 
@@ -69,19 +70,30 @@ def build(fleet: dict[str, Any]) -> tuple[MemoryEngine, MemoryRegistry]:
             engine.unhealthy.add(spec["name"])
     for image in STALE:
         registry.publish(image)
+    images = {spec["name"]: spec["image"] for spec in fleet["containers"]}
     for step, name in fleet["failures"]:
-        engine.fail(step, name)
+        if step == "pull":
+            engine.fail(step, image=images[name])
+        else:
+            engine.fail(step, name)
         engine.hook_exit_codes[name, "true"] = 1 if step == "hook" else 0
     return engine, registry
 
 
 def killed_run(
     engine: MemoryEngine, registry: MemoryRegistry, params: UpdateParams, at: int
-) -> None:
+) -> set[str]:
+    """Run until killed at call ``at``; the containers a failed start left stopped, as it said."""
+    events: list[Event] = []
     engine.kill_at(at)
     with contextlib.suppress(Killed):
-        update(engine, registry, params)
+        update(engine, registry, params, observer=events.append)
     engine.kill_at(None)
+    return {
+        e.container
+        for e in events
+        if isinstance(e, RolledBack) and "could not be started again" in e.reason
+    }
 
 
 @settings(max_examples=60, deadline=None)
@@ -96,7 +108,7 @@ def test_a_run_killed_at_any_engine_call_is_repaired_by_the_next(fleet) -> None:
     for at in range(1, calls + 1):
         engine, registry = build(fleet)
         before = {c.name: c for c in engine.containers()}
-        killed_run(engine, registry, params, at)
+        left_stopped = killed_run(engine, registry, params, at)
         engine.clear_failures()
         engine.hook_exit_codes.clear()
         if fleet["kill"] is not None:
@@ -108,6 +120,8 @@ def test_a_run_killed_at_any_engine_call_is_repaired_by_the_next(fleet) -> None:
         for name, old in before.items():
             now, where = after[name], f"{name}, killed at call {at} ({report.repaired})"
             assert now.image_id in (old.image_id, new_ids[str(old.image)]), where
+            if name in left_stopped:
+                continue  # an injected start failure hit the rollback, which said so
             assert now.state.is_running == old.state.is_running, where
             spec = next(s for s in fleet["containers"] if s["name"] == name)
             updated = (old.state.is_running or params.include_stopped) and not spec["unhealthy"]

@@ -182,7 +182,7 @@ def test_a_run_emits_members_that_serialise_as_before(
     engine: MemoryEngine, registry: MemoryRegistry
 ) -> None:
     registry.publish(WEB)
-    old = engine.run(
+    engine.run(
         "web",
         WEB,
         labels={
@@ -193,7 +193,7 @@ def test_a_run_emits_members_that_serialise_as_before(
         },
     )
     registry.publish(WEB)
-    engine.fail("remove", f"web-watchtower-old-{old.short_id}")
+    engine.fail("remove", "web")
     events: list[Event] = []
 
     update(engine, registry, UpdateParams(lifecycle_hooks=True), observer=events.append)

@@ -377,7 +377,7 @@ def test_old_container_that_cannot_be_removed_is_reported(engine, registry) -> N
     registry.publish(WEB)
     old = engine.run("web", WEB)
     registry.publish(WEB)
-    engine.fail("remove", f"web-watchtower-old-{old.short_id}")
+    engine.fail("remove", "web")  # the old one, renamed aside, is still web's
     entry = update(engine, registry).get("web")
     assert entry.outcome is Outcome.UPDATED
     assert f"the old container is left as web-watchtower-old-{old.short_id}" in entry.reason
@@ -388,6 +388,7 @@ def test_rollback_that_fails_says_so(engine, registry) -> None:
     engine.run("web", WEB)
     registry.publish(WEB)
     engine.fail("create", "web")
+    # Its name while aside singles out the rename back, not the rename aside.
     engine.fail("rename", "web-watchtower-old-" + engine.container("web").short_id)
     entry = update(engine, registry).get("web")
     assert entry.outcome is Outcome.FAILED and not entry.rolled_back

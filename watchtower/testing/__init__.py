@@ -13,6 +13,12 @@ a health check, a hook or the registry fails::
     engine.fail("start", "web")                    # its replacement won't start
     report = update(engine, registry)
     assert engine.container("web").image_id == ...  # the old one runs again
+    assert engine.pending_faults == ()             # the failure did happen
+
+A container step fails for the container's own name, also while a
+replacement has it renamed aside; an image step (``pull``) for an image
+reference: ``engine.fail("pull", image="example.org/web:1")``. A fault that no
+call could ever match is refused at once.
 
 :class:`MemorySwarm` holds services (:class:`~watchtower.protocols.ServiceClient`)
 whose rollouts complete, roll back or fail as a test tells them.
@@ -23,19 +29,35 @@ does, in memory (``update(..., history=MemoryHistory())``).
 (:class:`Killed`), to check that the next run repairs what it left.
 
 Everything is thread-safe, as the protocols require.
+
+:mod:`watchtower.testing.conformance` checks that a backend of your own (or
+one of these) keeps the contract of its protocol.
 """
 
 from __future__ import annotations
 
 from ..history import MemoryHistory
+from . import _faults
 from ._clock import FixedClock
 from ._engine import MemoryEngine
-from ._faults import STEPS, Killed
+from ._faults import Fault, Killed
 from ._registry import MemoryRegistry
 from ._swarm import MemorySwarm
 
+STEPS = _faults.STEPS
+"""The engine steps that :meth:`MemoryEngine.fail` can make fail."""
+
+CONTAINER_STEPS = _faults.CONTAINER_STEPS
+"""The steps that act on one container, which :meth:`MemoryEngine.fail` names by ``container``."""
+
+IMAGE_STEPS = _faults.IMAGE_STEPS
+"""The steps that act on one image, which :meth:`MemoryEngine.fail` names by ``image``."""
+
 __all__ = [
+    "CONTAINER_STEPS",
+    "IMAGE_STEPS",
     "STEPS",
+    "Fault",
     "FixedClock",
     "Killed",
     "MemoryEngine",

@@ -6,76 +6,34 @@ module keeps the containers and images, and records every call.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Concatenate, ParamSpec, TypeVar
 
 import attrs
 
-from ..errors import ContainerError, EngineError, ImageInUseError, RegistryError
+from ..errors import (
+    ContainerError,
+    EngineError,
+    ImageInUseError,
+    InvalidReferenceError,
+    RegistryError,
+)
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
+from ..reference import parse_reference
 from ..repair import read_name
-from ._faults import STEPS, Killed, _Faults
+from ._faults import IMAGE_ID, STEPS, Fault, Killed, _Faults, image_key
 from ._registry import MemoryRegistry, _ref, _sha
+from ._spans import Span, timed
 
-__all__ = ["STEPS", "Killed", "MemoryEngine", "Span"]
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+__all__ = ["STEPS", "Fault", "Killed", "MemoryEngine", "Span"]
 
 
-@attrs.frozen
-class Span:
-    """One engine call from its beginning to its end, on the engine's own count of events.
-
-    Attributes:
-        step: The call, one of :data:`STEPS`.
-        subject: The container or image id (or reference) it was about.
-        begin: When it began.
-        end: When it ended (after its :attr:`MemoryEngine.delays`).
-    """
-
-    step: str
-    subject: str
-    begin: int
-    end: int
-
-    def overlaps(self, other: Span) -> bool:
-        """True when the two calls were in flight at the same time."""
-        return self.begin < other.end and other.begin < self.end
-
-
-def _timed(
-    step: str,
-) -> Callable[
-    [Callable[Concatenate[MemoryEngine, _P], _R]], Callable[Concatenate[MemoryEngine, _P], _R]
-]:
-    """Record the method's call as a :class:`Span`, lasting its step's delay."""
-
-    def wrap(
-        method: Callable[Concatenate[MemoryEngine, _P], _R],
-    ) -> Callable[Concatenate[MemoryEngine, _P], _R]:
-        def timed(engine: MemoryEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-            first = args[0] if args else ""
-            subject = str(getattr(first, "id", first))
-            begin = engine._tick()
-            try:
-                return method(engine, *args, **kwargs)
-            finally:
-                delay = engine.delays.get(step, 0.0)
-                if delay:
-                    time.sleep(delay)  # outside the lock: other calls go on meanwhile
-                with engine._lock:
-                    engine.spans.append(Span(step, subject, begin, engine._tick()))
-
-        functools.update_wrapper(timed, method)  # its name, docstring and signature
-        return timed
-
-    return wrap
+def _own_name(container: Container) -> str:
+    """The name ``container`` stands for: its own, also while a replacement has it aside."""
+    leftover = read_name(container)
+    return container.name if leftover is None else leftover.name
 
 
 @attrs.define
@@ -123,6 +81,7 @@ class MemoryEngine:
         self._named: dict[str, _Record] = {}
         self._images: dict[str, Image] = {}
         self._tags: dict[ImageRef, str] = {}
+        self._tagged: dict[str, set[str]] = {}  # image id -> every reference it was tagged as
         self._faults = _Faults()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -145,6 +104,7 @@ class MemoryEngine:
                 image = self.registry.image(ref)
             self._images[image.id] = image
             self._tags[ref] = image.id
+            self._tagged.setdefault(image.id, set()).add(image_key(ref))
             return image
 
     def build(self, reference: str | ImageRef, version: object = 1) -> Image:
@@ -185,15 +145,54 @@ class MemoryEngine:
             return self._snapshot(record)
 
     def fail(
-        self, step: str, name: str | None = None, *, error: Exception | None = None, times: int = 1
+        self,
+        step: str,
+        container: str | None = None,
+        *,
+        image: str | None = None,
+        error: Exception | None = None,
+        times: int = 1,
     ) -> None:
-        """Make the next ``times`` calls of ``step`` fail (for container/image ``name``, or any).
+        """Make the next ``times`` calls of ``step`` fail: for one container, one image, or any.
 
-        ``step`` is one of :data:`STEPS`. For ``health`` the failure is an
-        unhealthy answer, not an exception.
+        A step of :data:`CONTAINER_STEPS` is about ``container``, by its own
+        name (``"web"``), which names it also while a replacement has it aside
+        (``web-watchtower-old-…``, ``web-watchtower-failed-…``): so
+        ``fail("remove", "web")`` fails the removal of the old ``web``. A
+        name held only for a while singles out the calls made under it. A
+        step of :data:`IMAGE_STEPS` is about ``image``, a reference or an id
+        (``fail("pull", image="example.org/web:1")``), matched under every
+        reference the image was tagged as. Without either, the next call of
+        ``step`` fails; a fault for one container or image goes first.
+        For ``health`` the failure is an unhealthy answer, not an exception.
+        What has not happened yet is in :attr:`pending_faults`.
+
+        Args:
+            step: One of :data:`STEPS`.
+            container: The container's own name, for a container step.
+            image: The image's reference or id, for an image step.
+            error: What the call raises (a :class:`~watchtower.errors.ContainerError`
+                by default).
+            times: How many calls fail.
+
+        Raises:
+            ConfigurationError: No call could ever match: an unknown step, an
+                image for a container step or a container for an image step
+                (or either for ``list``), a container name that is not one,
+                an image that is neither a reference nor an id.
         """
         with self._lock:
-            self._faults.fail(step, name, error, times)
+            self._faults.fail(step, container, image, error, times)
+
+    @property
+    def pending_faults(self) -> tuple[Fault, ...]:
+        """The failures set up by :meth:`fail` that have not happened yet, in order.
+
+        One entry per call still to fail. A test that expects each of its
+        faults to fire asserts that this is empty at its end.
+        """
+        with self._lock:
+            return self._faults.pending
 
     def clear_failures(self) -> None:
         """Forget the failures that :meth:`fail` set up and that have not happened yet."""
@@ -279,8 +278,24 @@ class MemoryEngine:
             return next(self._ticks)
 
     def _own_name(self, record: _Record) -> str:
-        leftover = read_name(self._snapshot(record))
-        return record.name if leftover is None else leftover.name
+        return _own_name(self._snapshot(record))
+
+    def _names_of(self, record: _Record) -> set[str]:
+        """The names a fault may give ``record`` by: its own, and the one it has now."""
+        return {record.name, self._own_name(record)}
+
+    def _image_keys(self, reference: str) -> set[str]:
+        """How a fault may name the image ``reference`` (an id or a reference) names."""
+        if reference in self._images:
+            return {reference, *self._tagged.get(reference, ())}
+        try:
+            key = image_key(reference)
+        except InvalidReferenceError:
+            return {reference}
+        if key == reference and IMAGE_ID.fullmatch(key):
+            return {key}  # an id of no local image
+        image_id = self._tags.get(parse_reference(key))
+        return {key, image_id, *self._tagged[image_id]} if image_id else {key}
 
     def _new_id(self) -> str:
         return _sha("container", next(self._ids)).removeprefix("sha256:")
@@ -306,11 +321,22 @@ class MemoryEngine:
                 return record
         raise ContainerError(f"No such container: {key}.")
 
-    def _call(self, step: str, subject: str, *names: str) -> None:
-        """Log the call and raise an injected failure, if one is due."""
+    def _call(
+        self,
+        step: str,
+        subject: str,
+        *,
+        containers: Iterable[str] = (),
+        images: Iterable[str] = (),
+    ) -> None:
+        """Log the call and raise an injected failure, if one is due.
+
+        ``containers`` are the names the call's container goes by, ``images``
+        the keys of the call's image (:func:`image_key`).
+        """
         self._faults.check_alive(len(self.calls), step, subject)
         self.calls.append((step, subject))
-        self._faults.check_answer(len(self.calls), step, subject, names)
+        self._faults.check_answer(len(self.calls), step, subject, set(containers), set(images))
 
     def _snapshot(self, record: _Record) -> Container:
         image = self._images.get(record.image_id)
@@ -332,7 +358,7 @@ class MemoryEngine:
 
     # The protocol -----------------------------------------------------------
 
-    @_timed("list")
+    @timed("list")
     def list_containers(
         self, *, include_stopped: bool = False, include_restarting: bool = False
     ) -> list[Container]:
@@ -346,70 +372,70 @@ class MemoryEngine:
             self._call("list", "")
             return [self._snapshot(r) for r in self._containers.values() if r.state in wanted]
 
-    @_timed("get")
+    @timed("get")
     def get_container(self, container_id: str) -> Container:
         """A snapshot of one container."""
         with self._lock:
             record = self._find(container_id)
-            self._call("get", record.name)
+            self._call("get", record.name, containers=self._names_of(record))
             return self._snapshot(record)
 
-    @_timed("inspect_image")
+    @timed("inspect_image")
     def inspect_image(self, reference: str) -> Image | None:
         """The local image for a reference or id."""
         with self._lock:
-            self._call("inspect_image", reference)
+            self._call("inspect_image", reference, images=self._image_keys(reference))
             if reference in self._images:
                 return self._images[reference]
             image_id = self._tags.get(_ref(reference))
             return self._images[image_id] if image_id else None
 
-    @_timed("pull")
+    @timed("pull")
     def pull_image(self, ref: ImageRef) -> Image:
         """Pull from the registry and tag locally."""
         with self._lock:
-            self._call("pull", ref.familiar, str(ref))
+            self._call("pull", ref.familiar, images={image_key(ref)})
         try:
             image = self.registry.image(ref)
         except RegistryError as error:
             raise EngineError(f"Could not pull {ref.familiar}: {error}") from error
         return self.add_image(ref, image)
 
-    @_timed("stop")
+    @timed("stop")
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
         """Stop a running container."""
         with self._lock:
             record = self._find(container.id)
-            self._call("stop", record.name, container.name)
+            self._call("stop", record.name, containers=self._names_of(record))
             self.stops.append((container.name, signal, timeout))
             if record.state.is_running:
                 record.state = ContainerState.EXITED
 
-    @_timed("start")
+    @timed("start")
     def start_container(self, container_id: str) -> None:
         """Start a container."""
         with self._lock:
             record = self._find(container_id)
-            self._call("start", record.name)
+            self._call("start", record.name, containers=self._names_of(record))
             record.state = ContainerState.RUNNING
 
-    @_timed("rename")
+    @timed("rename")
     def rename_container(self, container_id: str, new_name: str) -> None:
         """Rename a container; the name must be free."""
         with self._lock:
             record = self._find(container_id)
-            self._call("rename", record.name)
+            self._call("rename", record.name, containers=self._names_of(record))
             if self._named.get(new_name, record) is not record:
                 raise ContainerError(f"The name {new_name} is already in use.")
             del self._named[record.name]
             record.name = new_name
             self._named[new_name] = record
 
-    @_timed("create")
+    @timed("create")
     def create_replacement(self, old: Container, image: Image) -> str:
         """Create a copy of ``old`` on ``image``, under ``old``'s name, with its data."""
         with self._lock:
-            self._call("create", old.name)
+            self._call("create", old.name, containers={old.name, _own_name(old)})
             source = self._find(old.id)
             if image.id not in self._images:
                 raise ContainerError(f"No such image: {image.id}.")
@@ -425,29 +451,29 @@ class MemoryEngine:
             self._add(record)
             return record.id
 
-    @_timed("health")
+    @timed("health")
     def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
         """Healthy unless the container's name is in :attr:`unhealthy` or a failure is due."""
         with self._lock:
             record = self._find(container_id)
             try:
-                self._call("health", record.name)
+                self._call("health", record.name, containers=self._names_of(record))
             except Exception:
                 return False
             return record.state is ContainerState.RUNNING and record.name not in self.unhealthy
 
-    @_timed("remove")
+    @timed("remove")
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a stopped container."""
         with self._lock:
             record = self._find(container_id)
-            self._call("remove", record.name)
+            self._call("remove", record.name, containers=self._names_of(record))
             if record.state.is_running:
                 raise ContainerError(f"Container {record.name} is running; stop it first.")
             del self._containers[record.id]
             del self._named[record.name]
 
-    @_timed("hook")
+    @timed("hook")
     def run_hook(
         self, container_id: str, command: str, timeout: timedelta, *, user: str = ""
     ) -> HookResult:
@@ -455,16 +481,16 @@ class MemoryEngine:
         with self._lock:
             record = self._find(container_id)
             name = self._own_name(record)
-            self._call("hook", name, command)
+            self._call("hook", name, containers=self._names_of(record))
             self.hook_users.append((name, command, user))
             code = self.hook_exit_codes.get((name, command), 0)
             return HookResult(code, f"ran {command}")
 
-    @_timed("remove_image")
+    @timed("remove_image")
     def remove_image(self, image_id: str) -> None:
         """Remove a local image that no container uses."""
         with self._lock:
-            self._call("remove_image", image_id)
+            self._call("remove_image", image_id, images=self._image_keys(image_id))
             if any(r.image_id == image_id for r in self._containers.values()):
                 raise ImageInUseError(f"Image {short_id(image_id)} is in use by a container.")
             self._images.pop(image_id, None)
