@@ -56,7 +56,8 @@ def _fresh(engine: MemoryEngine, registry: MemoryRegistry, name: str, reference:
 
 
 def _eventually(check: object) -> bool:
-    deadline = time.monotonic() + 5
+    # Generous: the waiter's thread may wait its turn on a busy machine (the whole suite at once).
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
             return True
