@@ -523,3 +523,59 @@ def test_an_update_waiting_for_approval_is_approved_on_the_page_and_replaced_liv
     if os.environ.get("WATCHTOWER_SCREENSHOTS") == "1":
         for shot in ("approval.png", "approve-dialog.png"):
             shutil.copy(tmp_path / shot, DOCS_STATIC / shot)
+
+
+def test_a_rejected_update_leaves_the_list_and_a_newer_push_is_listed_after_its_run(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """Reject, confirmed, keeps web as it is; the next run's events bring the newer push in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.history import MemoryHistory, State
+    from watchtower.labels import POLICY
+    from watchtower.versions import VERSION
+
+    registry.publish(WEB, labels={VERSION: "1.0"})
+    engine.run("web", WEB, labels={POLICY: "approve"})
+    image = engine.container("web").image_id
+    registry.publish(WEB, labels={VERSION: "1.1"})
+    runner = make_runner(engine, registry, clock)
+    runner.history = MemoryHistory()
+    runner.run()
+    wait = WebDriverWait(browser, 30)
+
+    def listed() -> list[str]:
+        return list(
+            browser.execute_script(
+                "return [...document.querySelectorAll('#approvals li')].map((i) =>"
+                " (i.dataset.digest || '') + '|' + (i.querySelector('.approval') || i).innerText);"
+            )
+        )
+
+    with _page(browser, runner):
+        wait.until(lambda _: len(listed()) == 1 and listed()[0].startswith("sha256:"))
+        first = runner.history.approvals()[("", "web")].digest
+        assert listed()[0].startswith(f"{first}|web example.org/web:1 1.0 \u2192 1.1")
+        reject = browser.find_element(By.CSS_SELECTOR, "button[aria-label='Reject web']")
+        assert reject.get_attribute("title") == "Keep web as it is; 1.1 is not asked for again"
+        reject.click()
+        dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        assert "This update is rejected" in dialog.text
+        assert browser.switch_to.active_element.get_attribute("value") == "cancel"
+        browser.find_element(By.ID, "plan-go").click()
+        wait.until(lambda _: listed() == ["|No update waits for approval."])
+        assert runner.history.approvals()[("", "web")].state is State.REJECTED
+        assert engine.container("web").image_id == image
+        assert "web: 1.1 rejected." in browser.find_element(By.ID, "message").text
+
+        # A newer push, found by a run the page did not start: its events refresh the list.
+        wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
+        registry.publish(WEB, labels={VERSION: "1.2"})
+        runner.run()
+        second = runner.history.approvals()[("", "web")].digest
+        assert second != first
+        wait.until(lambda _: len(listed()) == 1 and listed()[0].startswith(f"{second}|"))
+        assert "1.0 \u2192 1.2" in listed()[0]
+    assert engine.container("web").image_id == image
