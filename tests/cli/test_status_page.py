@@ -579,3 +579,59 @@ def test_a_rejected_update_leaves_the_list_and_a_newer_push_is_listed_after_its_
         wait.until(lambda _: len(listed()) == 1 and listed()[0].startswith(f"{second}|"))
         assert "1.0 \u2192 1.2" in listed()[0]
     assert engine.container("web").image_id == image
+
+
+def test_on_a_hosts_file_the_page_approves_the_update_of_one_host_alone(
+    browser: Any, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """web waits on a and on b: Approve web on b posts b's host and digest; a's still waits."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.history import MemoryHistory
+    from watchtower.labels import POLICY
+    from watchtower.versions import VERSION
+
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock")
+    a, b = engines["unix:///a.sock"], engines["unix:///b.sock"]
+    registry.publish(WEB, labels={VERSION: "1.0"})
+    for engine in (a, b):
+        engine.run("web", WEB, labels={POLICY: "approve"})
+    old = a.container("web").image_id
+    registry.publish(WEB, labels={VERSION: "1.1"})
+    runner = _runner(registry, fleet, clock)
+    runner.history = MemoryHistory()
+    runner.run()
+    wait = WebDriverWait(browser, 30)
+
+    def listed() -> list[str]:
+        return list(
+            browser.execute_script(
+                "return [...document.querySelectorAll('#approvals li')].map((i) =>"
+                " (i.dataset.host || '') + '|' + i.querySelector('.name').textContent);"
+            )
+        )
+
+    def asked(host: str) -> bool:
+        return bool(
+            browser.execute_script(
+                "return !!document.querySelector(`tr[data-host='${arguments[0]}'] .asked`);", host
+            )
+        )
+
+    with _page(browser, runner):
+        wait.until(lambda _: sorted(listed()) == ["a|web on a", "b|web on b"])
+        wait.until(lambda _: asked("a") and asked("b"))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Approve web on b']").click()
+        dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        assert "web on b (example.org/web:1): 1.0 \u2192 1.1" in dialog.text
+        browser.find_element(By.ID, "plan-go").click()
+        wait.until(lambda _: listed() == ["a|web on a"])
+        wait.until(lambda _: not asked("b"))
+        assert asked("a")
+    assert b.container("web").image_id != old
+    assert a.container("web").image_id == old
+    assert set(runner.history.approvals()) == {("a", "web"), ("b", "web")}
+    assert runner.history.approvals()[("b", "web")].state.value == "approved"
+    assert runner.history.approvals()[("a", "web")].state.value == "pending"
