@@ -366,3 +366,272 @@ def test_a_row_rolls_back_from_the_page_is_held_and_is_released(
         ]  # fmt: skip
         assert "web on b is released" in browser.find_element(By.ID, "message").text
     assert runner.history.holds() == {}
+
+
+def test_a_row_outside_its_window_says_when_the_window_opens(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A check finds web stale on a Thursday: it waits for Saturday's window, and says so."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.labels import WINDOW
+
+    registry.publish(WEB)
+    engine.run("web", WEB, labels={WINDOW: "Sat 02:00/4h"})
+    registry.publish(WEB)
+    wait = WebDriverWait(browser, 30)
+    row = "#containers tr[data-name='web']"
+
+    def cells() -> list[str]:
+        # Read in one step: the page redraws its rows after each run.
+        return list(
+            browser.execute_script(
+                "const r = document.querySelector(arguments[0]);"
+                "const t = r && r.querySelector('.status time');"
+                "return r ? [r.querySelector('.name').innerText,"
+                " r.querySelector('.status').innerText, t ? t.dateTime : ''] : ['', '', ''];",
+                row,
+            )
+        )
+
+    with _page(browser, make_runner(engine, registry, clock)):
+        wait.until(lambda _: cells()[0] == "web\nwindow Sat 02:00/4h")
+        assert cells()[1] == "unknown"
+        # No history (--data-dir): /v1/approvals answers 400, and the section stays hidden.
+        assert not browser.find_element(By.ID, "approvals-card").is_displayed()
+        browser.find_element(By.ID, "check-all").click()
+        wait.until(lambda _: cells()[1].startswith("stale"))
+        _, status, due = cells()
+        assert status.split("\n")[1].startswith(
+            "waits for the window that opens Sat 2026-01-03 02:00 UTC ("
+        )
+        assert due == "2026-01-03T02:00:00Z"
+        browser.save_screenshot(str(tmp_path / "window.png"))
+        assert (tmp_path / "window.png").stat().st_size > 10_000
+        # Read again, the details say the same.
+        browser.refresh()
+        wait.until(lambda _: cells()[1].startswith("stale\nwaits for the window"))
+        assert cells()[2] == due
+
+
+def test_an_update_waiting_for_approval_is_approved_on_the_page_and_replaced_live(
+    browser: Any,
+    dockerd: Any,
+    docker_api: Any,
+    e2e_images: Images,
+    e2e_names: Names,
+    tmp_path: Path,
+) -> None:
+    """The approve policy: a run asks; the page lists it; Approve, confirmed, replaces it."""
+    import requests
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.labels import POLICY
+    from watchtower.versions import SOURCE, VERSION
+
+    name, repo = e2e_names("app"), e2e_names("approve-page")
+    source = "https://github.com/example/app"
+    reference = e2e_images.publish(repo, "v1", labels={VERSION: "1.0", SOURCE: source})
+    created = docker_api.create_container(
+        reference,
+        name=name,
+        labels={POLICY: "approve"},
+        host_config=docker_api.create_host_config(network_mode="none"),
+    )
+    docker_api.start(created["Id"])
+    e2e_images.publish(repo, "v2", labels={VERSION: "1.1", SOURCE: source})
+    old = docker_api.inspect_container(name)["Id"]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    wait = WebDriverWait(browser, 120, ignored_exceptions=(StaleElementReferenceException,))
+    item = f"#approvals li[data-name='{name}']"
+
+    def status_of() -> str:
+        return str(
+            browser.execute_script(
+                "const r = document.querySelector(`tr[data-name='${arguments[0]}']`);"
+                "return r ? r.dataset.status + '|' + r.querySelector('.status').innerText : '';",
+                name,
+            )
+        )
+
+    def approvals_text() -> str:
+        return str(
+            browser.execute_script(
+                "const c = document.getElementById('approvals-card');"
+                "return c.hidden ? 'hidden' : document.getElementById('approvals').innerText;"
+            )
+        )
+
+    data = tmp_path / "data"
+    with serving(
+        dockerd.url, tmp_path, [name], "--data-dir", str(data), "--http-api-rate-limit", "600"
+    ) as (_, base):
+        browser.get(base + "/")
+        browser.find_element(By.ID, "token").send_keys(TOKEN)
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "tr[data-name]"))
+        wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
+        wait.until(lambda _: approvals_text() == "No update waits for approval.")
+
+        # A run the page did not start finds 1.1: the list follows it over the event stream.
+        ran = requests.post(f"{base}/v1/update", headers=auth, timeout=120)
+        assert ran.status_code == 200, ran.text
+        assert docker_api.inspect_container(name)["Id"] == old
+        (pending,) = requests.get(f"{base}/v1/approvals", headers=auth, timeout=30).json()[
+            "approvals"
+        ]
+        wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, item))
+        listed = browser.find_element(By.CSS_SELECTOR, item)
+        assert listed.get_attribute("data-digest") == pending["digest"]
+        assert f"{name} {reference} 1.0 \u2192 1.1 release notes" in listed.text
+        notes = listed.find_element(By.CSS_SELECTOR, "a.notes")
+        assert notes.get_attribute("href") == pending["notes"]
+        wait.until(lambda _: "waits for approval of 1.1" in status_of())
+        browser.save_screenshot(str(tmp_path / "approval.png"))
+
+        # Approve, named by the container; the dialog starts on Cancel.
+        browser.find_element(By.CSS_SELECTOR, f"button[aria-label='Approve {name}']").click()
+        dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        assert f"{name} ({reference}): 1.0 \u2192 1.1, digest {pending['digest'][7:19]}" in (
+            dialog.text
+        )
+        assert browser.switch_to.active_element.get_attribute("value") == "cancel"
+        go = browser.find_element(By.ID, "plan-go")
+        assert go.text == "Approve"
+        browser.save_screenshot(str(tmp_path / "approve-dialog.png"))
+        go.click()
+        wait.until(lambda _: status_of().startswith("updated|updated"))
+        events = browser.find_element(By.ID, "events").text
+        assert "stopped" in events and "updated" in events
+        wait.until(lambda _: approvals_text() == "No update waits for approval.")
+        assert "1.1 approved; updated" in browser.find_element(By.ID, "message").text
+        version = f"tr[data-name='{name}'] .image .version"
+        wait.until(lambda _: browser.find_element(By.CSS_SELECTOR, version).text == "1.1")
+        browser.save_screenshot(str(tmp_path / "approved.png"))
+        decided = requests.get(f"{base}/v1/approvals?state=approved", headers=auth, timeout=30)
+        assert [a["digest"] for a in decided.json()["approvals"]] == [pending["digest"]]
+
+    assert docker_api.inspect_container(name)["Id"] != old
+    for shot in ("approval.png", "approve-dialog.png", "approved.png"):
+        assert (tmp_path / shot).stat().st_size > 10_000
+    import os
+
+    if os.environ.get("WATCHTOWER_SCREENSHOTS") == "1":
+        for shot in ("approval.png", "approve-dialog.png"):
+            shutil.copy(tmp_path / shot, DOCS_STATIC / shot)
+
+
+def test_a_rejected_update_leaves_the_list_and_a_newer_push_is_listed_after_its_run(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """Reject, confirmed, keeps web as it is; the next run's events bring the newer push in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.history import MemoryHistory, State
+    from watchtower.labels import POLICY
+    from watchtower.versions import VERSION
+
+    registry.publish(WEB, labels={VERSION: "1.0"})
+    engine.run("web", WEB, labels={POLICY: "approve"})
+    image = engine.container("web").image_id
+    registry.publish(WEB, labels={VERSION: "1.1"})
+    runner = make_runner(engine, registry, clock)
+    runner.history = MemoryHistory()
+    runner.run()
+    wait = WebDriverWait(browser, 30)
+
+    def listed() -> list[str]:
+        return list(
+            browser.execute_script(
+                "return [...document.querySelectorAll('#approvals li')].map((i) =>"
+                " (i.dataset.digest || '') + '|' + (i.querySelector('.approval') || i).innerText);"
+            )
+        )
+
+    with _page(browser, runner):
+        wait.until(lambda _: len(listed()) == 1 and listed()[0].startswith("sha256:"))
+        first = runner.history.approvals()[("", "web")].digest
+        assert listed()[0].startswith(f"{first}|web example.org/web:1 1.0 \u2192 1.1")
+        reject = browser.find_element(By.CSS_SELECTOR, "button[aria-label='Reject web']")
+        assert reject.get_attribute("title") == "Keep web as it is; 1.1 is not asked for again"
+        reject.click()
+        dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        assert "This update is rejected" in dialog.text
+        assert browser.switch_to.active_element.get_attribute("value") == "cancel"
+        browser.find_element(By.ID, "plan-go").click()
+        wait.until(lambda _: listed() == ["|No update waits for approval."])
+        assert runner.history.approvals()[("", "web")].state is State.REJECTED
+        assert engine.container("web").image_id == image
+        assert "web: 1.1 rejected." in browser.find_element(By.ID, "message").text
+
+        # A newer push, found by a run the page did not start: its events refresh the list.
+        wait.until(lambda _: browser.find_element(By.ID, "app").get_attribute("data-live") == "yes")
+        registry.publish(WEB, labels={VERSION: "1.2"})
+        runner.run()
+        second = runner.history.approvals()[("", "web")].digest
+        assert second != first
+        wait.until(lambda _: len(listed()) == 1 and listed()[0].startswith(f"{second}|"))
+        assert "1.0 \u2192 1.2" in listed()[0]
+    assert engine.container("web").image_id == image
+
+
+def test_on_a_hosts_file_the_page_approves_the_update_of_one_host_alone(
+    browser: Any, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """web waits on a and on b: Approve web on b posts b's host and digest; a's still waits."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from watchtower.history import MemoryHistory
+    from watchtower.labels import POLICY
+    from watchtower.versions import VERSION
+
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nb unix:///b.sock")
+    a, b = engines["unix:///a.sock"], engines["unix:///b.sock"]
+    registry.publish(WEB, labels={VERSION: "1.0"})
+    for engine in (a, b):
+        engine.run("web", WEB, labels={POLICY: "approve"})
+    old = a.container("web").image_id
+    registry.publish(WEB, labels={VERSION: "1.1"})
+    runner = _runner(registry, fleet, clock)
+    runner.history = MemoryHistory()
+    runner.run()
+    wait = WebDriverWait(browser, 30)
+
+    def listed() -> list[str]:
+        return list(
+            browser.execute_script(
+                "return [...document.querySelectorAll('#approvals li')].map((i) =>"
+                " (i.dataset.host || '') + '|' + i.querySelector('.name').textContent);"
+            )
+        )
+
+    def asked(host: str) -> bool:
+        return bool(
+            browser.execute_script(
+                "return !!document.querySelector(`tr[data-host='${arguments[0]}'] .asked`);", host
+            )
+        )
+
+    with _page(browser, runner):
+        wait.until(lambda _: sorted(listed()) == ["a|web on a", "b|web on b"])
+        wait.until(lambda _: asked("a") and asked("b"))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Approve web on b']").click()
+        dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        assert "web on b (example.org/web:1): 1.0 \u2192 1.1" in dialog.text
+        browser.find_element(By.ID, "plan-go").click()
+        wait.until(lambda _: listed() == ["a|web on a"])
+        wait.until(lambda _: not asked("b"))
+        assert asked("a")
+    assert b.container("web").image_id != old
+    assert a.container("web").image_id == old
+    assert set(runner.history.approvals()) == {("a", "web"), ("b", "web")}
+    assert runner.history.approvals()[("b", "web")].state.value == "approved"
+    assert runner.history.approvals()[("a", "web")].state.value == "pending"

@@ -7,7 +7,7 @@ import hmac
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 from attrs import frozen
@@ -18,7 +18,9 @@ from ...events import Checked, Event, Failed, RolledBack, Skipped, UpdateAvailab
 from ...fleet import Engine, each_host
 from ...model import Container
 from ...params import UpdateParams
+from ...planner import waits_for
 from ...selection import Selector, select
+from ...settings import ContainerSettings
 from ..api_settings import ApiSettings
 from ..broadcast import Broadcaster
 from ..runner import Runner
@@ -35,6 +37,35 @@ T = TypeVar("T")
 def timestamp(moment: datetime) -> str:
     """``moment`` as the API writes times (RFC 3339, UTC, seconds)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: The JSON schema of the fields :func:`timing` adds to a container's answer.
+TIMING_SCHEMA: dict[str, Any] = {
+    "next_due": {
+        "type": "string",
+        "format": "date-time",
+        "nullable": True,
+        "description": "When it is next due: its maintenance window's opening, or its own"
+        " schedule's next time; null when any time will do.",
+    },
+    "waits": {
+        "type": "string",
+        "description": "Why it may not be replaced now (waits for the window that opens"
+        " Sat 2026-01-03 02:00 UTC); empty when it may.",
+    },
+}
+
+
+def timing(settings: ContainerSettings, now: datetime) -> dict[str, Any]:
+    """A container's ``next_due`` and ``waits`` at ``now``, as the API writes them.
+
+    ``next_due`` is when it is next due (its window's opening, or its own
+    schedule's next time; ``None`` when any time will do), ``waits`` why it
+    may not be replaced now (``waits for the window that opens Sat 2026-01-03 02:00 UTC``;
+    empty when it may). See :func:`watchtower.planner.waits_for`.
+    """
+    when = waits_for(settings, now)
+    return {"next_due": timestamp(when.next) if when.next else None, "waits": when.reason}
 
 
 def digest_of(container: Container) -> str:

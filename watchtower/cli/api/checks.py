@@ -36,12 +36,18 @@ OPERATIONS = (
         "post",
         "/v1/check",
         "check",
-        "Which containers' images changed, pulling nothing",
+        "Which containers' images changed, pulling nothing, and when each may be replaced",
         params=(*_FILTERS, Param("timeout", "Longest wait, such as 30s; capped by the flag.")),
         responses={400: "A malformed parameter", 500: "The check failed", 504: "Too slow"},
         schema={
             "type": "object",
-            "properties": {"containers": _LIST, "count": {"type": "integer"}},
+            "properties": {
+                "containers": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": _base.TIMING_SCHEMA},
+                },
+                "count": {"type": "integer"},
+            },
         },
     ),
 )
@@ -65,6 +71,8 @@ class CheckResult(TypedDict):
     version: NotRequired[str]
     latest_version: NotRequired[str]
     notes: NotRequired[str]
+    next_due: NotRequired[str]
+    waits: NotRequired[str]
 
 
 class _Recording:
@@ -126,6 +134,7 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
             if entry.new_reference is not None:  # a tag rule found a newer tag
                 result["latest_image"] = entry.new_reference.familiar
             _add_versions(result, entry)
+            _add_timing(result, entry, runner.clock())
             results.append(result)
         results.extend(_service_result(host, entry, now) for entry in the_plan.services)
     for host, reason in failures.items():
@@ -159,6 +168,15 @@ def _add_versions(result: CheckResult, entry: PlanEntry) -> None:
     notes = entry.notes or notes_url(old, new, entry.settings.release_notes)
     if notes:
         result["notes"] = notes
+
+
+def _add_timing(result: CheckResult, entry: PlanEntry, now: datetime) -> None:
+    """``next_due`` and ``waits`` (see ``_base.timing``), for windows or a schedule."""
+    found = _base.timing(entry.settings, now)
+    if found["next_due"]:
+        result["next_due"] = found["next_due"]
+    if found["waits"]:
+        result["waits"] = found["waits"]
 
 
 def _service_result(host: str, entry: ServiceEntry, now: str) -> CheckResult:

@@ -21,7 +21,7 @@ from ...versions import Version
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
-from ._base import answer, context, digest_of
+from ._base import TIMING_SCHEMA, answer, context, digest_of, timing
 
 __all__ = ["OPERATIONS", "configs", "containers", "images"]
 
@@ -31,6 +31,25 @@ _BY_NAME_AND_IMAGE = (
     Param("image", "Only containers running this image."),
     Param("host", "Only containers of this host of the hosts file."),
 )
+
+_DETAILS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            **TIMING_SCHEMA,
+            "windows": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Its maintenance windows as written (Sat 02:00/4h).",
+            },
+            "schedule": {
+                "type": "string",
+                "description": "Its own schedule (the schedule label); empty for none.",
+            },
+        },
+    },
+}
 
 OPERATIONS = (
     Operation(
@@ -47,10 +66,10 @@ OPERATIONS = (
         "/v1/containers/details",
         "containers",
         "The watched containers with their state, settings, status and dependencies,"
-        " what each ran before and what a rollback holds it on",
+        " what each ran before, what a rollback holds it on and when it may be replaced",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"containers": _LIST}},
+        schema={"type": "object", "properties": {"containers": _DETAILS}},
     ),
     Operation(
         "get",
@@ -217,6 +236,9 @@ def _details(
         depends_on=sorted(depends_on.get(container.name, ())),
         previous=previous,
         held=held,
+        windows=[window.text for window in own.windows],
+        schedule=own.schedule.expression if own.schedule is not None else "",
+        **timing(own, context().runner.clock()),
     )
 
 

@@ -1,9 +1,10 @@
 """The status page at ``/``: a login form, then the watched containers, live.
 
 The page is a client of the API: its script reads ``/v1/containers/details``,
-``/v1/history`` and ``/v1/events`` and posts to ``/v1/check`` and
-``/v1/update``, with the fork's ``access_token`` cookie that the login form
-sets. With a hosts file it shows one section per host. Templates and
+``/v1/history``, ``/v1/approvals`` and ``/v1/events`` and posts to
+``/v1/check``, ``/v1/update``, ``/v1/rollback``, ``/v1/release`` and
+``/v1/approvals/<name>/approve|reject``, with the fork's ``access_token``
+cookie that the login form sets. With a hosts file it shows one section per host. Templates and
 assets are package data under ``watchtower/cli/web``.
 """
 

@@ -18,6 +18,10 @@
   const rows = new Map(); // key(host, name) -> its row
   const latest = new Map(); // key(host, name) -> registry digest, from the last check
   const held = new Map(); // key(host, name) -> the version a rollback holds it on
+  const timing = new Map(); // key(host, name) -> {waits, next_due}: its windows and schedule
+  const pending = new Map(); // key(host, name) -> the approval its update waits for
+  const approvalsCard = document.getElementById("approvals-card");
+  const approvalsList = document.getElementById("approvals");
   const KINDS = ["run_started", "checked", "update_available", "skipped", "label_ignored",
     "hook_ran", "stopped", "started", "updated", "rolled_back", "repaired", "failed",
     "run_finished"];
@@ -45,7 +49,11 @@
     }
     const type = response.headers.get("Content-Type") || "";
     const body = type.includes("json") ? await response.json() : await response.text();
-    if (!response.ok) throw new Error((body && body.error) || body || response.statusText);
+    if (!response.ok) {
+      const error = new Error((body && body.error) || body || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
     return body;
   }
 
@@ -65,6 +73,34 @@
     // A hold outlasts each status: no run updates the container until it is released.
     const on = held.get(key(host, name));
     if (on) cell.append(element("span", "held on " + on, "reason held"));
+    // A stale container outside its window (or off its own schedule) says when it is due.
+    const when = timing.get(key(host, name));
+    if (status === "stale" && when && when.waits) cell.append(dueLine(when));
+    markAsked(host, name);
+  }
+
+  // "waits for the window that opens Sat 2026-01-03 02:00 UTC (the same in local time)".
+  function dueLine(when) {
+    const line = element("span", when.waits, "reason waits");
+    if (when.next_due) {
+      const at = element("time", new Date(when.next_due).toLocaleString());
+      at.dateTime = when.next_due;
+      line.append(" (", at, ")");
+    }
+    return line;
+  }
+
+  // "waits for approval of 1.1" under the status while an approval is pending.
+  function markAsked(host, name) {
+    const tr = rows.get(key(host, name));
+    if (!tr) return;
+    const cell = tr.querySelector(".status");
+    const old = cell.querySelector(".asked");
+    if (old) old.remove();
+    const asked = pending.get(key(host, name));
+    if (asked && !["updating", "updated"].includes(tr.dataset.status)) {
+      cell.append(element("span", "waits for approval of " + asked.shown, "reason asked"));
+    }
   }
 
   function setLatest(host, name, digest) {
@@ -81,9 +117,11 @@
     const old = cell.querySelector(".version");
     if (old) old.remove();
     if (!version && !latestVersion) return;
-    const line = element("span", latestVersion ? version + " \u2192 " + latestVersion : version,
+    // Once replaced it runs the latest: no arrow from a version to itself.
+    const newer = latestVersion && latestVersion !== version ? latestVersion : "";
+    const line = element("span", newer ? version + " \u2192 " + newer : version,
       "reason version");
-    if (notes && /^https?:\/\//.test(notes)) {
+    if (newer && notes && /^https?:\/\//.test(notes)) {
       const link = element("a", "release notes", "notes");
       link.href = notes;
       link.rel = "noopener noreferrer";
@@ -147,6 +185,12 @@
         () => release(c), served.has("update"), "Release " + who(c)));
     }
     tr.append(actions);
+    // Its maintenance windows and own schedule, as its labels (or --window) give them.
+    const rules = (c.windows || []).map((w) => "window " + w);
+    if (c.schedule) rules.push("schedule " + c.schedule);
+    if (rules.length) {
+      tr.querySelector(".name").append(element("span", rules.join(", "), "reason rules"));
+    }
     rows.set(key(c.host, c.name), tr);
     setVersion(c.host, c.name, c.version, c.latest_version, c.notes);
     return tr;
@@ -155,6 +199,7 @@
   function fill(body, containers) {
     for (const c of containers) {
       if (c.held) held.set(key(c.host, c.name), c.held);
+      timing.set(key(c.host, c.name), { waits: c.waits || "", next_due: c.next_due || null });
       body.append(containerRow(c));
       setStatus(c.host, c.name, c.status, c.reason);
     }
@@ -182,6 +227,7 @@
   function render(containers) {
     rows.clear();
     held.clear();
+    timing.clear();
     tbody.replaceChildren();
     hostsBox.replaceChildren();
     const byHost = new Map();
@@ -254,6 +300,7 @@
     for (const c of body.containers) {
       if (!c.name) continue; // a host that could not be checked
       setLatest(c.host, c.name, c.latest_digest);
+      timing.set(key(c.host, c.name), { waits: c.waits || "", next_due: c.next_due || null });
       setVersion(c.host, c.name, c.version, c.latest_version, c.notes);
       setStatus(c.host, c.name, c.error ? "skipped" : c.update_available ? "stale" : "fresh",
         c.error);
@@ -280,14 +327,15 @@
     }
   }
 
-  // The plan dialog: what will happen, and onGo only once confirmed.
-  function ask(nodes, goLabel, enabled, onGo) {
+  // The plan dialog: what will happen, and onGo only once confirmed. A cautious question
+  // (an approval) starts on Cancel, so that Enter alone changes nothing.
+  function ask(nodes, goLabel, enabled, onGo, cautious) {
     planBody.replaceChildren(...nodes);
     planGo.textContent = goLabel;
     planGo.disabled = !enabled;
     dialog.returnValue = "";
     dialog.showModal();
-    (enabled ? planGo : dialog.querySelector("button[value=cancel]")).focus();
+    (enabled && !cautious ? planGo : dialog.querySelector("button[value=cancel]")).focus();
     dialog.addEventListener("close", async function onClose() {
       dialog.removeEventListener("close", onClose);
       if (dialog.returnValue === "go") await onGo();
@@ -375,6 +423,95 @@
     }
   }
 
+  // "1.0 \u2192 1.1", or the digest it would go to when no version is known.
+  function change(a) {
+    const to = a.new_version || short(a.digest);
+    return a.old_version ? a.old_version + " \u2192 " + to : "\u2192 " + to;
+  }
+
+  function approvalItem(a) {
+    const c = { name: a.container, host: a.host };
+    const item = element("li");
+    item.dataset.name = a.container;
+    if (a.host) item.dataset.host = a.host;
+    item.dataset.digest = a.digest;
+    const text = element("div", undefined, "approval");
+    text.append(element("strong", who(c), "name"), " ", element("span", a.image, "image"), " ",
+      element("span", change(a), "change"));
+    if (a.notes && /^https?:\/\//.test(a.notes)) {
+      const link = element("a", "release notes", "notes");
+      link.href = a.notes;
+      link.rel = "noopener noreferrer";
+      text.append(" ", link);
+    }
+    text.append(element("span", "digest " + short(a.digest) + ", found " +
+      new Date(a.asked_at).toLocaleString(), "reason"));
+    const actions = element("div", undefined, "row-actions");
+    actions.append(
+      button("Approve", "Replace " + who(c) + " with " + a.shown + " now (this digest alone)",
+        () => decide(a, true), served.has("update"), "Approve " + who(c)),
+      button("Reject", "Keep " + who(c) + " as it is; " + a.shown + " is not asked for again",
+        () => decide(a, false), served.has("update"), "Reject " + who(c)),
+    );
+    item.append(text, actions);
+    return item;
+  }
+
+  // The updates that wait for approval; the section is hidden without a history (400).
+  async function loadApprovals() {
+    if (!served.has("update")) return;
+    let approvals;
+    try {
+      approvals = (await api("GET", "/v1/approvals")).approvals;
+    } catch (error) {
+      approvals = null;
+      if (error.status !== 400) say("The approvals could not be read: " + error.message);
+    }
+    pending.clear();
+    approvalsCard.hidden = approvals === null;
+    for (const a of approvals || []) pending.set(key(a.host, a.container), a);
+    approvalsList.replaceChildren(...(approvals || []).map(approvalItem));
+    if (approvals && !approvals.length) {
+      approvalsList.append(element("li", "No update waits for approval.", "none"));
+    }
+    for (const tr of rows.values()) markAsked(tr.dataset.host, tr.dataset.name);
+  }
+
+  // Approve or reject through the plan dialog, which starts on Cancel.
+  function decide(a, approve) {
+    const c = { name: a.container, host: a.host };
+    const list = element("ul", undefined, "plan-list");
+    list.append(element("li", who(c) + " (" + a.image + "): " + change(a) + ", digest " +
+      short(a.digest)));
+    const text = approve
+      ? "This update is approved for this digest alone, and runs now: the container is " +
+        "replaced (those that depend on it are restarted). A newer push is asked for anew."
+      : "This update is rejected: the container keeps its image, and this digest is not " +
+        "asked for again.";
+    ask([element("p", text), list], approve ? "Approve" : "Reject", true,
+      () => send(a, approve), true);
+  }
+
+  // The digest shown goes with the decision: the API refuses it if a newer push waits now.
+  async function send(a, approve) {
+    const c = { name: a.container, host: a.host };
+    const q = "digest=" + encodeURIComponent(a.digest) +
+      (a.host ? "&host=" + encodeURIComponent(a.host) : "");
+    const path = "/v1/approvals/" + encodeURIComponent(a.container) + "/" +
+      (approve ? "approve" : "reject") + "?" + q;
+    say((approve ? "Approving " : "Rejecting ") + a.shown + " for " + who(c) + "\u2026");
+    try {
+      const body = await api("POST", path);
+      const entry = body.entry;
+      say(who(c) + ": " + a.shown + (approve ? " approved" : " rejected") +
+        (entry ? "; " + entry.outcome + (entry.reason ? " (" + entry.reason + ")" : "") : "") + ".");
+    } catch (error) {
+      say("The " + (approve ? "approval" : "rejection") + " failed: " + error.message);
+    }
+    await Promise.all([loadApprovals(), loadContainers(), loadHistory()])
+      .catch((error) => say(error.message));
+  }
+
   function logEvent(kind, data) {
     const item = element("li");
     const at = new Date(data.at).toLocaleTimeString();
@@ -411,7 +548,8 @@
         runState.textContent = "idle";
         say("Run finished: " + data.updated + " updated, " + data.failed + " failed.");
         // The replacements run other images now: read the containers again.
-        Promise.all([loadContainers(), loadHistory()]).catch((error) => say(error.message));
+        Promise.all([loadContainers(), loadHistory(), loadApprovals()])
+          .catch((error) => say(error.message));
         break;
     }
   }
@@ -431,5 +569,6 @@
   const next = document.getElementById("next-run");
   if (next.dataset.at) next.textContent = new Date(next.dataset.at).toLocaleString();
   listen();
-  Promise.all([loadContainers(), loadHistory()]).catch((error) => say(error.message));
+  Promise.all([loadContainers(), loadHistory(), loadApprovals()])
+    .catch((error) => say(error.message));
 })();
