@@ -27,7 +27,7 @@ from .params import Policy, UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
 from .release_notes import notes_url
-from .repair import read_name
+from .repair import find_repairs, read_name
 from .selection import select
 from .services import is_task, plan_services
 from .settings import ContainerSettings
@@ -76,7 +76,10 @@ def plan(
     """
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
-    chosen, settings = in_scope(client, params)
+    # One listing, stopped containers included: it shows the leftovers too.
+    listed = client.list_containers(include_stopped=True, include_restarting=True)
+    pending = sorted({leftover.name for leftover in find_repairs(listed, params)})
+    chosen, settings = in_scope(client, params, listed)
     if services is not None:
         # Containers and services of the same tag share one digest request.
         registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
@@ -84,7 +87,7 @@ def plan(
         plan_services(services, registry, params, emit, pull=pull) if services is not None else ()
     )
     the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
-    the_plan = attrs.evolve(the_plan, services=entries)
+    the_plan = attrs.evolve(the_plan, services=entries, pending_repairs=pending)
     return the_plan if pull else the_plan.without_actions("check only")
 
 

@@ -152,6 +152,10 @@ def _services(value: Iterable[ServiceEntry]) -> tuple[ServiceEntry, ...]:
     return tuple(value)
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class Plan:
     """What a run will do.
@@ -165,12 +169,17 @@ class Plan:
         services: One per service in scope (see :mod:`watchtower.services`),
             when the run covers an engine's services; their engine rolls
             them out, each on its own.
+        pending_repairs: The containers in scope that an interrupted run
+            left renamed aside, by the name they stand for: the next
+            :func:`~watchtower.update` repairs them first (see
+            :mod:`watchtower.repair`); a plan changes nothing.
     """
 
     entries: tuple[PlanEntry, ...] = field(converter=_entries)
     units: tuple[tuple[str, ...], ...] = field(converter=_units)
     created_at: datetime
     services: tuple[ServiceEntry, ...] = field(default=(), converter=_services)
+    pending_repairs: tuple[str, ...] = field(default=(), converter=_names)
 
     def __iter__(self) -> Iterator[PlanEntry]:
         return iter(self.entries)
@@ -205,7 +214,7 @@ class Plan:
             for e in self.entries
         )
         services = tuple(s.without_action(reason) for s in self.services)
-        return Plan(entries=entries, units=(), created_at=self.created_at, services=services)
+        return attrs.evolve(self, entries=entries, units=(), services=services)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -214,6 +223,7 @@ class Plan:
             "entries": [e.to_dict() for e in self.entries],
             "units": [list(unit) for unit in self.units],
             "services": [s.to_dict() for s in self.services],
+            "pending_repairs": list(self.pending_repairs),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -221,7 +231,15 @@ class Plan:
         return json.dumps(self.to_dict(), **kwargs)
 
     def describe(self) -> str:
-        """The plan in words, one line per container and one per unit."""
+        """The plan in words, one line per container and one per unit, then the repairs."""
+        repairs = [
+            f"Repair pending: a run was interrupted while replacing {name}; "
+            "the next update repairs it first."
+            for name in self.pending_repairs
+        ]
+        return "\n".join([self._entries_described(), *repairs])
+
+    def _entries_described(self) -> str:
         if not self.entries and not self.services:
             return "No containers in scope."
         width = max(

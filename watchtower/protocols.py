@@ -83,7 +83,10 @@ class ContainerClient(Protocol):
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
         """Stop a running container: send ``signal``, then kill it after ``timeout``.
 
-        Stopping a container that is not running does nothing. Return only
+        Act on ``container.id``: during an update the container has already
+        been renamed aside (``<name>-watchtower-old-<id>``), so
+        ``container.name`` is the name it had when it was listed, no longer
+        its name on the engine. Stopping a container that is not running does nothing. Return only
         once the engine has finished with the container's exit (its network
         released): the orchestrator renames other containers right after,
         and some engines deadlock on a rename during an exit
@@ -215,7 +218,12 @@ class ServiceClient(Protocol):
 
 @runtime_checkable
 class Registry(Protocol):
-    """A registry client: which digest does the registry serve for a reference now?"""
+    """A registry client: which digest does the registry serve for a reference now?
+
+    A run asks about several images at once (``check_concurrency`` at a
+    time), so every method is called from several threads together: keep
+    shared state (sessions, token caches) safe for that.
+    """
 
     def digest(self, ref: ImageRef) -> str:
         """The manifest digest (``sha256:...``) the registry serves for ``ref``'s tag.

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchtower import UpdateParams, update
+from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
 from watchtower.events import Event, RolledBack
 from watchtower.model import ContainerState
@@ -127,3 +127,36 @@ def test_a_run_killed_at_any_engine_call_is_repaired_by_the_next(fleet) -> None:
             updated = (old.state.is_running or params.include_stopped) and not spec["unhealthy"]
             if updated and str(old.image) in STALE:
                 assert now.image_id == new_ids[str(old.image)], where
+
+
+def _renamed_aside_then_killed() -> tuple[MemoryEngine, MemoryRegistry]:
+    """An engine where a run died with web renamed aside and no replacement under its name."""
+    for call in range(1, 40):
+        registry = MemoryRegistry()
+        engine = MemoryEngine(registry)
+        registry.publish("example.org/web:1")
+        engine.run("web", "example.org/web:1")
+        registry.publish("example.org/web:1")
+        engine.kill_at(call)
+        with contextlib.suppress(Killed):
+            update(engine, registry, UpdateParams())
+        engine.kill_at(None)
+        if "web" not in engine.names():
+            return engine, registry
+    raise AssertionError("no call of the run left web renamed aside")
+
+
+def test_a_plan_after_an_interrupted_run_says_a_repair_is_pending() -> None:
+    engine, registry = _renamed_aside_then_killed()
+    creates = engine.count("create")
+    pending = plan(engine, registry, pull=False)
+    assert pending.pending_repairs == ("web",)
+    assert pending.to_dict()["pending_repairs"] == ["web"]
+    assert pending.describe().endswith(
+        "Repair pending: a run was interrupted while replacing web; "
+        "the next update repairs it first."
+    )
+    assert engine.count("create") == creates and "web" not in engine.names()  # changed nothing
+    update(engine, registry, UpdateParams())
+    assert "web" in engine.names()
+    assert plan(engine, registry, pull=False).pending_repairs == ()
