@@ -141,6 +141,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("approval-expiry", "", W + "APPROVAL_EXPIRY", ""),
     ("mqtt", "", W + "MQTT", ""),
     ("mqtt-discovery-prefix", "", W + "MQTT_DISCOVERY_PREFIX", "homeassistant"),
+    ("mqtt-ca", "", W + "MQTT_CA", ""),
 ]
 
 # A textual value per kind and what it reads as.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from tests.support import dockerd as dockerd_support
 from tests.support.mosquitto import Broker, Listener
+from tests.support.pki import CertificateAuthority
 from watchtower import update
 from watchtower.cli.mqtt import MqttBridge, mqtt_settings, object_id
 from watchtower.cli.runner import Runner
@@ -275,3 +277,42 @@ def test_an_install_updates_the_container_on_its_own_host_only(
     assert report is not None and [(e.host, e.name) for e in report.updated] == [("b", "web")]
     assert engines["a"].container("web").image_id == before["a"]
     assert engines["b"].container("web").image_id != before["b"]
+
+
+def test_an_mqtts_broker_of_ones_own_ca_is_trusted_with_mqtt_ca_alone(
+    tmp_path: Path, runner: Runner, engine: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        if dockerd_support.required():
+            pytest.fail("the MQTT tests must run here, but mosquitto is not installed")
+        pytest.skip("mosquitto is not installed")
+    ca = CertificateAuthority.create(tmp_path / "pki")
+    broker = Broker(tmp_path, tls=ca.issue(tmp_path / "pki"))
+    broker.start()
+    try:
+        for ca_file, online in (("", False), (str(ca.cert_path), True)):
+            settings = mqtt_settings(broker.url, ca_file=ca_file)
+            assert settings is not None and settings.tls
+            bridge = MqttBridge(settings, runner, logger=logging.getLogger("test.mqtt"))
+            bridge.start()
+            deadline = time.monotonic() + (10 if online else 2)
+            while not bridge._connected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            connected = bridge._connected
+            bridge.stop()
+            assert connected is online  # the system's trust alone refuses this broker
+    finally:
+        broker.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "ca_file", "words"),
+    [
+        ("mqtt://broker", "/etc/hostname", "--mqtt-ca is for a broker spoken to with TLS"),
+        ("mqtts://broker", "/no/such/ca.pem", "--mqtt-ca '/no/such/ca.pem' is no readable PEM"),
+        ("mqtts://broker", "/etc/hostname", "--mqtt-ca '/etc/hostname' is no readable PEM"),
+    ],
+)
+def test_an_unusable_mqtt_ca_is_one_sentence(url: str, ca_file: str, words: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{re.escape(words)}"):
+        mqtt_settings(url, ca_file=ca_file)

@@ -67,6 +67,7 @@ class MqttSettings:
         username: The user, empty for none.
         password: The password, empty for none.
         discovery_prefix: Home Assistant's discovery prefix.
+        ca_file: A CA file trusted besides the system's (``--mqtt-ca``), or empty.
     """
 
     host: str
@@ -75,14 +76,36 @@ class MqttSettings:
     username: str = ""
     password: str = attrs.field(default="", repr=False)
     discovery_prefix: str = "homeassistant"
+    ca_file: str = ""
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS context of an ``mqtts`` connection: the system's trust and ``ca_file``'s.
+
+        Raises:
+            ConfigurationError: ``ca_file`` is no readable PEM file of certificates.
+        """
+        context = ssl.create_default_context()
+        if self.ca_file:
+            try:
+                context.load_verify_locations(self.ca_file)
+            except (OSError, ssl.SSLError) as error:
+                reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
+                raise ConfigurationError(
+                    f"--mqtt-ca {self.ca_file!r} is no readable PEM file of CA certificates "
+                    f"({reason})."
+                ) from None
+        return context
 
 
-def mqtt_settings(url: str, discovery_prefix: str = "homeassistant") -> MqttSettings | None:
+def mqtt_settings(
+    url: str, discovery_prefix: str = "homeassistant", ca_file: str = ""
+) -> MqttSettings | None:
     """The settings of ``--mqtt URL``; ``None`` when it is empty.
 
     Raises:
         ConfigurationError: No ``mqtt://`` or ``mqtts://`` URL with a host, a bad
-            port or prefix, or paho-mqtt (the ``mqtt`` extra) is not installed.
+            port or prefix, a CA file without ``mqtts`` or unreadable, or
+            paho-mqtt (the ``mqtt`` extra) is not installed.
     """
     url = url.strip()
     if not url:
@@ -107,14 +130,21 @@ def mqtt_settings(url: str, discovery_prefix: str = "homeassistant") -> MqttSett
             "pip install 'watchtower-updater[cli,mqtt]'."
         )
     tls = parts.scheme == "mqtts"
-    return MqttSettings(
+    ca_file = ca_file.strip()
+    if ca_file and not tls:
+        raise ConfigurationError("--mqtt-ca is for a broker spoken to with TLS (mqtts://).")
+    settings = MqttSettings(
         host=parts.hostname,
         port=port or (8883 if tls else 1883),
         tls=tls,
         username=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
         discovery_prefix=prefix,
+        ca_file=ca_file,
     )
+    if tls:
+        settings.tls_context()  # an unreadable CA file is said at start
+    return settings
 
 
 def _shown(url: str) -> str:
@@ -195,7 +225,7 @@ class MqttBridge:
         if self.settings.username:
             client.username_pw_set(self.settings.username, self.settings.password or None)
         if self.settings.tls:
-            client.tls_set_context(ssl.create_default_context())
+            client.tls_set_context(self.settings.tls_context())
         client.will_set(f"{ROOT}/availability", "offline", qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect

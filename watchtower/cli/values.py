@@ -100,6 +100,7 @@ class FlagValues(NotificationFlags):
     approval_expiry: str
     mqtt: str
     mqtt_discovery_prefix: str
+    mqtt_ca: str
     ephemeral_self_update: bool
     # lifecycle
     enable_lifecycle_hooks: bool
