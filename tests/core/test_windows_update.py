@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
+from watchtower.history import MemoryHistory
 from watchtower.report import Outcome
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 from watchtower.windows import is_open, parse_windows
@@ -199,3 +200,27 @@ def test_a_container_is_never_replaced_outside_its_windows(
             assert entry.outcome is Outcome.UPDATED
         if is_stale and not opened:
             assert entry.outcome is Outcome.STALE and entry.reason.startswith("waits")
+
+
+def test_an_approved_update_outside_its_window_runs_when_the_window_opens() -> None:
+    """Approval and window together: approved now, replaced only once the window is open."""
+    registry = MemoryRegistry()
+    engine = MemoryEngine(registry)
+    clock = FixedClock()  # Thursday 2026-01-01 00:00 UTC
+    registry.publish("example.org/web:1")
+    engine.run("web", "example.org/web:1", labels={L.POLICY: "approve", L.WINDOW: "Sat 02:00/4h"})
+    registry.publish("example.org/web:1")
+    before = engine.container("web").image_id
+    history = MemoryHistory(clock=clock)
+    params = UpdateParams(zone=timezone.utc)
+    first = update(engine, registry, params, history=history, clock=clock).get("web")
+    assert first is not None and "waits for approval" in first.reason
+    history.decide("web", "", True)
+    approved = update(engine, registry, params, history=history, clock=clock).get("web")
+    assert approved is not None and approved.outcome is Outcome.STALE
+    assert "waits for the window that opens Sat 2026-01-03 02:00 UTC" in approved.reason
+    assert engine.container("web").image_id == before
+    clock.advance(timedelta(days=2, hours=2, minutes=30))  # Saturday 02:30, inside it
+    opened = update(engine, registry, params, history=history, clock=clock).get("web")
+    assert opened is not None and opened.outcome is Outcome.UPDATED
+    assert engine.container("web").image_id != before
