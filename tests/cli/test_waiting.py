@@ -52,12 +52,14 @@ def runner(engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock) ->
 
 
 def _fresh(engine: MemoryEngine, registry: MemoryRegistry, name: str, reference: str) -> bool:
-    return engine.container(name).image_id == registry.served(reference)[1]
+    # Polled while a replacement may have the name renamed aside: absent is not fresh yet.
+    return any(
+        c.name == name and c.image_id == registry.served(reference)[1] for c in engine.containers()
+    )
 
 
 def _eventually(check: object) -> bool:
-    # Generous: the waiter's thread may wait its turn on a busy machine (the whole suite at once).
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
             return True
