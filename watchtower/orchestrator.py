@@ -31,7 +31,7 @@ from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .repair import repair
 from .replacement import Replacer
-from .report import EntryKind, Outcome, Report
+from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
@@ -95,7 +95,7 @@ def _execute(
         # One more pass for what was left aside, even after a silence: an engine
         # that answers again gets its containers back now, not at the next run.
         try:
-            repaired = repair(engine, params, emit, only=left)
+            repaired = repair(engine, params, emit, only=left, done=_finished(results.values()))
         except EngineError as error:
             if failure:
                 failure += f" Left aside until the engine answers: {', '.join(left)}."
@@ -114,6 +114,12 @@ def _execute(
         repaired=repaired,
         engine_failure=failure,
     )
+
+
+def _finished(entries: Iterable[ContainerReport]) -> frozenset[str]:
+    """The ids of the replacements the run finished: the report calls them updated."""
+    done = (Outcome.UPDATED, Outcome.RESTARTED)
+    return frozenset(e.new_id for e in entries if e.new_id and e.outcome in done)
 
 
 def update(

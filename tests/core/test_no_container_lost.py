@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
@@ -87,10 +87,6 @@ def left_aside(
 @given(scenarios(), st.sampled_from([1, 3]), st.booleans())
 def test_no_container_is_lost(scenario, concurrency, revive) -> None:
     containers, failures, rolling = scenario
-    stopped = {c["name"] for c in containers if not c["running"]}
-    # A known fault, pinned by test_repair's strict xfail: a stopped container's update
-    # whose old container cannot be removed is undone by the run's last repair pass.
-    assume(revive or not any(s == "remove" and n in stopped for s, n in failures))
     engine, registry, before = stage(containers, failures)
 
     params = UpdateParams(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower import labels as L
-from watchtower.events import Event, Failed, Repaired
+from watchtower.events import Event, Failed, Repaired, Step
 from watchtower.model import Container, ContainerState
 from watchtower.reference import parse_reference
 from watchtower.repair import (
@@ -340,11 +340,6 @@ def test_a_repair_that_fails_is_reported_and_the_run_goes_on(engine, registry) -
     assert engine.names() == {"web", "db"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run's last repair pass reads a replacement that is not running as a failed "
-    "one and undoes the update of a stopped container, which the report calls updated",
-)
 def test_a_stopped_containers_update_is_kept_when_its_old_container_cannot_be_removed(
     engine, registry
 ) -> None:
@@ -353,7 +348,61 @@ def test_a_stopped_containers_update_is_kept_when_its_old_container_cannot_be_re
     registry.publish(WEB)
     engine.fail("remove", "web")
 
-    entry = update(engine, registry, UpdateParams(include_stopped=True)).get("web")
+    report = update(engine, registry, UpdateParams(include_stopped=True))
 
+    entry = report.get("web")
     assert entry.outcome is Outcome.UPDATED
-    assert engine.container("web").id == entry.new_id != old.id
+    new = engine.container("web")
+    assert new.id == entry.new_id != old.id
+    assert not new.state.is_running  # as its user left it
+    assert engine.names() == {"web"}  # the last pass removed the old one
+    assert report.repaired == (
+        f"web: the update was finished; the old container web-watchtower-old-stopped-"
+        f"{old.id[:12]} was removed",
+    )
+    assert not engine.pending_faults
+
+
+@pytest.mark.parametrize(
+    ("mark", "holder_state", "done", "verdict"),
+    [
+        (Mark.STOPPED, CREATED, True, Verdict.KEEP),
+        (Mark.STOPPED, EXITED, True, Verdict.KEEP),
+        (Mark.STOPPED, CREATED, False, Verdict.UNDO),  # its create may have been cut short
+        (Mark.RAN, CREATED, True, Verdict.UNDO),  # it should run: it failed
+        (Mark.RAN, EXITED, True, Verdict.UNDO),
+        (Mark.STOPPED, RUNNING, True, Verdict.CHECK),
+    ],
+)
+def test_a_finished_replacement_is_kept_only_when_neither_it_nor_the_old_one_runs(
+    mark, holder_state, done, verdict
+) -> None:
+    old = container(f"web{mark.value}0123456789ab", state=EXITED)
+    holder = container("web", OTHER_ID, state=holder_state)
+    ids = {OTHER_ID} if done else set()
+
+    [decision] = find_repairs([old, holder], UpdateParams(), done=ids)
+
+    assert decision.verdict is verdict
+
+
+def test_a_failed_revival_left_under_the_name_is_undone_and_reported_failed(
+    engine, registry
+) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB, state=ContainerState.EXITED)
+    registry.publish(WEB)
+    engine.fail("start", "web")  # the revived replacement does not start
+
+    def rollback_fails(event: object) -> None:
+        # ... and the rollback can neither remove it nor rename it away from the name.
+        if isinstance(event, Failed) and event.step is Step.START:
+            engine.fail("remove", "web")
+            engine.fail("rename", "web")
+
+    params = UpdateParams(include_stopped=True, revive_stopped=True)
+    entry = update(engine, registry, params, observer=rollback_fails).get("web")
+
+    assert entry.outcome is Outcome.FAILED
+    assert engine.container("web").id == old.id  # the last pass undid it
+    assert not engine.pending_faults
