@@ -27,7 +27,7 @@ The rules, for each container renamed aside (and in scope):
    given its name back.
 2. Its replacement exists but does not run (created, never started, or
    exited): **undo**. The replacement is removed first. (But see below for
-   a finished replacement of a container that did not run.)
+   the replacements a run finished itself.)
 3. Its replacement runs: it has until the health timeout to be healthy.
    Then **finish**: the old container is removed (stopped first, if a reboot
    restarted it). Otherwise **undo**.
@@ -42,10 +42,12 @@ short (killed before all its networks were connected) looks the same to the
 engine, so the repair at the start of a run undoes it, and the run that
 follows the repair replaces the container again, properly. The run's own
 last pass (for the old containers it could not remove) knows better: it is
-told which replacements the run finished and reported updated, and one of a
-container that did not run is **kept** as it is, not running, and the old
-container removed (rule 2 does not apply to it). Nothing is lost, and the
-container stays in the state its user left it in.
+told which replacements the run finished and reported updated, and those
+are **kept** as they are, and their old containers removed (rules 2 to 5
+do not apply to them): a replacement that does not run is then one of a
+container that did not run, or one recreated with ``no_restart``, in the
+state its user asked for, and one that runs passed its health check
+already. Nothing is lost, and the report and the engine agree.
 
 Each action starts the old container before renaming it back, so a repair
 killed half way leaves names that the next one reads the same way.
@@ -142,7 +144,7 @@ class Verdict(str, enum.Enum):
     DISCARD = "discard"
     """A failed replacement is removed."""
     KEEP = "keep"
-    """A finished replacement of a container that did not run, not running either; kept."""
+    """A replacement the run finished is kept as it is; the old container is removed."""
     HANDOVER = "handover"
     """A watchtower instance hands over to its successor; left for the successor."""
     TAKEN = "taken"
@@ -181,8 +183,8 @@ def find_repairs(
     A leftover is in scope when a container of its own name with its labels
     would be, and, given ``only``, when its name is one of them. ``done``
     holds the ids of the replacements known to be finished (the run that
-    made them reported them updated); one of them that does not run, of a
-    container that did not run either, is kept (:attr:`Verdict.KEEP`).
+    made them reported them updated); they are kept, running or not
+    (:attr:`Verdict.KEEP`).
 
     Raises:
         ConfigurationError: A selection parameter is malformed.
@@ -216,11 +218,12 @@ def _decide(
         verdict = Verdict.DISCARD
     elif holder is None:
         verdict = Verdict.UNDO
+    elif finished:  # the report calls it updated: only the old container's removal is left
+        verdict = Verdict.KEEP
     elif holder.image != container.image:
         verdict = Verdict.TAKEN
     elif not holder.state.is_running:
-        # Kept only when it was finished and meant not to run: the state the user left.
-        verdict = Verdict.KEEP if finished and leftover.mark is Mark.STOPPED else Verdict.UNDO
+        verdict = Verdict.UNDO
     elif is_watchtower and container.state.is_running:
         verdict = Verdict.HANDOVER
     else:

@@ -84,14 +84,15 @@ def left_aside(
 
 
 @settings(max_examples=300, deadline=None)
-@given(scenarios(), st.sampled_from([1, 3]), st.booleans())
-def test_no_container_is_lost(scenario, concurrency, revive) -> None:
+@given(scenarios(), st.sampled_from([1, 3]), st.booleans(), st.booleans())
+def test_no_container_is_lost(scenario, concurrency, revive, no_restart) -> None:
     containers, failures, rolling = scenario
     engine, registry, before = stage(containers, failures)
 
     params = UpdateParams(
         include_stopped=True,
         revive_stopped=revive,
+        no_restart=no_restart,
         rolling_restart=rolling,
         update_concurrency=concurrency,
         lifecycle_hooks=True,
@@ -107,7 +108,7 @@ def test_no_container_is_lost(scenario, concurrency, revive) -> None:
         new = after[name]
         if entry.outcome in (Outcome.UPDATED, Outcome.RESTARTED):
             assert new.id == entry.new_id != old.id
-            expect_running = old.state.is_running or revive
+            expect_running = (old.state.is_running or revive) and not no_restart
         else:
             assert new.id == old.id, f"{name} was replaced but reported {entry.outcome}"
             expect_running = old.state.is_running

@@ -369,12 +369,14 @@ def test_a_stopped_containers_update_is_kept_when_its_old_container_cannot_be_re
         (Mark.STOPPED, CREATED, True, Verdict.KEEP),
         (Mark.STOPPED, EXITED, True, Verdict.KEEP),
         (Mark.STOPPED, CREATED, False, Verdict.UNDO),  # its create may have been cut short
-        (Mark.RAN, CREATED, True, Verdict.UNDO),  # it should run: it failed
-        (Mark.RAN, EXITED, True, Verdict.UNDO),
-        (Mark.STOPPED, RUNNING, True, Verdict.CHECK),
+        (Mark.RAN, CREATED, True, Verdict.KEEP),  # recreated with no_restart
+        (Mark.RAN, CREATED, False, Verdict.UNDO),
+        (Mark.RAN, RUNNING, True, Verdict.KEEP),  # its health was checked already
+        (Mark.RAN, RUNNING, False, Verdict.CHECK),
+        (Mark.STOPPED, RUNNING, False, Verdict.CHECK),
     ],
 )
-def test_a_finished_replacement_is_kept_only_when_neither_it_nor_the_old_one_runs(
+def test_a_replacement_the_run_finished_is_kept_whatever_its_state(
     mark, holder_state, done, verdict
 ) -> None:
     old = container(f"web{mark.value}0123456789ab", state=EXITED)
@@ -384,6 +386,26 @@ def test_a_finished_replacement_is_kept_only_when_neither_it_nor_the_old_one_run
     [decision] = find_repairs([old, holder], UpdateParams(), done=ids)
 
     assert decision.verdict is verdict
+
+
+def test_a_no_restart_update_is_kept_when_its_old_container_cannot_be_removed(
+    engine, registry
+) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+    engine.fail("remove", "web")
+
+    report = update(engine, registry, UpdateParams(no_restart=True))
+
+    entry = report.get("web")
+    assert entry.outcome is Outcome.UPDATED
+    new = engine.container("web")
+    assert new.id == entry.new_id != old.id
+    assert not new.state.is_running  # recreated, not started, as no_restart says
+    assert engine.names() == {"web"}
+    assert report.repaired[0].startswith("web: the update was finished")
+    assert not engine.pending_faults
 
 
 def test_a_failed_revival_left_under_the_name_is_undone_and_reported_failed(
