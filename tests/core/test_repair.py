@@ -408,6 +408,24 @@ def test_a_no_restart_update_is_kept_when_its_old_container_cannot_be_removed(
     assert not engine.pending_faults
 
 
+def test_a_tag_rules_update_is_finished_when_its_old_container_cannot_be_removed(
+    engine, registry
+) -> None:
+    """The replacement runs the newer tag: known by its id, it is not taken for a stranger."""
+    for tag in ("1.0.0", "1.0.1"):
+        registry.publish(f"example.org/app:{tag}")
+    engine.run("app", "example.org/app:1.0.0", labels={L.TAG_RULE: "patch"})
+    engine.fail("remove", "app")
+
+    report = update(engine, registry)
+
+    entry = report.get("app")
+    assert entry.outcome is Outcome.UPDATED and entry.new_image == "example.org/app:1.0.1"
+    assert engine.names() == {"app"} and engine.container("app").id == entry.new_id
+    assert report.repaired[0].startswith("app: the update was finished")
+    assert not engine.pending_faults
+
+
 def test_a_failed_revival_left_under_the_name_is_undone_and_reported_failed(
     engine, registry
 ) -> None:
