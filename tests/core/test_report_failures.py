@@ -12,6 +12,7 @@ from watchtower import UpdateParams, update
 from watchtower.cli.metrics import Metrics
 from watchtower.errors import RateLimitedError, RegistryError
 from watchtower.events import Checked, Event, Failed, Skipped, Status, Step
+from watchtower.history import MemoryHistory
 from watchtower.hosts import HostsReport
 from watchtower.porcelain import porcelain_json
 from watchtower.report import Outcome, Report
@@ -64,6 +65,19 @@ class TestACheckAndAPullThatBothFail:
         assert metrics.value("watchtower_containers_failed") == 1
         assert metrics.value("watchtower_containers_skipped") == 0
         assert json.loads(porcelain_json(report))["containers"][0]["state"] == "Failed"
+        assert not engine.pending_faults
+
+    def test_is_kept_in_the_history_as_a_failed_change(self, engine, registry) -> None:
+        stale_web(engine, registry)
+        registry.fail(WEB, RegistryError("HEAD answered 500"))
+        engine.fail("pull", image=WEB)
+        history = MemoryHistory()
+
+        update(engine, registry, history=history)
+
+        [change] = history.changes()
+        assert (change.container, change.outcome, change.new_image_id) == ("web", "failed", "")
+        assert history.runs()[0].failed == 1
         assert not engine.pending_faults
 
     def test_a_check_that_fails_alone_is_pulled_as_before(self, engine, registry) -> None:
