@@ -59,6 +59,10 @@ class Status(Word):
     """A newer image exists."""
     SKIPPED = "skipped"
     """It could not be checked, or is left out on purpose; the reason says why."""
+    FAILED = "failed"
+    """Its registry's digest check failed and so did the pull that stood in for
+    it; the reason says both. A failed check alone, or a failed pull alone, is
+    :attr:`SKIPPED`."""
 
 
 class Hook(Word):
@@ -80,7 +84,9 @@ class Step(Word):
     CHECK = "check"
     """Checking the image. ``update()`` reports a failed check as skipped instead."""
     PULL = "pull"
-    """Pulling the new image. ``update()`` reports a failed pull as skipped instead."""
+    """Pulling the new image. ``update()`` reports a failed pull as skipped
+    instead, unless the pull stood in for a digest check that failed too: that
+    container's check has failed (:attr:`Status.FAILED`), told with this step."""
     RENAME = "rename"
     """Renaming the old container aside before its replacement is created."""
     STOP = "stop"

@@ -95,11 +95,13 @@ class HostsReport:
         entries: list[ContainerReport] = []
         removed: list[str] = []
         repaired: list[str] = []
+        kept: list[str] = []
         dry_run = False
         for host, report in self.reports.items():
             entries.extend(attrs.evolve(e, host=host) for e in report.entries)
             removed.extend(report.removed_images)
             repaired.extend(f"{host}: {line}" for line in report.repaired)
+            kept.extend(f"{host}: {line}" for line in report.cleanup_failures)
             dry_run = dry_run or report.dry_run
         entries.extend(
             ContainerReport(
@@ -119,6 +121,7 @@ class HostsReport:
             started_at=self.started_at,
             finished_at=self.finished_at,
             removed_images=removed,
+            cleanup_failures=kept,
             dry_run=dry_run,
             failed_notifications=self.failed_notifications,
             repaired=repaired,

@@ -31,7 +31,7 @@ from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .repair import repair
 from .replacement import Replacer
-from .report import EntryKind, Outcome, Report
+from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
@@ -95,7 +95,7 @@ def _execute(
         # One more pass for what was left aside, even after a silence: an engine
         # that answers again gets its containers back now, not at the next run.
         try:
-            repaired = repair(engine, params, emit, only=left)
+            repaired = repair(engine, params, emit, only=left, done=_finished(results.values()))
         except EngineError as error:
             if failure:
                 failure += f" Left aside until the engine answers: {', '.join(left)}."
@@ -114,6 +114,12 @@ def _execute(
         repaired=repaired,
         engine_failure=failure,
     )
+
+
+def _finished(entries: Iterable[ContainerReport]) -> frozenset[str]:
+    """The ids of the replacements the run finished: the report calls them updated."""
+    done = (Outcome.UPDATED, Outcome.RESTARTED)
+    return frozenset(e.new_id for e in entries if e.new_id and e.outcome in done)
 
 
 def update(
@@ -226,13 +232,16 @@ def update(
         running = [c for c in chosen if c.state.is_running and c.name in ids]
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
     cleanup = params.cleanup and not dry_run and not report.engine_failure
-    removed = (
-        _cleanup_images(client, report, emit, past, host, params.keep_previous) if cleanup else ()
+    removed, kept = (
+        _cleanup_images(client, report, emit, past, host, params.keep_previous)
+        if cleanup
+        else ((), ())
     )
     report = attrs.evolve(
         report,
         finished_at=emit.now(),
         removed_images=removed,
+        cleanup_failures=kept,
         dry_run=dry_run,
         repaired=repaired + report.repaired,
     )
@@ -285,11 +294,13 @@ def _cleanup_images(
     past: History | None = None,
     host: str = "",
     keep: int = 0,
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Remove the images that updated containers ran before, unless still in use or kept.
 
     With a history, the ``keep`` newest images each one ran before stay (to
     roll back to), and the older ones it ran are removed now, if still there.
+    Returns the ids of the images removed, and a sentence for each one that
+    could not be.
     """
     kept: set[str] = set()
     candidates: dict[str, None] = {}
@@ -304,12 +315,13 @@ def _cleanup_images(
     if kept:
         _log.info("Kept to roll back to: %s", ", ".join(short_id(i) for i in kept))
     if not candidates:
-        return ()
+        return (), ()
     in_use = {
         c.image_id for c in client.list_containers(include_stopped=True, include_restarting=True)
     }
     just_replaced = {e.old_image_id for e in report.updated}
     removed: list[str] = []
+    failures: list[str] = []
     for image_id in candidates:
         if image_id in in_use:
             continue
@@ -320,11 +332,12 @@ def _cleanup_images(
         except Exception as error:
             reason = f"image {short_id(image_id)} was kept: {error}"
             emit(Failed(at=emit.now(), step=Step.CLEANUP, reason=reason))
+            failures.append(reason)
             continue
         removed.append(image_id)
     if removed:
         _log.info("Removed the images containers ran before: %s", ", ".join(map(short_id, removed)))
-    return tuple(removed)
+    return tuple(removed), tuple(failures)
 
 
 def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Report:

@@ -20,7 +20,7 @@ from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
 from .budget import Budget
 from .clock import Clock, system_clock
 from .errors import RegistryError
-from .events import Checked, LabelIgnored, Observer, Skipped, UpdateAvailable
+from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef
 from .params import Policy, UpdateParams
@@ -460,3 +460,5 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
         )
     elif entry.status is Status.SKIPPED:
         emit(Skipped(at=emit.now(), container=entry.name, reason=entry.reason))
+    elif entry.status is Status.FAILED:
+        emit(Failed(at=emit.now(), container=entry.name, step=Step.PULL, reason=entry.reason))

@@ -38,8 +38,9 @@ def porcelain(report: Report, version: Format) -> str:
 def porcelain_json(report: Report | None) -> str:
     """The ``json`` document of ``report``: one object per container.
 
-    An entry of a run over several hosts names its ``host`` (ours; one
-    engine's document is the fork's).
+    An entry of a run over several hosts names its ``host``, and the images
+    the cleanup could not remove are ``cleanup_failures``, one sentence each,
+    when there are any (both ours; otherwise the document is the fork's).
     """
     containers = []
     for entry in report.entries if report is not None else ():
@@ -57,4 +58,7 @@ def porcelain_json(report: Report | None) -> str:
         if entry.host:
             container["host"] = entry.host
         containers.append(container)
-    return json.dumps({"containers": containers}, indent=2)
+    document: dict[str, Any] = {"containers": containers}
+    if report is not None and report.cleanup_failures:
+        document["cleanup_failures"] = list(report.cleanup_failures)
+    return json.dumps(document, indent=2)

@@ -26,7 +26,8 @@ The rules, for each container renamed aside (and in scope):
 1. Nothing is under its name: **undo**. It is started again if it ran, then
    given its name back.
 2. Its replacement exists but does not run (created, never started, or
-   exited): **undo**. The replacement is removed first.
+   exited): **undo**. The replacement is removed first. (But see below for
+   the replacements a run finished itself.)
 3. Its replacement runs: it has until the health timeout to be healthy.
    Then **finish**: the old container is removed (stopped first, if a reboot
    restarted it). Otherwise **undo**.
@@ -35,12 +36,22 @@ The rules, for each container renamed aside (and in scope):
    it when the old instance has finished its run.
 5. Another container holds its name: **left** as it is, and reported.
 
-A failed replacement is **removed**. A replacement that was never started is
-never kept, even when the old container did not run: its create may have
-been cut short, and the run that follows the repair replaces the container
-again, properly. Each action starts the old container before renaming it
-back, so a repair killed half way leaves names that the next one reads the
-same way. Containers stopped by the killed run, and only those, run again.
+A failed replacement is **removed**. A replacement that does not run is not
+kept when the repair cannot know that its create finished: a create cut
+short (killed before all its networks were connected) looks the same to the
+engine, so the repair at the start of a run undoes it, and the run that
+follows the repair replaces the container again, properly. The run's own
+last pass (for the old containers it could not remove) knows better: it is
+told which replacements the run finished and reported updated, and those
+are **kept** as they are, and their old containers removed (rules 2 to 5
+do not apply to them): a replacement that does not run is then one of a
+container that did not run, or one recreated with ``no_restart``, in the
+state its user asked for, and one that runs passed its health check
+already. Nothing is lost, and the report and the engine agree.
+
+Each action starts the old container before renaming it back, so a repair
+killed half way leaves names that the next one reads the same way.
+Containers stopped by the killed run, and only those, run again.
 """
 
 from __future__ import annotations
@@ -132,6 +143,8 @@ class Verdict(str, enum.Enum):
     """The replacement runs; finish when it is healthy, undo otherwise."""
     DISCARD = "discard"
     """A failed replacement is removed."""
+    KEEP = "keep"
+    """A replacement the run finished is kept as it is; the old container is removed."""
     HANDOVER = "handover"
     """A watchtower instance hands over to its successor; left for the successor."""
     TAKEN = "taken"
@@ -162,12 +175,16 @@ def find_repairs(
     containers: Sequence[Container],
     params: UpdateParams,
     only: Collection[str] | None = None,
+    done: Collection[str] = (),
 ) -> list[Repair]:
     """Decide, from what the engine lists, what each leftover in scope needs.
 
     ``containers`` is every container of the engine, stopped ones included.
     A leftover is in scope when a container of its own name with its labels
-    would be, and, given ``only``, when its name is one of them.
+    would be, and, given ``only``, when its name is one of them. ``done``
+    holds the ids of the replacements known to be finished (the run that
+    made them reported them updated); they are kept, running or not
+    (:attr:`Verdict.KEEP`).
 
     Raises:
         ConfigurationError: A selection parameter is malformed.
@@ -183,18 +200,26 @@ def find_repairs(
         settings = ContainerSettings.read(own, params)
         if in_scope(own, settings):
             holder = by_name.get(leftover.name)
-            repairs.append(_decide(container, leftover, holder, settings.is_watchtower))
+            finished = holder is not None and holder.id in done
+            repairs.append(_decide(container, leftover, holder, settings.is_watchtower, finished))
     return repairs
 
 
 def _decide(
-    container: Container, leftover: Leftover, holder: Container | None, is_watchtower: bool
+    container: Container,
+    leftover: Leftover,
+    holder: Container | None,
+    is_watchtower: bool,
+    finished: bool = False,
 ) -> Repair:
+    """The verdict on one leftover; ``finished``: its holder is a replacement known finished."""
     name, ran = leftover.name, leftover.mark is Mark.RAN
     if leftover.mark is Mark.FAILED:
         verdict = Verdict.DISCARD
     elif holder is None:
         verdict = Verdict.UNDO
+    elif finished:  # the report calls it updated: only the old container's removal is left
+        verdict = Verdict.KEEP
     elif holder.image != container.image:
         verdict = Verdict.TAKEN
     elif not holder.state.is_running:
@@ -213,6 +238,7 @@ def repair(
     listed: Sequence[Container] | None = None,
     *,
     only: Collection[str] | None = None,
+    done: Collection[str] = (),
 ) -> tuple[str, ...]:
     """Finish or undo what a killed run left half done; one line per container repaired.
 
@@ -222,7 +248,8 @@ def repair(
     ``listed`` is the engine's listing with stopped and restarting
     containers, when the caller has it; otherwise it is asked for here. When
     no line comes back, nothing was changed and the listing still holds.
-    ``only`` limits the repair to the leftovers of those names.
+    ``only`` limits the repair to the leftovers of those names; ``done``
+    names the replacements known finished (see :func:`find_repairs`).
 
     Raises:
         ConfigurationError: A selection parameter is malformed.
@@ -230,7 +257,7 @@ def repair(
     """
     if listed is None:
         listed = client.list_containers(include_stopped=True, include_restarting=True)
-    decisions = find_repairs(listed, params, only)
+    decisions = find_repairs(listed, params, only, done)
     lines = (_carry_out(client, params, emit, d) for d in decisions)
     return tuple(line for line in lines if line)
 
@@ -255,7 +282,7 @@ def _carry_out(
             client.stop_container(old, signal="SIGKILL", timeout=timedelta(0))
             client.remove_container(old.id)
             action, line = "removed", f"the failed replacement {old.name} was removed"
-        elif (
+        elif verdict is Verdict.KEEP or (
             verdict is Verdict.CHECK
             and holder is not None
             and not (why := unhealthy(client, holder.id, params.health_timeout))
@@ -265,7 +292,8 @@ def _carry_out(
                 client.stop_container(old, signal=own.stop_signal, timeout=own.stop_timeout)
             client.remove_container(old.id)
             action = "finished"
-            line = f"an interrupted update was finished; the old container {old.name} was removed"
+            what = "the update" if verdict is Verdict.KEEP else "an interrupted update"
+            line = f"{what} was finished; the old container {old.name} was removed"
         else:
             action, line = "undone", _undo(client, decision, why)
     except Exception as error:

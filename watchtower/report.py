@@ -32,9 +32,13 @@ class Outcome(str, enum.Enum):
     RESTARTED = "restarted"
     """It was recreated on its image because something it depends on was replaced."""
     FAILED = "failed"
-    """Its update failed; ``rolled_back`` says whether the old container was restored."""
+    """Its update failed (``rolled_back`` says whether the old container was
+    restored), or its registry's digest check and the pull that stood in for it
+    both failed; ``reason`` says which."""
     SKIPPED = "skipped"
-    """It could not be checked or was left out on purpose; ``reason`` says why."""
+    """It could not be checked (the registry rate limits or did not answer in
+    time, a pull failed after the registry answered, ...) or was left out on
+    purpose; ``reason`` says why."""
 
 
 class EntryKind(Word):
@@ -180,6 +184,9 @@ class Report:
         started_at: When the run began.
         finished_at: When it ended.
         removed_images: Ids of the images the cleanup removed.
+        cleanup_failures: One sentence for each image the cleanup could not
+            remove (``image 0123456789ab was kept: ...``); each is also a
+            :class:`~watchtower.events.Failed` event (step ``cleanup``).
         dry_run: True when nothing was changed on purpose.
         failed_notifications: How many notifiers could not deliver it.
         repaired: One line for each replacement that a killed run had left
@@ -201,6 +208,7 @@ class Report:
     started_at: datetime
     finished_at: datetime
     removed_images: tuple[str, ...] = field(default=(), converter=_strings)
+    cleanup_failures: tuple[str, ...] = field(default=(), converter=_strings)
     dry_run: bool = False
     failed_notifications: int = 0
     repaired: tuple[str, ...] = field(default=(), converter=_strings)
@@ -244,7 +252,7 @@ class Report:
 
     @property
     def failed(self) -> tuple[ContainerReport, ...]:
-        """Containers whose update failed."""
+        """Containers whose update failed, or whose check and pull both failed."""
         return self._with(Outcome.FAILED)
 
     @property
@@ -281,6 +289,7 @@ class Report:
             },
             "entries": [e.to_dict() for e in self.entries],
             "removed_images": list(self.removed_images),
+            "cleanup_failures": list(self.cleanup_failures),
             "failed_notifications": self.failed_notifications,
             "repaired": list(self.repaired),
             "trigger": self.trigger,

@@ -11,7 +11,9 @@ The rule, in the order it is applied:
 5. A rate-limited registry means skip, never a blind pull; so does one that
    did not answer within the lookup's or the scan's deadline
    (:class:`~watchtower.errors.RegistryTimeoutError`): a pull from it would
-   hold the run. Any other registry failure falls back to a pull.
+   hold the run. Any other registry failure falls back to a pull; when that
+   pull fails too, the container's check has **failed** (a failed pull
+   alone, after an answer, is a skip).
 6. After a pull, the container is stale when the pulled image's id differs
    from the id of the image it runs.
 """
@@ -153,7 +155,7 @@ class Verdict:
     """The staleness of one container.
 
     Attributes:
-        status: Fresh, stale or skipped.
+        status: Fresh, stale, skipped, or failed (its check and its pull both failed).
         image: The newest local image for its reference, when one was found.
         reason: Why, in words.
     """
@@ -269,9 +271,16 @@ def assess(
         concurrency,
         EngineError,
     )
-    for container, results in [(c, pulled) for c in to_pull] + [(c, found) for c in local]:
-        image = results[container.image]
-        if isinstance(image, EngineError):
+    # Each container, what its pull or inspection found, and its failed digest check if any.
+    seen = [(c, pulled[c.image], failed_checks.get(c.image)) for c in to_pull]
+    seen += [(c, found[c.image], None) for c in local]
+    for container, image, check in seen:
+        if isinstance(image, EngineError) and check is not None:
+            verdicts[container.name] = Verdict(
+                Status.FAILED,
+                reason=f"the registry check failed ({check}) and so did the pull: {image}",
+            )
+        elif isinstance(image, EngineError):
             verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(image))
         elif image is None:
             verdicts[container.name] = Verdict(

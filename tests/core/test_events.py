@@ -33,7 +33,7 @@ WEB = "example.org/web:1"
 # The words each field took when it was a plain string; they must not change,
 # as logs, templates, the HTTP API and users' code read them.
 WORDS: list[tuple[type[Word], list[str]]] = [
-    (Status, ["fresh", "stale", "skipped"]),
+    (Status, ["fresh", "stale", "skipped", "failed"]),
     (Hook, ["pre-check", "pre-update", "post-update", "post-check"]),
     (
         Step,
@@ -141,7 +141,7 @@ def test_a_plain_string_becomes_the_member(make: Any, field: str, member: Word) 
     [
         (
             lambda: Checked(at=AT, image="nginx:1", status="stael"),
-            "Checked.status cannot be 'stael': it is one of fresh, stale or skipped.",
+            "Checked.status cannot be 'stael': it is one of fresh, stale, skipped or failed.",
         ),
         (
             lambda: HookRan(at=AT, hook="pre_update", command="c", exit_code=0),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower import labels as L
-from watchtower.events import Event, Failed, Repaired
+from watchtower.events import Event, Failed, Repaired, Step
 from watchtower.model import Container, ContainerState
 from watchtower.reference import parse_reference
 from watchtower.repair import (
@@ -340,11 +340,6 @@ def test_a_repair_that_fails_is_reported_and_the_run_goes_on(engine, registry) -
     assert engine.names() == {"web", "db"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run's last repair pass reads a replacement that is not running as a failed "
-    "one and undoes the update of a stopped container, which the report calls updated",
-)
 def test_a_stopped_containers_update_is_kept_when_its_old_container_cannot_be_removed(
     engine, registry
 ) -> None:
@@ -353,7 +348,101 @@ def test_a_stopped_containers_update_is_kept_when_its_old_container_cannot_be_re
     registry.publish(WEB)
     engine.fail("remove", "web")
 
-    entry = update(engine, registry, UpdateParams(include_stopped=True)).get("web")
+    report = update(engine, registry, UpdateParams(include_stopped=True))
 
+    entry = report.get("web")
     assert entry.outcome is Outcome.UPDATED
-    assert engine.container("web").id == entry.new_id != old.id
+    new = engine.container("web")
+    assert new.id == entry.new_id != old.id
+    assert not new.state.is_running  # as its user left it
+    assert engine.names() == {"web"}  # the last pass removed the old one
+    assert report.repaired == (
+        f"web: the update was finished; the old container web-watchtower-old-stopped-"
+        f"{old.id[:12]} was removed",
+    )
+    assert not engine.pending_faults
+
+
+@pytest.mark.parametrize(
+    ("mark", "holder_state", "done", "verdict"),
+    [
+        (Mark.STOPPED, CREATED, True, Verdict.KEEP),
+        (Mark.STOPPED, EXITED, True, Verdict.KEEP),
+        (Mark.STOPPED, CREATED, False, Verdict.UNDO),  # its create may have been cut short
+        (Mark.RAN, CREATED, True, Verdict.KEEP),  # recreated with no_restart
+        (Mark.RAN, CREATED, False, Verdict.UNDO),
+        (Mark.RAN, RUNNING, True, Verdict.KEEP),  # its health was checked already
+        (Mark.RAN, RUNNING, False, Verdict.CHECK),
+        (Mark.STOPPED, RUNNING, False, Verdict.CHECK),
+    ],
+)
+def test_a_replacement_the_run_finished_is_kept_whatever_its_state(
+    mark, holder_state, done, verdict
+) -> None:
+    old = container(f"web{mark.value}0123456789ab", state=EXITED)
+    holder = container("web", OTHER_ID, state=holder_state)
+    ids = {OTHER_ID} if done else set()
+
+    [decision] = find_repairs([old, holder], UpdateParams(), done=ids)
+
+    assert decision.verdict is verdict
+
+
+def test_a_no_restart_update_is_kept_when_its_old_container_cannot_be_removed(
+    engine, registry
+) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+    engine.fail("remove", "web")
+
+    report = update(engine, registry, UpdateParams(no_restart=True))
+
+    entry = report.get("web")
+    assert entry.outcome is Outcome.UPDATED
+    new = engine.container("web")
+    assert new.id == entry.new_id != old.id
+    assert not new.state.is_running  # recreated, not started, as no_restart says
+    assert engine.names() == {"web"}
+    assert report.repaired[0].startswith("web: the update was finished")
+    assert not engine.pending_faults
+
+
+def test_a_tag_rules_update_is_finished_when_its_old_container_cannot_be_removed(
+    engine, registry
+) -> None:
+    """The replacement runs the newer tag: known by its id, it is not taken for a stranger."""
+    for tag in ("1.0.0", "1.0.1"):
+        registry.publish(f"example.org/app:{tag}")
+    engine.run("app", "example.org/app:1.0.0", labels={L.TAG_RULE: "patch"})
+    engine.fail("remove", "app")
+
+    report = update(engine, registry)
+
+    entry = report.get("app")
+    assert entry.outcome is Outcome.UPDATED and entry.new_image == "example.org/app:1.0.1"
+    assert engine.names() == {"app"} and engine.container("app").id == entry.new_id
+    assert report.repaired[0].startswith("app: the update was finished")
+    assert not engine.pending_faults
+
+
+def test_a_failed_revival_left_under_the_name_is_undone_and_reported_failed(
+    engine, registry
+) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB, state=ContainerState.EXITED)
+    registry.publish(WEB)
+    engine.fail("start", "web")  # the revived replacement does not start
+
+    def rollback_fails(event: object) -> None:
+        # ... and the rollback can neither remove it nor rename it away from the name.
+        if isinstance(event, Failed) and event.step is Step.START:
+            engine.fail("remove", "web")
+            engine.fail("rename", "web")
+
+    params = UpdateParams(include_stopped=True, revive_stopped=True)
+    entry = update(engine, registry, params, observer=rollback_fails).get("web")
+
+    assert entry.outcome is Outcome.FAILED
+    assert engine.container("web").id == old.id  # the last pass undid it
+    assert not engine.pending_faults

@@ -37,7 +37,7 @@ class Scan:
         at: When it was recorded.
         scanned: Containers checked.
         updated: Containers updated.
-        failed: Containers whose update failed.
+        failed: Containers whose update failed, or whose check and pull both failed.
         restarted: Containers restarted because a dependency was updated.
         skipped: Containers skipped.
     """

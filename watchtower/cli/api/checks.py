@@ -129,7 +129,7 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
             )
             if host:
                 result["host"] = host
-            if entry.status is Status.SKIPPED:
+            if entry.status in (Status.SKIPPED, Status.FAILED):
                 result["error"] = entry.reason
             if entry.new_reference is not None:  # a tag rule found a newer tag
                 result["latest_image"] = entry.new_reference.familiar
