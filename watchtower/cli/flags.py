@@ -470,8 +470,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("home assistant", "mqtt", S, "", "WATCHTOWER_MQTT", "",
        "MQTT broker for Home Assistant's update entities, mqtt://[user:password@]host[:port] "
        "or mqtts://... (or a file holding it).", secret=True, support=Support.ADDED),
-    _f("home assistant", "mqtt-discovery-prefix", S, "homeassistant", "WATCHTOWER_MQTT_DISCOVERY_PREFIX",
-       "", "Home Assistant's MQTT discovery prefix.", support=Support.ADDED),
+    _f("home assistant", "mqtt-discovery-prefix", S, "homeassistant",
+       "WATCHTOWER_MQTT_DISCOVERY_PREFIX", "", "Home Assistant's MQTT discovery prefix.",
+       support=Support.ADDED),
     _f("home assistant", "mqtt-ca", S, "", "WATCHTOWER_MQTT_CA", "",
        "CA file (PEM) trusted for an mqtts:// broker, besides the system's.",
        support=Support.ADDED),
