@@ -26,14 +26,15 @@ from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
 from .model import Container, short_id
 from .params import Policy, UpdateParams
-from .planner import in_scope, make_plan
-from .plans import Plan
+from .planner import in_scope, make_plan, recheck
+from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .repair import repair
 from .replacement import Replacer
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
+from .staleness import fan_out
 
 __all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
 
@@ -55,14 +56,25 @@ def execute(
     in order; independent units run at most ``params.update_concurrency`` at
     a time (one with rolling restart, which also waits for each replacement
     to be healthy). A unit that holds a watchtower container runs after all
-    the others have finished. Image cleanup is :func:`update`'s job, not this one's.
+    the others have finished. With ``params.cleanup`` the images the updated
+    containers ran before are removed, unless still in use.
 
     The plan's services are rolled out by their engine, through ``services``
     (see :func:`watchtower.services.roll_out`), after the containers.
+
+    This is the bare step: no repair, no hooks, no re-check of the plan
+    against the registry, no history and no notifiers. To carry out an
+    approved plan with all of those, pass it to :func:`update` as ``plan``.
     """
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
-    return _execute(plan, client, params, emit, emit.now(), services)
+    report = _execute(plan, client, params, emit, emit.now(), services)
+    if params.cleanup and not report.engine_failure:
+        removed, kept = _cleanup_images(client, report, emit)
+        report = attrs.evolve(
+            report, finished_at=emit.now(), removed_images=removed, cleanup_failures=kept
+        )
+    return report
 
 
 def _execute(
@@ -135,6 +147,7 @@ def update(
     history: History | None = None,
     past: History | None = None,
     host: str = "",
+    plan: Plan | None = None,
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -183,6 +196,18 @@ def update(
             kept, when the caller records the run itself (a run over several
             engines); the updates that wait for approval are kept there.
         host: The engine's name in the history, for the holds and the images kept.
+        plan: A plan the caller already has (from :func:`~watchtower.plan`,
+            shown to a person and approved): the run carries out this plan
+            and no other, instead of planning again. Nothing is scanned or
+            pulled; the registry is asked once per distinct image the plan
+            updates to, whether it still serves the plan's digest. The rest
+            of the run is the same: the repair first, the hooks, the
+            replacements, the cleanup, the history and the notifiers. An
+            action whose ground moved since the plan was made is not carried
+            out and is reported skipped, with the reason (see
+            :func:`watchtower.planner.recheck`): the registry serves another
+            digest, the container is gone, another one holds its name, or it
+            runs another image. Nothing the plan leaves alone is touched.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -202,22 +227,30 @@ def update(
     if not (dry_run or params.monitor_only):
         listed = client.list_containers(include_stopped=True, include_restarting=True)
         repaired = repair(client, params, emit, listed)
-    chosen, settings = in_scope(client, params, None if repaired else listed)
+    hooks = params.lifecycle_hooks and not dry_run
+    if plan is not None:
+        the_plan, chosen, settings = _approved(
+            plan, client, registry, params, emit, None if repaired else listed, hooks=hooks
+        )
+        if params.monitor_only:
+            the_plan = the_plan.without_actions("monitor only")
+    else:
+        chosen, settings = in_scope(client, params, None if repaired else listed)
     if any(own.policy is Policy.APPROVE for own in settings.values()):
         params = with_approvals(params, approvals_of(past, emit), host)
-    hooks = params.lifecycle_hooks and not dry_run
-    if hooks:
+    if hooks and plan is None:
         ids = {c.name: c.id for c in chosen}
         _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
-    if services is not None:
+    if plan is None and services is not None:
         # Containers and services of the same tag share one digest request.
         registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
-    # Services first: an engine that refuses to list them fails the run before any pull.
-    service_entries = (
-        plan_services(services, registry, params, emit) if services is not None else ()
-    )
-    the_plan = make_plan(chosen, settings, client, registry, params, emit)
-    the_plan = attrs.evolve(the_plan, services=service_entries)
+    if plan is None:
+        # Services first: an engine that refuses to list them fails the run before any pull.
+        service_entries = (
+            plan_services(services, registry, params, emit) if services is not None else ()
+        )
+        the_plan = make_plan(chosen, settings, client, registry, params, emit)
+        the_plan = attrs.evolve(the_plan, services=service_entries)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
     else:
@@ -257,6 +290,51 @@ def update(
         )
     )
     return report
+
+
+def _approved(
+    approved: Plan,
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams,
+    emit: Emitter,
+    listed: Sequence[Container] | None,
+    *,
+    hooks: bool,
+) -> tuple[Plan, list[Container], dict[str, ContainerSettings]]:
+    """The plan a caller approved, narrowed to what still holds (:func:`recheck`).
+
+    Also the containers it names as they are now, and their settings (the
+    plan's), for the hooks; their pre-check hooks run here, before the
+    registry is asked again, once per distinct image the plan updates to.
+    """
+    if listed is None:
+        listed = client.list_containers(include_stopped=True, include_restarting=True)
+    now = {c.name: c for c in listed}
+    settings = {e.name: e.settings for e in approved.entries}
+    chosen = [
+        now[e.name] for e in approved.entries if e.name in now and now[e.name].id == e.container.id
+    ]
+    if hooks:
+        ids = {c.name: c.id for c in chosen}
+        _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
+    refs = [
+        e.target_reference
+        for e in approved.actions
+        if e.action is Action.UPDATE and e.new_image is not None and e.new_image.repo_digests
+    ]
+    served = fan_out(refs, registry.digest, params.check_concurrency, Exception)
+    for ref, answer in served.items():
+        if isinstance(answer, Exception):
+            _log.warning("%s could not be checked again; the plan's image is used: %s", ref, answer)
+    narrowed = recheck(
+        approved,
+        listed,
+        served,
+        held=params.held,
+        use_compose_depends_on=params.use_compose_depends_on,
+    )
+    return narrowed, chosen, settings
 
 
 def _check_hooks(

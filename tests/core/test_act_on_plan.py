@@ -1,0 +1,266 @@
+"""Plan, approve, act: ``update(..., plan=approved)`` carries out the plan it is given, no other."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from watchtower import UpdateParams, execute, plan, update
+from watchtower import labels as L
+from watchtower.events import RunFinished
+from watchtower.history import MemoryHistory
+from watchtower.planner import MOVED
+from watchtower.plans import Action
+from watchtower.repair import aside_name
+from watchtower.report import Outcome, Report
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+
+WEB = "example.org/web:1"
+DB = "example.org/db:1"
+API = "example.org/api:1"
+
+
+class Recorder:
+    """A notifier that keeps the reports it is given."""
+
+    def __init__(self) -> None:
+        self.reports: list[Report] = []
+
+    def notify(self, report: Report) -> None:
+        self.reports.append(report)
+
+
+def drop(engine: MemoryEngine, name: str) -> None:
+    """Stop and remove the container ``name``, as a person would."""
+    container = engine.container(name)
+    engine.stop_container(container, signal="SIGTERM", timeout=timedelta(seconds=1))
+    engine.remove_container(container.id)
+
+
+def test_an_approved_plan_is_carried_out_without_a_second_scan(engine, registry) -> None:
+    for ref in (WEB, DB):
+        registry.publish(ref)
+    for n in range(3):
+        engine.run(f"web{n}", WEB)
+    engine.run("db", DB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    assert (registry.digest_requests, engine.count("pull")) == (2, 1)
+
+    report = update(engine, registry, plan=approved)
+
+    assert sorted(e.name for e in report.updated) == ["web0", "web1", "web2"]
+    assert report.get("db").outcome is Outcome.FRESH
+    # One re-check for the one image the plan updates to; no pull at all.
+    assert registry.digest_requests == 2 + 1
+    assert engine.count("pull") == 1
+    _, new_image_id = registry.served(WEB)
+    assert {engine.container(f"web{n}").image_id for n in range(3)} == {new_image_id}
+
+
+def test_a_tag_pushed_again_after_the_plan_is_not_replaced_and_says_so(engine, registry) -> None:
+    registry.publish(WEB)
+    registry.publish(DB)
+    old = engine.run("web", WEB)
+    engine.run("db", DB)
+    registry.publish(WEB)
+    registry.publish(DB)
+    approved = plan(engine, registry)
+    registry.publish(WEB)  # pushed again between the approval and the act
+
+    report = update(engine, registry, plan=approved)
+
+    web = report.get("web")
+    assert web.outcome is Outcome.SKIPPED and not report.failed
+    assert web.reason.startswith(MOVED) and "plan again" in web.reason
+    assert engine.container("web").id == old.id
+    assert report.get("db").outcome is Outcome.UPDATED
+    assert engine.count("pull") == 2  # the plan's, none since
+
+
+def test_a_rebuilt_image_the_plan_left_alone_is_not_replaced(engine, registry) -> None:
+    """The run that first showed the problem: update() planned again and replaced it."""
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    approved = plan(engine, registry)
+    assert approved.entry("web").action is Action.NONE
+    registry.publish(WEB)
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.get("web").outcome is Outcome.FRESH
+    assert engine.count("create") == 0 and engine.count("pull") == 0
+    assert registry.digest_requests == 1  # the plan's only
+
+
+def test_a_container_changed_since_the_plan_is_not_acted_on(engine, registry) -> None:
+    for ref in (WEB, DB, API):
+        registry.publish(ref)
+    engine.run("web", WEB)
+    engine.run("db", DB)
+    engine.run("api", API)
+    for ref in (WEB, DB, API):
+        registry.publish(ref)
+    approved = plan(engine, registry)
+    # Someone replaced web by hand, and removed db.
+    drop(engine, "web")
+    by_hand = engine.run("web", WEB)
+    drop(engine, "db")
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.get("web").outcome is Outcome.SKIPPED
+    assert "another container" in report.get("web").reason
+    assert engine.container("web").id == by_hand.id
+    assert report.get("db").outcome is Outcome.SKIPPED
+    assert "gone" in report.get("db").reason
+    assert "db" not in engine.names()
+    assert report.get("api").outcome is Outcome.UPDATED
+
+
+def test_a_dependent_restarts_only_while_what_it_depends_on_is_replaced(engine, registry) -> None:
+    registry.publish(DB)
+    registry.publish(WEB)
+    engine.run("db", DB)
+    web = engine.run("web", WEB, links=["db"])
+    registry.publish(DB)
+    approved = plan(engine, registry)
+    assert approved.entry("web").action is Action.RESTART
+    registry.publish(DB)
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.get("db").outcome is Outcome.SKIPPED
+    assert report.get("web").outcome is not Outcome.RESTARTED
+    assert engine.container("web").id == web.id
+    assert engine.count("create") == 0
+
+
+def test_the_whole_pipeline_runs_on_an_approved_plan(engine, registry, clock) -> None:
+    """Repair, hooks, cleanup, history and notifiers, as update() does them."""
+    registry.publish(WEB)
+    registry.publish(DB)
+    hooks = {L.PRE_CHECK: "pre-check", L.POST_CHECK: "post-check"}
+    old = engine.run("web", WEB, labels=hooks)
+    engine.run("db", DB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    # A run killed half way through db's replacement, after the plan was made.
+    db = engine.container("db")
+    engine.rename_container(db.id, aside_name("db", db.id, running=True))
+    history, notifier, events = MemoryHistory(), Recorder(), []
+
+    report = update(
+        engine,
+        registry,
+        UpdateParams(cleanup=True, lifecycle_hooks=True, keep_previous=0),
+        plan=approved,
+        clock=clock,
+        history=history,
+        notifiers=[notifier],
+        observer=events.append,
+    )
+
+    assert report.repaired and "db" in engine.names()
+    assert report.get("web").outcome is Outcome.UPDATED
+    ran = [command for _, command, _ in engine.hook_users]
+    assert ran == ["pre-check", "post-check"]
+    assert report.removed_images == (old.image_id,)
+    assert notifier.reports == [report]
+    assert len(history.runs()) == 1
+    assert isinstance(events[-1], RunFinished)
+
+
+def test_a_dry_run_of_an_approved_plan_changes_nothing(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+
+    report = update(engine, registry, plan=approved, dry_run=True)
+
+    assert report.get("web").outcome is Outcome.STALE
+    assert engine.count("create") == 0 and engine.count("rename") == 0
+
+
+def test_execute_removes_the_old_images_with_cleanup(engine, registry) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+
+    report = execute(plan(engine, registry), engine, UpdateParams(cleanup=True))
+
+    assert report.removed_images == (old.image_id,)
+    assert old.image_id not in engine.images()
+
+
+# The property ---------------------------------------------------------------
+
+NAMES = ["a", "b", "c", "d", "e"]
+
+
+@st.composite
+def fleets(draw: st.DrawFn) -> dict[str, object]:
+    """A fleet of a few containers with links, pushes before the plan and between plan and act."""
+    images = {name: draw(st.sampled_from(["x", "y", name])) for name in NAMES}
+    links = {
+        name: draw(st.lists(st.sampled_from(NAMES[:i]), unique=True, max_size=2)) if i else []
+        for i, name in enumerate(NAMES)
+    }
+    refs = sorted(set(images.values()))
+    before = draw(st.lists(st.sampled_from(refs), unique=True))
+    between = draw(st.lists(st.sampled_from(refs), unique=True))
+    removed = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=2))
+    return {
+        "images": images,
+        "links": links,
+        "before": before,
+        "between": between,
+        "removed": removed,
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fleet=fleets())
+def test_acting_on_a_plan_never_replaces_a_container_the_plan_did_not_name(fleet) -> None:
+    registry = MemoryRegistry(FixedClock())
+    engine = MemoryEngine(registry)
+    ref = {image: f"example.org/{image}:1" for image in {*fleet["images"].values()}}
+    for image in ref.values():
+        registry.publish(image)
+    for name in NAMES:
+        engine.run(name, ref[fleet["images"][name]], links=fleet["links"][name])
+    for image in fleet["before"]:
+        registry.publish(ref[image])
+    approved = plan(engine, registry)
+    named = {e.name for e in approved.actions}
+    for image in fleet["between"]:
+        registry.publish(ref[image])
+    for name in fleet["removed"]:
+        drop(engine, name)
+    ids = {c.name: c.id for c in engine.containers()}
+    asked = registry.digest_requests
+
+    report = update(engine, registry, plan=approved)
+
+    now = {c.name: c.id for c in engine.containers()}
+    replaced = {name for name, id_ in ids.items() if now.get(name) != id_}
+    assert replaced <= named
+    assert {e.name for e in report if e.outcome in (Outcome.UPDATED, Outcome.RESTARTED)} <= named
+    # An update to an image the registry no longer serves is never made.
+    for name in replaced:
+        container = engine.container(name)
+        if (
+            approved.entry(name).action is Action.UPDATE
+            and report.get(name).outcome is Outcome.UPDATED
+        ):
+            assert container.image_id == registry.served(container.image)[1]
+    updates_to = {
+        approved.entry(n).target_reference
+        for n in named
+        if approved.entry(n).action is Action.UPDATE
+    }
+    assert registry.digest_requests - asked <= len(updates_to)
+    assert not report.failed
