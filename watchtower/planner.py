@@ -37,7 +37,7 @@ from .tags import TagList
 from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
 
-__all__ = ["held_reason", "plan", "recheck", "versioned", "waits_for"]
+__all__ = ["MOVED", "held_reason", "plan", "recheck", "versioned", "waits_for"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -92,7 +92,7 @@ def plan(
 
 
 MOVED = "the registry serves another image than the approved plan's"
-"""The start of the reason an approved update is not carried out: its tag moved since the plan."""
+"""How the reason begins when an approved update is not carried out, its tag having moved."""
 
 
 def recheck(
@@ -114,8 +114,8 @@ def recheck(
     - the container is gone, another container holds its name, or it runs
       another image (a person or another run changed it; a repair undid it);
     - the registry serves another digest for the reference of an update
-      than the plan's new image has (:data:`MOVED`): the image approved is no
-      longer the newest, and the newest is not the one approved;
+      than the plan's new image has (:data:`MOVED`): the image approved is
+      no longer the newest, and the newest is not the one approved;
     - a rollback holds it now (``held``: its version by name).
 
     An update whose registry could not be asked again is carried out with
