@@ -10,6 +10,7 @@ replacement is a transaction (:mod:`watchtower.replacement`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -17,9 +18,10 @@ import attrs
 
 from ._emitter import Emitter
 from .approvals import approvals_of, ask_for, with_approvals
+from .budget import Budget
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
-from .events import Failed, Observer, RunFinished, RunStarted, Step
+from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, Step
 from .history import History, Hold, held_on
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
@@ -34,7 +36,7 @@ from .replacement import Replacer
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
-from .staleness import fan_out
+from .staleness import fan_out, scan_deadline
 
 __all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
 
@@ -323,7 +325,11 @@ def _approved(
         for e in approved.actions
         if e.action is Action.UPDATE and e.new_image is not None and e.new_image.repo_digests
     ]
-    served = fan_out(refs, registry.digest, params.check_concurrency, Exception)
+    # Within the scan's budget, as a scan's own lookups: a registry that hangs
+    # does not hold the run.
+    scan = Budget.starting(params.registry_scan_timeout.total_seconds(), time.monotonic())
+    until = scan_deadline(scan, lambda ref: f"the digest of {ref.familiar}")
+    served = fan_out(refs, registry.digest, params.check_concurrency, Exception, until=until)
     for ref, answer in served.items():
         if isinstance(answer, Exception):
             _log.warning("%s could not be checked again; the plan's image is used: %s", ref, answer)
@@ -334,6 +340,9 @@ def _approved(
         held=params.held,
         use_compose_depends_on=params.use_compose_depends_on,
     )
+    for before, after in zip(approved.entries, narrowed.entries, strict=True):
+        if after.status is Status.SKIPPED and before.status is not Status.SKIPPED:
+            emit(Skipped(at=emit.now(), container=after.name, reason=after.reason))
     return narrowed, chosen, settings
 
 

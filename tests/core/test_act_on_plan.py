@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, execute, plan, update
 from watchtower import labels as L
-from watchtower.events import RunFinished
+from watchtower.errors import RegistryError
+from watchtower.events import Event, RunFinished, Skipped
 from watchtower.history import MemoryHistory
 from watchtower.planner import MOVED
 from watchtower.plans import Action
@@ -194,6 +195,83 @@ def test_execute_removes_the_old_images_with_cleanup(engine, registry) -> None:
 
     assert report.removed_images == (old.image_id,)
     assert old.image_id not in engine.images()
+
+
+def test_a_registry_that_cannot_be_asked_again_leaves_the_approved_update(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    registry.fail(WEB, RegistryError("the registry is down"))
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.get("web").outcome is Outcome.UPDATED
+    assert engine.container("web").image_id == registry.served(WEB)[1]
+
+
+def test_skipped_actions_are_told_to_the_observer(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    registry.publish(WEB)
+    events: list[Event] = []
+
+    update(engine, registry, plan=approved, observer=events.append)
+
+    skipped = [e for e in events if isinstance(e, Skipped)]
+    assert [(e.container, e.reason.startswith(MOVED)) for e in skipped] == [("web", True)]
+
+
+def test_a_container_a_rollback_holds_since_the_plan_is_not_updated(engine, registry) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    history = MemoryHistory()
+    history.hold("web", "", old.image_id, "1.0")
+
+    report = update(engine, registry, plan=approved, history=history)
+
+    assert report.get("web").outcome is Outcome.SKIPPED
+    assert "held on 1.0" in report.get("web").reason
+    assert engine.container("web").id == old.id
+
+
+def test_monitor_only_acts_on_no_plan(engine, registry) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+
+    report = update(engine, registry, UpdateParams(monitor_only=True), plan=approved)
+
+    assert report.get("web").outcome is Outcome.STALE
+    assert engine.count("create") == 0
+
+
+def test_an_update_whose_tag_moved_is_restarted_when_what_it_needs_is_replaced(
+    engine, registry
+) -> None:
+    registry.publish(DB)
+    registry.publish(WEB)
+    engine.run("db", DB)
+    web = engine.run("web", WEB, links=["db"])
+    registry.publish(DB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    assert approved.entry("web").action is Action.UPDATE
+    registry.publish(WEB)
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.get("db").outcome is Outcome.UPDATED
+    entry = report.get("web")
+    assert entry.outcome is Outcome.RESTARTED
+    assert entry.reason.startswith(MOVED) and "it depends on db" in entry.reason
+    now = engine.container("web")
+    assert now.id != web.id and now.image_id == web.image_id
 
 
 # The property ---------------------------------------------------------------
