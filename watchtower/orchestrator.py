@@ -210,6 +210,8 @@ def update(
             :func:`watchtower.planner.recheck`): the registry serves another
             digest, the container is gone, another one holds its name, or it
             runs another image. Nothing the plan leaves alone is touched.
+            The plan's services are rolled out as planned, through
+            ``services``, and are not checked again.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
