@@ -340,12 +340,34 @@ def _approved(
         listed,
         served,
         held=params.held,
+        missing=_missing_images(client, approved),
         use_compose_depends_on=params.use_compose_depends_on,
     )
     for before, after in zip(approved.entries, narrowed.entries, strict=True):
         if after.status is Status.SKIPPED and before.status is not Status.SKIPPED:
             emit(Skipped(at=emit.now(), container=after.name, reason=after.reason))
     return narrowed, chosen, settings
+
+
+def _missing_images(client: ContainerClient, approved: Plan) -> set[str]:
+    """The new images of ``approved``'s updates that the engine no longer has.
+
+    One inspection per distinct image; one the engine cannot say about
+    counts as there (its replacement's create then fails and is rolled back).
+    """
+    missing = set()
+    wanted = {
+        e.new_image.id
+        for e in approved.actions
+        if e.action is Action.UPDATE and e.new_image is not None
+    }
+    for image_id in sorted(wanted):
+        try:
+            if client.inspect_image(image_id) is None:
+                missing.add(image_id)
+        except Exception as error:
+            _log.warning("Image %s could not be inspected: %s", short_id(image_id), error)
+    return missing
 
 
 def _check_hooks(

@@ -101,6 +101,7 @@ def recheck(
     served: Mapping[ImageRef, str | Exception],
     *,
     held: Mapping[str, str] | None = None,
+    missing: Collection[str] = (),
     use_compose_depends_on: bool = True,
 ) -> Plan:
     """``approved`` narrowed to what still holds now: the plan to act on, never more.
@@ -116,7 +117,9 @@ def recheck(
     - the registry serves another digest for the reference of an update
       than the plan's new image has (:data:`MOVED`): the image approved is
       no longer the newest, and the newest is not the one approved;
-    - a rollback holds it now (``held``: its version by name).
+    - a rollback holds it now (``held``: its version by name);
+    - the new image of its update is no longer on the engine (``missing``:
+      image ids), removed since the plan pulled it.
 
     An update whose registry could not be asked again is carried out with
     the plan's image, as approved. A container whose update is dropped but
@@ -147,6 +150,15 @@ def recheck(
             )
         elif name in held:
             why[name] = held_reason(name, held[name])
+        elif (
+            entry.action is Action.UPDATE
+            and entry.new_image is not None
+            and entry.new_image.id in missing
+        ):
+            why[name] = (
+                f"its new image ({short_id(entry.new_image.id)}) is no longer on the "
+                "engine; plan again"
+            )
         elif entry.action is Action.UPDATE and entry.new_image is not None:
             ref = entry.target_reference
             planned = repo_digest(entry.new_image.repo_digests, ref)

@@ -274,6 +274,20 @@ def test_an_update_whose_tag_moved_is_restarted_when_what_it_needs_is_replaced(
     assert now.id != web.id and now.image_id == web.image_id
 
 
+def test_an_update_whose_new_image_was_removed_since_the_plan_is_skipped(engine, registry) -> None:
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    engine.remove_image(approved.entry("web").new_image.id)
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.get("web").outcome is Outcome.SKIPPED
+    assert "no longer on the engine" in report.get("web").reason
+    assert engine.container("web").id == old.id and engine.count("create") == 0
+
+
 # The property ---------------------------------------------------------------
 
 NAMES = ["a", "b", "c", "d", "e"]
