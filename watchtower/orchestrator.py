@@ -89,7 +89,11 @@ def _execute(
 ) -> Report:
     results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
-    units = [[entries[name] for name in unit] for unit in plan.units]
+    # Only an entry with an action is acted on, whatever unit names it.
+    acting = [
+        [entries[n] for n in unit if entries[n].action is not Action.NONE] for unit in plan.units
+    ]
+    units = [unit for unit in acting if unit]
     engine = ScheduledClient.around(client)
     workers = 1 if params.rolling_restart else params.update_concurrency
     # Watchtower's own units start only when every other unit has finished:

@@ -127,7 +127,8 @@ def recheck(
     restart), and a restart is kept only while something it depends on is
     still replaced. No action is ever added: every container acted on is
     one the plan names for an update or a restart, with the image it names.
-    The units keep the plan's order, without the containers dropped.
+    The units keep the plan's order, with only the containers acted on: a
+    name in a unit whose entry has no action is never acted on.
     """
     held = held or {}
     now = {c.name: c for c in listed if read_name(c) is None}
@@ -177,8 +178,13 @@ def recheck(
     )
     restarts = dependents({n: graph.get(n, frozenset()) & acting for n in acting}, updates)
     restarts = restarts - updates
-    if not why and not moved and updates | restarts == acting:
-        return approved
+    keeping = updates | restarts
+    # Only the entries' actions count: a unit never brings in a name without one
+    # (an approver may have taken an action out of the plan, and not its unit).
+    kept_units = (tuple(n for n in unit if n in keeping) for unit in approved.units)
+    units = tuple(unit for unit in kept_units if unit)
+    if not why and not moved and keeping == acting:
+        return attrs.evolve(approved, units=units)
     entries = []
     for entry in approved.entries:
         name = entry.name
@@ -189,9 +195,7 @@ def recheck(
             dropped = attrs.evolve(entry, status=Status.SKIPPED, reason=reason)
             if name in restarts:
                 cause = sorted(d for d in graph[name] if d in updates | restarts)
-                reason += (
-                    f"; recreated on its image: it depends on {', '.join(cause)}, which restarts"
-                )
+                reason += f"; recreated on its image: it depends on {', '.join(cause)}"
                 dropped = attrs.evolve(dropped, action=Action.RESTART, reason=reason)
             else:
                 dropped = attrs.evolve(dropped, action=Action.NONE)
@@ -206,10 +210,6 @@ def recheck(
                     reason="not restarted: nothing it depends on is replaced any more",
                 )
             )
-    keeping = updates | restarts
-    units = tuple(
-        u for u in (tuple(n for n in unit if n in keeping) for unit in approved.units) if u
-    )
     return attrs.evolve(approved, entries=entries, units=units)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,7 @@ from watchtower.errors import RegistryError
 from watchtower.events import Event, RunFinished, Skipped
 from watchtower.history import MemoryHistory
 from watchtower.planner import MOVED
-from watchtower.plans import Action
+from watchtower.plans import Action, Plan
 from watchtower.repair import aside_name
 from watchtower.report import Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -288,30 +290,51 @@ def test_an_update_whose_new_image_was_removed_since_the_plan_is_skipped(engine,
     assert engine.container("web").id == old.id and engine.count("create") == 0
 
 
+def test_an_action_taken_out_of_a_plan_is_not_carried_out_by_its_unit(engine, registry) -> None:
+    registry.publish(WEB)
+    web = engine.run("web", WEB)
+    registry.publish(WEB)
+    edited = declining(plan(engine, registry), ["web"])
+    assert edited.units == (("web",),)
+
+    assert execute(edited, engine).get("web").outcome is Outcome.STALE
+    assert update(engine, registry, plan=edited).get("web").outcome is Outcome.STALE
+    assert engine.container("web").id == web.id
+
+
 # The property ---------------------------------------------------------------
 
 NAMES = ["a", "b", "c", "d", "e"]
 
 
 @st.composite
-def fleets(draw: st.DrawFn) -> dict[str, object]:
-    """A fleet of a few containers with links, pushes before the plan and between plan and act."""
+def fleets(draw: st.DrawFn) -> dict[str, Any]:
+    """A fleet with links; pushes before the plan; what a person and the registry do after."""
     images = {name: draw(st.sampled_from(["x", "y", name])) for name in NAMES}
     links = {
         name: draw(st.lists(st.sampled_from(NAMES[:i]), unique=True, max_size=2)) if i else []
         for i, name in enumerate(NAMES)
     }
     refs = sorted(set(images.values()))
-    before = draw(st.lists(st.sampled_from(refs), unique=True))
-    between = draw(st.lists(st.sampled_from(refs), unique=True))
-    removed = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=2))
+    some = st.lists(st.sampled_from(NAMES), unique=True, max_size=2)
     return {
         "images": images,
         "links": links,
-        "before": before,
-        "between": between,
-        "removed": removed,
+        "before": draw(st.lists(st.sampled_from(refs), unique=True)),
+        # The approver declines some actions of the plan before approving it.
+        "declined": draw(some),
+        "between": draw(st.lists(st.sampled_from(refs), unique=True)),
+        "removed": draw(some),
+        "by_hand": draw(some),
     }
+
+
+def declining(approved: Plan, names: list[str]) -> Plan:
+    """``approved`` with the actions on ``names`` taken out, as an approver edits a plan."""
+    entries = [
+        attrs.evolve(e, action=Action.NONE) if e.name in names else e for e in approved.entries
+    ]
+    return attrs.evolve(approved, entries=entries)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -326,33 +349,36 @@ def test_acting_on_a_plan_never_replaces_a_container_the_plan_did_not_name(fleet
         engine.run(name, ref[fleet["images"][name]], links=fleet["links"][name])
     for image in fleet["before"]:
         registry.publish(ref[image])
-    approved = plan(engine, registry)
+    approved = declining(plan(engine, registry), fleet["declined"])
     named = {e.name for e in approved.actions}
     for image in fleet["between"]:
         registry.publish(ref[image])
     for name in fleet["removed"]:
         drop(engine, name)
+    for name in fleet["by_hand"]:
+        if name in engine.names():
+            drop(engine, name)
+            engine.run(name, ref[fleet["images"][name]])
     ids = {c.name: c.id for c in engine.containers()}
-    asked = registry.digest_requests
+    images = {c.name: c.image_id for c in engine.containers()}
+    asked, pulled = registry.digest_requests, engine.count("pull")
 
     report = update(engine, registry, plan=approved)
 
     now = {c.name: c.id for c in engine.containers()}
-    replaced = {name for name, id_ in ids.items() if now.get(name) != id_}
+    assert set(now) == set(ids)  # nothing lost, nothing added
+    replaced = {name for name, id_ in ids.items() if now[name] != id_}
     assert replaced <= named
     assert {e.name for e in report if e.outcome in (Outcome.UPDATED, Outcome.RESTARTED)} <= named
-    # An update to an image the registry no longer serves is never made.
     for name in replaced:
-        container = engine.container(name)
-        if (
-            approved.entry(name).action is Action.UPDATE
-            and report.get(name).outcome is Outcome.UPDATED
-        ):
-            assert container.image_id == registry.served(container.image)[1]
-    updates_to = {
-        approved.entry(n).target_reference
-        for n in named
-        if approved.entry(n).action is Action.UPDATE
-    }
+        entry, image_id = approved.entry(name), engine.container(name).image_id
+        if report.get(name).outcome is Outcome.UPDATED:
+            # The image approved, and only while the registry still serves it.
+            assert entry.new_image is not None and image_id == entry.new_image.id
+            assert image_id == registry.served(ref[fleet["images"][name]])[1]
+        else:
+            assert image_id == images[name]  # a restart keeps its image
+    updates_to = {e.target_reference for e in approved.actions if e.action is Action.UPDATE}
     assert registry.digest_requests - asked <= len(updates_to)
+    assert engine.count("pull") == pulled  # the plan's pulls only
     assert not report.failed
