@@ -302,6 +302,39 @@ def test_an_action_taken_out_of_a_plan_is_not_carried_out_by_its_unit(engine, re
     assert engine.container("web").id == web.id
 
 
+def test_a_container_a_repair_gives_back_is_updated_as_planned(engine, registry) -> None:
+    """A run killed after the plan left web aside; the repair undoes it, the plan goes on."""
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    engine.rename_container(old.id, aside_name("web", old.id, running=True))
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.repaired
+    assert report.get("web").outcome is Outcome.UPDATED
+    assert engine.container("web").image_id == approved.entry("web").new_image.id
+    assert engine.names() == {"web"}
+
+
+def test_a_container_a_repair_finished_is_not_replaced_again(engine, registry) -> None:
+    """The killed run had started web's replacement: the repair keeps it; the plan is old."""
+    registry.publish(WEB)
+    old = engine.run("web", WEB)
+    registry.publish(WEB)
+    approved = plan(engine, registry)
+    engine.rename_container(old.id, aside_name("web", old.id, running=True))
+    successor = engine.run("web", WEB)  # on the image the plan pulled
+
+    report = update(engine, registry, plan=approved)
+
+    assert report.repaired
+    assert report.get("web").outcome is Outcome.SKIPPED
+    assert "another container" in report.get("web").reason
+    assert engine.container("web").id == successor.id and engine.names() == {"web"}
+
+
 # The property ---------------------------------------------------------------
 
 NAMES = ["a", "b", "c", "d", "e"]
