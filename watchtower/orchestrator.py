@@ -10,6 +10,7 @@ replacement is a transaction (:mod:`watchtower.replacement`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -17,23 +18,25 @@ import attrs
 
 from ._emitter import Emitter
 from .approvals import approvals_of, ask_for, with_approvals
+from .budget import Budget
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
-from .events import Failed, Observer, RunFinished, RunStarted, Step
+from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, Step
 from .history import History, Hold, held_on
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo
 from .model import Container, short_id
 from .params import Policy, UpdateParams
-from .planner import in_scope, make_plan
-from .plans import Plan
+from .planner import in_scope, make_plan, recheck
+from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .repair import repair
 from .replacement import Replacer
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
+from .staleness import fan_out, scan_deadline
 
 __all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
 
@@ -55,14 +58,25 @@ def execute(
     in order; independent units run at most ``params.update_concurrency`` at
     a time (one with rolling restart, which also waits for each replacement
     to be healthy). A unit that holds a watchtower container runs after all
-    the others have finished. Image cleanup is :func:`update`'s job, not this one's.
+    the others have finished. With ``params.cleanup`` the images the updated
+    containers ran before are removed, unless still in use.
 
     The plan's services are rolled out by their engine, through ``services``
     (see :func:`watchtower.services.roll_out`), after the containers.
+
+    This is the bare step: no repair, no hooks, no re-check of the plan
+    against the registry, no history and no notifiers. To carry out an
+    approved plan with all of those, pass it to :func:`update` as ``plan``.
     """
     params = params or UpdateParams()
     emit = Emitter(observer, clock or system_clock)
-    return _execute(plan, client, params, emit, emit.now(), services)
+    report = _execute(plan, client, params, emit, emit.now(), services)
+    if params.cleanup and not report.engine_failure:
+        removed, kept = _cleanup_images(client, report, emit)
+        report = attrs.evolve(
+            report, finished_at=emit.now(), removed_images=removed, cleanup_failures=kept
+        )
+    return report
 
 
 def _execute(
@@ -75,7 +89,11 @@ def _execute(
 ) -> Report:
     results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
-    units = [[entries[name] for name in unit] for unit in plan.units]
+    # Only an entry with an action is acted on, whatever unit names it.
+    acting = [
+        [entries[n] for n in unit if entries[n].action is not Action.NONE] for unit in plan.units
+    ]
+    units = [unit for unit in acting if unit]
     engine = ScheduledClient.around(client)
     workers = 1 if params.rolling_restart else params.update_concurrency
     # Watchtower's own units start only when every other unit has finished:
@@ -135,6 +153,7 @@ def update(
     history: History | None = None,
     past: History | None = None,
     host: str = "",
+    plan: Plan | None = None,
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -183,6 +202,20 @@ def update(
             kept, when the caller records the run itself (a run over several
             engines); the updates that wait for approval are kept there.
         host: The engine's name in the history, for the holds and the images kept.
+        plan: A plan the caller already has (from :func:`~watchtower.plan`,
+            shown to a person and approved): the run carries out this plan
+            and no other, instead of planning again. Nothing is scanned or
+            pulled; the registry is asked once per distinct image the plan
+            updates to, whether it still serves the plan's digest. The rest
+            of the run is the same: the repair first, the hooks, the
+            replacements, the cleanup, the history and the notifiers. An
+            action whose ground moved since the plan was made is not carried
+            out and is reported skipped, with the reason (see
+            :func:`watchtower.planner.recheck`): the registry serves another
+            digest, the container is gone, another one holds its name, or it
+            runs another image. Nothing the plan leaves alone is touched.
+            The plan's services are rolled out as planned, through
+            ``services``, and are not checked again.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -202,22 +235,30 @@ def update(
     if not (dry_run or params.monitor_only):
         listed = client.list_containers(include_stopped=True, include_restarting=True)
         repaired = repair(client, params, emit, listed)
-    chosen, settings = in_scope(client, params, None if repaired else listed)
+    hooks = params.lifecycle_hooks and not dry_run
+    if plan is not None:
+        the_plan, chosen, settings = _approved(
+            plan, client, registry, params, emit, None if repaired else listed, hooks=hooks
+        )
+        if params.monitor_only:
+            the_plan = the_plan.without_actions("monitor only")
+    else:
+        chosen, settings = in_scope(client, params, None if repaired else listed)
     if any(own.policy is Policy.APPROVE for own in settings.values()):
         params = with_approvals(params, approvals_of(past, emit), host)
-    hooks = params.lifecycle_hooks and not dry_run
-    if hooks:
+    if hooks and plan is None:
         ids = {c.name: c.id for c in chosen}
         _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
-    if services is not None:
+    if plan is None and services is not None:
         # Containers and services of the same tag share one digest request.
         registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
-    # Services first: an engine that refuses to list them fails the run before any pull.
-    service_entries = (
-        plan_services(services, registry, params, emit) if services is not None else ()
-    )
-    the_plan = make_plan(chosen, settings, client, registry, params, emit)
-    the_plan = attrs.evolve(the_plan, services=service_entries)
+    if plan is None:
+        # Services first: an engine that refuses to list them fails the run before any pull.
+        service_entries = (
+            plan_services(services, registry, params, emit) if services is not None else ()
+        )
+        the_plan = make_plan(chosen, settings, client, registry, params, emit)
+        the_plan = attrs.evolve(the_plan, services=service_entries)
     if dry_run:
         the_plan = the_plan.without_actions("dry run")
     else:
@@ -257,6 +298,80 @@ def update(
         )
     )
     return report
+
+
+def _approved(
+    approved: Plan,
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams,
+    emit: Emitter,
+    listed: Sequence[Container] | None,
+    *,
+    hooks: bool,
+) -> tuple[Plan, list[Container], dict[str, ContainerSettings]]:
+    """The plan a caller approved, narrowed to what still holds (:func:`recheck`).
+
+    Also the containers it names as they are now, and their settings (the
+    plan's), for the hooks; their pre-check hooks run here, before the
+    registry is asked again, once per distinct image the plan updates to.
+    """
+    if listed is None:
+        listed = client.list_containers(include_stopped=True, include_restarting=True)
+    now = {c.name: c for c in listed}
+    settings = {e.name: e.settings for e in approved.entries}
+    chosen = [
+        now[e.name] for e in approved.entries if e.name in now and now[e.name].id == e.container.id
+    ]
+    if hooks:
+        ids = {c.name: c.id for c in chosen}
+        _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
+    refs = [
+        e.target_reference
+        for e in approved.actions
+        if e.action is Action.UPDATE and e.new_image is not None and e.new_image.repo_digests
+    ]
+    # Within the scan's budget, as a scan's own lookups: a registry that hangs
+    # does not hold the run.
+    scan = Budget.starting(params.registry_scan_timeout.total_seconds(), time.monotonic())
+    until = scan_deadline(scan, lambda ref: f"the digest of {ref.familiar}")
+    served = fan_out(refs, registry.digest, params.check_concurrency, Exception, until=until)
+    for ref, answer in served.items():
+        if isinstance(answer, Exception):
+            _log.warning("%s could not be checked again; the plan's image is used: %s", ref, answer)
+    narrowed = recheck(
+        approved,
+        listed,
+        served,
+        held=params.held,
+        missing=_missing_images(client, approved),
+        use_compose_depends_on=params.use_compose_depends_on,
+    )
+    for before, after in zip(approved.entries, narrowed.entries, strict=True):
+        if after.status is Status.SKIPPED and before.status is not Status.SKIPPED:
+            emit(Skipped(at=emit.now(), container=after.name, reason=after.reason))
+    return narrowed, chosen, settings
+
+
+def _missing_images(client: ContainerClient, approved: Plan) -> set[str]:
+    """The new images of ``approved``'s updates that the engine no longer has.
+
+    One inspection per distinct image; one the engine cannot say about
+    counts as there (its replacement's create then fails and is rolled back).
+    """
+    missing = set()
+    wanted = {
+        e.new_image.id
+        for e in approved.actions
+        if e.action is Action.UPDATE and e.new_image is not None
+    }
+    for image_id in sorted(wanted):
+        try:
+            if client.inspect_image(image_id) is None:
+                missing.add(image_id)
+        except Exception as error:
+            _log.warning("Image %s could not be inspected: %s", short_id(image_id), error)
+    return missing
 
 
 def _check_hooks(

@@ -22,7 +22,7 @@ from .clock import Clock, system_clock
 from .errors import RegistryError
 from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
 from .memo import DigestMemo
-from .model import Container, ContainerState, ImageRef
+from .model import Container, ContainerState, ImageRef, short_id
 from .params import Policy, UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
@@ -37,7 +37,7 @@ from .tags import TagList
 from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
 
-__all__ = ["held_reason", "plan", "versioned", "waits_for"]
+__all__ = ["MOVED", "held_reason", "plan", "recheck", "versioned", "waits_for"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -89,6 +89,128 @@ def plan(
     the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
     the_plan = attrs.evolve(the_plan, services=entries, pending_repairs=pending)
     return the_plan if pull else the_plan.without_actions("check only")
+
+
+MOVED = "the registry serves another image than the approved plan's"
+"""How the reason begins when an approved update is not carried out, its tag having moved."""
+
+
+def recheck(
+    approved: Plan,
+    listed: Sequence[Container],
+    served: Mapping[ImageRef, str | Exception],
+    *,
+    held: Mapping[str, str] | None = None,
+    missing: Collection[str] = (),
+    use_compose_depends_on: bool = True,
+) -> Plan:
+    """``approved`` narrowed to what still holds now: the plan to act on, never more.
+
+    A plan made earlier may be out of date when it is carried out. Its
+    actions are checked against the engine's listing now (``listed``, aside
+    names and all) and the digests the registry serves now (``served``, by
+    reference, an exception where it could not say), and an action whose
+    ground has moved is dropped, with the reason, as a skipped entry:
+
+    - the container is gone, another container holds its name, or it runs
+      another image (a person or another run changed it; a repair undid it);
+    - the registry serves another digest for the reference of an update
+      than the plan's new image has (:data:`MOVED`): the image approved is
+      no longer the newest, and the newest is not the one approved;
+    - a rollback holds it now (``held``: its version by name);
+    - the new image of its update is no longer on the engine (``missing``:
+      image ids), removed since the plan pulled it.
+
+    An update whose registry could not be asked again is carried out with
+    the plan's image, as approved. A container whose update is dropped but
+    which depends on one still replaced is recreated on its own image (a
+    restart), and a restart is kept only while something it depends on is
+    still replaced. No action is ever added: every container acted on is
+    one the plan names for an update or a restart, with the image it names.
+    The units keep the plan's order, with only the containers acted on: a
+    name in a unit whose entry has no action is never acted on.
+    """
+    held = held or {}
+    now = {c.name: c for c in listed if read_name(c) is None}
+    why: dict[str, str] = {}
+    moved: dict[str, str] = {}
+    for entry in approved.actions:
+        name, then = entry.name, entry.container
+        found = now.get(name)
+        if found is None:
+            why[name] = "it is gone since the plan was made; plan again"
+        elif found.id != then.id:
+            why[name] = (
+                f"another container ({found.short_id}) holds its name since the plan "
+                f"was made ({then.short_id}); plan again"
+            )
+        elif found.image_id != then.image_id:
+            why[name] = (
+                f"it runs another image ({short_id(found.image_id)}) than when the plan "
+                f"was made ({short_id(then.image_id)}); plan again"
+            )
+        elif name in held:
+            why[name] = held_reason(name, held[name])
+        elif (
+            entry.action is Action.UPDATE
+            and entry.new_image is not None
+            and entry.new_image.id in missing
+        ):
+            why[name] = (
+                f"its new image ({short_id(entry.new_image.id)}) is no longer on the "
+                "engine; plan again"
+            )
+        elif entry.action is Action.UPDATE and entry.new_image is not None:
+            ref = entry.target_reference
+            planned = repo_digest(entry.new_image.repo_digests, ref)
+            answer = served.get(ref)
+            if planned and isinstance(answer, str) and not entry.new_image.has_digest(answer):
+                moved[name] = (
+                    f"{MOVED} ({short_id(answer)}, not {short_id(planned)}); "
+                    "plan again to approve it"
+                )
+    acting = {e.name for e in approved.actions if e.name not in why}
+    updates = {
+        e.name for e in approved.actions if e.action is Action.UPDATE and e.name in acting
+    } - set(moved)
+    graph = dependency_graph(
+        [e.container for e in approved.entries], use_compose_depends_on=use_compose_depends_on
+    )
+    restarts = dependents({n: graph.get(n, frozenset()) & acting for n in acting}, updates)
+    restarts = restarts - updates
+    keeping = updates | restarts
+    # Only the entries' actions count: a unit never brings in a name without one
+    # (an approver may have taken an action out of the plan, and not its unit).
+    kept_units = (tuple(n for n in unit if n in keeping) for unit in approved.units)
+    units = tuple(unit for unit in kept_units if unit)
+    if not why and not moved and keeping == acting:
+        return attrs.evolve(approved, units=units)
+    entries = []
+    for entry in approved.entries:
+        name = entry.name
+        if entry.action is Action.NONE or (name in updates and entry.action is Action.UPDATE):
+            entries.append(entry)
+        elif name in why or name in moved:
+            reason = why.get(name) or moved[name]
+            dropped = attrs.evolve(entry, status=Status.SKIPPED, reason=reason)
+            if name in restarts:
+                cause = sorted(d for d in graph[name] if d in updates | restarts)
+                reason += f"; recreated on its image: it depends on {', '.join(cause)}"
+                dropped = attrs.evolve(dropped, action=Action.RESTART, reason=reason)
+            else:
+                dropped = attrs.evolve(dropped, action=Action.NONE)
+            entries.append(dropped)
+        elif name in restarts:
+            entries.append(entry)
+        else:
+            entries.append(
+                attrs.evolve(
+                    entry,
+                    action=Action.NONE,
+                    reason="not restarted: nothing it depends on is replaced any more",
+                )
+            )
+    return attrs.evolve(approved, entries=entries, units=units)
 
 
 def in_scope(
