@@ -26,9 +26,9 @@ import attrs
 from attrs import frozen
 
 from ..errors import ConfigurationError, WatchtowerError
-from ..history import Approval, History, SqliteHistory
+from ..history import Approval, History
 from ..report import Report
-from .history_settings import HistorySettings
+from .subcommand import data_dir_of, history_at, read_subcommand
 
 __all__ = ["Decision", "decide_command", "parse_decision"]
 
@@ -71,56 +71,25 @@ def parse_decision(command: str, argv: Sequence[str], environ: Mapping[str, str]
         ConfigurationError: A missing value or name, a second name, or (for
             ``reject``) an option it does not have.
     """
-    found = Decision(command, data_dir=environ.get("WATCHTOWER_DATA_DIR", "").strip())
-    args, rest = list(argv), []
-    while args:
-        arg = args.pop(0)
-        option, equals, value = arg.partition("=")
-        if arg in ("-h", "--help"):
-            found = attrs.evolve(found, help=True)
-        elif arg == "--later" and command == "approve":
-            found = attrs.evolve(found, later=True)
-        elif option in ("--digest", "--host", "--data-dir"):
-            if not equals:
-                if not args:
-                    raise ConfigurationError(f"{option} needs a value.")
-                value = args.pop(0)
-            value = value.strip()
-            if option == "--digest":
-                found = attrs.evolve(found, digest=value)
-            elif option == "--host":
-                found = attrs.evolve(found, host=value)
-            else:
-                found = attrs.evolve(found, data_dir=value)
-        elif arg.startswith("-"):
-            if command == "reject":
-                raise ConfigurationError(
-                    f"watchtower reject has no option {option[:40]!r}; {USAGE[command]}."
-                )
-            rest.append(arg)
-        elif rest:
-            rest.append(arg)  # a daemon flag's value: the name comes before them
-        elif found.name:
-            raise ConfigurationError(f"watchtower {command} takes one name, got {arg[:40]!r} too.")
-        else:
-            found = attrs.evolve(found, name=arg.lstrip("/"))
-    if not found.help and not found.name:
-        raise ConfigurationError(
-            f"watchtower {command} needs a container's name; {USAGE[command]}."
-        )
-    return attrs.evolve(found, rest=tuple(rest))
-
-
-def _history(decision: Decision) -> SqliteHistory:
-    path = HistorySettings(data_dir=decision.data_dir).path
-    if path is None:
-        raise ConfigurationError(
-            f"watchtower {decision.command} needs --data-dir or WATCHTOWER_DATA_DIR: "
-            "the directory the daemon keeps its history in."
-        )
-    if not path.is_file():
-        raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
-    return SqliteHistory(path)
+    approve = command == "approve"
+    asked = read_subcommand(
+        command,
+        argv,
+        USAGE[command],
+        valued=("--digest", "--host", "--data-dir"),
+        switches=("--later",) if approve else (),
+        daemon_flags=approve,
+    )
+    return Decision(
+        command,
+        name=asked.name,
+        digest=asked.values.get("--digest", ""),
+        host=asked.values.get("--host", ""),
+        data_dir=data_dir_of(asked, environ),
+        later="--later" in asked.switches,
+        rest=asked.rest,
+        help=asked.help,
+    )
 
 
 def _run(decision: Decision, history: History, environ: Mapping[str, str]) -> Report:
@@ -184,7 +153,7 @@ def decide_command(
         if decision.help:
             out.write(USAGE[command] + "\n")
             return 0
-        history = _history(decision)
+        history = history_at(decision.command, decision.data_dir)
     except ConfigurationError as error:
         err.write(f"watchtower: {error}\n")
         return 2

@@ -24,8 +24,7 @@ import attrs
 from attrs import frozen
 
 from ..errors import ConfigurationError, WatchtowerError
-from ..history import SqliteHistory
-from .history_settings import HistorySettings
+from .subcommand import data_dir_of, history_at, read_subcommand
 
 __all__ = ["ChangeQuery", "parse_change", "release_command", "rollback_command"]
 
@@ -66,55 +65,23 @@ def parse_change(command: str, argv: Sequence[str], environ: Mapping[str, str]) 
         ConfigurationError: A missing value or name, a second name, or (for
             ``release``) an option it does not have.
     """
-    query = ChangeQuery(command, data_dir=environ.get("WATCHTOWER_DATA_DIR", "").strip())
-    valued = ("--to", "--host", "--data-dir") if command == "rollback" else ("--host", "--data-dir")
-    args, rest = list(argv), []
-    while args:
-        arg = args.pop(0)
-        option, equals, value = arg.partition("=")
-        if arg in ("-h", "--help"):
-            query = attrs.evolve(query, help=True)
-        elif option in valued:
-            if not equals:
-                if not args:
-                    raise ConfigurationError(f"{option} needs a value.")
-                value = args.pop(0)
-            value = value.strip()
-            if option == "--to":
-                query = attrs.evolve(query, to=value)
-            elif option == "--host":
-                query = attrs.evolve(query, host=value)
-            else:
-                query = attrs.evolve(query, data_dir=value)
-        elif arg.startswith("-"):
-            if command == "release":
-                raise ConfigurationError(
-                    f"watchtower release has no option {option[:40]!r}; {USAGE[command]}."
-                )
-            rest.append(arg)
-        elif rest:
-            rest.append(arg)  # a daemon flag's value: the name comes before them
-        elif query.name:
-            raise ConfigurationError(f"watchtower {command} takes one name, got {arg[:40]!r} too.")
-        else:
-            query = attrs.evolve(query, name=arg.lstrip("/"))
-    if not query.help and not query.name:
-        raise ConfigurationError(
-            f"watchtower {command} needs a container's name; {USAGE[command]}."
-        )
-    return attrs.evolve(query, rest=tuple(rest))
-
-
-def _history(query: ChangeQuery) -> SqliteHistory:
-    path = HistorySettings(data_dir=query.data_dir).path
-    if path is None:
-        raise ConfigurationError(
-            f"watchtower {query.command} needs --data-dir or WATCHTOWER_DATA_DIR: "
-            "the directory the daemon keeps its history in."
-        )
-    if not path.is_file():
-        raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
-    return SqliteHistory(path)
+    rollback = command == "rollback"
+    asked = read_subcommand(
+        command,
+        argv,
+        USAGE[command],
+        valued=("--to", "--host", "--data-dir") if rollback else ("--host", "--data-dir"),
+        daemon_flags=rollback,
+    )
+    return ChangeQuery(
+        command,
+        name=asked.name,
+        to=asked.values.get("--to"),
+        host=asked.values.get("--host", ""),
+        data_dir=data_dir_of(asked, environ),
+        rest=asked.rest,
+        help=asked.help,
+    )
 
 
 def release_command(
@@ -135,7 +102,7 @@ def release_command(
         if query.help:
             out.write(USAGE["release"] + "\n")
             return 0
-        history = _history(query)
+        history = history_at(query.command, query.data_dir)
     except ConfigurationError as error:
         err.write(f"watchtower: {error}\n")
         return 2
@@ -176,7 +143,7 @@ def rollback_command(
         from .config import load
 
         config = load(query.rest, environ)
-        history = _history(query)
+        history = history_at(query.command, query.data_dir)
     except ConfigurationError as error:
         err.write(f"watchtower: {error}\n")
         return 2

@@ -1,0 +1,111 @@
+"""A subcommand about one container (``rollback``, ``approve``...): its name, its options, the rest.
+
+``watchtower rollback web --to 1.0 -H tcp://...`` names one container, takes
+options of its own (with a value, ``--to 1.0`` or ``--to=1.0``, or alone,
+``--later``) and, for a subcommand that runs an update, the daemon's flags
+after the name, read later as a run reads them. :func:`read_subcommand`
+splits the words; :func:`history_at` opens the history they act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+from ..history import SqliteHistory
+from .history_settings import HistorySettings
+
+__all__ = ["Asked", "data_dir_of", "history_at", "read_subcommand"]
+
+
+@frozen
+class Asked:
+    """The words of a subcommand, sorted.
+
+    Attributes:
+        name: The container, without a leading ``/``; empty only with ``help``.
+        values: The value of each of its own options given, by option (``--to``).
+        switches: Its own options given alone (``--later``).
+        rest: The daemon's flags, given after the name.
+        help: ``-h`` or ``--help`` was given.
+    """
+
+    name: str = ""
+    values: Mapping[str, str] = field(factory=dict)
+    switches: frozenset[str] = frozenset()
+    rest: tuple[str, ...] = ()
+    help: bool = False
+
+
+def read_subcommand(
+    command: str,
+    argv: Sequence[str],
+    usage: str,
+    *,
+    valued: Sequence[str],
+    switches: Sequence[str] = (),
+    daemon_flags: bool = False,
+) -> Asked:
+    """``argv`` of ``watchtower COMMAND`` (the command word left out), sorted.
+
+    ``valued`` and ``switches`` are its own options; with ``daemon_flags``
+    every other option, and what follows it, is the daemon's.
+
+    Raises:
+        ConfigurationError: A missing value or name, a second name, or an
+            option it does not take; ``usage`` is quoted where it helps.
+    """
+    name, values, given, rest, wants_help = "", {}, set(), [], False
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        option, equals, value = arg.partition("=")
+        if arg in ("-h", "--help"):
+            wants_help = True
+        elif arg in switches:
+            given.add(arg)
+        elif option in valued:
+            if not equals:
+                if not args:
+                    raise ConfigurationError(f"{option} needs a value.")
+                value = args.pop(0)
+            values[option] = value.strip()
+        elif arg.startswith("-"):
+            if not daemon_flags:
+                raise ConfigurationError(
+                    f"watchtower {command} has no option {option[:40]!r}; {usage}."
+                )
+            rest.append(arg)
+        elif rest:
+            rest.append(arg)  # a daemon flag's value: the name comes before them
+        elif name:
+            raise ConfigurationError(f"watchtower {command} takes one name, got {arg[:40]!r} too.")
+        else:
+            name = arg.lstrip("/")
+    if not wants_help and not name:
+        raise ConfigurationError(f"watchtower {command} needs a container's name; {usage}.")
+    return Asked(name, values, frozenset(given), tuple(rest), wants_help)
+
+
+def data_dir_of(asked: Asked, environ: Mapping[str, str]) -> str:
+    """``--data-dir``, else ``WATCHTOWER_DATA_DIR``, as the daemon reads it."""
+    return asked.values.get("--data-dir", environ.get("WATCHTOWER_DATA_DIR", "").strip())
+
+
+def history_at(command: str, data_dir: str) -> SqliteHistory:
+    """The daemon's history in ``data_dir``, which must exist already.
+
+    Raises:
+        ConfigurationError: No directory is given, or it holds no history.
+    """
+    path = HistorySettings(data_dir=data_dir).path
+    if path is None:
+        raise ConfigurationError(
+            f"watchtower {command} needs --data-dir or WATCHTOWER_DATA_DIR: "
+            "the directory the daemon keeps its history in."
+        )
+    if not path.is_file():
+        raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
+    return SqliteHistory(path)
