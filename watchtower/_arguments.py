@@ -34,9 +34,9 @@ C = TypeVar("C", bound=type)
 def fits(value: Any, hint: Any) -> bool:
     """True when ``value`` may be given for a parameter annotated ``hint``.
 
-    What a converter accepts counts: a string or any iterable of strings for
-    ``tuple[str, ...]``, an enum's value for the enum. Forms it does not know
-    are let through, to the converters and validators.
+    What a converter accepts counts: a string, or a tuple, list or set of
+    strings, for ``tuple[str, ...]``; an enum's value for the enum. Forms it
+    does not know are let through, to the converters and validators.
     """
     origin = typing.get_origin(hint)
     if hint is bool:
