@@ -72,6 +72,23 @@ def test_the_default_registry_without_requests_names_its_extra() -> None:
     )
 
 
+def test_a_jinja2_template_without_jinja2_names_its_extra() -> None:
+    result = _without(
+        ("jinja2",),
+        "from watchtower.errors import MissingExtraError\n"
+        "from watchtower.notify import Template\n"
+        "Template('{{range .}}{{.Message}}{{end}}')  # Go's language needs nothing\n"
+        "try:\n    Template('{{ report.updated | length }}', name='mine')\n"
+        "except MissingExtraError as error:\n"
+        "    print(error)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "The Jinja2 template mine needs the 'cli' extra, which is not installed "
+        "(no module named 'jinja2'): pip install 'watchtower-updater[cli]'"
+    )
+
+
 def test_the_all_extra_holds_every_other_extra() -> None:
     extras = PYPROJECT["project"]["optional-dependencies"]
     (everything,) = extras["all"]

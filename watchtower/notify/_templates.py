@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MissingExtraError
 from ..model import short_id
 from ..porcelain import porcelain_json
 from ..report import ContainerReport, Report
@@ -371,7 +371,13 @@ class Template:
         return "go" if self._go is not None else "jinja2"
 
     def _jinja(self) -> jinja2.Template:
-        import jinja2.sandbox
+        try:
+            import jinja2  # first, so that a missing one is named as such
+            import jinja2.sandbox
+        except ImportError as missing:
+            raise MissingExtraError.for_extra(
+                f"The Jinja2 template {self.name}", "cli", missing
+            ) from None
 
         # Sandboxed: a template comes from a flag or a file, and should not
         # reach into Python beyond the context it is given.
