@@ -8,7 +8,7 @@ from datetime import datetime
 
 from .clock import Clock
 from .errors import ConfigurationError
-from .events import Event, HookRan, Observer
+from .events import Event, Failed, HookRan, Observer, Step
 from .lifecycle import HookRun
 
 _log = logging.getLogger(__name__)
@@ -52,6 +52,11 @@ class Emitter:
                         event.kind,
                     )
                 self._failed = True
+
+    def failed(self, step: Step, reason: str, container: str = "") -> None:
+        """Log and tell a failure the run goes on after (a history, a notifier)."""
+        _log.warning("%s", reason)
+        self(Failed(at=self.now(), container=container, step=step, reason=reason))
 
     def hook(self, name: str, run: HookRun | None) -> None:
         """Tell of a lifecycle hook that ran (nothing when there was none)."""

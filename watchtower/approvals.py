@@ -24,7 +24,6 @@ honours approvals for library users as it does for the command line.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -32,7 +31,7 @@ import attrs
 from attrs import frozen
 
 from ._emitter import Emitter
-from .events import Failed, Step
+from .events import Step
 from .history import Approval, History, State, approvals_on
 from .model import ImageRef, short_id
 from .params import Policy, UpdateParams
@@ -50,8 +49,6 @@ __all__ = [
     "waiting_reason",
     "with_approvals",
 ]
-
-_log = logging.getLogger(__name__)
 
 
 def waiting_reason(name: str) -> str:
@@ -183,8 +180,7 @@ def ask_for(
                 new.append(entry.name)
         except Exception as error:
             reason = f"The update of {entry.name} to approve was not kept: {error}"
-            _log.warning("%s", reason)
-            emit(Failed(at=emit.now(), container=entry.name, step=Step.HISTORY, reason=reason))
+            emit.failed(Step.HISTORY, reason, entry.name)
     return tuple(new)
 
 
@@ -196,8 +192,7 @@ def approvals_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, s
         return history.approvals()
     except Exception as error:
         reason = f"The approvals could not be read from the history, so none applies: {error}"
-        _log.warning("%s", reason)
-        emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+        emit.failed(Step.HISTORY, reason)
         return {}
 
 

@@ -466,9 +466,9 @@ def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Rep
             notifier.notify(report)
         except Exception as error:
             failures += error.failed if isinstance(error, NotificationError) else 1
-            reason = f"{type(notifier).__name__} could not deliver the report: {error}"
-            _log.warning("%s", reason)
-            emit(Failed(at=emit.now(), step=Step.NOTIFY, reason=reason))
+            emit.failed(
+                Step.NOTIFY, f"{type(notifier).__name__} could not deliver the report: {error}"
+            )
     return attrs.evolve(report, failed_notifications=failures) if failures else report
 
 
@@ -479,9 +479,7 @@ def keep(history: History | None, report: Report, emit: Emitter) -> None:
     try:
         history.record(report)
     except Exception as error:
-        reason = f"The run was not kept in the history: {error}"
-        _log.warning("%s", reason)
-        emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+        emit.failed(Step.HISTORY, f"The run was not kept in the history: {error}")
 
 
 def holds_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, str], Hold]:
@@ -496,8 +494,7 @@ def holds_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, str],
         return history.holds()
     except Exception as error:
         reason = f"The holds could not be read from the history, so none applies: {error}"
-        _log.warning("%s", reason)
-        emit(Failed(at=emit.now(), step=Step.HISTORY, reason=reason))
+        emit.failed(Step.HISTORY, reason)
         return {}
 
 
