@@ -40,53 +40,49 @@ def test_the_command_without_the_cli_extra_names_it_in_one_sentence() -> None:
     assert line.endswith("pip install 'watchtower-updater[cli]'")
 
 
-def test_watchtower_docker_without_docker_py_names_its_extra() -> None:
-    result = _without(
-        ("docker",),
-        "from watchtower.errors import MissingExtraError\n"
-        "try:\n    import watchtower.docker\n"
-        "except MissingExtraError as error:\n"
-        "    print(isinstance(error, ImportError), error)\n",
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
-        "True watchtower.docker needs the 'docker' extra, which is not installed "
-        "(no module named 'docker'): pip install 'watchtower-updater[docker]'"
-    )
-
-
-def test_the_default_registry_without_requests_names_its_extra() -> None:
-    result = _without(
-        ("requests",),
-        "from watchtower.errors import MissingExtraError\n"
-        "from watchtower.registry import HttpRegistry\n"
-        "try:\n    HttpRegistry()\n"
-        "except MissingExtraError as error:\n"
-        "    print(isinstance(error, ImportError), error)\n",
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
-        "True The registry's default transport (RequestsTransport) needs the 'registry' extra, "
+# What a user without an extra runs, and the one line it must print: the error is
+# a MissingExtraError, which is an ImportError too.
+WITHOUT_AN_EXTRA = [
+    pytest.param(
+        "docker",
+        "import watchtower.docker",
+        "watchtower.docker needs the 'docker' extra, which is not installed "
+        "(no module named 'docker'): pip install 'watchtower-updater[docker]'",
+        id="watchtower.docker",
+    ),
+    pytest.param(
+        "requests",
+        "from watchtower.registry import HttpRegistry; HttpRegistry()",
+        "The registry's default transport (RequestsTransport) needs the 'registry' extra, "
         "which is not installed (no module named 'requests'): "
-        "pip install 'watchtower-updater[registry]'"
-    )
-
-
-def test_a_jinja2_template_without_jinja2_names_its_extra() -> None:
-    result = _without(
-        ("jinja2",),
-        "from watchtower.errors import MissingExtraError\n"
+        "pip install 'watchtower-updater[registry]'",
+        id="HttpRegistry",
+    ),
+    pytest.param(
+        "jinja2",
+        # Go's template language needs nothing; Jinja2 needs jinja2.
         "from watchtower.notify import Template\n"
-        "Template('{{range .}}{{.Message}}{{end}}')  # Go's language needs nothing\n"
-        "try:\n    Template('{{ report.updated | length }}', name='mine')\n"
+        "Template('{{range .}}{{.Message}}{{end}}')\n"
+        "Template('{{ report.updated | length }}', name='mine')",
+        "The Jinja2 template mine needs the 'cli' extra, which is not installed "
+        "(no module named 'jinja2'): pip install 'watchtower-updater[cli]'",
+        id="Jinja2 template",
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "code", "sentence"), WITHOUT_AN_EXTRA)
+def test_a_part_without_its_extra_names_the_extra(module: str, code: str, sentence: str) -> None:
+    body = "\n".join(f"    {line}" for line in code.splitlines())
+    result = _without(
+        (module,),
+        "from watchtower.errors import MissingExtraError\n"
+        f"try:\n{body}\n"
         "except MissingExtraError as error:\n"
-        "    print(error)\n",
+        "    print(isinstance(error, ImportError), error)\n",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
-        "The Jinja2 template mine needs the 'cli' extra, which is not installed "
-        "(no module named 'jinja2'): pip install 'watchtower-updater[cli]'"
-    )
+    assert result.stdout.strip() == f"True {sentence}"
 
 
 def test_the_all_extra_holds_every_other_extra() -> None:
