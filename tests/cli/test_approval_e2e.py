@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import requests
 
 from tests.support.api_process import TOKEN, serving
 from tests.support.e2e_fixtures import Images, Names
-from tests.support.mosquitto import Broker, Listener
+from tests.support.mosquitto import Broker, Listener, require_mosquitto
 from watchtower.cli.mqtt import object_id
 
 from .test_rollback_e2e import watchtower
@@ -100,8 +99,7 @@ def test_watchtower_approve_runs_the_approved_update_on_the_engine(
 def test_home_assistant_s_install_press_approves_and_updates_on_the_engine(
     docker_api: Any, dockerd: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
 ) -> None:
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     broker = Broker(tmp_path)
     broker.start()
     name = e2e_names("app")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import dockerd as dockerd_support
-from tests.support.mosquitto import Broker, Listener
+from tests.support.mosquitto import Broker, Listener, require_mosquitto
 from tests.support.pki import CertificateAuthority
 from watchtower import update
 from watchtower.cli.mqtt import MqttBridge, mqtt_settings, object_id
@@ -33,10 +31,7 @@ CONFIG = "homeassistant/update/watchtower/web/config"
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        if dockerd_support.required():
-            pytest.fail("the MQTT tests must run here, but mosquitto is not installed")
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     found = Broker(tmp_path)
     found.start()
     yield found
@@ -282,10 +277,7 @@ def test_an_install_updates_the_container_on_its_own_host_only(
 def test_an_mqtts_broker_of_ones_own_ca_is_trusted_with_mqtt_ca_alone(
     tmp_path: Path, runner: Runner, engine: MemoryEngine, registry: MemoryRegistry
 ) -> None:
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        if dockerd_support.required():
-            pytest.fail("the MQTT tests must run here, but mosquitto is not installed")
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     ca = CertificateAuthority.create(tmp_path / "pki")
     broker = Broker(tmp_path, tls=ca.issue(tmp_path / "pki"))
     broker.start()

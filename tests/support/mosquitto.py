@@ -10,7 +10,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.support import dockerd as dockerd_support
 from tests.support.net import free_port, wait_for_port
+
+
+def require_mosquitto() -> None:
+    """Skip without Debian's mosquitto, or fail where the end-to-end tests must run."""
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        if dockerd_support.required():
+            pytest.fail("the MQTT tests must run here, but mosquitto is not installed")
+        pytest.skip("mosquitto is not installed")
 
 
 class Broker:
