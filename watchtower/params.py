@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import timedelta, tzinfo
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import field, frozen
 
 from ._arguments import checked_init
@@ -224,3 +226,11 @@ class UpdateParams:
     windows: tuple[Window, ...] = field(default=(), converter=_windows)
     zone: tzinfo | None = None
     ignore_windows: bool = False
+
+    def only(self, names: Iterable[str]) -> UpdateParams:
+        """These parameters narrowed to the containers called exactly ``names``.
+
+        ``names`` holds container names, not patterns: each is escaped, so
+        that ``web.1`` is not also ``webx1``.
+        """
+        return attrs.evolve(self, names=tuple(re.escape(n) for n in names))

@@ -415,5 +415,4 @@ def _narrowed(
         }
     if not named:
         return None
-    # Escaped: a name is matched whole, and a dot in it is not a wildcard.
-    return attrs.evolve(params, names=tuple(re.escape(n) for n in sorted(named)))
+    return params.only(sorted(named))

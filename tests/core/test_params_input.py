@@ -97,3 +97,16 @@ def test_a_label_pair_names_the_parameter_and_its_flag(field: str, flag: str) ->
 
     with pytest.raises(ConfigurationError, match=rf"^{field} \({flag}\) takes key=value pairs"):
         Selector.from_params(UpdateParams(**{field: ("novalue",)}))
+
+
+def test_only_narrows_to_the_names_as_written_not_as_patterns() -> None:
+    from watchtower.selection import select
+    from watchtower.testing import MemoryEngine, MemoryRegistry
+
+    registry = MemoryRegistry()
+    engine = MemoryEngine(registry)
+    for name in ("web.1", "webx1", "db"):
+        engine.run(name, registry.publish("example.org/app:1"))
+    listed = engine.list_containers()
+    chosen, _ = select(listed, UpdateParams(names=("db",)).only(["web.1"]))
+    assert [c.name for c in chosen] == ["web.1"]  # a dot in a name is no wildcard

@@ -22,7 +22,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-import attrs
 from attrs import frozen
 
 from ..errors import ConfigurationError, WatchtowerError
@@ -119,7 +118,7 @@ def _run(decision: Decision, history: History, environ: Mapping[str, str]) -> Re
             )
         engine = host.open()
         try:
-            params = engine.applied(attrs.evolve(config.params, names=(decision.name,)))
+            params = engine.applied(config.params.only([decision.name]))
             return update(engine.client, registry, params, history=history, host=decision.host)
         finally:
             engine.close()

@@ -388,7 +388,7 @@ class MqttBridge:
             except WatchtowerError as error:
                 self.logger.error("The approval of %s could not be kept: %s", name, error)
         self._note(name, host, in_progress=True)
-        params = attrs.evolve(self.runner.params, names=(name,))
+        params = self.runner.params.only([name])
         report = self.runner.run(params, wait=True, trigger=TRIGGER, host=host)
         if report is None:
             self._note(name, host, in_progress=False)

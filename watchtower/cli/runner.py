@@ -14,8 +14,6 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-import attrs
-
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, WatchtowerError
 from ..events import Event, Observer
@@ -214,7 +212,7 @@ class Runner:
     def run_waiting(self, names: Sequence[str]) -> Report | None:
         """Run for the containers ``names`` whose maintenance window opened (trigger ``window``),
         after a run in progress."""
-        params = attrs.evolve(self.params, names=tuple(names))
+        params = self.params.only(names)
         return self.run(params, wait=True, trigger="window")
 
     def start(

@@ -304,7 +304,7 @@ def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
         return {c.name for c in select(listed, asked)[0] if c.name in configured}
 
     chosen = sorted(set().union(*on_each_host(runner, chosen_on).values()))
-    return attrs.evolve(params, names=tuple(chosen)), True, bool(chosen)
+    return params.only(chosen), True, bool(chosen)
 
 
 def bound(configured: timedelta) -> timedelta | Response:

@@ -9,7 +9,6 @@ entry is in the answer. A rejection only records the decision.
 
 from __future__ import annotations
 
-import attrs
 from flask import Response, request
 
 from ...errors import ApprovalError, WatchtowerError
@@ -127,7 +126,7 @@ def _run(name: str, host: str, approval: dict[str, object]) -> Response:
     limit = _base.bound(state.settings.update_timeout)
     if isinstance(limit, Response):
         return limit
-    params = attrs.evolve(runner.params, names=(name,))
+    params = runner.params.only([name])
     done, report, _ = _base.within(lambda: runner.run(params, wait=True, trigger=TRIGGER), limit)
     if not done:
         return _base.too_slow("run of the approved update", limit)
