@@ -619,6 +619,7 @@ def _entry(
         action=action,
         reason=verdict.reason,
         new_image=verdict.image,
+        error=verdict.error or verdict.status is Status.FAILED,
     )
 
 

@@ -231,9 +231,15 @@ class Runner:
         return self.run(params, wait=True, trigger="window")
 
     def start(
-        self, params: UpdateParams | None = None, *, wait: bool = False, trigger: str = ""
+        self,
+        params: UpdateParams | None = None,
+        *,
+        wait: bool = False,
+        trigger: str = "",
+        plans: Mapping[str, Plan] | None = None,
     ) -> bool:
-        """Run on a thread of its own; returns at once (``trigger`` as for :meth:`run`).
+        """Run on a thread of its own; returns at once (``trigger`` and ``plans`` as for
+        :meth:`run`).
 
         Returns:
             ``False`` when a run was in progress and ``wait`` is false: the
@@ -245,7 +251,7 @@ class Runner:
 
         def body() -> None:
             try:
-                self._run_locked(params or self.params, trigger=trigger)
+                self._run_locked(params or self.params, trigger=trigger, plans=plans)
             finally:
                 self._lock.release()
 
