@@ -216,3 +216,87 @@ def test_a_plan_moved_since_is_skipped_with_the_reason(
     (db,) = body["entries"]
     assert db["outcome"] == "skipped"
     assert db["reason"].startswith("the registry serves another image")
+
+
+# What a check and the containers' details say ---------------------------------------
+
+
+def test_a_check_says_whether_each_was_stale_fresh_skipped_or_failed(
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    registry.publish("example.org/pinned:1")
+    pinned = registry.served("example.org/pinned:1")[0]
+    fleet.run("pinned", f"example.org/pinned:1@{pinned}")
+
+    body = api.post("/v1/check", headers=AUTH).get_json()
+
+    statuses = {c["name"]: c["status"] for c in body["containers"]}
+    assert statuses == {
+        "db": "stale",
+        "web": "fresh",
+        "cache": "stale",  # monitor-only: stale all the same
+        "log": "fresh",
+        "gone": "failed",  # its registry did not answer
+        "pinned": "skipped",
+    }
+    assert all("update_available" in c and "latest_digest" in c for c in body["containers"])
+
+
+def details(api: FlaskClient) -> dict[str, Any]:
+    body: dict[str, Any] = api.get("/v1/containers/details", headers=AUTH).get_json()
+    return body
+
+
+def test_a_container_a_cooldown_keeps_is_still_stale_in_its_details(
+    api: FlaskClient, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    registry.publish(DB)
+    engine.run("db", DB, labels={L.COOLDOWN_DELAY: "1h"})
+    registry.publish(DB)  # younger than its cooldown: the check skips it
+
+    api.post("/v1/check", headers=AUTH)
+
+    (db,) = details(api)["containers"]
+    assert (db["status"], db["check_status"]) == ("skipped", "skipped")
+    assert db["latest_digest"] == registry.served(DB)[0] != db["digest"]
+    assert db["stale"] is True
+    assert db["checked_at"] == "2026-01-01T00:00:00Z"
+
+
+def test_details_say_when_each_was_last_checked(
+    api: FlaskClient, fleet: MemoryEngine, clock: FixedClock
+) -> None:
+    before = {c["name"]: c for c in details(api)["containers"]}
+    assert "checked_at" not in before["db"] and "check_status" not in before["db"]
+    clock.advance(timedelta(minutes=3))
+    planned(api, "?container=db&container=gone")
+
+    after = {c["name"]: c for c in details(api)["containers"]}
+
+    assert (after["db"]["checked_at"], after["db"]["check_status"]) == (
+        "2026-01-01T00:03:00Z",
+        "stale",
+    )
+    assert after["db"]["stale"] is True
+    assert after["gone"]["check_status"] == "failed"
+    assert "checked_at" not in after["log"]
+
+
+def test_a_run_notes_its_checks_and_an_update_is_no_longer_stale(
+    api: FlaskClient, fleet: MemoryEngine, runner: Runner
+) -> None:
+    api.post("/v1/check", headers=AUTH)
+    runner.run(runner.params.only(["db"]))
+
+    (db,) = [c for c in details(api)["containers"] if c["name"] == "db"]
+
+    assert (db["stale"], db["status"], db["check_status"]) == (False, "updated", "stale")
+
+
+def test_details_say_when_the_schedule_runs_next(runner: Runner, fleet) -> None:
+    settings = ApiSettings(endpoints=frozenset(API_ENDPOINTS), token=TOKEN)
+    without = create_app(runner, settings).test_client()
+    assert details(without)["next_run"] is None
+    when = runner.clock() + timedelta(hours=6)
+    with_one = create_app(runner, settings, next_run=lambda: when).test_client()
+    assert details(with_one)["next_run"] == "2026-01-01T06:00:00Z"

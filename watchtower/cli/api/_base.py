@@ -103,12 +103,17 @@ class StatusBook:
             self.note(name, event.status, event.reason, host=host)
             self.note_version(name, "", "", host=host)
             self.note_check(name, check_status(event.status, False), event.at, host=host)
+            if event.status is Status.FRESH:
+                # It runs what its registry serves: a digest noted before is out of date.
+                self.note_digest(name, "", host=host)
         elif isinstance(event, UpdateAvailable):
             self.note(name, "stale", host=host)
             self.note_image(name, event.new_image or "", host=host)
             self.note_version(name, event.new_version, event.notes, host=host)
         elif isinstance(event, Updated):
             self.note(name, "updated", "restarted" if event.restart_only else "", host=host)
+            if not event.restart_only:
+                self.note_digest(name, "", host=host)  # it runs the newest the run found
         elif isinstance(event, (Failed, RolledBack)):
             self.note(name, "failed", event.reason, host=host)
         elif isinstance(event, Skipped):
