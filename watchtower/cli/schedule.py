@@ -108,9 +108,7 @@ class Scheduler:
                 if self._stop.is_set():
                     break
                 self.tick()
-                upcoming = self._waiting_for(
-                    self.schedule.next_after(max(upcoming, self.clock()))
-                )
+                upcoming = self._waiting_for(self.schedule.next_after(max(upcoming, self.clock())))
                 if self.on_next is not None:
                     self.on_next(upcoming)
         except ConfigurationError as error:
