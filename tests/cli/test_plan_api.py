@@ -98,6 +98,17 @@ def test_the_plan_answers_each_container_in_its_group(api: FlaskClient, fleet) -
     assert body["expires_at"] == "2026-01-01T00:15:00Z"
 
 
+def test_a_restart_names_the_updates_behind_the_restarts_it_depends_on(
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    registry.publish("example.org/proxy:1")
+    fleet.run("proxy", "example.org/proxy:1", labels={L.DEPENDS_ON: "web"})
+
+    proxy = by_name(planned(api))["proxy"]
+
+    assert (proxy["group"], proxy["because"]) == ("restart", ["db"])
+
+
 def test_a_plan_needs_the_token(api: FlaskClient, fleet) -> None:
     assert api.post("/v1/plan").status_code == 401
 
@@ -108,7 +119,7 @@ def test_a_plan_is_narrowed_by_the_filters(api: FlaskClient, fleet) -> None:
 
 
 def test_acting_on_the_plan_replaces_what_it_says(
-    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry, runner: Runner
 ) -> None:
     plan_id = planned(api)["id"]
     ids = {c.name: c.id for c in fleet.containers()}
@@ -124,6 +135,10 @@ def test_acting_on_the_plan_replaces_what_it_says(
     assert fleet.container("web").image_id != registry.served(DB)[1]
     assert fleet.container("cache").id == ids["cache"]
     assert {"summary", "timing", "timestamp"} <= set(body)
+    assert body["summary"]["updated"] == 1
+    # A run as the others are: the runner's report, its trigger and its metrics.
+    assert runner.last_report is not None and runner.last_report.trigger == "api"
+    assert runner.metrics.last is not None and runner.metrics.last.updated == 1
 
 
 def test_a_plan_is_carried_out_once(api: FlaskClient, fleet) -> None:
