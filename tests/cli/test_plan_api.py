@@ -141,6 +141,19 @@ def test_acting_on_the_plan_replaces_what_it_says(
     assert runner.metrics.last is not None and runner.metrics.last.updated == 1
 
 
+def test_a_plan_is_carried_out_in_the_background_with_async(
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry, runner: Runner
+) -> None:
+    plan_id = planned(api)["id"]
+
+    answer = api.post(f"/v1/update?plan={plan_id}&async=true", headers=AUTH)
+
+    assert answer.status_code == 202
+    runner.wait_idle(timedelta(seconds=30))
+    assert fleet.container("db").image_id == registry.served(DB)[1]
+    assert api.post(f"/v1/update?plan={plan_id}", headers=AUTH).status_code == 409
+
+
 def test_a_plan_is_carried_out_once(api: FlaskClient, fleet) -> None:
     plan_id = planned(api)["id"]
     assert api.post(f"/v1/update?plan={plan_id}", headers=AUTH).status_code == 200
