@@ -7,7 +7,8 @@ each entry in one of five groups: ``update`` (replaced), ``restart``
 (recreated on its own image, for what it depends on), ``error`` (could not
 be checked or pulled), ``skip`` (stale, left alone on purpose) and
 ``fresh``. ``POST /v1/update?plan=<id>`` carries out exactly that plan,
-once, less the entries left out (:func:`watchtower.planner.leave_out`).
+once, less the entries left out (:meth:`Plan.leaving_out
+<watchtower.plans.Plan.leaving_out>`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from flask import Response, request
 
 from ...errors import ConfigurationError, WatchtowerError
 from ...hosts import plan_hosts
-from ...planner import leave_out
 from ...plans import Action, Plan, PlanEntry, Status
 from ...report import EntryKind, Report
 from ...service_plans import ServiceEntry
@@ -320,7 +320,7 @@ def _left_out(stored: StoredPlan, keys: Sequence[str]) -> dict[str, Plan] | Resp
         left = by_host.get(host, set())
         names = [stored.keys[k][1] for k in left if not _is_service(k)]
         services = {stored.keys[k][1] for k in left if _is_service(k)}
-        the_plan = leave_out(the_plan, names, use_compose_depends_on=params.use_compose_depends_on)
+        the_plan = the_plan.leaving_out(names, use_compose_depends_on=params.use_compose_depends_on)
         if services:
             kept = tuple(
                 s.without_action("left out") if s.name in services else s for s in the_plan.services
