@@ -24,7 +24,7 @@ from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, Upda
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef, short_id
 from .params import Policy, UpdateParams
-from .plans import Action, Plan, PlanEntry, Status
+from .plans import NOT_RESTARTED, Action, Plan, PlanEntry, Status, restarts_among
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
 from .release_notes import notes_url
 from .repair import find_repairs, read_name
@@ -176,8 +176,7 @@ def recheck(
     graph = dependency_graph(
         [e.container for e in approved.entries], use_compose_depends_on=use_compose_depends_on
     )
-    restarts = dependents({n: graph.get(n, frozenset()) & acting for n in acting}, updates)
-    restarts = restarts - updates
+    restarts = restarts_among(graph, acting, updates)
     keeping = updates | restarts
     # Only the entries' actions count: a unit never brings in a name without one
     # (an approver may have taken an action out of the plan, and not its unit).
@@ -203,13 +202,7 @@ def recheck(
         elif name in restarts:
             entries.append(entry)
         else:
-            entries.append(
-                attrs.evolve(
-                    entry,
-                    action=Action.NONE,
-                    reason="not restarted: nothing it depends on is replaced any more",
-                )
-            )
+            entries.append(attrs.evolve(entry, action=Action.NONE, reason=NOT_RESTARTED))
     return attrs.evolve(approved, entries=entries, units=units)
 
 
@@ -551,6 +544,7 @@ def _entry(
         action=action,
         reason=verdict.reason,
         new_image=verdict.image,
+        error=verdict.error or verdict.status is Status.FAILED,
     )
 
 
