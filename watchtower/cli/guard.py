@@ -25,6 +25,7 @@ bounded size.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import selectors
@@ -89,9 +90,10 @@ def redacted(text: str) -> str:
 
 
 def _answer(status: str, text: str) -> bytes:
-    body = text.encode() + b"\n"
+    # JSON as every error answer of the API, though it is written before the app sees it.
+    body = json.dumps({"error": text}).encode() + b"\n"
     head = (
-        f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\n"
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body

@@ -21,7 +21,7 @@ from ...versions import Version, named_pair
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
-from ._base import answer, context, digest_of
+from ._base import answer, context, digest_of, error
 
 __all__ = ["OPERATIONS", "CheckResult", "check", "checks"]
 
@@ -229,18 +229,18 @@ def _check_view() -> Response:
     try:
         params, _, anything = _base.narrowed(state.runner)
     except ConfigurationError as bad:
-        return Response(str(bad), status=400, mimetype="text/plain")
+        return error(400, str(bad))
     except WatchtowerError as listing:
         state.runner.logger.error("The check failed: %s", listing)
-        return Response("failed to check for updates", status=500)
-    done, results, error = _base.within(
+        return error(500, "failed to check for updates")
+    done, results, raised = _base.within(
         lambda: check(state.runner, params) if anything else [], limit
     )
     if not done:
         return _base.too_slow("check", limit)
-    if error is not None or results is None:
-        state.runner.logger.error("The check failed: %s", error)
-        return Response("failed to check for updates", status=500)
+    if raised is not None or results is None:
+        state.runner.logger.error("The check failed: %s", raised)
+        return error(500, "failed to check for updates")
     for result in results:
         status = "stale" if result["update_available"] else "fresh"
         name, host = result["name"], result.get("host", "")

@@ -9,7 +9,6 @@ from typing import Any
 import attrs
 from flask import Blueprint, Response, request
 
-from ..._text import parse_bool
 from ...errors import ConfigurationError, WatchtowerError
 from ...fleet import each_host
 from ...history import Change, History, Run
@@ -17,7 +16,7 @@ from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
-from ._base import answer, context, text
+from ._base import answer, context, error, text
 
 __all__ = ["OPERATIONS", "RETRY_AFTER", "health", "history", "metrics", "update"]
 
@@ -167,7 +166,7 @@ update = _base.guarded("update")
 
 
 def _busy() -> Response:
-    response = answer(429, error="another update is already running", timestamp=context().now())
+    response = error(429, "another update is already running", timestamp=context().now())
     response.headers["Retry-After"] = RETRY_AFTER
     return response
 
@@ -179,17 +178,14 @@ def _update_view() -> Response:
     limit = _base.bound(state.settings.update_timeout)
     if isinstance(limit, Response):
         return limit
-    force = _force()
-    if force is None:
-        raw = request.args.get("force", "")
-        return answer(400, error=f"invalid 'force' parameter: {raw[:40]!r} is not true or false")
+    force = _base.flag("force")
     try:
         params, targeted, anything = _base.narrowed(runner)
-    except ConfigurationError as error:
-        return answer(400, error=str(error))
-    except WatchtowerError as error:
-        runner.logger.error("The update failed: %s", error)
-        return answer(500, error="the update failed; see the log")
+    except ConfigurationError as bad:
+        return error(400, str(bad))
+    except WatchtowerError as failed:
+        runner.logger.error("The update failed: %s", failed)
+        return error(500, "the update failed; see the log")
     if force:
         params = attrs.evolve(params, ignore_windows=True)
     started = time.monotonic()
@@ -200,7 +196,7 @@ def _update_view() -> Response:
             timing={"duration_ms": 0, "duration": "0.000s"},
             timestamp=state.now(),
         )
-    if request.args.get("async", "").lower() == "true":
+    if _base.flag("async"):
         # A targeted run waits for one in progress, a full one is skipped.
         if not runner.start(params, wait=targeted, trigger="api"):
             return _busy()
@@ -212,7 +208,7 @@ def _update_view() -> Response:
     if not done:
         return _base.too_slow("update", limit)
     if report is None:
-        return answer(500, error="the update failed; see the log")
+        return error(500, "the update failed; see the log")
     elapsed = time.monotonic() - started
     now = runner.clock()
     return answer(
@@ -222,17 +218,6 @@ def _update_view() -> Response:
         timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
         timestamp=_base.timestamp(now),
     )
-
-
-def _force() -> bool | None:
-    """The ``force`` query: replace outside the windows too; ``None`` when unreadable."""
-    raw = request.args.get("force", "").strip()
-    if not raw:
-        return False
-    try:
-        return parse_bool(raw)
-    except ValueError:
-        return None
 
 
 def _per_host(runner: Runner) -> dict[str, object]:
@@ -293,29 +278,27 @@ def _history_view() -> Response:
         raw = request.args.get(key)
         parsed = None if raw is None else parse_time(raw)
         if raw is not None and parsed is None:
-            return text(
-                f"invalid {key!r} parameter: {raw[:40]!r} is not an RFC 3339 time or Unix seconds",
+            return error(
                 400,
+                f"invalid {key!r} parameter: {raw[:40]!r} is not an RFC 3339 time or Unix seconds",
             )
         bounds[key] = parsed
     since, until = bounds["since"], bounds["until"]
     if since and until and since > until:
-        return text("invalid time range: 'since' must not be after 'until'", 400)
+        return error(400, "invalid time range: 'since' must not be after 'until'")
     numbers: dict[str, int | None] = {}
     for key, default in (("limit", "0"), ("before", None)):
         raw = request.args.get(key, default)
         numbers[key] = None if raw is None else _parse_limit(raw)
         if raw is not None and numbers[key] is None:
-            return text(f"invalid {key!r} parameter: {raw[:40]!r}", 400)
+            return error(400, f"invalid {key!r} parameter: {raw[:40]!r} is not a count")
     limit, before = numbers["limit"] or 0, numbers["before"]
-    raw_changes = request.args.get("changes", "false").strip().lower()
-    if raw_changes not in ("true", "false", "1", "0"):
-        return text(f"invalid 'changes' parameter: {raw_changes[:40]!r}", 400)
+    changes = _base.flag("changes")
     kept = state.runner.history
     if kept is not None:
-        entries = _kept(kept, raw_changes in ("true", "1"), since, until, limit, before)
-    elif raw_changes in ("true", "1") or before is not None:
-        return text("changes and 'before' need a history kept with --data-dir", 400)
+        entries = _kept(kept, changes, since, until, limit, before)
+    elif changes or before is not None:
+        return error(400, "changes and 'before' need a history kept with --data-dir")
     else:
         entries = [s.to_dict() for s in state.runner.metrics.history(since, until, limit)]
     return answer(entries=entries, count=len(entries), timestamp=state.now())

@@ -21,7 +21,7 @@ from ...versions import Version
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
-from ._base import TIMING_SCHEMA, answer, context, digest_of, timing
+from ._base import TIMING_SCHEMA, answer, context, digest_of, error, timing
 
 __all__ = ["OPERATIONS", "configs", "containers", "images"]
 
@@ -149,9 +149,9 @@ def _listed(kind: str) -> list[_Watched] | Response:
     state = context()
     try:
         chosen = _watched(state.runner)
-    except WatchtowerError as error:
-        state.runner.logger.error("Listing the containers failed: %s", error)
-        return Response(f"failed to list {kind}", status=500)
+    except WatchtowerError as failed:
+        state.runner.logger.error("Listing the containers failed: %s", failed)
+        return error(500, f"failed to list {kind}")
     name, image = request.args.get("name", ""), request.args.get("image", "")
     host = request.args.get("host", "")
     return [
@@ -196,8 +196,8 @@ def _going_back(chosen: Sequence[_Watched]) -> dict[tuple[str, str], tuple[str, 
                 (change.old_version or short_id(change.old_image_id)) if change else "",
                 hold.shown if hold else "",
             )
-    except WatchtowerError as error:
-        state.runner.logger.error("The history could not be read: %s", error)
+    except WatchtowerError as failed:
+        state.runner.logger.error("The history could not be read: %s", failed)
     return found
 
 
