@@ -214,7 +214,7 @@ def answer(status: int = 200, **body: object) -> Response:
 
 
 def error(status: int, sentence: str, **more: object) -> Response:
-    """An error answer: JSON ``{"error": sentence}`` (and ``more``), as every error of the API is."""
+    """An error answer: JSON ``{"error": sentence}`` and ``more``, as every error of the API."""
     return answer(status, error=sentence, **more)
 
 
@@ -328,7 +328,7 @@ def _require_token() -> Response | None:
 
 
 def guarded(name: str) -> Blueprint:
-    """A blueprint whose every view first checks the API token, then the query (:func:`check_query`)."""
+    """A blueprint whose every view first checks the token, then the query (:func:`check_query`)."""
     blueprint = Blueprint(name, __name__)
     blueprint.before_request(_require_token)
     blueprint.before_request(check_query)
