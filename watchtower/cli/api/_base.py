@@ -27,6 +27,7 @@ from ..api_settings import ApiSettings
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
+from ..schemas import TIMING
 
 # The key of the views' state in ``Flask.extensions``.
 EXTENSION = "watchtower"
@@ -46,20 +47,7 @@ def timestamp(moment: datetime) -> str:
 
 
 #: The JSON schema of the fields :func:`timing` adds to a container's answer.
-TIMING_SCHEMA: dict[str, Any] = {
-    "next_due": {
-        "type": "string",
-        "format": "date-time",
-        "nullable": True,
-        "description": "When it is next due: its maintenance window's opening, or its own"
-        " schedule's next time; null when any time will do.",
-    },
-    "waits": {
-        "type": "string",
-        "description": "Why it may not be replaced now (waits for the window that opens"
-        " Sat 2026-01-03 02:00 UTC); empty when it may.",
-    },
-}
+TIMING_SCHEMA: dict[str, Any] = dict(TIMING)
 
 
 def timing(settings: ContainerSettings, now: datetime) -> dict[str, Any]:

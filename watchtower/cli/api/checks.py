@@ -20,12 +20,15 @@ from ...service_plans import ServiceEntry
 from ...versions import Version, named_pair
 from ..openapi import Operation, Param
 from ..runner import Runner
+from ..schemas import ref
 from . import _base
 from ._base import answer, context, digest_of, error
 
 __all__ = ["OPERATIONS", "CheckResult", "check", "checks"]
 
-_LIST = {"type": "array", "items": {"type": "object"}}
+_NO_MATCH = (
+    "A malformed or unknown parameter, or a filter that names no watched container on any host"
+)
 _FILTERS = (
     Param("container", "Container names; narrows the configured selection.", repeated=True),
     Param("image", "Image names; narrows the configured selection.", repeated=True),
@@ -38,15 +41,14 @@ OPERATIONS = (
         "check",
         "Which containers' images changed, pulling nothing, and when each may be replaced",
         params=(*_FILTERS, Param("timeout", "Longest wait, such as 30s; capped by the flag.")),
-        responses={400: "A malformed parameter", 500: "The check failed", 504: "Too slow"},
+        responses={400: _NO_MATCH, 500: "The check failed", 504: "Too slow"},
         schema={
             "type": "object",
+            "required": ["containers", "count", "timestamp"],
             "properties": {
-                "containers": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": _base.TIMING_SCHEMA},
-                },
+                "containers": {"type": "array", "items": ref("CheckResult")},
                 "count": {"type": "integer"},
+                "timestamp": {"type": "string", "format": "date-time"},
             },
         },
     ),

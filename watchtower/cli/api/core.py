@@ -15,6 +15,7 @@ from ...history import Change, History, Run
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
+from ..schemas import ref
 from . import _base
 from ._base import answer, context, error, text
 
@@ -28,9 +29,18 @@ _FILTERS = (
     Param("image", "Image names; narrows the configured selection.", repeated=True),
 )
 
-_SUMMARY = {"type": "object", "additionalProperties": {"type": "integer"}}
+_NO_MATCH = (
+    "A malformed or unknown parameter, or a filter that names no watched container on any host"
+)
+_SUMMARY = ref("Summary")
 # Present when the run covered several engines (a hosts file): each host's summary.
 _HOSTS = {"type": "object", "additionalProperties": _SUMMARY}
+_TIMING = {
+    "type": "object",
+    "required": ["duration_ms", "duration"],
+    "properties": {"duration_ms": {"type": "integer"}, "duration": {"type": "string"}},
+}
+_NOW = {"type": "string", "format": "date-time"}
 
 OPERATIONS = (
     Operation("get", "/livez", "health", "Liveness probe", auth="none", content_type="text/plain"),
@@ -63,20 +73,23 @@ OPERATIONS = (
         ),
         responses={
             202: "The run started in the background",
-            400: "A malformed parameter",
+            400: _NO_MATCH,
             429: "A full run is already going (see Retry-After)",
             500: "The run failed",
             504: "The run outlasted the timeout; it goes on",
         },
         schema={
             "type": "object",
+            "required": ["summary", "timing", "timestamp"],
             "properties": {
                 "summary": _SUMMARY,
                 "hosts": _HOSTS,
-                "timing": {"type": "object"},
-                "timestamp": {"type": "string"},
+                "timing": _TIMING,
+                "timestamp": _NOW,
             },
         },
+        changes="This replaces every watched container whose image is newer (only those the"
+        " container and image filters name, when given).",
     ),
     Operation(
         "get",
@@ -91,7 +104,11 @@ OPERATIONS = (
         "metrics",
         "The last run's summary",
         responses={204: "No run yet"},
-        schema={"type": "object", "properties": {"summary": _SUMMARY, "hosts": _HOSTS}},
+        schema={
+            "type": "object",
+            "required": ["summary", "timestamp"],
+            "properties": {"summary": _SUMMARY, "hosts": _HOSTS, "timestamp": _NOW},
+        },
     ),
     Operation(
         "get",
@@ -120,9 +137,14 @@ OPERATIONS = (
         responses={400: "A malformed parameter, or a parameter that needs --data-dir"},
         schema={
             "type": "object",
+            "required": ["entries", "count", "timestamp"],
             "properties": {
-                "entries": {"type": "array", "items": {"type": "object"}},
+                "entries": {
+                    "type": "array",
+                    "items": {"oneOf": [ref("HistoryRun"), ref("HistoryChange")]},
+                },
                 "count": {"type": "integer"},
+                "timestamp": _NOW,
             },
         },
     ),

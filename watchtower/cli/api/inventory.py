@@ -20,36 +20,30 @@ from ...sorter import dependency_graph
 from ...versions import Version
 from ..openapi import Operation, Param
 from ..runner import Runner
+from ..schemas import ref
 from . import _base
-from ._base import TIMING_SCHEMA, answer, context, digest_of, error, timing
+from ._base import answer, context, digest_of, error, timing
 
 __all__ = ["OPERATIONS", "configs", "containers", "images"]
 
-_LIST = {"type": "array", "items": {"type": "object"}}
 _BY_NAME_AND_IMAGE = (
     Param("name", "Only the container of this name."),
     Param("image", "Only containers running this image."),
     Param("host", "Only containers of this host of the hosts file."),
 )
 
-_DETAILS = {
-    "type": "array",
-    "items": {
+
+def _listing(key: str, item: str) -> dict[str, Any]:
+    return {
         "type": "object",
+        "required": [key, "count", "timestamp"],
         "properties": {
-            **TIMING_SCHEMA,
-            "windows": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Its maintenance windows as written (Sat 02:00/4h).",
-            },
-            "schedule": {
-                "type": "string",
-                "description": "Its own schedule (the schedule label); empty for none.",
-            },
+            key: {"type": "array", "items": ref(item)},
+            "count": {"type": "integer"},
+            "timestamp": {"type": "string", "format": "date-time"},
         },
-    },
-}
+    }
+
 
 OPERATIONS = (
     Operation(
@@ -59,7 +53,7 @@ OPERATIONS = (
         "The watched containers",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"containers": _LIST}},
+        schema=_listing("containers", "Container"),
     ),
     Operation(
         "get",
@@ -69,7 +63,7 @@ OPERATIONS = (
         " what each ran before, what a rollback holds it on and when it may be replaced",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"containers": _DETAILS}},
+        schema=_listing("containers", "Container"),
     ),
     Operation(
         "get",
@@ -78,14 +72,21 @@ OPERATIONS = (
         "The images the watched containers run",
         params=(Param("name", "Only this image."), Param("id", "Only the image of this id.")),
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"images": _LIST}},
+        schema=_listing("images", "Image"),
     ),
     Operation(
         "get",
         "/v1/config",
         "config",
         "The effective configuration, secrets redacted",
-        schema={"type": "object", "properties": {"config": {"type": "object"}}},
+        schema={
+            "type": "object",
+            "required": ["config", "timestamp"],
+            "properties": {
+                "config": {"type": "object"},
+                "timestamp": {"type": "string", "format": "date-time"},
+            },
+        },
     ),
 )
 

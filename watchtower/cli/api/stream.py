@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from ...events import Event
 from ..broadcast import Subscription
 from ..openapi import Operation
+from ..schemas import ref
 from ._base import context, error, given_token, refuse, timestamp
 
 __all__ = ["HEARTBEAT", "OPERATIONS", "events", "sse_message"]
@@ -26,6 +27,8 @@ OPERATIONS = (
         auth="events",
         content_type="text/event-stream",
         responses={503: "Too many streams are open"},
+        # Each message's data line is one Event, as JSON.
+        schema=ref("Event"),
     ),
 )
 
