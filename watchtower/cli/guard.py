@@ -36,7 +36,10 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from cheroot import errors as cheroot_errors
 from cheroot import wsgi
+from cheroot.server import HTTPConnection as _Connection
+from cheroot.server import HTTPRequest
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .framing import (
@@ -116,6 +119,34 @@ class DeferredTLSAdapter(BuiltinSSLAdapter):
         return wrapped, {}
 
 
+class _JsonRequest(HTTPRequest):
+    """cheroot's request, whose own refusals (a malformed request line...) are JSON too."""
+
+    def simple_response(self, status: int | str, msg: str = "") -> None:
+        """Write ``status`` and, for an error, ``{"error": msg}`` as JSON."""
+        status = str(status)
+        if not (status[:3].isdigit() and int(status[:3]) >= 400):
+            super().simple_response(status, msg)
+            return
+        body = json.dumps({"error": str(msg).strip() or status[4:] or "bad request"}).encode()
+        head = [f"{self.server.protocol} {status}", f"Content-Length: {len(body)}"]
+        head.append("Content-Type: application/json")
+        if status[:3] in ("413", "414"):
+            self.close_connection = True
+            head.append("Connection: close")
+        try:
+            self.conn.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        except OSError as ex:
+            if ex.args and ex.args[0] not in cheroot_errors.socket_errors_to_ignore:
+                raise
+
+
+class _JsonConnection(_Connection):
+    """cheroot's connection, with :class:`_JsonRequest` for its requests."""
+
+    RequestHandlerClass = _JsonRequest
+
+
 class _Visitor:
     """A connection at the door: what it sent so far and when it must be done."""
 
@@ -135,6 +166,8 @@ class GuardedServer(wsgi.Server):
     cheroot's own error lines (request targets in them are
     :func:`redacted`).
     """
+
+    ConnectionClass = _JsonConnection
 
     def __init__(self, *args: Any, logger: logging.Logger | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
