@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 from flask import Blueprint
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from tests.support.openapi import assert_matches_schema, component, document
 from watchtower import events, update
+from watchtower._text import parse_bool
 from watchtower.cli.api import OPERATIONS, create_app
 from watchtower.cli.api.stream import sse_message
 from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
@@ -413,3 +416,19 @@ def test_the_helper_refuses_an_answer_off_its_schema() -> None:
     as_text = Response("nope", status=400, mimetype="text/plain")
     with pytest.raises(AssertionError, match=r"answered 400 as text/plain"):
         assert_matches_schema(as_text, "POST /v1/update", 400)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=12))
+def test_async_is_a_boolean_or_400_and_never_a_synchronous_run_by_mistake(value: str) -> None:
+    registry = MemoryRegistry(FixedClock())
+    runner = make_runner(MemoryEngine(registry), registry, FixedClock())
+    api = client_of(runner)
+    response = api.post("/v1/update", query_string={"async": value}, headers=AUTH)
+    try:
+        expected = 202 if parse_bool(value) else 200
+    except ValueError:
+        expected = 200 if not value.strip() else 400
+    assert response.status_code == expected, (value, response.get_data())
+    if expected == 400:
+        assert response.get_json()["error"].startswith("invalid 'async' parameter: ")

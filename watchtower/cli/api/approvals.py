@@ -61,7 +61,10 @@ OPERATIONS = (
         "/v1/approvals/{name}/approve",
         "update",
         "Approve the update a container waits for, and run it now",
-        params=_DECISION,
+        params=(
+            *_DECISION,
+            Param("timeout", "Longest wait for the run, such as 30s; capped by the flag."),
+        ),
         responses={**_ERRORS, 504: "The run outlasted --http-api-update-timeout; it goes on"},
         schema={
             "type": "object",
