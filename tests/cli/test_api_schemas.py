@@ -306,6 +306,14 @@ def test_a_body_over_flasks_bound_is_413_json(runner: Runner) -> None:
     assert failing.get_json()["error"] == "request body too large"
 
 
+def test_readyz_is_503_json_when_the_engine_does_not_answer(runner: Runner) -> None:
+    app = create_app(
+        runner, ApiSettings(endpoints=frozenset({"health"}), token=TOKEN), ready=lambda: False
+    )
+    body = assert_matches_schema(app.test_client().get("/readyz"), "GET /readyz", 503)
+    assert body["error"] == "the engine does not answer"
+
+
 def test_rate_limits_failed_logins_and_refused_origins_are_json(runner: Runner) -> None:
     limited = client_of(runner, rate_limit=1)
     assert limited.get("/v1/containers", headers=AUTH).status_code == 200

@@ -170,7 +170,7 @@ def _startupz() -> Response:
 def _readyz() -> Response:
     if context().ready():
         return text("OK")
-    return text("Service Unavailable", 503)
+    return error(503, "the engine does not answer")
 
 
 def engine_answers(runner: Runner) -> bool:
