@@ -111,6 +111,24 @@ def test_json_answers_are_described_beyond_a_bare_object() -> None:
                 assert schema.get("required"), (method, path)
 
 
+def test_the_operations_that_change_containers_say_so_and_the_others_do_not() -> None:
+    changing = {
+        f"{method.upper()} {path}": op.get("x-watchtower-changes", "")
+        for path, methods in document()["paths"].items()
+        for method, op in methods.items()
+    }
+    for which in (
+        "POST /v1/update",
+        "POST /v1/rollback",
+        "POST /v1/release",
+        "POST /v1/approvals/{name}/approve",
+        "POST /v1/approvals/{name}/reject",
+    ):
+        assert changing[which].startswith("This "), which
+    assert not changing["POST /v1/check"]
+    assert not [w for w, said in changing.items() if w.startswith("GET ") and said]
+
+
 def test_the_event_schema_covers_every_event_class() -> None:
     classes = [
         getattr(events, name)
