@@ -238,8 +238,8 @@ def test_metrics_status_and_history_after_a_run(
 )
 def test_history_rejects_bad_parameters(api: FlaskClient, query: str, message: str) -> None:
     response = api.get(f"/v1/history?{query}", headers=AUTH)
-    assert response.status_code == 400
-    assert response.get_data(as_text=True).startswith(message)
+    assert response.status_code == 400 and response.mimetype == "application/json"
+    assert response.get_json()["error"].startswith(message)
 
 
 def test_health_needs_no_token(api: FlaskClient) -> None:
@@ -305,12 +305,9 @@ def test_check_and_containers_are_500_when_the_engine_fails(
 ) -> None:
     gated.fail("list", times=2)
     check = api.post("/v1/check", headers=AUTH)
-    assert (check.status_code, check.get_data(as_text=True)) == (500, "failed to check for updates")
+    assert (check.status_code, check.get_json()["error"]) == (500, "failed to check for updates")
     listing = api.get("/v1/containers", headers=AUTH)
-    assert (listing.status_code, listing.get_data(as_text=True)) == (
-        500,
-        "failed to list containers",
-    )
+    assert (listing.status_code, listing.get_json()["error"]) == (500, "failed to list containers")
 
 
 def test_check_answers_each_container_in_full(

@@ -15,6 +15,8 @@ from openapi_spec_validator import validate
 
 from tests.support.api_process import EVENTS_TOKEN, TOKEN, serving
 from tests.support.e2e_fixtures import Images, Names
+from tests.support.openapi import assert_matches_schema, component, document
+from watchtower.cli.api import OPERATIONS
 
 from .test_cli_e2e import stale_container
 
@@ -125,6 +127,8 @@ def test_the_event_stream_follows_a_real_update(
     reader.join(180)
     assert not reader.is_alive()
     name = e2e_names("app")
+    for message in found:
+        component("Event", message)
     kinds = [(m["type"], m["data"]["container"]) for m in found]
     assert kinds[0] == ("run_started", "")
     for step in ("update_available", "stopped", "started", "updated"):
@@ -189,3 +193,57 @@ def test_the_hardening_flags_on_the_real_command(
             f"{url}/v1/update?timeout=1h", headers={**AUTH, "X-Real-IP": "203.0.113.5"}, timeout=60
         )
         assert update.status_code == 504
+
+
+def test_the_real_answers_match_their_declared_schemas(
+    docker_api: Any, e2e_names: Names, stale: tuple[str, str, str], base: str
+) -> None:
+    _, old_id, new_image = stale
+    name = e2e_names("app")
+
+    def call(which: str, query: str = "", status: int = 200, **headers: str) -> Any:
+        method, path = which.split(" ", 1)
+        target = f"{base}{path.replace('{name}', name)}{query}"
+        response = requests.request(method, target, headers={**AUTH, **headers}, timeout=180)
+        return assert_matches_schema(response, which, status)
+
+    served = document()["paths"]
+    assert requests.get(f"{base}/v1/openapi.json", timeout=30).json()["paths"] == served
+    assert call("GET /v1/status", status=204) is None
+    for which in ("GET /v1/containers", "GET /v1/containers/details"):
+        assert [c["name"] for c in call(which)["containers"]] == [name]
+    assert [i["containers"] for i in call("GET /v1/images")["images"]] == [1]
+    call("GET /v1/config")
+    (result,) = call("POST /v1/check")["containers"]
+    assert (result["name"], result["update_available"]) == (name, True)
+    # What must refuse, and run nothing.
+    call("POST /v1/update", "?container=no-such", 400)
+    call("POST /v1/update", "?async=maybe", 400)
+    call("POST /v1/update", "?contaner=" + name, 400)
+    call("POST /v1/check", "?image=example.org/none", 400)
+    call("GET /v1/history", "?changes=true", 400)  # no --data-dir
+    assert docker_api.inspect_container(name)["Id"] == old_id
+    ran = call("POST /v1/update", f"?container={name}&timeout=2m")
+    assert ran["summary"]["updated"] == 1
+    assert docker_api.inspect_container(name)["Image"] == new_image
+    assert call("GET /v1/status")["summary"]["updated"] == 1
+    assert [e["updated"] for e in call("GET /v1/history")["entries"]] == [1]
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
+def test_every_operation_answers_its_errors_as_json_on_the_real_command(base: str, op: Any) -> None:
+    which = f"{op.method.upper()} {op.path}"
+    path = op.path.replace("{name}", "web")
+    if op.auth != "none":
+        refused = requests.request(op.method, f"{base}{path}", timeout=30)
+        assert_matches_schema(refused, which, 401)
+    wrong = requests.request("PUT", f"{base}{path}", headers=AUTH, timeout=30)
+    assert_matches_schema(wrong, which, 405)
+    missing = requests.request(
+        op.method, f"{base}{path.rstrip('/')}/nope", headers=AUTH, timeout=30
+    )
+    assert missing.status_code == 404
+    component("Error", missing.json())
+    if op.method == "post":
+        unknown = requests.post(f"{base}{path}?nope=1", headers=AUTH, timeout=30)
+        assert_matches_schema(unknown, which, 400)

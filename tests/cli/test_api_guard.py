@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import ssl
 import time
@@ -266,3 +267,34 @@ def test_a_tls_client_that_drips_its_body_holds_no_worker(tls_base: tuple[str, P
         started = time.monotonic()
         assert requests.get(f"{base}/livez", verify=authority, timeout=5).text == "OK"
         assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /livez HTTP/1.1\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n", b"431"),
+        (b"POST /v1/update HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"413"),
+        (b"POST /v1/update HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", b"400"),
+        # Past the door, cheroot's own refusals.
+        (b"GET /livez HTTP/1.1\r\nno colon here\r\n\r\n", b"400"),
+        (b"NOT A REQUEST LINE\r\n\r\n", b"400"),
+        (b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"404"),
+    ],
+    ids=["431", "413", "bad-length", "bad-header", "bad-line", "flask-404"],
+)
+def test_what_is_written_on_the_wire_for_an_error_is_json(
+    base: str, request_bytes: bytes, status: bytes
+) -> None:
+    answer = _raw(base, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == status, answer[:300]
+    assert b"\r\ncontent-type: application/json" in head.lower(), head
+    error = json.loads(body)["error"]
+    assert isinstance(error, str) and error
+
+
+def test_408_on_the_wire_is_json(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard, "REQUEST_TIMEOUT", 0.3)
+    head, _, body = _raw(base, b"GET /livez HTTP/1.1\r\nHost: x\r\n").partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"Content-Type: application/json" in head
+    assert json.loads(body) == {"error": "request not received in time"}

@@ -146,12 +146,20 @@ def test_query_filters_narrow_the_configured_selection(
     from watchtower.params import UpdateParams
 
     narrow = client(make_runner(gated, registry, clock, UpdateParams(names=("web",))))
-    # db is outside the configured selection: asking for it updates nothing.
-    body = narrow.post("/v1/update?container=db", headers=AUTH).get_json()
-    assert body["summary"]["scanned"] == 0
+    # db is outside the configured selection: asking for it is refused, and updates nothing.
+    refused = narrow.post("/v1/update?container=db", headers=AUTH)
+    assert (refused.status_code, refused.get_json()["error"]) == (
+        400,
+        "no watched container is named 'db'",
+    )
     assert gated.container("db").image_id != registry.served(DB)[1]
-    assert narrow.post("/v1/check?image=example.org/db", headers=AUTH).get_json()["count"] == 0
-    checked = narrow.post("/v1/check?container=web,db", headers=AUTH).get_json()
+    by_image = narrow.post("/v1/check?image=example.org/db", headers=AUTH)
+    assert (by_image.status_code, by_image.get_json()["error"]) == (
+        400,
+        "no watched container runs the image 'example.org/db'",
+    )
+    assert narrow.post("/v1/check?container=web,db", headers=AUTH).status_code == 400
+    checked = narrow.post("/v1/check?container=web", headers=AUTH).get_json()
     assert [c["name"] for c in checked["containers"]] == ["web"]
 
 

@@ -268,11 +268,14 @@ def test_without_a_data_dir_the_api_keeps_the_runs_in_memory_and_refuses_changes
     for query in ("changes=true", "before=3"):
         response = api.get(f"/v1/history?{query}", headers=AUTH)
         assert response.status_code == 400
-        assert response.get_data(as_text=True) == (
+        assert response.get_json()["error"] == (
             "changes and 'before' need a history kept with --data-dir"
         )
     bad = api.get("/v1/history?changes=maybe", headers=AUTH)
-    assert bad.status_code == 400 and bad.get_data(as_text=True).startswith("invalid 'changes'")
+    assert (bad.status_code, bad.get_json()["error"]) == (
+        400,
+        "invalid 'changes' parameter: 'maybe' is not true or false",
+    )
 
 
 def test_a_run_asked_through_the_api_is_kept(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from flask.testing import FlaskClient
 from watchtower import labels as L
 from watchtower.cli.api import OPERATIONS, create_app
 from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
+from watchtower.cli.openapi import openapi_document
+from watchtower.cli.schemas import ref
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from .support import WEB, make_runner
@@ -90,10 +92,11 @@ def test_a_check_of_a_container_without_windows_adds_no_field(
 
 
 def test_the_openapi_document_describes_the_timing_fields() -> None:
+    schemas = openapi_document(OPERATIONS)["components"]["schemas"]
     by_path = {op.path: op for op in OPERATIONS}
-    details = by_path["/v1/containers/details"].schema
-    check = by_path["/v1/check"].schema
-    assert details is not None and check is not None
-    fields = details["properties"]["containers"]["items"]["properties"]
-    assert {"next_due", "waits", "windows", "schedule"} <= set(fields)
-    assert {"next_due", "waits"} <= set(check["properties"]["containers"]["items"]["properties"])
+    for path, item in (("/v1/containers/details", "Container"), ("/v1/check", "CheckResult")):
+        schema = by_path[path].schema
+        assert schema is not None
+        assert schema["properties"]["containers"]["items"] == ref(item)
+    assert {"next_due", "waits", "windows", "schedule"} <= set(schemas["Container"]["properties"])
+    assert {"next_due", "waits"} <= set(schemas["CheckResult"]["properties"])

@@ -25,6 +25,7 @@ bounded size.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import selectors
@@ -35,7 +36,10 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from cheroot import errors as cheroot_errors
 from cheroot import wsgi
+from cheroot.server import HTTPConnection as _Connection
+from cheroot.server import HTTPRequest
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .framing import (
@@ -89,9 +93,10 @@ def redacted(text: str) -> str:
 
 
 def _answer(status: str, text: str) -> bytes:
-    body = text.encode() + b"\n"
+    # JSON as every error answer of the API, though it is written before the app sees it.
+    body = json.dumps({"error": text}).encode() + b"\n"
     head = (
-        f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\n"
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
@@ -114,6 +119,34 @@ class DeferredTLSAdapter(BuiltinSSLAdapter):
         return wrapped, {}
 
 
+class _JsonRequest(HTTPRequest):
+    """cheroot's request, whose own refusals (a malformed request line...) are JSON too."""
+
+    def simple_response(self, status: int | str, msg: str = "") -> None:
+        """Write ``status`` and, for an error, ``{"error": msg}`` as JSON."""
+        status = str(status)
+        if not (status[:3].isdigit() and int(status[:3]) >= 400):
+            super().simple_response(status, msg)
+            return
+        body = json.dumps({"error": str(msg).strip() or status[4:] or "bad request"}).encode()
+        head = [f"{self.server.protocol} {status}", f"Content-Length: {len(body)}"]
+        head.append("Content-Type: application/json")
+        if status[:3] in ("413", "414"):
+            self.close_connection = True
+            head.append("Connection: close")
+        try:
+            self.conn.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        except OSError as ex:
+            if ex.args and ex.args[0] not in cheroot_errors.socket_errors_to_ignore:
+                raise
+
+
+class _JsonConnection(_Connection):
+    """cheroot's connection, with :class:`_JsonRequest` for its requests."""
+
+    RequestHandlerClass = _JsonRequest
+
+
 class _Visitor:
     """A connection at the door: what it sent so far and when it must be done."""
 
@@ -133,6 +166,8 @@ class GuardedServer(wsgi.Server):
     cheroot's own error lines (request targets in them are
     :func:`redacted`).
     """
+
+    ConnectionClass = _JsonConnection
 
     def __init__(self, *args: Any, logger: logging.Logger | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,7 +3,9 @@
 Each view module of :mod:`watchtower.cli.api` lists its endpoints as
 :class:`Operation` values next to the views; :func:`openapi_document` turns
 the operations of the served endpoint groups into an OpenAPI 3.0 document,
-so the document cannot drift from the routes.
+so the document cannot drift from the routes. The shapes of the answers are
+components (:mod:`watchtower.cli.schemas`); every error answer, declared
+or not, is the ``Error`` schema.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 from attrs import field, frozen
 
 from .._version import __version__
+from .schemas import COMPONENTS, ref
 
 __all__ = ["Operation", "Param", "openapi_document"]
 
@@ -47,6 +50,10 @@ def _responses(value: Mapping[int, str]) -> Mapping[int, str]:
     return dict(value)
 
 
+def _schemas(value: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    return dict(value)
+
+
 @frozen
 class Operation:
     """One endpoint of the HTTP API, as the OpenAPI document describes it.
@@ -60,7 +67,13 @@ class Operation:
         params: Its query parameters.
         responses: Status code to description.
         content_type: What a successful answer is.
-        schema: The JSON schema of a successful JSON answer (beyond ``api_version``).
+        schema: The JSON schema of a successful JSON answer (beyond ``api_version``);
+            it may refer to the components with :func:`watchtower.cli.schemas.ref`.
+        components: Schemas of its own that ``schema`` refers to, by name; they
+            join the shared ones (:data:`watchtower.cli.schemas.COMPONENTS`).
+        changes: For an operation that replaces or changes containers, what it
+            changes, in a sentence the interactive page asks to confirm
+            (``x-watchtower-changes``); empty for the others.
     """
 
     method: Literal["get", "post"]
@@ -72,23 +85,42 @@ class Operation:
     responses: Mapping[int, str] = field(factory=dict, converter=_responses)
     content_type: str = "application/json"
     schema: Mapping[str, Any] | None = None
+    components: Mapping[str, Mapping[str, Any]] = field(factory=dict, converter=_schemas)
+    changes: str = ""
 
 
 _UNAUTHORIZED = "Missing or invalid token"
-_RATE_LIMITED = "Too many requests from this address (--http-api-rate-limit)"
+_RATE_LIMITED = "Too many requests, or failed logins, from this address (--http-api-rate-limit)"
+_BAD_QUERY = "A malformed parameter, or one the operation does not take"
+_ERROR_CONTENT = {"application/json": {"schema": ref("Error")}}
+
+
+def _answer_schema(op: Operation) -> dict[str, Any]:
+    """The schema of a successful answer: a JSON object also carries ``api_version``."""
+    if op.schema is None:
+        return {"type": "string"}
+    schema = dict(op.schema)
+    if op.content_type == "application/json" and "properties" in schema:
+        schema["properties"] = {"api_version": {"type": "string"}, **schema.get("properties", {})}
+    return schema
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    responses: dict[str, Any] = {}
-    for status, description in sorted({200: "OK", **op.responses}.items()):
-        answer: dict[str, Any] = {"description": description}
-        if 200 <= status < 300 and status != 204:
-            schema = dict(op.schema) if op.schema is not None else {"type": "string"}
-            answer["content"] = {op.content_type: {"schema": schema}}
-        responses[str(status)] = answer
+    declared = {200: "OK", **op.responses}
+    if op.method == "post" or any(p.type == "boolean" for p in op.params):
+        declared.setdefault(400, _BAD_QUERY)  # unknown (POST) or unreadable parameters
     if op.auth != "none":
-        responses["401"] = {"description": _UNAUTHORIZED}
-        responses["429"] = {"description": _RATE_LIMITED}
+        declared.setdefault(401, _UNAUTHORIZED)
+        declared.setdefault(429, _RATE_LIMITED)
+    responses: dict[str, Any] = {}
+    for status, description in sorted(declared.items()):
+        answer: dict[str, Any] = {"description": description}
+        if status >= 400:
+            answer["content"] = _ERROR_CONTENT
+        elif 200 <= status < 300 and status not in (202, 204):
+            answer["content"] = {op.content_type: {"schema": _answer_schema(op)}}
+        responses[str(status)] = answer
+    responses["default"] = {"description": "Any other error", "content": _ERROR_CONTENT}
     route = _PATH_PARAM.sub(r"\1", op.path).strip("/").replace("/", "_")
     result: dict[str, Any] = {
         "summary": op.summary,
@@ -116,6 +148,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             }
             for param in op.params
         ]
+    if op.changes:
+        result["x-watchtower-changes"] = op.changes
     if op.auth == "token":
         result["security"] = [{"BearerAuth": []}, {"CookieAuth": []}]
     elif op.auth == "events":
@@ -124,10 +158,12 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 
 def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
-    """The OpenAPI 3.0 document describing ``operations``."""
+    """The OpenAPI 3.0 document describing ``operations``, with the schemas they refer to."""
     paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Mapping[str, Any]] = dict(COMPONENTS)
     for op in operations:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
+        schemas.update(op.components)
     return {
         "openapi": "3.0.3",
         "info": {
@@ -137,11 +173,12 @@ def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
         },
         "paths": dict(sorted(paths.items())),
         "components": {
+            "schemas": dict(sorted(schemas.items())),
             "securitySchemes": {
                 "BearerAuth": {"type": "http", "scheme": "bearer"},
                 "CookieAuth": {"type": "apiKey", "in": "cookie", "name": "access_token"},
                 "EventsToken": {"type": "http", "scheme": "bearer"},
                 "EventsQuery": {"type": "apiKey", "in": "query", "name": "access_token"},
-            }
+            },
         },
     }

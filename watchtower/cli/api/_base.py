@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -14,7 +15,8 @@ import attrs
 from attrs import frozen
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ..._text import parse_duration
+from ..._text import parse_bool, parse_duration, quoted
+from ...errors import ConfigurationError
 from ...events import Checked, Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
 from ...fleet import Engine, each_host
 from ...model import Container
@@ -25,13 +27,18 @@ from ...selection import Selector, select
 from ...settings import ContainerSettings
 from ..api_settings import ApiSettings
 from ..broadcast import Broadcaster
+from ..openapi import Operation
 from ..runner import Runner
+from ..schemas import TIMING
 
 # The key of the views' state in ``Flask.extensions``.
 EXTENSION = "watchtower"
 
 #: The WSGI environment key a view sets when the request carried a wrong token or secret.
 AUTH_FAILED = "watchtower.auth_failed"
+
+#: The key of the served operations in the app's config (set by ``create_app``).
+OPERATIONS_KEY = "WATCHTOWER_OPERATIONS"
 
 T = TypeVar("T")
 
@@ -42,20 +49,7 @@ def timestamp(moment: datetime) -> str:
 
 
 #: The JSON schema of the fields :func:`timing` adds to a container's answer.
-TIMING_SCHEMA: dict[str, Any] = {
-    "next_due": {
-        "type": "string",
-        "format": "date-time",
-        "nullable": True,
-        "description": "When it is next due: its maintenance window's opening, or its own"
-        " schedule's next time; null when any time will do.",
-    },
-    "waits": {
-        "type": "string",
-        "description": "Why it may not be replaced now (waits for the window that opens"
-        " Sat 2026-01-03 02:00 UTC); empty when it may.",
-    },
-}
+TIMING_SCHEMA: dict[str, Any] = dict(TIMING)
 
 
 def timing(settings: ContainerSettings, now: datetime) -> dict[str, Any]:
@@ -163,7 +157,7 @@ class StatusBook:
     def note_check(self, name: str, status: str, at: datetime, *, host: str = "") -> None:
         """Remember what the last check, plan or run that covered ``name`` found, and when.
 
-        ``status`` is one of :data:`CHECK_STATUSES`.
+        ``status`` is one of :data:`~watchtower.cli.schemas.CHECK_STATUSES`.
         """
         if name:
             with self._lock:
@@ -175,13 +169,11 @@ class StatusBook:
             return self._checks.get((host, name))
 
 
-CHECK_STATUSES = ("stale", "fresh", "skipped", "failed")
-"""What a check found: ``failed`` could not be checked (its registry did not
-answer, its pull failed), ``skipped`` was left out on purpose."""
-
-
 def check_status(status: Status, error: bool) -> str:
-    """The word of :data:`CHECK_STATUSES` for a check that found ``status``, by ``error``."""
+    """The word for a check that found ``status`` (``error``: it could not be made).
+
+    One of :data:`~watchtower.cli.schemas.CHECK_STATUSES`.
+    """
     return "failed" if error or status is Status.FAILED else status.value
 
 
@@ -327,9 +319,82 @@ def answer(status: int = 200, **body: object) -> Response:
     return response
 
 
+def error(status: int, sentence: str, **more: object) -> Response:
+    """An error answer: JSON ``{"error": sentence}`` and ``more``, as every error of the API."""
+    return answer(status, error=sentence, **more)
+
+
 def text(body: str, status: int = 200) -> Response:
-    """A plain-text answer."""
+    """A plain-text answer (the health probes'; errors are :func:`error`)."""
     return Response(body, status=status, mimetype="text/plain")
+
+
+class QueryError(ConfigurationError):
+    """A query parameter the endpoint does not take, or whose value it cannot read (``400``)."""
+
+
+def flag(name: str) -> bool:
+    """The boolean query parameter ``name``: absent or empty is false.
+
+    Every boolean parameter of the API is read here, with
+    :func:`watchtower._text.parse_bool` (``true``, ``1``, ``yes``, ``on``...).
+
+    Raises:
+        QueryError: The value is not a boolean.
+    """
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return False
+    try:
+        return parse_bool(raw)
+    except ValueError:
+        raise QueryError(
+            f"invalid {name!r} parameter: {quoted(raw, 40)} is not true or false"
+        ) from None
+
+
+# Flask's ``<name>`` (or ``<int:name>``) in a rule, the OpenAPI document's ``{name}``.
+_RULE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def operation() -> Operation | None:
+    """The declared operation the current request is for; ``None`` for an undeclared route."""
+    rule = request.url_rule
+    if rule is None:
+        return None
+    path = _RULE_PARAM.sub(r"{\1}", rule.rule)
+    served: tuple[Operation, ...] = current_app.config.get(OPERATIONS_KEY, ())
+    method = request.method.lower()
+    return next((op for op in served if op.method == method and op.path == path), None)
+
+
+def check_query() -> None:
+    """Read the request's query as its operation declares it, before the view runs.
+
+    Each declared boolean parameter goes through :func:`flag`. A ``POST``
+    (every operation that changes something) refuses a parameter it does
+    not declare, so a misspelt filter never widens a run to every
+    container; a ``GET`` ignores one, as caches and browsers add their own.
+
+    Raises:
+        QueryError: An unreadable boolean, or an unknown parameter of a ``POST``.
+    """
+    op = operation()
+    if op is None:
+        return
+    declared = {param.name: param for param in op.params}
+    for param in declared.values():
+        if param.type == "boolean":
+            flag(param.name)
+    if op.method != "post":
+        return
+    unknown = [key for key in request.args if key not in declared]
+    if unknown:
+        takes = ", ".join(declared) or "no parameters"
+        raise QueryError(
+            f"unknown query parameter {quoted(unknown[0], 40)} for"
+            f" {op.method.upper()} {op.path} (it takes {takes})"
+        )
 
 
 def query_list(key: str) -> list[str]:
@@ -361,7 +426,7 @@ def refuse() -> Response:
         "Refused an HTTP API request with a missing or invalid token",
         extra={"ip": request.remote_addr},
     )
-    return answer(401, error="missing or invalid API token")
+    return error(401, "missing or invalid API token")
 
 
 def _require_token() -> Response | None:
@@ -375,9 +440,10 @@ def per_host(runner: Runner) -> dict[str, object]:
 
 
 def guarded(name: str) -> Blueprint:
-    """A blueprint whose every view first checks the API token."""
+    """A blueprint whose every view first checks the token, then the query (:func:`check_query`)."""
     blueprint = Blueprint(name, __name__)
     blueprint.before_request(_require_token)
+    blueprint.before_request(check_query)
     return blueprint
 
 
@@ -398,39 +464,63 @@ def narrowed(runner: Runner) -> tuple[UpdateParams, bool, bool]:
 
     The queries narrow the configured selection, never widen it: the result
     names the containers that both the configuration and the queries choose,
-    on any host of the fleet.
+    on any host of the fleet. Each name and image asked for must choose a
+    watched container, so that a misspelt name is said rather than run as
+    an empty update.
 
     Returns:
-        The parameters, whether any query was given, and whether anything is left.
+        The parameters, whether any query was given, and whether anything is
+        left (always, when a query was given: else it raises).
 
     Raises:
-        ConfigurationError: A ``container`` or ``image`` query is no usable pattern.
+        ConfigurationError: A ``container`` or ``image`` query is no usable
+            pattern, or names no watched container on any host.
         WatchtowerError: The engine could not list its containers.
     """
     params = runner.params
-    names, images = query_list("container"), query_list("image")
+    names = [n.lstrip("/") for n in query_list("container")]
+    images = query_list("image")
     if not (names or images):
         return params, False, True
     asked = attrs.evolve(
         params,
-        names=tuple(n.lstrip("/") for n in names) or params.names,
+        names=tuple(names) or params.names,
         monitor_image_names=tuple(images) or params.monitor_image_names,
     )
     # A pattern that cannot be used is the request's fault, said before any engine is asked.
     Selector.from_params(asked)
 
-    def chosen_on(engine: Engine) -> set[str]:
-        listed = list(
-            engine.client.list_containers(
-                include_stopped=params.include_stopped,
-                include_restarting=params.include_restarting,
-            )
+    def watched_on(engine: Engine) -> list[Container]:
+        listed = engine.client.list_containers(
+            include_stopped=params.include_stopped,
+            include_restarting=params.include_restarting,
         )
-        configured = {c.name for c in select(listed, params)[0]}
-        return {c.name for c in select(listed, asked)[0] if c.name in configured}
+        return select(list(listed), params)[0]
 
-    chosen = sorted(set().union(*on_each_host(runner, chosen_on).values()))
-    return params.only(chosen), True, bool(chosen)
+    watched = [c for found in on_each_host(runner, watched_on).values() for c in found]
+    _each_chooses(watched, params, names, images)
+    chosen = sorted({c.name for c in select(watched, asked)[0]})
+    if not chosen:
+        raise ConfigurationError(
+            f"no watched container is named {_either(names)} and runs {_either(images)}"
+        )
+    return params.only(chosen), True, True
+
+
+def _either(values: list[str]) -> str:
+    return " or ".join(quoted(v, 80) for v in values)
+
+
+def _each_chooses(
+    watched: list[Container], params: UpdateParams, names: list[str], images: list[str]
+) -> None:
+    """Raise when one of ``names`` or ``images`` chooses none of the ``watched`` containers."""
+    for name in names:
+        if not select(watched, attrs.evolve(params, names=(name,)))[0]:
+            raise ConfigurationError(f"no watched container is named {quoted(name, 80)}")
+    for image in images:
+        if not select(watched, attrs.evolve(params, monitor_image_names=(image,)))[0]:
+            raise ConfigurationError(f"no watched container runs the image {quoted(image, 80)}")
 
 
 def bound(configured: timedelta) -> timedelta | Response:
@@ -441,7 +531,9 @@ def bound(configured: timedelta) -> timedelta | Response:
     try:
         asked = parse_duration(raw)
     except ValueError:
-        return text(f"invalid 'timeout' parameter: {raw[:40]!r} is not a duration such as 30s", 400)
+        return error(
+            400, f"invalid 'timeout' parameter: {quoted(raw, 40)} is not a duration such as 30s"
+        )
     return min(asked, configured) if asked > timedelta(0) else configured
 
 
@@ -474,8 +566,8 @@ def within(work: Callable[[], T], limit: timedelta) -> tuple[bool, T | None, Bas
 
 def too_slow(what: str, limit: timedelta) -> Response:
     """The 504 answer of a request that outlasted its bound."""
-    return answer(
+    return error(
         504,
-        error=f"the {what} did not finish within {limit.total_seconds():g}s; it goes on",
+        f"the {what} did not finish within {limit.total_seconds():g}s; it goes on",
         timestamp=context().now(),
     )

@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
 from . import approvals, checks, core, docs, going_back, inventory, page, plans, stream
-from ._base import EXTENSION, Context, StatusBook, text
+from ._base import EXTENSION, OPERATIONS_KEY, Context, QueryError, StatusBook, error
 from .hardening import harden
 
 if TYPE_CHECKING:
@@ -66,11 +67,42 @@ class _App(Flask):
         )
 
 
-def _too_large(error: OSError) -> Response:
+def _too_large(raised: OSError) -> Response:
     # cheroot's chunked reader says a body is over its bound with a bare OSError.
-    if str(error) != "Request Entity Too Large":
-        raise error
-    return text("request body too large", 413)
+    if str(raised) != "Request Entity Too Large":
+        raise raised
+    return error(413, "request body too large")
+
+
+# Flask's own errors, each as one sentence; the others say what werkzeug calls them.
+_SENTENCES = {
+    404: "no such endpoint: {method} {path}",
+    405: "{method} is not allowed on {path}",
+    413: "request body too large",
+    500: "the request failed on the server; see the log",
+}
+
+
+def _http_error(raised: HTTPException) -> HTTPException | Response:
+    """Flask's own error answers (404, 405, 413, 500...) as JSON ``{"error": ...}``."""
+    status = raised.code
+    if status is None or status < 400:
+        return raised  # a redirect werkzeug routes with
+    from ..guard import redacted
+
+    sentence = _SENTENCES.get(status, f"{(raised.name or 'error').lower()}")
+    response = error(
+        status, sentence.format(method=request.method, path=redacted(request.path)[:200])
+    )
+    # The headers werkzeug gives it (Allow on a 405) stay.
+    for key, value in raised.get_headers():
+        if key.lower() != "content-type":
+            response.headers[key] = value
+    return response
+
+
+def _bad_query(raised: QueryError) -> Response:
+    return error(400, str(raised))
 
 
 def create_app(
@@ -116,12 +148,13 @@ def create_app(
         book,
         next_run if next_run is not None else lambda: None,
     )
-    app.config[docs.OPERATIONS_KEY] = tuple(
-        op for op in OPERATIONS if op.group in settings.endpoints
-    )
+    app.config[OPERATIONS_KEY] = tuple(op for op in OPERATIONS if op.group in settings.endpoints)
     harden(app, settings, now=monotonic)
     # Past the door, cheroot's own bound on a body is an answer, not an error.
     app.register_error_handler(OSError, _too_large)
+    # Every error answer is JSON, Flask's own ones too.
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(QueryError, _bad_query)
     for name, blueprints in _BLUEPRINTS.items():
         if name in settings.endpoints:
             for blueprint in blueprints:

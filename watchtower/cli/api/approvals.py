@@ -9,11 +9,14 @@ entry is in the answer. A rejection only records the decision.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
 
 from ...errors import ApprovalError, WatchtowerError
 from ...history import History, State
 from ..openapi import Operation, Param
+from ..schemas import ref
 from . import _base
 from ._base import answer, context
 
@@ -28,6 +31,9 @@ _DECISION = (
     ),
     Param("host", "The host it is on (a hosts file's name); empty for the one engine."),
 )
+_NOW = {"type": "string", "format": "date-time"}
+_DECISION_FIELDS: dict[str, Any] = {"approval": ref("Approval"), "timestamp": _NOW}
+_DECIDED = {"type": "object", "required": ["approval", "timestamp"], "properties": _DECISION_FIELDS}
 _ERRORS = {
     400: "No history (--data-dir)",
     409: "No update of that container waits, or it waits with another digest",
@@ -41,19 +47,34 @@ OPERATIONS = (
         "The updates that wait for approval",
         params=(Param("state", "pending (the default), approved, rejected or all."),),
         responses={400: "An unknown state"},
-        schema={"type": "object", "properties": {"approvals": {"type": "array"}}},
+        schema={
+            "type": "object",
+            "required": ["approvals", "timestamp"],
+            "properties": {
+                "approvals": {"type": "array", "items": ref("Approval")},
+                "timestamp": _NOW,
+            },
+        },
     ),
     Operation(
         "post",
         "/v1/approvals/{name}/approve",
         "update",
         "Approve the update a container waits for, and run it now",
-        params=_DECISION,
+        params=(
+            *_DECISION,
+            Param("timeout", "Longest wait for the run, such as 30s; capped by the flag."),
+        ),
         responses={**_ERRORS, 504: "The run outlasted --http-api-update-timeout; it goes on"},
         schema={
             "type": "object",
-            "properties": {"approval": {"type": "object"}, "entry": {"type": "object"}},
+            "required": ["approval", "entry", "timestamp"],
+            "properties": {
+                **_DECISION_FIELDS,
+                "entry": {"allOf": [ref("Entry")], "nullable": True},
+            },
         },
+        changes="This approves the update the container waits for and replaces it now.",
     ),
     Operation(
         "post",
@@ -62,7 +83,9 @@ OPERATIONS = (
         "Reject the update a container waits for; that digest is not asked for again",
         params=_DECISION,
         responses=_ERRORS,
-        schema={"type": "object", "properties": {"approval": {"type": "object"}}},
+        schema=_DECIDED,
+        changes="This rejects the update the container waits for: that image is not"
+        " asked for again.",
     ),
 )
 

@@ -20,12 +20,15 @@ from ...service_plans import ServiceEntry
 from ...versions import Version, named_pair
 from ..openapi import Operation, Param
 from ..runner import Runner
+from ..schemas import ref
 from . import _base
-from ._base import CHECK_STATUSES, answer, check_status, context, digest_of
+from ._base import answer, check_status, context, digest_of, error
 
 __all__ = ["OPERATIONS", "CheckResult", "check", "checks"]
 
-_LIST = {"type": "array", "items": {"type": "object"}}
+_NO_MATCH = (
+    "A malformed or unknown parameter, or a filter that names no watched container on any host"
+)
 _FILTERS = (
     Param("container", "Container names; narrows the configured selection.", repeated=True),
     Param("image", "Image names; narrows the configured selection.", repeated=True),
@@ -38,26 +41,14 @@ OPERATIONS = (
         "check",
         "Which containers' images changed, pulling nothing, and when each may be replaced",
         params=(*_FILTERS, Param("timeout", "Longest wait, such as 30s; capped by the flag.")),
-        responses={400: "A malformed parameter", 500: "The check failed", 504: "Too slow"},
+        responses={400: _NO_MATCH, 500: "The check failed", 504: "Too slow"},
         schema={
             "type": "object",
+            "required": ["containers", "count", "timestamp"],
             "properties": {
-                "containers": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            **_base.TIMING_SCHEMA,
-                            "status": {
-                                "type": "string",
-                                "enum": list(CHECK_STATUSES),
-                                "description": "failed: it could not be checked (its registry"
-                                " did not answer); skipped: left out on purpose.",
-                            },
-                        },
-                    },
-                },
+                "containers": {"type": "array", "items": ref("CheckResult")},
                 "count": {"type": "integer"},
+                "timestamp": {"type": "string", "format": "date-time"},
             },
         },
     ),
@@ -247,18 +238,18 @@ def _check_view() -> Response:
     try:
         params, _, anything = _base.narrowed(state.runner)
     except ConfigurationError as bad:
-        return Response(str(bad), status=400, mimetype="text/plain")
+        return error(400, str(bad))
     except WatchtowerError as listing:
         state.runner.logger.error("The check failed: %s", listing)
-        return Response("failed to check for updates", status=500)
-    done, results, error = _base.within(
+        return error(500, "failed to check for updates")
+    done, results, raised = _base.within(
         lambda: check(state.runner, params) if anything else [], limit
     )
     if not done:
         return _base.too_slow("check", limit)
-    if error is not None or results is None:
-        state.runner.logger.error("The check failed: %s", error)
-        return Response("failed to check for updates", status=500)
+    if raised is not None or results is None:
+        state.runner.logger.error("The check failed: %s", raised)
+        return error(500, "failed to check for updates")
     checked_at = state.runner.clock()
     for result in results:
         name, host = result["name"], result.get("host", "")

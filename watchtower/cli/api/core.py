@@ -9,15 +9,15 @@ from typing import Any
 import attrs
 from flask import Blueprint, Response, request
 
-from ..._text import parse_bool
 from ...errors import ConfigurationError, WatchtowerError
 from ...fleet import each_host
 from ...history import Change, History, Run
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
+from ..schemas import ref
 from . import _base, plans
-from ._base import answer, context, text
+from ._base import answer, context, error, text
 
 __all__ = ["OPERATIONS", "RETRY_AFTER", "health", "history", "metrics", "update"]
 
@@ -29,9 +29,18 @@ _FILTERS = (
     Param("image", "Image names; narrows the configured selection.", repeated=True),
 )
 
-_SUMMARY = {"type": "object", "additionalProperties": {"type": "integer"}}
+_NO_MATCH = (
+    "A malformed or unknown parameter, or a filter that names no watched container on any host"
+)
+_SUMMARY = ref("Summary")
 # Present when the run covered several engines (a hosts file): each host's summary.
 _HOSTS = {"type": "object", "additionalProperties": _SUMMARY}
+_TIMING = {
+    "type": "object",
+    "required": ["duration_ms", "duration"],
+    "properties": {"duration_ms": {"type": "integer"}, "duration": {"type": "string"}},
+}
+_NOW = {"type": "string", "format": "date-time"}
 
 OPERATIONS = (
     Operation("get", "/livez", "health", "Liveness probe", auth="none", content_type="text/plain"),
@@ -61,23 +70,33 @@ OPERATIONS = (
                 "Replace stale containers outside their maintenance windows too.",
                 "boolean",
             ),
+            Param(
+                "plan",
+                "The id of a plan made by POST /v1/plan: carry out exactly that plan, once"
+                " (not with the filters).",
+            ),
+            Param("leave_out", "With plan: an entry's key to leave out.", repeated=True),
         ),
         responses={
             202: "The run started in the background",
-            400: "A malformed parameter",
+            400: _NO_MATCH,
+            409: "The plan is no longer known, or was carried out already: plan again",
             429: "A full run is already going (see Retry-After)",
             500: "The run failed",
             504: "The run outlasted the timeout; it goes on",
         },
         schema={
             "type": "object",
+            "required": ["summary", "timing", "timestamp"],
             "properties": {
                 "summary": _SUMMARY,
                 "hosts": _HOSTS,
-                "timing": {"type": "object"},
-                "timestamp": {"type": "string"},
+                "timing": _TIMING,
+                "timestamp": _NOW,
             },
         },
+        changes="This replaces every watched container whose image is newer (only those the"
+        " container and image filters name, when given).",
     ),
     Operation(
         "get",
@@ -92,7 +111,11 @@ OPERATIONS = (
         "metrics",
         "The last run's summary",
         responses={204: "No run yet"},
-        schema={"type": "object", "properties": {"summary": _SUMMARY, "hosts": _HOSTS}},
+        schema={
+            "type": "object",
+            "required": ["summary", "timestamp"],
+            "properties": {"summary": _SUMMARY, "hosts": _HOSTS, "timestamp": _NOW},
+        },
     ),
     Operation(
         "get",
@@ -121,9 +144,14 @@ OPERATIONS = (
         responses={400: "A malformed parameter, or a parameter that needs --data-dir"},
         schema={
             "type": "object",
+            "required": ["entries", "count", "timestamp"],
             "properties": {
-                "entries": {"type": "array", "items": {"type": "object"}},
+                "entries": {
+                    "type": "array",
+                    "items": {"oneOf": [ref("HistoryRun"), ref("HistoryChange")]},
+                },
                 "count": {"type": "integer"},
+                "timestamp": _NOW,
             },
         },
     ),
@@ -149,7 +177,7 @@ def _startupz() -> Response:
 def _readyz() -> Response:
     if context().ready():
         return text("OK")
-    return text("Service Unavailable", 503)
+    return error(503, "the engine does not answer")
 
 
 def engine_answers(runner: Runner) -> bool:
@@ -167,7 +195,7 @@ update = _base.guarded("update")
 
 
 def _busy() -> Response:
-    response = answer(429, error="another update is already running", timestamp=context().now())
+    response = error(429, "another update is already running", timestamp=context().now())
     response.headers["Retry-After"] = RETRY_AFTER
     return response
 
@@ -181,17 +209,14 @@ def _update_view() -> Response:
         return limit
     if "plan" in request.args:
         return plans.act(limit)
-    force = _force()
-    if force is None:
-        raw = request.args.get("force", "")
-        return answer(400, error=f"invalid 'force' parameter: {raw[:40]!r} is not true or false")
+    force = _base.flag("force")
     try:
         params, targeted, anything = _base.narrowed(runner)
-    except ConfigurationError as error:
-        return answer(400, error=str(error))
-    except WatchtowerError as error:
-        runner.logger.error("The update failed: %s", error)
-        return answer(500, error="the update failed; see the log")
+    except ConfigurationError as bad:
+        return error(400, str(bad))
+    except WatchtowerError as failed:
+        runner.logger.error("The update failed: %s", failed)
+        return error(500, "the update failed; see the log")
     if force:
         params = attrs.evolve(params, ignore_windows=True)
     started = time.monotonic()
@@ -202,7 +227,7 @@ def _update_view() -> Response:
             timing={"duration_ms": 0, "duration": "0.000s"},
             timestamp=state.now(),
         )
-    if request.args.get("async", "").lower() == "true":
+    if _base.flag("async"):
         # A targeted run waits for one in progress, a full one is skipped.
         if not runner.start(params, wait=targeted, trigger="api"):
             return _busy()
@@ -214,7 +239,7 @@ def _update_view() -> Response:
     if not done:
         return _base.too_slow("update", limit)
     if report is None:
-        return answer(500, error="the update failed; see the log")
+        return error(500, "the update failed; see the log")
     elapsed = time.monotonic() - started
     now = runner.clock()
     return answer(
@@ -224,17 +249,6 @@ def _update_view() -> Response:
         timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
         timestamp=_base.timestamp(now),
     )
-
-
-def _force() -> bool | None:
-    """The ``force`` query: replace outside the windows too; ``None`` when unreadable."""
-    raw = request.args.get("force", "").strip()
-    if not raw:
-        return False
-    try:
-        return parse_bool(raw)
-    except ValueError:
-        return None
 
 
 # Metrics --------------------------------------------------------------------
@@ -290,29 +304,27 @@ def _history_view() -> Response:
         raw = request.args.get(key)
         parsed = None if raw is None else parse_time(raw)
         if raw is not None and parsed is None:
-            return text(
-                f"invalid {key!r} parameter: {raw[:40]!r} is not an RFC 3339 time or Unix seconds",
+            return error(
                 400,
+                f"invalid {key!r} parameter: {raw[:40]!r} is not an RFC 3339 time or Unix seconds",
             )
         bounds[key] = parsed
     since, until = bounds["since"], bounds["until"]
     if since and until and since > until:
-        return text("invalid time range: 'since' must not be after 'until'", 400)
+        return error(400, "invalid time range: 'since' must not be after 'until'")
     numbers: dict[str, int | None] = {}
     for key, default in (("limit", "0"), ("before", None)):
         raw = request.args.get(key, default)
         numbers[key] = None if raw is None else _parse_limit(raw)
         if raw is not None and numbers[key] is None:
-            return text(f"invalid {key!r} parameter: {raw[:40]!r}", 400)
+            return error(400, f"invalid {key!r} parameter: {raw[:40]!r} is not a count")
     limit, before = numbers["limit"] or 0, numbers["before"]
-    raw_changes = request.args.get("changes", "false").strip().lower()
-    if raw_changes not in ("true", "false", "1", "0"):
-        return text(f"invalid 'changes' parameter: {raw_changes[:40]!r}", 400)
+    changes = _base.flag("changes")
     kept = state.runner.history
     if kept is not None:
-        entries = _kept(kept, raw_changes in ("true", "1"), since, until, limit, before)
-    elif raw_changes in ("true", "1") or before is not None:
-        return text("changes and 'before' need a history kept with --data-dir", 400)
+        entries = _kept(kept, changes, since, until, limit, before)
+    elif changes or before is not None:
+        return error(400, "changes and 'before' need a history kept with --data-dir")
     else:
         entries = [s.to_dict() for s in state.runner.metrics.history(since, until, limit)]
     return answer(entries=entries, count=len(entries), timestamp=state.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from ..openapi import Operation, openapi_document
+from ._base import OPERATIONS_KEY
 
 __all__ = ["OPERATIONS", "swagger"]
 
@@ -26,9 +27,6 @@ OPERATIONS = (
         content_type="text/html",
     ),
 )
-
-# The served operations, put in the app's config by create_app.
-OPERATIONS_KEY = "WATCHTOWER_OPERATIONS"
 
 swagger = Blueprint("swagger", __name__)
 

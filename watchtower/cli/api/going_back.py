@@ -13,11 +13,13 @@ from flask import Response, request
 from ...errors import ConfigurationError, ContainerError, RollbackError, WatchtowerError
 from ...report import Outcome
 from ..openapi import Operation, Param
+from ..schemas import ref
 from . import _base
 from ._base import answer, context
 
 __all__ = ["OPERATIONS", "going_back"]
 
+_NOW = {"type": "string", "format": "date-time"}
 _WHICH = (
     Param("container", "The container's name (required)."),
     Param("host", "The host it is on (a hosts file's name); empty for the one engine."),
@@ -39,7 +41,12 @@ OPERATIONS = (
             409: "Nothing to go back to, or its image is gone from the engine",
             500: "The replacement failed and was undone",
         },
-        schema={"type": "object", "properties": {"entry": {"type": "object"}}},
+        schema={
+            "type": "object",
+            "required": ["entry", "timestamp"],
+            "properties": {"entry": ref("Entry"), "timestamp": _NOW},
+        },
+        changes="This replaces the container with the image it ran before, and holds it there.",
     ),
     Operation(
         "post",
@@ -48,14 +55,23 @@ OPERATIONS = (
         "Let a container held by a rollback update again",
         params=_WHICH,
         responses={400: "A missing parameter, or no history (--data-dir)"},
-        schema={"type": "object", "properties": {"released": {"type": "boolean"}}},
+        schema={
+            "type": "object",
+            "required": ["released", "timestamp"],
+            "properties": {"released": {"type": "boolean"}, "timestamp": _NOW},
+        },
+        changes="This lets the container held by a rollback be updated again by the next run.",
     ),
     Operation(
         "get",
         "/v1/holds",
         "update",
         "The containers held by a rollback",
-        schema={"type": "object", "properties": {"holds": {"type": "array"}}},
+        schema={
+            "type": "object",
+            "required": ["holds", "timestamp"],
+            "properties": {"holds": {"type": "array", "items": ref("Hold")}, "timestamp": _NOW},
+        },
     ),
 )
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, request
 
 from ..api_settings import ApiSettings, IPNetwork
-from ._base import AUTH_FAILED, text
+from ._base import AUTH_FAILED, error
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -215,7 +215,7 @@ def harden(
         wait = failures.retry_after(request.remote_addr or "")
         if wait <= 0:
             return None
-        response = text("Too many failed authentications; try again later", 429)
+        response = error(429, "too many failed authentications from this address; try again later")
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
 
@@ -235,7 +235,7 @@ def harden(
             return None
         if not limiter.allow(request.remote_addr or ""):
             app.logger.warning("Rate limit exceeded for %s", request.remote_addr)
-            response = text("Too Many Requests", 429)
+            response = error(429, "too many requests from this address; try again in a minute")
             response.headers["Retry-After"] = "60"
             return response
         return None
@@ -246,7 +246,7 @@ def harden(
         if request.method != "OPTIONS" or not origin or not settings.cors_origins:
             return None
         if _allowed_origin(settings, origin) is None:
-            return text("Origin not allowed", 403)
+            return error(403, f"the origin {origin[:80]!r} may not call this API")
         response = Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS

@@ -20,50 +20,31 @@ from ...sorter import dependency_graph
 from ...versions import Version
 from ..openapi import Operation, Param
 from ..runner import Runner
+from ..schemas import ref
 from . import _base
-from ._base import CHECK_STATUSES, TIMING_SCHEMA, answer, context, digest_of, timing
+from ._base import answer, context, digest_of, error, timing
 
 __all__ = ["OPERATIONS", "configs", "containers", "images"]
 
-_LIST = {"type": "array", "items": {"type": "object"}}
 _BY_NAME_AND_IMAGE = (
     Param("name", "Only the container of this name."),
     Param("image", "Only containers running this image."),
     Param("host", "Only containers of this host of the hosts file."),
 )
 
-_DETAILS = {
-    "type": "array",
-    "items": {
+
+def _listing(key: str, item: str, **more: Any) -> dict[str, Any]:
+    return {
         "type": "object",
+        "required": [key, "count", "timestamp"],
         "properties": {
-            **TIMING_SCHEMA,
-            "windows": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Its maintenance windows as written (Sat 02:00/4h).",
-            },
-            "schedule": {
-                "type": "string",
-                "description": "Its own schedule (the schedule label); empty for none.",
-            },
-            "stale": {
-                "type": "boolean",
-                "description": "The registry's latest digest known is not the one it runs.",
-            },
-            "checked_at": {
-                "type": "string",
-                "format": "date-time",
-                "description": "When the last check, plan or run covered it; absent if never.",
-            },
-            "check_status": {
-                "type": "string",
-                "enum": list(CHECK_STATUSES),
-                "description": "What that check found (failed: it could not be checked).",
-            },
+            key: {"type": "array", "items": ref(item)},
+            "count": {"type": "integer"},
+            "timestamp": {"type": "string", "format": "date-time"},
+            **more,
         },
-    },
-}
+    }
+
 
 OPERATIONS = (
     Operation(
@@ -73,7 +54,7 @@ OPERATIONS = (
         "The watched containers",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"containers": _LIST}},
+        schema=_listing("containers", "Container"),
     ),
     Operation(
         "get",
@@ -83,18 +64,16 @@ OPERATIONS = (
         " what each ran before, what a rollback holds it on and when it may be replaced",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
-        schema={
-            "type": "object",
-            "properties": {
-                "containers": _DETAILS,
-                "next_run": {
-                    "type": "string",
-                    "format": "date-time",
-                    "nullable": True,
-                    "description": "When the schedule runs next; null without one.",
-                },
+        schema=_listing(
+            "containers",
+            "Container",
+            next_run={
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": "When the schedule runs next; null without one.",
             },
-        },
+        ),
     ),
     Operation(
         "get",
@@ -103,14 +82,21 @@ OPERATIONS = (
         "The images the watched containers run",
         params=(Param("name", "Only this image."), Param("id", "Only the image of this id.")),
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"images": _LIST}},
+        schema=_listing("images", "Image"),
     ),
     Operation(
         "get",
         "/v1/config",
         "config",
         "The effective configuration, secrets redacted",
-        schema={"type": "object", "properties": {"config": {"type": "object"}}},
+        schema={
+            "type": "object",
+            "required": ["config", "timestamp"],
+            "properties": {
+                "config": {"type": "object"},
+                "timestamp": {"type": "string", "format": "date-time"},
+            },
+        },
     ),
 )
 
@@ -174,9 +160,9 @@ def _listed(kind: str) -> list[_Watched] | Response:
     state = context()
     try:
         chosen = _watched(state.runner)
-    except WatchtowerError as error:
-        state.runner.logger.error("Listing the containers failed: %s", error)
-        return Response(f"failed to list {kind}", status=500)
+    except WatchtowerError as failed:
+        state.runner.logger.error("Listing the containers failed: %s", failed)
+        return error(500, f"failed to list {kind}")
     name, image = request.args.get("name", ""), request.args.get("image", "")
     host = request.args.get("host", "")
     return [
@@ -221,8 +207,8 @@ def _going_back(chosen: Sequence[_Watched]) -> dict[tuple[str, str], tuple[str, 
                 (change.old_version or short_id(change.old_image_id)) if change else "",
                 hold.shown if hold else "",
             )
-    except WatchtowerError as error:
-        state.runner.logger.error("The history could not be read: %s", error)
+    except WatchtowerError as failed:
+        state.runner.logger.error("The history could not be read: %s", failed)
     return found
 
 

@@ -10,7 +10,8 @@ from flask import Blueprint, Response, request
 from ...events import Event
 from ..broadcast import Subscription
 from ..openapi import Operation
-from ._base import answer, context, given_token, refuse, timestamp
+from ..schemas import ref
+from ._base import context, error, given_token, refuse, timestamp
 
 __all__ = ["HEARTBEAT", "OPERATIONS", "events", "sse_message"]
 
@@ -26,6 +27,8 @@ OPERATIONS = (
         auth="events",
         content_type="text/event-stream",
         responses={503: "Too many streams are open"},
+        # Each message's data line is one Event, as JSON.
+        schema=ref("Event"),
     ),
 )
 
@@ -60,7 +63,7 @@ def _events_view() -> Response:
         return refuse()
     subscription = state.broadcaster.subscribe()
     if subscription is None:
-        return answer(503, error="too many event streams are open")
+        return error(503, "too many event streams are open")
     return Response(
         _messages(subscription, HEARTBEAT),
         mimetype="text/event-stream",
