@@ -333,8 +333,13 @@ def test_a_row_rolls_back_from_the_page_is_held_and_is_released(
     with _page(browser, runner):
         wait.until(lambda _: len(rows()) == 2)
         assert rows() == [
-            ["a", "", "unknown"],
-            ["b", "", "unknown", "Roll back web on b: Put web back on 1.25.3, and hold it there"],
+            ["a", "", "not checked"],
+            [
+                "b",
+                "",
+                "not checked",
+                "Roll back web on b: Put web back on 1.25.3, and hold it there",
+            ],
         ]
         browser.find_element(By.CSS_SELECTOR, "button[aria-label='Roll back web on b']").click()
         dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
@@ -348,7 +353,7 @@ def test_a_row_rolls_back_from_the_page_is_held_and_is_released(
         version = "#hosts tr[data-host='b'] .image .version"
         assert browser.find_element(By.CSS_SELECTOR, version).text == "1.25.3"
         assert rows() == [
-            ["a", "", "unknown"],
+            ["a", "", "not checked"],
             [
                 "b",
                 "1.25.3",
@@ -397,7 +402,7 @@ def test_a_row_outside_its_window_says_when_the_window_opens(
 
     with _page(browser, make_runner(engine, registry, clock)):
         wait.until(lambda _: cells()[0] == "web\nwindow Sat 02:00/4h")
-        assert cells()[1] == "unknown"
+        assert cells()[1] == "not checked"
         # No history (--data-dir): /v1/approvals answers 400, and the section stays hidden.
         assert not browser.find_element(By.ID, "approvals-card").is_displayed()
         browser.find_element(By.ID, "check-all").click()
