@@ -44,6 +44,7 @@ __all__ = [
     "delivered",
     "engines_by_name",
     "plan_hosts",
+    "planned_hosts",
     "run_hosts",
     "update_hosts",
 ]
@@ -222,6 +223,7 @@ def update_hosts(
     concurrency: int | None = None,
     history: History | None = None,
     trigger: str = "",
+    plans: Mapping[str, Plan] | None = None,
 ) -> HostsReport:
     """Run :func:`~watchtower.update` on every engine, with one registry answer per image.
 
@@ -236,13 +238,22 @@ def update_hosts(
     ``history`` keeps :attr:`HostsReport.total` once (each change names its
     host, and the run its ``trigger``), then the notifiers get it once.
 
+    With ``plans`` (approved plans by host name, as :func:`plan_hosts` made
+    them) the run carries out those plans and no other: each host's plan
+    goes to :func:`~watchtower.update` as its ``plan`` (re-checked there,
+    see :func:`~watchtower.planner.recheck`), and a host with no plan in
+    the mapping is not touched, not even opened.
+
     Raises:
-        ConfigurationError: ``services`` name no host, or come beside a fleet.
+        ConfigurationError: ``services`` name no host, or come beside a fleet;
+            ``plans`` name a host the fleet does not have, or none at all.
         WatchtowerError: The unnamed host of a fleet of one engine failed,
             as :func:`~watchtower.update` raises.
     """
     clock = clock or system_clock
     fleet = as_fleet(engines, services, concurrency)
+    if plans is not None:
+        fleet = planned_hosts(fleet, plans)
     memo = DigestMemo(registry)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report:
@@ -256,6 +267,7 @@ def update_hosts(
             services=engine.services,
             past=history,
             host=host,
+            plan=plans[host] if plans is not None else None,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)
@@ -263,6 +275,20 @@ def update_hosts(
     result = attrs.evolve(result, trigger=trigger)
     keep(history, result.total, Emitter(observer, clock))
     return delivered(result, notifiers, observer, clock)
+
+
+def planned_hosts(fleet: Fleet, plans: Mapping[str, Plan]) -> Fleet:
+    """``fleet`` narrowed to the hosts ``plans`` has a plan for, in the fleet's order.
+
+    Raises:
+        ConfigurationError: ``plans`` names a host the fleet does not have, or none.
+    """
+    unknown = sorted(set(plans) - set(fleet.names))
+    if unknown:
+        raise ConfigurationError(f"A plan names the host {unknown[0][:80]!r}, which is no host.")
+    if not plans:
+        raise ConfigurationError("There is no plan to carry out: it names no host.")
+    return attrs.evolve(fleet, hosts=[host for host in fleet.hosts if host.name in plans])
 
 
 def delivered(

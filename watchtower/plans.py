@@ -63,6 +63,9 @@ class PlanEntry:
             stale container outside its maintenance windows, when the next
             one opens; for one with its own schedule, that schedule's next
             time; ``None`` otherwise.
+        error: True when it could not be checked or pulled (see
+            :attr:`Verdict.error <watchtower.staleness.Verdict.error>`): a
+            skip or failure by error, not on purpose.
     """
 
     container: Container
@@ -76,6 +79,7 @@ class PlanEntry:
     new_version: Version | None = None
     notes: str = ""
     next_due: datetime | None = None
+    error: bool = False
 
     @property
     def name(self) -> str:
@@ -137,6 +141,7 @@ class PlanEntry:
             "new_version": self.new_version.to_dict() if self.new_version else None,
             "notes": self.notes,
             "next_due": self.next_due.isoformat() if self.next_due else None,
+            "error": self.error,
         }
 
 

@@ -32,6 +32,8 @@ class ServiceEntry:
         reason: Why, in words.
         new_digest: The digest its registry serves for the tag it follows,
             when the registry said.
+        error: True when its registry could not be asked (a skip by error,
+            not on purpose).
     """
 
     service: Service
@@ -40,6 +42,7 @@ class ServiceEntry:
     action: Action = Action.NONE
     reason: str = ""
     new_digest: str | None = None
+    error: bool = False
 
     @property
     def name(self) -> str:

@@ -107,6 +107,7 @@ def plan_services(
             status=verdict.status,
             reason=verdict.reason,
             new_digest=served.get(subject.name),
+            error=verdict.error,
         )
         if entry.status is Status.STALE:
             if own.monitor_only:
@@ -151,7 +152,7 @@ def _assess(
         answer = digests[subject.image]
         if not isinstance(answer, str):
             verdicts[subject.name] = Verdict(
-                Status.SKIPPED, reason=f"registry check failed: {answer}"
+                Status.SKIPPED, reason=f"registry check failed: {answer}", error=True
             )
             continue
         served[subject.name] = answer

@@ -158,11 +158,15 @@ class Verdict:
         status: Fresh, stale, skipped, or failed (its check and its pull both failed).
         image: The newest local image for its reference, when one was found.
         reason: Why, in words.
+        error: True when it could not be checked (its registry did not
+            answer, limited it, or its pull or inspection failed), as
+            opposed to a skip on purpose; always true for failed.
     """
 
     status: Status
     image: Image | None = None
     reason: str = ""
+    error: bool = False
 
 
 def _engine_call(
@@ -228,10 +232,10 @@ def assess(
         answer = digests[container.image]
         if isinstance(answer, RateLimitedError):
             verdicts[container.name] = Verdict(
-                Status.SKIPPED, reason=f"the registry is rate limiting: {answer}"
+                Status.SKIPPED, reason=f"the registry is rate limiting: {answer}", error=True
             )
         elif isinstance(answer, RegistryTimeoutError):
-            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(answer))
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(answer), error=True)
         elif isinstance(answer, str) and container.current_image.has_digest(answer):
             verdicts[container.name] = Verdict(Status.FRESH, container.current_image)
         else:
@@ -256,7 +260,7 @@ def assess(
             verdicts[container.name] = (
                 Verdict(Status.STALE, reason="the registry serves a newer image")
                 if isinstance(answer, str)
-                else Verdict(Status.SKIPPED, reason=str(answer))
+                else Verdict(Status.SKIPPED, reason=str(answer), error=True)
             )
         to_pull = []
     pulled = fan_out(
@@ -279,12 +283,15 @@ def assess(
             verdicts[container.name] = Verdict(
                 Status.FAILED,
                 reason=f"the registry check failed ({check}) and so did the pull: {image}",
+                error=True,
             )
         elif isinstance(image, EngineError):
-            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(image))
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(image), error=True)
         elif image is None:
             verdicts[container.name] = Verdict(
-                Status.SKIPPED, reason=f"there is no local image {container.image.familiar}"
+                Status.SKIPPED,
+                reason=f"there is no local image {container.image.familiar}",
+                error=True,
             )
         elif image.id == container.image_id:
             verdicts[container.name] = Verdict(Status.FRESH, image, notes.get(container.name, ""))

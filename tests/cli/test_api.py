@@ -330,6 +330,7 @@ def test_check_answers_each_container_in_full(
             "latest_image_id": "",
             "latest_digest": registry.served(WEB)[0],
             "timestamp": "2026-01-01T00:00:00Z",
+            "status": "stale",
         }
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -188,3 +190,30 @@ def test_the_scheduler_thread_ends_with_a_line_when_the_schedule_runs_out(
     assert "The schedule stops: The schedule every 1 day reaches beyond the year 9999." in (
         caplog.text
     )
+
+
+def test_the_next_run_of_an_interval_stays_put_as_time_passes() -> None:
+    now = [datetime(2026, 1, 1, tzinfo=timezone.utc)]
+    scheduler = Scheduler(Interval(timedelta(hours=1)), lambda: None, clock=lambda: now[0])
+    first = scheduler.next_run()
+    now[0] += timedelta(minutes=20)
+    # Asked again (the status page, at each render), it is the time the loop waits for.
+    assert scheduler.next_run() == first == datetime(2026, 1, 1, 1, tzinfo=timezone.utc)
+
+
+def test_the_next_run_is_the_one_the_loop_waits_for() -> None:
+    now = [datetime(2026, 1, 1, tzinfo=timezone.utc)]
+    ticked = threading.Event()
+    scheduler = Scheduler(Interval(timedelta(hours=1)), ticked.set, clock=lambda: now[0])
+    first = now[0] + timedelta(seconds=0.2)
+    thread = threading.Thread(target=scheduler.run, args=(first,), daemon=True)
+    thread.start()
+    try:
+        assert ticked.wait(5)
+        deadline = time.monotonic() + 5
+        while scheduler.next_run() == first and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert scheduler.next_run() == datetime(2026, 1, 1, 1, tzinfo=timezone.utc)
+    finally:
+        scheduler.stop()
+        thread.join(5)

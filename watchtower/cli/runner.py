@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from ..clock import Clock, system_clock
@@ -21,6 +21,7 @@ from ..fleet import Fleet
 from ..history import History
 from ..hosts import update_hosts
 from ..params import UpdateParams
+from ..plans import Plan
 from ..protocols import ContainerClient, Notifier, Registry
 from ..push import PushEvent, update_pushed
 from ..report import Report
@@ -102,7 +103,12 @@ class Runner:
             observer(event)
 
     def _report(
-        self, params: UpdateParams, pushed: Sequence[PushEvent], trigger: str, fleet: Fleet
+        self,
+        params: UpdateParams,
+        pushed: Sequence[PushEvent],
+        trigger: str,
+        fleet: Fleet,
+        plans: Mapping[str, Plan] | None = None,
     ) -> Report | None:
         if pushed:
             return update_pushed(
@@ -126,6 +132,7 @@ class Runner:
             notifiers=self.notifiers,
             history=self.history,
             trigger=trigger,
+            plans=plans,
         ).total
 
     def _run_locked(
@@ -134,11 +141,12 @@ class Runner:
         pushed: Sequence[PushEvent] = (),
         trigger: str = "",
         fleet: Fleet | None = None,
+        plans: Mapping[str, Plan] | None = None,
     ) -> Report | None:
         if self.on_start is not None:
             self.on_start()
         try:
-            report = self._report(params, pushed, trigger, fleet or self.fleet)
+            report = self._report(params, pushed, trigger, fleet or self.fleet, plans)
         except WatchtowerError as error:
             self.logger.error("The run failed: %s", error)
             return None
@@ -173,6 +181,7 @@ class Runner:
         wait: bool = True,
         trigger: str = "",
         host: str | None = None,
+        plans: Mapping[str, Plan] | None = None,
     ) -> Report | None:
         """Run now, in this thread.
 
@@ -184,6 +193,10 @@ class Runner:
                 report and the history.
             host: Only this host of the fleet (see :meth:`~watchtower.fleet.Fleet.only`);
                 every host by default.
+            plans: Approved plans by host name (:func:`watchtower.hosts.plan_hosts`):
+                the run carries out these and no other, as
+                :func:`watchtower.update_hosts` does with its ``plans``; a
+                host without one is not touched.
 
         Raises:
             ConfigurationError: There is no such host.
@@ -196,7 +209,9 @@ class Runner:
             self.skip()
             return None
         try:
-            return self._run_locked(params or self.params, trigger=trigger, fleet=fleet)
+            return self._run_locked(
+                params or self.params, trigger=trigger, fleet=fleet, plans=plans
+            )
         finally:
             self._lock.release()
 
@@ -216,9 +231,15 @@ class Runner:
         return self.run(params, wait=True, trigger="window")
 
     def start(
-        self, params: UpdateParams | None = None, *, wait: bool = False, trigger: str = ""
+        self,
+        params: UpdateParams | None = None,
+        *,
+        wait: bool = False,
+        trigger: str = "",
+        plans: Mapping[str, Plan] | None = None,
     ) -> bool:
-        """Run on a thread of its own; returns at once (``trigger`` as for :meth:`run`).
+        """Run on a thread of its own; returns at once (``trigger`` and ``plans`` as for
+        :meth:`run`).
 
         Returns:
             ``False`` when a run was in progress and ``wait`` is false: the
@@ -230,7 +251,7 @@ class Runner:
 
         def body() -> None:
             try:
-                self._run_locked(params or self.params, trigger=trigger)
+                self._run_locked(params or self.params, trigger=trigger, plans=plans)
             finally:
                 self._lock.release()
 

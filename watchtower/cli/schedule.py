@@ -76,15 +76,31 @@ class Scheduler:
         self.clock = clock
         self.on_next = on_next
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._upcoming: datetime | None = None
 
     def next_run(self) -> datetime:
-        """The next run time after now."""
-        return self.schedule.next_after(self.clock())
+        """When the loop next ticks.
+
+        The time :meth:`run` waits for, once it runs; before, the first time
+        the schedule gives after now, which the loop then waits for (asked
+        again, it is the same time: with an interval, not "now plus the
+        interval" at each call).
+        """
+        with self._lock:
+            if self._upcoming is None:
+                self._upcoming = self.schedule.next_after(self.clock())
+            return self._upcoming
+
+    def _waiting_for(self, upcoming: datetime) -> datetime:
+        with self._lock:
+            self._upcoming = upcoming
+        return upcoming
 
     def run(self, first: datetime | None = None) -> None:
         """Tick on schedule until :meth:`stop` is called; returns then."""
         try:
-            upcoming = first or self.next_run()
+            upcoming = self._waiting_for(first or self.next_run())
             while not self._stop.is_set():
                 wait = (upcoming - self.clock()).total_seconds()
                 if wait > 0 and self._stop.wait(wait):
@@ -92,7 +108,7 @@ class Scheduler:
                 if self._stop.is_set():
                     break
                 self.tick()
-                upcoming = self.schedule.next_after(max(upcoming, self.clock()))
+                upcoming = self._waiting_for(self.schedule.next_after(max(upcoming, self.clock())))
                 if self.on_next is not None:
                     self.on_next(upcoming)
         except ConfigurationError as error:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from ...fleet import Engine, each_host
 from ...model import Container
 from ...params import UpdateParams
 from ...planner import waits_for
+from ...plans import Plan, Status
 from ...selection import Selector, select
 from ...settings import ContainerSettings
 from ..api_settings import ApiSettings
@@ -91,6 +93,7 @@ class StatusBook:
         self._digests: dict[tuple[str, str], str] = {}
         self._images: dict[tuple[str, str], str] = {}
         self._versions: dict[tuple[str, str], tuple[str, str]] = {}
+        self._checks: dict[tuple[str, str], tuple[str, datetime]] = {}
 
     def __call__(self, event: Event, /) -> None:
         """Note what ``event`` says of its container."""
@@ -99,12 +102,18 @@ class StatusBook:
             # A container updated in this run is checked again by the next one only.
             self.note(name, event.status, event.reason, host=host)
             self.note_version(name, "", "", host=host)
+            self.note_check(name, check_status(event.status, False), event.at, host=host)
+            if event.status is Status.FRESH:
+                # It runs what its registry serves: a digest noted before is out of date.
+                self.note_digest(name, "", host=host)
         elif isinstance(event, UpdateAvailable):
             self.note(name, "stale", host=host)
             self.note_image(name, event.new_image or "", host=host)
             self.note_version(name, event.new_version, event.notes, host=host)
         elif isinstance(event, Updated):
             self.note(name, "updated", "restarted" if event.restart_only else "", host=host)
+            if not event.restart_only:
+                self.note_digest(name, "", host=host)  # it runs the newest the run found
         elif isinstance(event, (Failed, RolledBack)):
             self.note(name, "failed", event.reason, host=host)
         elif isinstance(event, Skipped):
@@ -151,6 +160,115 @@ class StatusBook:
         with self._lock:
             return self._by_name.get((host, name), ("unknown", ""))
 
+    def note_check(self, name: str, status: str, at: datetime, *, host: str = "") -> None:
+        """Remember what the last check, plan or run that covered ``name`` found, and when.
+
+        ``status`` is one of :data:`CHECK_STATUSES`.
+        """
+        if name:
+            with self._lock:
+                self._checks[host, name] = (status, at)
+
+    def checked(self, name: str, *, host: str = "") -> tuple[str, datetime] | None:
+        """What the last check of ``name`` found and when; ``None`` if none covered it."""
+        with self._lock:
+            return self._checks.get((host, name))
+
+
+CHECK_STATUSES = ("stale", "fresh", "skipped", "failed")
+"""What a check found: ``failed`` could not be checked (its registry did not
+answer, its pull failed), ``skipped`` was left out on purpose."""
+
+
+def check_status(status: Status, error: bool) -> str:
+    """The word of :data:`CHECK_STATUSES` for a check that found ``status``, by ``error``."""
+    return "failed" if error or status is Status.FAILED else status.value
+
+
+@frozen
+class StoredPlan:
+    """A plan of the whole fleet, kept for a person to act on (``POST /v1/plan``).
+
+    Attributes:
+        id: Its opaque name.
+        plans: Each host's plan, by host name (empty: the one engine).
+        failures: Why each host that could not be planned was skipped.
+        keys: The host and name of each entry, by its key.
+        created_at: When it was made.
+        expires_at: When it is forgotten.
+    """
+
+    id: str
+    plans: Mapping[str, Plan]
+    failures: Mapping[str, str]
+    keys: Mapping[str, tuple[str, str]]
+    created_at: datetime
+    expires_at: datetime
+
+
+class PlanStore:
+    """The plans made by ``POST /v1/plan``, each acted on at most once, in memory.
+
+    A plan is kept for ``lifetime``, and at most ``room`` of them: the
+    oldest is dropped for a new one. One taken to act on is known as used
+    until it expires, so a second use is told apart from an unknown plan.
+    """
+
+    def __init__(self, lifetime: timedelta = timedelta(minutes=15), room: int = 8) -> None:
+        self.lifetime = lifetime
+        self.room = room
+        self._lock = threading.Lock()
+        self._kept: dict[str, StoredPlan] = {}
+        self._used: dict[str, datetime] = {}
+
+    def keep(
+        self,
+        plans: Mapping[str, Plan],
+        failures: Mapping[str, str],
+        keys: Mapping[str, tuple[str, str]],
+        now: datetime,
+    ) -> StoredPlan:
+        """Keep a new plan made at ``now`` under a fresh random id, and return it."""
+        stored = StoredPlan(
+            id=secrets.token_urlsafe(16),
+            plans=dict(plans),
+            failures=dict(failures),
+            keys=dict(keys),
+            created_at=now,
+            expires_at=now + self.lifetime,
+        )
+        with self._lock:
+            self._forget(now)
+            self._kept[stored.id] = stored
+            while len(self._kept) > self.room:
+                del self._kept[next(iter(self._kept))]  # the oldest, by insertion
+        return stored
+
+    def get(self, plan_id: str, now: datetime) -> StoredPlan | None:
+        """The plan ``plan_id``, unless it is unknown, expired or used."""
+        with self._lock:
+            self._forget(now)
+            return self._kept.get(plan_id)
+
+    def used(self, plan_id: str, now: datetime) -> bool:
+        """True when ``plan_id`` was taken to act on and has not expired yet."""
+        with self._lock:
+            self._forget(now)
+            return plan_id in self._used
+
+    def take(self, plan_id: str, now: datetime) -> StoredPlan | None:
+        """The plan ``plan_id``, now used: ``None`` when another took it first or it is gone."""
+        with self._lock:
+            self._forget(now)
+            stored = self._kept.pop(plan_id, None)
+            if stored is not None:
+                self._used[plan_id] = stored.expires_at
+            return stored
+
+    def _forget(self, now: datetime) -> None:
+        self._kept = {k: v for k, v in self._kept.items() if v.expires_at > now}
+        self._used = {k: until for k, until in self._used.items() if until > now}
+
 
 @frozen
 class Context:
@@ -163,6 +281,7 @@ class Context:
         broadcaster: The run events, for ``/v1/events``.
         book: Each container's last status.
         next_run: When the schedule runs next (``None`` without a schedule).
+        plans: The plans kept to be acted on (``POST /v1/plan``).
     """
 
     runner: Runner
@@ -171,6 +290,7 @@ class Context:
     broadcaster: Broadcaster
     book: StatusBook
     next_run: Callable[[], datetime | None]
+    plans: PlanStore = attrs.field(factory=PlanStore)
 
     def accepts(self, given: str | None, *, events: bool = False) -> bool:
         """True when ``given`` is the API token (or, with ``events``, the events token)."""
@@ -246,6 +366,12 @@ def refuse() -> Response:
 
 def _require_token() -> Response | None:
     return None if context().accepts(given_token()) else refuse()
+
+
+def per_host(runner: Runner) -> dict[str, object]:
+    """``hosts``: each engine's summary of the last run, when it covered several."""
+    hosts = runner.metrics.hosts
+    return {"hosts": {host: scan.summary() for host, scan in hosts.items()}} if hosts else {}
 
 
 def guarded(name: str) -> Blueprint:

@@ -14,7 +14,7 @@ from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
-from . import approvals, checks, core, docs, going_back, inventory, page, stream
+from . import approvals, checks, core, docs, going_back, inventory, page, plans, stream
 from ._base import EXTENSION, Context, StatusBook, text
 from .hardening import harden
 
@@ -26,7 +26,7 @@ __all__ = ["ApiServer", "create_app"]
 # Each endpoint group's blueprints.
 _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
     "health": (core.health,),
-    "update": (core.update, going_back.going_back, approvals.approvals),
+    "update": (core.update, plans.plans, going_back.going_back, approvals.approvals),
     "check": (checks.checks,),
     "containers": (inventory.containers,),
     "metrics": (core.metrics,),
@@ -41,6 +41,7 @@ _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
 #: Every operation the API declares, for its OpenAPI document.
 OPERATIONS: tuple[Operation, ...] = (
     *core.OPERATIONS,
+    *plans.OPERATIONS,
     *going_back.OPERATIONS,
     *approvals.OPERATIONS,
     *checks.OPERATIONS,

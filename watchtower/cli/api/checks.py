@@ -21,7 +21,7 @@ from ...versions import Version, named_pair
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
-from ._base import answer, context, digest_of
+from ._base import CHECK_STATUSES, answer, check_status, context, digest_of
 
 __all__ = ["OPERATIONS", "CheckResult", "check", "checks"]
 
@@ -44,7 +44,18 @@ OPERATIONS = (
             "properties": {
                 "containers": {
                     "type": "array",
-                    "items": {"type": "object", "properties": _base.TIMING_SCHEMA},
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            **_base.TIMING_SCHEMA,
+                            "status": {
+                                "type": "string",
+                                "enum": list(CHECK_STATUSES),
+                                "description": "failed: it could not be checked (its registry"
+                                " did not answer); skipped: left out on purpose.",
+                            },
+                        },
+                    },
                 },
                 "count": {"type": "integer"},
             },
@@ -64,6 +75,7 @@ class CheckResult(TypedDict):
     latest_image_id: str
     latest_digest: str
     timestamp: str
+    status: str
     error: NotRequired[str]
     latest_image: NotRequired[str]
     host: NotRequired[str]
@@ -106,7 +118,10 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
     registry digest request per distinct image for the whole fleet, the
     same selection, labels and cooldown as a run. ``latest_digest`` is the
     digest the registry serves. Containers the check skipped carry the
-    reason as ``error``; a swarm service's result says ``"kind": "service"``;
+    reason as ``error``, and ``status`` says whether they were skipped on
+    purpose or could not be checked (``failed``, see
+    :attr:`PlanEntry.error <watchtower.plans.PlanEntry.error>`); a swarm
+    service's result says ``"kind": "service"``;
     on a fleet of named hosts each result names its ``host``, and a host
     that could not be checked is one result with its name and ``error``.
     """
@@ -126,6 +141,7 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
                 latest_image_id=entry.new_image.id if entry.new_image else "",
                 latest_digest=registry.digests.get(entry.new_reference or container.image, ""),
                 timestamp=now,
+                status=check_status(entry.status, entry.error),
             )
             if host:
                 result["host"] = host
@@ -191,6 +207,7 @@ def _service_result(host: str, entry: ServiceEntry, now: str) -> CheckResult:
         latest_image_id="",
         latest_digest=entry.new_digest or "",
         timestamp=now,
+        status=check_status(entry.status, entry.error),
         kind="service",
     )
     if host:
@@ -211,6 +228,7 @@ def _unchecked(host: str, reason: str, now: str) -> CheckResult:
         latest_image_id="",
         latest_digest="",
         timestamp=now,
+        status="failed",
         host=host,
         error=reason,
     )
@@ -241,12 +259,11 @@ def _check_view() -> Response:
     if error is not None or results is None:
         state.runner.logger.error("The check failed: %s", error)
         return Response("failed to check for updates", status=500)
+    checked_at = state.runner.clock()
     for result in results:
-        status = "stale" if result["update_available"] else "fresh"
         name, host = result["name"], result.get("host", "")
-        state.book.note(
-            name, "skipped" if "error" in result else status, result.get("error", ""), host=host
-        )
+        state.book.note(name, result["status"], result.get("error", ""), host=host)
+        state.book.note_check(name, result["status"], checked_at, host=host)
         state.book.note_digest(name, result["latest_digest"], host=host)
         state.book.note_image(name, result.get("latest_image", ""), host=host)
         state.book.note_version(

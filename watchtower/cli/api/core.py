@@ -16,7 +16,7 @@ from ...history import Change, History, Run
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from ..runner import Runner
-from . import _base
+from . import _base, plans
 from ._base import answer, context, text
 
 __all__ = ["OPERATIONS", "RETRY_AFTER", "health", "history", "metrics", "update"]
@@ -179,6 +179,8 @@ def _update_view() -> Response:
     limit = _base.bound(state.settings.update_timeout)
     if isinstance(limit, Response):
         return limit
+    if "plan" in request.args:
+        return plans.act(limit)
     force = _force()
     if force is None:
         raw = request.args.get("force", "")
@@ -218,7 +220,7 @@ def _update_view() -> Response:
     return answer(
         200,
         summary=Scan.of(report, now).summary(),
-        **_per_host(runner),
+        **_base.per_host(runner),
         timing={"duration_ms": int(elapsed * 1000), "duration": f"{elapsed:.3f}s"},
         timestamp=_base.timestamp(now),
     )
@@ -233,12 +235,6 @@ def _force() -> bool | None:
         return parse_bool(raw)
     except ValueError:
         return None
-
-
-def _per_host(runner: Runner) -> dict[str, object]:
-    """``hosts``: each engine's summary of the last run, when it covered several."""
-    hosts = runner.metrics.hosts
-    return {"hosts": {host: scan.summary() for host, scan in hosts.items()}} if hosts else {}
 
 
 # Metrics --------------------------------------------------------------------
@@ -258,7 +254,8 @@ def _status_view() -> Response:
     last = state.runner.metrics.last
     if last is None:
         return Response(status=204)
-    return answer(200, summary=last.summary(), **_per_host(state.runner), timestamp=state.now())
+    hosts = _base.per_host(state.runner)
+    return answer(200, summary=last.summary(), **hosts, timestamp=state.now())
 
 
 # History --------------------------------------------------------------------

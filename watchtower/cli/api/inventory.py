@@ -21,7 +21,7 @@ from ...versions import Version
 from ..openapi import Operation, Param
 from ..runner import Runner
 from . import _base
-from ._base import TIMING_SCHEMA, answer, context, digest_of, timing
+from ._base import CHECK_STATUSES, TIMING_SCHEMA, answer, context, digest_of, timing
 
 __all__ = ["OPERATIONS", "configs", "containers", "images"]
 
@@ -47,6 +47,20 @@ _DETAILS = {
                 "type": "string",
                 "description": "Its own schedule (the schedule label); empty for none.",
             },
+            "stale": {
+                "type": "boolean",
+                "description": "The registry's latest digest known is not the one it runs.",
+            },
+            "checked_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the last check, plan or run covered it; absent if never.",
+            },
+            "check_status": {
+                "type": "string",
+                "enum": list(CHECK_STATUSES),
+                "description": "What that check found (failed: it could not be checked).",
+            },
         },
     },
 }
@@ -69,7 +83,18 @@ OPERATIONS = (
         " what each ran before, what a rollback holds it on and when it may be replaced",
         params=_BY_NAME_AND_IMAGE,
         responses={500: "The engine could not list them"},
-        schema={"type": "object", "properties": {"containers": _DETAILS}},
+        schema={
+            "type": "object",
+            "properties": {
+                "containers": _DETAILS,
+                "next_run": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "When the schedule runs next; null without one.",
+                },
+            },
+        },
     ),
     Operation(
         "get",
@@ -212,13 +237,19 @@ def _details(
     own = ContainerSettings.read(container, params)
     status, reason = book.get(container.name, host=host)
     latest_version, notes = book.version(container.name, host=host)
+    latest_digest = book.digest(container.name, host=host)
+    running = digest_of(container) if watched.service is None else watched.fields()["digest"]
+    checked = book.checked(container.name, host=host)
+    last_check = (
+        {"checked_at": _base.timestamp(checked[1]), "check_status": checked[0]} if checked else {}
+    )
     version = Version.read(
         container.labels,
         tag=(container.image.tag or "") if own.tag_rule is not None else "",
         digest=digest_of(container) or container.image_id,
     )
     return watched.fields(
-        latest_digest=book.digest(container.name, host=host),
+        latest_digest=latest_digest,
         latest_image=book.image(container.name, host=host),
         version=version.shown if version.named and watched.service is None else "",
         latest_version=latest_version,
@@ -229,7 +260,10 @@ def _details(
         monitor_only=own.monitor_only,
         no_pull=own.no_pull,
         enabled=own.enabled is not False,
-        stale=status == "stale",
+        # The book's status says what was done last (a stale container a run
+        # skipped, or failed to replace, reads skipped or failed): the digests
+        # say whether it is still stale.
+        stale=status == "stale" or _differs(latest_digest, running, container),
         status=status,
         reason=reason,
         scope=own.scope,
@@ -239,7 +273,17 @@ def _details(
         windows=[window.text for window in own.windows],
         schedule=own.schedule.expression if own.schedule is not None else "",
         **timing(own, context().runner.clock()),
+        **last_check,
     )
+
+
+def _differs(latest: str, running: str, container: Container) -> bool:
+    """True when a latest digest is known and the container does not run it."""
+    if not latest:
+        return False
+    if container.repo_digests:
+        return not container.current_image.has_digest(latest)
+    return latest.removeprefix("sha256:") != running.removeprefix("sha256:")
 
 
 @containers.get("/v1/containers/details")
@@ -257,7 +301,13 @@ def _details_view() -> Response:
             [w.container for w in mine], use_compose_depends_on=params.use_compose_depends_on
         )
         details.extend(_details(w, params, graph, past) for w in mine)
-    return answer(containers=details, count=len(details), timestamp=state.now())
+    upcoming = state.next_run()
+    return answer(
+        containers=details,
+        count=len(details),
+        next_run=_base.timestamp(upcoming) if upcoming else None,
+        timestamp=state.now(),
+    )
 
 
 images = _base.guarded("images")
