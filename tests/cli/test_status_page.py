@@ -217,7 +217,9 @@ def test_a_hosts_file_page_has_a_section_per_host_and_events_find_their_host(
         wait.until(lambda _: statuses()[0] == "failed")
         assert statuses() == ["failed", "stale"]
         b_row = browser.find_element(By.CSS_SELECTOR, "tr[data-host='b'] .status")
-        assert b_row.text.split("\n") == ["failed", "refused"]
+        # Then when it was last checked, by the server's (fixed) clock.
+        failed, reason, checked = b_row.text.split("\n")
+        assert [failed, reason] == ["failed", "refused"] and checked.startswith("checked ")
         assert "web on b failed" in browser.find_element(By.ID, "events").text
         # And one for a's web, the second row of that name, changes a's row alone.
         state.broadcaster.publish(
