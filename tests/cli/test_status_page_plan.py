@@ -9,6 +9,7 @@ no serious or critical violation in light and dark, on a desktop and a phone.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,7 +58,7 @@ def _stack(engine: MemoryEngine, registry: MemoryRegistry) -> None:
 
 
 def test_update_now_shows_the_servers_plan_and_carries_it_out_less_what_was_unchecked(
-    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
@@ -92,6 +93,13 @@ def test_update_now_shows_the_servers_plan_and_carries_it_out_less_what_was_unch
         # The safe choice has the focus: Enter alone changes nothing.
         assert browser.switch_to.active_element.get_attribute("value") == "cancel"
         assert browser.find_element(*go).text == "Update (3)"
+        # Planning checked them: lost's row says it could not be checked, the overview counts it.
+        wait.until(lambda _: "could not be checked" in browser.find_element(By.ID, "overview").text)
+        lost = browser.find_element(By.CSS_SELECTOR, "tr[data-name='lost']")
+        assert lost.get_attribute("data-status") == "error"
+        assert lost.find_element(By.CSS_SELECTOR, ".badge").text == "error"
+        browser.save_screenshot(str(tmp_path / "plan-dialog.png"))
+        assert (tmp_path / "plan-dialog.png").stat().st_size > 10_000
 
         # Leaving db out greys app's restart, which would no longer happen.
         box("db").click()

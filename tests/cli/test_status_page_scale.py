@@ -9,6 +9,7 @@ height on a phone) are printed for the record and bounded.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ def test_two_hundred_containers_are_sorted_filtered_and_fit_a_phone(
         browser.refresh()
         wait.until(lambda _: len(rows()) == COUNT)
         loaded = time.monotonic() - loading
+        # The next run is the server's (the schedule's 04:00, on the hour in UTC too).
+        upcoming = browser.find_element(By.ID, "next-run")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:[03]0:00Z", upcoming.get_attribute("data-at"))
+        assert upcoming.text not in ("", "none scheduled")
 
         checking = time.monotonic()
         browser.find_element(By.ID, "check-all").click()

@@ -23,7 +23,7 @@
     if (!failed.length) return "";
     const reasons = new Map();
     for (const c of failed) {
-      const line = (c.error || "no reason given").split("\n")[0].slice(0, 80);
+      const line = (c.error || "no reason given").split("\n")[0].slice(0, 80).replace(/\.$/, "");
       reasons.set(line, (reasons.get(line) || 0) + 1);
     }
     const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 2)
@@ -231,6 +231,8 @@
       }
       say("");
       showPlan(body);
+      // Planning checked them: the rows say what it found, and when.
+      WT.loadContainers().catch((error) => say(error.message));
     });
   };
 

@@ -116,9 +116,10 @@
   // The stack a container belongs to: its compose project, else its watchtower scope.
   function groupOf(c) { return c.project || c.group || c.scope || ""; }
 
-  // A row's status from the details: a check that failed is an error, not a skip.
+  // A row's status from the details: a check that failed is an error, not a skip (nor an
+  // update that failed: what could not be checked was not updated either).
   function statusOf(c) {
-    if (c.check_status === "failed" && !["updated", "updating", "failed"].includes(c.status)) {
+    if (c.check_status === "failed" && !["updated", "updating"].includes(c.status)) {
       return "error";
     }
     return c.status || "unknown";
