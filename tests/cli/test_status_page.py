@@ -206,6 +206,16 @@ def test_a_hosts_file_page_has_a_section_per_host_and_events_find_their_host(
             "Checked 2 container(s): 1 with an update."
             in browser.find_element(By.ID, "message").text
         )
+        # A chip per host: host a alone hides b's section; pressed again, both are back.
+        chips = {c.text: c for c in browser.find_elements(By.CSS_SELECTOR, "#chips .chip")}
+        assert set(chips) == {"Stale (1)", "host b (1)", "host a (1)"}
+        chips["host a (1)"].click()
+        wait.until(lambda _: not browser.find_element(By.CSS_SELECTOR, "section[data-host=b]")
+                   .is_displayed())  # fmt: skip
+        assert browser.find_element(By.CSS_SELECTOR, "section[data-host=a]").is_displayed()
+        browser.find_element(By.CSS_SELECTOR, "#chips .chip[aria-pressed=true]").click()
+        wait.until(lambda _: browser.find_element(By.CSS_SELECTOR, "section[data-host=b]")
+                   .is_displayed())  # fmt: skip
         # Read again, the statuses come from the API by host and name.
         browser.refresh()
         wait.until(lambda _: statuses() == ["fresh", "stale"])

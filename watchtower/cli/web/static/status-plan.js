@@ -198,6 +198,14 @@
     return list;
   }
 
+  // "Done in 2.1 s: 1 updated, 1 restarted, 0 failed, 3 skipped."
+  function counts(answer) {
+    const s = answer.summary || {};
+    const took = answer.timing ? " in " + (answer.timing.duration_ms / 1000).toFixed(1) + " s" : "";
+    return "Done" + took + ": " + ["updated", "restarted", "failed", "skipped"]
+      .map((k) => (s[k] || 0) + " " + k).join(", ") + ".";
+  }
+
   async function carryOut(body, leaveOut) {
     const q = "plan=" + encodeURIComponent(body.id) +
       leaveOut.map((k) => "&leave_out=" + encodeURIComponent(k)).join("");
@@ -205,8 +213,7 @@
       say("Updating as planned\u2026");
       try {
         const answer = await api("POST", "/v1/update?" + q);
-        const took = answer.timing ? " in " + answer.timing.duration : "";
-        say(answer.summary + took + ".", outcomes(answer));
+        say(counts(answer), outcomes(answer));
       } catch (error) {
         say(error.status === 409
           ? "The plan was not carried out: " + error.message + ". Open it again to see what is stale now."
