@@ -148,6 +148,9 @@ def test_a_run_going_on_disables_the_run_buttons_until_it_finishes(
         state.broadcaster.publish(RunStarted(at=clock()))
         wait.until(lambda _: enabled() == [False] * 4)
         assert browser.find_element(By.ID, "run-state").text == "running"
+        # Said once, politely, in one line; the list itself is not a live region.
+        last = browser.find_element(By.ID, "last-event")
+        assert last.get_attribute("textContent").startswith("run started at ")
         state.broadcaster.publish(
             RunFinished(at=clock(), duration=timedelta(seconds=1), scanned=1, updated=0, failed=0)
         )
@@ -228,3 +231,31 @@ def test_the_page_and_its_dialog_have_no_serious_accessibility_violation(
         assert browser.find_element(By.ID, "events").get_attribute("aria-live") is None
     print(f"\naxe-core, {scheme}:", {where: len(v) for where, v in found.items()})
     assert found == {where: [] for where in found}, found
+
+
+def test_a_plan_carried_out_meanwhile_is_refused_and_the_page_says_so(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    registry.publish(WEB)
+    old = engine.container("web").image_id
+    wait = WebDriverWait(browser, 30)
+    with _page(browser, make_runner(engine, registry, clock)) as state:
+        wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "tr[data-name]"))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Update web']").click()
+        wait.until(ready.visibility_of_element_located((By.ID, "plan")))
+        # Another tab carries the same plan out first.
+        plan = browser.find_element(By.ID, "plan-body").get_attribute("data-plan")
+        assert state.plans.take(plan, clock()) is not None
+        browser.find_element(By.ID, "plan-go").click()
+        wait.until(lambda _: "not carried out" in browser.find_element(By.ID, "message").text)
+        assert browser.find_element(By.ID, "message").text == (
+            "The plan was not carried out: that plan was already carried out; plan again."
+        )
+        assert not browser.find_element(By.ID, "update-all").get_attribute("disabled")
+    assert engine.container("web").image_id == old

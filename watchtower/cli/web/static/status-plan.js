@@ -161,6 +161,7 @@
   }
 
   function showPlan(body) {
+    planBody.dataset.plan = body.id;
     const nodes = [];
     const acting = body.entries.filter((e) => e.group === "update" || e.group === "restart");
     const errors = body.entries.filter((e) => e.group === "error").length;
@@ -215,9 +216,9 @@
         const answer = await api("POST", "/v1/update?" + q);
         say(counts(answer), outcomes(answer));
       } catch (error) {
-        say(error.status === 409
-          ? "The plan was not carried out: " + error.message + ". Open it again to see what is stale now."
-          : "The update failed: " + error.message);
+        // 409: kept too long, or carried out already (the server's words say which).
+        say((error.status === 409 ? "The plan was not carried out: " : "The update failed: ") +
+          error.message + ".");
       }
       await Promise.all([WT.loadContainers(), WT.loadHistory()]).catch((error) => say(error.message));
     });
