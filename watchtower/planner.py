@@ -19,12 +19,12 @@ from ._emitter import Emitter
 from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
 from .budget import Budget
 from .clock import Clock, system_clock
-from .errors import ConfigurationError, RegistryError
+from .errors import RegistryError
 from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef, short_id
 from .params import Policy, UpdateParams
-from .plans import Action, Plan, PlanEntry, Status
+from .plans import NOT_RESTARTED, Action, Plan, PlanEntry, Status, restarts_among
 from .protocols import ContainerClient, Registry, ServiceClient, TagLister
 from .release_notes import notes_url
 from .repair import find_repairs, read_name
@@ -37,18 +37,7 @@ from .tags import TagList
 from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
 
-__all__ = [
-    "LEFT_OUT",
-    "MOVED",
-    "NOT_RESTARTED",
-    "held_reason",
-    "leave_out",
-    "plan",
-    "recheck",
-    "restarts_among",
-    "versioned",
-    "waits_for",
-]
+__all__ = ["MOVED", "held_reason", "plan", "recheck", "versioned", "waits_for"]
 
 # The states :meth:`~watchtower.protocols.ContainerClient.list_containers` lists,
 # always and with ``include_stopped``.
@@ -215,70 +204,6 @@ def recheck(
         else:
             entries.append(attrs.evolve(entry, action=Action.NONE, reason=NOT_RESTARTED))
     return attrs.evolve(approved, entries=entries, units=units)
-
-
-LEFT_OUT = "left out"
-"""The reason of an entry :func:`leave_out` took the action of."""
-
-NOT_RESTARTED = "not restarted: nothing it depends on is replaced any more"
-"""The reason of a planned restart dropped because nothing it depends on is still updated."""
-
-
-def restarts_among(
-    graph: Mapping[str, frozenset[str]], acting: Collection[str], updates: Collection[str]
-) -> frozenset[str]:
-    """The containers of ``acting`` to recreate on their own image while ``updates`` are replaced.
-
-    The rule :func:`recheck` and :func:`leave_out` share: a planned action is
-    kept as a restart only while something it depends on (directly, or
-    through another kept restart) is still updated. ``graph`` is each
-    container's dependencies by name; ``acting`` the containers still acted
-    on; ``updates`` those of them still updated, which are never restarts.
-    """
-    acted = set(acting)
-    found = dependents({n: graph.get(n, frozenset()) & acted for n in acted}, set(updates))
-    return found - set(updates)
-
-
-def leave_out(
-    approved: Plan,
-    names: Collection[str],
-    *,
-    reason: str = LEFT_OUT,
-    use_compose_depends_on: bool = True,
-) -> Plan:
-    """``approved`` with the entries ``names`` left out: they lose their action, nothing gains one.
-
-    Each named entry's action is dropped, with ``reason``. A restart not
-    named is kept only while something it depends on is still updated
-    (:func:`restarts_among`, the rule of :func:`recheck`); a restart that
-    loses its cause is dropped too, saying so (:data:`NOT_RESTARTED`). The
-    units keep their order, with only the containers still acted on. Pure:
-    no engine or registry is asked.
-
-    Raises:
-        ConfigurationError: A name is no entry of the plan.
-    """
-    known = {e.name for e in approved.entries}
-    unknown = sorted(set(names) - known)
-    if unknown:
-        raise ConfigurationError(f"The plan has no container {unknown[0][:80]!r}.")
-    left = set(names)
-    acting = {e.name for e in approved.actions if e.name not in left}
-    updates = {e.name for e in approved.actions if e.action is Action.UPDATE} & acting
-    graph = dependency_graph(
-        [e.container for e in approved.entries], use_compose_depends_on=use_compose_depends_on
-    )
-    keeping = updates | restarts_among(graph, acting, updates)
-    entries = []
-    for entry in approved.entries:
-        if entry.action is Action.NONE or entry.name in keeping:
-            entries.append(entry)
-        else:
-            why = reason if entry.name in left else NOT_RESTARTED
-            entries.append(attrs.evolve(entry, action=Action.NONE, reason=why))
-    kept_units = (tuple(n for n in unit if n in keeping) for unit in approved.units)
-    return attrs.evolve(approved, entries=entries, units=tuple(unit for unit in kept_units if unit))
 
 
 def in_scope(

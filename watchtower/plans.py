@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import field, frozen
 
+from .errors import ConfigurationError
 from .events import Status
 from .model import Container, Image, ImageRef, short_id
 from .report import ContainerReport, Outcome
 from .settings import ContainerSettings
+from .sorter import dependency_graph, dependents
 from .versions import Version, change
 
 if TYPE_CHECKING:
     from .service_plans import ServiceEntry
 
-__all__ = ["Action", "Plan", "PlanEntry", "Status"]
+__all__ = [
+    "LEFT_OUT",
+    "NOT_RESTARTED",
+    "Action",
+    "Plan",
+    "PlanEntry",
+    "Status",
+    "restarts_among",
+]
 
 
 class Action(str, enum.Enum):
@@ -145,6 +155,30 @@ class PlanEntry:
         }
 
 
+LEFT_OUT = "left out"
+"""The reason of an entry :meth:`Plan.leaving_out` took the action of."""
+
+NOT_RESTARTED = "not restarted: nothing it depends on is replaced any more"
+"""The reason of a planned restart dropped because nothing it depends on is still updated."""
+
+
+def restarts_among(
+    graph: Mapping[str, frozenset[str]], acting: Collection[str], updates: Collection[str]
+) -> frozenset[str]:
+    """The containers of ``acting`` to recreate on their own image while ``updates`` are replaced.
+
+    The rule :func:`~watchtower.planner.recheck` and :meth:`Plan.leaving_out`
+    share: a planned action is kept as a restart only while something it
+    depends on (directly, or through another kept restart) is still
+    updated. ``graph`` is each container's dependencies by name; ``acting``
+    the containers still acted on; ``updates`` those of them still updated,
+    which are never restarts.
+    """
+    acted = set(acting)
+    found = dependents({n: graph.get(n, frozenset()) & acted for n in acted}, set(updates))
+    return found - set(updates)
+
+
 def _entries(value: Iterable[PlanEntry]) -> tuple[PlanEntry, ...]:
     return tuple(value)
 
@@ -220,6 +254,47 @@ class Plan:
         )
         services = tuple(s.without_action(reason) for s in self.services)
         return attrs.evolve(self, entries=entries, units=(), services=services)
+
+    def leaving_out(
+        self,
+        names: Collection[str],
+        reason: str = LEFT_OUT,
+        *,
+        use_compose_depends_on: bool = True,
+    ) -> Plan:
+        """This plan with the entries ``names`` left out: they lose their action, none gains one.
+
+        Each named entry's action is dropped, with ``reason``. A restart not
+        named is kept only while something it depends on is still updated
+        (:func:`restarts_among`, the rule of
+        :func:`~watchtower.planner.recheck`); a restart that loses its cause
+        is dropped too, saying so (:data:`NOT_RESTARTED`). The units keep
+        their order, with only the containers still acted on. Pure: no
+        engine or registry is asked.
+
+        Raises:
+            ConfigurationError: A name is no entry of the plan.
+        """
+        unknown = sorted(set(names) - {e.name for e in self.entries})
+        if unknown:
+            raise ConfigurationError(f"The plan has no container {unknown[0][:80]!r}.")
+        left = set(names)
+        acting = {e.name for e in self.actions if e.name not in left}
+        updates = {e.name for e in self.actions if e.action is Action.UPDATE} & acting
+        graph = dependency_graph(
+            [e.container for e in self.entries], use_compose_depends_on=use_compose_depends_on
+        )
+        keeping = updates | restarts_among(graph, acting, updates)
+        entries = [
+            e
+            if e.action is Action.NONE or e.name in keeping
+            else attrs.evolve(
+                e, action=Action.NONE, reason=reason if e.name in left else NOT_RESTARTED
+            )
+            for e in self.entries
+        ]
+        kept_units = (tuple(n for n in unit if n in keeping) for unit in self.units)
+        return attrs.evolve(self, entries=entries, units=tuple(unit for unit in kept_units if unit))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

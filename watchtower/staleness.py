@@ -357,6 +357,7 @@ def _apply_cooldown(
                 Status.SKIPPED,
                 reason=f"the age of its newer image could not be read{why}; "
                 f"the cooldown of {_words(wait)} waits",
+                error=isinstance(built, Exception),  # its registry failed to say
             )
         elif timedelta(0) <= now - built < wait:  # a future date is clock skew: it passes
             verdicts[container.name] = Verdict(

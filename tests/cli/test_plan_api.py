@@ -7,19 +7,24 @@ be served.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from openapi_spec_validator import validate
 
 from watchtower import labels as L
 from watchtower.cli.api import create_app
 from watchtower.cli.api.plans import UNKNOWN, USED
 from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
+from watchtower.cli.metrics import Metrics
 from watchtower.cli.runner import Runner
-from watchtower.errors import RegistryError
-from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
+from watchtower.errors import EngineError, RegistryError
+from watchtower.fleet import Engine, Fleet, Host
+from watchtower.params import UpdateParams
+from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry, MemorySwarm
 
 from .support import DB, WEB, make_runner
 
@@ -93,6 +98,17 @@ def test_the_plan_answers_each_container_in_its_group(api: FlaskClient, fleet) -
     assert body["expires_at"] == "2026-01-01T00:15:00Z"
 
 
+def test_a_restart_names_the_updates_behind_the_restarts_it_depends_on(
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry
+) -> None:
+    registry.publish("example.org/proxy:1")
+    fleet.run("proxy", "example.org/proxy:1", labels={L.DEPENDS_ON: "web"})
+
+    proxy = by_name(planned(api))["proxy"]
+
+    assert (proxy["group"], proxy["because"]) == ("restart", ["db"])
+
+
 def test_a_plan_needs_the_token(api: FlaskClient, fleet) -> None:
     assert api.post("/v1/plan").status_code == 401
 
@@ -103,7 +119,7 @@ def test_a_plan_is_narrowed_by_the_filters(api: FlaskClient, fleet) -> None:
 
 
 def test_acting_on_the_plan_replaces_what_it_says(
-    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry, runner: Runner
 ) -> None:
     plan_id = planned(api)["id"]
     ids = {c.name: c.id for c in fleet.containers()}
@@ -119,6 +135,23 @@ def test_acting_on_the_plan_replaces_what_it_says(
     assert fleet.container("web").image_id != registry.served(DB)[1]
     assert fleet.container("cache").id == ids["cache"]
     assert {"summary", "timing", "timestamp"} <= set(body)
+    assert body["summary"]["updated"] == 1
+    # A run as the others are: the runner's report, its trigger and its metrics.
+    assert runner.last_report is not None and runner.last_report.trigger == "api"
+    assert runner.metrics.last is not None and runner.metrics.last.updated == 1
+
+
+def test_a_plan_is_carried_out_in_the_background_with_async(
+    api: FlaskClient, fleet: MemoryEngine, registry: MemoryRegistry, runner: Runner
+) -> None:
+    plan_id = planned(api)["id"]
+
+    answer = api.post(f"/v1/update?plan={plan_id}&async=true", headers=AUTH)
+
+    assert answer.status_code == 202
+    runner.wait_idle(timedelta(seconds=30))
+    assert fleet.container("db").image_id == registry.served(DB)[1]
+    assert api.post(f"/v1/update?plan={plan_id}", headers=AUTH).status_code == 409
 
 
 def test_a_plan_is_carried_out_once(api: FlaskClient, fleet) -> None:
@@ -300,3 +333,65 @@ def test_details_say_when_the_schedule_runs_next(runner: Runner, fleet) -> None:
     when = runner.clock() + timedelta(hours=6)
     with_one = create_app(runner, settings, next_run=lambda: when).test_client()
     assert details(with_one)["next_run"] == "2026-01-01T06:00:00Z"
+
+
+# A fleet of named hosts, and swarm services ------------------------------------------
+
+
+def _down() -> Engine:
+    raise EngineError("the engine at unix:///down.sock does not answer")
+
+
+def test_a_fleet_plan_names_hosts_services_and_the_hosts_that_failed(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    a, manager = MemoryEngine(registry), MemoryEngine(registry)
+    swarm = MemorySwarm(registry, manager)
+    registry.publish(WEB)
+    a.run("web", WEB)
+    swarm.create("svc", WEB, replicas=2)
+    registry.publish(WEB)
+    fleet = Fleet((Host.of("a", a), Host.of("manager", manager, swarm), Host("down", _down)))
+    runner = Runner(
+        fleet,
+        registry,
+        UpdateParams(),
+        metrics=Metrics(clock=clock),
+        logger=logging.getLogger("watchtower.test"),
+        clock=clock,
+    )
+    settings = ApiSettings(endpoints=frozenset(API_ENDPOINTS), token=TOKEN)
+    api = create_app(runner, settings).test_client()
+    web = a.container("web").id
+
+    body = planned(api)
+
+    rows = [(e["key"], e["host"], e["name"], e["group"]) for e in body["entries"]]
+    assert rows == [
+        ("manager/service:svc", "manager", "svc", "update"),
+        ("a/web", "a", "web", "update"),
+    ]
+    assert body["entries"][0]["kind"] == "service"
+    assert list(body["hosts_failed"]) == ["down"]
+    assert "does not answer" in body["hosts_failed"]["down"]
+
+    acted = api.post(
+        f"/v1/update?plan={body['id']}&leave_out=manager/service:svc", headers=AUTH
+    ).get_json()
+
+    assert a.container("web").id != web
+    assert swarm.updates == []
+    outcomes = {(e["host"], e["key"]): e["outcome"] for e in acted["entries"]}
+    assert outcomes == {("a", "a/web"): "updated", ("manager", "manager/service:svc"): "stale"}
+
+
+def test_the_openapi_document_describes_the_plan(api: FlaskClient) -> None:
+    document = api.get("/v1/openapi.json").get_json()
+    validate(document)
+    answer = document["paths"]["/v1/plan"]["post"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    entry = schema["properties"]["entries"]["items"]
+    assert entry["properties"]["group"]["enum"] == ["update", "restart", "error", "skip", "fresh"]
+    assert {"id", "expires_at", "counts", "pending_repairs", "hosts_failed"} <= set(
+        schema["properties"]
+    )

@@ -1,4 +1,4 @@
-"""Leaving entries out of a plan (:func:`watchtower.planner.leave_out`), and acting on plans
+"""Leaving entries out of a plan (``Plan.leaving_out``), and acting on plans
 over a fleet (``update_hosts(..., plans=...)``)."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from watchtower import UpdateParams, plan
 from watchtower.errors import ConfigurationError
 from watchtower.hosts import plan_hosts, update_hosts
-from watchtower.planner import LEFT_OUT, NOT_RESTARTED, leave_out
-from watchtower.plans import Action
+from watchtower.plans import LEFT_OUT, NOT_RESTARTED, Action
 from watchtower.report import Outcome
 from watchtower.sorter import dependency_graph
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -37,7 +36,7 @@ def test_leaving_out_an_update_drops_the_restarts_it_caused(engine, registry) ->
     planned = plan(engine, registry)
     assert planned.entry("web").action is Action.RESTART
 
-    left = leave_out(planned, ["db"])
+    left = planned.leaving_out(["db"])
 
     assert (left.entry("db").action, left.entry("db").reason) == (Action.NONE, LEFT_OUT)
     assert (left.entry("web").action, left.entry("web").reason) == (Action.NONE, NOT_RESTARTED)
@@ -46,7 +45,7 @@ def test_leaving_out_an_update_drops_the_restarts_it_caused(engine, registry) ->
 
 def test_leaving_out_a_restart_keeps_the_update(engine, registry) -> None:
     stale_pair(engine, registry)
-    left = leave_out(plan(engine, registry), ["web"], reason="declined")
+    left = plan(engine, registry).leaving_out(["web"], reason="declined")
 
     assert left.entry("db").action is Action.UPDATE
     assert (left.entry("web").action, left.entry("web").reason) == (Action.NONE, "declined")
@@ -56,7 +55,7 @@ def test_leaving_out_a_restart_keeps_the_update(engine, registry) -> None:
 def test_leaving_out_a_name_the_plan_lacks_says_which(engine, registry) -> None:
     stale_pair(engine, registry)
     with pytest.raises(ConfigurationError, match="'cache'"):
-        leave_out(plan(engine, registry), ["cache"])
+        plan(engine, registry).leaving_out(["cache"])
 
 
 @st.composite
@@ -90,7 +89,7 @@ def test_leaving_out_never_adds_an_action_nor_keeps_a_restart_without_cause(flee
         registry.publish(ref[image])
     planned = plan(engine, registry)
 
-    left = leave_out(planned, fleet["left"])
+    left = planned.leaving_out(fleet["left"])
 
     graph = dependency_graph([e.container for e in planned.entries])
     acting = {e.name for e in left.actions}
@@ -116,7 +115,7 @@ def test_acting_on_plans_over_a_fleet_touches_only_the_hosts_planned(clock) -> N
     ids = {host: {c.name: c.id for c in e.containers()} for host, e in engines.items()}
 
     result = update_hosts(
-        engines, registry, clock=clock, plans={"a": leave_out(plans["a"], ["web"])}
+        engines, registry, clock=clock, plans={"a": plans["a"].leaving_out(["web"])}
     )
 
     assert set(result.reports) == {"a"}

@@ -7,7 +7,8 @@ each entry in one of five groups: ``update`` (replaced), ``restart``
 (recreated on its own image, for what it depends on), ``error`` (could not
 be checked or pulled), ``skip`` (stale, left alone on purpose) and
 ``fresh``. ``POST /v1/update?plan=<id>`` carries out exactly that plan,
-once, less the entries left out (:func:`watchtower.planner.leave_out`).
+once, less the entries left out (:meth:`Plan.leaving_out
+<watchtower.plans.Plan.leaving_out>`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from flask import Response, request
 
 from ...errors import ConfigurationError, WatchtowerError
 from ...hosts import plan_hosts
-from ...planner import leave_out
 from ...plans import Action, Plan, PlanEntry, Status
 from ...report import EntryKind, Report
 from ...service_plans import ServiceEntry
@@ -145,8 +145,9 @@ def _plan_view() -> Response:
     named = not runner.fleet.single
     entries = [
         *(
-            _entry(host, entry, the_plan, params.use_compose_depends_on, named)
+            _entry(host, entry, causes, named)
             for host, the_plan in host_plans.items()
+            for causes in [_causes(the_plan, params.use_compose_depends_on)]
             for entry in the_plan.entries
         ),
         *(
@@ -202,30 +203,32 @@ def _one_line(reason: str) -> str:
     return line[: _REASON_LENGTH - 1].rstrip() + "\u2026"
 
 
-def _because(entry: PlanEntry, the_plan: Plan, use_compose_depends_on: bool) -> list[str]:
-    """The updated containers a restart depends on, directly or through other restarts."""
-    if entry.action is not Action.RESTART:
-        return []
+def _causes(the_plan: Plan, use_compose_depends_on: bool) -> dict[str, list[str]]:
+    """For each restart of ``the_plan``, the updates it depends on, directly or through
+    other restarts."""
     graph = dependency_graph(
         [e.container for e in the_plan.entries], use_compose_depends_on=use_compose_depends_on
     )
     actions = {e.name: e.action for e in the_plan.actions}
-    found: set[str] = set()
-    seen, todo = {entry.name}, [entry.name]
-    while todo:
-        for dependency in graph.get(todo.pop(), frozenset()):
-            if dependency in seen or dependency not in actions:
-                continue
-            seen.add(dependency)
-            if actions[dependency] is Action.UPDATE:
-                found.add(dependency)
-            else:
-                todo.append(dependency)
-    return sorted(found)
+    causes: dict[str, list[str]] = {}
+    for name in (n for n, action in actions.items() if action is Action.RESTART):
+        found: set[str] = set()
+        seen, todo = {name}, [name]
+        while todo:
+            for dependency in graph.get(todo.pop(), frozenset()):
+                if dependency in seen or dependency not in actions:
+                    continue
+                seen.add(dependency)
+                if actions[dependency] is Action.UPDATE:
+                    found.add(dependency)
+                else:
+                    todo.append(dependency)
+        causes[name] = sorted(found)
+    return causes
 
 
 def _entry(
-    host: str, entry: PlanEntry, the_plan: Plan, use_compose_depends_on: bool, named: bool
+    host: str, entry: PlanEntry, causes: Mapping[str, list[str]], named: bool
 ) -> dict[str, Any]:
     container, group = entry.container, group_of(entry)
     fields: dict[str, Any] = {"key": _key(host, entry.name, named)}
@@ -236,7 +239,7 @@ def _entry(
         image=container.image.familiar,
         action=entry.action.value,
         group=group,
-        because=_because(entry, the_plan, use_compose_depends_on),
+        because=causes.get(entry.name, []) if entry.action is Action.RESTART else [],
         reason="" if group in ("fresh", "update") else _one_line(entry.reason),
         detail=entry.reason,
     )
@@ -317,7 +320,7 @@ def _left_out(stored: StoredPlan, keys: Sequence[str]) -> dict[str, Plan] | Resp
         left = by_host.get(host, set())
         names = [stored.keys[k][1] for k in left if not _is_service(k)]
         services = {stored.keys[k][1] for k in left if _is_service(k)}
-        the_plan = leave_out(the_plan, names, use_compose_depends_on=params.use_compose_depends_on)
+        the_plan = the_plan.leaving_out(names, use_compose_depends_on=params.use_compose_depends_on)
         if services:
             kept = tuple(
                 s.without_action("left out") if s.name in services else s for s in the_plan.services
@@ -382,6 +385,7 @@ def _outcomes(stored: StoredPlan, report: Report, *, named: bool) -> list[dict[s
         for e in report.entries
         if e.kind is not EntryKind.HOST
     }
+    failed = {e.host: e.reason for e in report.entries if e.kind is EntryKind.HOST}
     outcomes: list[dict[str, Any]] = []
     for host, the_plan in stored.plans.items():
         wanted = [(e.name, False) for e in the_plan.actions]
@@ -392,7 +396,9 @@ def _outcomes(stored: StoredPlan, report: Report, *, named: bool) -> list[dict[s
             row: dict[str, Any] = {"key": key, "name": name}
             if named:
                 row["host"] = host
-            row["outcome"] = result.outcome.value if result is not None else "skipped"
-            row["reason"] = result.reason if result is not None else "the host was not run"
+            if result is not None:
+                row.update(outcome=result.outcome.value, reason=result.reason)
+            else:
+                row.update(outcome="failed", reason=failed.get(host, "its host was not run"))
             outcomes.append(row)
     return outcomes
