@@ -194,6 +194,7 @@ def test_the_page_and_its_dialog_have_no_serious_accessibility_violation(
     registry: MemoryRegistry,
     clock: FixedClock,
     scheme: str,
+    tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
@@ -213,6 +214,7 @@ def test_the_page_and_its_dialog_have_no_serious_accessibility_violation(
         for size, label in ((DESKTOP, "desktop"), (PHONE, "phone")):
             browser.set_window_size(*size)
             found[label] = axe(browser)
+            browser.save_screenshot(str(tmp_path / f"{scheme}-{label}.png"))
         browser.find_element(By.ID, "update-all").click()
         wait.until(ready.visibility_of_element_located((By.ID, "plan")))
         wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#plan-body li"))
@@ -259,3 +261,29 @@ def test_a_plan_carried_out_meanwhile_is_refused_and_the_page_says_so(
         )
         assert not browser.find_element(By.ID, "update-all").get_attribute("disabled")
     assert engine.container("web").image_id == old
+
+
+def test_a_broken_event_stream_says_reconnecting_then_off_when_refused(
+    browser: Any, engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    registry.publish(WEB)
+    engine.run("web", WEB)
+    wait = WebDriverWait(browser, 30, poll_frequency=0.2)
+
+    def mark() -> str:
+        return str(browser.find_element(By.ID, "live").text)
+
+    with _page(browser, make_runner(engine, registry, clock)) as state:
+        wait.until(lambda _: mark() == "Live")
+        # The server stops streaming: the stream ends, the browser asks again in 3 s.
+        state.broadcaster.close()
+        wait.until(lambda _: mark() == "Reconnecting\u2026")
+        assert browser.find_element(By.ID, "live-note").text.startswith(
+            "Live updates are interrupted: reconnecting;"
+        )
+        # Asked again, it is refused: the page says so and reads the containers itself.
+        wait.until(lambda _: mark() == "Live updates off")
+        assert browser.find_element(By.ID, "app").get_attribute("data-live") == "no"
