@@ -157,7 +157,7 @@
     const named = subject.filter(Boolean).join(" ");
     if (named) item.append(element("span", named + " ", "who"));
     item.append(element("span", kind.replace(/_/g, " "), "kind kind-" + kind));
-    if (data.reason) item.append(" ", WT.reasonNode("(" + data.reason + ")", undefined, "reason"));
+    if (data.reason) item.append(WT.reasonNode(data.reason));
     eventsList.prepend(item);
     while (eventsList.children.length > 50) eventsList.lastChild.remove();
     if (["run_started", "run_finished", "updated", "failed", "rolled_back"].includes(kind)) {
