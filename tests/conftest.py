@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.swarm_fixtures",
     "tests.support.podman_fixtures",
     "tests.support.browser",
+    "tests.support.axe",
     "tests.support.scheduling",
 ]
 

@@ -206,6 +206,16 @@ def test_a_hosts_file_page_has_a_section_per_host_and_events_find_their_host(
             "Checked 2 container(s): 1 with an update."
             in browser.find_element(By.ID, "message").text
         )
+        # A chip per host: host a alone hides b's section; pressed again, both are back.
+        chips = {c.text: c for c in browser.find_elements(By.CSS_SELECTOR, "#chips .chip")}
+        assert set(chips) == {"Stale (1)", "host b (1)", "host a (1)"}
+        chips["host a (1)"].click()
+        wait.until(lambda _: not browser.find_element(By.CSS_SELECTOR, "section[data-host=b]")
+                   .is_displayed())  # fmt: skip
+        assert browser.find_element(By.CSS_SELECTOR, "section[data-host=a]").is_displayed()
+        browser.find_element(By.CSS_SELECTOR, "#chips .chip[aria-pressed=true]").click()
+        wait.until(lambda _: browser.find_element(By.CSS_SELECTOR, "section[data-host=b]")
+                   .is_displayed())  # fmt: skip
         # Read again, the statuses come from the API by host and name.
         browser.refresh()
         wait.until(lambda _: statuses() == ["fresh", "stale"])
@@ -217,7 +227,9 @@ def test_a_hosts_file_page_has_a_section_per_host_and_events_find_their_host(
         wait.until(lambda _: statuses()[0] == "failed")
         assert statuses() == ["failed", "stale"]
         b_row = browser.find_element(By.CSS_SELECTOR, "tr[data-host='b'] .status")
-        assert b_row.text.split("\n") == ["failed", "refused"]
+        # Then when it was last checked, by the server's (fixed) clock.
+        failed, reason, checked = b_row.text.split("\n")
+        assert [failed, reason] == ["failed", "refused"] and checked.startswith("checked ")
         assert "web on b failed" in browser.find_element(By.ID, "events").text
         # And one for a's web, the second row of that name, changes a's row alone.
         state.broadcaster.publish(
@@ -333,8 +345,13 @@ def test_a_row_rolls_back_from_the_page_is_held_and_is_released(
     with _page(browser, runner):
         wait.until(lambda _: len(rows()) == 2)
         assert rows() == [
-            ["a", "", "unknown"],
-            ["b", "", "unknown", "Roll back web on b: Put web back on 1.25.3, and hold it there"],
+            ["a", "", "not checked"],
+            [
+                "b",
+                "",
+                "not checked",
+                "Roll back web on b: Put web back on 1.25.3, and hold it there",
+            ],
         ]
         browser.find_element(By.CSS_SELECTOR, "button[aria-label='Roll back web on b']").click()
         dialog = wait.until(ready.visibility_of_element_located((By.ID, "plan")))
@@ -348,7 +365,7 @@ def test_a_row_rolls_back_from_the_page_is_held_and_is_released(
         version = "#hosts tr[data-host='b'] .image .version"
         assert browser.find_element(By.CSS_SELECTOR, version).text == "1.25.3"
         assert rows() == [
-            ["a", "", "unknown"],
+            ["a", "", "not checked"],
             [
                 "b",
                 "1.25.3",
@@ -397,7 +414,7 @@ def test_a_row_outside_its_window_says_when_the_window_opens(
 
     with _page(browser, make_runner(engine, registry, clock)):
         wait.until(lambda _: cells()[0] == "web\nwindow Sat 02:00/4h")
-        assert cells()[1] == "unknown"
+        assert cells()[1] == "not checked"
         # No history (--data-dir): /v1/approvals answers 400, and the section stays hidden.
         assert not browser.find_element(By.ID, "approvals-card").is_displayed()
         browser.find_element(By.ID, "check-all").click()

@@ -1,8 +1,10 @@
 """The status page at ``/``: a login form, then the watched containers, live.
 
-The page is a client of the API: its script reads ``/v1/containers/details``,
-``/v1/history``, ``/v1/approvals`` and ``/v1/events`` and posts to
-``/v1/check``, ``/v1/update``, ``/v1/rollback``, ``/v1/release`` and
+The page is a client of the API: its scripts (``status-base.js``,
+``status-rows.js``, ``status-plan.js``, ``status.js``) read
+``/v1/containers/details``, ``/v1/history``, ``/v1/approvals`` and
+``/v1/events`` and post to ``/v1/check``, ``/v1/plan``, ``/v1/update``
+(``?plan=<id>``, the plan confirmed), ``/v1/rollback``, ``/v1/release`` and
 ``/v1/approvals/<name>/approve|reject``, with the fork's ``access_token``
 cookie that the login form sets. With a hosts file it shows one section per host. Templates and
 assets are package data under ``watchtower/cli/web``.
@@ -15,6 +17,7 @@ from pathlib import Path
 from flask import Blueprint, Response, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response as ResponseBase
 
+from ..broadcast import MAX_SUBSCRIBERS
 from ..openapi import Operation
 from ._base import context, given_token, note_failed_auth, timestamp
 
@@ -59,6 +62,8 @@ def _status_page() -> Response:
             next_run=timestamp(upcoming) if upcoming else "",
             dry_run=state.runner.dry_run,
             monitor_only=state.runner.params.monitor_only,
+            # The live mark says why a refused stream was refused.
+            max_streams=MAX_SUBSCRIBERS,
         )
     )
     response.headers["Cache-Control"] = "no-store"
