@@ -110,6 +110,7 @@ def test_details_show_state_settings_status_and_dependencies(
         "web",
         WEB,
         labels={
+            "com.docker.compose.project": "shop",
             "com.centurylinklabs.watchtower.depends-on": "db",
             "com.centurylinklabs.watchtower.monitor-only": "true",
         },
@@ -119,6 +120,7 @@ def test_details_show_state_settings_status_and_dependencies(
         for c in api.get("/v1/containers/details", headers=AUTH).get_json()["containers"]
     }
     assert before["web"]["depends_on"] == ["db"]
+    assert (before["web"]["project"], before["db"]["project"]) == ("shop", "")
     assert before["web"]["monitor_only"] is True
     assert before["db"]["status"] == "unknown"
     assert before["db"]["running"] is True

@@ -24,6 +24,7 @@ from tests.support.net import free_port
 pytestmark = pytest.mark.e2e
 
 COUNT = 200
+STACK = 20  # the first twenty are one compose project
 STALE = 30  # two repositories of fifteen containers each get a new push
 UNREACHABLE = 50  # their registry's port is closed
 
@@ -34,11 +35,12 @@ return [...document.querySelectorAll('#containers tr[data-name]')].map(
 """
 
 
-def _create(api: Any, reference: str, name: str) -> None:
+def _create(api: Any, reference: str, name: str, project: str = "") -> None:
     created = api.create_container(
         reference,
         name=name,
         command=["sleep", "3600"],
+        labels={"com.docker.compose.project": project} if project else {},
         host_config=api.create_host_config(network_mode="none"),
     )
     api.start(created["Id"])
@@ -67,7 +69,7 @@ def test_two_hundred_containers_are_sorted_filtered_and_fit_a_phone(
         name = e2e_names(f"c{i:03}")
         names.append(name)
         reference = f"{nowhere}:v1" if i >= COUNT - UNREACHABLE else references[i % 10]
-        _create(docker_api, reference, name)
+        _create(docker_api, reference, name, "shop" if i < STACK else "")
     for repo in repos[:2]:
         e2e_images.publish(repo, "v2")
     created = time.monotonic() - started
@@ -126,7 +128,18 @@ def test_two_hundred_containers_are_sorted_filtered_and_fit_a_phone(
 
         # The chips: stale alone, then the search within them.
         chips = {c.text: c for c in browser.find_elements(By.CSS_SELECTOR, "#chips .chip")}
-        assert set(chips) == {f"Stale ({len(stale)})", f"Failed or not checked ({UNREACHABLE})"}
+        assert set(chips) == {
+            f"Stale ({len(stale)})",
+            f"Failed or not checked ({UNREACHABLE})",
+            f"stack shop ({STACK})",
+        }
+        # A stack's chip shows its compose project's containers alone.
+        chips[f"stack shop ({STACK})"].click()
+        wait.until(lambda _: sum(not hidden for _, _, hidden in rows()) == STACK)
+        assert sorted(n for n, _, hidden in rows() if not hidden) == names[:STACK]
+        browser.find_element(By.CSS_SELECTOR, "#chips .chip[aria-pressed='true']").click()
+        wait.until(lambda _: not any(hidden for _, _, hidden in rows()))
+        chips = {c.text: c for c in browser.find_elements(By.CSS_SELECTOR, "#chips .chip")}
         chips[f"Stale ({len(stale)})"].click()
         wait.until(lambda _: sum(not hidden for _, _, hidden in rows()) == len(stale))
         assert text("shown") == f"Showing {len(stale)} of {COUNT} containers."

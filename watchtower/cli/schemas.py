@@ -115,6 +115,7 @@ CONTAINER = _object(
     },
     reason=_STRING,
     scope=_STRING,
+    project={"type": "string", "description": "Its compose project; empty for none."},
     depends_on=_STRINGS,
     previous={"type": "string", "description": "What a rollback would go back to."},
     held={"type": "string", "description": "What a rollback holds it on; empty if none."},

@@ -11,6 +11,7 @@ from flask import Response, request
 
 from ...errors import WatchtowerError
 from ...fleet import Engine
+from ...labels import COMPOSE_PROJECT
 from ...model import Container, Service, short_id
 from ...params import UpdateParams
 from ...planner import in_scope
@@ -253,6 +254,7 @@ def _details(
         status=status,
         reason=reason,
         scope=own.scope,
+        project=container.labels.get(COMPOSE_PROJECT, ""),
         depends_on=sorted(depends_on.get(container.name, ())),
         previous=previous,
         held=held,

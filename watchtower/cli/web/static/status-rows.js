@@ -114,7 +114,7 @@
   }
 
   // The stack a container belongs to: its compose project, else its watchtower scope.
-  function groupOf(c) { return c.project || c.group || c.scope || ""; }
+  function groupOf(c) { return c.project || c.scope || ""; }
 
   // A row's status from the details: a check that failed is an error, not a skip (nor an
   // update that failed: what could not be checked was not updated either).
