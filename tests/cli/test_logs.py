@@ -19,6 +19,7 @@ from watchtower.events import (
     Hook,
     HookRan,
     LabelIgnored,
+    Observers,
     Repaired,
     Step,
     Stopped,
@@ -173,7 +174,9 @@ def test_stopping_is_logged_before_the_stop_and_not_after_it(
     lines = _Lines(engine)
     logger.addHandler(lines)
 
-    update(engine, registry, UpdateParams(), observer=lambda event: log_event(logger, event))
+    # The command line's log lines are its prompt lane (the runner's observer).
+    logged = Observers(prompt=lambda event: log_event(logger, event))
+    update(engine, registry, UpdateParams(), observer=logged)
 
     said = {message: (at, stops) for message, at, stops in lines.seen}
     (stopping_at, stops_before), (stopped_at, stops_after) = (
