@@ -183,7 +183,7 @@ class Event:
         The run's own events read ``12:00:01 run started``, with no empty name.
         """
         details = ", ".join(
-            f"{key}={value}"
+            f"{key}={_shown(value)}"
             for key, value in self.to_dict().items()
             if key not in ("at", "container", "kind") and value not in ("", None)
         )
@@ -196,6 +196,13 @@ class Event:
         data = attrs.asdict(self, value_serializer=_serialize)
         data["kind"] = self.kind
         return data
+
+
+def _shown(value: Any) -> str:
+    """A value as a log line shows it: names one after the other, not a tuple's repr."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value))
+    return str(value)
 
 
 def _serialize(_inst: object, _field: object, value: Any) -> Any:
@@ -245,6 +252,11 @@ class Pulling(Event):
     image: str
     containers: tuple[str, ...] = field(default=(), converter=_names)
 
+    @property
+    def subject(self) -> str:
+        """Nothing, as ``image`` names what is pulled and no container is its subject."""
+        return ""
+
 
 @frozen(kw_only=True)
 class Pulled(Event):
@@ -264,6 +276,11 @@ class Pulled(Event):
     size: int | None
     duration: timedelta
     containers: tuple[str, ...] = field(default=(), converter=_names)
+
+    @property
+    def subject(self) -> str:
+        """Nothing, as ``image`` names what is pulled and no container is its subject."""
+        return ""
 
 
 @frozen(kw_only=True)

@@ -70,6 +70,9 @@ def plan(
     (:attr:`Plan.services <watchtower.plans.Plan.services>`, see
     :mod:`watchtower.services`).
 
+    Its events reach ``observer`` as :func:`~watchtower.update`'s do (see
+    :mod:`watchtower.events`), all before it returns, ``Planned`` last.
+
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed.
