@@ -87,6 +87,11 @@ class Emitter:
             pending.put(_END)
             thread.join()
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone hears the events: without an observer, none need be made."""
+        return self._prompt is not None or self._queued is not None
+
     def now(self) -> datetime:
         """The run's current time."""
         return self.clock()

@@ -185,7 +185,7 @@ def _told(
     pull: Callable[[ImageRef], Image | None], waiting: Sequence[Container], emit: Emitter | None
 ) -> Callable[[ImageRef], Image | None]:
     """``pull``, telling when each pull begins and when it is done (by the run's clock)."""
-    if emit is None:
+    if emit is None or not emit.listening:
         return pull
     names: dict[ImageRef, list[str]] = {}
     for container in waiting:
@@ -256,7 +256,7 @@ def assess(
             local.append(container)
         else:
             remote.append(container)
-    if emit is not None:
+    if emit is not None and emit.listening:
         for container in containers:
             if not container.image.is_pinned:
                 emit(
