@@ -64,6 +64,9 @@ def execute(
     The plan's services are rolled out by their engine, through ``services``
     (see :func:`watchtower.services.roll_out`), after the containers.
 
+    Its events reach ``observer`` as :func:`update`'s do (see
+    :mod:`watchtower.events`), all before it returns.
+
     This is the bare step: no repair, no hooks, no re-check of the plan
     against the registry, no history and no notifiers. To carry out an
     approved plan with all of those, pass it to :func:`update` as ``plan``.
