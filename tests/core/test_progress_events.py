@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watchtower import UpdateParams, plan, update
+from watchtower import UpdateParams, plan, update, update_hosts
 from watchtower import labels as L
 from watchtower.errors import EngineError
 from watchtower.events import (
@@ -408,3 +408,21 @@ def test_the_observer_sees_exactly_the_emitted_sequence(
     # Each start is told after the plan, never before it.
     planned_at = next(i for i, e in enumerate(delivered) if isinstance(e, Planned))
     assert all(i > planned_at for i, e in enumerate(delivered) if isinstance(e, Started))
+
+
+def test_a_run_over_hosts_keeps_the_lanes_apart_and_names_each_host() -> None:
+    """Each host's events reach both lanes with the host named, in each host's own order."""
+    registry = MemoryRegistry(FixedClock())
+    engines = {}
+    for host in ("one", "two"):
+        engines[host], _ = fleet(2, registry)
+    seen = Recorder(delay=0.005)
+
+    result = update_hosts(engines, registry, observer=seen.lanes, concurrency=2)
+
+    assert len(result.total.updated) == 4
+    for host in ("one", "two"):
+        emitted = [e for e in seen.emitted if e.host == host]
+        assert emitted and emitted == [e for e in seen.delivered if e.host == host]
+        assert isinstance(emitted[-1], RunFinished)
+    assert all(e.host for e in seen.delivered)
