@@ -3,8 +3,17 @@
 :func:`watchtower.update` tells an optional observer (any callable taking an
 :class:`Event`) about each step, so logs, metrics, notifications, progress
 output and an HTTP event stream all read one source. Every event carries the
-time from the clock given to ``update()``. The orchestrator calls the
-observer from one thread at a time.
+time from the clock given to ``update()``.
+
+How an observer is called (the delivery contract): a run hands its events to
+one delivery thread of its own, through a queue, and that thread calls the
+observer, one event at a time, in the order the run emitted them. No thread
+that pulls, stops or starts a container ever waits for an observer, so a slow
+observer adds no downtime; and every event has reached the observer before
+``update()`` or ``plan()`` returns (:class:`RunFinished` last). An observer
+that must act before the run goes on (a log line that precedes the stop it
+announces) is the ``prompt`` lane of :class:`Observers`: called on the
+thread that emits, before that thread goes on, so it must be quick.
 
 The fields that take one of a few words (:class:`Status`, :class:`Hook`,
 :class:`Step`) hold ``str`` enums, whose members read as the plain word in
@@ -14,6 +23,7 @@ and converted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,12 +35,17 @@ from ._words import Word, word
 
 __all__ = [
     "Checked",
+    "Checking",
     "Event",
     "Failed",
     "Hook",
     "HookRan",
     "LabelIgnored",
     "Observer",
+    "Observers",
+    "Planned",
+    "Pulled",
+    "Pulling",
     "Repaired",
     "RolledBack",
     "RunFinished",
@@ -127,6 +142,10 @@ def _step(value: str) -> Step:
     return word(Step, value, "Failed.step")
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class Event:
     """The base of all events.
@@ -164,7 +183,7 @@ class Event:
         The run's own events read ``12:00:01 run started``, with no empty name.
         """
         details = ", ".join(
-            f"{key}={value}"
+            f"{key}={_shown(value)}"
             for key, value in self.to_dict().items()
             if key not in ("at", "container", "kind") and value not in ("", None)
         )
@@ -177,6 +196,13 @@ class Event:
         data = attrs.asdict(self, value_serializer=_serialize)
         data["kind"] = self.kind
         return data
+
+
+def _shown(value: Any) -> str:
+    """A value as a log line shows it: names one after the other, not a tuple's repr."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value))
+    return str(value)
 
 
 def _serialize(_inst: object, _field: object, value: Any) -> Any:
@@ -192,6 +218,99 @@ def _serialize(_inst: object, _field: object, value: Any) -> Any:
 @frozen(kw_only=True)
 class RunStarted(Event):
     """A run began."""
+
+
+@frozen(kw_only=True)
+class Checking(Event):
+    """A container's image is about to be asked of its registry (or, for an
+    image that is never pulled, of the engine); :class:`Checked` follows.
+
+    One per container checked, even when several run the same image: the
+    registry is still asked once per distinct image. Containers a rollback
+    holds and those whose image is pinned to a digest are not checked.
+
+    Attributes:
+        image: The reference it is checked at (a tag rule's newer tag, if one moves it).
+    """
+
+    image: str
+
+
+@frozen(kw_only=True)
+class Pulling(Event):
+    """A pull of an image begins; :class:`Pulled` follows once it is done,
+    or a ``Failed``/``Skipped`` event for each container waiting on it.
+
+    One per distinct image pulled, however many containers run it; the event
+    names none of them (``container`` is empty).
+
+    Attributes:
+        image: The reference pulled.
+        containers: The containers waiting for it, by name.
+    """
+
+    image: str
+    containers: tuple[str, ...] = field(default=(), converter=_names)
+
+    @property
+    def subject(self) -> str:
+        """Nothing, as ``image`` names what is pulled and no container is its subject."""
+        return ""
+
+
+@frozen(kw_only=True)
+class Pulled(Event):
+    """A pull finished: the image is on the engine.
+
+    Attributes:
+        image: The reference pulled.
+        image_id: The id of the image it got.
+        size: Its size in bytes, as the engine tells it; ``None`` when the
+            engine does not say (a client whose images carry no size).
+        duration: How long the pull took.
+        containers: The containers waiting for it, by name.
+    """
+
+    image: str
+    image_id: str
+    size: int | None
+    duration: timedelta
+    containers: tuple[str, ...] = field(default=(), converter=_names)
+
+    @property
+    def subject(self) -> str:
+        """Nothing, as ``image`` names what is pulled and no container is its subject."""
+        return ""
+
+
+@frozen(kw_only=True)
+class Planned(Event):
+    """The plan is made; nothing has been stopped yet.
+
+    Told once by :func:`~watchtower.plan`, and by :func:`~watchtower.update`
+    before its first replacement (after a dry run or monitor-only dropped the
+    actions, so ``to_update`` and ``to_restart`` say what the run will do).
+    The counts are of containers and services together.
+
+    Attributes:
+        containers: How many are in the plan.
+        to_update: How many will be replaced on a newer image.
+        to_restart: How many will be recreated on their own image, because
+            something they depend on is replaced.
+        fresh: How many run what their registry serves.
+        stale: How many have a newer image, whether or not they will be
+            replaced (monitor-only, a window, a policy may keep them).
+        skipped: How many could not be checked or are left out on purpose.
+        failed: How many failed their check (their check and their pull).
+    """
+
+    containers: int
+    to_update: int
+    to_restart: int
+    fresh: int
+    stale: int
+    skipped: int
+    failed: int
 
 
 @frozen(kw_only=True)
@@ -404,7 +523,50 @@ class RunFinished(Event):
 
 
 class Observer(Protocol):
-    """What ``update()`` calls with each event: any callable taking an :class:`Event`."""
+    """What ``update()`` calls with each event: any callable taking an :class:`Event`.
+
+    It is called from the run's delivery thread, one event at a time, in the
+    order they were emitted, and never from a thread that acts on a
+    container; every event has reached it before the run returns. See the
+    module's delivery contract, and :class:`Observers` for a prompt lane.
+    """
 
     def __call__(self, event: Event, /) -> None:
         """Receive one event."""
+
+
+@frozen
+class Observers:
+    """An observer in two lanes: one told before the run goes on, one told after.
+
+    ``update(..., observer=Observers(prompt=log_line, queued=stream))``.
+
+    Attributes:
+        prompt: Called on the thread that emits each event, before that
+            thread goes on: a ``Stopping`` reaches it before the stop
+            begins. For what must precede the action it announces (a log
+            line) or act before the next step (a test's fault). It runs
+            inside a replacement's stop-to-start window too, so it must be
+            quick: its time is downtime. Calls from several threads are
+            made one at a time, in the order the events are emitted.
+        queued: Called from the run's delivery thread, as a plain observer
+            is: in order, never holding up a container, all before the run
+            returns. A stream, a page, a broker.
+    """
+
+    prompt: Observer | None = None
+    queued: Observer | None = None
+
+    def __call__(self, event: Event, /) -> None:
+        """Tell both lanes at once (for a caller that does not know the lanes)."""
+        if self.prompt is not None:
+            self.prompt(event)
+        if self.queued is not None:
+            self.queued(event)
+
+    def each(self, wrap: Callable[[Observer], Observer]) -> Observers:
+        """The same lanes, each one wrapped by ``wrap`` (each wrapped on its own)."""
+        return Observers(
+            prompt=wrap(self.prompt) if self.prompt is not None else None,
+            queued=wrap(self.queued) if self.queued is not None else None,
+        )

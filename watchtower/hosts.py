@@ -13,7 +13,6 @@ which is what the notifiers get.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeAlias
@@ -21,10 +20,10 @@ from typing import TypeAlias
 import attrs
 from attrs import field, frozen
 
-from ._emitter import Emitter
+from ._emitter import Emitter, on_host, serially
 from .clock import Clock, system_clock
 from .errors import ConfigurationError
-from .events import Event, Observer
+from .events import Observer
 from .fleet import Engine, Fleet, each_host
 from .history import History
 from .memo import DigestMemo
@@ -172,16 +171,8 @@ def _one_at_a_time(observer: Observer | None) -> Callable[[str], Observer | None
     """The observer for each host: called from one host's run at a time, with the host named."""
     if observer is None:
         return lambda host: None
-    lock = threading.Lock()
-
-    def for_host(host: str) -> Observer:
-        def observe(event: Event) -> None:
-            with lock:
-                observer(attrs.evolve(event, host=host))
-
-        return observe
-
-    return for_host
+    serial = serially(observer)  # its lanes kept apart: a slow one holds no prompt one up
+    return lambda host: on_host(serial, host)
 
 
 def run_hosts(

@@ -149,11 +149,15 @@ class Image:
             the OCI ``org.opencontainers.image.version``
             (:class:`watchtower.versions.Version`). Not compared: the id
             already covers them.
+        size: Its size in bytes, as the engine tells it (``docker image
+            inspect``'s ``Size``); ``None`` when the engine does not say.
+            Not compared: the id already covers it.
     """
 
     id: str
     repo_digests: tuple[str, ...] = field(default=(), converter=_tuple)
     labels: Mapping[str, str] = field(factory=dict, converter=_labels, eq=False)
+    size: int | None = field(default=None, eq=False)
 
     def has_digest(self, digest: str) -> bool:
         """True when one of the repo digests (``name@digest``) is ``digest``.

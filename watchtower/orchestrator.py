@@ -64,19 +64,22 @@ def execute(
     The plan's services are rolled out by their engine, through ``services``
     (see :func:`watchtower.services.roll_out`), after the containers.
 
+    Its events reach ``observer`` as :func:`update`'s do (see
+    :mod:`watchtower.events`), all before it returns.
+
     This is the bare step: no repair, no hooks, no re-check of the plan
     against the registry, no history and no notifiers. To carry out an
     approved plan with all of those, pass it to :func:`update` as ``plan``.
     """
     params = params or UpdateParams()
-    emit = Emitter(observer, clock or system_clock)
-    report = _execute(plan, client, params, emit, emit.now(), services)
-    if params.cleanup and not report.engine_failure:
-        removed, kept = _cleanup_images(client, report, emit)
-        report = attrs.evolve(
-            report, finished_at=emit.now(), removed_images=removed, cleanup_failures=kept
-        )
-    return report
+    with Emitter(observer, clock or system_clock) as emit:
+        report = _execute(plan, client, params, emit, emit.now(), services)
+        if params.cleanup and not report.engine_failure:
+            removed, kept = _cleanup_images(client, report, emit)
+            report = attrs.evolve(
+                report, finished_at=emit.now(), removed_images=removed, cleanup_failures=kept
+            )
+        return report
 
 
 def _execute(
@@ -175,7 +178,14 @@ def update(
         client: The container engine.
         registry: The registry client.
         params: What to do; the defaults are Watchtower's.
-        observer: Called with each :mod:`~watchtower.events` event.
+        observer: Called with each :mod:`~watchtower.events` event, from
+            the run's own delivery thread, in the order they happen; never
+            from a thread that stops or starts a container, so a slow
+            observer adds no downtime. Every event has reached it before
+            ``update()`` returns (``RunFinished`` last). A
+            :class:`~watchtower.events.Observers` adds a ``prompt`` lane,
+            called before the run goes on (a log line that precedes the
+            stop it announces). See :mod:`watchtower.events`.
         clock: The current time (timezone-aware); defaults to the system clock.
         dry_run: Plan only, and report the plan.
         notifiers: Where the report goes at the end. A notifier that raises
@@ -221,8 +231,37 @@ def update(
         ConfigurationError: A parameter is malformed; nothing was changed.
         EngineError: The containers could not be listed; nothing was changed.
     """
-    params = params or UpdateParams()
-    emit = Emitter(observer, clock or system_clock)
+    with Emitter(observer, clock or system_clock) as emit:
+        return _update(
+            client,
+            registry,
+            params or UpdateParams(),
+            emit,
+            dry_run=dry_run,
+            notifiers=notifiers,
+            services=services,
+            history=history,
+            past=past,
+            host=host,
+            plan=plan,
+        )
+
+
+def _update(
+    client: ContainerClient,
+    registry: Registry,
+    params: UpdateParams,
+    emit: Emitter,
+    *,
+    dry_run: bool,
+    notifiers: Sequence[Notifier],
+    services: ServiceClient | None,
+    history: History | None,
+    past: History | None,
+    host: str,
+    plan: Plan | None,
+) -> Report:
+    """:func:`update`'s run, its events told through ``emit``."""
     started = emit.now()
     emit(RunStarted(at=started))
     past = history or past
@@ -263,6 +302,7 @@ def update(
         the_plan = the_plan.without_actions("dry run")
     else:
         ask_for(the_plan, params, past, host, emit)
+    emit.planned(the_plan)
     report = _execute(the_plan, client, params, emit, started, services)
     if hooks and not report.engine_failure:
         ids = {

@@ -70,25 +70,32 @@ def plan(
     (:attr:`Plan.services <watchtower.plans.Plan.services>`, see
     :mod:`watchtower.services`).
 
+    Its events reach ``observer`` as :func:`~watchtower.update`'s do (see
+    :mod:`watchtower.events`), all before it returns, ``Planned`` last.
+
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed.
     """
     params = params or UpdateParams()
-    emit = Emitter(observer, clock or system_clock)
-    # One listing, stopped containers included: it shows the leftovers too.
-    listed = client.list_containers(include_stopped=True, include_restarting=True)
-    pending = sorted({leftover.name for leftover in find_repairs(listed, params)})
-    chosen, settings = in_scope(client, params, listed)
-    if services is not None:
-        # Containers and services of the same tag share one digest request.
-        registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
-    entries = (
-        plan_services(services, registry, params, emit, pull=pull) if services is not None else ()
-    )
-    the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
-    the_plan = attrs.evolve(the_plan, services=entries, pending_repairs=pending)
-    return the_plan if pull else the_plan.without_actions("check only")
+    with Emitter(observer, clock or system_clock) as emit:
+        # One listing, stopped containers included: it shows the leftovers too.
+        listed = client.list_containers(include_stopped=True, include_restarting=True)
+        pending = sorted({leftover.name for leftover in find_repairs(listed, params)})
+        chosen, settings = in_scope(client, params, listed)
+        if services is not None:
+            # Containers and services of the same tag share one digest request.
+            registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
+        entries = (
+            plan_services(services, registry, params, emit, pull=pull)
+            if services is not None
+            else ()
+        )
+        the_plan = make_plan(chosen, settings, client, registry, params, emit, pull=pull)
+        the_plan = attrs.evolve(the_plan, services=entries, pending_repairs=pending)
+        the_plan = the_plan if pull else the_plan.without_actions("check only")
+        emit.planned(the_plan)
+        return the_plan
 
 
 MOVED = "the registry serves another image than the approved plan's"
@@ -263,7 +270,16 @@ def make_plan(
     # A container a tag rule moves is checked (and pulled) at its new tag.
     assessed = [attrs.evolve(c, image=targets[c.name]) if c.name in targets else c for c in free]
     verdicts = assess(
-        assessed, settings, client, registry, params, now, pull=pull, scan=scan, monotonic=monotonic
+        assessed,
+        settings,
+        client,
+        registry,
+        params,
+        now,
+        pull=pull,
+        scan=scan,
+        monotonic=monotonic,
+        emit=emit,
     )
     for container in chosen:
         if container.name in params.held:

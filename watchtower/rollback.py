@@ -28,7 +28,7 @@ import re
 import attrs
 from attrs import frozen
 
-from ._emitter import Emitter
+from ._emitter import Emitter, on_host
 from .clock import Clock, system_clock
 from .errors import ContainerError, RollbackError
 from .events import Failed, Observer, Step
@@ -138,10 +138,6 @@ def _image(client: ContainerClient, name: str, target: Target) -> Image:
     return image
 
 
-def _on_host(observer: Observer, host: str) -> Observer:
-    return lambda event: observer(attrs.evolve(event, host=host))
-
-
 def rollback(
     client: ContainerClient,
     name: str,
@@ -182,7 +178,7 @@ def rollback(
     """
     params = params or UpdateParams()
     if observer is not None and host:  # its events name the host, as a run's over hosts do
-        observer = _on_host(observer, host)
+        observer = on_host(observer, host)
     emit = Emitter(observer, clock or system_clock)
     started = emit.now()
     listed = list(client.list_containers(include_stopped=True, include_restarting=True))

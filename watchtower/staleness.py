@@ -29,8 +29,10 @@ from typing import TypeVar
 
 from attrs import frozen
 
+from ._emitter import Emitter
 from .budget import Budget, too_slow
 from .errors import EngineError, RateLimitedError, RegistryError, RegistryTimeoutError
+from .events import Checking, Pulled, Pulling
 from .model import Container, Image, ImageRef
 from .params import UpdateParams
 from .plans import Status
@@ -183,6 +185,38 @@ def _engine_call(
     return guarded
 
 
+def _told(
+    pull: Callable[[ImageRef], Image | None], waiting: Sequence[Container], emit: Emitter | None
+) -> Callable[[ImageRef], Image | None]:
+    """``pull``, telling when each pull begins and when it is done (by the run's clock)."""
+    if emit is None or not emit.listening:
+        return pull
+    names: dict[ImageRef, list[str]] = {}
+    for container in waiting:
+        names.setdefault(container.image, []).append(container.name)
+
+    def told(ref: ImageRef) -> Image | None:
+        who = tuple(names.get(ref, ()))
+        began = emit.now()
+        emit(Pulling(at=began, image=ref.familiar, containers=who))
+        image = pull(ref)
+        if image is not None:
+            done = emit.now()
+            emit(
+                Pulled(
+                    at=done,
+                    image=ref.familiar,
+                    image_id=image.id,
+                    size=image.size,
+                    duration=done - began,
+                    containers=who,
+                )
+            )
+        return image
+
+    return told
+
+
 def assess(
     containers: Sequence[Container],
     settings: Mapping[str, ContainerSettings],
@@ -194,6 +228,7 @@ def assess(
     pull: bool = True,
     scan: Budget | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    emit: Emitter | None = None,
 ) -> dict[str, Verdict]:
     """Apply the staleness rule to every container, with one request per distinct image.
 
@@ -207,6 +242,11 @@ def assess(
     past its end: the containers of an image still unanswered are skipped,
     with a sentence naming the registry and the image. Pulls are the
     engine's and not bounded by it.
+
+    With ``emit``, each container checked is told (:class:`~watchtower.events.Checking`)
+    before the first request, and each distinct pull as it begins and once
+    it is done (:class:`~watchtower.events.Pulling`, :class:`~watchtower.events.Pulled`),
+    from the threads that pull.
     """
     verdicts: dict[str, Verdict] = {}
     remote: list[Container] = []
@@ -220,6 +260,14 @@ def assess(
             local.append(container)
         else:
             remote.append(container)
+    if emit is not None and emit.listening:
+        for container in containers:
+            if not container.image.is_pinned:
+                emit(
+                    Checking(
+                        at=emit.now(), container=container.name, image=container.image.familiar
+                    )
+                )
 
     concurrency = params.check_concurrency
     digests = remote_digests(
@@ -265,7 +313,7 @@ def assess(
         to_pull = []
     pulled = fan_out(
         (c.image for c in to_pull),
-        _engine_call(client.pull_image, "Pulling"),
+        _told(_engine_call(client.pull_image, "Pulling"), to_pull, emit),
         concurrency,
         EngineError,
     )

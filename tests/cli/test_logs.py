@@ -15,10 +15,15 @@ from watchtower import UpdateParams, update
 from watchtower.cli.logs import configure, log_event
 from watchtower.events import (
     Checked,
+    Checking,
     Failed,
     Hook,
     HookRan,
     LabelIgnored,
+    Observers,
+    Planned,
+    Pulled,
+    Pulling,
     Repaired,
     Step,
     Stopped,
@@ -173,7 +178,9 @@ def test_stopping_is_logged_before_the_stop_and_not_after_it(
     lines = _Lines(engine)
     logger.addHandler(lines)
 
-    update(engine, registry, UpdateParams(), observer=lambda event: log_event(logger, event))
+    # The command line's log lines are its prompt lane (the runner's observer).
+    logged = Observers(prompt=lambda event: log_event(logger, event))
+    update(engine, registry, UpdateParams(), observer=logged)
 
     said = {message: (at, stops) for message, at, stops in lines.seen}
     (stopping_at, stops_before), (stopped_at, stops_after) = (
@@ -182,3 +189,40 @@ def test_stopping_is_logged_before_the_stop_and_not_after_it(
     )
     assert (stops_before, stops_after) == (0, 1)  # the line came while the stop was under way
     assert stopped_at - stopping_at >= 0.3
+
+
+def test_the_progress_events_are_logged_at_debug_only(logger: logging.Logger) -> None:
+    """Checking, Pulling, Pulled and Planned add no line at the default level."""
+    progress = [
+        Checking(at=AT, container="web", image="nginx:1"),
+        Pulling(at=AT, image="nginx:1", containers=("web", "api")),
+        Pulled(
+            at=AT,
+            image="nginx:1",
+            image_id="sha256:" + "f" * 64,
+            size=1024,
+            duration=timedelta(seconds=2),
+            containers=("web",),
+        ),
+        Planned(
+            at=AT, containers=2, to_update=1, to_restart=0, fresh=1, stale=1, skipped=0, failed=0
+        ),
+    ]
+    quiet = io.StringIO()
+    configure("info", "logfmt", stream=quiet)
+    for event in progress:
+        log_event(logger, event)
+    assert quiet.getvalue() == ""
+    said = io.StringIO()
+    configure("debug", "logfmt", stream=said)
+    for event in progress:
+        log_event(logger, event)
+    lines = [line.split(" ", 1)[1] for line in said.getvalue().splitlines()]
+    assert lines == [
+        'level=debug msg="00:00:00 web checking (image=nginx:1)" container=web',
+        'level=debug msg="00:00:00 pulling (image=nginx:1, containers=web api)"',
+        f'level=debug msg="00:00:00 pulled (image=nginx:1, image_id=sha256:{"f" * 64}, '
+        'size=1024, duration=2.0, containers=web)"',
+        'level=debug msg="00:00:00 run planned (containers=2, to_update=1, to_restart=0, '
+        'fresh=1, stale=1, skipped=0, failed=0)"',
+    ]

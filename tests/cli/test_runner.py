@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from watchtower.cli.daemon import serve
 from watchtower.cli.metrics import Metrics, Scan
 from watchtower.cli.runner import Runner
 from watchtower.errors import ConfigurationError, NotificationError
+from watchtower.events import Event
 from watchtower.fleet import Fleet
 from watchtower.model import Container
 from watchtower.params import UpdateParams
@@ -306,3 +308,47 @@ def test_each_run_says_what_started_it_in_its_report_and_history(
     assert report is not None and report.trigger == "api"
     assert runner.start(trigger="schedule") and runner.wait_idle(timedelta(seconds=30))
     assert [run.trigger for run in history.runs()] == ["schedule", "api"]  # newest first
+
+
+class _Said(logging.Handler):
+    """Each message the runner logs, with when it was logged and how many stops were done."""
+
+    def __init__(self, engine: MemoryEngine) -> None:
+        super().__init__(logging.DEBUG)
+        self.engine = engine
+        self.said: dict[str, tuple[float, int]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.said.setdefault(record.getMessage(), (time.monotonic(), len(self.engine.stops)))
+
+
+def test_log_lines_precede_their_action_and_a_slow_observer_holds_no_container_down(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """The runner logs on the run's own threads; its other observers are told from its queue."""
+    _stale(engine, registry, "web", WEB)
+    runner = make_runner(engine, registry, clock)
+    told: list[str] = []
+
+    def slow(event: Event) -> None:
+        time.sleep(0.3)
+        told.append(event.kind)
+
+    runner.add_observer(slow)
+    said = _Said(engine)
+    level = LOG.level
+    LOG.addHandler(said)
+    LOG.setLevel(logging.DEBUG)
+    try:
+        report = runner.run()
+    finally:
+        LOG.removeHandler(said)
+        LOG.setLevel(level)
+
+    assert report is not None and len(report.updated) == 1
+    _, stops_before = said.said["Stopping container"]
+    stopped_at, stops_after = said.said["Container stopped"]
+    started_at, _ = said.said["Started new container"]
+    assert (stops_before, stops_after) == (0, 1)  # the line came before the stop
+    assert started_at - stopped_at < 0.1  # told in line, the observer would add 0.3 s or more
+    assert told[-1] == "run_finished" and "stopping" in told  # all of it, before run() returned

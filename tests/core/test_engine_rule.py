@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.core.test_no_container_lost import left_aside, scenarios, stage
 from watchtower import UpdateParams, update
 from watchtower import labels as L
-from watchtower.events import Event, Failed, Stopped
+from watchtower.events import Event, Failed, Observers, Stopped
 from watchtower.lanes import Lanes
 from watchtower.model import ContainerState
 from watchtower.report import Outcome
@@ -178,7 +178,8 @@ def test_a_silent_engine_is_noticed_once_and_no_unit_starts_after() -> None:
         engine,
         engine.registry,
         UpdateParams(update_concurrency=4),
-        observer=silence_after_the_first_stop,
+        # Prompt: the engine goes silent before the run takes its next step.
+        observer=Observers(prompt=silence_after_the_first_stop),
     )
 
     sentence = report.engine_failure
@@ -221,7 +222,7 @@ def test_an_engine_that_answers_again_before_the_end_gets_its_containers_back_in
             engine.stop_answering(None)  # it answers again
 
     report = update(engine, engine.registry, UpdateParams(update_concurrency=4),
-                    observer=silence_for_one_call)  # fmt: skip
+                    observer=Observers(prompt=silence_for_one_call))  # fmt: skip
 
     assert report.engine_failure.startswith("The engine at memory stopped answering; ")
     assert "Left aside" not in report.engine_failure
@@ -238,7 +239,9 @@ def test_a_rename_back_that_failed_gets_one_more_pass_at_the_end() -> None:
         if isinstance(event, Stopped):
             engine.fail("rename")
 
-    report = update(engine, engine.registry, UpdateParams(), observer=fail_the_rename_back)
+    report = update(
+        engine, engine.registry, UpdateParams(), observer=Observers(prompt=fail_the_rename_back)
+    )
 
     entry = report.get("c0")
     assert entry is not None and entry.outcome is Outcome.FAILED and not entry.rolled_back

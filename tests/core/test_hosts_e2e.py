@@ -12,7 +12,7 @@ from tests.support.e2e_fixtures import Images, Names
 from tests.support.registry import RegistryServer
 from watchtower import UpdateParams
 from watchtower.docker import DockerClient
-from watchtower.events import Event, UpdateAvailable
+from watchtower.events import Event, Observers, UpdateAvailable
 from watchtower.hosts import update_hosts
 from watchtower.registry import HttpRegistry
 from watchtower.report import Outcome
@@ -104,7 +104,7 @@ def test_an_engine_stopped_mid_run_is_reported_and_the_other_is_updated(
         clients,
         HttpRegistry(),
         UpdateParams(names=(e2e_names.pattern,), stop_timeout=timedelta(seconds=2)),
-        observer=stop_engine_two,
+        observer=Observers(prompt=stop_engine_two),  # before the run goes on
     )
 
     one = result.total.get(e2e_names("one"))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower import labels as L
-from watchtower.events import Event, Failed, Repaired, Step
+from watchtower.events import Event, Failed, Observers, Repaired, Step
 from watchtower.model import Container, ContainerState
 from watchtower.reference import parse_reference
 from watchtower.repair import (
@@ -441,7 +441,7 @@ def test_a_failed_revival_left_under_the_name_is_undone_and_reported_failed(
             engine.fail("rename", "web")
 
     params = UpdateParams(include_stopped=True, revive_stopped=True)
-    entry = update(engine, registry, params, observer=rollback_fails).get("web")
+    entry = update(engine, registry, params, observer=Observers(prompt=rollback_fails)).get("web")
 
     assert entry.outcome is Outcome.FAILED
     assert engine.container("web").id == old.id  # the last pass undid it

@@ -543,8 +543,8 @@ def test_events_tell_the_story_with_the_clock(engine, registry) -> None:
     update(engine, registry, observer=events.append, clock=clock)
     kinds = [e.kind for e in events]
     assert kinds == [
-        "run_started", "checked", "update_available", "stopping", "stopped", "started",
-        "updated", "run_finished",
+        "run_started", "checking", "pulling", "pulled", "checked", "update_available", "planned",
+        "stopping", "stopped", "started", "updated", "run_finished",
     ]  # fmt: skip
     times = [e.at for e in events]
     assert times == sorted(times) and len(set(times)) == len(times)

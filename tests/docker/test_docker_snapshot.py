@@ -103,3 +103,22 @@ def test_an_image_carries_its_config_labels(
         ("a@sha256:2",),
         labels,
     )
+
+
+@pytest.mark.parametrize(
+    ("inspect", "size"),
+    [
+        ({"Size": 7_340_032}, 7_340_032),
+        ({"Size": 0}, 0),
+        ({}, None),  # an engine that does not say
+        ({"Size": None}, None),
+        ({"Size": -1}, None),
+        ({"Size": "12"}, None),
+        ({"Size": True}, None),
+    ],
+)  # fmt: skip
+def test_an_image_carries_its_size_when_the_engine_gives_one(
+    inspect: dict[str, Any], size: int | None
+) -> None:
+    """The inspect answer's Size, in bytes; anything but a count of bytes is unknown."""
+    assert image_from_inspect({"Id": "sha256:1", **inspect}).size == size

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, WatchtowerError
-from ..events import Event, Observer
+from ..events import Event, Observer, Observers
 from ..fleet import Fleet
 from ..history import History
 from ..hosts import update_hosts
@@ -97,8 +97,17 @@ class Runner:
         """Tell ``observer`` each event of every run from now on (the HTTP event stream)."""
         self._observers.append(observer)
 
-    def _observe(self, event: Event) -> None:
+    @property
+    def _observe(self) -> Observers:
+        # The log line is prompt: "Stopping container" is written before the
+        # stop begins. The stream, the page and the broker are told from the
+        # run's delivery thread: however slow, they hold no container down.
+        return Observers(prompt=self._log, queued=self._tell)
+
+    def _log(self, event: Event) -> None:
         log_event(self.logger, event)
+
+    def _tell(self, event: Event) -> None:
         for observer in self._observers:
             observer(event)
 

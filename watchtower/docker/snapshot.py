@@ -29,10 +29,13 @@ __all__ = [
 def image_from_inspect(inspect: Mapping[str, Any]) -> Image:
     """The :class:`Image` of an image inspect answer."""
     labels = (inspect.get("Config") or {}).get("Labels") or {}
+    size = inspect.get("Size")
     return Image(
         str(inspect["Id"]),
         tuple(inspect.get("RepoDigests") or ()),
         {str(key): str(value) for key, value in labels.items()},
+        # An engine that gives no size (or a strange one) leaves it unknown.
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
     )
 
 

@@ -41,7 +41,7 @@ from . import _faults
 from ._clock import FixedClock
 from ._engine import MemoryEngine
 from ._faults import Fault, Killed
-from ._registry import MemoryRegistry
+from ._registry import IMAGE_SIZE, MemoryRegistry
 from ._swarm import MemorySwarm
 
 STEPS = _faults.STEPS
@@ -55,6 +55,7 @@ IMAGE_STEPS = _faults.IMAGE_STEPS
 
 __all__ = [
     "CONTAINER_STEPS",
+    "IMAGE_SIZE",
     "IMAGE_STEPS",
     "STEPS",
     "Fault",

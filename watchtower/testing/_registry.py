@@ -17,7 +17,7 @@ from ..model import Image, ImageRef
 from ..reference import parse_reference
 from ._clock import FixedClock
 
-__all__ = ["MemoryRegistry"]
+__all__ = ["IMAGE_SIZE", "MemoryRegistry"]
 
 
 def _sha(*parts: object) -> str:
@@ -34,6 +34,11 @@ class _Published:
     image_id: str
     created: datetime
     labels: Mapping[str, str] = attrs.field(factory=dict)
+    size: int | None = None
+
+
+IMAGE_SIZE = 1_048_576
+"""The size in bytes of an image :meth:`MemoryRegistry.publish` publishes, unless told another."""
 
 
 class MemoryRegistry:
@@ -60,11 +65,13 @@ class MemoryRegistry:
         *,
         created: datetime | None = None,
         labels: Mapping[str, str] | None = None,
+        size: int | None = IMAGE_SIZE,
     ) -> ImageRef:
         """Push a new version of ``reference``: its tag now serves a new digest.
 
         ``labels`` are the new image's own labels (``org.opencontainers.image.version``
-        and the like), which a pull of it carries.
+        and the like), which a pull of it carries; ``size`` is its size in
+        bytes, which a pull of it tells (``None``: an engine that does not say).
 
         Returns the normalised reference, to run containers from.
         """
@@ -76,6 +83,7 @@ class MemoryRegistry:
                 image_id=_sha("config", ref, version),
                 created=created or self._clock(),
                 labels=dict(labels or {}),
+                size=size,
             )
             self._repositories.setdefault(ref.name, {})[ref.tag or "latest"] = None
         return ref
@@ -127,7 +135,12 @@ class MemoryRegistry:
     def image(self, ref: ImageRef) -> Image:
         """The image a pull of ``ref`` gets now (used by :class:`MemoryEngine`)."""
         published = self._answer("pull", ref)
-        return Image(published.image_id, (f"{ref.name}@{published.digest}",), published.labels)
+        return Image(
+            published.image_id,
+            (f"{ref.name}@{published.digest}",),
+            published.labels,
+            size=published.size,
+        )
 
     def tags(self, ref: ImageRef) -> tuple[str, ...]:
         """The tags published for ``ref``'s repository, in the order first published."""
