@@ -28,6 +28,7 @@ from watchtower.cli.api_settings import API_ENDPOINTS, ApiSettings
 from watchtower.cli.broadcast import Broadcaster
 from watchtower.cli.runner import Runner
 from watchtower.events import RunStarted, Stopped
+from watchtower.model import Image, ImageRef
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 from .support import DB, WEB, GatedEngine, make_runner
@@ -135,6 +136,38 @@ def test_details_show_state_settings_status_and_dependencies(
     api.post("/v1/update?container=db", headers=AUTH)
     done = api.get("/v1/containers/details?name=db", headers=AUTH).get_json()["containers"]
     assert [(c["name"], c["status"]) for c in done] == [("db", "updated")]
+
+
+class _PullGate(MemoryEngine):
+    """A MemoryEngine whose pulls wait until the test lets them go: a run in progress."""
+
+    def __init__(self, registry: MemoryRegistry) -> None:
+        super().__init__(registry)
+        self.pulling, self.release = threading.Event(), threading.Event()
+
+    def pull_image(self, ref: ImageRef) -> Image:
+        self.pulling.set()
+        assert self.release.wait(30), "the test never let the pull go"
+        return super().pull_image(ref)
+
+
+def test_details_say_whether_a_run_is_going_on(registry: MemoryRegistry, clock: FixedClock) -> None:
+    engine = _PullGate(registry)
+    registry.publish(DB)
+    engine.run("db", DB)
+    registry.publish(DB)
+    runner = make_runner(engine, registry, clock)
+    api = client(runner)
+    assert api.get("/v1/containers/details", headers=AUTH).get_json()["running"] is False
+    assert runner.start(trigger="api")
+    try:
+        assert engine.pulling.wait(10)
+        # A page loaded now starts with its run buttons disabled.
+        assert api.get("/v1/containers/details", headers=AUTH).get_json()["running"] is True
+    finally:
+        engine.release.set()
+    assert runner.run(wait=True) is not None
+    assert api.get("/v1/containers/details", headers=AUTH).get_json()["running"] is False
 
 
 # Filters and timeouts ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from tests.support.axe import Axe, emulate_colour_scheme
 from tests.support.browser import DESKTOP, PHONE
 from watchtower.cli.broadcast import MAX_SUBSCRIBERS
 from watchtower.errors import RegistryError
-from watchtower.events import RunFinished, RunStarted
+from watchtower.events import Planned, Pulled, Pulling, RunFinished, RunStarted
 from watchtower.labels import DEPENDS_ON, MONITOR_ONLY
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
@@ -151,6 +151,39 @@ def test_a_run_going_on_disables_the_run_buttons_until_it_finishes(
         # Said once, politely, in one line; the list itself is not a live region.
         last = browser.find_element(By.ID, "last-event")
         assert last.get_attribute("textContent").startswith("run started at ")
+        # The check and pull phase says what it does while no container moves.
+        said = lambda: str(last.get_attribute("textContent"))  # noqa: E731
+        state.broadcaster.publish(Pulling(at=clock(), image=WEB, containers=("web",)))
+        wait.until(lambda _: said().startswith(f"pulling {WEB} for web at "))
+        state.broadcaster.publish(
+            Pulled(
+                at=clock(),
+                image=WEB,
+                image_id="sha256:" + "a" * 64,
+                size=123_456_789,
+                duration=timedelta(seconds=3),
+                containers=("web",),
+            )
+        )
+        wait.until(lambda _: said().startswith(f"pulled {WEB} (123 MB) at "))
+        state.broadcaster.publish(
+            Planned(
+                at=clock(),
+                containers=1,
+                to_update=1,
+                to_restart=0,
+                fresh=0,
+                stale=1,
+                skipped=0,
+                failed=0,
+            )
+        )
+        wait.until(
+            lambda _: said().startswith(
+                "planned: 1 to update, 0 to restart, 0 up to date, 0 skipped"
+            )
+        )
+        assert enabled() == [False] * 4
         state.broadcaster.publish(
             RunFinished(at=clock(), duration=timedelta(seconds=1), scanned=1, updated=0, failed=0)
         )

@@ -74,6 +74,7 @@ OPERATIONS = (
                 "nullable": True,
                 "description": "When the schedule runs next; null without one.",
             },
+            running={"type": "boolean", "description": "A run is going on now."},
         ),
     ),
     Operation(
@@ -294,6 +295,7 @@ def _details_view() -> Response:
         containers=details,
         count=len(details),
         next_run=_base.timestamp(upcoming) if upcoming else None,
+        running=state.runner.busy,
         timestamp=state.now(),
     )
 

@@ -254,6 +254,8 @@
     WT.render(body.containers);
     // Older servers answer without next_run: the time the page was served stays.
     if ("next_run" in body) WT.showNextRun(body.next_run);
+    // A run that was going when the page loaded: its buttons wait for its end event.
+    if (body.running) WT.setRunning(true);
   };
 
   // Sort and filter --------------------------------------------------------------

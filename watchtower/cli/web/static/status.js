@@ -20,9 +20,18 @@
   const POLL_SECONDS = 30;
   // After the server refused the stream, the page asks for it again this often.
   const RETRY_SECONDS = 60;
-  const KINDS = ["run_started", "checked", "update_available", "skipped", "label_ignored",
-    "hook_ran", "stopped", "started", "updated", "rolled_back", "repaired", "failed",
-    "run_finished"];
+  const KINDS = ["run_started", "checking", "checked", "update_available", "skipped",
+    "label_ignored", "pulling", "pulled", "planned", "hook_ran", "stopped", "started", "updated",
+    "rolled_back", "repaired", "failed", "run_finished"];
+  // What the check and pull phase says while nothing else moves (a pull can take minutes).
+  const PROGRESS = {
+    pulling: (d) => "pulling " + d.image + " for " + d.containers.join(", "),
+    pulled: (d) => "pulled " + d.image + (d.size ? " (" + megabytes(d.size) + ")" : ""),
+    planned: (d) => "planned: " + d.to_update + " to update, " + d.to_restart + " to restart, " +
+      d.fresh + " up to date, " + d.skipped + " skipped",
+  };
+
+  function megabytes(bytes) { return (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0) + " MB"; }
 
   WT.loadHistory = async function () {
     if (!WT.served.has("history")) return;
@@ -156,11 +165,14 @@
     const subject = [data.container, data.host && (data.container ? "on " : "") + data.host];
     const named = subject.filter(Boolean).join(" ");
     if (named) item.append(element("span", named + " ", "who"));
-    item.append(element("span", kind.replace(/_/g, " "), "kind kind-" + kind));
+    item.append(element("span", kind in PROGRESS ? PROGRESS[kind](data) : kind.replace(/_/g, " "),
+      "kind kind-" + kind));
     if (data.reason) item.append(WT.reasonNode(data.reason));
     eventsList.prepend(item);
     while (eventsList.children.length > 50) eventsList.lastChild.remove();
-    if (["run_started", "run_finished", "updated", "failed", "rolled_back"].includes(kind)) {
+    if (kind in PROGRESS) {
+      lastEvent.textContent = PROGRESS[kind](data) + " at " + at;
+    } else if (["run_started", "run_finished", "updated", "failed", "rolled_back"].includes(kind)) {
       lastEvent.textContent = (named ? named + " " : "") + kind.replace(/_/g, " ") + " at " + at;
     }
   }
