@@ -44,11 +44,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import EngineTimeoutError
 from .model import Container, HookResult, Image, ImageRef
-from .protocols import ContainerClient
+from .protocols import ContainerClient, ReplacementChecker
+
+if TYPE_CHECKING:
+    from .probes import Checks
 
 __all__ = ["PATIENCE", "EngineWatch", "Lanes", "ScheduledClient", "Turn", "Turns"]
 
@@ -289,6 +292,17 @@ class ScheduledClient:
     def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
         """As the client's."""
         return self._call(lambda: self.client.wait_until_healthy(container_id, timeout))
+
+    @property
+    def can_check(self) -> bool:
+        """Whether the client runs a replacement's checks (a :class:`ReplacementChecker`)."""
+        return isinstance(self.client, ReplacementChecker)
+
+    def check_replacement(self, container_id: str, checks: Checks) -> str:
+        """As the client's; only when :attr:`can_check`."""
+        client = self.client
+        assert isinstance(client, ReplacementChecker)
+        return self._call(lambda: client.check_replacement(container_id, checks))
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """As the client's."""

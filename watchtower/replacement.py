@@ -6,7 +6,9 @@
    asks to skip gives the name back); stop it (a watchtower container is not
    stopped: it is mid-run, and its successor removes it);
 2. create the replacement under the original name;
-3. start it and wait until it is healthy (when it has a health check);
+3. start it and wait until it is healthy (when it has a health check),
+   then until it passed the checks its labels ask for (probes, a soak, a
+   fail pattern: :mod:`watchtower.probes`);
 4. only then remove the old container, and run the post-update hook.
 
 How far a transaction got is a :class:`Progress` value. When a step fails,
@@ -309,6 +311,9 @@ class Replacer:
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
                 return self._rollback(entry, Step.HEALTH, why, progress)
+            why = self._verify(entry, new_id)
+            if why:
+                return self._rollback(entry, Step.VERIFY, why, progress)
 
         reason = ""
         if client.watch.silent and not entry.settings.is_watchtower:
@@ -347,6 +352,22 @@ class Replacer:
                 reason = "; ".join(filter(None, [reason, run.describe()]))
         outcome = Outcome.RESTARTED if restart_only else Outcome.UPDATED
         return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
+
+    def _verify(self, entry: PlanEntry, new_id: str) -> str:
+        """Why the started replacement failed its own checks; empty when it passed or has none."""
+        checks = entry.settings.checks
+        if not checks:
+            return ""
+        if not self.client.can_check:
+            return (
+                "its replacement's checks (probes, soak, fail pattern) could not be run: "
+                "the engine's client does not run them"
+            )
+        try:
+            why = self.client.check_replacement(new_id, checks)
+        except Exception as error:
+            return f"its replacement's checks could not be run: {error}"
+        return f"its replacement failed a check: {why}" if why else ""
 
     def _rollback(
         self, entry: PlanEntry, step: Step, reason: str, progress: Progress
