@@ -21,7 +21,7 @@ from ..errors import (
     RegistryError,
 )
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
-from ..probes import Checks
+from ..probes import Checks, exited
 from ..reference import parse_reference
 from ..repair import read_name
 from ._checks import Misbehaviour, judge
@@ -471,11 +471,16 @@ class MemoryEngine:
 
     @timed("verify")
     def check_replacement(self, container_id: str, checks: Checks) -> str:
-        """Judge ``checks`` by the container's entry in :attr:`misbehaving`; a stop is kept."""
+        """Judge ``checks`` by the container's entry in :attr:`misbehaving`; a stop is kept.
+
+        A container that is not running fails (it stopped).
+        """
         with self._lock:
             record = self._find(container_id)
             self._call("verify", record.name, containers=self._names_of(record))
             self.checked.append((record.name, checks))
+            if record.state is not ContainerState.RUNNING:
+                return exited(None, timedelta(0), checks.soak)
             misbehaviour = self.misbehaving.get(record.name)
             why = judge(checks, misbehaviour) if misbehaviour else ""
             if why.startswith("exited"):
