@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 def serving(
-    api: Any, images: Images, names: Names, labels: dict[str, str]
+    api: Any, images: Images, names: Names, labels: dict[str, str], **host: Any
 ) -> tuple[str, str, int, str]:
     """A running ``serve1`` container on the host's network: (repository, name, port, id)."""
     repo, name, port = names("probed"), names("probed"), free_port()
@@ -43,7 +43,7 @@ def serving(
         name=name,
         environment={"PORT": str(port)},
         labels=labels,
-        host_config=api.create_host_config(network_mode="host"),
+        host_config=api.create_host_config(network_mode="host", **host),
     )
     api.start(created["Id"])
     wait_for(lambda: answer(port) == 200)
@@ -117,6 +117,20 @@ def test_a_replacement_that_exits_within_its_soak_is_rolled_back(
     after = float(entry.reason.removeprefix(prefix).split(" ")[0])
     assert 4.5 <= after < 7.0, entry.reason
     assert entry.reason.endswith(" s within the 10 s soak; the old container runs again")
+    the_old_one_runs_again(docker_api, name, old_id)
+
+
+def test_a_replacement_in_a_restart_loop_is_rolled_back(
+    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
+) -> None:
+    repo, name, _, old_id = serving(
+        docker_api, e2e_images, e2e_names, {L.SOAK: "10s"}, restart_policy={"Name": "always"}
+    )
+    e2e_images.publish(repo, "exits2")  # its engine starts it again after each exit
+    entry = go(docker_client, e2e_names, []).get(name)
+    assert entry.outcome is Outcome.FAILED and entry.rolled_back
+    assert entry.reason.startswith("its replacement failed a check: restarted after "), entry.reason
+    assert "s within the 10 s soak; the old container runs again" in entry.reason
     the_old_one_runs_again(docker_api, name, old_id)
 
 
