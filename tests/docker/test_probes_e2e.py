@@ -143,12 +143,14 @@ def test_a_log_line_matching_the_fail_pattern_rolls_back(
         e2e_names,
         {
             L.PROBE_HTTP: "http://container:PORT/health",
-            L.SOAK: "3s",
+            L.SOAK: "60s",
             L.FAIL_PATTERN: "FATAL|panic:",
         },
     )
     e2e_images.publish(repo, "fatal2")
+    started = time.monotonic()
     entry = go(docker_client, e2e_names, []).get(name)
+    assert time.monotonic() - started < 30  # the line is seen as it comes, not at the soak's end
     assert entry.reason == (
         "its replacement failed a check: log line matched 'FATAL|panic:'; "
         "the old container runs again"

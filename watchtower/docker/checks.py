@@ -2,19 +2,23 @@
 
 :func:`check_replacement` runs what :class:`~watchtower.probes.Checks` asks
 for, in order: each probe until it passes or the probes' budget ends, then
-the soak until its end, reading the container's state and log every
-``poll`` seconds. HTTP and TCP probes connect only to the addresses the
-engine's inspect answer gives the container (on each of its networks; the
-host's loopback for a container on the host's network), or to a port it
-publishes on the host's loopback; the label reader has already refused
-any other host.
+the soak until its end, reading the container's state every ``poll``
+seconds. Its log is followed meanwhile, in a thread of its own, so that a
+matching line fails it at once and each line is read once; one last read
+of the whole log, at the end, matches what the follow had not reached yet.
+HTTP and TCP probes connect only to the addresses the engine's inspect
+answer gives the container (on each of its networks; the host's loopback
+for a container on the host's network), or to a port it publishes on the
+host's loopback; the label reader has already refused any other host.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -22,10 +26,11 @@ from typing import Any
 
 import docker
 
+from .._patterns import LinearPattern
 from ..errors import ContainerError
 from ..model import HookResult
 from ..probes import Checks, Probe, ProbeKind, exited, log_matched, restarted
-from ._errors import engine_errors, shown
+from ._errors import ENGINE_FAILURES, engine_errors, shown
 
 __all__ = ["check_replacement"]
 
@@ -34,6 +39,8 @@ __all__ = ["check_replacement"]
 ATTEMPT = 5.0
 #: The loopback addresses a port published there is reached through.
 _LOOPBACK_BINDINGS = frozenset({"", "0.0.0.0", "127.0.0.1", "::", "::1"})
+#: The longest log line matched whole, in bytes; a longer one is matched in parts.
+_LONGEST_LINE = 1 << 20
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _HookRunner = Callable[[str, str, timedelta], HookResult]
 
@@ -62,17 +69,22 @@ def check_replacement(
     """
     watch = _Watch(api, container_id, checks, engine)
     first = watch.inspect()
-    deadline = time.monotonic() + checks.timeout.total_seconds()
-    for probe in checks.probes:
-        why = _probe_until(watch, probe, first, deadline, run_command, poll)
-        if why:
-            return why
-    soak_end = time.monotonic() + (checks.soak - watch.age()).total_seconds()
-    while True:
-        why = watch.problem()
-        if why or time.monotonic() >= soak_end:
-            return why
-        time.sleep(min(poll, max(0.0, soak_end - time.monotonic())))
+    try:
+        deadline = time.monotonic() + checks.timeout.total_seconds()
+        for probe in checks.probes:
+            why = _probe_until(watch, probe, first, deadline, run_command, poll)
+            if why:
+                return why
+        soak_end = time.monotonic() + (checks.soak - watch.age()).total_seconds()
+        while True:
+            why = watch.problem()
+            if why:
+                return why
+            if time.monotonic() >= soak_end:
+                return watch.whole_log_problem()
+            time.sleep(min(poll, max(0.0, soak_end - time.monotonic())))
+    finally:
+        watch.close()
 
 
 class _Watch:
@@ -86,7 +98,13 @@ class _Watch:
         self.checks = checks
         self.engine = engine
         self.started: datetime | None = None
-        self._read = 0  # how many characters of its log were matched
+        self._follow = (
+            _Follow(api, container_id, checks.fail_pattern) if checks.fail_pattern else None
+        )
+
+    def close(self) -> None:
+        if self._follow is not None:
+            self._follow.close()
 
     def inspect(self) -> Mapping[str, Any]:
         with engine_errors(
@@ -118,20 +136,66 @@ class _Watch:
             finished = _time(state.get("FinishedAt"))
             after = finished - self.started if finished and self.started else self.age()
             return exited(state.get("ExitCode"), max(after, timedelta(0)), soak)
-        return self.log_problem()
+        if self._follow is not None and self._follow.matched.is_set():
+            return log_matched(self._follow.pattern)
+        return ""
 
-    def log_problem(self) -> str:
+    def whole_log_problem(self) -> str:
+        """A line of its whole log so far that matches the fail pattern; else empty."""
         pattern = self.checks.fail_pattern
         if pattern is None:
             return ""
+        if self._follow is not None and self._follow.matched.is_set():
+            return log_matched(pattern)
         doing = f"read the log of container {shown(self.id)!r}"
         with engine_errors(doing, ContainerError, engine=self.engine):
             raw = self.api.logs(self.id, stdout=True, stderr=True, stream=False)
         text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-        new, self._read = text[self._read :], max(self._read, text.rfind("\n") + 1)
-        if any(pattern.search(line) for line in new.splitlines()):
+        if any(pattern.search(line) for line in text.splitlines()):
             return log_matched(pattern)
         return ""
+
+
+class _Follow:
+    """The container's log from its start, followed and matched line by line in a thread.
+
+    Best effort: a follow that cannot start or breaks off leaves the last
+    read of the whole log (:meth:`_Watch.whole_log_problem`) to find a line.
+    """
+
+    def __init__(self, api: docker.APIClient, container_id: str, pattern: LinearPattern) -> None:
+        self.pattern = pattern
+        self.matched = threading.Event()
+        self._stream: Any = None
+        with contextlib.suppress(*ENGINE_FAILURES):
+            self._stream = api.logs(
+                container_id, stdout=True, stderr=True, stream=True, follow=True
+            )
+        self._thread = threading.Thread(
+            target=self._read, name=f"log-{shown(container_id)}", daemon=True
+        )
+        if self._stream is not None:
+            self._thread.start()
+
+    def _read(self) -> None:
+        rest = b""
+        with contextlib.suppress(Exception):  # closed by close(), or the engine went away
+            for chunk in self._stream:
+                *lines, rest = (rest + bytes(chunk)).split(b"\n")
+                if len(rest) > _LONGEST_LINE:  # a line without an end is matched in parts
+                    lines, rest = [*lines, rest], b""
+                if any(self.pattern.search(line.decode(errors="replace")) for line in lines):
+                    self.matched.set()
+                    return
+            if rest and self.pattern.search(rest.decode(errors="replace")):
+                self.matched.set()
+
+    def close(self) -> None:
+        if self._stream is None:
+            return
+        with contextlib.suppress(Exception):  # an SSH connection cannot cancel a stream
+            self._stream.close()
+        self._thread.join(timeout=2.0)
 
 
 def _time(text: object) -> datetime | None:
