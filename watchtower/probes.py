@@ -89,7 +89,8 @@ class Probe:
 
     def __str__(self) -> str:
         if self.kind is ProbeKind.HTTP:
-            return f"probe {quoted(self.target, _SHOWN)[1:-1]}"
+            shown = self.target if len(self.target) <= _SHOWN else self.target[:_SHOWN] + "..."
+            return f"probe {shown}"
         if self.kind is ProbeKind.TCP:
             return f"probe tcp:{self.port}"
         return f"probe command {quoted(self.target, _SHOWN)}"

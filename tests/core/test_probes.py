@@ -154,3 +154,11 @@ def test_a_huge_label_is_shown_shortened() -> None:
         {L.PROBE_HTTP: "http://evil.example/" + "a" * 100_000}, NAME, timedelta(0)
     )
     assert len(problems[0]) < 400
+
+
+def test_a_long_probe_is_named_by_its_start() -> None:
+    url = "http://:8080/" + "a" * 500
+    (probe,) = read_checks({L.PROBE_HTTP: url}, NAME, timedelta(0))[0].probes
+    assert str(probe) == f"probe {url[:40]}..."
+    (command,) = read_checks({L.PROBE_CMD: "x" * 500}, NAME, timedelta(0))[0].probes
+    assert len(str(command)) < 100
