@@ -16,6 +16,7 @@ client of somewhere else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -47,6 +48,8 @@ OWN_HOSTS = frozenset({"", "container"})
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 _DEFAULT_STATUSES = ((200, 399),)
+# What http.client refuses in a request line.
+_UNSENDABLE = re.compile("[\x00-\x20\x7f]")
 # A hostile label may be megabytes long; a report shows its start.
 _SHOWN = 40
 
@@ -203,6 +206,10 @@ class _Reader:
                 )
             elif host in _LOOPBACK_HOSTS and port is None:
                 why = "names the host's loopback without the port the container publishes there"
+            elif port == 0:
+                why = "names port 0, which nothing listens on"
+            elif _UNSENDABLE.search(url.path + url.query):
+                why = "holds spaces or control characters, which a request line cannot carry"
         if why:
             self._ignore(labels.PROBE_HTTP, why, "no HTTP probe")
             return None

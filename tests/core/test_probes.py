@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from watchtower import UpdateParams
 from watchtower import labels as L
@@ -60,6 +63,8 @@ BAD = [
     (L.PROBE_HTTP, "http://user:secret@:8080/", "holds credentials, which a probe never sends"),
     (L.PROBE_HTTP, "http://:99999/", "is not a URL such as http://:8080/health"),
     (L.PROBE_HTTP, "http://127.0.0.1/health", "names the host's loopback without the port"),
+    (L.PROBE_HTTP, "http://:0/health", "names port 0, which nothing listens on"),
+    (L.PROBE_HTTP, "http://:8080/he alth", "holds spaces or control characters"),
     (L.PROBE_TCP, "0", "is not a port from 1 to 65535"),
     (L.PROBE_TCP, "70000", "is not a port from 1 to 65535"),
     (L.PROBE_TCP, "db:5432", "is not a port from 1 to 65535"),
@@ -162,3 +167,32 @@ def test_a_long_probe_is_named_by_its_start() -> None:
     assert str(probe) == f"probe {url[:40]}..."
     (command,) = read_checks({L.PROBE_CMD: "x" * 500}, NAME, timedelta(0))[0].probes
     assert len(str(command)) < 100
+
+
+_HOSTS = st.sampled_from(
+    ["", "container", "api", "API", "127.0.0.1", "localhost", "example.org", "10.0.0.1", "[::1]"]
+)
+
+
+@given(
+    raw=st.one_of(
+        st.text(max_size=60),
+        st.builds(
+            lambda scheme, host, port, path: f"{scheme}://{host}{port}{path}",
+            st.sampled_from(["http", "HTTP", "https", "ftp", ""]),
+            _HOSTS,
+            st.sampled_from(["", ":8080", ":0", ":99999", ":x"]),
+            st.text(max_size=20),
+        ),
+    )
+)
+def test_a_probe_never_names_another_host(raw: str) -> None:
+    """Whatever the label says, a probe it makes targets the container or its loopback port."""
+    checks, problems = read_checks({L.PROBE_HTTP: raw}, NAME, timedelta(0))
+    assert len(problems) <= 1
+    for probe in checks.probes:
+        host = (urlsplit(probe.target).hostname or "").lower()
+        own = host in {"", "container", NAME} and not probe.loopback
+        assert own or (probe.loopback and host in {"127.0.0.1", "localhost"})
+        assert 0 < probe.port < 65536
+        assert str(probe.port) in probe.target or probe.port == 80
