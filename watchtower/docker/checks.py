@@ -68,8 +68,8 @@ def check_replacement(
         ContainerError: Its state or log could not be read.
     """
     watch = _Watch(api, container_id, checks, engine)
-    first = watch.inspect()
     try:
+        first = watch.inspect()
         deadline = time.monotonic() + checks.timeout.total_seconds()
         for probe in checks.probes:
             why = _probe_until(watch, probe, first, deadline, run_command, poll)
