@@ -44,14 +44,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from .errors import EngineTimeoutError
+from .errors import ContainerError, EngineTimeoutError
 from .model import Container, HookResult, Image, ImageRef
+from .probes import UNCHECKED, Checks
 from .protocols import ContainerClient, ReplacementChecker
-
-if TYPE_CHECKING:
-    from .probes import Checks
 
 __all__ = ["PATIENCE", "EngineWatch", "Lanes", "ScheduledClient", "Turn", "Turns"]
 
@@ -293,15 +291,16 @@ class ScheduledClient:
         """As the client's."""
         return self._call(lambda: self.client.wait_until_healthy(container_id, timeout))
 
-    @property
-    def can_check(self) -> bool:
-        """Whether the client runs a replacement's checks (a :class:`ReplacementChecker`)."""
-        return isinstance(self.client, ReplacementChecker)
-
     def check_replacement(self, container_id: str, checks: Checks) -> str:
-        """As the client's; only when :attr:`can_check`."""
+        """As the client's.
+
+        Raises:
+            ContainerError: The client does not run a replacement's checks
+                (it is no :class:`~watchtower.protocols.ReplacementChecker`).
+        """
         client = self.client
-        assert isinstance(client, ReplacementChecker)
+        if not isinstance(client, ReplacementChecker):
+            raise ContainerError(UNCHECKED)
         return self._call(lambda: client.check_replacement(container_id, checks))
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:

@@ -27,10 +27,12 @@ from . import labels
 from ._patterns import LinearPattern, compile_pattern
 from ._text import DurationTooLongError, parse_duration, quoted
 from ._words import Word
+from .protocols import ReplacementChecker
 
 __all__ = [
     "DEFAULT_PROBE_TIMEOUT",
     "OWN_HOSTS",
+    "UNCHECKED",
     "Checks",
     "Probe",
     "ProbeKind",
@@ -38,7 +40,11 @@ __all__ = [
     "log_matched",
     "read_checks",
     "restarted",
+    "verify",
 ]
+
+UNCHECKED = "the engine's client does not run a replacement's checks (probes, soak, fail pattern)"
+"""Why a client that is no :class:`~watchtower.protocols.ReplacementChecker` fails a check."""
 
 DEFAULT_PROBE_TIMEOUT = timedelta(seconds=30)
 """How long the probes of a replacement may take together, without a ``probe.timeout`` label."""
@@ -143,6 +149,24 @@ def restarted(after: timedelta, soak: timedelta) -> str:
 def log_matched(pattern: LinearPattern) -> str:
     """The sentence for a log line that matched the fail pattern (the line is not shown)."""
     return f"log line matched {quoted(pattern.pattern, _SHOWN)}"
+
+
+def verify(client: object, container_id: str, checks: Checks) -> str:
+    """Why a started replacement fails ``checks``, in words for a report; empty when it passes.
+
+    A replacement with no checks passes without a call; one whose client
+    cannot run them fails (:data:`UNCHECKED`): a check its owner asked for is
+    never skipped in silence.
+    """
+    if not checks:
+        return ""
+    if not isinstance(client, ReplacementChecker):
+        return f"its replacement's checks could not be run: {UNCHECKED}"
+    try:
+        why = client.check_replacement(container_id, checks)
+    except Exception as error:
+        return f"its replacement's checks could not be run: {error}"
+    return f"its replacement failed a check: {why}" if why else ""
 
 
 def read_checks(

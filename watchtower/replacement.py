@@ -37,6 +37,7 @@ from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
 from .params import UpdateParams
 from .plans import Action, PlanEntry
+from .probes import verify
 from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
 from .versions import named_pair
@@ -311,7 +312,7 @@ class Replacer:
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
                 return self._rollback(entry, Step.HEALTH, why, progress)
-            why = self._verify(entry, new_id)
+            why = verify(client, new_id, entry.settings.checks)
             if why:
                 return self._rollback(entry, Step.VERIFY, why, progress)
 
@@ -352,22 +353,6 @@ class Replacer:
                 reason = "; ".join(filter(None, [reason, run.describe()]))
         outcome = Outcome.RESTARTED if restart_only else Outcome.UPDATED
         return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
-
-    def _verify(self, entry: PlanEntry, new_id: str) -> str:
-        """Why the started replacement failed its own checks; empty when it passed or has none."""
-        checks = entry.settings.checks
-        if not checks:
-            return ""
-        if not self.client.can_check:
-            return (
-                "its replacement's checks (probes, soak, fail pattern) could not be run: "
-                "the engine's client does not run them"
-            )
-        try:
-            why = self.client.check_replacement(new_id, checks)
-        except Exception as error:
-            return f"its replacement's checks could not be run: {error}"
-        return f"its replacement failed a check: {why}" if why else ""
 
     def _rollback(
         self, entry: PlanEntry, step: Step, reason: str, progress: Progress

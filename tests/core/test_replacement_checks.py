@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from watchtower import UpdateParams, update
 from watchtower import labels as L
 from watchtower.events import Event, Failed, LabelIgnored, RolledBack
 from watchtower.model import ContainerState
 from watchtower.report import Outcome
-from watchtower.testing import MemoryEngine, MemoryRegistry, Misbehaviour
+from watchtower.testing import Killed, MemoryEngine, MemoryRegistry, Misbehaviour
 
 WEB = "example.org/web:1"
 PROBED = {L.PROBE_HTTP: "http://:8080/health"}
@@ -134,7 +136,10 @@ def test_a_client_without_the_capability_fails_only_containers_that_ask(engine, 
     assert report.get("plain").outcome is Outcome.UPDATED
     web = report.get("web")
     assert web.outcome is Outcome.FAILED and web.rolled_back
-    assert "the engine's client does not run them" in web.reason
+    assert web.reason.startswith(
+        "its replacement's checks could not be run: the engine's client does not run a "
+        "replacement's checks (probes, soak, fail pattern);"
+    )
     assert engine.container("web").id == old_id
 
 
@@ -146,3 +151,35 @@ def test_a_refused_probe_host_is_a_label_warning_and_no_probe(engine, registry) 
     assert report.get("web").outcome is Outcome.UPDATED  # no probe left to fail
     (ignored,) = [e for e in events if isinstance(e, LabelIgnored)]
     assert "names the host 'example.org'" in str(ignored)
+
+
+def killed_while_checked(engine: MemoryEngine, registry: MemoryRegistry) -> str:
+    """A run killed while it checked web's replacement; the replacement's id."""
+    stale(engine, registry, {**PROBED, L.SOAK: "10s"})
+    engine.fail("verify", "web", error=Killed())  # type: ignore[arg-type]
+    with pytest.raises(Killed):
+        update(engine, registry)
+    assert any(name.startswith("web-watchtower-old-") for name in engine.names())
+    return engine.container("web").id
+
+
+def test_the_repair_checks_an_interrupted_replacement_again_and_undoes_a_failing_one(
+    engine, registry
+) -> None:
+    replacement = killed_while_checked(engine, registry)
+    engine.misbehaving["web"] = Misbehaviour(probe="answered 503")
+    report = update(engine, registry)
+    (line,) = report.repaired
+    assert "was undone" in line
+    assert "its replacement failed a check: probe http://:8080/health answered 503" in line
+    assert replacement not in {c.id for c in engine.containers()}
+    assert engine.container("web").state is ContainerState.RUNNING
+
+
+def test_the_repair_finishes_an_interrupted_replacement_that_passes(engine, registry) -> None:
+    replacement = killed_while_checked(engine, registry)
+    report = update(engine, registry)
+    (line,) = report.repaired
+    assert "was finished" in line
+    assert engine.names() == {"web"} and engine.container("web").id == replacement
+    assert [name for name, _ in engine.checked] == ["web"]  # checked again by the repair
