@@ -112,6 +112,9 @@ class Step(Word):
     """Starting the replacement."""
     HEALTH = "health"
     """Waiting for the replacement to be healthy."""
+    VERIFY = "verify"
+    """Checking the started replacement with its probes, soak and fail pattern
+    (:mod:`watchtower.probes`)."""
     REMOVE = "remove"
     """Removing the old container once its replacement runs."""
     HOOK = "hook"

@@ -46,9 +46,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
-from .errors import EngineTimeoutError
+from .errors import ContainerError, EngineTimeoutError
 from .model import Container, HookResult, Image, ImageRef
-from .protocols import ContainerClient
+from .probes import UNCHECKED, Checks
+from .protocols import ContainerClient, ReplacementChecker
 
 __all__ = ["PATIENCE", "EngineWatch", "Lanes", "ScheduledClient", "Turn", "Turns"]
 
@@ -289,6 +290,18 @@ class ScheduledClient:
     def wait_until_healthy(self, container_id: str, timeout: timedelta) -> bool:
         """As the client's."""
         return self._call(lambda: self.client.wait_until_healthy(container_id, timeout))
+
+    def check_replacement(self, container_id: str, checks: Checks) -> str:
+        """As the client's.
+
+        Raises:
+            ContainerError: The client does not run a replacement's checks
+                (it is no :class:`~watchtower.protocols.ReplacementChecker`).
+        """
+        client = self.client
+        if not isinstance(client, ReplacementChecker):
+            raise ContainerError(UNCHECKED)
+        return self._call(lambda: client.check_replacement(container_id, checks))
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """As the client's."""

@@ -145,6 +145,9 @@ class UpdateParams:
         remove_volumes: Remove anonymous volumes with a removed container.
         stop_timeout: Default grace time between the stop signal and a kill.
         health_timeout: How long a replacement may take to become healthy.
+        soak: How long a started replacement must keep running, never
+            restarted, before the old container is removed (0: no soak);
+            a container's ``soak`` label overrides it (:mod:`watchtower.probes`).
         hook_timeout: Default timeout of a pre-check or post-check hook.
         cooldown: Only update to an image at least this old (0: no cooldown).
         warn_on_head_failure: How loudly a failed digest check is logged before
@@ -213,6 +216,7 @@ class UpdateParams:
     remove_volumes: bool = False
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
+    soak: timedelta = field(default=timedelta(0), validator=_non_negative)
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
     warn_on_head_failure: str = field(default="auto", validator=_one_of("auto", "always", "never"))

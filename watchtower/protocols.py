@@ -21,9 +21,17 @@ from typing_extensions import Protocol, runtime_checkable
 from .model import Container, HookResult, Image, ImageRef, Rollout, Service
 
 if TYPE_CHECKING:
+    from .probes import Checks
     from .report import Report
 
-__all__ = ["ContainerClient", "Notifier", "Registry", "ServiceClient", "TagLister"]
+__all__ = [
+    "ContainerClient",
+    "Notifier",
+    "Registry",
+    "ReplacementChecker",
+    "ServiceClient",
+    "TagLister",
+]
 
 
 @runtime_checkable
@@ -173,6 +181,37 @@ class ContainerClient(Protocol):
         Raises:
             ImageInUseError: A container still uses it; nothing was removed.
             EngineError: It could not be removed for another reason.
+        """
+        ...
+
+
+@runtime_checkable
+class ReplacementChecker(Protocol):
+    """A container engine that can run a replacement's own checks: optional.
+
+    The orchestrator checks a :class:`ContainerClient` with ``isinstance``
+    and asks it only for a replacement whose labels (or ``UpdateParams.soak``)
+    ask for probes, a soak or a fail pattern. A client without it keeps
+    working for every other container; a replacement that asks for checks
+    there fails, with a sentence that says so, rather than pass unchecked.
+    """
+
+    def check_replacement(self, container_id: str, checks: Checks) -> str:
+        """Run ``checks`` on a started replacement: empty when it passed, else why not.
+
+        Each probe is tried again, a short while apart, until it passes or
+        ``checks.timeout`` (for all probes together) has passed; HTTP and TCP
+        probes connect only to the container's own addresses, or to a port
+        it publishes on the host's loopback. Then, until ``checks.soak``
+        after its start, the container must keep running and never restart,
+        and no line of its log since its start may match
+        ``checks.fail_pattern``. The answer is one clause, worded by the
+        functions of :mod:`watchtower.probes` (``probe http://:8080/health
+        answered 503``, ``exited with code 1 after 5.0 s within the 10 s
+        soak``, ``log line matched 'FATAL'``).
+
+        Raises:
+            ContainerError: Its state could not be read.
         """
         ...
 

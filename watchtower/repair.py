@@ -68,6 +68,7 @@ from .errors import EngineTimeoutError
 from .events import Failed, Repaired, Step
 from .model import Container, short_id
 from .params import UpdateParams
+from .probes import verify
 from .protocols import ContainerClient
 from .selection import Selector
 from .settings import ContainerSettings
@@ -285,7 +286,7 @@ def _carry_out(
         elif verdict is Verdict.KEEP or (
             verdict is Verdict.CHECK
             and holder is not None
-            and not (why := unhealthy(client, holder.id, params.health_timeout))
+            and not (why := _not_good(client, params, holder))
         ):
             if old.state.is_running:  # a reboot restarted it
                 own = ContainerSettings.read(old, params)
@@ -329,6 +330,17 @@ def unhealthy(client: ContainerClient, replacement_id: str, timeout: timedelta) 
     except Exception as error:
         return f"its replacement's health could not be read: {error}"
     return f"its replacement was not healthy within {timeout.total_seconds():g}s"
+
+
+def _not_good(client: ContainerClient, params: UpdateParams, holder: Container) -> str:
+    """Why an interrupted replacement may not stay: unhealthy, or failing its own checks.
+
+    Its soak counts from its start, so one the run was killed during is
+    soaked only for what was left of it.
+    """
+    return unhealthy(client, holder.id, params.health_timeout) or verify(
+        client, holder.id, ContainerSettings.read(holder, params).checks
+    )
 
 
 def discard(client: ContainerClient, name: str, new_id: str) -> str:

@@ -6,7 +6,9 @@
    asks to skip gives the name back); stop it (a watchtower container is not
    stopped: it is mid-run, and its successor removes it);
 2. create the replacement under the original name;
-3. start it and wait until it is healthy (when it has a health check);
+3. start it and wait until it is healthy (when it has a health check),
+   then until it passed the checks its labels ask for (probes, a soak, a
+   fail pattern: :mod:`watchtower.probes`);
 4. only then remove the old container, and run the post-update hook.
 
 How far a transaction got is a :class:`Progress` value. When a step fails,
@@ -35,6 +37,7 @@ from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
 from .params import UpdateParams
 from .plans import Action, PlanEntry
+from .probes import verify
 from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
 from .versions import named_pair
@@ -309,6 +312,9 @@ class Replacer:
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
                 return self._rollback(entry, Step.HEALTH, why, progress)
+            why = verify(client, new_id, entry.settings.checks)
+            if why:
+                return self._rollback(entry, Step.VERIFY, why, progress)
 
         reason = ""
         if client.watch.silent and not entry.settings.is_watchtower:

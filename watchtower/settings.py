@@ -23,6 +23,7 @@ from ._text import GO_UNITS, LONG_UNITS, DurationTooLongError, parse_bool, parse
 from .errors import ConfigurationError
 from .model import Container
 from .params import MAX_ID, Policy, UpdateParams
+from .probes import Checks, read_checks
 from .release_notes import template_problem
 from .schedules import Cron, parse_schedule
 from .tags import Bound, TagRule, VersionRule
@@ -96,6 +97,10 @@ class ContainerSettings:
         schedule: Its own schedule (the ``schedule`` label, a cron
             expression): it is replaced only at its times
             (:mod:`watchtower.timing`); ``None`` without one.
+        checks: What the started replacement must pass before the old
+            container is removed: its probes, soak and log pattern (the
+            ``probe.*``, ``soak`` and ``fail-pattern`` labels, and
+            ``UpdateParams.soak``).
         unreadable_timing: ``window`` or ``schedule`` when that label cannot
             be read: it is then not replaced until the label is fixed
             (ignoring the label would let it be replaced at times its owner
@@ -120,6 +125,7 @@ class ContainerSettings:
     release_notes: str = ""
     windows: tuple[Window, ...] = ()
     schedule: Cron | None = None
+    checks: Checks = field(factory=Checks)
     unreadable_timing: str = ""
     problems: tuple[str, ...] = ()
 
@@ -152,6 +158,7 @@ class ContainerSettings:
         release_notes = reader.release_notes()
         windows, closed = reader.windows(params)
         schedule, unreadable_schedule = reader.schedule(params)
+        checks, check_problems = read_checks(container.labels, container.name, params.soak)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -177,8 +184,9 @@ class ContainerSettings:
             release_notes=release_notes,
             windows=windows,
             schedule=schedule,
+            checks=checks,
             unreadable_timing="window" if closed else ("schedule" if unreadable_schedule else ""),
-            problems=tuple(reader.problems),
+            problems=(*reader.problems, *check_problems),
         )
 
 

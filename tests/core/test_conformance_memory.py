@@ -67,7 +67,7 @@ def test_a_backend_that_breaks_the_contract_is_told_what_it_broke() -> None:
     with pytest.raises(ConformanceError) as raised:
         conformance.verify_engine(engine_subject(engine))
     message = str(raised.value)
-    assert "failed 4 of 12 checks" in message
+    assert "failed 4 of 13 checks" in message
     assert "a_replacement_keeps_the_configuration (The replacement lost its" in message
     assert "a_missing_container_is_a_container_error (KeyError: " in message
 
@@ -104,3 +104,16 @@ def test_the_suite_needs_no_test_runner() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class CheckerThatPassesEverything(MemoryEngine):
+    """A replacement checker that never looks: a stopped replacement passes."""
+
+    def check_replacement(self, container_id, checks):  # type: ignore[no-untyped-def]
+        return ""
+
+
+def test_a_checker_that_passes_a_stopped_container_is_told() -> None:
+    engine = CheckerThatPassesEverything(MemoryRegistry())
+    with pytest.raises(ConformanceError, match="passed a stopped container"):
+        conformance.check_a_replacement_checker_tells_a_pass_from_a_stop(engine_subject(engine))

@@ -45,6 +45,7 @@ WORDS: list[tuple[type[Word], list[str]]] = [
             "create",
             "start",
             "health",
+            "verify",
             "remove",
             "hook",
             "update",
@@ -151,12 +152,12 @@ def test_a_plain_string_becomes_the_member(make: Any, field: str, member: Word) 
         (
             lambda: Failed(at=AT, step="Stop", reason="r"),
             "Failed.step cannot be 'Stop': it is one of check, pull, rename, stop, create, start, "
-            "health, remove, hook, update, cleanup, notify, repair, engine or history.",
+            "health, verify, remove, hook, update, cleanup, notify, repair, engine or history.",
         ),
         (
             lambda: Failed(at=AT, step=None, reason="r"),
             "Failed.step cannot be None: it is one of check, pull, rename, stop, create, start, "
-            "health, remove, hook, update, cleanup, notify, repair, engine or history.",
+            "health, verify, remove, hook, update, cleanup, notify, repair, engine or history.",
         ),
     ],
 )

@@ -126,6 +126,12 @@ def docker_client(dockerd: dockerd_support.Dockerd) -> Iterator[Any]:
         client.close()
 
 
+#: Serves ``/health`` (``ok``) on ``127.0.0.1:$PORT`` (host network), then runs until SIGTERM.
+SERVE = (
+    "mkdir -p /tmp/www && echo ok > /tmp/www/health && httpd -p 127.0.0.1:$PORT -h /tmp/www; "
+    + POLITE
+)
+
 #: The test images built once per session: name -> (version, Dockerfile lines, command).
 VARIANTS: dict[str, tuple[str, str, str]] = {
     "v1": ("1", "", POLITE),
@@ -138,6 +144,12 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     "broken2": ("2", 'CMD ["/no/such/program"]', POLITE),
     "stubborn1": ("1", "", STUBBORN),
     "stubborn2": ("2", "", STUBBORN),
+    "serve1": ("1", "", SERVE),
+    "serve2": ("2", "", SERVE),
+    # Serves nothing at /health: every GET of it answers 404.
+    "lost2": ("2", "", "mkdir -p /tmp/www && httpd -p 127.0.0.1:$PORT -h /tmp/www; " + POLITE),
+    "exits2": ("2", "", "sleep 5; exit 1"),
+    "fatal2": ("2", "", "echo 'FATAL: no database'; " + SERVE),
 }
 
 

@@ -397,6 +397,9 @@ FLAGS: tuple[Flag, ...] = (
        "Plan and report, change nothing.", support=Support.ADDED),
     _f("added", "health-timeout", D, timedelta(minutes=1), "WATCHTOWER_HEALTH_TIMEOUT", "",
        "How long a replacement may take to become healthy.", support=Support.ADDED),
+    _f("added", "soak", D, timedelta(0), "WATCHTOWER_SOAK", "",
+       "How long a replacement must keep running, never restarted, before the old "
+       "container is removed (0: no soak).", support=Support.ADDED),
     _f("added", "hook-timeout", D, timedelta(minutes=1), "WATCHTOWER_HOOK_TIMEOUT", "",
        "Default timeout of pre-check and post-check hooks.", support=Support.ADDED),
     _f("added", "check-concurrency", N, 8, "WATCHTOWER_CHECK_CONCURRENCY", "",

@@ -149,6 +149,7 @@ class FlagValues(NotificationFlags):
     # added
     dry_run: bool
     health_timeout: timedelta
+    soak: timedelta
     hook_timeout: timedelta
     check_concurrency: int
     update_concurrency: int

@@ -23,7 +23,9 @@ from requests.exceptions import ReadTimeout
 
 from ..errors import ConfigurationError, ContainerError, EngineError, InvalidReferenceError
 from ..model import Container, HookResult, Image, ImageRef, short_id
+from ..probes import Checks
 from ..reference import parse_reference
+from . import checks as _checks
 from . import health, hooks
 from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
@@ -405,6 +407,17 @@ class DockerClient:
             timeout,
             poll_interval=self._poll,
             podman=self._engine_is_podman,
+            engine=self._where,
+        )
+
+    def check_replacement(self, container_id: str, checks: Checks) -> str:
+        """Run a started replacement's probes and soak (:mod:`watchtower.docker.checks`)."""
+        return _checks.check_replacement(
+            self.api,
+            container_id,
+            checks,
+            run_command=self.run_hook,
+            poll=max(self._poll, 0.5),
             engine=self._where,
         )
 

@@ -4,7 +4,8 @@
 containers from them and pulls from the registry. Both count what they are
 asked, and both can be told to fail at any step, so that a test can check
 what :func:`watchtower.update` does when a pull, a stop, a create, a start,
-a health check, a hook or the registry fails::
+a health check, a hook or the registry fails, or what it does when a
+replacement fails its probes or soak (:class:`Misbehaviour`)::
 
     registry = MemoryRegistry()
     engine = MemoryEngine(registry)
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 from ..history import MemoryHistory
 from . import _faults
+from ._checks import Misbehaviour
 from ._clock import FixedClock
 from ._engine import MemoryEngine
 from ._faults import Fault, Killed
@@ -65,4 +67,5 @@ __all__ = [
     "MemoryHistory",
     "MemoryRegistry",
     "MemorySwarm",
+    "Misbehaviour",
 ]

@@ -21,13 +21,15 @@ from ..errors import (
     RegistryError,
 )
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
+from ..probes import Checks, exited
 from ..reference import parse_reference
 from ..repair import read_name
+from ._checks import Misbehaviour, judge
 from ._faults import IMAGE_ID, STEPS, Fault, Killed, _Faults, image_key
 from ._registry import MemoryRegistry, _ref, _sha
 from ._spans import Span, timed
 
-__all__ = ["STEPS", "Fault", "Killed", "MemoryEngine", "Span"]
+__all__ = ["STEPS", "Fault", "Killed", "MemoryEngine", "Misbehaviour", "Span"]
 
 
 def _own_name(container: Container) -> str:
@@ -69,6 +71,9 @@ class MemoryEngine:
             A container renamed aside by a replacement counts under the
             name it stands for, in both.
         unhealthy: Names whose replacements never become healthy.
+        misbehaving: How the replacements of a container (by its name)
+            behave once started, for their checks (probes, soak, fail pattern).
+        checked: Every replacement checked, as ``(name, checks)``.
         delays: How long each step takes, in seconds, by step (none by
             default); the engine serves other calls meanwhile, as a real
             one does.
@@ -90,6 +95,8 @@ class MemoryEngine:
         self.hook_exit_codes: dict[tuple[str, str], int | None] = {}
         self.hook_users: list[tuple[str, str, str]] = []
         self.unhealthy: set[str] = set()
+        self.misbehaving: dict[str, Misbehaviour] = {}
+        self.checked: list[tuple[str, Checks]] = []
         self.delays: dict[str, float] = {}
         self.spans: list[Span] = []
         self._ticks = itertools.count()
@@ -461,6 +468,24 @@ class MemoryEngine:
             except Exception:
                 return False
             return record.state is ContainerState.RUNNING and record.name not in self.unhealthy
+
+    @timed("verify")
+    def check_replacement(self, container_id: str, checks: Checks) -> str:
+        """Judge ``checks`` by the container's entry in :attr:`misbehaving`; a stop is kept.
+
+        A container that is not running fails (it stopped).
+        """
+        with self._lock:
+            record = self._find(container_id)
+            self._call("verify", record.name, containers=self._names_of(record))
+            self.checked.append((record.name, checks))
+            if record.state is not ContainerState.RUNNING:
+                return exited(None, timedelta(0), checks.soak)
+            misbehaviour = self.misbehaving.get(record.name)
+            why = judge(checks, misbehaviour) if misbehaviour else ""
+            if why.startswith("exited"):
+                record.state = ContainerState.EXITED
+            return why
 
     @timed("remove")
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:

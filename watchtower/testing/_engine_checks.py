@@ -10,11 +10,14 @@ second image.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import attrs
 
 from ..errors import ContainerError, EngineError, ImageInUseError
 from ..model import ContainerState
+from ..probes import Checks, Probe, ProbeKind
+from ..protocols import ReplacementChecker
 from ._conformance import ConformanceError, EngineSubject, Stage, expect
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "check_a_pull_returns_the_local_image",
     "check_a_removed_container_is_gone",
     "check_a_renamed_container_keeps_its_id",
+    "check_a_replacement_checker_tells_a_pass_from_a_stop",
     "check_a_replacement_keeps_the_configuration",
     "check_a_started_container_is_listed",
     "check_an_image_in_use_is_not_removed",
@@ -253,4 +257,27 @@ def check_calls_from_several_threads_agree(subject: EngineSubject) -> None:
         expect(
             all(entry is not None and entry.id == made.id for entry in listings),
             "list_containers() from several threads missed the running container.",
+        )
+
+
+def check_a_replacement_checker_tells_a_pass_from_a_stop(subject: EngineSubject) -> None:
+    """An optional :class:`~watchtower.protocols.ReplacementChecker` passes a running
+    container whose command probe exits 0, and fails a stopped one, in one clause.
+
+    A client without the capability passes this check: it is optional.
+    """
+    client = subject.client
+    if not isinstance(client, ReplacementChecker):
+        return
+    probed = Checks(probes=(Probe(ProbeKind.CMD, "true"),), timeout=subject.timeout)
+    with Stage.of(subject) as stage:
+        made = stage.run("checked")
+        why = client.check_replacement(made.id, probed)
+        expect(why == "", f"check_replacement() failed a running container that passes: {why!r}.")
+        stage.stop(made)
+        why = client.check_replacement(made.id, Checks(soak=timedelta(seconds=1)))
+        expect(bool(why), "check_replacement() passed a stopped container.")
+        expect(
+            "\n" not in why and not why.endswith("."),
+            f"check_replacement() answered {why!r}, not one clause.",
         )

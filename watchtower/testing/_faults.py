@@ -36,13 +36,24 @@ STEPS = (
     "rename",
     "create",
     "health",
+    "verify",
     "remove",
     "hook",
     "remove_image",
 )
 """The engine steps that :meth:`MemoryEngine.fail` can make fail."""
 
-CONTAINER_STEPS = ("get", "stop", "start", "rename", "create", "health", "remove", "hook")
+CONTAINER_STEPS = (
+    "get",
+    "stop",
+    "start",
+    "rename",
+    "create",
+    "health",
+    "verify",
+    "remove",
+    "hook",
+)
 """The steps that act on one container, which :meth:`MemoryEngine.fail` names by ``container``."""
 
 IMAGE_STEPS = ("inspect_image", "pull", "remove_image")

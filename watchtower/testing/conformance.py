@@ -44,6 +44,7 @@ from ._engine_checks import (
     check_a_pull_returns_the_local_image,
     check_a_removed_container_is_gone,
     check_a_renamed_container_keeps_its_id,
+    check_a_replacement_checker_tells_a_pass_from_a_stop,
     check_a_replacement_keeps_the_configuration,
     check_a_started_container_is_listed,
     check_an_image_in_use_is_not_removed,
@@ -75,6 +76,7 @@ __all__ = [
     "check_a_pull_returns_the_local_image",
     "check_a_removed_container_is_gone",
     "check_a_renamed_container_keeps_its_id",
+    "check_a_replacement_checker_tells_a_pass_from_a_stop",
     "check_a_replacement_keeps_the_configuration",
     "check_a_started_container_is_listed",
     "check_an_age_is_aware_or_unknown",
@@ -106,9 +108,11 @@ ENGINE_CHECKS: tuple[Callable[[EngineSubject], None], ...] = (
     check_a_pull_of_an_absent_tag_is_an_engine_error,
     check_an_image_in_use_is_not_removed,
     check_a_hook_runs_in_the_container,
+    check_a_replacement_checker_tells_a_pass_from_a_stop,
     check_calls_from_several_threads_agree,
 )
-"""Every check of a :class:`~watchtower.protocols.ContainerClient`, in a sensible order."""
+"""Every check of a :class:`~watchtower.protocols.ContainerClient` (and of a
+:class:`~watchtower.protocols.ReplacementChecker`, when it is one too), in a sensible order."""
 
 REGISTRY_CHECKS: tuple[Callable[[RegistrySubject], None], ...] = (
     check_a_published_tag_has_a_digest,
