@@ -2,7 +2,7 @@
 
 ``POST /v1/plan`` plans every host of the fleet as a run would (pulling the
 changed images, see :func:`watchtower.hosts.plan_hosts`), keeps the plans
-for a while under an opaque id (:class:`~._base.PlanStore`) and answers
+for a while under an opaque id (:class:`~._plan_store.PlanStore`) and answers
 each entry in one of five groups: ``update`` (replaced), ``restart``
 (recreated on its own image, for what it depends on), ``error`` (could not
 be checked or pulled), ``skip`` (stale, left alone on purpose) and
@@ -31,7 +31,9 @@ from ...versions import named_pair, repo_digest
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from . import _base
-from ._base import StoredPlan, answer, check_status, context, digest_of
+from ._base import answer, context, digest_of
+from ._book import StatusBook, check_status
+from ._plan_store import StoredPlan
 
 __all__ = ["GROUPS", "OPERATIONS", "UNKNOWN", "act", "group_of", "plans"]
 
@@ -288,7 +290,7 @@ def _service(host: str, entry: ServiceEntry, named: bool) -> dict[str, Any]:
     return fields
 
 
-def _note(book: _base.StatusBook, host_plans: Mapping[str, Plan], now: datetime) -> None:
+def _note(book: StatusBook, host_plans: Mapping[str, Plan], now: datetime) -> None:
     """What the plan found of each container, for the containers' details."""
     for host, the_plan in host_plans.items():
         for entry in the_plan.entries:
