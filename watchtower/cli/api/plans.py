@@ -181,8 +181,8 @@ def _plan_view() -> Response:
     )
 
 
-def group_of(entry: PlanEntry) -> str:
-    """The group of a plan's entry (see the module's docstring)."""
+def group_of(entry: PlanEntry | ServiceEntry) -> str:
+    """The group of a plan's entry, a container's or a service's (see the module's docstring)."""
     if entry.action is Action.UPDATE:
         return "update"
     if entry.action is Action.RESTART:
@@ -262,14 +262,7 @@ def _entry(
 
 def _service(host: str, entry: ServiceEntry, named: bool) -> dict[str, Any]:
     """A swarm service's entry: updated by its engine, never restarted."""
-    if entry.action is Action.UPDATE:
-        group = "update"
-    elif entry.error or entry.status is Status.FAILED:
-        group = "error"
-    elif entry.status in (Status.STALE, Status.SKIPPED):
-        group = "skip"
-    else:
-        group = "fresh"
+    group = group_of(entry)
     fields: dict[str, Any] = {"key": _key(host, f"service:{entry.name}", named)}
     if named:
         fields["host"] = host
