@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -17,12 +16,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..._text import parse_bool, parse_duration, quoted
 from ...errors import ConfigurationError
-from ...events import Checked, Event, Failed, RolledBack, Skipped, UpdateAvailable, Updated
 from ...fleet import Engine, each_host
 from ...model import Container
 from ...params import UpdateParams
 from ...planner import waits_for
-from ...plans import Plan, Status
 from ...selection import Selector, select
 from ...settings import ContainerSettings
 from ..api_settings import ApiSettings
@@ -30,6 +27,8 @@ from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
 from ..schemas import TIMING
+from ._book import StatusBook
+from ._plan_store import PlanStore
 
 # The key of the views' state in ``Flask.extensions``.
 EXTENSION = "watchtower"
@@ -71,195 +70,6 @@ def digest_of(container: Container) -> str:
         if name in (container.image.name, container.image.familiar_name):
             return digest
     return container.repo_digests[0].rpartition("@")[2] if container.repo_digests else ""
-
-
-class StatusBook:
-    """The last word of the runs and checks on each container, by host and name (an event observer).
-
-    Statuses: ``fresh``, ``stale``, ``skipped``, ``updated``, ``failed``.
-    A container is named by its host and name: ``host`` is empty on a
-    fleet of one engine.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_name: dict[tuple[str, str], tuple[str, str]] = {}
-        self._digests: dict[tuple[str, str], str] = {}
-        self._images: dict[tuple[str, str], str] = {}
-        self._versions: dict[tuple[str, str], tuple[str, str]] = {}
-        self._checks: dict[tuple[str, str], tuple[str, datetime]] = {}
-
-    def __call__(self, event: Event, /) -> None:
-        """Note what ``event`` says of its container."""
-        name, host = event.container, event.host
-        if isinstance(event, Checked):
-            # A container updated in this run is checked again by the next one only.
-            self.note(name, event.status, event.reason, host=host)
-            self.note_version(name, "", "", host=host)
-            self.note_check(name, check_status(event.status, False), event.at, host=host)
-            if event.status is Status.FRESH:
-                # It runs what its registry serves: a digest noted before is out of date.
-                self.note_digest(name, "", host=host)
-        elif isinstance(event, UpdateAvailable):
-            self.note(name, "stale", host=host)
-            self.note_image(name, event.new_image or "", host=host)
-            self.note_version(name, event.new_version, event.notes, host=host)
-        elif isinstance(event, Updated):
-            self.note(name, "updated", "restarted" if event.restart_only else "", host=host)
-            if not event.restart_only:
-                self.note_digest(name, "", host=host)  # it runs the newest the run found
-        elif isinstance(event, (Failed, RolledBack)):
-            self.note(name, "failed", event.reason, host=host)
-        elif isinstance(event, Skipped):
-            self.note(name, "skipped", event.reason, host=host)
-
-    def note(self, name: str, status: str, reason: str = "", *, host: str = "") -> None:
-        """Remember ``status`` (and why) for the container ``name`` of ``host``."""
-        if name:
-            with self._lock:
-                self._by_name[host, name] = (status, reason)
-
-    def note_digest(self, name: str, digest: str, *, host: str = "") -> None:
-        """Remember the digest the registry served for ``name``'s image at the last check."""
-        with self._lock:
-            self._digests[host, name] = digest
-
-    def digest(self, name: str, *, host: str = "") -> str:
-        """The registry digest noted for ``name``; empty before any check."""
-        with self._lock:
-            return self._digests.get((host, name), "")
-
-    def note_image(self, name: str, image: str, *, host: str = "") -> None:
-        """Remember the newer tag a tag rule found for ``name`` (empty: none)."""
-        with self._lock:
-            self._images[host, name] = image
-
-    def image(self, name: str, *, host: str = "") -> str:
-        """The newer tag noted for ``name`` (``nginx:1.25.4``); empty when none."""
-        with self._lock:
-            return self._images.get((host, name), "")
-
-    def note_version(self, name: str, version: str, notes: str, *, host: str = "") -> None:
-        """Remember the newer version found for ``name`` and its release notes' link."""
-        with self._lock:
-            self._versions[host, name] = (version, notes)
-
-    def version(self, name: str, *, host: str = "") -> tuple[str, str]:
-        """The newer version noted for ``name`` (``1.25.4``) and its link; empty when none."""
-        with self._lock:
-            return self._versions.get((host, name), ("", ""))
-
-    def get(self, name: str, *, host: str = "") -> tuple[str, str]:
-        """The status and reason last noted for ``name``; ``("unknown", "")`` before any."""
-        with self._lock:
-            return self._by_name.get((host, name), ("unknown", ""))
-
-    def note_check(self, name: str, status: str, at: datetime, *, host: str = "") -> None:
-        """Remember what the last check, plan or run that covered ``name`` found, and when.
-
-        ``status`` is one of :data:`~watchtower.cli.schemas.CHECK_STATUSES`.
-        """
-        if name:
-            with self._lock:
-                self._checks[host, name] = (status, at)
-
-    def checked(self, name: str, *, host: str = "") -> tuple[str, datetime] | None:
-        """What the last check of ``name`` found and when; ``None`` if none covered it."""
-        with self._lock:
-            return self._checks.get((host, name))
-
-
-def check_status(status: Status, error: bool) -> str:
-    """The word for a check that found ``status`` (``error``: it could not be made).
-
-    One of :data:`~watchtower.cli.schemas.CHECK_STATUSES`.
-    """
-    return "failed" if error or status is Status.FAILED else status.value
-
-
-@frozen
-class StoredPlan:
-    """A plan of the whole fleet, kept for a person to act on (``POST /v1/plan``).
-
-    Attributes:
-        id: Its opaque name.
-        plans: Each host's plan, by host name (empty: the one engine).
-        failures: Why each host that could not be planned was skipped.
-        keys: The host and name of each entry, by its key.
-        created_at: When it was made.
-        expires_at: When it is forgotten.
-    """
-
-    id: str
-    plans: Mapping[str, Plan]
-    failures: Mapping[str, str]
-    keys: Mapping[str, tuple[str, str]]
-    created_at: datetime
-    expires_at: datetime
-
-
-class PlanStore:
-    """The plans made by ``POST /v1/plan``, each acted on at most once, in memory.
-
-    A plan is kept for ``lifetime``, and at most ``room`` of them: the
-    oldest is dropped for a new one. One taken to act on is known as used
-    until it expires, so a second use is told apart from an unknown plan.
-    """
-
-    def __init__(self, lifetime: timedelta = timedelta(minutes=15), room: int = 8) -> None:
-        self.lifetime = lifetime
-        self.room = room
-        self._lock = threading.Lock()
-        self._kept: dict[str, StoredPlan] = {}
-        self._used: dict[str, datetime] = {}
-
-    def keep(
-        self,
-        plans: Mapping[str, Plan],
-        failures: Mapping[str, str],
-        keys: Mapping[str, tuple[str, str]],
-        now: datetime,
-    ) -> StoredPlan:
-        """Keep a new plan made at ``now`` under a fresh random id, and return it."""
-        stored = StoredPlan(
-            id=secrets.token_urlsafe(16),
-            plans=dict(plans),
-            failures=dict(failures),
-            keys=dict(keys),
-            created_at=now,
-            expires_at=now + self.lifetime,
-        )
-        with self._lock:
-            self._forget(now)
-            self._kept[stored.id] = stored
-            while len(self._kept) > self.room:
-                del self._kept[next(iter(self._kept))]  # the oldest, by insertion
-        return stored
-
-    def get(self, plan_id: str, now: datetime) -> StoredPlan | None:
-        """The plan ``plan_id``, unless it is unknown, expired or used."""
-        with self._lock:
-            self._forget(now)
-            return self._kept.get(plan_id)
-
-    def used(self, plan_id: str, now: datetime) -> bool:
-        """True when ``plan_id`` was taken to act on and has not expired yet."""
-        with self._lock:
-            self._forget(now)
-            return plan_id in self._used
-
-    def take(self, plan_id: str, now: datetime) -> StoredPlan | None:
-        """The plan ``plan_id``, now used: ``None`` when another took it first or it is gone."""
-        with self._lock:
-            self._forget(now)
-            stored = self._kept.pop(plan_id, None)
-            if stored is not None:
-                self._used[plan_id] = stored.expires_at
-            return stored
-
-    def _forget(self, now: datetime) -> None:
-        self._kept = {k: v for k, v in self._kept.items() if v.expires_at > now}
-        self._used = {k: until for k, until in self._used.items() if until > now}
 
 
 @frozen

@@ -16,7 +16,8 @@ from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
 from . import approvals, checks, core, docs, going_back, inventory, page, plans, stream
-from ._base import EXTENSION, OPERATIONS_KEY, Context, QueryError, StatusBook, error
+from ._base import EXTENSION, OPERATIONS_KEY, Context, QueryError, error
+from ._book import StatusBook
 from .hardening import harden
 
 if TYPE_CHECKING:

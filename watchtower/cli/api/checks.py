@@ -22,7 +22,8 @@ from ..openapi import Operation, Param
 from ..runner import Runner
 from ..schemas import ref
 from . import _base
-from ._base import answer, check_status, context, digest_of, error
+from ._base import answer, context, digest_of, error
+from ._book import check_status
 
 __all__ = ["OPERATIONS", "CheckResult", "check", "checks"]
 

@@ -2,7 +2,7 @@
 
 ``POST /v1/plan`` plans every host of the fleet as a run would (pulling the
 changed images, see :func:`watchtower.hosts.plan_hosts`), keeps the plans
-for a while under an opaque id (:class:`~._base.PlanStore`) and answers
+for a while under an opaque id (:class:`~._plan_store.PlanStore`) and answers
 each entry in one of five groups: ``update`` (replaced), ``restart``
 (recreated on its own image, for what it depends on), ``error`` (could not
 be checked or pulled), ``skip`` (stale, left alone on purpose) and
@@ -31,7 +31,9 @@ from ...versions import named_pair, repo_digest
 from ..metrics import Scan
 from ..openapi import Operation, Param
 from . import _base
-from ._base import StoredPlan, answer, check_status, context, digest_of
+from ._base import answer, context, digest_of
+from ._book import StatusBook, check_status
+from ._plan_store import StoredPlan
 
 __all__ = ["GROUPS", "OPERATIONS", "UNKNOWN", "act", "group_of", "plans"]
 
@@ -179,8 +181,8 @@ def _plan_view() -> Response:
     )
 
 
-def group_of(entry: PlanEntry) -> str:
-    """The group of a plan's entry (see the module's docstring)."""
+def group_of(entry: PlanEntry | ServiceEntry) -> str:
+    """The group of a plan's entry, a container's or a service's (see the module's docstring)."""
     if entry.action is Action.UPDATE:
         return "update"
     if entry.action is Action.RESTART:
@@ -260,14 +262,7 @@ def _entry(
 
 def _service(host: str, entry: ServiceEntry, named: bool) -> dict[str, Any]:
     """A swarm service's entry: updated by its engine, never restarted."""
-    if entry.action is Action.UPDATE:
-        group = "update"
-    elif entry.error or entry.status is Status.FAILED:
-        group = "error"
-    elif entry.status in (Status.STALE, Status.SKIPPED):
-        group = "skip"
-    else:
-        group = "fresh"
+    group = group_of(entry)
     fields: dict[str, Any] = {"key": _key(host, f"service:{entry.name}", named)}
     if named:
         fields["host"] = host
@@ -288,7 +283,7 @@ def _service(host: str, entry: ServiceEntry, named: bool) -> dict[str, Any]:
     return fields
 
 
-def _note(book: _base.StatusBook, host_plans: Mapping[str, Plan], now: datetime) -> None:
+def _note(book: StatusBook, host_plans: Mapping[str, Plan], now: datetime) -> None:
     """What the plan found of each container, for the containers' details."""
     for host, the_plan in host_plans.items():
         for entry in the_plan.entries:
