@@ -46,6 +46,7 @@ __all__ = [
     "QuotaDeferredError",
     "QuotaReading",
     "QuotaRun",
+    "book_of",
     "parse_ratelimit",
     "quota_of",
 ]
@@ -331,6 +332,12 @@ class QuotaRun:
         """Requests deferred to the next run, by registry."""
         with self._lock:
             return dict(self._deferred)
+
+
+def book_of(registry: object) -> QuotaBook | None:
+    """The book a registry client records into (``HttpRegistry(quota=book)``), if any."""
+    book = getattr(registry, "quota", None)
+    return book if isinstance(book, QuotaBook) else None
 
 
 def quota_of(registry: object) -> QuotaRun | None:
