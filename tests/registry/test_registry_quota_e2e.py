@@ -1,4 +1,4 @@
-"""The registry quota over real HTTP: a registry that says its ratelimit, a runner that keeps one book.
+"""The registry quota over real HTTP: a registry that says its limit, a runner with one book.
 
 The registry is a server on 127.0.0.1 that answers manifest requests with
 Docker Hub's ``ratelimit-limit``/``ratelimit-remaining`` headers, asked
