@@ -265,8 +265,11 @@ class Report:
 
     @property
     def deferred(self) -> tuple[ContainerReport, ...]:
-        """Skipped containers whose check waits for the next run: the registry quota's share
-        of this run was spent (:mod:`watchtower.quota`); nothing failed."""
+        """Skipped containers whose check waits for the next run; nothing failed.
+
+        The run's share of their registry's request quota was spent
+        (:mod:`watchtower.quota`).
+        """
         return tuple(e for e in self.skipped if e.reason.startswith(DEFERRED))
 
     def get(self, name: str) -> ContainerReport | None:
