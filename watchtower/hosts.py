@@ -26,7 +26,7 @@ from .errors import ConfigurationError
 from .events import Observer
 from .fleet import Engine, Fleet, each_host
 from .history import History
-from .memo import DigestMemo, with_quota
+from .memo import DigestMemo, close_quota, with_quota
 from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import plan
@@ -268,7 +268,10 @@ def update_hosts(
             plan=plans[host] if plans is not None else None,
         )
 
-    result = run_hosts(fleet, work, observer=observer, clock=clock)
+    try:
+        result = run_hosts(fleet, work, observer=observer, clock=clock)
+    finally:
+        close_quota(memo)
     assert result is not None  # every host's work returns a report
     result = attrs.evolve(result, trigger=trigger)
     keep(history, result.total, Emitter(observer, clock))

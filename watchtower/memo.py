@@ -13,7 +13,7 @@ from .model import ImageRef
 from .protocols import Registry, TagLister
 from .quota import QuotaBook, QuotaDeferredError, QuotaRun, quota_of
 
-__all__ = ["DigestMemo", "with_quota"]
+__all__ = ["DigestMemo", "close_quota", "with_quota"]
 
 T = TypeVar("T")
 
@@ -100,3 +100,10 @@ def with_quota(registry: Registry, share: float | None, quota: QuotaBook | None)
         )
     inner = registry.registry if isinstance(registry, DigestMemo) else registry
     return DigestMemo(inner, quota=quota.open_run(share))
+
+
+def close_quota(registry: Registry) -> None:
+    """End the quota run ``registry`` carries, if any (:meth:`~watchtower.quota.QuotaRun.close`)."""
+    run = quota_of(registry)
+    if run is not None:
+        run.close()

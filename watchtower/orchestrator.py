@@ -25,7 +25,7 @@ from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, 
 from .history import History, Hold, held_on
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
-from .memo import DigestMemo, with_quota
+from .memo import DigestMemo, close_quota, with_quota
 from .model import Container, short_id
 from .params import Policy, UpdateParams
 from .planner import in_scope, make_plan, recheck
@@ -238,21 +238,25 @@ def update(
         EngineError: The containers could not be listed; nothing was changed.
     """
     params = params or UpdateParams()
-    registry = with_quota(registry, params.registry_quota_share, quota)
-    with Emitter(observer, clock or system_clock) as emit:
-        return _update(
-            client,
-            registry,
-            params,
-            emit,
-            dry_run=dry_run,
-            notifiers=notifiers,
-            services=services,
-            history=history,
-            past=past,
-            host=host,
-            plan=plan,
-        )
+    scoped = with_quota(registry, params.registry_quota_share, quota)
+    try:
+        with Emitter(observer, clock or system_clock) as emit:
+            return _update(
+                client,
+                scoped,
+                params,
+                emit,
+                dry_run=dry_run,
+                notifiers=notifiers,
+                services=services,
+                history=history,
+                past=past,
+                host=host,
+                plan=plan,
+            )
+    finally:
+        if scoped is not registry:  # the run this call opened; a caller's is the caller's
+            close_quota(scoped)
 
 
 def _update(

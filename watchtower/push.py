@@ -42,7 +42,7 @@ from .events import Observer
 from .fleet import Engine, Fleet
 from .history import History
 from .hosts import run_hosts
-from .memo import DigestMemo, with_quota
+from .memo import DigestMemo, close_quota, with_quota
 from .model import Container, ImageRef
 from .orchestrator import deliver, keep, update
 from .params import UpdateParams
@@ -387,7 +387,10 @@ def update_pushed(
             host=host,
         )
 
-    result = run_hosts(fleet, work, observer=observer, clock=clock)
+    try:
+        result = run_hosts(fleet, work, observer=observer, clock=clock)
+    finally:
+        close_quota(memo)
     if result is None:
         return None
     # Kept and delivered once marked, so that both see the push as the trigger.

@@ -218,7 +218,8 @@ class QuotaBook:
         """Spend one counted request at ``registry`` in the current run.
 
         ``None`` when it may be made (and it is counted); otherwise the
-        sentence that defers it. Without a run, it is counted and allowed.
+        sentence that defers it. Outside a run (one opened by
+        :meth:`open_run` and not yet closed), it is counted and allowed.
         """
         with self._lock:
             run = self._run
@@ -316,6 +317,12 @@ class QuotaRun:
             with self.book._lock:
                 self.book._spend(registry, now)
             return None
+
+    def close(self) -> None:
+        """End the run: the book's spends after it (a plan's ``GET``) are no run's."""
+        with self.book._lock:
+            if self.book._run is self:
+                self.book._run = None
 
     def spent(self, registry: str) -> int:
         """Counted requests this run made at ``registry``."""

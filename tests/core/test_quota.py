@@ -268,3 +268,13 @@ def test_many_hosts_share_one_budget() -> None:
     outcomes = [e.outcome for e in report.total]
     assert outcomes.count(Outcome.UPDATED) == 20
     assert len(report.total.deferred) == 30
+
+
+def test_after_a_run_a_get_is_counted_but_no_longer_refused() -> None:
+    served, engine = fleet_of(2)
+    book = QuotaBook(FixedClock(START))
+    registry = HttpRegistry(transport=fake_registry(served, lambda: 1, []), quota=book)
+    update(engine, registry, UpdateParams(registry_quota_share=0.5), quota=book)
+    assert book.left("example.org") == 1  # half of one: nothing was spent
+    assert book.take("example.org") is None  # a plan's GET, after the run: no run's
+    assert book.left("example.org") == 0
