@@ -214,6 +214,12 @@ class QuotaBook:
             self._run = run
         return run
 
+    def check(self, registry: str) -> str | None:
+        """The current run's :meth:`QuotaRun.check`; ``None`` outside a run."""
+        with self._lock:
+            run = self._run
+        return run.check(registry) if run is not None else None
+
     def take(self, registry: str) -> str | None:
         """Spend one counted request at ``registry`` in the current run.
 

@@ -278,3 +278,31 @@ def test_after_a_run_a_get_is_counted_but_no_longer_refused() -> None:
     assert book.left("example.org") == 1  # half of one: nothing was spent
     assert book.take("example.org") is None  # a plan's GET, after the run: no run's
     assert book.left("example.org") == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    images=st.integers(1, 25),
+    stale=st.data(),
+    remaining=st.integers(0, 40),
+    share=st.floats(0.05, 1.0),
+)
+def test_an_update_never_pulls_more_than_its_share_and_checks_or_defers_each_container(
+    images: int, stale: st.DataObject, remaining: int, share: float
+) -> None:
+    served = MemoryRegistry()
+    engine = MemoryEngine(served)
+    for index in range(images):
+        ref = served.publish(f"example.org/app{index}:latest")
+        engine.run(f"app{index}", ref)
+        if stale.draw(st.booleans()):
+            served.publish(ref)
+    book = QuotaBook(FixedClock(START))
+    registry = HttpRegistry(transport=fake_registry(served, lambda: remaining, []), quota=book)
+
+    report = update(engine, registry, UpdateParams(registry_quota_share=share), quota=book)
+
+    assert engine.count("pull") <= share * remaining + 1e-9
+    checked = len(report.updated) + len(report.fresh)
+    assert checked + len(report.deferred) == images
+    assert report.failed == ()

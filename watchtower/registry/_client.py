@@ -259,6 +259,10 @@ class HttpRegistry:
         response = self._manifest_request("HEAD", ref, url_path)
         remaining = _ratelimit_remaining(response.headers.get("ratelimit-remaining"))
         if remaining is not None and remaining <= 0:
+            # Within a run that spends a share of the quota, none left is a deferral.
+            refusal = self.quota.check(ref.domain) if self.quota is not None else None
+            if refusal is not None:
+                raise QuotaDeferredError(refusal)
             raise RateLimitedError(
                 f"{ref.domain} says no pulls are left for this login "
                 f"(ratelimit-remaining: {response.headers['ratelimit-remaining']}); "
