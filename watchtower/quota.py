@@ -116,6 +116,7 @@ class _Host:
 
     def __init__(self, reading: QuotaReading) -> None:
         self.reading = reading
+        self.seq = 0  # the book's count of readings when this one came
         self.since = 0  # spends since the reading
         self.spends: deque[datetime] = deque()  # their times, for a window that passes
 
@@ -135,14 +136,27 @@ class QuotaBook:
     def __init__(self, clock: Clock = system_clock) -> None:
         self._clock = clock
         self._hosts: dict[str, _Host] = {}
+        self._totals: dict[str, int] = {}  # spends ever, by registry
+        self._readings = 0  # readings ever, to tell those that came during a run
         self._lock = threading.Lock()
         self._run: QuotaRun | None = None
 
-    def record(self, registry: str, headers: Mapping[str, str]) -> None:
+    def mark(self, registry: str) -> int:
+        """How many requests the book has seen spent at ``registry``: pass it to :meth:`record`.
+
+        Taken as a request is sent, it tells which spends its answer may
+        not show yet.
+        """
+        with self._lock:
+            return self._totals.get(registry, 0)
+
+    def record(self, registry: str, headers: Mapping[str, str], mark: int | None = None) -> None:
         """Read the rate limit headers of an answer of ``registry`` (names in lower case).
 
         An answer without ``ratelimit-remaining`` (or with a malformed one)
-        changes nothing.
+        changes nothing. With ``mark`` (:meth:`mark` as the request was
+        sent), the spends made since then still count against what the
+        answer says is left: it may have been written before them.
         """
         remaining = parse_ratelimit(headers.get("ratelimit-remaining"))
         if remaining is None:
@@ -155,16 +169,19 @@ class QuotaBook:
             read_at=self._clock(),
         )
         with self._lock:
+            late = self._totals.get(registry, 0) - mark if mark is not None else 0
             host = self._hosts.get(registry)
+            self._readings += 1
             if host is None:
-                self._hosts[registry] = _Host(reading)
+                host = self._hosts[registry] = _Host(reading)
             else:
                 host.reading = reading
-                host.since = 0
-                if reading.window is None:
-                    host.spends.clear()
-                else:  # spends within the window still count once the reading ages out
-                    _prune(host.spends, reading.read_at - reading.window)
+            host.since = late
+            host.seq = self._readings
+            if reading.window is None:
+                host.spends.clear()
+            else:  # spends within the window still count once the reading ages out
+                _prune(host.spends, reading.read_at - reading.window)
 
     def reading(self, registry: str) -> QuotaReading | None:
         """The last reading of ``registry``, or ``None`` when it never said."""
@@ -195,6 +212,7 @@ class QuotaBook:
         return max(0, reading.remaining - host.since)
 
     def _spend(self, registry: str, now: datetime) -> None:
+        self._totals[registry] = self._totals.get(registry, 0) + 1
         host = self._hosts.get(registry)
         if host is not None:
             host.since += 1
@@ -211,6 +229,7 @@ class QuotaBook:
         """
         run = QuotaRun(self, check_share(share))
         with self._lock:
+            run._opened = self._readings
             self._run = run
         return run
 
@@ -260,11 +279,11 @@ class QuotaRun:
     """One run's allowance of each registry's quota, thread-safe (:meth:`QuotaBook.open_run`).
 
     What a registry had left when the run began is what the book believes
-    is left now plus what the run spent there: a reading that comes during
-    the run (which a registry that counts our requests lowered by them)
-    says the same, while one of a new window says more. The run may spend
-    ``share`` of it, rounded down. A registry the book knows nothing of is
-    not limited until an answer says.
+    is left plus what the run spent there. The first answer of the run
+    sets it (a new window says more); later ones only lower it, since an
+    answer may have been written before a spend it does not show. The run
+    may spend ``share`` of it, rounded down. A registry the book knows
+    nothing of is not limited until an answer says.
 
     Attributes:
         book: The book it spends from.
@@ -276,16 +295,26 @@ class QuotaRun:
         self.share = share
         self._spent: dict[str, int] = {}
         self._deferred: dict[str, int] = {}
+        # What was left at the start, by registry, and whether an answer of this run said so.
+        self._base: dict[str, tuple[int, bool]] = {}
+        self._opened = 0  # the book's count of readings when the run was opened
         self._lock = threading.Lock()
 
     def _allowance(self, registry: str, now: datetime) -> tuple[int, int, int] | None:
         """What the run may spend, what was left at its start, and what is left now."""
         with self.book._lock:
             left = self.book._left(registry, now)
+            host = self.book._hosts.get(registry)
+            fresh = host is not None and host.seq > self._opened
         if left is None:
             return None
-        at_start = left + self._spent.get(registry, 0)
-        return math.floor(self.share * at_start + 1e-9), at_start, left
+        estimate = left + self._spent.get(registry, 0)
+        base, was_fresh = self._base.get(registry, (estimate, False))
+        # The run's first answer sets it (more, in a new window, or less); later ones
+        # only lower it: one written before a spend it does not show must not raise it.
+        base = estimate if fresh and not was_fresh else min(base, estimate)
+        self._base[registry] = (base, fresh)
+        return math.floor(self.share * base + 1e-9), base, left
 
     def _refusal(self, registry: str, now: datetime) -> str | None:
         allowance = self._allowance(registry, now)

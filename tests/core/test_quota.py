@@ -306,3 +306,16 @@ def test_an_update_never_pulls_more_than_its_share_and_checks_or_defers_each_con
     checked = len(report.updated) + len(report.fresh)
     assert checked + len(report.deferred) == images
     assert report.failed == ()
+
+
+def test_an_answer_written_before_a_spend_does_not_raise_the_share() -> None:
+    book = QuotaBook(FixedClock(START))
+    run = book.open_run(0.5)
+    book.record(HUB, {"ratelimit-remaining": "10"})
+    mark = book.mark(HUB)  # a HEAD is sent ...
+    assert run.take(HUB) is None  # ... a pull is made meanwhile ...
+    book.record(HUB, {"ratelimit-remaining": "10"}, mark)  # ... and the HEAD's answer missed it
+    assert book.left(HUB) == 9
+    assert run.allowed(HUB) == 5
+    book.record(HUB, {"ratelimit-remaining": "10"})  # even an answer that claims so
+    assert run.allowed(HUB) == 5

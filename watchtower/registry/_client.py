@@ -390,9 +390,11 @@ class HttpRegistry:
         self, method: str, ref: ImageRef, url_path: str, headers: Mapping[str, str]
     ) -> Response:
         """One logical request; its answer's rate limit headers go to the quota book."""
+        if self.quota is None:
+            return self._auth.send(method, ref, url_path, headers)
+        mark = self.quota.mark(ref.domain)
         response = self._auth.send(method, ref, url_path, headers)
-        if self.quota is not None:
-            self.quota.record(ref.domain, response.headers)
+        self.quota.record(ref.domain, response.headers, mark)
         return response
 
 
