@@ -9,8 +9,9 @@ process, kept across runs and hosts), never a global.
 The rule of spending, in one place:
 
 1. A run may spend at most ``share`` of what its registry had left when the
-   run began (:meth:`QuotaBook.open_run`), rounded down, as the last
-   reading says; never more than the book believes is left.
+   run began (:meth:`QuotaBook.open_run`), rounded down: as the run's first
+   answer from it says (the book's estimate until then); later answers
+   only lower it. Never more than the book believes is left.
 2. What counts is what the registry counts: a manifest ``GET`` (our own,
    when a ``HEAD`` gave no digest, or to read an image's age) and a pull,
    which is the engine's manifest ``GET``. A ``HEAD`` does not count, as
