@@ -26,12 +26,13 @@ from .errors import ConfigurationError
 from .events import Observer
 from .fleet import Engine, Fleet, each_host
 from .history import History
-from .memo import DigestMemo
+from .memo import DigestMemo, close_quota, with_quota
 from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
+from .quota import QuotaBook
 from .report import ContainerReport, EntryKind, Outcome, Report
 
 _log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ def update_hosts(
     history: History | None = None,
     trigger: str = "",
     plans: Mapping[str, Plan] | None = None,
+    quota: QuotaBook | None = None,
 ) -> HostsReport:
     """Run :func:`~watchtower.update` on every engine, with one registry answer per image.
 
@@ -235,6 +237,10 @@ def update_hosts(
     see :func:`~watchtower.planner.recheck`), and a host with no plan in
     the mapping is not touched, not even opened.
 
+    With ``params.registry_quota_share`` and the ``quota`` book its registry
+    client records into, the scan spends at most that share of each
+    registry's quota, all hosts together (one budget), and defers the rest.
+
     Raises:
         ConfigurationError: ``services`` name no host, or come beside a fleet;
             ``plans`` name a host the fleet does not have, or none at all.
@@ -245,7 +251,8 @@ def update_hosts(
     fleet = as_fleet(engines, services, concurrency)
     if plans is not None:
         fleet = planned_hosts(fleet, plans)
-    memo = DigestMemo(registry)
+    share = params.registry_quota_share if params is not None else None
+    memo = with_quota(DigestMemo(registry), share, quota)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(
@@ -261,7 +268,10 @@ def update_hosts(
             plan=plans[host] if plans is not None else None,
         )
 
-    result = run_hosts(fleet, work, observer=observer, clock=clock)
+    try:
+        result = run_hosts(fleet, work, observer=observer, clock=clock)
+    finally:
+        close_quota(memo)
     assert result is not None  # every host's work returns a report
     result = attrs.evolve(result, trigger=trigger)
     keep(history, result.total, Emitter(observer, clock))

@@ -25,12 +25,13 @@ from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, 
 from .history import History, Hold, held_on
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
-from .memo import DigestMemo
+from .memo import DigestMemo, close_quota, with_quota
 from .model import Container, short_id
 from .params import Policy, UpdateParams
 from .planner import in_scope, make_plan, recheck
 from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
+from .quota import QuotaBook
 from .repair import repair
 from .replacement import Replacer
 from .report import ContainerReport, EntryKind, Outcome, Report
@@ -157,6 +158,7 @@ def update(
     past: History | None = None,
     host: str = "",
     plan: Plan | None = None,
+    quota: QuotaBook | None = None,
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -226,25 +228,35 @@ def update(
             runs another image. Nothing the plan leaves alone is touched.
             The plan's services are rolled out as planned, through
             ``services``, and are not checked again.
+        quota: The book of registry quotas its registry client records
+            into (:class:`~watchtower.quota.QuotaBook`), needed with
+            ``params.registry_quota_share``: the run spends at most that
+            share of what each registry has left, and defers the rest.
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
         EngineError: The containers could not be listed; nothing was changed.
     """
-    with Emitter(observer, clock or system_clock) as emit:
-        return _update(
-            client,
-            registry,
-            params or UpdateParams(),
-            emit,
-            dry_run=dry_run,
-            notifiers=notifiers,
-            services=services,
-            history=history,
-            past=past,
-            host=host,
-            plan=plan,
-        )
+    params = params or UpdateParams()
+    scoped = with_quota(registry, params.registry_quota_share, quota)
+    try:
+        with Emitter(observer, clock or system_clock) as emit:
+            return _update(
+                client,
+                scoped,
+                params,
+                emit,
+                dry_run=dry_run,
+                notifiers=notifiers,
+                services=services,
+                history=history,
+                past=past,
+                host=host,
+                plan=plan,
+            )
+    finally:
+        if scoped is not registry:  # the run this call opened; a caller's is the caller's
+            close_quota(scoped)
 
 
 def _update(

@@ -92,6 +92,11 @@ def _a_span(_instance: object, attribute: Any, value: timedelta) -> None:
         raise _bad(attribute, "be a positive duration", value)
 
 
+def _a_share(_instance: object, attribute: Any, value: float | None) -> None:
+    if value is not None and (isinstance(value, bool) or not 0 < value <= 1):
+        raise _bad(attribute, "be a fraction more than 0 and at most 1, or None", value)
+
+
 @checked_init
 @frozen(kw_only=True)
 class UpdateParams:
@@ -164,6 +169,14 @@ class UpdateParams:
             :class:`~watchtower.registry.HttpRegistry`'s ``lookup_deadline``).
             Pulls are the engine's and not counted. Default 5 minutes
             (``--registry-scan-timeout``); ours, not Watchtower's.
+        registry_quota_share: The fraction of each registry's request
+            quota (as its ``ratelimit-remaining`` header last said) that
+            one run may spend, from more than 0 to 1; the checks beyond it
+            are deferred to the next run (:mod:`watchtower.quota`). Needs
+            the :class:`~watchtower.quota.QuotaBook` that the registry
+            client records into, given as ``update(..., quota=book)``.
+            ``None`` (the default): no limit, as in Watchtower
+            (``--registry-quota-share``).
         update_concurrency: At most this many independent units replaced at
             once (dependent containers keep their order; rolling restart
             replaces one at a time). The default, 4, was measured on a
@@ -222,6 +235,7 @@ class UpdateParams:
     warn_on_head_failure: str = field(default="auto", validator=_one_of("auto", "always", "never"))
     check_concurrency: int = field(default=8, validator=_positive)
     registry_scan_timeout: timedelta = field(default=timedelta(minutes=5), validator=_a_span)
+    registry_quota_share: float | None = field(default=None, validator=_a_share)
     update_concurrency: int = field(default=4, validator=_positive)
     self_update: bool = True
     tag_rule: TagRule | None = None

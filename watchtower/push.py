@@ -42,12 +42,13 @@ from .events import Observer
 from .fleet import Engine, Fleet
 from .history import History
 from .hosts import run_hosts
-from .memo import DigestMemo
+from .memo import DigestMemo, close_quota, with_quota
 from .model import Container, ImageRef
 from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
+from .quota import QuotaBook
 from .reference import parse_reference
 from .report import Report
 from .sorter import dependency_graph, dependents
@@ -327,6 +328,7 @@ def update_pushed(
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
     history: History | None = None,
+    quota: QuotaBook | None = None,
 ) -> Report | None:
     """Update the containers in scope whose image the push ``events`` name.
 
@@ -351,6 +353,7 @@ def update_pushed(
         dry_run: Plan only.
         notifiers: Where the report goes, as for :func:`watchtower.update`.
         history: Where the run is kept, as for :func:`watchtower.update`.
+        quota: The registry quota book, as for :func:`watchtower.update`.
 
     Returns:
         The report (of every host, each entry naming its host, for a fleet
@@ -365,7 +368,8 @@ def update_pushed(
     params = params or UpdateParams()
     clock = clock or system_clock
     fleet = engines if isinstance(engines, Fleet) else Fleet.of(engines)
-    memo = DigestMemo(registry)
+    # A push run spends from the same quota as the scheduled ones (``params.registry_quota_share``).
+    memo = with_quota(DigestMemo(registry), params.registry_quota_share, quota)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report | None:
         narrowed = _narrowed(events, engine, engine.applied(params))
@@ -383,7 +387,10 @@ def update_pushed(
             host=host,
         )
 
-    result = run_hosts(fleet, work, observer=observer, clock=clock)
+    try:
+        result = run_hosts(fleet, work, observer=observer, clock=clock)
+    finally:
+        close_quota(memo)
     if result is None:
         return None
     # Kept and delivered once marked, so that both see the push as the trigger.

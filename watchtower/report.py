@@ -13,7 +13,10 @@ from attrs import field, frozen
 from ._words import Word, word
 from .versions import Version, change, shown
 
-__all__ = ["ContainerReport", "EntryKind", "Outcome", "Report"]
+__all__ = ["DEFERRED", "ContainerReport", "EntryKind", "Outcome", "Report"]
+
+DEFERRED = "registry quota: deferred to the next run"
+"""How the reason of a container deferred by the registry quota begins."""
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -260,6 +263,15 @@ class Report:
         """Containers that could not be checked or were left out on purpose."""
         return self._with(Outcome.SKIPPED)
 
+    @property
+    def deferred(self) -> tuple[ContainerReport, ...]:
+        """Skipped containers whose check waits for the next run; nothing failed.
+
+        The run's share of their registry's request quota was spent
+        (:mod:`watchtower.quota`).
+        """
+        return tuple(e for e in self.skipped if e.reason.startswith(DEFERRED))
+
     def get(self, name: str) -> ContainerReport | None:
         """The entry of the container named ``name``, if it was in scope."""
         return next((e for e in self.entries if e.name == name), None)
@@ -270,6 +282,7 @@ class Report:
             f"Scanned {len(self.scanned)}, updated {len(self.updated)}, "
             f"restarted {len(self.restarted)}, failed {len(self.failed)}, "
             f"skipped {len(self.skipped)}, stale {len(self.stale)}, fresh {len(self.fresh)}"
+            + (f" (deferred {len(self.deferred)})" if self.deferred else "")
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,6 +16,9 @@ The rule, in the order it is applied:
    alone, after an answer, is a skip).
 6. After a pull, the container is stale when the pulled image's id differs
    from the id of the image it runs.
+7. With a registry quota (:mod:`watchtower.quota`), a check or a pull
+   beyond the run's share of its registry's quota is deferred to the next
+   run: skipped on purpose, never pulled, and the reason says so.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from .model import Container, Image, ImageRef
 from .params import UpdateParams
 from .plans import Status
 from .protocols import ContainerClient, Registry
+from .quota import QuotaDeferredError, QuotaRun, quota_of
 from .settings import ContainerSettings
 
 __all__ = ["Verdict", "assess", "fan_out", "remote_digests"]
@@ -278,7 +282,9 @@ def assess(
     failed_checks: dict[ImageRef, RegistryError] = {}
     for container in remote:
         answer = digests[container.image]
-        if isinstance(answer, RateLimitedError):
+        if isinstance(answer, QuotaDeferredError):
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=str(answer))
+        elif isinstance(answer, RateLimitedError):
             verdicts[container.name] = Verdict(
                 Status.SKIPPED, reason=f"the registry is rate limiting: {answer}", error=True
             )
@@ -311,6 +317,7 @@ def assess(
                 else Verdict(Status.SKIPPED, reason=str(answer), error=True)
             )
         to_pull = []
+    to_pull = _within_quota(to_pull, quota_of(registry), verdicts)
     pulled = fan_out(
         (c.image for c in to_pull),
         _told(_engine_call(client.pull_image, "Pulling"), to_pull, emit),
@@ -346,6 +353,27 @@ def assess(
         else:
             verdicts[container.name] = Verdict(Status.STALE, image, notes.get(container.name, ""))
     return verdicts
+
+
+def _within_quota(
+    to_pull: list[Container], quota: QuotaRun | None, verdicts: dict[str, Verdict]
+) -> list[Container]:
+    """The containers whose pull the run's quota allows: one counted request per image.
+
+    The others are deferred (skipped, with the quota's sentence), in the
+    order they came, so that each run gets further down the same list.
+    """
+    if quota is None:
+        return to_pull
+    refusals: dict[ImageRef, str | None] = {}
+    for container in to_pull:
+        if container.image not in refusals:
+            refusals[container.image] = quota.take(container.image.domain)
+    for container in to_pull:
+        refusal = refusals[container.image]
+        if refusal is not None:
+            verdicts[container.name] = Verdict(Status.SKIPPED, reason=refusal)
+    return [c for c in to_pull if refusals[c.image] is None]
 
 
 def _head_failure_level(ref: ImageRef, strategy: str) -> int:

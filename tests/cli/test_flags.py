@@ -127,6 +127,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("registry-ca-bundle", "", W + "REGISTRY_CA_BUNDLE", ""),
     ("registry-timeout", "", W + "REGISTRY_TIMEOUT", timedelta(minutes=1)),
     ("registry-scan-timeout", "", W + "REGISTRY_SCAN_TIMEOUT", timedelta(minutes=5)),
+    ("registry-quota-share", "", W + "REGISTRY_QUOTA_SHARE", ""),
     ("shutdown-timeout", "", W + "SHUTDOWN_TIMEOUT", timedelta(seconds=60)),
     ("engine-timeout", "", W + "ENGINE_TIMEOUT", timedelta(seconds=60)),
     ("hosts-file", "", W + "HOSTS_FILE", ""),

@@ -99,6 +99,7 @@ def _run(decision: Decision, history: History, environ: Mapping[str, str]) -> Re
         WatchtowerError: The engine or the registry could not be used.
     """
     from ..orchestrator import update
+    from ..quota import book_of
     from .command import build_backends
     from .config import load
     from .hosts import fleet_of
@@ -119,7 +120,14 @@ def _run(decision: Decision, history: History, environ: Mapping[str, str]) -> Re
         engine = host.open()
         try:
             params = engine.applied(config.params.only([decision.name]))
-            return update(engine.client, registry, params, history=history, host=decision.host)
+            return update(
+                engine.client,
+                registry,
+                params,
+                history=history,
+                host=decision.host,
+                quota=book_of(registry),
+            )
         finally:
             engine.close()
     finally:

@@ -53,6 +53,7 @@ def build_backends(
         ConfigurationError: The CA bundle or a credentials file is unusable.
     """
     from ..docker import DockerClient
+    from ..quota import QuotaBook
     from ..registry import DockerCredentials, HttpRegistry, Platform, auth_config
 
     credentials = DockerCredentials(environ=environ)
@@ -89,6 +90,8 @@ def build_backends(
         mirrors=client.registry_mirrors() if client is not None else (),
         lookup_deadline=config.registry_timeout.total_seconds(),
         platform=Platform.parse(config.cooldown_platform) if config.cooldown_platform else None,
+        # One book for the process: every run and every engine spends from it.
+        quota=QuotaBook(),
     )
     return client, registry
 

@@ -253,6 +253,24 @@ def _a_span(option: str, value: timedelta) -> timedelta:
     return value
 
 
+def _a_share(option: str, value: str) -> float | None:
+    """``0.5`` or ``50%``: a fraction more than 0 and at most 1; empty is off."""
+    text = value.strip()
+    if not text:
+        return None
+    percent = text.endswith("%")
+    try:
+        share = float(text.removesuffix("%").strip()) / (100 if percent else 1)
+    except ValueError:
+        share = float("nan")
+    if not 0 < share <= 1:  # nan too
+        raise ConfigurationError(
+            f"{option} must be a fraction more than 0 and at most 1, or a percentage "
+            f"(0.5 or 50%), not {value.strip()[:40]!r}."
+        )
+    return share
+
+
 def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdateParams:
     window = values["window"].strip().strip("\"'")
     return UpdateParams(
@@ -295,6 +313,7 @@ def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdatePar
         check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
         update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
         registry_scan_timeout=_a_span("--registry-scan-timeout", values["registry_scan_timeout"]),
+        registry_quota_share=_a_share("--registry-quota-share", values["registry_quota_share"]),
         windows=parse_windows(window, zone=zone) if window else (),
         zone=zone,
     )

@@ -426,6 +426,12 @@ FLAGS: tuple[Flag, ...] = (
        support=Support.ADDED,
        note="ours: the registry lookups of a scan (tags, digests, ages) share it; "
        "pulls are not counted."),
+    _f("added", "registry-quota-share", S, "", "WATCHTOWER_REGISTRY_QUOTA_SHARE", "",
+       "The share of each registry's rate limit quota one run may spend (0.5 or 50%); "
+       "the rest of the checks wait for the next run.",
+       support=Support.ADDED,
+       note="ours: Watchtower has no quota. Read from the ratelimit-remaining header; "
+       "one budget for every engine of the process. Default off."),
     _f("added", "shutdown-timeout", D, timedelta(seconds=60), "WATCHTOWER_SHUTDOWN_TIMEOUT",
        "", "How long a stop signal waits for a running update.", support=Support.ADDED),
     _f("added", "engine-timeout", D, timedelta(seconds=60), "WATCHTOWER_ENGINE_TIMEOUT", "",

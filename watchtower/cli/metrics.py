@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from ..clock import Clock, system_clock
+from ..quota import QuotaBook
 from ..report import Report
 
 if TYPE_CHECKING:
@@ -112,6 +113,19 @@ _COUNTERS = {
     "watchtower_notifications_failed_total": (
         "Number of notification services that could not deliver a scan's report"
     ),
+    # Nor this: containers whose check waited for the next scan, the scan's
+    # share of its registry's request quota spent (--registry-quota-share).
+    "watchtower_containers_deferred_total": (
+        "Number of containers deferred to the next scan by the registry request quota"
+    ),
+}
+# Ours, by registry: what its ratelimit headers last said (--registry-quota-share).
+_QUOTA = {
+    "watchtower_registry_quota_remaining": (
+        "Requests the registry has left in its rate limit window, as its answers last said "
+        "less what was spent since"
+    ),
+    "watchtower_registry_quota_limit": "Requests the registry allows per rate limit window",
 }
 
 
@@ -158,6 +172,15 @@ class _Collector:
             yield GaugeMetricFamily(name, text, value=gauges.get(name, 0.0))
         for name, text in _COUNTERS.items():
             yield CounterMetricFamily(name, text, value=counters[name])
+        quota = self._metrics.quota
+        if quota:
+            for index, (name, text) in enumerate(_QUOTA.items()):
+                family = GaugeMetricFamily(name, text, labels=["registry"])
+                for registry, values in sorted(quota.items()):
+                    value = values[index]
+                    if value is not None:
+                        family.add_metric([registry], float(value))
+                yield family
 
 
 class Metrics:
@@ -188,6 +211,7 @@ class Metrics:
         self._gauges = dict.fromkeys(_GAUGES, 0.0)
         self._counters = dict.fromkeys(_COUNTERS, 0.0)
         self._hosts: dict[str, Scan] = {}
+        self._quota: dict[str, tuple[int | None, int | None]] = {}
         if registry is not None:
             registry.register(_Collector(self))
 
@@ -214,6 +238,7 @@ class Metrics:
             for name, value in scan.summary().items():
                 self._gauges[f"watchtower_containers_{name}"] = float(value)
             self._counters["watchtower_notifications_failed_total"] += report.failed_notifications
+            self._counters["watchtower_containers_deferred_total"] += len(report.deferred)
             moved = sum(1 for entry in report if entry.new_image)
             self._gauges[_NEW_TAG] = float(moved)
             if report.push_latency is not None:
@@ -222,6 +247,21 @@ class Metrics:
             self._last = scan
             self._history.append(scan)
         return scan
+
+    def record_quota(self, book: QuotaBook) -> None:
+        """Keep what each registry of ``book`` has left, and its limit, for the gauges."""
+        quota: dict[str, tuple[int | None, int | None]] = {}
+        for registry in book.registries():
+            reading = book.reading(registry)
+            quota[registry] = (book.left(registry), reading.limit if reading else None)
+        with self._lock:
+            self._quota = quota
+
+    @property
+    def quota(self) -> dict[str, tuple[int | None, int | None]]:
+        """Each registry's requests left and its limit (``None``: not said), as last recorded."""
+        with self._lock:
+            return dict(self._quota)
 
     def record_skipped(self) -> None:
         """Count a scan that did not run because another was in progress."""

@@ -24,6 +24,7 @@ from ..params import UpdateParams
 from ..plans import Plan
 from ..protocols import ContainerClient, Notifier, Registry
 from ..push import PushEvent, update_pushed
+from ..quota import book_of
 from ..report import Report
 from .logs import log_event
 from .metrics import Metrics
@@ -52,6 +53,9 @@ class Runner:
         history: Where each run is kept (``--data-dir``), if anywhere.
 
     Attributes:
+        quota: The registry client's :class:`~watchtower.quota.QuotaBook`
+            (``HttpRegistry(quota=...)``), kept across runs and hosts; runs
+            spend ``params.registry_quota_share`` of it.
         waiter: Told each report, to run the containers that wait for a
             maintenance window when it opens (the daemon's); ``None`` for none.
     """
@@ -82,6 +86,8 @@ class Runner:
         self.on_report = on_report
         self.clock = clock
         self.history = history
+        # The registry client's book: one budget for every run and every engine.
+        self.quota = book_of(registry)
         self.last_report: Report | None = None
         self.waiter: WindowWaiter | None = None
         self._lock = threading.Lock()
@@ -130,6 +136,7 @@ class Runner:
                 dry_run=self.dry_run,
                 notifiers=self.notifiers,
                 history=self.history,
+                quota=self.quota,
             )
         return update_hosts(
             fleet,
@@ -142,6 +149,7 @@ class Runner:
             history=self.history,
             trigger=trigger,
             plans=plans,
+            quota=self.quota,
         ).total
 
     def _run_locked(
@@ -169,6 +177,8 @@ class Runner:
         if self.waiter is not None:
             self.waiter.note(report)
         self.metrics.record(report)
+        if self.quota is not None:
+            self.metrics.record_quota(self.quota)
         self.logger.info(
             "Session done: %s",
             report.summary(),

@@ -157,6 +157,7 @@ class FlagValues(NotificationFlags):
     registry_ca_bundle: str
     registry_timeout: timedelta
     registry_scan_timeout: timedelta
+    registry_quota_share: str
     shutdown_timeout: timedelta
     engine_timeout: timedelta
     hosts_file: str

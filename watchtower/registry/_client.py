@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,6 +27,7 @@ from ..budget import Budget, too_slow
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, RateLimitedError, RegistryError
 from ..model import ImageRef
+from ..quota import QuotaBook, QuotaDeferredError, parse_ratelimit
 from ._auth import Authenticator
 from ._credentials import CredentialSource, DockerCredentials
 from ._hosts import ANY_HOST, host_of, is_docker_hub
@@ -63,13 +64,8 @@ DEFAULT_LOOKUP_DEADLINE = 60.0
 
 def _ratelimit_remaining(value: str | None) -> int | None:
     """Docker Hub's ``ratelimit-remaining: 76;w=21600``: the 76."""
-    if not value:
-        return None
-    head = value.split(";", 1)[0].strip()
-    if not (head.isascii() and head.isdigit()):
-        return None
-    # A count of thousands of digits is plenty left, and int() would refuse it.
-    return int(head[:18])
+    parsed = parse_ratelimit(value) if value else None
+    return parsed[0] if parsed else None
 
 
 def _check_content(body: bytes, digest: str, what: str) -> None:
@@ -132,6 +128,13 @@ class HttpRegistry:
             registry and the image. Default 60 (``--registry-timeout``);
             ours, Watchtower's lookups have no bound.
         monotonic: The monotonic clock lookups are timed on.
+        quota: Where each answer's ``ratelimit-limit`` and
+            ``ratelimit-remaining`` headers are recorded, by registry, and
+            where each manifest ``GET`` is spent
+            (:class:`~watchtower.quota.QuotaBook`); a ``GET`` beyond the
+            current run's share raises
+            :class:`~watchtower.quota.QuotaDeferredError`. ``HEAD``
+            requests are not spent: Docker Hub does not count them.
 
     Raises:
         ConfigurationError: ``ca_bundle`` is not a usable CA file, or
@@ -159,6 +162,7 @@ class HttpRegistry:
         deadline: float | None = None,
         lookup_deadline: float = DEFAULT_LOOKUP_DEADLINE,
         monotonic: Callable[[], float] = time.monotonic,
+        quota: QuotaBook | None = None,
     ) -> None:
         if not lookup_deadline > 0:
             raise ConfigurationError(
@@ -203,6 +207,7 @@ class HttpRegistry:
             clock=clock,
         )
         self._platform = platform if platform is not None else Platform.host()
+        self.quota = quota
 
     def digest(self, ref: ImageRef) -> str:
         """The manifest digest the registry serves for ``ref``'s tag.
@@ -254,6 +259,10 @@ class HttpRegistry:
         response = self._manifest_request("HEAD", ref, url_path)
         remaining = _ratelimit_remaining(response.headers.get("ratelimit-remaining"))
         if remaining is not None and remaining <= 0:
+            # Within a run that spends a share of the quota, none left is a deferral.
+            refusal = self.quota.check(ref.domain) if self.quota is not None else None
+            if refusal is not None:
+                raise QuotaDeferredError(refusal)
             raise RateLimitedError(
                 f"{ref.domain} says no pulls are left for this login "
                 f"(ratelimit-remaining: {response.headers['ratelimit-remaining']}); "
@@ -347,7 +356,7 @@ class HttpRegistry:
             RegistryError: Anything else; the message names the repository.
         """
         return self._bounded(
-            ref, f"the tags of {ref.familiar}", lambda: list_tags(self._auth.send, ref, PAGE_SIZE)
+            ref, f"the tags of {ref.familiar}", lambda: list_tags(self._send, ref, PAGE_SIZE)
         )
 
     def _manifest_json(self, ref: ImageRef, digest: str) -> dict[str, Any]:
@@ -364,14 +373,29 @@ class HttpRegistry:
         return manifest
 
     def _blob(self, ref: ImageRef, digest: str) -> bytes:
-        response = self._auth.send("GET", ref, f"/v2/{ref.path}/blobs/{digest}", {})
+        response = self._send("GET", ref, f"/v2/{ref.path}/blobs/{digest}", {})
         if response.status != 200:
             raise status_error(response, f"the blob {digest} of {ref}")
         _check_content(response.body, digest, f"The blob {digest} of {ref}")
         return response.body
 
     def _manifest_request(self, method: str, ref: ImageRef, url_path: str) -> Response:
-        return self._auth.send(method, ref, url_path, {"Accept": _ACCEPT})
+        if self.quota is not None and method == "GET":  # a HEAD is not counted
+            refusal = self.quota.take(ref.domain)
+            if refusal is not None:
+                raise QuotaDeferredError(refusal)
+        return self._send(method, ref, url_path, {"Accept": _ACCEPT})
+
+    def _send(
+        self, method: str, ref: ImageRef, url_path: str, headers: Mapping[str, str]
+    ) -> Response:
+        """One logical request; its answer's rate limit headers go to the quota book."""
+        if self.quota is None:
+            return self._auth.send(method, ref, url_path, headers)
+        mark = self.quota.mark(ref.domain)
+        response = self._auth.send(method, ref, url_path, headers)
+        self.quota.record(ref.domain, response.headers, mark)
+        return response
 
 
 def _default_transport(
