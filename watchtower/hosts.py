@@ -32,6 +32,7 @@ from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
+from .quarantine import Breaker
 from .report import ContainerReport, EntryKind, Outcome, Report
 
 _log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class HostsReport:
                 trigger=self.trigger or only.trigger,
             )
         entries: list[ContainerReport] = []
+        quarantined = [q for report in self.reports.values() for q in report.quarantined]
         removed: list[str] = []
         repaired: list[str] = []
         kept: list[str] = []
@@ -126,6 +128,7 @@ class HostsReport:
             failed_notifications=self.failed_notifications,
             repaired=repaired,
             trigger=self.trigger,
+            quarantined=quarantined,
         )
 
     def summary(self) -> str:
@@ -229,6 +232,11 @@ def update_hosts(
     ``history`` keeps :attr:`HostsReport.total` once (each change names its
     host, and the run its ``trigger``), then the notifiers get it once.
 
+    The hosts share one :class:`~watchtower.quarantine.Breaker`: a digest
+    whose replacement fails on one host is not deployed on a host that
+    reaches it later in the run (nor in later runs, through ``history``),
+    and ``params.max_failures`` counts the failures of every host.
+
     With ``plans`` (approved plans by host name, as :func:`plan_hosts` made
     them) the run carries out those plans and no other: each host's plan
     goes to :func:`~watchtower.update` as its ``plan`` (re-checked there,
@@ -246,6 +254,7 @@ def update_hosts(
     if plans is not None:
         fleet = planned_hosts(fleet, plans)
     memo = DigestMemo(registry)
+    breaker = Breaker((params or UpdateParams()).max_failures)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(
@@ -259,6 +268,7 @@ def update_hosts(
             past=history,
             host=host,
             plan=plans[host] if plans is not None else None,
+            breaker=breaker,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)
