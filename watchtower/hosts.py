@@ -232,10 +232,10 @@ def update_hosts(
     ``history`` keeps :attr:`HostsReport.total` once (each change names its
     host, and the run its ``trigger``), then the notifiers get it once.
 
-    The hosts share one :class:`~watchtower.quarantine.Breaker`: a digest
-    whose replacement fails on one host is not deployed on a host that
-    reaches it later in the run (nor in later runs, through ``history``),
-    and ``params.max_failures`` counts the failures of every host.
+    The hosts share one :class:`~watchtower.quarantine.Breaker`: with a
+    ``history``, a digest whose replacement fails on one host is not
+    deployed on a host that reaches it later in the run (nor in later
+    runs); ``params.max_failures`` counts the failures of every host.
 
     With ``plans`` (approved plans by host name, as :func:`plan_hosts` made
     them) the run carries out those plans and no other: each host's plan
@@ -254,7 +254,7 @@ def update_hosts(
     if plans is not None:
         fleet = planned_hosts(fleet, plans)
     memo = DigestMemo(registry)
-    breaker = Breaker((params or UpdateParams()).max_failures)
+    breaker = Breaker((params or UpdateParams()).max_failures, learns=history is not None)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(

@@ -68,12 +68,9 @@ def execute(
     the others have finished. With ``params.cleanup`` the images the updated
     containers ran before are removed, unless still in use.
 
-    An update to a digest in ``params.quarantined``, or to one whose
-    replacement failed earlier in the run, is skipped; so is every
+    An update to a digest in ``params.quarantined`` is skipped; so is every
     replacement not begun once ``params.max_failures`` failed (see
-    :mod:`watchtower.quarantine`). The report names the digests the run
-    quarantined (:attr:`Report.quarantined
-    <watchtower.report.Report.quarantined>`).
+    :mod:`watchtower.quarantine`). Having no history, it quarantines nothing.
 
     The plan's services are rolled out by their engine, through ``services``
     (see :func:`watchtower.services.roll_out`), after the containers.
@@ -87,7 +84,7 @@ def execute(
     """
     params = params or UpdateParams()
     with Emitter(observer, clock or system_clock) as emit:
-        breaker = Breaker(params.max_failures, params.quarantined)
+        breaker = Breaker(params.max_failures, params.quarantined, learns=False)
         report = _execute(plan, client, params, emit, emit.now(), services, breaker)
         if params.cleanup and not report.engine_failure:
             removed, kept = _cleanup_images(client, report, emit)
@@ -250,10 +247,10 @@ def update(
             :func:`~watchtower.update_hosts` does): a digest that fails on
             one is not deployed on the next, and ``params.max_failures``
             counts the failures of them all. A run of its own by default.
-            The history's quarantines apply either way: a container whose
-            new digest is quarantined is skipped with the reason; a failed
-            update quarantines its digest there (see
-            :mod:`watchtower.quarantine`).
+            With a history (or ``past``), its quarantines apply: a container
+            whose new digest is quarantined is skipped with the reason, and
+            a failed update quarantines its digest there, for the rest of
+            the run and the runs after (see :mod:`watchtower.quarantine`).
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -299,7 +296,7 @@ def _update(
     quarantines = quarantines_of(past, emit)
     params = with_quarantines(params, quarantines)
     if breaker is None:
-        breaker = Breaker(params.max_failures)
+        breaker = Breaker(params.max_failures, learns=past is not None)
     breaker.know(params.quarantined)
     client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the

@@ -48,6 +48,7 @@ from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
+from .quarantine import Breaker
 from .reference import parse_reference
 from .report import Report
 from .sorter import dependency_graph, dependents
@@ -366,6 +367,8 @@ def update_pushed(
     clock = clock or system_clock
     fleet = engines if isinstance(engines, Fleet) else Fleet.of(engines)
     memo = DigestMemo(registry)
+    # Shared by the hosts, as update_hosts does.
+    breaker = Breaker(params.max_failures, learns=history is not None)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report | None:
         narrowed = _narrowed(events, engine, engine.applied(params))
@@ -381,6 +384,7 @@ def update_pushed(
             services=engine.services,
             past=history,
             host=host,
+            breaker=breaker,
         )
 
     result = run_hosts(fleet, work, observer=observer, clock=clock)

@@ -1,7 +1,7 @@
 """Digests that failed, kept from every host, and the circuit breaker of a run.
 
-A digest whose replacement fails anywhere (it does not start, is not
-healthy, is rolled back) is *quarantined*: no other container, on this host
+In a run with a history, a digest whose replacement fails anywhere (it
+does not start, is not healthy, is rolled back) is *quarantined*: no other container, on this host
 or another, is moved to it, in this run or a later one, until a person
 releases it (``watchtower release-digest``,
 :meth:`History.release_digest <watchtower.history.History.release_digest>`)
@@ -70,10 +70,20 @@ class Breaker:
         max_failures: After this many failed replacements, no more begin
             (0: the run never stops).
         quarantined: Digests no container goes to, each with the reason it is skipped with.
+        learns: Whether a failure quarantines its digest; a run with a
+            history does (:func:`watchtower.update` sets it), a run that
+            keeps nothing only counts failures, for the circuit breaker.
     """
 
-    def __init__(self, max_failures: int = 0, quarantined: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        max_failures: int = 0,
+        quarantined: Mapping[str, str] | None = None,
+        *,
+        learns: bool = True,
+    ) -> None:
         self.max_failures = max_failures
+        self.learns = learns
         self._lock = threading.Lock()
         self._known: dict[str, str] = dict(quarantined or {})
         self.failures = 0
@@ -109,6 +119,7 @@ class Breaker:
             image = entry.new_image
             if (
                 silent
+                or not self.learns
                 or entry.action is not Action.UPDATE
                 or image is None
                 or image.id == entry.container.image_id
