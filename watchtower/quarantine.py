@@ -147,10 +147,11 @@ class GuardedReplacer(Replacer):
     the breaker stops gets its name back and is reported skipped. Each
     unit's outcomes are told to the breaker as the unit ends.
 
+    The arguments before ``breaker`` are :class:`~watchtower.replacement.Replacer`'s.
+
     Args:
         breaker: The run's breaker.
         host: The engine's name, for the quarantines this host starts.
-        (the rest): As :class:`~watchtower.replacement.Replacer`'s.
     """
 
     def __init__(

@@ -207,12 +207,12 @@ class Quarantine:
 
     @property
     def active(self) -> bool:
-        """True while it is quarantined: not released."""
+        """True while it is quarantined, that is until it is released."""
         return self.released_at is None
 
     @property
     def shown(self) -> str:
-        """The digest as a person reads it: ``sha256:`` and its first 12 digits."""
+        """The digest as a person reads it, ``sha256:`` and its first 12 digits."""
         algorithm, _, digits = self.digest.rpartition(":")
         return f"{algorithm}:{digits[:12]}" if algorithm else digits[:12]
 
