@@ -9,7 +9,9 @@ from watchtower import UpdateParams, update
 from watchtower.events import Event, Failed, Step, Updated
 from watchtower.history import MemoryHistory
 from watchtower.hosts import update_hosts
-from watchtower.report import Outcome, Quarantine
+from watchtower.notify import Template
+from watchtower.notify._templates import json_v1
+from watchtower.report import ContainerReport, Outcome, Quarantine, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 WEB = "example.org/web:1"
@@ -289,3 +291,30 @@ def test_a_quarantined_digest_is_never_deployed_on_any_host(
     assert {q.digest for q in history.quarantined().values() if q.active} <= failed | {
         served[i][0] for i in before
     }
+
+
+def test_the_default_template_and_json_v1_name_a_new_quarantine_once() -> None:
+    at = FixedClock()()
+    failed = ContainerReport(
+        id="c1",
+        name="web",
+        image=WEB,
+        old_image_id="sha256:" + "a" * 64,
+        outcome=Outcome.FAILED,
+        reason="its replacement did not start",
+    )
+    quarantine = Quarantine(digest="sha256:" + "b" * 64, image=WEB, container="web", at=at)
+    report = Report(entries=[failed], started_at=at, finished_at=at, quarantined=[quarantine])
+
+    text = Template("default").render(title="", host="", report=report)
+
+    assert text.splitlines()[-1] == (
+        f"- quarantined sha256:bbbbbbbbbbbb\u2026 ({WEB}): no other container is moved to it "
+        "until `watchtower release-digest`"
+    )
+    body = json_v1(title="", host="", report=report, entries=[])["report"]
+    assert [q["digest"] for q in body["quarantined"]] == [quarantine.digest]
+    plain = Report(entries=[failed], started_at=at, finished_at=at)
+    assert "quarantined" not in Template("default").render(title="", host="", report=plain)
+    assert "quarantined" not in json_v1(title="", host="", report=plain, entries=[])["report"]
+    assert report.to_dict()["quarantined"][0]["active"] is True
