@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchtower import UpdateParams, update
+from watchtower import UpdateParams, plan, update
 from watchtower.events import Event, Failed, Step, Updated
 from watchtower.history import MemoryHistory
 from watchtower.hosts import update_hosts
@@ -106,6 +106,26 @@ class TestOneEngine:
         assert [e.name for e in report.updated] == ["web1"]
         assert engine.list_containers()[0].image_id == image_id
         assert history.quarantined()[digest].released_by == "fixed the config"
+
+    def test_an_approved_plan_to_a_digest_quarantined_since_is_not_carried_out(
+        self, clock: FixedClock
+    ) -> None:
+        registry = MemoryRegistry(clock)
+        registry.publish(WEB)
+        engine = engine_of(registry, "web1")
+        before = engine.container("web1").id
+        registry.publish(WEB)
+        digest, _ = registry.served(WEB)
+        approved = plan(engine, registry, clock=clock)
+        history = MemoryHistory(clock=clock)
+        history.quarantine(Quarantine(digest=digest, image=WEB, reason="exit 1", at=clock()))
+
+        report = update(engine, registry, clock=clock, history=history, plan=approved)
+
+        entry = report.get("web1")
+        assert entry is not None and entry.outcome is Outcome.SKIPPED
+        assert entry.reason.startswith(f"digest {digest[:19]}\u2026 is quarantined")
+        assert engine.container("web1").id == before
 
     def test_a_dry_run_quarantines_nothing(self, clock: FixedClock) -> None:
         registry = MemoryRegistry(clock)
