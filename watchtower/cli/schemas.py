@@ -46,7 +46,7 @@ _NULLABLE_TIME: Schema = {"type": "string", "format": "date-time", "nullable": T
 _STRINGS: Schema = {"type": "array", "items": _STRING}
 
 CHECK_STATUSES = ("stale", "fresh", "skipped", "failed")
-"""What a check found: ``failed`` could not be checked (its registry did not
+"""What a check can find; ``failed`` could not be checked (its registry did not
 answer, its pull failed), ``skipped`` was left out on purpose."""
 
 _CHECKED: Schema = {
