@@ -42,6 +42,7 @@ from .versions import repo_digest
 __all__ = [
     "Breaker",
     "GuardedReplacer",
+    "breaker_reason",
     "entry_digest",
     "quarantines_of",
     "record_quarantines",
@@ -56,6 +57,10 @@ def entry_digest(entry: PlanEntry) -> str:
     if image is None:
         return ""
     return repo_digest(image.repo_digests, entry.target_reference) or image.id
+
+
+#: The steps that fail before the new image runs: such a failure is not the image's.
+_BEFORE_THE_IMAGE = frozenset({Step.RENAME, Step.STOP, Step.HOOK})
 
 
 def breaker_reason(failures: int) -> str:
@@ -105,12 +110,14 @@ class Breaker:
             return ""
 
     def learn(
-        self, entry: PlanEntry, report: ContainerReport, *, host: str, emit: Emitter, silent: bool
+        self, entry: PlanEntry, report: ContainerReport, *, host: str, emit: Emitter, blamed: bool
     ) -> Quarantine | None:
         """Count ``report`` if it failed; the new quarantine its failure starts, if any.
 
-        A failed update to another image quarantines that image's digest,
-        unless the engine stopped answering (then the engine failed, not the image).
+        A failed update to another image quarantines that image's digest
+        when the image is ``blamed``: not when the engine stopped answering,
+        nor when the old container could not be renamed or stopped, or its
+        pre-update hook failed, before the new image ran at all.
         """
         if report.outcome is not Outcome.FAILED:
             return None
@@ -118,7 +125,7 @@ class Breaker:
             self.failures += 1
             image = entry.new_image
             if (
-                silent
+                not blamed
                 or not self.learns
                 or entry.action is not Action.UPDATE
                 or image is None
@@ -169,6 +176,7 @@ class GuardedReplacer(Replacer):
         self.breaker = breaker
         self.host = host
         self._new_lock = threading.Lock()
+        self._failed_at: dict[str, Step] = {}  # the step each failed replacement failed at
         self.quarantined: list[Quarantine] = []
         """The quarantines this host's replacements started, in the order they failed."""
 
@@ -179,12 +187,25 @@ class GuardedReplacer(Replacer):
             report = done.get(entry.name)
             if report is None:
                 continue
-            silent = self.client.watch.silent
-            new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, silent=silent)
+            blamed = (
+                not self.client.watch.silent
+                and self._failed_at.get(entry.name) not in _BEFORE_THE_IMAGE
+            )
+            new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, blamed=blamed)
             if new is not None:
                 with self._new_lock:
                     self.quarantined.append(new)
         return done
+
+    def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
+        self._failed_at[entry.name] = step
+        return super()._fail(entry, step, reason)
+
+    def _rollback(
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
+    ) -> ContainerReport:
+        self._failed_at[entry.name] = step
+        return super()._rollback(entry, step, reason, progress)
 
     def _prepare(
         self, entry: PlanEntry, done: dict[str, ContainerReport], turn: Turn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,6 +135,26 @@ class TestOneEngine:
         registry.publish(WEB)
         history = MemoryHistory(clock=clock)
         report = update(engine, registry, clock=clock, history=history, dry_run=True)
+        assert report.quarantined == () and history.quarantined() == {}
+
+    @pytest.mark.parametrize("step", ["rename", "stop"])
+    def test_a_failure_before_the_new_image_runs_quarantines_nothing(
+        self, clock: FixedClock, step: str
+    ) -> None:
+        """The old container could not be renamed or stopped: the image is not to blame."""
+        registry = MemoryRegistry(clock)
+        registry.publish(WEB)
+        engine = engine_of(registry, "web1", "web2")
+        registry.publish(WEB)
+        engine.fail(step, "web1")
+        history = MemoryHistory(clock=clock)
+
+        report = update(
+            engine, registry, UpdateParams(update_concurrency=1), clock=clock, history=history
+        )
+
+        assert [e.name for e in report.failed] == ["web1"]
+        assert [e.name for e in report.updated] == ["web2"]
         assert report.quarantined == () and history.quarantined() == {}
 
     def test_a_restart_that_fails_quarantines_nothing(self, clock: FixedClock) -> None:
