@@ -20,6 +20,7 @@ __all__ = [
     "MissingExtraError",
     "NotificationError",
     "PushEventError",
+    "QuarantineError",
     "RateLimitedError",
     "RegistryError",
     "RegistryTimeoutError",
@@ -106,6 +107,10 @@ class RollbackError(WatchtowerError):
 
 class ApprovalError(WatchtowerError, LookupError):
     """An update cannot be approved or rejected: none is pending, or it is for another digest."""
+
+
+class QuarantineError(WatchtowerError, LookupError):
+    """A digest cannot be released: none quarantined matches it, or the prefix names several."""
 
 
 class NotificationError(WatchtowerError):

@@ -32,6 +32,7 @@ from .params import UpdateParams
 from .planner import plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
+from .quarantine import Breaker
 from .quota import QuotaBook
 from .report import ContainerReport, EntryKind, Outcome, Report
 
@@ -94,6 +95,7 @@ class HostsReport:
                 trigger=self.trigger or only.trigger,
             )
         entries: list[ContainerReport] = []
+        quarantined = [q for report in self.reports.values() for q in report.quarantined]
         removed: list[str] = []
         repaired: list[str] = []
         kept: list[str] = []
@@ -127,6 +129,7 @@ class HostsReport:
             failed_notifications=self.failed_notifications,
             repaired=repaired,
             trigger=self.trigger,
+            quarantined=quarantined,
         )
 
     def summary(self) -> str:
@@ -231,6 +234,11 @@ def update_hosts(
     ``history`` keeps :attr:`HostsReport.total` once (each change names its
     host, and the run its ``trigger``), then the notifiers get it once.
 
+    The hosts share one :class:`~watchtower.quarantine.Breaker`: with a
+    ``history``, a digest whose replacement fails on one host is not
+    deployed on a host that reaches it later in the run (nor in later
+    runs); ``params.max_failures`` counts the failures of every host.
+
     With ``plans`` (approved plans by host name, as :func:`plan_hosts` made
     them) the run carries out those plans and no other: each host's plan
     goes to :func:`~watchtower.update` as its ``plan`` (re-checked there,
@@ -253,6 +261,7 @@ def update_hosts(
         fleet = planned_hosts(fleet, plans)
     share = params.registry_quota_share if params is not None else None
     memo = with_quota(DigestMemo(registry), share, quota)
+    breaker = Breaker((params or UpdateParams()).max_failures, learns=history is not None)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report:
         return update(
@@ -266,6 +275,7 @@ def update_hosts(
             past=history,
             host=host,
             plan=plans[host] if plans is not None else None,
+            breaker=breaker,
         )
 
     try:

@@ -31,9 +31,16 @@ from .params import Policy, UpdateParams
 from .planner import in_scope, make_plan, recheck
 from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
+from .quarantine import (
+    Breaker,
+    GuardedReplacer,
+    quarantines_of,
+    record_quarantines,
+    superseded,
+    with_quarantines,
+)
 from .quota import QuotaBook
 from .repair import repair
-from .replacement import Replacer
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
@@ -62,6 +69,10 @@ def execute(
     the others have finished. With ``params.cleanup`` the images the updated
     containers ran before are removed, unless still in use.
 
+    An update to a digest in ``params.quarantined`` is skipped; so is every
+    replacement not begun once ``params.max_failures`` failed (see
+    :mod:`watchtower.quarantine`). Having no history, it quarantines nothing.
+
     The plan's services are rolled out by their engine, through ``services``
     (see :func:`watchtower.services.roll_out`), after the containers.
 
@@ -74,7 +85,8 @@ def execute(
     """
     params = params or UpdateParams()
     with Emitter(observer, clock or system_clock) as emit:
-        report = _execute(plan, client, params, emit, emit.now(), services)
+        breaker = Breaker(params.max_failures, params.quarantined, learns=False)
+        report = _execute(plan, client, params, emit, emit.now(), services, breaker)
         if params.cleanup and not report.engine_failure:
             removed, kept = _cleanup_images(client, report, emit)
             report = attrs.evolve(
@@ -89,7 +101,9 @@ def _execute(
     params: UpdateParams,
     emit: Emitter,
     started: datetime,
-    services: ServiceClient | None = None,
+    services: ServiceClient | None,
+    breaker: Breaker,
+    host: str = "",
 ) -> Report:
     results = {e.name: e.to_report() for e in plan.entries}
     entries = {e.name: e for e in plan.entries}
@@ -105,8 +119,8 @@ def _execute(
     last = [u for u in units if any(e.settings.is_watchtower for e in u)]
     first = [u for u in units if not any(e.settings.is_watchtower for e in u)]
     replacers = [
-        Replacer(engine, params, emit, first, workers),
-        Replacer(engine, params, emit, last),
+        GuardedReplacer(engine, params, emit, first, workers, breaker=breaker, host=host),
+        GuardedReplacer(engine, params, emit, last, breaker=breaker, host=host),
     ]
     for replacer, at_once in zip(replacers, (workers, 1), strict=True):
         results.update(replacer.run(at_once))
@@ -135,6 +149,7 @@ def _execute(
         finished_at=emit.now(),
         repaired=repaired,
         engine_failure=failure,
+        quarantined=[q for r in replacers for q in r.quarantined],
     )
 
 
@@ -159,6 +174,7 @@ def update(
     host: str = "",
     plan: Plan | None = None,
     quota: QuotaBook | None = None,
+    breaker: Breaker | None = None,
 ) -> Report:
     """Bring the containers in scope up to date with their registries.
 
@@ -232,6 +248,15 @@ def update(
             into (:class:`~watchtower.quota.QuotaBook`), needed with
             ``params.registry_quota_share``: the run spends at most that
             share of what each registry has left, and defers the rest.
+        breaker: The run's :class:`~watchtower.quarantine.Breaker`, when
+            the caller shares one between the engines of a run (as
+            :func:`~watchtower.update_hosts` does): a digest that fails on
+            one is not deployed on the next, and ``params.max_failures``
+            counts the failures of them all. A run of its own by default.
+            With a history (or ``past``), its quarantines apply: a container
+            whose new digest is quarantined is skipped with the reason, and
+            a failed update quarantines its digest there, for the rest of
+            the run and the runs after (see :mod:`watchtower.quarantine`).
 
     Raises:
         ConfigurationError: A parameter is malformed; nothing was changed.
@@ -253,6 +278,7 @@ def update(
                 past=past,
                 host=host,
                 plan=plan,
+                breaker=breaker,
             )
     finally:
         if scoped is not registry:  # the run this call opened; a caller's is the caller's
@@ -272,12 +298,18 @@ def _update(
     past: History | None,
     host: str,
     plan: Plan | None,
+    breaker: Breaker | None,
 ) -> Report:
     """:func:`update`'s run, its events told through ``emit``."""
     started = emit.now()
     emit(RunStarted(at=started))
     past = history or past
     params = with_holds(params, holds_of(past, emit), host)
+    quarantines = quarantines_of(past, emit)
+    params = with_quarantines(params, quarantines)
+    if breaker is None:
+        breaker = Breaker(params.max_failures, learns=past is not None)
+    breaker.know(params.quarantined)
     client = ScheduledClient.around(client)
     # A run that changes nothing repairs nothing either. One listing serves the
     # repair and the selection, unless the repair changed what it lists.
@@ -315,7 +347,9 @@ def _update(
     else:
         ask_for(the_plan, params, past, host, emit)
     emit.planned(the_plan)
-    report = _execute(the_plan, client, params, emit, started, services)
+    report = _execute(the_plan, client, params, emit, started, services, breaker, host)
+    ended = {} if dry_run or params.monitor_only else superseded(the_plan, quarantines)
+    new = record_quarantines(past, report.quarantined, ended, emit)
     if hooks and not report.engine_failure:
         ids = {
             e.name: e.new_id or e.id
@@ -337,6 +371,7 @@ def _update(
         cleanup_failures=kept,
         dry_run=dry_run,
         repaired=repaired + report.repaired,
+        quarantined=new,
     )
     keep(history, report, emit)
     report = deliver(notifiers, report, emit)

@@ -198,6 +198,13 @@ class UpdateParams:
             version they are held on: each is skipped, not checked (see
             :func:`watchtower.rollback.rollback`). :func:`watchtower.update`
             adds the holds of the history it is given.
+        quarantined: Digests no container is moved to, each with the
+            sentence a container that would go to it is skipped with (see
+            :mod:`watchtower.quarantine`). :func:`watchtower.update` adds the
+            quarantines of the history it is given.
+        max_failures: The circuit breaker: once this many replacements
+            failed in a run (over all its hosts), the rest are not started
+            and are reported skipped. 0 (the default) never stops a run.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -241,6 +248,8 @@ class UpdateParams:
     tag_rule: TagRule | None = None
     tag_rules: Mapping[str, TagRule] = field(factory=dict, converter=_rules)
     held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
+    quarantined: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
+    max_failures: int = field(default=0, validator=_an_id)
     windows: tuple[Window, ...] = field(default=(), converter=_windows)
     zone: tzinfo | None = None
     ignore_windows: bool = False

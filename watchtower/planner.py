@@ -430,16 +430,24 @@ def _gate(
 ) -> dict[str, str]:
     """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
 
-    The verdict of one that waits for an update asked for already becomes skipped.
+    The verdict of one that waits for an update asked for already becomes
+    skipped, as does that of one whose new digest is quarantined
+    (``params.quarantined``, :mod:`watchtower.quarantine`), whatever its policy.
     """
     kept: dict[str, str] = {}
     for container in free:
         name, policy = container.name, settings[container.name].policy
-        if verdicts[name].status is not Status.STALE or policy is Policy.AUTO:
+        if verdicts[name].status is not Status.STALE:
+            continue
+        digest = digest_of(verdicts[name], targets.get(name, container.image))
+        if digest in params.quarantined:
+            why = params.quarantined[digest]
+            verdicts[name] = attrs.evolve(verdicts[name], status=Status.SKIPPED, reason=why)
+            continue
+        if policy is Policy.AUTO:
             continue
         if policy is Policy.APPROVE:
             verdict = verdicts[name]
-            digest = digest_of(verdict, targets.get(name, container.image))
             decision = gate(
                 verdict, digest, params.approvals.get(name), params.approval_expiry, now
             )

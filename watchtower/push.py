@@ -48,6 +48,7 @@ from .orchestrator import deliver, keep, update
 from .params import UpdateParams
 from .planner import in_scope
 from .protocols import ContainerClient, Notifier, Registry
+from .quarantine import Breaker
 from .quota import QuotaBook
 from .reference import parse_reference
 from .report import Report
@@ -370,6 +371,8 @@ def update_pushed(
     fleet = engines if isinstance(engines, Fleet) else Fleet.of(engines)
     # A push run spends from the same quota as the scheduled ones (``params.registry_quota_share``).
     memo = with_quota(DigestMemo(registry), params.registry_quota_share, quota)
+    # Shared by the hosts, as update_hosts does.
+    breaker = Breaker(params.max_failures, learns=history is not None)
 
     def work(engine: Engine, observe: Observer | None, host: str) -> Report | None:
         narrowed = _narrowed(events, engine, engine.applied(params))
@@ -385,6 +388,7 @@ def update_pushed(
             services=engine.services,
             past=history,
             host=host,
+            breaker=breaker,
         )
 
     try:

@@ -13,7 +13,7 @@ from attrs import field, frozen
 from ._words import Word, word
 from .versions import Version, change, shown
 
-__all__ = ["DEFERRED", "ContainerReport", "EntryKind", "Outcome", "Report"]
+__all__ = ["DEFERRED", "ContainerReport", "EntryKind", "Outcome", "Quarantine", "Report"]
 
 DEFERRED = "registry quota: deferred to the next run"
 """How the reason of a container deferred by the registry quota begins."""
@@ -179,6 +179,76 @@ def _reports(value: Iterable[ContainerReport]) -> tuple[ContainerReport, ...]:
 
 
 @frozen(kw_only=True)
+class Quarantine:
+    """A digest whose update failed: no run moves another container to it until it is released.
+
+    It ends when a person releases it (:meth:`History.release_digest
+    <watchtower.history.History.release_digest>`) or a
+    run finds that the registry serves a newer digest for its reference; it
+    is kept then, with :attr:`released_at` set. See :doc:`/guides/quarantine`.
+
+    Attributes:
+        digest: The digest of the image that failed (``sha256:...``): the
+            registry's digest of it, or its image id when it has none.
+        image: The reference the update went to (``example.org/web:1``).
+        reason: Why its first replacement failed.
+        container: The container whose replacement failed first.
+        host: The engine that container is on; empty for a run over one engine.
+        at: When it was quarantined.
+        released_at: When it was released; ``None`` while quarantined.
+        released_by: Who or what released it (a person's reason, or the newer digest).
+    """
+
+    digest: str
+    image: str = ""
+    reason: str = ""
+    container: str = ""
+    host: str = ""
+    at: datetime
+    released_at: datetime | None = None
+    released_by: str = ""
+
+    @property
+    def active(self) -> bool:
+        """True while it is quarantined, that is until it is released."""
+        return self.released_at is None
+
+    @property
+    def shown(self) -> str:
+        """The digest as a person reads it, ``sha256:`` and its first 12 digits."""
+        algorithm, _, digits = self.digest.rpartition(":")
+        return f"{algorithm}:{digits[:12]}" if algorithm else digits[:12]
+
+    @property
+    def skip_reason(self) -> str:
+        """Why a run skips a container whose update would go to this digest, and what to do."""
+        where = f" at host {self.host}" if self.host else ""
+        on = f" on {self.container}{where}" if self.container else ""
+        return (
+            f"digest {self.shown}\u2026 is quarantined: it failed{on}: {self.reason}; "
+            "release it with watchtower release-digest"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field, and :attr:`active`."""
+        return {
+            "digest": self.digest,
+            "image": self.image,
+            "reason": self.reason,
+            "container": self.container,
+            "host": self.host,
+            "at": self.at.isoformat(),
+            "active": self.active,
+            "released_at": self.released_at.isoformat() if self.released_at else None,
+            "released_by": self.released_by,
+        }
+
+
+def _quarantines(value: Iterable[Quarantine]) -> tuple[Quarantine, ...]:
+    return tuple(value)
+
+
+@frozen(kw_only=True)
 class Report:
     """The outcome of one run.
 
@@ -205,6 +275,8 @@ class Report:
             the one sentence that says so, how many units were not started
             and which containers are left aside until it answers; empty
             otherwise.
+        quarantined: The digests this run quarantined, each once, when its
+            first replacement failed (see :mod:`watchtower.quarantine`).
     """
 
     entries: tuple[ContainerReport, ...] = field(converter=_reports)
@@ -218,6 +290,7 @@ class Report:
     trigger: str = ""
     push_latency: timedelta | None = None
     engine_failure: str = ""
+    quarantined: tuple[Quarantine, ...] = field(default=(), converter=_quarantines)
 
     def __iter__(self) -> Iterator[ContainerReport]:
         return iter(self.entries)
@@ -310,6 +383,7 @@ class Report:
                 None if self.push_latency is None else self.push_latency.total_seconds()
             ),
             "engine_failure": self.engine_failure,
+            "quarantined": [q.to_dict() for q in self.quarantined],
         }
 
     def to_json(self, **kwargs: Any) -> str:

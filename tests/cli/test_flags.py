@@ -139,6 +139,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("data-dir", "", W + "DATA_DIR", ""),
     ("history-retention", "", W + "HISTORY_RETENTION", ""),
     ("keep-previous", "", W + "KEEP_PREVIOUS", 1),
+    ("max-failures", "", W + "MAX_FAILURES", 0),
     ("update-policy", "", W + "UPDATE_POLICY", "auto"),
     ("approval-expiry", "", W + "APPROVAL_EXPIRY", ""),
     ("mqtt", "", W + "MQTT", ""),

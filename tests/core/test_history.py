@@ -190,6 +190,9 @@ class _Broken:
     def holds(self) -> dict[tuple[str, str], Hold]:
         return {}
 
+    def quarantined(self) -> dict[str, object]:
+        return {}
+
 
 def test_a_history_that_cannot_be_written_never_fails_the_update(
     engine: MemoryEngine, registry: MemoryRegistry

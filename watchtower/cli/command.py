@@ -168,6 +168,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         from .rollback import release_command
 
         return release_command(args[1:], env)
+    if args[:1] == ["release-digest"]:
+        from .quarantine import release_digest_command
+
+        return release_digest_command(args[1:], env)
     if args[:1] in (["approve"], ["reject"]):
         from .approval import decide_command
 

@@ -293,6 +293,7 @@ def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdatePar
         no_restart=values["no_restart"],
         label_precedence=values["label_take_precedence"],
         rolling_restart=values["rolling_restart"],
+        max_failures=_an_id("--max-failures", values["max_failures"]),
         use_compose_depends_on=values["use_compose_depends_on"],
         lifecycle_hooks=values["enable_lifecycle_hooks"],
         lifecycle_uid=_an_id("--lifecycle-uid", values["lifecycle_uid"]),

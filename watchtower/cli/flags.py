@@ -469,6 +469,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("history", "keep-previous", N, 1, "WATCHTOWER_KEEP_PREVIOUS", "",
        "With --cleanup and --data-dir, keep this many images each container ran before, "
        "to roll back to (0: remove them at once).", support=Support.ADDED),
+    _f("history", "max-failures", N, 0, "WATCHTOWER_MAX_FAILURES", "",
+       "Stop a run's replacements once this many failed, over all hosts (0: never stop).",
+       support=Support.ADDED),
     _f("approval", "update-policy", S, "auto", "WATCHTOWER_UPDATE_POLICY", "",
        "Whether containers without a policy label are replaced when stale: auto, "
        "approve (once approved) or notify (never).", support=Support.ADDED),

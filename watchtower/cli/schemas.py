@@ -215,6 +215,19 @@ HOLD = _object(
     at=_TIME,
 )
 
+QUARANTINE = _object(
+    ("digest", "image", "reason", "at", "active"),
+    digest=_STRING,
+    image=_STRING,
+    reason=_STRING,
+    container=_STRING,
+    host=_STRING,
+    at=_TIME,
+    active=_BOOLEAN,
+    released_at=_NULLABLE_TIME,
+    released_by=_STRING,
+)
+
 IMAGE = _object(
     ("name", "image_id", "digest", "containers"),
     host=_STRING,
@@ -336,6 +349,7 @@ COMPONENTS: Mapping[str, Schema] = types.MappingProxyType(
         "Event": event_schema(),
         "Approval": APPROVAL,
         "Hold": HOLD,
+        "Quarantine": QUARANTINE,
         "Image": IMAGE,
         "Entry": ENTRY,
     }

@@ -47,11 +47,13 @@ def read_subcommand(
     valued: Sequence[str],
     switches: Sequence[str] = (),
     daemon_flags: bool = False,
+    what: str = "a container's name",
 ) -> Asked:
     """``argv`` of ``watchtower COMMAND`` (the command word left out), sorted.
 
     ``valued`` and ``switches`` are its own options; with ``daemon_flags``
-    every other option, and what follows it, is the daemon's.
+    every other option, and what follows it, is the daemon's. ``what`` is
+    what the one word it takes names, for the sentence when it is missing.
 
     Raises:
         ConfigurationError: A missing value or name, a second name, or an
@@ -85,7 +87,7 @@ def read_subcommand(
         else:
             name = arg.lstrip("/")
     if not wants_help and not name:
-        raise ConfigurationError(f"watchtower {command} needs a container's name; {usage}.")
+        raise ConfigurationError(f"watchtower {command} needs {what}; {usage}.")
     return Asked(name, values, frozenset(given), tuple(rest), wants_help)
 
 

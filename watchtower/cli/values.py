@@ -92,6 +92,7 @@ class FlagValues(NotificationFlags):
     no_restart: bool
     monitor_only: bool
     rolling_restart: bool
+    max_failures: int
     stop_timeout: timedelta
     cooldown_delay: str
     use_compose_depends_on: bool

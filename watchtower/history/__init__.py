@@ -10,7 +10,10 @@ its host, its image before and after, the outcome and the reason.
 update; :meth:`History.hold` keeps a container that was rolled back on its
 image (a :class:`Hold`) until :meth:`History.release`. The updates that wait
 for approval (an :class:`Approval` each, see :doc:`/guides/approval`) are
-kept beside them: :meth:`History.ask`, :meth:`History.decide`.
+kept beside them: :meth:`History.ask`, :meth:`History.decide`; and the
+digests whose update failed (a :class:`Quarantine` each, see
+:doc:`/guides/quarantine`): :meth:`History.quarantine`,
+:meth:`History.release_digest`.
 
 Two implementations ship: :class:`SqliteHistory`, a file that outlives the
 process (``watchtower --data-dir``), and :class:`MemoryHistory`, for tests
@@ -37,12 +40,14 @@ from ._values import (
     Change,
     History,
     Hold,
+    Quarantine,
     Run,
     State,
     approvals_on,
     changes_of,
     decided,
     held_on,
+    matching,
     run_counts,
 )
 
@@ -58,6 +63,7 @@ __all__ = [
     "History",
     "Hold",
     "MemoryHistory",
+    "Quarantine",
     "Run",
     "SqliteHistory",
     "State",
@@ -65,6 +71,7 @@ __all__ = [
     "changes_of",
     "decided",
     "held_on",
+    "matching",
     "run_counts",
 ]
 

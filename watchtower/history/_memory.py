@@ -7,9 +7,22 @@ from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
 
+import attrs
+
 from ..clock import Clock, system_clock
 from ..report import Report
-from ._values import Approval, Change, Hold, Run, asks_anew, changes_of, decided, run_counts
+from ._values import (
+    Approval,
+    Change,
+    Hold,
+    Quarantine,
+    Run,
+    asks_anew,
+    changes_of,
+    decided,
+    matching,
+    run_counts,
+)
 
 __all__ = ["MemoryHistory"]
 
@@ -39,6 +52,7 @@ class MemoryHistory:
         self._next_change = 1
         self._holds: dict[tuple[str, str], Hold] = {}
         self._approvals: dict[tuple[str, str], Approval] = {}
+        self._quarantines: dict[str, Quarantine] = {}
 
     def record(self, report: Report) -> None:
         """Keep ``report``'s run and its changes."""
@@ -135,3 +149,25 @@ class MemoryHistory:
         """See :meth:`watchtower.history.History.approvals`."""
         with self._lock:
             return MappingProxyType(dict(self._approvals))
+
+    def quarantine(self, quarantine: Quarantine) -> bool:
+        """See :meth:`watchtower.history.History.quarantine`."""
+        with self._lock:
+            kept = self._quarantines.get(quarantine.digest)
+            if kept is not None and kept.active:
+                return False
+            self._quarantines[quarantine.digest] = quarantine
+            return True
+
+    def quarantined(self) -> Mapping[str, Quarantine]:
+        """See :meth:`watchtower.history.History.quarantined`."""
+        with self._lock:
+            return MappingProxyType(dict(self._quarantines))
+
+    def release_digest(self, digest: str, by: str = "") -> Quarantine:
+        """See :meth:`watchtower.history.History.release_digest`."""
+        with self._lock:
+            found = matching(self._quarantines, digest)
+            released = attrs.evolve(found, released_at=self.clock(), released_by=by)
+            self._quarantines[found.digest] = released
+            return released

@@ -27,7 +27,18 @@ import attrs
 from ..clock import Clock, system_clock
 from ..errors import HistoryError
 from ..report import Outcome, Report
-from ._values import Approval, Change, Hold, Run, asks_anew, changes_of, decided, run_counts
+from ._values import (
+    Approval,
+    Change,
+    Hold,
+    Quarantine,
+    Run,
+    asks_anew,
+    changes_of,
+    decided,
+    matching,
+    run_counts,
+)
 
 __all__ = ["SCHEMA_VERSION", "SqliteHistory"]
 
@@ -36,9 +47,9 @@ _log = logging.getLogger("watchtower.history")
 _T = TypeVar("_T")
 
 #: The version of the schema this library writes, kept in ``PRAGMA user_version``.
-#: 2 added the holds, 3 the approvals; an older file gets what it lacks when
-#: opened to write.
-SCHEMA_VERSION = 3
+#: 2 added the holds, 3 the approvals, 4 the quarantined digests; an older
+#: file gets what it lacks when opened to write.
+SCHEMA_VERSION = 4
 
 # AUTOINCREMENT: an id is never given twice, even after retention deleted the
 # newest rows, so that a page's ``before`` keeps meaning the same place.
@@ -106,6 +117,31 @@ CREATE TABLE IF NOT EXISTS approvals (
     PRIMARY KEY (host, container)
 );
 """
+
+# Version 4: the digests whose update failed, one row a digest, kept once released.
+_QUARANTINES = """
+CREATE TABLE IF NOT EXISTS quarantines (
+    digest TEXT NOT NULL PRIMARY KEY,
+    image TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    container TEXT NOT NULL,
+    host TEXT NOT NULL,
+    at TEXT NOT NULL,
+    released_at TEXT,
+    released_by TEXT NOT NULL
+);
+"""
+
+_QUARANTINE_COLUMNS = (
+    "digest",
+    "image",
+    "reason",
+    "container",
+    "host",
+    "at",
+    "released_at",
+    "released_by",
+)
 
 _APPROVAL_COLUMNS = (
     "host",
@@ -185,6 +221,20 @@ def _approval_of(row: Sequence[Any]) -> Approval:
     return Approval(**values)
 
 
+def _quarantine_of(row: Sequence[Any]) -> Quarantine:
+    values = dict(zip(_QUARANTINE_COLUMNS, row, strict=True))
+    values["at"] = _read_time(values["at"])
+    values["released_at"] = _read_time(values["released_at"]) if values["released_at"] else None
+    return Quarantine(**values)
+
+
+def _quarantine_row(quarantine: Quarantine) -> tuple[object, ...]:
+    values = attrs.asdict(quarantine, recurse=False)
+    values["at"] = _stored(quarantine.at)
+    values["released_at"] = _stored(quarantine.released_at) if quarantine.released_at else None
+    return tuple(values[name] for name in _QUARANTINE_COLUMNS)
+
+
 def _approval_row(approval: Approval) -> tuple[object, ...]:
     values = attrs.asdict(approval, recurse=False)
     values["state"] = approval.state.value
@@ -206,7 +256,12 @@ def _create(db: sqlite3.Connection) -> None:
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
-            for statement in [*(_SCHEMA if version == 0 else "").split(";"), _HOLDS, _APPROVALS]:
+            for statement in [
+                *(_SCHEMA if version == 0 else "").split(";"),
+                _HOLDS,
+                _APPROVALS,
+                _QUARANTINES,
+            ]:
                 if statement.strip():
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -494,7 +549,65 @@ class SqliteHistory:
             _approval_row(approval),
         )
 
+    def quarantine(self, quarantine: Quarantine) -> bool:
+        """See :meth:`watchtower.history.History.quarantine`.
+
+        Raises:
+            HistoryError: The file could not be written.
+        """
+
+        def work(db: sqlite3.Connection) -> bool:
+            row = db.execute(
+                "SELECT released_at FROM quarantines WHERE digest = ?", (quarantine.digest,)
+            ).fetchone()
+            if row is not None and row[0] is None:
+                return False
+            db.execute(
+                f"INSERT OR REPLACE INTO quarantines ({', '.join(_QUARANTINE_COLUMNS)})"
+                f" VALUES ({', '.join('?' * len(_QUARANTINE_COLUMNS))})",
+                _quarantine_row(quarantine),
+            )
+            return True
+
+        return self._transaction(work, f"The quarantine of {quarantine.shown}")
+
+    def release_digest(self, digest: str, by: str = "") -> Quarantine:
+        """See :meth:`watchtower.history.History.release_digest`.
+
+        Raises:
+            QuarantineError: No quarantined digest matches, or several do.
+            HistoryError: The file could not be written.
+        """
+
+        def work(db: sqlite3.Connection) -> Quarantine:
+            rows = db.execute(
+                f"SELECT {', '.join(_QUARANTINE_COLUMNS)} FROM quarantines"
+                " WHERE released_at IS NULL"
+            ).fetchall()
+            found = matching({q.digest: q for q in map(_quarantine_of, rows)}, digest)
+            released = attrs.evolve(found, released_at=self.clock(), released_by=by)
+            assert released.released_at is not None  # set just above
+            db.execute(
+                "UPDATE quarantines SET released_at = ?, released_by = ? WHERE digest = ?",
+                (_stored(released.released_at), by, found.digest),
+            )
+            return released
+
+        return self._transaction(work, f"The release of {digest.strip()[:80]}")
+
     # Reading ------------------------------------------------------------------
+
+    def quarantined(self) -> Mapping[str, Quarantine]:
+        """See :meth:`watchtower.history.History.quarantined`; read from the file each time."""
+        try:
+            rows = self._query(f"SELECT {', '.join(_QUARANTINE_COLUMNS)} FROM quarantines", ())
+        except HistoryError:
+            if self.read_only and not self._query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantines'", ()
+            ):
+                return MappingProxyType({})  # an older file, read beside an older daemon
+            raise
+        return MappingProxyType({q.digest: q for q in map(_quarantine_of, rows)})
 
     def approvals(self) -> Mapping[tuple[str, str], Approval]:
         """See :meth:`watchtower.history.History.approvals`; read from the file each time."""

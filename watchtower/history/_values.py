@@ -12,8 +12,8 @@ import attrs
 from attrs import frozen
 from typing_extensions import Protocol, runtime_checkable
 
-from ..errors import ApprovalError
-from ..report import ContainerReport, EntryKind, Outcome, Report
+from ..errors import ApprovalError, QuarantineError
+from ..report import ContainerReport, EntryKind, Outcome, Quarantine, Report
 
 __all__ = [
     "CHANGED",
@@ -21,6 +21,7 @@ __all__ = [
     "Change",
     "History",
     "Hold",
+    "Quarantine",
     "Run",
     "State",
     "approvals_on",
@@ -28,6 +29,7 @@ __all__ = [
     "changes_of",
     "decided",
     "held_on",
+    "matching",
     "run_counts",
 ]
 
@@ -332,6 +334,29 @@ def approvals_on(
     return {name: a for (where, name), a in approvals.items() if where == host}
 
 
+def matching(quarantines: Mapping[str, Quarantine], digest: str) -> Quarantine:
+    """The active quarantine ``digest`` names: all of it, or 12 or more of its first hex digits.
+
+    The rule both histories share for :meth:`History.release_digest`.
+
+    Raises:
+        QuarantineError: ``digest`` is malformed, names none, or names several.
+    """
+    wanted = _hex(digest.strip().lower())
+    if not _HEX_DIGITS.fullmatch(wanted):
+        raise QuarantineError(
+            f"{digest.strip()[:80]!r} is no digest: give sha256: and 12 to 64 hex digits."
+        )
+    found = [q for q in quarantines.values() if q.active and _hex(q.digest).startswith(wanted)]
+    if not found:
+        raise QuarantineError(f"No quarantined digest starts with {digest.strip()[:80]}.")
+    if len(found) > 1:
+        raise QuarantineError(
+            f"{digest.strip()[:80]} names {len(found)} quarantined digests: give more digits."
+        )
+    return found[0]
+
+
 def _change(entry: ContainerReport) -> dict[str, Any]:
     """The columns a history keeps of one report entry: the one place that maps them."""
     # As the events and templates do: digests alone are no version (the image ids say as much).
@@ -454,4 +479,29 @@ class History(Protocol):
 
     def approvals(self) -> Mapping[tuple[str, str], Approval]:
         """Every update asked for, pending or decided, by ``(host, name)``, as kept now."""
+        ...
+
+    def quarantine(self, quarantine: Quarantine) -> bool:
+        """Keep ``quarantine``: no run moves a container to its digest until it is released.
+
+        ``False`` when that digest is quarantined already (the first failure
+        is kept): the caller reports only what is new. A released digest that
+        fails again is quarantined anew.
+        """
+        ...
+
+    def quarantined(self) -> Mapping[str, Quarantine]:
+        """Every quarantine by digest, active or released, as kept now."""
+        ...
+
+    def release_digest(self, digest: str, by: str = "") -> Quarantine:
+        """Release the quarantined digest ``digest`` names; returns it as released.
+
+        ``digest`` is all of it or 12 or more of its first hex digits, with or
+        without ``sha256:`` (see :func:`~watchtower.history.matching`); ``by``
+        says who or why.
+
+        Raises:
+            QuarantineError: No quarantined digest matches, or several do.
+        """
         ...

@@ -95,7 +95,8 @@ def json_v1(
     ``imageName``, ``state`` and, when there is one, ``error``. Not in
     Watchtower's: ``latestImageName`` for a tag rule's move, and
     ``currentVersion``, ``latestVersion`` and ``releaseNotes`` when a version
-    label or a tag names the images.
+    label or a tag names the images; and ``quarantined``, the digests the
+    run quarantined (see :mod:`watchtower.quarantine`), when there are any.
     """
     body: dict[str, Any] | None = None
     if report is not None:
@@ -103,6 +104,8 @@ def json_v1(
             category: [_json_container(e) for e in getattr(report, category)]
             for category in _CATEGORIES
         }
+        if report.quarantined:
+            body["quarantined"] = [q.to_dict() for q in report.quarantined]
     return {
         "title": title,
         "host": host,
@@ -220,6 +223,10 @@ _DEFAULT = """\
 {%- for c in report.failed %}
 - {{ c.name }} ({{ c.image }}): {{ c | state }}: {{ c.reason }}
 {%- endfor %}
+{%- for q in report.quarantined %}
+- quarantined {{ q.shown }}… ({{ q.image }}): no other container is moved to it \
+until `watchtower release-digest`
+{%- endfor %}
 {%- endif -%}
 """
 
@@ -248,9 +255,10 @@ BUILTIN_TEMPLATES: Mapping[str, str] = {
     A count line and one line per container, only when something was
     updated, restarted, failed or is stale (an updated or stale one with
     its versions, ``, 1.25.3 -> 1.25.4``, when labels or tags name them,
-    and the release notes' link on a line of its own); otherwise nothing (and nothing
-    is sent). Without a report, each log entry's message on a line of its
-    own, as Watchtower's ``default``.
+    and the release notes' link on a line of its own), and a line for each
+    digest the run quarantined; otherwise nothing (and nothing is sent).
+    Without a report, each log entry's message on a line of its own, as
+    Watchtower's ``default``.
 ``porcelain.v1.summary-no-log``
     ``<name> (<image>): <State>[ Error: <reason>]`` per container, or ``no
     containers matched filter``.

@@ -15,7 +15,18 @@ from ..api_settings import ApiSettings, Endpoint
 from ..broadcast import Broadcaster
 from ..openapi import Operation
 from ..runner import Runner
-from . import approvals, checks, core, docs, going_back, inventory, page, plans, stream
+from . import (
+    approvals,
+    checks,
+    core,
+    docs,
+    going_back,
+    inventory,
+    page,
+    plans,
+    quarantine,
+    stream,
+)
 from ._base import EXTENSION, OPERATIONS_KEY, Context, QueryError, error
 from ._book import StatusBook
 from .hardening import harden
@@ -28,7 +39,13 @@ __all__ = ["ApiServer", "create_app"]
 # Each endpoint group's blueprints.
 _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
     "health": (core.health,),
-    "update": (core.update, plans.plans, going_back.going_back, approvals.approvals),
+    "update": (
+        core.update,
+        plans.plans,
+        going_back.going_back,
+        approvals.approvals,
+        quarantine.quarantine,
+    ),
     "check": (checks.checks,),
     "containers": (inventory.containers,),
     "metrics": (core.metrics,),
@@ -46,6 +63,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *plans.OPERATIONS,
     *going_back.OPERATIONS,
     *approvals.OPERATIONS,
+    *quarantine.OPERATIONS,
     *checks.OPERATIONS,
     *inventory.OPERATIONS,
     *stream.OPERATIONS,

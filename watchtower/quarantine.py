@@ -1,0 +1,288 @@
+"""Digests that failed, kept from every host, and the circuit breaker of a run.
+
+In a run with a history, a digest whose replacement fails anywhere (it
+does not start, is not healthy, is rolled back) is *quarantined*: no other container, on this host
+or another, is moved to it, in this run or a later one, until a person
+releases it (``watchtower release-digest``,
+:meth:`History.release_digest <watchtower.history.History.release_digest>`)
+or the registry serves a newer digest for its reference. The quarantine is
+by digest: a newer push of the same tag is tried as usual.
+
+Two places apply it. The planner skips a container whose new digest is in
+``UpdateParams.quarantined`` (what the history kept before the run), on
+purpose, with the reason. Within a run, a :class:`Breaker` that every host
+of the run shares learns each failure as it happens, and a replacement not
+yet begun is skipped before it stops anything, when its digest failed
+meanwhile or when ``UpdateParams.max_failures`` replacements have failed
+(the circuit breaker). A replacement under way finishes as usual.
+
+:func:`record_quarantines` keeps the new quarantines in the history; the
+report names each one once (:attr:`Report.quarantined
+<watchtower.report.Report.quarantined>`), when it starts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from ._emitter import Emitter
+from .events import Skipped, Step
+from .history import History, Quarantine
+from .lanes import ScheduledClient, Turn
+from .model import short_id
+from .params import UpdateParams
+from .plans import Action, Plan, PlanEntry
+from .replacement import Progress, Replacer
+from .report import ContainerReport, Outcome
+from .versions import repo_digest
+
+__all__ = [
+    "Breaker",
+    "GuardedReplacer",
+    "breaker_reason",
+    "entry_digest",
+    "quarantines_of",
+    "record_quarantines",
+    "superseded",
+    "with_quarantines",
+]
+
+
+def entry_digest(entry: PlanEntry) -> str:
+    """The digest ``entry`` updates to: the registry's digest of its new image, else its id."""
+    image = entry.new_image
+    if image is None:
+        return ""
+    return repo_digest(image.repo_digests, entry.target_reference) or image.id
+
+
+#: The steps that fail before the new image runs: such a failure is not the image's.
+_BEFORE_THE_IMAGE = frozenset({Step.RENAME, Step.STOP, Step.HOOK})
+
+
+def breaker_reason(failures: int) -> str:
+    """What a replacement the circuit breaker stopped is reported with."""
+    return f"circuit breaker: {failures} replacements failed in this run"
+
+
+class Breaker:
+    """What one run has learned of failures, shared by all its hosts; safe across threads.
+
+    Args:
+        max_failures: After this many failed replacements, no more begin
+            (0: the run never stops).
+        quarantined: Digests no container goes to, each with the reason it is skipped with.
+        learns: Whether a failure quarantines its digest; a run with a
+            history does (:func:`watchtower.update` sets it), a run that
+            keeps nothing only counts failures, for the circuit breaker.
+    """
+
+    def __init__(
+        self,
+        max_failures: int = 0,
+        quarantined: Mapping[str, str] | None = None,
+        *,
+        learns: bool = True,
+    ) -> None:
+        self.max_failures = max_failures
+        self.learns = learns
+        self._lock = threading.Lock()
+        self._known: dict[str, str] = dict(quarantined or {})
+        self.failures = 0
+        """How many replacements failed so far in the run."""
+
+    def know(self, quarantined: Mapping[str, str]) -> None:
+        """Add digests that no container may go to (a host's history, read at its start)."""
+        with self._lock:
+            for digest, reason in quarantined.items():
+                self._known.setdefault(digest, reason)
+
+    def stops(self, entry: PlanEntry) -> str:
+        """Why ``entry`` must not begin now (empty: it may): the breaker, or its digest."""
+        with self._lock:
+            if self.max_failures and self.failures >= self.max_failures:
+                return breaker_reason(self.failures)
+            if entry.action is Action.UPDATE:
+                return self._known.get(entry_digest(entry), "")
+            return ""
+
+    def learn(
+        self, entry: PlanEntry, report: ContainerReport, *, host: str, emit: Emitter, blamed: bool
+    ) -> Quarantine | None:
+        """Count ``report`` if it failed; the new quarantine its failure starts, if any.
+
+        A failed update to another image quarantines that image's digest
+        when the image is ``blamed``: not when the engine stopped answering,
+        nor when the old container could not be renamed or stopped, or its
+        pre-update hook failed, before the new image ran at all.
+        """
+        if report.outcome is not Outcome.FAILED:
+            return None
+        with self._lock:
+            self.failures += 1
+            image = entry.new_image
+            if (
+                not blamed
+                or not self.learns
+                or entry.action is not Action.UPDATE
+                or image is None
+                or image.id == entry.container.image_id
+            ):
+                return None
+            digest = entry_digest(entry)
+            if not digest or digest in self._known:
+                return None
+            quarantine = Quarantine(
+                digest=digest,
+                image=entry.target_reference.familiar,
+                reason=report.reason,
+                container=entry.name,
+                host=host,
+                at=emit.now(),
+            )
+            self._known[digest] = quarantine.skip_reason
+            return quarantine
+
+
+class GuardedReplacer(Replacer):
+    """A :class:`~watchtower.replacement.Replacer` that asks a :class:`Breaker` first.
+
+    Each replacement is checked before its pre-update hook and its stop: one
+    the breaker stops gets its name back and is reported skipped. Each
+    unit's outcomes are told to the breaker as the unit ends.
+
+    The arguments before ``breaker`` are :class:`~watchtower.replacement.Replacer`'s.
+
+    Args:
+        breaker: The run's breaker.
+        host: The engine's name, for the quarantines this host starts.
+    """
+
+    def __init__(
+        self,
+        client: ScheduledClient,
+        params: UpdateParams,
+        emit: Emitter,
+        units: Sequence[Sequence[PlanEntry]],
+        window: int = 1,
+        *,
+        breaker: Breaker,
+        host: str = "",
+    ) -> None:
+        super().__init__(client, params, emit, units, window)
+        self.breaker = breaker
+        self.host = host
+        self._new_lock = threading.Lock()
+        self._failed_at: dict[str, Step] = {}  # the step each failed replacement failed at
+        self.quarantined: list[Quarantine] = []
+        """The quarantines this host's replacements started, in the order they failed."""
+
+    def unit(self, index: int) -> dict[str, ContainerReport]:
+        """One unit replaced, as ``Replacer.unit`` does; then its outcomes told to the breaker."""
+        done = super().unit(index)
+        for entry in self._units[index]:
+            report = done.get(entry.name)
+            if report is None:
+                continue
+            blamed = (
+                not self.client.watch.silent
+                and self._failed_at.get(entry.name) not in _BEFORE_THE_IMAGE
+            )
+            new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, blamed=blamed)
+            if new is not None:
+                with self._new_lock:
+                    self.quarantined.append(new)
+        return done
+
+    def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
+        self._failed_at[entry.name] = step
+        return super()._fail(entry, step, reason)
+
+    def _rollback(
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
+    ) -> ContainerReport:
+        self._failed_at[entry.name] = step
+        return super()._rollback(entry, step, reason, progress)
+
+    def _prepare(
+        self, entry: PlanEntry, done: dict[str, ContainerReport], turn: Turn
+    ) -> Progress | None:
+        why = self.breaker.stops(entry)
+        aside = self._aside.get(entry.name)
+        if not why or not isinstance(aside, str):  # not stopped, or its rename failed
+            return super()._prepare(entry, done, turn)
+        self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=why))
+        reason = self._name_back(entry, why, Progress(aside=aside))
+        done[entry.name] = self._report(entry, Outcome.SKIPPED, reason)
+        return None
+
+
+def quarantines_of(history: History | None, emit: Emitter) -> Mapping[str, Quarantine]:
+    """The quarantines ``history`` keeps now; none when it cannot say (logged and told)."""
+    if history is None:
+        return {}
+    try:
+        return history.quarantined()
+    except Exception as error:
+        reason = f"The quarantined digests could not be read from the history: {error}"
+        emit.failed(Step.HISTORY, reason)
+        return {}
+
+
+def with_quarantines(params: UpdateParams, quarantines: Mapping[str, Quarantine]) -> UpdateParams:
+    """``params`` with the active ``quarantines`` added to ``params.quarantined``."""
+    active = {d: q.skip_reason for d, q in quarantines.items() if q.active}
+    if not active:
+        return params
+    return attrs.evolve(params, quarantined={**params.quarantined, **active})
+
+
+def superseded(plan: Plan, quarantines: Mapping[str, Quarantine]) -> dict[str, str]:
+    """The active quarantines whose reference ``plan`` finds at another digest now, and that digest.
+
+    The registry serves a newer image for that reference: the quarantine has
+    done its work, and ends.
+    """
+    served: dict[str, str] = {}
+    for entry in plan.entries:
+        digest = entry_digest(entry)
+        if digest:
+            served[entry.target_reference.familiar] = digest
+    return {
+        q.digest: served[q.image]
+        for q in quarantines.values()
+        if q.active and q.image in served and served[q.image] != q.digest
+    }
+
+
+def record_quarantines(
+    history: History | None,
+    new: Sequence[Quarantine],
+    ended: Mapping[str, str],
+    emit: Emitter,
+) -> tuple[Quarantine, ...]:
+    """Keep ``new`` in ``history`` and release those ``ended`` names; the ones new to it.
+
+    A history that cannot be written is logged and told (step ``history``),
+    never raised; without a history every one of ``new`` is new.
+    """
+    if history is None:
+        return tuple(new)
+    for digest, now in ended.items():
+        try:
+            history.release_digest(digest, by=f"the registry serves {short_id(now)} now")
+        except Exception as error:
+            emit.failed(Step.HISTORY, f"The quarantine of {digest} could not end: {error}")
+    kept: list[Quarantine] = []
+    for quarantine in new:
+        try:
+            if history.quarantine(quarantine):
+                kept.append(quarantine)
+        except Exception as error:
+            reason = f"The quarantine of {quarantine.shown} was not kept: {error}"
+            emit.failed(Step.HISTORY, reason, quarantine.container)
+            kept.append(quarantine)
+    return tuple(kept)
