@@ -40,6 +40,7 @@ from .plans import Action, PlanEntry
 from .probes import verify
 from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
+from .stacks import ROLLED_BACK_WITH
 from .versions import named_pair
 
 __all__ = ["Progress", "Replacer"]
@@ -135,6 +136,8 @@ class Replacer:
         done: dict[str, ContainerReport] = {}
         turn = Turn(self._turns)
         try:
+            if any(entry.settings.stack for entry in unit):
+                return self._stack(unit, turn)
             if self.params.rolling_restart:
                 for entry in unit:
                     progress = self._prepare(entry, done, turn)
@@ -148,6 +151,59 @@ class Replacer:
             return done
         finally:
             turn.give_back()
+
+    def _stack(self, unit: Sequence[PlanEntry], turn: Turn) -> dict[str, ContainerReport]:
+        """Replace a unit that holds a stack: every container of it, or none.
+
+        Each old container stays aside until the last replacement of the unit
+        has passed its checks; only then are they removed. When one fails,
+        those already replaced are rolled back, newest first, those stopped
+        start again, and those not begun get their names back.
+        """
+        rolling = self.params.rolling_restart
+        done: dict[str, ContainerReport] = {}
+        ready: dict[str, Progress] = {}  # prepared (stopped), not replaced yet
+        swapped: list[tuple[PlanEntry, Progress]] = []
+        failed = ""
+        if not rolling:
+            for entry in reversed(unit):
+                progress = self._prepare(entry, done, turn)
+                if progress is None:
+                    failed = entry.name
+                    break
+                ready[entry.name] = progress
+        for entry in unit if not failed else ():
+            prepared = self._prepare(entry, done, turn) if rolling else ready.pop(entry.name)
+            if prepared is None:
+                failed = entry.name
+                break
+            result = self._swap(entry, prepared, turn)
+            if isinstance(result, ContainerReport):
+                done[entry.name], failed = result, entry.name
+                break
+            swapped.append((entry, result))
+        if not failed:
+            return {entry.name: self._finish(entry, progress) for entry, progress in swapped}
+        cause = f"{failed} failed: {done[failed].reason}"
+        for entry, progress in reversed(swapped):
+            reason = f"{ROLLED_BACK_WITH}: {cause}"
+            done[entry.name] = self._rollback(entry, Step.STACK, reason, progress)
+        for entry in reversed(unit):
+            if entry.name in ready:
+                reason = f"{ROLLED_BACK_WITH}: {cause}"
+                done[entry.name] = self._rollback(entry, Step.STACK, reason, ready[entry.name])
+            elif entry.name not in done:
+                done[entry.name] = self._untouched(entry, f"not updated with its stack: {cause}")
+        return done
+
+    def _untouched(self, entry: PlanEntry, reason: str) -> ContainerReport:
+        """A member of a stack that failed before its turn: its name back, skipped."""
+        aside = self._aside.get(entry.name)
+        if not isinstance(aside, str):  # the rename failed, or never came
+            return aside or self._not_started(entry)
+        self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=reason))
+        reason = self._name_back(entry, reason, Progress(aside=aside))
+        return self._report(entry, Outcome.SKIPPED, reason)
 
     def _rename_ahead(self, index: int) -> None:
         """Rename aside the containers of this unit and of the window after it, alone at the engine.
@@ -281,11 +337,20 @@ class Replacer:
 
     def _replace(self, entry: PlanEntry, progress: Progress, turn: Turn) -> ContainerReport:
         """Create and start in ``turn``, wait healthy, remove the old one."""
+        swapped = self._swap(entry, progress, turn)
+        if isinstance(swapped, ContainerReport):
+            return swapped
+        return self._finish(entry, swapped)
+
+    def _swap(self, entry: PlanEntry, progress: Progress, turn: Turn) -> Progress | ContainerReport:
+        """Create and start in ``turn``, wait healthy and checked; the old one is kept aside.
+
+        Returns how far it got, or the report of a failure (rolled back).
+        """
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
         # As the fork: --no-restart recreates but does not start, except watchtower itself.
         runs = runs and (not self.params.no_restart or entry.settings.is_watchtower)
-        aside = progress.aside
         # A tag rule's new tag goes to the engine as the copy's reference.
         source = attrs.evolve(container, image=entry.target_reference)
         turn.take()
@@ -315,7 +380,14 @@ class Replacer:
             why = verify(client, new_id, entry.settings.checks)
             if why:
                 return self._rollback(entry, Step.VERIFY, why, progress)
+        return progress
 
+    def _finish(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
+        """Remove the old container of a replacement that passed, and tell it updated."""
+        container, image, client = entry.container, entry.target_image, self.client
+        aside, new_id = progress.aside, progress.new_id
+        assert new_id is not None  # a swap that passed created its replacement
+        runs = progress.started
         reason = ""
         if client.watch.silent and not entry.settings.is_watchtower:
             reason = f"the old container is left as {aside} until the engine answers"
