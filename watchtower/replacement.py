@@ -24,6 +24,7 @@ old container before it renames it back.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,8 @@ from .stacks import ROLLED_BACK_WITH
 from .versions import named_pair
 
 __all__ = ["Progress", "Replacer"]
+
+_log = logging.getLogger(__name__)
 
 
 @frozen
@@ -188,6 +191,7 @@ class Replacer:
         for entry, progress in reversed(swapped):
             reason = f"{ROLLED_BACK_WITH}: {cause}"
             done[entry.name] = self._rollback(entry, Step.STACK, reason, progress)
+        self._tag_back(unit)
         for entry in reversed(unit):
             if entry.name in ready:
                 reason = f"{ROLLED_BACK_WITH}: {cause}"
@@ -195,6 +199,28 @@ class Replacer:
             elif entry.name not in done:
                 done[entry.name] = self._untouched(entry, f"not updated with its stack: {cause}")
         return done
+
+    def _tag_back(self, unit: Sequence[PlanEntry]) -> None:
+        """Point each tag the unit's updates pulled anew back at the image its container runs.
+
+        ``docker compose up -d`` compares the image a service's tag names with
+        its container's: left on the new image, it would recreate the stack
+        on the images that failed. A tag a tag rule moved to is left alone.
+        """
+        for entry in unit:
+            old, ref = entry.container, entry.target_reference
+            if (
+                entry.action is not Action.UPDATE
+                or ref != old.image
+                or ref.tag is None
+                or entry.target_image.id == old.image_id
+                or self.client.watch.silent
+            ):
+                continue
+            try:
+                self.client.tag_image(old.image_id, ref)
+            except Exception as error:
+                _log.warning("%s was left on the new image: %s", ref.familiar, error)
 
     def _untouched(self, entry: PlanEntry, reason: str) -> ContainerReport:
         """A member of a stack that failed before its turn: its name back, skipped."""

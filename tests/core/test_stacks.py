@@ -62,6 +62,10 @@ def test_a_stack_whose_second_service_fails_its_probe_ends_all_old(engine, regis
         "db",
         "web",
     }
+    # The tags name the images the stack runs again: compose recreates nothing.
+    for name in ("db", "web"):
+        local = engine.inspect_image(f"example.org/{name}:1")
+        assert local is not None and local.id == engine.container(name).image_id
 
 
 def test_a_stack_that_passes_is_all_new_and_the_old_containers_go_last(engine, registry) -> None:
