@@ -2,7 +2,7 @@
 
 A stack is the containers of one compose project that carry the ``stack``
 label, or those of one ``group`` label (the key is
-:attr:`ContainerSettings.stack <watchtower.settings.ContainerSettings.stack>`).
+``ContainerSettings.stack`` (:mod:`watchtower.settings`)).
 Its members end a run all on their new images or all on their old ones:
 
 - at planning, a member that cannot be updated (its check failed, it is
