@@ -44,7 +44,7 @@ from .report import ContainerReport, Outcome
 from .stacks import ROLLED_BACK_WITH
 from .versions import named_pair
 
-__all__ = ["Progress", "Replacer"]
+__all__ = ["Failure", "Progress", "Replacer"]
 
 _log = logging.getLogger(__name__)
 
@@ -64,6 +64,21 @@ class Progress:
     aside: str | None = None
     new_id: str | None = None
     started: bool = False
+
+
+@frozen
+class Failure:
+    """A replacement that failed and is not rolled back yet: a stack rolls it back last.
+
+    Attributes:
+        step: The step that failed.
+        reason: Why.
+        progress: How far it got.
+    """
+
+    step: Step
+    reason: str
+    progress: Progress
 
 
 class Replacer:
@@ -161,13 +176,15 @@ class Replacer:
         Each old container stays aside until the last replacement of the unit
         has passed its checks; only then are they removed. When one fails,
         those already replaced are rolled back, newest first, those stopped
-        start again, and those not begun get their names back.
+        start again, those not begun get their names back, and the one that
+        failed is rolled back last: a run killed meanwhile leaves its
+        leftover, and the repair undoes the stack whole.
         """
         rolling = self.params.rolling_restart
         done: dict[str, ContainerReport] = {}
         ready: dict[str, Progress] = {}  # prepared (stopped), not replaced yet
         swapped: list[tuple[PlanEntry, Progress]] = []
-        failed = ""
+        failed, failure = "", None
         if not rolling:
             for entry in reversed(unit):
                 progress = self._prepare(entry, done, turn)
@@ -180,14 +197,25 @@ class Replacer:
             if prepared is None:
                 failed = entry.name
                 break
-            result = self._swap(entry, prepared, turn)
+            result = self._swap(entry, prepared, turn, undo=False)
             if isinstance(result, ContainerReport):
                 done[entry.name], failed = result, entry.name
+                break
+            if isinstance(result, Failure):
+                failed, failure = entry.name, (entry, result)
+                self.emit(
+                    Failed(
+                        at=self.emit.now(),
+                        container=entry.name,
+                        step=result.step,
+                        reason=result.reason,
+                    )
+                )
                 break
             swapped.append((entry, result))
         if not failed:
             return {entry.name: self._finish(entry, progress) for entry, progress in swapped}
-        cause = f"{failed} failed: {done[failed].reason}"
+        cause = f"{failed} failed: {failure[1].reason if failure else done[failed].reason}"
         for entry, progress in reversed(swapped):
             reason = f"{ROLLED_BACK_WITH}: {cause}"
             done[entry.name] = self._rollback(entry, Step.STACK, reason, progress)
@@ -196,8 +224,14 @@ class Replacer:
             if entry.name in ready:
                 reason = f"{ROLLED_BACK_WITH}: {cause}"
                 done[entry.name] = self._rollback(entry, Step.STACK, reason, ready[entry.name])
-            elif entry.name not in done:
+            elif entry.name not in done and entry.name != failed:
                 done[entry.name] = self._untouched(entry, f"not updated with its stack: {cause}")
+        if failure is not None:
+            # Last: until then its leftover tells a repair that the stack is undone.
+            entry, last = failure
+            done[entry.name] = self._rollback(
+                entry, last.step, last.reason, last.progress, told=True
+            )
         return done
 
     def _tag_back(self, unit: Sequence[PlanEntry]) -> None:
@@ -364,14 +398,19 @@ class Replacer:
     def _replace(self, entry: PlanEntry, progress: Progress, turn: Turn) -> ContainerReport:
         """Create and start in ``turn``, wait healthy, remove the old one."""
         swapped = self._swap(entry, progress, turn)
+        if isinstance(swapped, Failure):  # not with undo; for the type checker
+            return self._rollback(entry, swapped.step, swapped.reason, swapped.progress)
         if isinstance(swapped, ContainerReport):
             return swapped
         return self._finish(entry, swapped)
 
-    def _swap(self, entry: PlanEntry, progress: Progress, turn: Turn) -> Progress | ContainerReport:
+    def _swap(
+        self, entry: PlanEntry, progress: Progress, turn: Turn, *, undo: bool = True
+    ) -> Progress | ContainerReport | Failure:
         """Create and start in ``turn``, wait healthy and checked; the old one is kept aside.
 
-        Returns how far it got, or the report of a failure (rolled back).
+        Returns how far it got, or the report of a failure (rolled back), or,
+        without ``undo``, the failure to roll back later.
         """
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
@@ -386,7 +425,7 @@ class Replacer:
             new_id = client.create_replacement(source, image)
         except Exception as error:
             reason = f"its replacement could not be created: {error}"
-            return self._rollback(entry, Step.CREATE, reason, progress)
+            return self._undo(entry, Step.CREATE, reason, progress, undo)
         progress = attrs.evolve(progress, new_id=new_id)
         if runs and client.watch.silent:
             return self._left(entry, "its replacement was not started", progress)
@@ -395,18 +434,26 @@ class Replacer:
                 client.start_container(new_id)
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
-                return self._rollback(entry, Step.START, reason, progress)
+                return self._undo(entry, Step.START, reason, progress, undo)
         turn.give_back()
         if runs:
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
-                return self._rollback(entry, Step.HEALTH, why, progress)
+                return self._undo(entry, Step.HEALTH, why, progress, undo)
             why = verify(client, new_id, entry.settings.checks)
             if why:
-                return self._rollback(entry, Step.VERIFY, why, progress)
+                return self._undo(entry, Step.VERIFY, why, progress, undo)
         return progress
+
+    def _undo(
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress, undo: bool
+    ) -> ContainerReport | Failure:
+        """Roll back now, or, without ``undo``, say what to roll back later."""
+        if undo:
+            return self._rollback(entry, step, reason, progress)
+        return Failure(step, reason, progress)
 
     def _finish(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
         """Remove the old container of a replacement that passed, and tell it updated."""
@@ -453,17 +500,19 @@ class Replacer:
         return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
 
     def _rollback(
-        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress, *, told: bool = False
     ) -> ContainerReport:
         """Undo what ``progress`` says was done, newest step first.
 
         The old container is started before it is renamed back, as the
         repair does: killed in between, its aside name still says it ran.
         Once the engine stops answering, nothing more is tried: the repair
-        undoes the rest when it answers again.
+        undoes the rest when it answers again. ``told``: the failure was
+        told already.
         """
         container, watch = entry.container, self.client.watch
-        self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
+        if not told:
+            self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         if watch.silent:
             return self._left(entry, reason, progress)
         problems: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -10,12 +11,14 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
+from watchtower._emitter import Emitter
 from watchtower.events import Event, Failed, RolledBack
 from watchtower.model import ContainerState
 from watchtower.plans import Action
+from watchtower.repair import repair
 from watchtower.report import Outcome
 from watchtower.stacks import held_back, merge_units
-from watchtower.testing import MemoryEngine, MemoryRegistry, Misbehaviour
+from watchtower.testing import FixedClock, Killed, MemoryEngine, MemoryRegistry, Misbehaviour
 
 PROBED = {L.PROBE_HTTP: "http://:8080/health"}
 
@@ -225,3 +228,43 @@ def test_a_stack_never_ends_half_updated(stack: dict[str, Any]) -> None:
     else:
         assert all(new_images.values()), (new_images, [(e.name, e.reason) for e in report])
     assert report.get("other").outcome is Outcome.UPDATED
+
+
+def _stack_engine(size: int, failing: int | None) -> tuple[MemoryEngine, MemoryRegistry]:
+    """A chain of ``size`` stale services of one stack; the ``failing``-th fails its probe."""
+    registry = MemoryRegistry()
+    engine = MemoryEngine(registry)
+    for i in range(size):
+        registry.publish(f"example.org/s{i}:1")
+        labels = member("app", f"s{i}", f"s{i - 1}" if i else "", **PROBED)
+        engine.run(f"s{i}", f"example.org/s{i}:1", labels=labels)
+        registry.publish(f"example.org/s{i}:1")
+    if failing is not None:
+        engine.misbehaving[f"s{failing}"] = Misbehaviour(probe="answered 503")
+    return engine, registry
+
+
+@settings(max_examples=12, deadline=None)
+@given(size=st.integers(2, 3), failing=st.one_of(st.none(), st.integers(0, 2)))
+def test_a_stack_run_killed_at_any_call_is_repaired_all_old_or_all_new(
+    size: int, failing: int | None
+) -> None:
+    failing = None if failing is None or failing >= size else failing
+    engine, registry = _stack_engine(size, failing)
+    update(engine, registry)
+    calls = len(engine.calls)
+    for at in range(1, calls + 1):
+        engine, registry = _stack_engine(size, failing)
+        before = {c.name: c.image_id for c in engine.containers()}
+        engine.kill_at(at)
+        with contextlib.suppress(Killed):
+            update(engine, registry)
+        engine.kill_at(None)
+        with Emitter(None, FixedClock()) as emit:
+            lines = repair(engine, UpdateParams(), emit)
+        now = {c.name: c for c in engine.containers()}
+        where = f"killed at call {at} of {calls}: {lines}"
+        assert set(now) == set(before), where
+        assert all(c.state is ContainerState.RUNNING for c in now.values()), where
+        kept = {name for name, c in now.items() if c.image_id == before[name]}
+        assert kept in (set(), set(before)), where
