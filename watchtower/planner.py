@@ -127,7 +127,8 @@ def recheck(
       no longer the newest, and the newest is not the one approved;
     - a rollback holds it now (``held``: its version by name);
     - the new image of its update is no longer on the engine (``missing``:
-      image ids), removed since the plan pulled it.
+      image ids), removed since the plan pulled it;
+    - another member of its stack is dropped (:mod:`watchtower.stacks`).
 
     An update whose registry could not be asked again is carried out with
     the plan's image, as approved. A container whose update is dropped but
@@ -177,6 +178,14 @@ def recheck(
                     f"{MOVED} ({short_id(answer)}, not {short_id(planned)}); "
                     "plan again to approve it"
                 )
+    # A stack is carried out whole or not at all (watchtower.stacks).
+    stacks = {e.name: e.settings.stack for e in approved.entries}
+    if any(stacks.values()):
+        going = {e.name for e in approved.actions if e.action is Action.UPDATE}
+        for name, reason in held_back(
+            stacks, going - set(why) - set(moved), {**why, **moved}
+        ).items():
+            moved.setdefault(name, reason)
     acting = {e.name for e in approved.actions if e.name not in why}
     updates = {
         e.name for e in approved.actions if e.action is Action.UPDATE and e.name in acting

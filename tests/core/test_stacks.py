@@ -268,3 +268,17 @@ def test_a_stack_run_killed_at_any_call_is_repaired_all_old_or_all_new(
         assert all(c.state is ContainerState.RUNNING for c in now.values()), where
         kept = {name for name, c in now.items() if c.image_id == before[name]}
         assert kept in (set(), set(before)), where
+
+
+def test_an_approved_plan_drops_a_stack_whole_when_a_member_moved(engine, registry) -> None:
+    old = shop(engine, registry)
+    approved = plan(engine, registry)
+    assert approved.units == (("db", "web"),)
+    registry.publish("example.org/web:1")  # pushed again since the plan was made
+    report = update(engine, registry, plan=approved)
+    assert report.get("web").reason.startswith("the registry serves another image")
+    assert report.get("db").reason.startswith(
+        "held back with its stack (compose project shop): web cannot be updated: "
+        "the registry serves another image"
+    )
+    assert {c.name: c.id for c in engine.containers()} == old
