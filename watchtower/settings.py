@@ -160,7 +160,7 @@ class ContainerSettings:
         windows, closed = reader.windows(params)
         schedule, unreadable_schedule = reader.schedule(params)
         checks, check_problems = read_checks(container.labels, container.name, params.soak)
-        stack = reader.stack()
+        stack = reader.stack(params.stacks)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -214,16 +214,17 @@ class _Reader:
             f"{fallback} is used instead."
         )
 
-    def stack(self) -> str:
+    def stack(self, flag: bool) -> str:
         """The stack the container is replaced with as one, or empty (:mod:`watchtower.stacks`).
 
-        A ``group`` label names it; ``stack=true`` makes it the container's
-        compose project.
+        A ``group`` label names it; ``stack=true`` (or, without the label,
+        ``flag``) makes it the container's compose project.
         """
         group = self.container.labels.get(labels.GROUP, "").strip()
         if group:
             return f"group {group}"
-        if self.boolean(labels.STACK) and (
+        wanted = self.boolean(labels.STACK, f"the flag's value ({str(flag).lower()})")
+        if (flag if wanted is None else wanted) and (
             project := self.container.labels.get(labels.COMPOSE_PROJECT, "").strip()
         ):
             return f"compose project {project}"

@@ -282,3 +282,18 @@ def test_an_approved_plan_drops_a_stack_whole_when_a_member_moved(engine, regist
         "the registry serves another image"
     )
     assert {c.name: c.id for c in engine.containers()} == old
+
+
+def test_the_stacks_flag_makes_a_stack_of_every_compose_project_but_a_label_opts_out(
+    engine, registry
+) -> None:
+    for name in ("db", "web", "cache"):
+        registry.publish(f"example.org/{name}:1")
+    compose = {L.COMPOSE_PROJECT: "shop"}
+    engine.run("db", "example.org/db:1", labels=compose)
+    engine.run("web", "example.org/web:1", labels=compose)
+    engine.run("cache", "example.org/cache:1", labels={**compose, L.STACK: "false"})
+    for name in ("db", "web", "cache"):
+        registry.publish(f"example.org/{name}:1")
+    assert plan(engine, registry).units == (("cache",), ("db",), ("web",))
+    assert plan(engine, registry, UpdateParams(stacks=True)).units == (("cache",), ("db", "web"))
