@@ -357,7 +357,7 @@ def make_plan(
         _announce(emit, entry)
 
     units = components(graph, restarting) if restarting else ()
-    if stack_held or any(stacks.values()):
+    if any(stacks.values()):
         units = merge_units(units, stacks, ordering.order)
     # Watchtower's own container goes last: its successor removes this instance.
     units = tuple(sorted(units, key=lambda unit: any(settings[n].is_watchtower for n in unit)))
