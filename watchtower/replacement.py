@@ -203,14 +203,6 @@ class Replacer:
                 break
             if isinstance(result, Failure):
                 failed, failure = entry.name, (entry, result)
-                self.emit(
-                    Failed(
-                        at=self.emit.now(),
-                        container=entry.name,
-                        step=result.step,
-                        reason=result.reason,
-                    )
-                )
                 break
             swapped.append((entry, result))
         if not failed:
@@ -229,9 +221,7 @@ class Replacer:
         if failure is not None:
             # Last: until then its leftover tells a repair that the stack is undone.
             entry, last = failure
-            done[entry.name] = self._rollback(
-                entry, last.step, last.reason, last.progress, told=True
-            )
+            done[entry.name] = self._rollback(entry, last.step, last.reason, last.progress)
         return done
 
     def _tag_back(self, unit: Sequence[PlanEntry]) -> None:
@@ -500,19 +490,17 @@ class Replacer:
         return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
 
     def _rollback(
-        self, entry: PlanEntry, step: Step, reason: str, progress: Progress, *, told: bool = False
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
     ) -> ContainerReport:
         """Undo what ``progress`` says was done, newest step first.
 
         The old container is started before it is renamed back, as the
         repair does: killed in between, its aside name still says it ran.
         Once the engine stops answering, nothing more is tried: the repair
-        undoes the rest when it answers again. ``told``: the failure was
-        told already.
+        undoes the rest when it answers again.
         """
         container, watch = entry.container, self.client.watch
-        if not told:
-            self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
+        self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         if watch.silent:
             return self._left(entry, reason, progress)
         problems: list[str] = []

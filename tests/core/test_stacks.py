@@ -57,9 +57,10 @@ def test_a_stack_whose_second_service_fails_its_probe_ends_all_old(engine, regis
         "rolled back with its stack: web failed: its replacement failed a check: "
         "probe http://:8080/health answered 503"
     )
+    # The member that failed is rolled back last, its failure told then.
     assert [(e.container, e.step) for e in events if isinstance(e, Failed)] == [
-        ("web", "verify"),
         ("db", "stack"),
+        ("web", "verify"),
     ]
     assert {e.container for e in events if isinstance(e, RolledBack) and e.restored} == {
         "db",
