@@ -131,6 +131,9 @@ class Step(Word):
     """The engine stopped answering during the run."""
     HISTORY = "history"
     """Writing the run to the history (:mod:`watchtower.history`)."""
+    STACK = "stack"
+    """Rolling a replacement back because another member of its stack failed
+    (:mod:`watchtower.stacks`)."""
 
 
 def _status(value: str) -> Status:

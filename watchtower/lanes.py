@@ -49,7 +49,7 @@ from typing import TypeVar
 from .errors import ContainerError, EngineTimeoutError
 from .model import Container, HookResult, Image, ImageRef
 from .probes import UNCHECKED, Checks
-from .protocols import ContainerClient, ReplacementChecker
+from .protocols import ContainerClient, ImageTagger, ReplacementChecker
 
 __all__ = ["PATIENCE", "EngineWatch", "Lanes", "ScheduledClient", "Turn", "Turns"]
 
@@ -302,6 +302,18 @@ class ScheduledClient:
         if not isinstance(client, ReplacementChecker):
             raise ContainerError(UNCHECKED)
         return self._call(lambda: client.check_replacement(container_id, checks))
+
+    def tag_image(self, image_id: str, ref: ImageRef) -> None:
+        """As the client's.
+
+        Raises:
+            ContainerError: The client cannot tag images (it is no
+                :class:`~watchtower.protocols.ImageTagger`).
+        """
+        client = self.client
+        if not isinstance(client, ImageTagger):
+            raise ContainerError("this engine's client cannot tag images")
+        self._call(lambda: client.tag_image(image_id, ref))
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """As the client's."""

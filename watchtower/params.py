@@ -153,6 +153,9 @@ class UpdateParams:
         soak: How long a started replacement must keep running, never
             restarted, before the old container is removed (0: no soak);
             a container's ``soak`` label overrides it (:mod:`watchtower.probes`).
+        stacks: Replace the containers of each compose project as one
+            (:mod:`watchtower.stacks`); a container's ``stack`` label
+            overrides it, and a ``group`` label makes a stack of any containers.
         hook_timeout: Default timeout of a pre-check or post-check hook.
         cooldown: Only update to an image at least this old (0: no cooldown).
         warn_on_head_failure: How loudly a failed digest check is logged before
@@ -237,6 +240,7 @@ class UpdateParams:
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     soak: timedelta = field(default=timedelta(0), validator=_non_negative)
+    stacks: bool = False
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)
     warn_on_head_failure: str = field(default="auto", validator=_one_of("auto", "always", "never"))

@@ -32,6 +32,7 @@ from .selection import select
 from .services import is_task, plan_services
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
+from .stacks import held_back, merge_units
 from .staleness import Verdict, assess, fan_out, scan_deadline
 from .tags import TagList
 from .timing import Due, due
@@ -126,7 +127,8 @@ def recheck(
       no longer the newest, and the newest is not the one approved;
     - a rollback holds it now (``held``: its version by name);
     - the new image of its update is no longer on the engine (``missing``:
-      image ids), removed since the plan pulled it.
+      image ids), removed since the plan pulled it;
+    - another member of its stack is dropped (:mod:`watchtower.stacks`).
 
     An update whose registry could not be asked again is carried out with
     the plan's image, as approved. A container whose update is dropped but
@@ -176,6 +178,14 @@ def recheck(
                     f"{MOVED} ({short_id(answer)}, not {short_id(planned)}); "
                     "plan again to approve it"
                 )
+    # A stack is carried out whole or not at all (watchtower.stacks).
+    stacks = {e.name: e.settings.stack for e in approved.entries}
+    if any(stacks.values()):
+        going = {e.name for e in approved.actions if e.action is Action.UPDATE}
+        for name, reason in held_back(
+            stacks, going - set(why) - set(moved), {**why, **moved}
+        ).items():
+            moved.setdefault(name, reason)
     acting = {e.name for e in approved.actions if e.name not in why}
     updates = {
         e.name for e in approved.actions if e.action is Action.UPDATE and e.name in acting
@@ -305,6 +315,14 @@ def make_plan(
     to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
     # Those their update policy keeps as they are (approve, notify) wait, stale.
     to_update = [n for n in to_update if n not in by_policy]
+    stacks = {c.name: settings[c.name].stack for c in chosen}
+    stack_held: dict[str, str] = {}
+    if any(stacks.values()):
+        blockers = _blockers(
+            chosen, verdicts, to_update, by_policy, timing, waiting, settings, params.held
+        )
+        stack_held = held_back(stacks, to_update, blockers)
+        to_update = [n for n in to_update if n not in stack_held]
     movable_graph = {n: graph[n] & movable for n in movable}
     to_restart = dependents(movable_graph, to_update) - set(to_update)
     restarting = set(to_update) | to_restart
@@ -324,7 +342,7 @@ def make_plan(
         why = ""
         if entry.status is Status.STALE and entry.action is Action.NONE:
             waits = timing[name].reason if name in waiting else ""
-            policy = by_policy.get(name, "")
+            policy = by_policy.get(name, "") or stack_held.get(name, "")
             why = _why_not(settings[name], "; ".join(filter(None, [policy, waits])))
             if waits and waits in why:
                 entry = attrs.evolve(entry, next_due=timing[name].next)
@@ -339,9 +357,41 @@ def make_plan(
         _announce(emit, entry)
 
     units = components(graph, restarting) if restarting else ()
+    if any(stacks.values()):
+        units = merge_units(units, stacks, ordering.order)
     # Watchtower's own container goes last: its successor removes this instance.
     units = tuple(sorted(units, key=lambda unit: any(settings[n].is_watchtower for n in unit)))
     return Plan(entries=entries, units=units, created_at=now)
+
+
+def _blockers(
+    chosen: Sequence[Container],
+    verdicts: Mapping[str, Verdict],
+    to_update: Collection[str],
+    by_policy: Mapping[str, str],
+    timing: Mapping[str, Due],
+    waiting: Collection[str],
+    settings: Mapping[str, ContainerSettings],
+    held: Collection[str],
+) -> dict[str, str]:
+    """Why each container that is stale, unchecked or held is not updated.
+
+    Such a container holds its stack back; one skipped for another reason
+    (a locally built image, say) does not: it has nothing to update to.
+    """
+    why: dict[str, str] = {}
+    for container in chosen:
+        name, verdict = container.name, verdicts[container.name]
+        if verdict.status is Status.FAILED:
+            why[name] = f"its check failed: {verdict.reason}"
+        elif verdict.status is Status.SKIPPED and name in held:
+            why[name] = verdict.reason
+        elif verdict.status is Status.STALE and name not in timing:
+            why[name] = "it is on a dependency cycle"
+        elif verdict.status is Status.STALE and name not in to_update:
+            waits = timing[name].reason if name in waiting else ""
+            why[name] = by_policy.get(name) or _why_not(settings[name], waits)
+    return why
 
 
 def _follow_tags(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ContainerClient",
+    "ImageTagger",
     "Notifier",
     "Registry",
     "ReplacementChecker",
@@ -212,6 +213,26 @@ class ReplacementChecker(Protocol):
 
         Raises:
             ContainerError: Its state could not be read.
+        """
+        ...
+
+
+@runtime_checkable
+class ImageTagger(Protocol):
+    """A container engine that can point a local tag at another image: optional.
+
+    When a stack is rolled back (:mod:`watchtower.stacks`), each tag its
+    update pulled anew is pointed back at the image the stack runs again,
+    so that ``docker compose up -d``, which compares the image its tag
+    names, does not recreate the stack on the images that failed. A client
+    without it leaves the tags on the new images.
+    """
+
+    def tag_image(self, image_id: str, ref: ImageRef) -> None:
+        """Make the local reference ``ref`` (a name and a tag) name the image ``image_id``.
+
+        Raises:
+            EngineError: The engine could not tag it.
         """
         ...
 

@@ -35,6 +35,9 @@ The rules, for each container renamed aside (and in scope):
    is a self-update in progress: **left** for the successor, which removes
    it when the old instance has finished its run.
 5. Another container holds its name: **left** as it is, and reported.
+6. A member of a stack (:mod:`watchtower.stacks`) whose replacement runs is
+   **undone**, unchecked, when another member of its stack is undone: a
+   stack ends all old or all new here too.
 
 A failed replacement is **removed**. A replacement that does not run is not
 kept when the repair cannot know that its create finished: a create cut
@@ -163,6 +166,10 @@ class Repair:
         verdict: What to do.
         holder: The container now under ``name`` (the replacement, unless the
             verdict is :attr:`Verdict.TAKEN`), when there is one.
+        because: Why a replacement that runs is undone without a check:
+            another member of its stack is undone (empty otherwise).
+        stack: The stack of the container it stands for (:mod:`watchtower.stacks`).
+        checked: Its running replacement passed its checks already.
     """
 
     name: str
@@ -170,6 +177,9 @@ class Repair:
     ran: bool
     verdict: Verdict
     holder: Container | None = None
+    because: str = ""
+    stack: str = ""
+    checked: bool = False
 
 
 def find_repairs(
@@ -202,8 +212,64 @@ def find_repairs(
         if in_scope(own, settings):
             holder = by_name.get(leftover.name)
             finished = holder is not None and holder.id in done
-            repairs.append(_decide(container, leftover, holder, settings.is_watchtower, finished))
-    return repairs
+            decision = _decide(container, leftover, holder, settings.is_watchtower, finished)
+            repairs.append(attrs.evolve(decision, stack=settings.stack))
+    return _whole_stacks(repairs)
+
+
+def _whole_stacks(repairs: list[Repair]) -> list[Repair]:
+    """``repairs`` with a stack undone whole when one of its members is undone.
+
+    A member that is undone (or whose failed replacement is discarded: a
+    rollback was under way) makes the members whose replacement runs undone
+    too, unchecked; one the run reported finished is kept.
+    """
+    undone: dict[str, str] = {}
+    for decision in repairs:
+        if decision.stack and decision.verdict in (Verdict.UNDO, Verdict.DISCARD):
+            undone.setdefault(decision.stack, decision.name)
+    whole = []
+    for decision in repairs:
+        if decision.verdict is Verdict.CHECK and decision.stack in undone:
+            why = f"undone with its stack: {undone[decision.stack]} was undone"
+            decision = attrs.evolve(decision, verdict=Verdict.UNDO, because=why)
+        whole.append(decision)
+    return whole
+
+
+def _judge_stacks(
+    client: ContainerClient, params: UpdateParams, repairs: list[Repair]
+) -> list[Repair]:
+    """Check each stack's running replacements before any is finished.
+
+    One that is not good undoes its whole stack; those that are good are
+    not checked again.
+    """
+    bad: dict[str, str] = {}
+    whys: dict[str, str] = {}
+    for decision in repairs:
+        holder = decision.holder
+        if decision.stack and decision.verdict is Verdict.CHECK and holder is not None:
+            if decision.stack in bad:
+                continue
+            try:
+                why = _not_good(client, params, holder)
+            except Exception as error:
+                why = f"its replacement could not be checked: {error}"
+            if why:
+                bad[decision.stack], whys[decision.name] = decision.name, why
+    judged = []
+    for decision in repairs:
+        if decision.stack and decision.verdict is Verdict.CHECK:
+            if decision.stack in bad:
+                why = whys.get(decision.name) or (
+                    f"undone with its stack: {bad[decision.stack]} was not good"
+                )
+                decision = attrs.evolve(decision, verdict=Verdict.UNDO, because=why)
+            else:
+                decision = attrs.evolve(decision, checked=True)
+        judged.append(decision)
+    return judged
 
 
 def _decide(
@@ -258,7 +324,7 @@ def repair(
     """
     if listed is None:
         listed = client.list_containers(include_stopped=True, include_restarting=True)
-    decisions = find_repairs(listed, params, only, done)
+    decisions = _judge_stacks(client, params, find_repairs(listed, params, only, done))
     lines = (_carry_out(client, params, emit, d) for d in decisions)
     return tuple(line for line in lines if line)
 
@@ -286,7 +352,7 @@ def _carry_out(
         elif verdict is Verdict.KEEP or (
             verdict is Verdict.CHECK
             and holder is not None
-            and not (why := _not_good(client, params, holder))
+            and (decision.checked or not (why := _not_good(client, params, holder)))
         ):
             if old.state.is_running:  # a reboot restarted it
                 own = ContainerSettings.read(old, params)
@@ -296,7 +362,7 @@ def _carry_out(
             what = "the update" if verdict is Verdict.KEEP else "an interrupted update"
             line = f"{what} was finished; the old container {old.name} was removed"
         else:
-            action, line = "undone", _undo(client, decision, why)
+            action, line = "undone", _undo(client, decision, why or decision.because)
     except Exception as error:
         reason = f"an interrupted update could not be repaired, {old.name} is left: {error}"
         emit(Failed(at=emit.now(), container=decision.name, step=Step.REPAIR, reason=reason))

@@ -24,6 +24,7 @@ old container before it renames it back.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,9 +41,12 @@ from .plans import Action, PlanEntry
 from .probes import verify
 from .repair import aside_name, discard, unhealthy
 from .report import ContainerReport, Outcome
+from .stacks import ROLLED_BACK_WITH
 from .versions import named_pair
 
-__all__ = ["Progress", "Replacer"]
+__all__ = ["Failure", "Progress", "Replacer"]
+
+_log = logging.getLogger(__name__)
 
 
 @frozen
@@ -60,6 +64,21 @@ class Progress:
     aside: str | None = None
     new_id: str | None = None
     started: bool = False
+
+
+@frozen
+class Failure:
+    """A replacement that failed and is not rolled back yet: a stack rolls it back last.
+
+    Attributes:
+        step: The step that failed.
+        reason: Why.
+        progress: How far it got.
+    """
+
+    step: Step
+    reason: str
+    progress: Progress
 
 
 class Replacer:
@@ -135,6 +154,8 @@ class Replacer:
         done: dict[str, ContainerReport] = {}
         turn = Turn(self._turns)
         try:
+            if any(entry.settings.stack for entry in unit):
+                return self._stack(unit, turn)
             if self.params.rolling_restart:
                 for entry in unit:
                     progress = self._prepare(entry, done, turn)
@@ -148,6 +169,91 @@ class Replacer:
             return done
         finally:
             turn.give_back()
+
+    def _stack(self, unit: Sequence[PlanEntry], turn: Turn) -> dict[str, ContainerReport]:
+        """Replace a unit that holds a stack: every container of it, or none.
+
+        Each old container stays aside until the last replacement of the unit
+        has passed its checks; only then are they removed. When one fails,
+        those already replaced are rolled back, newest first, those stopped
+        start again, those not begun get their names back, and the one that
+        failed is rolled back last: a run killed meanwhile leaves its
+        leftover, and the repair undoes the stack whole.
+        """
+        rolling = self.params.rolling_restart
+        done: dict[str, ContainerReport] = {}
+        ready: dict[str, Progress] = {}  # prepared (stopped), not replaced yet
+        swapped: list[tuple[PlanEntry, Progress]] = []
+        failed, failure = "", None
+        if not rolling:
+            for entry in reversed(unit):
+                progress = self._prepare(entry, done, turn)
+                if progress is None:
+                    failed = entry.name
+                    break
+                ready[entry.name] = progress
+        for entry in unit if not failed else ():
+            prepared = self._prepare(entry, done, turn) if rolling else ready.pop(entry.name)
+            if prepared is None:
+                failed = entry.name
+                break
+            result = self._swap(entry, prepared, turn, undo=False)
+            if isinstance(result, ContainerReport):
+                done[entry.name], failed = result, entry.name
+                break
+            if isinstance(result, Failure):
+                failed, failure = entry.name, (entry, result)
+                break
+            swapped.append((entry, result))
+        if not failed:
+            return {entry.name: self._finish(entry, progress) for entry, progress in swapped}
+        cause = f"{failed} failed: {failure[1].reason if failure else done[failed].reason}"
+        for entry, progress in reversed(swapped):
+            reason = f"{ROLLED_BACK_WITH}: {cause}"
+            done[entry.name] = self._rollback(entry, Step.STACK, reason, progress)
+        self._tag_back(unit)
+        for entry in reversed(unit):
+            if entry.name in ready:
+                reason = f"{ROLLED_BACK_WITH}: {cause}"
+                done[entry.name] = self._rollback(entry, Step.STACK, reason, ready[entry.name])
+            elif entry.name not in done and entry.name != failed:
+                done[entry.name] = self._untouched(entry, f"not updated with its stack: {cause}")
+        if failure is not None:
+            # Last: until then its leftover tells a repair that the stack is undone.
+            entry, last = failure
+            done[entry.name] = self._rollback(entry, last.step, last.reason, last.progress)
+        return done
+
+    def _tag_back(self, unit: Sequence[PlanEntry]) -> None:
+        """Point each tag the unit's updates pulled anew back at the image its container runs.
+
+        ``docker compose up -d`` compares the image a service's tag names with
+        its container's: left on the new image, it would recreate the stack
+        on the images that failed. A tag a tag rule moved to is left alone.
+        """
+        for entry in unit:
+            old, ref = entry.container, entry.target_reference
+            if (
+                entry.action is not Action.UPDATE
+                or ref != old.image
+                or ref.tag is None
+                or entry.target_image.id == old.image_id
+                or self.client.watch.silent
+            ):
+                continue
+            try:
+                self.client.tag_image(old.image_id, ref)
+            except Exception as error:
+                _log.warning("%s was left on the new image: %s", ref.familiar, error)
+
+    def _untouched(self, entry: PlanEntry, reason: str) -> ContainerReport:
+        """A member of a stack that failed before its turn: its name back, skipped."""
+        aside = self._aside.get(entry.name)
+        if not isinstance(aside, str):  # the rename failed, or never came
+            return aside or self._not_started(entry)
+        self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=reason))
+        reason = self._name_back(entry, reason, Progress(aside=aside))
+        return self._report(entry, Outcome.SKIPPED, reason)
 
     def _rename_ahead(self, index: int) -> None:
         """Rename aside the containers of this unit and of the window after it, alone at the engine.
@@ -281,11 +387,25 @@ class Replacer:
 
     def _replace(self, entry: PlanEntry, progress: Progress, turn: Turn) -> ContainerReport:
         """Create and start in ``turn``, wait healthy, remove the old one."""
+        swapped = self._swap(entry, progress, turn)
+        if isinstance(swapped, Failure):  # not with undo; for the type checker
+            return self._rollback(entry, swapped.step, swapped.reason, swapped.progress)
+        if isinstance(swapped, ContainerReport):
+            return swapped
+        return self._finish(entry, swapped)
+
+    def _swap(
+        self, entry: PlanEntry, progress: Progress, turn: Turn, *, undo: bool = True
+    ) -> Progress | ContainerReport | Failure:
+        """Create and start in ``turn``, wait healthy and checked; the old one is kept aside.
+
+        Returns how far it got, or the report of a failure (rolled back), or,
+        without ``undo``, the failure to roll back later.
+        """
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
         # As the fork: --no-restart recreates but does not start, except watchtower itself.
         runs = runs and (not self.params.no_restart or entry.settings.is_watchtower)
-        aside = progress.aside
         # A tag rule's new tag goes to the engine as the copy's reference.
         source = attrs.evolve(container, image=entry.target_reference)
         turn.take()
@@ -295,7 +415,7 @@ class Replacer:
             new_id = client.create_replacement(source, image)
         except Exception as error:
             reason = f"its replacement could not be created: {error}"
-            return self._rollback(entry, Step.CREATE, reason, progress)
+            return self._undo(entry, Step.CREATE, reason, progress, undo)
         progress = attrs.evolve(progress, new_id=new_id)
         if runs and client.watch.silent:
             return self._left(entry, "its replacement was not started", progress)
@@ -304,18 +424,33 @@ class Replacer:
                 client.start_container(new_id)
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
-                return self._rollback(entry, Step.START, reason, progress)
+                return self._undo(entry, Step.START, reason, progress, undo)
         turn.give_back()
         if runs:
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
-                return self._rollback(entry, Step.HEALTH, why, progress)
+                return self._undo(entry, Step.HEALTH, why, progress, undo)
             why = verify(client, new_id, entry.settings.checks)
             if why:
-                return self._rollback(entry, Step.VERIFY, why, progress)
+                return self._undo(entry, Step.VERIFY, why, progress, undo)
+        return progress
 
+    def _undo(
+        self, entry: PlanEntry, step: Step, reason: str, progress: Progress, undo: bool
+    ) -> ContainerReport | Failure:
+        """Roll back now, or, without ``undo``, say what to roll back later."""
+        if undo:
+            return self._rollback(entry, step, reason, progress)
+        return Failure(step, reason, progress)
+
+    def _finish(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
+        """Remove the old container of a replacement that passed, and tell it updated."""
+        container, image, client = entry.container, entry.target_image, self.client
+        aside, new_id = progress.aside, progress.new_id
+        assert new_id is not None  # a swap that passed created its replacement
+        runs = progress.started
         reason = ""
         if client.watch.silent and not entry.settings.is_watchtower:
             reason = f"the old container is left as {aside} until the engine answers"

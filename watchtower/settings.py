@@ -127,6 +127,7 @@ class ContainerSettings:
     schedule: Cron | None = None
     checks: Checks = field(factory=Checks)
     unreadable_timing: str = ""
+    stack: str = ""
     problems: tuple[str, ...] = ()
 
     @classmethod
@@ -159,6 +160,7 @@ class ContainerSettings:
         windows, closed = reader.windows(params)
         schedule, unreadable_schedule = reader.schedule(params)
         checks, check_problems = read_checks(container.labels, container.name, params.soak)
+        stack = reader.stack(params.stacks)
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -186,6 +188,7 @@ class ContainerSettings:
             schedule=schedule,
             checks=checks,
             unreadable_timing="window" if closed else ("schedule" if unreadable_schedule else ""),
+            stack=stack,
             problems=(*reader.problems, *check_problems),
         )
 
@@ -210,6 +213,22 @@ class _Reader:
             f"Container {self.container.name!r} has label {label}={shown!r}, which {why}; "
             f"{fallback} is used instead."
         )
+
+    def stack(self, flag: bool) -> str:
+        """The stack the container is replaced with as one, or empty (:mod:`watchtower.stacks`).
+
+        A ``group`` label names it; ``stack=true`` (or, without the label,
+        ``flag``) makes it the container's compose project.
+        """
+        group = self.container.labels.get(labels.GROUP, "").strip()
+        if group:
+            return f"group {group}"
+        wanted = self.boolean(labels.STACK, f"the flag's value ({str(flag).lower()})")
+        if (flag if wanted is None else wanted) and (
+            project := self.container.labels.get(labels.COMPOSE_PROJECT, "").strip()
+        ):
+            return f"compose project {project}"
+        return ""
 
     def boolean(self, label: str, fallback: str = "its absence") -> bool | None:
         """The label's value; an empty value is false, an unreadable one absent."""

@@ -54,6 +54,7 @@ WORDS: list[tuple[type[Word], list[str]]] = [
             "repair",
             "engine",
             "history",
+            "stack",
         ],
     ),
 ]
@@ -152,12 +153,14 @@ def test_a_plain_string_becomes_the_member(make: Any, field: str, member: Word) 
         (
             lambda: Failed(at=AT, step="Stop", reason="r"),
             "Failed.step cannot be 'Stop': it is one of check, pull, rename, stop, create, start, "
-            "health, verify, remove, hook, update, cleanup, notify, repair, engine or history.",
+            "health, verify, remove, hook, update, cleanup, notify, repair, engine, history "
+            "or stack.",
         ),
         (
             lambda: Failed(at=AT, step=None, reason="r"),
             "Failed.step cannot be None: it is one of check, pull, rename, stop, create, start, "
-            "health, verify, remove, hook, update, cleanup, notify, repair, engine or history.",
+            "health, verify, remove, hook, update, cleanup, notify, repair, engine, history "
+            "or stack.",
         ),
     ],
 )

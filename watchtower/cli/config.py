@@ -304,6 +304,7 @@ def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdatePar
         stop_timeout=values["stop_timeout"],
         health_timeout=values["health_timeout"],
         soak=values["soak"],
+        stacks=values["stacks"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),
         warn_on_head_failure=_choice(

@@ -96,6 +96,7 @@ class FlagValues(NotificationFlags):
     stop_timeout: timedelta
     cooldown_delay: str
     use_compose_depends_on: bool
+    stacks: bool
     label_take_precedence: bool
     update_policy: str
     approval_expiry: str

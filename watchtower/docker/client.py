@@ -237,6 +237,11 @@ class DockerClient:
             raise EngineError(f"Could not pull {ref}: the engine has no image {local} after it.")
         return image
 
+    def tag_image(self, image_id: str, ref: ImageRef) -> None:
+        """Make ``ref`` (a name and a tag) name the local image ``image_id``."""
+        with self._errors(f"tag {ref}"):
+            self.api.tag(image_id, ref.name, ref.tag, force=True)
+
     # -- lifecycle -------------------------------------------------------------
 
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:

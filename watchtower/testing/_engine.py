@@ -408,6 +408,15 @@ class MemoryEngine:
             raise EngineError(f"Could not pull {ref.familiar}: {error}") from error
         return self.add_image(ref, image)
 
+    def tag_image(self, image_id: str, ref: ImageRef) -> None:
+        """Make ``ref`` name the local image ``image_id``."""
+        with self._lock:
+            self._call("tag", ref.familiar, images={image_key(ref)})
+            image = self._images.get(image_id)
+            if image is None:
+                raise EngineError(f"No such image: {image_id}.")
+        self.add_image(ref, image)
+
     @timed("stop")
     def stop_container(self, container: Container, *, signal: str, timeout: timedelta) -> None:
         """Stop a running container."""
