@@ -59,8 +59,9 @@ def entry_digest(entry: PlanEntry) -> str:
     return repo_digest(image.repo_digests, entry.target_reference) or image.id
 
 
-#: The steps that fail before the new image runs: such a failure is not the image's.
-_BEFORE_THE_IMAGE = frozenset({Step.RENAME, Step.STOP, Step.HOOK})
+#: The steps whose failure is not the new image's: before it runs, or a stack's
+#: member rolled back because another member failed.
+_NOT_THE_IMAGES = frozenset({Step.RENAME, Step.STOP, Step.HOOK, Step.STACK})
 
 
 def breaker_reason(failures: int) -> str:
@@ -189,7 +190,7 @@ class GuardedReplacer(Replacer):
                 continue
             blamed = (
                 not self.client.watch.silent
-                and self._failed_at.get(entry.name) not in _BEFORE_THE_IMAGE
+                and self._failed_at.get(entry.name) not in _NOT_THE_IMAGES
             )
             new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, blamed=blamed)
             if new is not None:

@@ -13,6 +13,7 @@ from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
 from watchtower._emitter import Emitter
 from watchtower.events import Event, Failed, RolledBack
+from watchtower.history import MemoryHistory
 from watchtower.model import ContainerState
 from watchtower.plans import Action
 from watchtower.repair import repair
@@ -298,3 +299,17 @@ def test_the_stacks_flag_makes_a_stack_of_every_compose_project_but_a_label_opts
         registry.publish(f"example.org/{name}:1")
     assert plan(engine, registry).units == (("cache",), ("db",), ("web",))
     assert plan(engine, registry, UpdateParams(stacks=True)).units == (("cache",), ("db", "web"))
+
+
+def test_a_failed_stack_quarantines_the_failing_members_digest_only(
+    engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    """db was rolled back only because web failed: db's new image is not to blame."""
+    shop(engine, registry, **PROBED)
+    engine.misbehaving["web"] = Misbehaviour(probe="answered 503")
+    history = MemoryHistory(clock=clock)
+    report = update(engine, registry, clock=clock, history=history)
+
+    web_digest = registry.served("example.org/web:1")[0]
+    assert [q.digest for q in report.quarantined] == [web_digest]
+    assert set(history.quarantined()) == {web_digest}
