@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import attrs
 
@@ -19,13 +18,13 @@ from ._emitter import Emitter
 from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
 from .budget import Budget
 from .clock import Clock, system_clock
-from .errors import RegistryError
 from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
+from .following import follow_tags
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef, short_id
 from .params import Policy, UpdateParams
 from .plans import NOT_RESTARTED, Action, Plan, PlanEntry, Status, restarts_among
-from .protocols import ContainerClient, Registry, ServiceClient, TagLister
+from .protocols import ContainerClient, Registry, ServiceClient
 from .release_notes import notes_url
 from .repair import find_repairs, read_name
 from .selection import select
@@ -33,8 +32,7 @@ from .services import is_task, plan_services
 from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .stacks import held_back, merge_units
-from .staleness import Verdict, assess, fan_out, scan_deadline
-from .tags import TagList
+from .staleness import Verdict, assess
 from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
 
@@ -274,7 +272,7 @@ def make_plan(
             emit(LabelIgnored(at=emit.now(), container=container.name, reason=problem))
     # A held container is not checked at all: no registry request is spent on it.
     free = [c for c in chosen if c.name not in params.held]
-    targets, tag_notes = _follow_tags(
+    targets, tag_notes = follow_tags(
         free, settings, registry, params.check_concurrency, scan, monotonic
     )
     # A container a tag rule moves is checked (and pulled) at its new tag.
@@ -394,82 +392,6 @@ def _blockers(
     return why
 
 
-def _follow_tags(
-    chosen: Sequence[Container],
-    settings: Mapping[str, ContainerSettings],
-    registry: Registry,
-    concurrency: int,
-    scan: Budget,
-    monotonic: Callable[[], float],
-) -> tuple[dict[str, ImageRef], dict[str, str]]:
-    """The newer tags the containers' tag rules choose, and why a rule could not apply.
-
-    Lists each repository's tags once (at most ``concurrency`` at once), only
-    for containers with a rule on a pulled image, neither pinned to a digest
-    nor no-pull. A container whose tags cannot be listed follows its own
-    tag's digest.
-
-    Returns:
-        The new reference by container name, for those that move; and a
-        sentence by container name for those whose rule was not applied.
-    """
-    # Pinned, locally built and no-pull containers are compared with what
-    # they have, as before: a new tag would need a pull.
-    ruled = [
-        c
-        for c in chosen
-        if settings[c.name].tag_rule is not None
-        and c.image.tag
-        and not c.image.is_pinned
-        and c.repo_digests
-        and not settings[c.name].no_pull
-    ]
-    if not ruled:
-        return {}, {}
-    if not isinstance(registry, TagLister):
-        why = "its registry cannot list tags, so it follows its tag's digest"
-        return {}, {c.name: why for c in ruled}
-
-    def listing(repository: ImageRef) -> Sequence[str]:
-        try:
-            return registry.tags(repository)
-        except RegistryError:
-            raise
-        except Exception as error:
-            raise RegistryError(f"Listing the tags of {repository} failed: {error}") from error
-
-    answers = fan_out(
-        (_repository(c.image) for c in ruled),
-        listing,
-        concurrency,
-        RegistryError,
-        until=scan_deadline(scan, lambda repository: f"the tags of {repository.familiar}"),
-        monotonic=monotonic,
-    )
-    # Read here, not in the threads: reading tags is work for the CPU, not a wait.
-    reads: dict[str, Any] = {}
-    listed = {
-        repository: tags if isinstance(tags, RegistryError) else TagList(tags, reads)
-        for repository, tags in answers.items()
-    }
-    targets: dict[str, ImageRef] = {}
-    notes: dict[str, str] = {}
-    for container in ruled:
-        tags, current = listed[_repository(container.image)], container.image.tag or ""
-        rule = settings[container.name].tag_rule
-        assert rule is not None  # ruled containers have one
-        try:
-            if isinstance(tags, RegistryError):
-                raise tags
-            newer = rule.choose(current, tags)
-            if newer and newer != current and newer in tags:
-                # A registry may list a tag Docker's grammar refuses: with_tag stops on it.
-                targets[container.name] = container.image.with_tag(newer)
-        except Exception as error:  # a user's rule is a backend: it may fail
-            notes[container.name] = f"its tag rule was not applied, it follows {current}: {error}"
-    return targets, notes
-
-
 def _gate(
     free: Sequence[Container],
     settings: Mapping[str, ContainerSettings],
@@ -534,10 +456,6 @@ def versioned(entry: PlanEntry) -> PlanEntry:
     )
     notes = notes_url(old, new, entry.settings.release_notes)
     return attrs.evolve(entry, old_version=old, new_version=new, notes=notes)
-
-
-def _repository(ref: ImageRef) -> ImageRef:
-    return attrs.evolve(ref, tag=None, digest=None)
 
 
 def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
