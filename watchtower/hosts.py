@@ -352,18 +352,7 @@ def rollout_of(
     An image a canary was updated to in this run is soaking from the end of
     its run, or promoted already with ``params.canary_promote_at_once``.
     """
-    deployments: list[Deployment] = []
-    images: set[str] = set()
-    for host in [*canaries.reports, *canaries.failures]:
-        for change in history.changes(host=host, limit=0) if history is not None else ():
-            if change.kind != EntryKind.CONTAINER.value or not change.new_image_id:
-                continue
-            images.add(change.image)
-            if change.outcome in (Outcome.UPDATED.value, Outcome.FAILED.value):
-                failed = change.outcome == Outcome.FAILED.value
-                deployments.append(
-                    Deployment(host, change.image, change.new_image_id, change.at, failed)
-                )
+    images, deployments = _canary_past(history, [*canaries.reports, *canaries.failures])
     soaked = now - params.canary_soak
     for host, report in canaries.reports.items():
         at = soaked if params.canary_promote_at_once else report.finished_at
@@ -375,6 +364,25 @@ def rollout_of(
                 failed = entry.outcome is Outcome.FAILED
                 deployments.append(Deployment(host, entry.image, entry.new_image_id, at, failed))
     return Rollout(images=images, deployments=deployments, soak=params.canary_soak, now=now)
+
+
+def _canary_past(
+    history: History | None, hosts: Sequence[str]
+) -> tuple[set[str], list[Deployment]]:
+    """The images the canary ``hosts`` ran and their updates, as the ``history`` kept them."""
+    images: set[str] = set()
+    deployments: list[Deployment] = []
+    for host in hosts:
+        for change in history.changes(host=host, limit=0) if history is not None else ():
+            if change.kind != EntryKind.CONTAINER.value or not change.new_image_id:
+                continue
+            images.add(change.image)
+            if change.outcome in (Outcome.UPDATED.value, Outcome.FAILED.value):
+                failed = change.outcome == Outcome.FAILED.value
+                deployments.append(
+                    Deployment(host, change.image, change.new_image_id, change.at, failed)
+                )
+    return images, deployments
 
 
 def planned_hosts(fleet: Fleet, plans: Mapping[str, Plan]) -> Fleet:
@@ -411,27 +419,49 @@ def plan_hosts(
     clock: Clock | None = None,
     pull: bool = True,
     concurrency: int | None = None,
+    history: History | None = None,
 ) -> tuple[dict[str, Plan], dict[str, str]]:
     """:func:`~watchtower.plan` on every engine, with one registry answer per image.
 
     ``engines`` is as for :func:`update_hosts`. Returns each host's plan,
-    and why each host that could not be planned was skipped.
+    and why each host that could not be planned was skipped. The plans of
+    the hosts that are not canaries are behind the canary gate, as the
+    ``history`` tells what the canary hosts did (see :func:`update_hosts`):
+    an entry that waits for the canaries is skipped, with the reason.
     """
     memo = DigestMemo(registry)
     observer_for = _one_at_a_time(observer)
 
-    def work(host: str, engine: Engine) -> Plan:
+    def work(host: str, engine: Engine, rollout: Rollout | None = None) -> Plan:
+        applied = engine.applied(params)
         return plan(
             engine.client,
             memo,
-            engine.applied(params),
+            applied if rollout is None else attrs.evolve(applied, canary=rollout),
             observer=observer_for(host),
             clock=clock,
             pull=pull,
             services=engine.services,
         )
 
-    plans, failures = each_host(as_fleet(engines, services, concurrency), work)
+    fleet = as_fleet(engines, services, concurrency)
+    canaries = [host for host in fleet.hosts if host.canary]
+    rest = [host for host in fleet.hosts if not host.canary]
+    if canaries and rest:
+        first, failed = each_host(attrs.evolve(fleet, hosts=canaries), work)
+        images, deployments = _canary_past(history, [host.name for host in canaries])
+        images.update(e.container.image.familiar for p in first.values() for e in p.entries)
+        soak = (params or UpdateParams()).canary_soak
+        now = (clock or system_clock)()
+        rollout = Rollout(images=images, deployments=deployments, soak=soak, now=now)
+        then, then_failed = each_host(
+            attrs.evolve(fleet, hosts=rest), lambda host, engine: work(host, engine, rollout)
+        )
+        found, why = {**first, **then}, {**failed, **then_failed}
+        plans = {name: found[name] for name in fleet.names if name in found}
+        failures = {name: why[name] for name in fleet.names if name in why}
+    else:
+        plans, failures = each_host(fleet, work)
     for reason in failures.values():
         _log.warning("%s", reason)
     return plans, failures

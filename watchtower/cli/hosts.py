@@ -106,7 +106,8 @@ def parse_hosts_file(text: str, source: str = "the hosts file") -> tuple[HostEnt
                 entry = attrs.evolve(entry, cert_path=value)
             else:
                 raise ConfigurationError(
-                    f"{where}: {option!r} is not an option (tlsverify, cert-path=DIR, swarm, canary)."
+                    f"{where}: {option!r} is not an option"
+                    " (tlsverify, cert-path=DIR, swarm, canary)."
                 )
         entries[name] = entry
     if not entries:
