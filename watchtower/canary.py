@@ -12,7 +12,7 @@ promoted (the quarantine skips it too).
 
 :class:`Rollout` is what the canaries did, as the planner reads it; it is
 made from the history's changes of the canary hosts and from the run's own
-canary reports (:func:`rollout_of`); :func:`stage` is the rule.
+canary reports (:func:`watchtower.hosts.rollout_of`); :func:`stage` is the rule.
 """
 
 from __future__ import annotations
