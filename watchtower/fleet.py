@@ -71,16 +71,26 @@ class Host:
         open: Connects to it, for one run. It raises a
             :class:`~watchtower.errors.WatchtowerError` when the engine
             cannot be reached.
+        canary: True when new images go here first, and to the other hosts
+            only once promoted (see :mod:`watchtower.canary`).
     """
 
     name: str
     open: Callable[[], Engine] = field(eq=False, repr=False)
+    canary: bool = False
 
     @classmethod
-    def of(cls, name: str, client: ContainerClient, services: ServiceClient | None = None) -> Host:
+    def of(
+        cls,
+        name: str,
+        client: ContainerClient,
+        services: ServiceClient | None = None,
+        *,
+        canary: bool = False,
+    ) -> Host:
         """A host whose client (and services) the caller opened, and closes."""
         engine = Engine(client, services)
-        return cls(name, lambda: engine)
+        return cls(name, lambda: engine, canary)
 
 
 def _hosts(hosts: Iterable[Host]) -> tuple[Host, ...]:

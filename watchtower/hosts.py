@@ -21,6 +21,7 @@ import attrs
 from attrs import field, frozen
 
 from ._emitter import Emitter, on_host, serially
+from .canary import Deployment, Rollout
 from .clock import Clock, system_clock
 from .errors import ConfigurationError
 from .events import Observer
@@ -46,6 +47,7 @@ __all__ = [
     "engines_by_name",
     "plan_hosts",
     "planned_hosts",
+    "rollout_of",
     "run_hosts",
     "update_hosts",
 ]
@@ -245,6 +247,14 @@ def update_hosts(
     see :func:`~watchtower.planner.recheck`), and a host with no plan in
     the mapping is not touched, not even opened.
 
+    A fleet with canary hosts (:attr:`Host.canary
+    <watchtower.fleet.Host.canary>`) runs them first, then the others, whose
+    containers move to a new image of a reference a canary runs only once
+    the canaries promoted it (:mod:`watchtower.canary`): it ran on a canary,
+    with no failure, for ``params.canary_soak`` (as the ``history`` and this
+    run's canary reports tell), or, with ``params.canary_promote_at_once``,
+    the canaries were updated to it in this run with no failure.
+
     With ``params.registry_quota_share`` and the ``quota`` book its registry
     client records into, the scan spends at most that share of each
     registry's quota, all hosts together (one budget), and defers the rest.
@@ -263,11 +273,14 @@ def update_hosts(
     memo = with_quota(DigestMemo(registry), share, quota)
     breaker = Breaker((params or UpdateParams()).max_failures, learns=history is not None)
 
-    def work(engine: Engine, observe: Observer | None, host: str) -> Report:
+    def work(
+        engine: Engine, observe: Observer | None, host: str, rollout: Rollout | None = None
+    ) -> Report:
+        applied = engine.applied(params)
         return update(
             engine.client,
             memo,
-            engine.applied(params),
+            applied if rollout is None else attrs.evolve(applied, canary=rollout),
             observer=observe,
             clock=clock,
             dry_run=dry_run,
@@ -279,13 +292,97 @@ def update_hosts(
         )
 
     try:
-        result = run_hosts(fleet, work, observer=observer, clock=clock)
+        result = _canaries_first(fleet, work, params, history, observer, clock)
     finally:
         close_quota(memo)
-    assert result is not None  # every host's work returns a report
     result = attrs.evolve(result, trigger=trigger)
     keep(history, result.total, Emitter(observer, clock))
     return delivered(result, notifiers, observer, clock)
+
+
+def _canaries_first(
+    fleet: Fleet,
+    work: Callable[[Engine, Observer | None, str, Rollout | None], Report],
+    params: UpdateParams | None,
+    history: History | None,
+    observer: Observer | None,
+    clock: Clock,
+) -> HostsReport:
+    """The run of ``work`` on the canary hosts, then on the others behind their gate."""
+    canaries = [host for host in fleet.hosts if host.canary]
+    rest = [host for host in fleet.hosts if not host.canary]
+    if not canaries or not rest:
+        whole = run_hosts(
+            fleet, lambda e, o, h: work(e, o, h, None), observer=observer, clock=clock
+        )
+        assert whole is not None  # every host's work returns a report
+        return whole
+    params = params or UpdateParams()
+    first = run_hosts(
+        attrs.evolve(fleet, hosts=canaries),
+        lambda e, o, h: work(e, o, h, None),
+        observer=observer,
+        clock=clock,
+    )
+    assert first is not None
+    rollout = rollout_of(first, history, params, clock())
+    then = run_hosts(
+        attrs.evolve(fleet, hosts=rest),
+        lambda e, o, h: work(e, o, h, rollout),
+        observer=observer,
+        clock=clock,
+    )
+    assert then is not None
+    order = fleet.names
+    reports = {**first.reports, **then.reports}
+    failures = {**first.failures, **then.failures}
+    return HostsReport(
+        reports={name: reports[name] for name in order if name in reports},
+        failures={name: failures[name] for name in order if name in failures},
+        started_at=first.started_at,
+        finished_at=then.finished_at,
+    )
+
+
+def rollout_of(
+    canaries: HostsReport, history: History | None, params: UpdateParams, now: datetime
+) -> Rollout:
+    """What the canary hosts did, from the ``history`` and their reports of this run.
+
+    An image a canary was updated to in this run is soaking from the end of
+    its run, or promoted already with ``params.canary_promote_at_once``.
+    """
+    images, deployments = _canary_past(history, [*canaries.reports, *canaries.failures])
+    soaked = now - params.canary_soak
+    for host, report in canaries.reports.items():
+        at = soaked if params.canary_promote_at_once else report.finished_at
+        for entry in report.entries:
+            if entry.kind is not EntryKind.CONTAINER:
+                continue
+            images.add(entry.image)
+            if entry.new_image_id and entry.outcome in (Outcome.UPDATED, Outcome.FAILED):
+                failed = entry.outcome is Outcome.FAILED
+                deployments.append(Deployment(host, entry.image, entry.new_image_id, at, failed))
+    return Rollout(images=images, deployments=deployments, soak=params.canary_soak, now=now)
+
+
+def _canary_past(
+    history: History | None, hosts: Sequence[str]
+) -> tuple[set[str], list[Deployment]]:
+    """The images the canary ``hosts`` ran and their updates, as the ``history`` kept them."""
+    images: set[str] = set()
+    deployments: list[Deployment] = []
+    for host in hosts:
+        for change in history.changes(host=host, limit=0) if history is not None else ():
+            if change.kind != EntryKind.CONTAINER.value or not change.new_image_id:
+                continue
+            images.add(change.image)
+            if change.outcome in (Outcome.UPDATED.value, Outcome.FAILED.value):
+                failed = change.outcome == Outcome.FAILED.value
+                deployments.append(
+                    Deployment(host, change.image, change.new_image_id, change.at, failed)
+                )
+    return images, deployments
 
 
 def planned_hosts(fleet: Fleet, plans: Mapping[str, Plan]) -> Fleet:
@@ -322,27 +419,49 @@ def plan_hosts(
     clock: Clock | None = None,
     pull: bool = True,
     concurrency: int | None = None,
+    history: History | None = None,
 ) -> tuple[dict[str, Plan], dict[str, str]]:
     """:func:`~watchtower.plan` on every engine, with one registry answer per image.
 
     ``engines`` is as for :func:`update_hosts`. Returns each host's plan,
-    and why each host that could not be planned was skipped.
+    and why each host that could not be planned was skipped. The plans of
+    the hosts that are not canaries are behind the canary gate, as the
+    ``history`` tells what the canary hosts did (see :func:`update_hosts`):
+    an entry that waits for the canaries is skipped, with the reason.
     """
     memo = DigestMemo(registry)
     observer_for = _one_at_a_time(observer)
 
-    def work(host: str, engine: Engine) -> Plan:
+    def work(host: str, engine: Engine, rollout: Rollout | None = None) -> Plan:
+        applied = engine.applied(params)
         return plan(
             engine.client,
             memo,
-            engine.applied(params),
+            applied if rollout is None else attrs.evolve(applied, canary=rollout),
             observer=observer_for(host),
             clock=clock,
             pull=pull,
             services=engine.services,
         )
 
-    plans, failures = each_host(as_fleet(engines, services, concurrency), work)
+    fleet = as_fleet(engines, services, concurrency)
+    canaries = [host for host in fleet.hosts if host.canary]
+    rest = [host for host in fleet.hosts if not host.canary]
+    if canaries and rest:
+        first, failed = each_host(attrs.evolve(fleet, hosts=canaries), work)
+        images, deployments = _canary_past(history, [host.name for host in canaries])
+        images.update(e.container.image.familiar for p in first.values() for e in p.entries)
+        soak = (params or UpdateParams()).canary_soak
+        now = (clock or system_clock)()
+        rollout = Rollout(images=images, deployments=deployments, soak=soak, now=now)
+        then, then_failed = each_host(
+            attrs.evolve(fleet, hosts=rest), lambda host, engine: work(host, engine, rollout)
+        )
+        found, why = {**first, **then}, {**failed, **then_failed}
+        plans = {name: found[name] for name in fleet.names if name in found}
+        failures = {name: why[name] for name in fleet.names if name in why}
+    else:
+        plans, failures = each_host(fleet, work)
     for reason in failures.values():
         _log.warning("%s", reason)
     return plans, failures

@@ -13,6 +13,7 @@ import attrs
 from attrs import field, frozen
 
 from ._arguments import checked_init
+from .canary import Rollout
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -208,6 +209,17 @@ class UpdateParams:
         max_failures: The circuit breaker: once this many replacements
             failed in a run (over all its hosts), the rest are not started
             and are reported skipped. 0 (the default) never stops a run.
+        canary_soak: How long a new image runs on the canary hosts, with no
+            failure, before the other hosts get it (:mod:`watchtower.canary`).
+            Default 1 hour (``--canary-soak``).
+        canary_promote_at_once: In a run over a fleet with canary hosts,
+            update the other hosts in the same run once the canaries were
+            updated with no failure (their own checks and ``soak`` passed),
+            instead of the first run after ``canary_soak`` (``--canary-promote-at-once``).
+        canary: What the canary hosts did, read by the planner of a host that
+            is not a canary: a container moves to a new image of a reference
+            a canary runs only once it is promoted. :func:`~watchtower.update_hosts`
+            sets it; ``None`` (the default): no gate.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)
@@ -254,6 +266,9 @@ class UpdateParams:
     held: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
     quarantined: Mapping[str, str] = field(factory=dict, converter=_frozen_map)
     max_failures: int = field(default=0, validator=_an_id)
+    canary_soak: timedelta = field(default=timedelta(hours=1), validator=_non_negative)
+    canary_promote_at_once: bool = False
+    canary: Rollout | None = None
     windows: tuple[Window, ...] = field(default=(), converter=_windows)
     zone: tzinfo | None = None
     ignore_windows: bool = False

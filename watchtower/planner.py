@@ -17,6 +17,7 @@ import attrs
 from ._emitter import Emitter
 from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
 from .budget import Budget
+from .canary import Stage, stage
 from .clock import Clock, system_clock
 from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
 from .following import follow_tags
@@ -293,7 +294,8 @@ def make_plan(
         if container.name in params.held:
             why = held_reason(container.name, params.held[container.name])
             verdicts[container.name] = Verdict(Status.SKIPPED, reason=why)
-    by_policy = _gate(free, settings, verdicts, targets, params, now)
+    stages: dict[str, str] = {}
+    by_policy = _gate(free, settings, verdicts, targets, params, now, stages)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -333,6 +335,8 @@ def make_plan(
         if name in targets and entry.status is Status.STALE and entry.action is not Action.RESTART:
             entry = _moved(entry, targets[name])
         entry = versioned(entry)
+        if name in stages:
+            entry = attrs.evolve(entry, stage=stages[name])
         if name in tag_notes:
             entry = attrs.evolve(
                 entry, reason="; ".join(filter(None, [entry.reason, tag_notes[name]]))
@@ -399,12 +403,16 @@ def _gate(
     targets: Mapping[str, ImageRef],
     params: UpdateParams,
     now: datetime,
+    stages: dict[str, str],
 ) -> dict[str, str]:
     """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
 
     The verdict of one that waits for an update asked for already becomes
     skipped, as does that of one whose new digest is quarantined
-    (``params.quarantined``, :mod:`watchtower.quarantine`), whatever its policy.
+    (``params.quarantined``, :mod:`watchtower.quarantine`), or not yet
+    promoted by the canaries (``params.canary``, :mod:`watchtower.canary`),
+    whatever its policy. ``stages`` gets the canary stage of each stale
+    container a canary gate applies to.
     """
     kept: dict[str, str] = {}
     for container in free:
@@ -416,6 +424,13 @@ def _gate(
             why = params.quarantined[digest]
             verdicts[name] = attrs.evolve(verdicts[name], status=Status.SKIPPED, reason=why)
             continue
+        image = verdicts[name].image
+        where, why = stage(params.canary, container.image.familiar, image.id if image else "")
+        if where is not None:
+            stages[name] = where.value
+            if where is Stage.CANARY:
+                verdicts[name] = attrs.evolve(verdicts[name], status=Status.SKIPPED, reason=why)
+                continue
         if policy is Policy.AUTO:
             continue
         if policy is Policy.APPROVE:

@@ -76,6 +76,9 @@ class PlanEntry:
         error: True when it could not be checked or pulled (see
             :attr:`Verdict.error <watchtower.staleness.Verdict.error>`): a
             skip or failure by error, not on purpose.
+        stage: Where its new image is in a canary rollout (``canary`` or
+            ``promoted``, :mod:`watchtower.canary`); empty when no canary
+            gate applies.
     """
 
     container: Container
@@ -90,6 +93,7 @@ class PlanEntry:
     notes: str = ""
     next_due: datetime | None = None
     error: bool = False
+    stage: str = ""
 
     @property
     def name(self) -> str:
@@ -152,6 +156,7 @@ class PlanEntry:
             "notes": self.notes,
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "error": self.error,
+            **({"stage": self.stage} if self.stage else {}),
         }
 
 

@@ -32,10 +32,11 @@ DB = "example.org/db:1"
         ("a unix:///run/a.sock", (HostEntry("a", "unix:///run/a.sock"),)),
         (
             "# engines\n\nb tcp://10.0.0.2:2376 tlsverify cert-path=/certs/b  # remote\n"
-            "m tcp://10.0.0.3:2375 swarm\n",
+            "m tcp://10.0.0.3:2375 swarm\nc unix:///run/c.sock canary\n",
             (
                 HostEntry("b", "tcp://10.0.0.2:2376", tls_verify=True, cert_path="/certs/b"),
                 HostEntry("m", "tcp://10.0.0.3:2375", swarm=True),
+                HostEntry("c", "unix:///run/c.sock", canary=True),
             ),
         ),
     ],
@@ -55,6 +56,7 @@ def test_a_hosts_file_lists_engines_with_their_tls_settings(
         ("a unix:///a.sock\na unix:///b.sock", "line 2 names the host 'a' again"),
         ("a unix:///a.sock tls", "'tls' is not an option"),
         ("a unix:///a.sock cert-path=", "'cert-path=' is not an option"),
+        ("a unix:///a.sock canary=yes", "'canary=yes' is not an option"),
     ],
 )
 def test_a_malformed_hosts_file_is_one_sentence_naming_the_line(text: str, message: str) -> None:
@@ -156,6 +158,27 @@ def test_a_run_covers_every_host_and_reports_one_that_is_down(
     assert status["summary"]["updated"] == 2
     assert status["hosts"]["a"]["updated"] == status["hosts"]["b"]["updated"] == 1
     assert status["hosts"]["down"]["failed"] == 1
+
+
+def test_a_canary_host_of_the_hosts_file_gets_a_new_image_first(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    engines, fleet = _fleet(registry, "a unix:///a.sock\nc unix:///c.sock canary")
+    assert [host.canary for host in fleet.hosts] == [False, True]
+    registry.publish(WEB)
+    for engine in engines.values():
+        engine.run("web", WEB)
+    registry.publish(WEB)
+
+    report = _runner(registry, fleet, clock).run()
+
+    assert report is not None
+    assert sorted((e.host, e.outcome) for e in report) == [
+        ("a", Outcome.SKIPPED),
+        ("c", Outcome.UPDATED),
+    ]
+    (waiting,) = [e for e in report if e.host == "a"]
+    assert "waits for the canaries" in waiting.reason
 
 
 def test_the_api_lists_and_checks_every_host_each_entry_naming_it(

@@ -229,6 +229,14 @@ def test_registry_tls_flags_reach_the_config(tmp_path: Path) -> None:
     assert any(w.startswith("--registry-tls-skip: no registry's") for w in config.warnings)
 
 
+def test_the_canary_flags_become_update_params() -> None:
+    params = load(["--canary-soak", "90s", "--canary-promote-at-once"], {}).params
+    assert params.canary_soak == timedelta(seconds=90)
+    assert params.canary_promote_at_once is True
+    env = load([], {"WATCHTOWER_CANARY_SOAK": "2m"}).params
+    assert env.canary_soak == timedelta(minutes=2) and env.canary_promote_at_once is False
+
+
 def test_flags_become_update_params() -> None:
     config = load(
         [

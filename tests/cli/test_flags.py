@@ -120,6 +120,8 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("dry-run", "", W + "DRY_RUN", False),
     ("health-timeout", "", W + "HEALTH_TIMEOUT", timedelta(minutes=1)),
     ("soak", "", W + "SOAK", timedelta(0)),
+    ("canary-soak", "", W + "CANARY_SOAK", timedelta(hours=1)),
+    ("canary-promote-at-once", "", W + "CANARY_PROMOTE_AT_ONCE", False),
     ("stacks", "", W + "STACKS", False),
     ("hook-timeout", "", W + "HOOK_TIMEOUT", timedelta(minutes=1)),
     ("check-concurrency", "", W + "CHECK_CONCURRENCY", 8),

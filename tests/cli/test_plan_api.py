@@ -23,6 +23,7 @@ from watchtower.cli.metrics import Metrics
 from watchtower.cli.runner import Runner
 from watchtower.errors import EngineError, RegistryError
 from watchtower.fleet import Engine, Fleet, Host
+from watchtower.history import MemoryHistory
 from watchtower.params import UpdateParams
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry, MemorySwarm
 
@@ -395,3 +396,43 @@ def test_the_openapi_document_describes_the_plan(api: FlaskClient) -> None:
     assert {"id", "expires_at", "counts", "pending_repairs", "hosts_failed"} <= set(
         schema["properties"]
     )
+
+
+def test_a_fleet_plan_says_the_canary_stage_and_why_an_entry_waits(
+    registry: MemoryRegistry, clock: FixedClock
+) -> None:
+    a, c = MemoryEngine(registry), MemoryEngine(registry)
+    registry.publish(WEB)
+    a.run("web", WEB)
+    c.run("web", WEB)
+    registry.publish(WEB)
+    fleet = Fleet((Host.of("a", a), Host.of("c", c, canary=True)))
+    history = MemoryHistory(clock=clock)
+    params = UpdateParams(canary_soak=timedelta(minutes=30))
+    runner = Runner(
+        fleet,
+        registry,
+        params,
+        metrics=Metrics(clock=clock),
+        logger=logging.getLogger("watchtower.test"),
+        clock=clock,
+        history=history,
+    )
+    api = create_app(runner, ApiSettings(endpoints=frozenset(API_ENDPOINTS), token=TOKEN))
+    client = api.test_client()
+
+    before = {e["host"]: e for e in planned(client)["entries"]}
+    assert before["c"]["group"] == "update" and "stage" not in before["c"]
+    assert before["a"]["group"] == "skip" and before["a"]["stage"] == "canary"
+    assert before["a"]["detail"].startswith("waits for the canaries: sha256:")
+    assert "is on no canary yet" in before["a"]["detail"]
+
+    runner.run()  # the canary is updated; the other host waits
+    clock.advance(timedelta(minutes=10))
+    soaking = {e["host"]: e for e in planned(client)["entries"]}
+    assert soaking["a"]["stage"] == "canary"
+    assert "on canary host c since" in soaking["a"]["detail"]
+
+    clock.advance(timedelta(minutes=25))
+    promoted = {e["host"]: e for e in planned(client)["entries"]}
+    assert promoted["a"]["group"] == "update" and promoted["a"]["stage"] == "promoted"

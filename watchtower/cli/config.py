@@ -304,6 +304,8 @@ def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdatePar
         stop_timeout=values["stop_timeout"],
         health_timeout=values["health_timeout"],
         soak=values["soak"],
+        canary_soak=values["canary_soak"],
+        canary_promote_at_once=values["canary_promote_at_once"],
         stacks=values["stacks"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),

@@ -400,6 +400,12 @@ FLAGS: tuple[Flag, ...] = (
     _f("added", "soak", D, timedelta(0), "WATCHTOWER_SOAK", "",
        "How long a replacement must keep running, never restarted, before the old "
        "container is removed (0: no soak).", support=Support.ADDED),
+    _f("added", "canary-soak", D, timedelta(hours=1), "WATCHTOWER_CANARY_SOAK", "",
+       "How long a new image runs on the canary hosts of the hosts file, with no "
+       "failure, before the other hosts get it.", support=Support.ADDED),
+    _f("added", "canary-promote-at-once", B, False, "WATCHTOWER_CANARY_PROMOTE_AT_ONCE", "",
+       "Update the other hosts in the same run once the canary hosts were updated with "
+       "no failure, instead of the first run after --canary-soak.", support=Support.ADDED),
     _f("added", "stacks", B, False, "WATCHTOWER_STACKS", "",
        "Replace the containers of each compose project as one, all updated or all rolled "
        "back (a container's stack label overrides it).", support=Support.ADDED),

@@ -52,6 +52,8 @@ class HostEntry:
         tls_verify: Use TLS and verify it.
         cert_path: Directory of its TLS files, empty for the default.
         swarm: Also update its swarm services.
+        canary: New images go here first, and to the other hosts once
+            promoted (:mod:`watchtower.canary`).
     """
 
     name: str
@@ -59,6 +61,7 @@ class HostEntry:
     tls_verify: bool = False
     cert_path: str = ""
     swarm: bool = False
+    canary: bool = False
 
     def environment(self, environ: Mapping[str, str]) -> dict[str, str]:
         """``environ`` with this engine's ``DOCKER_*`` variables instead of its own."""
@@ -97,11 +100,14 @@ def parse_hosts_file(text: str, source: str = "the hosts file") -> tuple[HostEnt
                 entry = attrs.evolve(entry, tls_verify=True)
             elif key == "swarm" and not equals:
                 entry = attrs.evolve(entry, swarm=True)
+            elif key == "canary" and not equals:
+                entry = attrs.evolve(entry, canary=True)
             elif key == "cert-path" and value:
                 entry = attrs.evolve(entry, cert_path=value)
             else:
                 raise ConfigurationError(
-                    f"{where}: {option!r} is not an option (tlsverify, cert-path=DIR, swarm)."
+                    f"{where}: {option!r} is not an option"
+                    " (tlsverify, cert-path=DIR, swarm, canary)."
                 )
         entries[name] = entry
     if not entries:
@@ -166,7 +172,7 @@ def fleet_of(
 
         return open_engine
 
-    return Fleet(tuple(Host(entry.name, opener(entry)) for entry in hosts))
+    return Fleet(tuple(Host(entry.name, opener(entry), entry.canary) for entry in hosts))
 
 
 def own_host(hosts: tuple[HostEntry, ...], docker_host: str) -> str:

@@ -152,6 +152,8 @@ class FlagValues(NotificationFlags):
     dry_run: bool
     health_timeout: timedelta
     soak: timedelta
+    canary_soak: timedelta
+    canary_promote_at_once: bool
     hook_timeout: timedelta
     check_concurrency: int
     update_concurrency: int

@@ -73,6 +73,12 @@ _ENTRY = {
         "latest_version": _STRING,
         "digest": _STRING,
         "latest_digest": _STRING,
+        "stage": {
+            "type": "string",
+            "enum": ["canary", "promoted"],
+            "description": "Where its new image is in a canary rollout, when a canary gate"
+            " applies: canary (it waits for the canary hosts) or promoted.",
+        },
     },
 }
 _PLAN_SCHEMA: dict[str, Any] = {
@@ -135,7 +141,9 @@ def _plan_view() -> Response:
     def planned() -> tuple[dict[str, Plan], dict[str, str]]:
         if not anything:  # the filters leave nothing of the configured selection
             return {}, {}
-        return plan_hosts(runner.fleet, runner.registry, params, clock=runner.clock)
+        return plan_hosts(
+            runner.fleet, runner.registry, params, clock=runner.clock, history=runner.history
+        )
 
     done, found, error = _base.within(planned, limit)
     if not done:
@@ -253,6 +261,8 @@ def _entry(
     digest = digest_of(container)
     if digest:
         fields["digest"] = digest
+    if entry.stage:
+        fields["stage"] = entry.stage
     if entry.new_image is not None:
         latest_digest = repo_digest(entry.new_image.repo_digests, entry.target_reference)
         if latest_digest:

@@ -1,0 +1,125 @@
+"""Canary rollouts: a new image goes to the canary hosts first, to the rest once it is promoted.
+
+A host of a fleet marked as a canary (:attr:`Host.canary
+<watchtower.fleet.Host.canary>`, ``canary: true`` in the hosts file) is
+updated as usual. For an image some canary host runs, an update of a
+container on any other host to a new image waits until that image is
+*promoted*: deployed on a canary and running there, with no failure, for
+the soak time (``UpdateParams.canary_soak``). Until then the image is in
+the *canary* stage and the container is skipped on purpose, with the
+reason. An image no canary host runs has no gate. A failed image is never
+promoted (the quarantine skips it too).
+
+:class:`Rollout` is what the canaries did, as the planner reads it; it is
+made from the history's changes of the canary hosts and from the run's own
+canary reports (:func:`watchtower.hosts.rollout_of`); :func:`stage` is the rule.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from attrs import field, frozen
+
+__all__ = ["Deployment", "Rollout", "Stage", "stage"]
+
+
+class Stage(str, enum.Enum):
+    """Where an image is in a canary rollout."""
+
+    CANARY = "canary"
+    PROMOTED = "promoted"
+
+
+@frozen
+class Deployment:
+    """A canary host moved to an image, or failed to.
+
+    Attributes:
+        host: The canary host.
+        image: The reference the container runs (``nginx:1.25``).
+        image_id: The image it was moved to.
+        at: When.
+        failed: True when the update to it failed there.
+    """
+
+    host: str
+    image: str
+    image_id: str
+    at: datetime
+    failed: bool = False
+
+
+def _frozen(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _deployments(value: Iterable[Deployment]) -> tuple[Deployment, ...]:
+    return tuple(value)
+
+
+@frozen(kw_only=True)
+class Rollout:
+    """What the canaries run and did, as the gate of the other hosts reads it.
+
+    Attributes:
+        images: The references some canary host runs: an image outside
+            them has no gate.
+        deployments: The canaries' updates, in any order.
+        soak: How long an image runs on a canary, with no failure, before
+            it is promoted.
+        now: The time the gate is read at.
+    """
+
+    images: frozenset[str] = field(factory=frozenset, converter=_frozen)
+    deployments: tuple[Deployment, ...] = field(factory=tuple, converter=_deployments)
+    soak: timedelta = timedelta(hours=1)
+    now: datetime
+
+
+def _short(image_id: str) -> str:
+    return image_id[:16] + "…" if len(image_id) > 16 else image_id
+
+
+def _soak_words(soak: timedelta) -> str:
+    seconds = int(soak.total_seconds())
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+def stage(rollout: Rollout | None, image: str, image_id: str) -> tuple[Stage | None, str]:
+    """The stage of ``image_id`` for a container on ``image`` off the canaries, and why it waits.
+
+    ``(None, "")`` when no gate applies (no rollout, or no canary runs
+    ``image``); ``(PROMOTED, "")`` when it may be deployed; ``(CANARY,
+    reason)`` when the container waits for the canaries.
+    """
+    if rollout is None or image not in rollout.images or not image_id:
+        return None, ""
+    ours = [d for d in rollout.deployments if d.image_id == image_id]
+    short = _short(image_id)
+    soak = _soak_words(rollout.soak)
+    failed = [d for d in ours if d.failed]
+    if failed:
+        first = min(failed, key=lambda d: d.at)
+        return Stage.CANARY, (
+            f"waits for the canaries: {short} failed on canary host {first.host}; never promoted"
+        )
+    deployed = [d for d in ours if not d.failed]
+    if not deployed:
+        return Stage.CANARY, (
+            f"waits for the canaries: {short} is on no canary yet; promoted after {soak} soak"
+        )
+    first = min(deployed, key=lambda d: d.at)
+    if rollout.now - first.at < rollout.soak:
+        since = first.at.strftime("%H:%M:%S")
+        return Stage.CANARY, (
+            f"waits for the canaries: {short} on canary host {first.host} since {since},"
+            f" promoted after {soak} soak"
+        )
+    return Stage.PROMOTED, ""
