@@ -120,6 +120,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("dry-run", "", W + "DRY_RUN", False),
     ("health-timeout", "", W + "HEALTH_TIMEOUT", timedelta(minutes=1)),
     ("soak", "", W + "SOAK", timedelta(0)),
+    ("snapshot-keep", "", W + "SNAPSHOT_KEEP", 3),
     ("stacks", "", W + "STACKS", False),
     ("hook-timeout", "", W + "HOOK_TIMEOUT", timedelta(minutes=1)),
     ("check-concurrency", "", W + "CHECK_CONCURRENCY", 8),

@@ -132,6 +132,9 @@ SERVE = (
     + POLITE
 )
 
+#: Rewrites the volume mounted at ``/data``: a file changed, one added, one removed.
+SCRIBBLE = "echo v2 > /data/state && echo new > /data/added && rm -f /data/keep; "
+
 #: The test images built once per session: name -> (version, Dockerfile lines, command).
 VARIANTS: dict[str, tuple[str, str, str]] = {
     "v1": ("1", "", POLITE),
@@ -149,6 +152,13 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     # Serves nothing at /health: every GET of it answers 404.
     "lost2": ("2", "", "mkdir -p /tmp/www && httpd -p 127.0.0.1:$PORT -h /tmp/www; " + POLITE),
     "exits2": ("2", "", "sleep 5; exit 1"),
+    # Rewrite the volume at /data, then serve /health well (ok) or not at all (lost).
+    "scribble2": ("2", "", SCRIBBLE + SERVE),
+    "scribblelost2": (
+        "2",
+        "",
+        SCRIBBLE + "mkdir -p /tmp/www && httpd -p 127.0.0.1:$PORT -h /tmp/www; " + POLITE,
+    ),
     "fatal2": ("2", "", "echo 'FATAL: no database'; " + SERVE),
 }
 

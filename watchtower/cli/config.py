@@ -304,6 +304,7 @@ def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdatePar
         stop_timeout=values["stop_timeout"],
         health_timeout=values["health_timeout"],
         soak=values["soak"],
+        snapshot_keep=_positive("--snapshot-keep", values["snapshot_keep"]),
         stacks=values["stacks"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),

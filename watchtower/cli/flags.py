@@ -400,6 +400,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("added", "soak", D, timedelta(0), "WATCHTOWER_SOAK", "",
        "How long a replacement must keep running, never restarted, before the old "
        "container is removed (0: no soak).", support=Support.ADDED),
+    _f("added", "snapshot-keep", N, 3, "WATCHTOWER_SNAPSHOT_KEEP", "",
+       "Snapshots kept of each volume a snapshot-volumes label protects; older ones are "
+       "removed.", support=Support.ADDED),
     _f("added", "stacks", B, False, "WATCHTOWER_STACKS", "",
        "Replace the containers of each compose project as one, all updated or all rolled "
        "back (a container's stack label overrides it).", support=Support.ADDED),

@@ -152,6 +152,7 @@ class FlagValues(NotificationFlags):
     dry_run: bool
     health_timeout: timedelta
     soak: timedelta
+    snapshot_keep: int
     hook_timeout: timedelta
     check_concurrency: int
     update_concurrency: int
