@@ -166,3 +166,42 @@ def test_after_any_failing_replacement_every_protected_volume_is_as_before(
         assert entry.rolled_back and engine.volumes["data"] == content
         # Unprotected: what the failed replacement wrote stays.
         assert engine.volumes["logs"] == {**content, **rewrite}
+
+
+def test_a_stack_rolled_back_for_another_member_restores_this_ones_volume(engine, registry) -> None:
+    """db passed its checks and rewrote its data; web failed: db's data comes back."""
+    stack = {L.GROUP: "shop"}
+    registry.publish("example.org/db:1")
+    engine.run(
+        "db",
+        "example.org/db:1",
+        labels={**stack, L.SNAPSHOT_VOLUMES: "dbdata"},
+        volumes={"dbdata": "/var/lib/db"},
+    )
+    engine.volumes["dbdata"].update(BEFORE)
+    engine.writes_on_start["db"] = {"dbdata": REWRITTEN}
+    registry.publish("example.org/db:1")
+    stale(engine, registry, "web", labels={**stack, L.PROBE_HTTP: "http://:80/"}, volume="webdata")
+    engine.misbehaving["web"] = Misbehaviour(probe="answered 503")
+    report = update(engine, registry)
+    db = report.get("db")
+    assert db.outcome is Outcome.FAILED and db.rolled_back
+    assert db.reason.startswith("rolled back with its stack: web failed:")
+    assert engine.volumes["dbdata"] == BEFORE
+    # web's volume was not protected: what its failed replacement wrote stays.
+    assert engine.volumes["webdata"] == {**BEFORE, **REWRITTEN}
+
+
+def test_a_restore_that_fails_is_reported_and_the_old_container_still_runs(
+    engine, registry
+) -> None:
+    old_id = stale(engine, registry)
+    engine.misbehaving["web"] = Misbehaviour(probe="answered 503")
+    engine.fail("restore", "web", error=RuntimeError("disk gone"))
+    entry = update(engine, registry).get("web")
+    assert entry.outcome is Outcome.FAILED
+    head, _, tail = entry.reason.partition("; volume data could not be restored from ")
+    assert head.endswith("answered 503; the old container runs again")
+    assert tail.startswith("watchtower-snapshot-data-") and tail.endswith(": disk gone")
+    web = engine.container("web")
+    assert web.id == old_id and web.state is ContainerState.RUNNING
