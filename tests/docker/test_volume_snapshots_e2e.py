@@ -83,10 +83,12 @@ def fingerprint(api: Any, image: str, volume: str) -> tuple[str, list[str]]:
     return digest.hexdigest(), names
 
 
-def protected(api: Any, images: Images, names: Names, volume: str) -> tuple[str, str, str]:
-    """A running ``serve1`` with ``volume`` at /data, filled, protected and probed."""
+def protected(
+    api: Any, images: Images, names: Names, volume: str, variant: str = "serve1"
+) -> tuple[str, str, str]:
+    """A running ``variant`` (a server) with ``volume`` at /data, filled, protected and probed."""
     repo, name, port = names("kept"), names("kept"), free_port()
-    image = images.publish(repo, "serve1")
+    image = images.publish(repo, variant)
     created = api.create_container(
         image,
         name=name,
@@ -148,3 +150,18 @@ def test_a_replacement_that_passes_keeps_its_data_and_old_snapshots_are_pruned(
     docker_api.stop(name, timeout=2)
     _, files = fingerprint(docker_api, image, volume)
     assert "data/added" in files and "data/keep" not in files
+
+
+def test_an_image_without_a_shell_is_restored_byte_identical_too(
+    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names, volume: str
+) -> None:
+    repo, name, image = protected(docker_api, e2e_images, e2e_names, volume, "noshell1")
+    docker_api.stop(name, timeout=2)
+    before = fingerprint(docker_api, image, volume)
+    docker_api.start(name)
+    e2e_images.publish(repo, "noshelllost2")
+    entry = go(docker_client, e2e_names).get(name)
+    assert entry.outcome is Outcome.FAILED and entry.rolled_back, entry.reason
+    assert "answered 404" in entry.reason and "restored" not in entry.reason
+    docker_api.stop(name, timeout=2)
+    assert fingerprint(docker_api, image, volume) == before
