@@ -134,6 +134,9 @@ class Step(Word):
     STACK = "stack"
     """Rolling a replacement back because another member of its stack failed
     (:mod:`watchtower.stacks`)."""
+    SNAPSHOT = "snapshot"
+    """Snapshotting a volume its ``snapshot-volumes`` label protects, once
+    the old container stopped."""
 
 
 def _status(value: str) -> Status:

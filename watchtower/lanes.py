@@ -49,7 +49,7 @@ from typing import TypeVar
 from .errors import ContainerError, EngineTimeoutError
 from .model import Container, HookResult, Image, ImageRef
 from .probes import UNCHECKED, Checks
-from .protocols import ContainerClient, ImageTagger, ReplacementChecker
+from .protocols import ContainerClient, ImageTagger, ReplacementChecker, VolumeSnapshotter
 
 __all__ = ["PATIENCE", "EngineWatch", "Lanes", "ScheduledClient", "Turn", "Turns"]
 
@@ -314,6 +314,29 @@ class ScheduledClient:
         if not isinstance(client, ImageTagger):
             raise ContainerError("this engine's client cannot tag images")
         self._call(lambda: client.tag_image(image_id, ref))
+
+    def snapshot_volume(self, container: Container, volume: str, keep: int) -> str:
+        """As the client's.
+
+        Raises:
+            ContainerError: The client cannot snapshot volumes (it is no
+                :class:`~watchtower.protocols.VolumeSnapshotter`).
+        """
+        client = self.client
+        if not isinstance(client, VolumeSnapshotter):
+            raise ContainerError("this engine's client cannot snapshot volumes")
+        return self._call(lambda: client.snapshot_volume(container, volume, keep))
+
+    def restore_volume(self, container: Container, volume: str, snapshot: str) -> None:
+        """As the client's.
+
+        Raises:
+            ContainerError: The client cannot restore volumes.
+        """
+        client = self.client
+        if not isinstance(client, VolumeSnapshotter):
+            raise ContainerError("this engine's client cannot restore volumes")
+        self._call(lambda: client.restore_volume(container, volume, snapshot))
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """As the client's."""

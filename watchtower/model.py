@@ -194,6 +194,8 @@ class Container:
         stop_signal: The stop signal from its config, if it set one.
         stop_timeout: The stop timeout from its config, if it set one.
         has_healthcheck: True when it (or its image) defines a health check.
+        volumes: The named volumes it mounts, each with the path it is
+            mounted at (anonymous volumes and bind mounts are left out).
         raw: Backend-specific data, opaque to the orchestrator.
     """
 
@@ -209,6 +211,7 @@ class Container:
     stop_signal: str | None = None
     stop_timeout: timedelta | None = None
     has_healthcheck: bool = False
+    volumes: Mapping[str, str] = field(factory=dict, converter=_labels)
     raw: Any = field(default=None, eq=False, repr=False)
 
     @property

@@ -154,6 +154,8 @@ class UpdateParams:
         soak: How long a started replacement must keep running, never
             restarted, before the old container is removed (0: no soak);
             a container's ``soak`` label overrides it (:mod:`watchtower.probes`).
+        snapshot_keep: How many snapshots of each protected volume (the
+            ``snapshot-volumes`` label) are kept; older ones are removed.
         stacks: Replace the containers of each compose project as one
             (:mod:`watchtower.stacks`); a container's ``stack`` label
             overrides it, and a ``group`` label makes a stack of any containers.
@@ -252,6 +254,7 @@ class UpdateParams:
     stop_timeout: timedelta = field(default=timedelta(seconds=30), validator=_non_negative)
     health_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     soak: timedelta = field(default=timedelta(0), validator=_non_negative)
+    snapshot_keep: int = field(default=3, validator=_positive)
     stacks: bool = False
     hook_timeout: timedelta = field(default=timedelta(minutes=1), validator=_non_negative)
     cooldown: timedelta = field(default=timedelta(0), validator=_non_negative)

@@ -32,6 +32,7 @@ __all__ = [
     "ReplacementChecker",
     "ServiceClient",
     "TagLister",
+    "VolumeSnapshotter",
 ]
 
 
@@ -233,6 +234,45 @@ class ImageTagger(Protocol):
 
         Raises:
             EngineError: The engine could not tag it.
+        """
+        ...
+
+
+@runtime_checkable
+class VolumeSnapshotter(Protocol):
+    """A container engine that can snapshot a named volume and restore it: optional.
+
+    Asked only for a container whose ``snapshot-volumes`` label names
+    volumes to protect. Once its old container is stopped, each is
+    snapshotted on the engine; when the replacement is rolled back, each is
+    restored from its snapshot, byte for byte, before the old container
+    starts again. A client without it cannot protect them: such a container
+    is not updated, with a sentence that says so, rather than updated
+    unprotected.
+    """
+
+    def snapshot_volume(self, container: Container, volume: str, keep: int) -> str:
+        """Copy ``volume``, which the stopped ``container`` mounts, into a new snapshot.
+
+        Only what the user already has may be used (``container``'s own
+        image, never a new one). Of the volume's snapshots, the ``keep``
+        newest are kept, this one with them; older ones are removed.
+
+        Returns:
+            The new snapshot's name.
+
+        Raises:
+            EngineError: No snapshot was taken (the message says why).
+        """
+        ...
+
+    def restore_volume(self, container: Container, volume: str, snapshot: str) -> None:
+        """Make ``volume`` hold exactly what ``snapshot`` holds: files, modes, owners, times.
+
+        ``container`` mounts the volume and is stopped.
+
+        Raises:
+            EngineError: It could not be restored.
         """
         ...
 

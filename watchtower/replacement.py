@@ -4,7 +4,8 @@
    :mod:`watchtower.repair`), in a batch ahead of the stops
    (:mod:`watchtower.lanes`); run the pre-update hook (a hook that fails or
    asks to skip gives the name back); stop it (a watchtower container is not
-   stopped: it is mid-run, and its successor removes it);
+   stopped: it is mid-run, and its successor removes it); snapshot the
+   volumes its ``snapshot-volumes`` label protects, now quiescent;
 2. create the replacement under the original name;
 3. start it and wait until it is healthy (when it has a health check),
    then until it passed the checks its labels ask for (probes, a soak, a
@@ -14,7 +15,8 @@
 How far a transaction got is a :class:`Progress` value. When a step fails,
 the rollback reads it and undoes exactly what was done: the replacement is
 removed, the old container runs again if it was stopped and gets its name
-back. The old container is never removed before its replacement runs.
+back, its protected volumes restored from their snapshots before it starts.
+The old container is never removed before its replacement runs.
 
 The engine shows the same progress in names, so a run killed at any step
 leaves what :func:`watchtower.repair.repair` finishes or undoes: renaming
@@ -58,12 +60,15 @@ class Progress:
         aside: The name the old container was renamed to, once renamed.
         new_id: The replacement's id, once created.
         started: The replacement was started.
+        snapshots: The snapshot of each protected volume, as ``(volume,
+            snapshot)`` pairs, once taken: a rollback restores them.
     """
 
     stopped: bool = False
     aside: str | None = None
     new_id: str | None = None
     started: bool = False
+    snapshots: tuple[tuple[str, str], ...] = ()
 
 
 @frozen
@@ -341,7 +346,7 @@ class Replacer:
                 return None
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
-            return progress
+            return self._snapshot(entry, progress, done)
         turn.take(down=False)
         if self.client.watch.silent:
             done[entry.name] = self._left(entry, "it was not stopped", progress)
@@ -364,7 +369,31 @@ class Replacer:
             done[entry.name] = self._rollback(entry, Step.STOP, reason, progress)
             return None
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
-        return attrs.evolve(progress, stopped=True)
+        return self._snapshot(entry, attrs.evolve(progress, stopped=True), done)
+
+    def _snapshot(
+        self, entry: PlanEntry, progress: Progress, done: dict[str, ContainerReport]
+    ) -> Progress | None:
+        """Snapshot the volumes its label protects, now that nothing writes them.
+
+        A snapshot that cannot be taken stops this update alone: the old
+        container runs again under its name, its volumes untouched.
+        """
+        taken: list[tuple[str, str]] = []
+        for volume in entry.settings.snapshot_volumes:
+            if self.client.watch.silent:
+                done[entry.name] = self._left(entry, "its volumes were not snapshotted", progress)
+                return None
+            try:
+                name = self.client.snapshot_volume(
+                    entry.container, volume, self.params.snapshot_keep
+                )
+            except Exception as error:
+                reason = f"not updated: the snapshot of volume {volume} failed: {error}"
+                done[entry.name] = self._rollback(entry, Step.SNAPSHOT, reason, progress)
+                return None
+            taken.append((volume, name))
+        return attrs.evolve(progress, snapshots=tuple(taken))
 
     def _name_back(self, entry: PlanEntry, reason: str, progress: Progress) -> str:
         """Give a container that was left running its name back; ``reason``, with what failed."""
@@ -511,6 +540,16 @@ class Replacer:
         restored = True
         if watch.silent:
             return self._left(entry, "; ".join([reason, *problems]), progress)
+        if progress.new_id is not None:  # a replacement that was created may have run
+            for volume, snapshot in progress.snapshots:
+                try:
+                    self.client.restore_volume(container, volume, snapshot)
+                except Exception as error:
+                    problems.append(
+                        f"volume {volume} could not be restored from {snapshot}: {error}"
+                    )
+            if watch.silent:
+                return self._left(entry, "; ".join([reason, *problems]), progress)
         if progress.stopped:
             try:
                 self.client.start_container(container.id)

@@ -101,6 +101,11 @@ class ContainerSettings:
             container is removed: its probes, soak and log pattern (the
             ``probe.*``, ``soak`` and ``fail-pattern`` labels, and
             ``UpdateParams.soak``).
+        snapshot_volumes: The named volumes its ``snapshot-volumes`` label
+            protects: snapshotted once the old container stops, restored
+            byte for byte when the replacement is rolled back
+            (:mod:`watchtower.replacement`). A name the container does not
+            mount as a named volume is left out, with a problem.
         unreadable_timing: ``window`` or ``schedule`` when that label cannot
             be read: it is then not replaced until the label is fixed
             (ignoring the label would let it be replaced at times its owner
@@ -126,6 +131,7 @@ class ContainerSettings:
     windows: tuple[Window, ...] = ()
     schedule: Cron | None = None
     checks: Checks = field(factory=Checks)
+    snapshot_volumes: tuple[str, ...] = ()
     unreadable_timing: str = ""
     stack: str = ""
     problems: tuple[str, ...] = ()
@@ -161,6 +167,7 @@ class ContainerSettings:
         schedule, unreadable_schedule = reader.schedule(params)
         checks, check_problems = read_checks(container.labels, container.name, params.soak)
         stack = reader.stack(params.stacks)
+        snapshot_volumes = reader.snapshot_volumes()
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -187,6 +194,7 @@ class ContainerSettings:
             windows=windows,
             schedule=schedule,
             checks=checks,
+            snapshot_volumes=snapshot_volumes,
             unreadable_timing="window" if closed else ("schedule" if unreadable_schedule else ""),
             stack=stack,
             problems=(*reader.problems, *check_problems),
@@ -229,6 +237,24 @@ class _Reader:
         ):
             return f"compose project {project}"
         return ""
+
+    def snapshot_volumes(self) -> tuple[str, ...]:
+        """The named volumes the ``snapshot-volumes`` label protects, each once."""
+        names: list[str] = []
+        for name in labels.read_list(self.container, labels.SNAPSHOT_VOLUMES):
+            if name in names:
+                continue
+            if name not in self.container.volumes:
+                why = f"names {name[:_SHOWN]!r}, a named volume the container does not mount"
+                self._ignore(
+                    labels.SNAPSHOT_VOLUMES,
+                    self.container.labels[labels.SNAPSHOT_VOLUMES],
+                    why,
+                    "no snapshot of it",
+                )
+                continue
+            names.append(name)
+        return tuple(names)
 
     def boolean(self, label: str, fallback: str = "its absence") -> bool | None:
         """The label's value; an empty value is false, an unreadable one absent."""

@@ -79,6 +79,7 @@ BAD: list[tuple[list[str], dict[str, str], str]] = [
         "--rolling-restart and --monitor-only cannot be used together.",
     ),
     (["--check-concurrency", "0"], {}, "--check-concurrency must be at least 1, got 0."),
+    ([], {"WATCHTOWER_SNAPSHOT_KEEP": "0"}, "--snapshot-keep must be at least 1, got 0."),
     (
         ["--registry-timeout", "0s"],
         {},
@@ -275,6 +276,8 @@ def test_flags_become_update_params() -> None:
             "2m",
             "--hook-timeout",
             "30s",
+            "--snapshot-keep",
+            "5",
             "--registry-timeout",
             "20s",
             "--registry-scan-timeout",
@@ -293,6 +296,7 @@ def test_flags_become_update_params() -> None:
     assert p.scope == "prod"
     assert p.stop_timeout == timedelta(seconds=45)
     assert p.cooldown == timedelta(days=1, hours=12)
+    assert p.snapshot_keep == 5
     assert p.monitor_image_names == ("nginx",)
     assert p.skip_image_names == ("redis",)
     assert p.enable_labels == ("team=a",)

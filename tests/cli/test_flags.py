@@ -122,6 +122,7 @@ EXPECTED: list[tuple[str, str, str, Any]] = [
     ("soak", "", W + "SOAK", timedelta(0)),
     ("canary-soak", "", W + "CANARY_SOAK", timedelta(hours=1)),
     ("canary-promote-at-once", "", W + "CANARY_PROMOTE_AT_ONCE", False),
+    ("snapshot-keep", "", W + "SNAPSHOT_KEEP", 3),
     ("stacks", "", W + "STACKS", False),
     ("hook-timeout", "", W + "HOOK_TIMEOUT", timedelta(minutes=1)),
     ("check-concurrency", "", W + "CHECK_CONCURRENCY", 8),

@@ -55,6 +55,7 @@ WORDS: list[tuple[type[Word], list[str]]] = [
             "engine",
             "history",
             "stack",
+            "snapshot",
         ],
     ),
 ]
@@ -153,14 +154,14 @@ def test_a_plain_string_becomes_the_member(make: Any, field: str, member: Word) 
         (
             lambda: Failed(at=AT, step="Stop", reason="r"),
             "Failed.step cannot be 'Stop': it is one of check, pull, rename, stop, create, start, "
-            "health, verify, remove, hook, update, cleanup, notify, repair, engine, history "
-            "or stack.",
+            "health, verify, remove, hook, update, cleanup, notify, repair, engine, history, "
+            "stack or snapshot.",
         ),
         (
             lambda: Failed(at=AT, step=None, reason="r"),
             "Failed.step cannot be None: it is one of check, pull, rename, stop, create, start, "
-            "health, verify, remove, hook, update, cleanup, notify, repair, engine, history "
-            "or stack.",
+            "health, verify, remove, hook, update, cleanup, notify, repair, engine, history, "
+            "stack or snapshot.",
         ),
     ],
 )

@@ -12,6 +12,7 @@ from watchtower.docker.snapshot import (
     image_from_inspect,
     image_reference,
     link_names,
+    named_volumes,
 )
 from watchtower.model import ContainerState
 
@@ -122,3 +123,30 @@ def test_an_image_carries_its_size_when_the_engine_gives_one(
 ) -> None:
     """The inspect answer's Size, in bytes; anything but a count of bytes is unknown."""
     assert image_from_inspect({"Id": "sha256:1", **inspect}).size == size
+
+
+@pytest.mark.parametrize(
+    ("mounts", "expected"),
+    [
+        (None, {}),
+        (
+            [{"Type": "volume", "Name": "pgdata", "Destination": "/var/lib/pg"}],
+            {"pgdata": "/var/lib/pg"},
+        ),
+        ([{"Type": "volume", "Name": "e" * 64, "Destination": "/data"}], {}),  # anonymous
+        ([{"Type": "bind", "Source": "/srv", "Destination": "/srv"}], {}),
+        ([{"Type": "volume", "Name": "", "Destination": "/x"}], {}),
+        (
+            [
+                {"Type": "volume", "Name": "a", "Destination": "/a"},
+                {"Type": "tmpfs", "Destination": "/tmp"},
+                {"Type": "volume", "Name": "b.1", "Destination": "/b"},
+            ],
+            {"a": "/a", "b.1": "/b"},
+        ),
+    ],
+)
+def test_only_named_volumes_are_read_with_their_paths(
+    mounts: Any, expected: dict[str, str]
+) -> None:
+    assert named_volumes(mounts) == expected

@@ -132,6 +132,18 @@ SERVE = (
     + POLITE
 )
 
+#: Serves nothing at /health (every GET answers 404), then runs until SIGTERM.
+LOST = "mkdir -p /tmp/www && httpd -p 127.0.0.1:$PORT -h /tmp/www; " + POLITE
+
+#: Rewrites the volume mounted at ``/data``: a file changed, one added, one removed.
+SCRIBBLE = "echo v2 > /data/state && echo new > /data/added && rm -f /data/keep; "
+
+
+def _no_shell(command: str) -> str:
+    """Dockerfile lines that leave the image without ``sh``, running ``command`` through busybox."""
+    return "RUN rm /bin/sh\nCMD " + json.dumps(["busybox", "sh", "-c", command])
+
+
 #: The test images built once per session: name -> (version, Dockerfile lines, command).
 VARIANTS: dict[str, tuple[str, str, str]] = {
     "v1": ("1", "", POLITE),
@@ -149,6 +161,20 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     # Serves nothing at /health: every GET of it answers 404.
     "lost2": ("2", "", "mkdir -p /tmp/www && httpd -p 127.0.0.1:$PORT -h /tmp/www; " + POLITE),
     "exits2": ("2", "", "sleep 5; exit 1"),
+    # Rewrite the volume at /data, then serve /health well (ok) or not at all (lost).
+    "scribble2": ("2", "", SCRIBBLE + SERVE),
+    # Without a shell, as a distroless image: its v2 changes files in /data, adds none.
+    "noshell1": ("1", _no_shell(SERVE), SERVE),
+    "noshelllost2": (
+        "2",
+        _no_shell("echo v2 > /data/state; rm -f /data/keep; " + LOST),
+        "",
+    ),
+    "scribblelost2": (
+        "2",
+        "",
+        SCRIBBLE + "mkdir -p /tmp/www && httpd -p 127.0.0.1:$PORT -h /tmp/www; " + POLITE,
+    ),
     "fatal2": ("2", "", "echo 'FATAL: no database'; " + SERVE),
 }
 

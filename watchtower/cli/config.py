@@ -306,6 +306,7 @@ def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdatePar
         soak=values["soak"],
         canary_soak=values["canary_soak"],
         canary_promote_at_once=values["canary_promote_at_once"],
+        snapshot_keep=_positive("--snapshot-keep", values["snapshot_keep"]),
         stacks=values["stacks"],
         hook_timeout=values["hook_timeout"],
         cooldown=parse_cooldown(values["cooldown_delay"]),

@@ -406,6 +406,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("added", "canary-promote-at-once", B, False, "WATCHTOWER_CANARY_PROMOTE_AT_ONCE", "",
        "Update the other hosts in the same run once the canary hosts were updated with "
        "no failure, instead of the first run after --canary-soak.", support=Support.ADDED),
+    _f("added", "snapshot-keep", N, 3, "WATCHTOWER_SNAPSHOT_KEEP", "",
+       "Snapshots kept of each volume a snapshot-volumes label protects; older ones are "
+       "removed.", support=Support.ADDED),
     _f("added", "stacks", B, False, "WATCHTOWER_STACKS", "",
        "Replace the containers of each compose project as one, all updated or all rolled "
        "back (a container's stack label overrides it).", support=Support.ADDED),

@@ -154,6 +154,7 @@ class FlagValues(NotificationFlags):
     soak: timedelta
     canary_soak: timedelta
     canary_promote_at_once: bool
+    snapshot_keep: int
     hook_timeout: timedelta
     check_concurrency: int
     update_concurrency: int

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 import docker
@@ -26,7 +26,7 @@ from ..model import Container, HookResult, Image, ImageRef, short_id
 from ..probes import Checks
 from ..reference import parse_reference
 from . import checks as _checks
-from . import health, hooks
+from . import health, hooks, volumes
 from ._errors import ENGINE_FAILURES, engine_errors, shown
 from .connect import _version_tuple, connect, describe_host
 from .listing import LIST_RETRY_DELAYS, containers_in, names_by_id, retrying
@@ -425,6 +425,18 @@ class DockerClient:
             poll=max(self._poll, 0.5),
             engine=self._where,
         )
+
+    def snapshot_volume(self, container: Container, volume: str, keep: int) -> str:
+        """Copy ``volume`` into a new snapshot volume (:mod:`watchtower.docker.volumes`)."""
+        with self._errors(f"snapshot volume {volume!r}"):
+            return volumes.snapshot_volume(
+                self.api, container, volume, keep, datetime.now(timezone.utc)
+            )
+
+    def restore_volume(self, container: Container, volume: str, snapshot: str) -> None:
+        """Make ``volume`` hold what ``snapshot`` holds (:mod:`watchtower.docker.volumes`)."""
+        with self._errors(f"restore volume {volume!r} from {snapshot!r}"):
+            volumes.restore_volume(self.api, container, volume, snapshot)
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a container; with ``remove_volumes`` also the anonymous volumes only it uses."""

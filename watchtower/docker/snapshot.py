@@ -23,6 +23,7 @@ __all__ = [
     "image_from_inspect",
     "image_reference",
     "link_names",
+    "named_volumes",
 ]
 
 
@@ -133,5 +134,25 @@ def container_from_inspect(
         stop_signal=_signal_name(config.get("StopSignal")),
         stop_timeout=timedelta(seconds=stop_timeout) if stop_timeout is not None else None,
         has_healthcheck=has_healthcheck(config),
+        volumes=named_volumes(inspect.get("Mounts")),
         raw=inspect,
     )
+
+
+def named_volumes(mounts: Any) -> dict[str, str]:
+    """The named volumes of an inspect answer's ``Mounts``, each with its mount path.
+
+    An anonymous volume has a name too (64 hex digits): it is left out, as
+    are bind mounts, since only a volume someone named can be protected.
+    """
+    found: dict[str, str] = {}
+    for mount in mounts or ():
+        name = str(mount.get("Name") or "")
+        if mount.get("Type") != "volume" or not name or _anonymous(name):
+            continue
+        found[name] = str(mount.get("Destination") or "")
+    return found
+
+
+def _anonymous(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)

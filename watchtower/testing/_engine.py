@@ -54,6 +54,7 @@ class _Record:
     stop_signal: str | None
     stop_timeout: timedelta | None
     data: dict[str, str] = attrs.field(factory=dict)
+    volumes: dict[str, str] = attrs.field(factory=dict)  # named volume -> mount path
 
 
 class MemoryEngine:
@@ -78,6 +79,11 @@ class MemoryEngine:
             default); the engine serves other calls meanwhile, as a real
             one does.
         spans: Every call with its beginning and end (see :meth:`overlapping`).
+        volumes: The named volumes, each as its files (path to bytes).
+        snapshots: Each volume's snapshots, oldest first, as ``(name, files)``.
+        writes_on_start: What a container (by name) writes into its named
+            volumes whenever it starts under that name, by volume: a
+            replacement that rewrites its data.
     """
 
     def __init__(self, registry: MemoryRegistry | None = None) -> None:
@@ -100,6 +106,9 @@ class MemoryEngine:
         self.delays: dict[str, float] = {}
         self.spans: list[Span] = []
         self._ticks = itertools.count()
+        self.volumes: dict[str, dict[str, bytes]] = {}
+        self.snapshots: dict[str, list[tuple[str, dict[str, bytes]]]] = {}
+        self.writes_on_start: dict[str, dict[str, dict[str, bytes]]] = {}
 
     # Setting up -----------------------------------------------------------
 
@@ -130,8 +139,13 @@ class MemoryEngine:
         healthcheck: bool = False,
         stop_signal: str | None = None,
         stop_timeout: timedelta | None = None,
+        volumes: Mapping[str, str] | None = None,
     ) -> Container:
-        """Create a container from ``reference`` (pulled first if not local)."""
+        """Create a container from ``reference`` (pulled first if not local).
+
+        ``volumes`` are the named volumes it mounts, each with its path;
+        a volume not there yet is created empty.
+        """
         ref = _ref(reference)
         with self._lock:
             image_id = self._tags.get(ref) or self.add_image(ref).id
@@ -147,7 +161,10 @@ class MemoryEngine:
                 healthcheck=healthcheck,
                 stop_signal=stop_signal,
                 stop_timeout=stop_timeout,
+                volumes=dict(volumes or {}),
             )
+            for volume in record.volumes:
+                self.volumes.setdefault(volume, {})
             self._add(record)
             return self._snapshot(record)
 
@@ -361,6 +378,7 @@ class MemoryEngine:
             stop_signal=record.stop_signal,
             stop_timeout=record.stop_timeout,
             has_healthcheck=record.healthcheck,
+            volumes=record.volumes,
         )
 
     # The protocol -----------------------------------------------------------
@@ -434,6 +452,9 @@ class MemoryEngine:
             record = self._find(container_id)
             self._call("start", record.name, containers=self._names_of(record))
             record.state = ContainerState.RUNNING
+            for volume, files in self.writes_on_start.get(record.name, {}).items():
+                if volume in record.volumes:
+                    self.volumes[volume].update(files)
 
     @timed("rename")
     def rename_container(self, container_id: str, new_name: str) -> None:
@@ -495,6 +516,32 @@ class MemoryEngine:
             if why.startswith("exited"):
                 record.state = ContainerState.EXITED
             return why
+
+    @timed("snapshot")
+    def snapshot_volume(self, container: Container, volume: str, keep: int) -> str:
+        """Copy the volume's files into a new snapshot; keep the ``keep`` newest."""
+        with self._lock:
+            record = self._find(container.id)
+            self._call("snapshot", record.name, containers=self._names_of(record))
+            if volume not in record.volumes:
+                raise ContainerError(f"{record.name} does not mount volume {volume}.")
+            taken = self.snapshots.setdefault(volume, [])
+            name = f"watchtower-snapshot-{volume}-{self._tick()}"
+            taken.append((name, dict(self.volumes[volume])))
+            del taken[: max(0, len(taken) - keep)]
+            return name
+
+    @timed("restore")
+    def restore_volume(self, container: Container, volume: str, snapshot: str) -> None:
+        """Make the volume's files those of ``snapshot``."""
+        with self._lock:
+            record = self._find(container.id)
+            self._call("restore", record.name, containers=self._names_of(record))
+            for name, files in self.snapshots.get(volume, ()):
+                if name == snapshot:
+                    self.volumes[volume] = dict(files)
+                    return
+            raise ContainerError(f"No such snapshot: {snapshot}.")
 
     @timed("remove")
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:

@@ -40,6 +40,8 @@ STEPS = (
     "remove",
     "hook",
     "remove_image",
+    "snapshot",
+    "restore",
 )
 """The engine steps that :meth:`MemoryEngine.fail` can make fail."""
 
@@ -53,6 +55,8 @@ CONTAINER_STEPS = (
     "verify",
     "remove",
     "hook",
+    "snapshot",
+    "restore",
 )
 """The steps that act on one container, which :meth:`MemoryEngine.fail` names by ``container``."""
 
