@@ -527,3 +527,23 @@ def test_the_approve_policy_without_a_data_directory_is_warned_of() -> None:
     assert any(w.startswith("--update-policy approve without --data-dir") for w in warned)
     kept = load(["--update-policy", "approve", "--data-dir", "/data"], {}).warnings
     assert not any("--update-policy" in w for w in kept)
+
+
+@pytest.mark.parametrize(
+    ("more", "warned"),
+    [
+        ((), True),
+        (("--data-dir", "/data"), False),
+        (("--canary-promote-at-once",), False),
+    ],
+)
+def test_canary_hosts_without_a_data_directory_are_warned_of(
+    tmp_path: Path, more: tuple[str, ...], warned: bool
+) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("a unix:///a.sock\nc unix:///c.sock canary\n")
+    warnings = load(["--hosts-file", str(hosts), *more], {}).warnings
+    assert any(w.startswith("canary hosts without --data-dir") for w in warnings) is warned
+    # Without a canary host there is nothing to remember.
+    hosts.write_text("a unix:///a.sock\n")
+    assert not any("canary" in w for w in load(["--hosts-file", str(hosts)], {}).warnings)

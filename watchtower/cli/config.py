@@ -237,6 +237,22 @@ def _approval_warning(params: UpdateParams, values: FlagValues, warnings: list[s
         )
 
 
+def _canary_warning(
+    hosts: Sequence[HostEntry], params: UpdateParams, values: FlagValues, warnings: list[str]
+) -> None:
+    """Canary hosts without a history: no run remembers when a canary got an image."""
+    if (
+        any(host.canary for host in hosts)
+        and not values["data_dir"].strip()
+        and not params.canary_promote_at_once
+    ):
+        warnings.append(
+            "canary hosts without --data-dir: when a canary got an image is kept in the "
+            "history's file, so the other hosts get no new image (unless "
+            "--canary-promote-at-once)."
+        )
+
+
 #: The values of ``--update-policy``.
 POLICIES = tuple(p.value for p in Policy)
 
@@ -502,6 +518,8 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
     _approval_warning(params, values, warnings)
+    hosts = read_hosts_file(values["hosts_file"]) if values["hosts_file"] else ()
+    _canary_warning(hosts, params, values, warnings)
     schedule = _push_schedule(push, schedule)
     return Config(
         params=params,
@@ -534,7 +552,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
         engine_timeout=_a_span("--engine-timeout", values["engine_timeout"]),
-        hosts=read_hosts_file(values["hosts_file"]) if values["hosts_file"] else (),
+        hosts=hosts,
         swarm_services=values["swarm_services"],
         warnings=tuple(warnings),
         sources=parsed.sources,
