@@ -33,6 +33,7 @@ from attrs import frozen
 from ._emitter import Emitter
 from .events import Step
 from .history import Approval, History, State, approvals_on
+from .history._reading import read_kept
 from .model import ImageRef, short_id
 from .params import Policy, UpdateParams
 from .plans import Action, Plan, PlanEntry, Status
@@ -186,14 +187,8 @@ def ask_for(
 
 def approvals_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, str], Approval]:
     """The approvals ``history`` keeps now; none when it cannot say (logged and told)."""
-    if history is None:
-        return {}
-    try:
-        return history.approvals()
-    except Exception as error:
-        reason = f"The approvals could not be read from the history, so none applies: {error}"
-        emit.failed(Step.HISTORY, reason)
-        return {}
+    unread = "The approvals could not be read from the history, so none applies"
+    return read_kept(history, lambda kept: kept.approvals(), unread, emit)
 
 
 def with_approvals(

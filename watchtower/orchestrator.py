@@ -23,6 +23,7 @@ from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, Step
 from .history import History, Hold, held_on
+from .history._reading import read_kept
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo, close_quota, with_quota
@@ -575,14 +576,8 @@ def holds_of(history: History | None, emit: Emitter) -> Mapping[tuple[str, str],
     Read at each run, so that a hold another process wrote (``watchtower
     rollback`` beside a daemon) counts from the next run on.
     """
-    if history is None:
-        return {}
-    try:
-        return history.holds()
-    except Exception as error:
-        reason = f"The holds could not be read from the history, so none applies: {error}"
-        emit.failed(Step.HISTORY, reason)
-        return {}
+    unread = "The holds could not be read from the history, so none applies"
+    return read_kept(history, lambda kept: kept.holds(), unread, emit)
 
 
 def with_holds(

@@ -31,6 +31,7 @@ import attrs
 from ._emitter import Emitter
 from .events import Skipped, Step
 from .history import History, Quarantine
+from .history._reading import read_kept
 from .lanes import ScheduledClient, Turn
 from .model import short_id
 from .params import UpdateParams
@@ -223,14 +224,8 @@ class GuardedReplacer(Replacer):
 
 def quarantines_of(history: History | None, emit: Emitter) -> Mapping[str, Quarantine]:
     """The quarantines ``history`` keeps now; none when it cannot say (logged and told)."""
-    if history is None:
-        return {}
-    try:
-        return history.quarantined()
-    except Exception as error:
-        reason = f"The quarantined digests could not be read from the history: {error}"
-        emit.failed(Step.HISTORY, reason)
-        return {}
+    unread = "The quarantined digests could not be read from the history"
+    return read_kept(history, lambda kept: kept.quarantined(), unread, emit)
 
 
 def with_quarantines(params: UpdateParams, quarantines: Mapping[str, Quarantine]) -> UpdateParams:
