@@ -275,6 +275,7 @@
     nextRun.title = at || "";
   };
 
+  let loaded = false; // the containers were read once: the page's own start is over
   WT.loadContainers = async function () {
     if (!WT.served.has("containers")) {
       WT.say("The containers endpoint is not served (--http-api-endpoints).");
@@ -287,8 +288,11 @@
     WT.render(body.containers);
     // Older servers answer without next_run: the time the page was served stays.
     if ("next_run" in body) WT.showNextRun(body.next_run);
-    // A run that was going when the page loaded: its buttons wait for its end event.
-    if (body.running) WT.setRunning(true);
+    // A run that was going when the page loaded: its buttons wait for its end event. Only
+    // then: a reading after an end event may still see that run going (on a hosts file, the
+    // other hosts' part of it), and no end event would come to clear it.
+    if (body.running && !loaded) WT.setRunning(true);
+    loaded = true;
   };
 
   // Sort and filter --------------------------------------------------------------
