@@ -11,8 +11,11 @@ each say 14 deferred, and the answers match their OpenAPI schemas.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.core.test_quota import START, fake_registry, fleet_of
 from tests.support.openapi import assert_matches_schema
@@ -23,7 +26,7 @@ from watchtower.cli.runner import Runner
 from watchtower.params import UpdateParams
 from watchtower.quota import QuotaBook
 from watchtower.registry import HttpRegistry
-from watchtower.report import DEFERRED, ContainerReport, Outcome, is_deferred
+from watchtower.report import DEFERRED, ContainerReport, Outcome, Report, is_deferred
 from watchtower.testing import FixedClock
 
 TOKEN = "s3cret-token"
@@ -65,6 +68,31 @@ def test_a_deferral_is_a_skip_whose_reason_begins_with_the_quotas_words(
     assert entry.deferred is deferred
     assert is_deferred(outcome.value, reason) is deferred
     assert entry.to_dict()["deferred"] is deferred
+
+
+_REASONS = st.sampled_from(["", DEFERRED, f"{DEFERRED}; 3 left", "monitor only", "held"])
+
+
+@given(st.lists(st.tuples(st.sampled_from(list(Outcome)), _REASONS), max_size=30))
+def test_the_deferred_are_the_skips_the_quota_named_and_every_count_agrees(
+    outcomes: list[tuple[Outcome, str]],
+) -> None:
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    report = Report(
+        entries=[
+            ContainerReport(
+                id=str(i), name=f"c{i}", image="x", old_image_id="a", outcome=o, reason=r
+            )
+            for i, (o, r) in enumerate(outcomes)
+        ],
+        started_at=at,
+        finished_at=at,
+    )
+    expected = sum(1 for o, r in outcomes if o is Outcome.SKIPPED and r.startswith(DEFERRED))
+    assert set(report.deferred) <= set(report.skipped)
+    assert len(report.deferred) == expected == report.to_dict()["counts"]["deferred"]
+    assert Metrics().record(report).summary()["deferred"] == expected
+    assert ("(deferred" in report.summary()) is (expected > 0)
 
 
 def test_every_count_says_how_many_the_quota_deferred(caplog: pytest.LogCaptureFixture) -> None:
