@@ -1,9 +1,10 @@
-"""Canary rollouts over two real engines: the canary engine gets a new image first.
+"""Canary rollouts on real engines: the canary engine, or container, gets a new image first.
 
 Each test runs ``python -m watchtower --run-once`` over a hosts file whose
 first engine is a canary, with a history (``--data-dir``) and a short
 ``--canary-soak``: a v2 that does not start never reaches the other
-engine; a good v2 reaches it only in a run after the soak.
+engine; a good v2 reaches it only in a run after the soak. The last one
+does the same on one engine, with a container labelled as the canary.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from tests.cli.test_cli_e2e import environment
 from tests.cli.test_fleet_e2e import on_each, spare_api  # noqa: F401  (a fixture)
+from tests.core.test_hosts_e2e import start
 from tests.support.dockerd import Dockerd
 from tests.support.e2e_fixtures import Images, Names
 
@@ -26,21 +28,21 @@ pytestmark = pytest.mark.e2e
 SOAK = 2.0
 
 
-def run_once(tmp_path: Path, hosts: Path, pattern: str) -> str:
-    """One run over the hosts file; its standard error."""
+def run_once(tmp_path: Path, hosts: Path | str, *names: str) -> str:
+    """One run over the hosts file (or the one engine at that address); its standard error."""
+    where = ["--host", hosts] if isinstance(hosts, str) else ["--hosts-file", str(hosts)]
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "watchtower",
             "--run-once",
-            "--hosts-file",
-            str(hosts),
+            *where,
             "--data-dir",
             str(tmp_path / "data"),
             "--canary-soak",
             f"{int(SOAK)}s",
-            pattern,
+            *names,
         ],
         env=environment(tmp_path),
         capture_output=True,
@@ -105,3 +107,33 @@ def test_a_good_v2_reaches_the_other_engine_only_after_the_soak(
     run_once(tmp_path, hosts, app)
 
     assert spare_api.inspect_container(app)["Image"] == v2
+
+
+def test_a_canary_container_gets_v2_first_and_the_other_one_after_the_soak(
+    dockerd: Dockerd, docker_api: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
+) -> None:
+    app = e2e_names("app")
+    canary, other = f"{app}-canary", f"{app}-other"
+    reference = e2e_images.publish(app, "v1")
+    docker_api.pull(reference)
+    created = docker_api.create_container(
+        reference,
+        name=canary,
+        labels={"com.centurylinklabs.watchtower.canary": "true"},
+        host_config=docker_api.create_host_config(network_mode="none"),
+    )
+    docker_api.start(created["Id"])
+    start(docker_api, reference, other)
+    e2e_images.publish(app, "v2")
+    v1, v2 = e2e_images.build("v1"), e2e_images.build("v2")
+
+    logged = run_once(tmp_path, dockerd.url, canary, other)
+
+    assert docker_api.inspect_container(canary)["Image"] == v2
+    assert docker_api.inspect_container(other)["Image"] == v1
+    assert "updated 1" in logged and "skipped 1" in logged
+
+    time.sleep(SOAK + 0.5)
+    run_once(tmp_path, dockerd.url, canary, other)
+
+    assert docker_api.inspect_container(other)["Image"] == v2
