@@ -61,7 +61,7 @@ class Deployment:
 
     @property
     def where(self) -> str:
-        """The canary in words: ``canary host a``, ``canary container web-canary``."""
+        """Where the canary is, in words (``canary host a``, ``canary container web``)."""
         if not self.container:
             return f"canary host {self.host}"
         return f"canary container {self.container}" + (f" of host {self.host}" if self.host else "")
