@@ -8,7 +8,9 @@ from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
 from watchtower.canary import Deployment
 from watchtower.events import Event, Updated
+from watchtower.fleet import Fleet, Host
 from watchtower.history import MemoryHistory
+from watchtower.hosts import plan_hosts, update_hosts
 from watchtower.plans import Action
 from watchtower.report import Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -160,3 +162,29 @@ def test_without_a_history_the_others_wait_and_a_warning_says_why(
 
     assert images(engine)["web-a"] == before["web-a"]
     assert "Canary containers (web-canary) without a history" in caplog.text
+
+
+def test_on_a_fleet_each_host_gates_by_its_own_canary_containers(clock: FixedClock) -> None:
+    registry = MemoryRegistry(clock)
+    registry.publish(WEB)
+    a, b = MemoryEngine(registry), MemoryEngine(registry)
+    a.run("web", WEB)
+    b.run("web", WEB)
+    b.run("web-canary", WEB, labels=CANARY)
+    fleet = Fleet((Host.of("a", a), Host.of("b", b)), concurrency=1)
+    registry.publish(WEB)
+    new = registry.served(WEB)[1]
+    history = MemoryHistory(clock=clock)
+    params = UpdateParams(canary_soak=SOAK)
+
+    before = images(b)["web"]
+    update_hosts(fleet, registry, params, clock=clock, history=history)
+    clock.advance(SOAK / 2)
+    plans, _ = plan_hosts(fleet, registry, params, clock=clock, history=history)
+
+    assert images(b) == {"web": before, "web-canary": new}
+    assert images(a) == {"web": new}  # a canary container gates its own engine only
+    entry = {e.name: e for e in plans["b"].entries}["web"]
+    assert entry.stage == "canary"
+    assert "on canary container web-canary of host b since" in entry.reason
+    assert [e.stage for e in plans["a"].entries] == [""]
