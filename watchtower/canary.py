@@ -147,12 +147,15 @@ def joined(
     soak: timedelta,
     now: datetime,
 ) -> Rollout:
-    """``rollout`` (the canary hosts', if any) with more ``images`` and ``deployments``."""
+    """``rollout`` (the canary hosts', if any) with more ``images`` and ``deployments``.
+
+    The gate is read at ``now``, however long ago ``rollout`` was made.
+    """
     if rollout is None:
         return Rollout(images=images, deployments=deployments, soak=soak, now=now)
     return Rollout(
         images=rollout.images | frozenset(images),
         deployments=(*rollout.deployments, *deployments),
         soak=rollout.soak,
-        now=rollout.now,
+        now=now,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
@@ -188,3 +188,19 @@ def test_on_a_fleet_each_host_gates_by_its_own_canary_containers(clock: FixedClo
     assert entry.stage == "canary"
     assert "on canary container web-canary of host b since" in entry.reason
     assert [e.stage for e in plans["a"].entries] == [""]
+
+
+def test_promote_at_once_holds_however_long_the_canary_took(clock: FixedClock) -> None:
+    """The canary's update is soaked as of the time the rest is checked, not the plan's."""
+    registry = MemoryRegistry(clock)
+    engine = engine_of(registry)
+    new = registry.served(WEB)[1]
+
+    def slow() -> datetime:
+        clock.advance(timedelta(seconds=7))  # every reading of the time a bit later
+        return clock()
+
+    params = UpdateParams(canary_soak=SOAK, canary_promote_at_once=True)
+    update(engine, registry, params, clock=slow)
+
+    assert set(images(engine).values()) == {new}
