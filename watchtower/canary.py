@@ -77,11 +77,11 @@ def _deployments(value: Iterable[Deployment]) -> tuple[Deployment, ...]:
 
 @frozen(kw_only=True)
 class Rollout:
-    """What the canaries run and did, as the gate of the other hosts reads it.
+    """What the canaries run and did, as the gate of the others reads it.
 
     Attributes:
-        images: The references some canary host runs: an image outside
-            them has no gate.
+        images: The references some canary (a host, or a container) runs:
+            an image outside them has no gate.
         deployments: The canaries' updates, in any order.
         soak: How long an image runs on a canary, with no failure, before
             it is promoted.
