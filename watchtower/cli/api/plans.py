@@ -77,7 +77,7 @@ _ENTRY = {
             "type": "string",
             "enum": ["canary", "promoted"],
             "description": "Where its new image is in a canary rollout, when a canary gate"
-            " applies: canary (it waits for the canary hosts) or promoted.",
+            " applies: canary (it waits for the canary hosts or containers) or promoted.",
         },
     },
 }
