@@ -237,6 +237,9 @@ class VolumeSnapshot:
         container_id: The id of the old container it was taken for.
         complete: The copy finished; an incomplete one (its run was killed
             while copying) is never restored.
+        keep: How many of the volume's snapshots were kept when it was
+            taken, it among them (older ones were removed: ``--snapshot-keep``);
+            0 when unknown.
     """
 
     volume: str
@@ -244,6 +247,7 @@ class VolumeSnapshot:
     at: datetime
     container_id: str = ""
     complete: bool = True
+    keep: int = 0
 
 
 @frozen
