@@ -19,7 +19,13 @@ import pytest
 from tests.cli.test_cli_e2e import environment
 from tests.cli.test_crash_e2e import command
 from tests.docker.test_probes_e2e import wait_for
-from tests.docker.test_volume_snapshots_e2e import fingerprint, protected, volume  # noqa: F401
+from tests.docker.test_volume_snapshots_e2e import (  # noqa: F401
+    filled,
+    fingerprint,
+    go,
+    protected,
+    volume,
+)
 from tests.support.e2e_fixtures import Images, Names
 from tests.support.killproxy import KillProxy, proxy_of
 from watchtower import UpdateParams
@@ -29,6 +35,7 @@ from watchtower.docker.volumes import SNAPSHOT_FOR, snapshots_of
 from watchtower.events import Event, Repaired
 from watchtower.lanes import ScheduledClient
 from watchtower.repair import repair
+from watchtower.report import Outcome
 
 pytestmark = [pytest.mark.e2e]
 
@@ -161,3 +168,36 @@ def test_an_update_finished_by_the_repair_restores_nothing(
     assert docker_api.inspect_container(name)["Id"] == new_id
     _, files = fingerprint(docker_api, image, volume)
     assert "data/added" in files and "data/keep" not in files  # what the new one wrote
+
+
+def test_the_snapshot_of_an_earlier_rolled_back_update_is_never_restored(
+    proxy: KillProxy,
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
+    volume: str,  # noqa: F811
+    tmp_path: Path,
+    no_helpers_left: None,
+) -> None:
+    repo, name, image = protected(docker_api, e2e_images, e2e_names, volume)
+    old_id = docker_api.inspect_container(name)["Id"]
+    time.sleep(1.1)
+    e2e_images.publish(repo, "scribblelost2")
+    entry = go(docker_client, e2e_names).get(name)
+    assert entry.outcome is Outcome.FAILED and entry.rolled_back, entry.reason
+    (earlier,) = snapshots_of(docker_api, volume)
+    # The old container runs again and writes what no snapshot holds.
+    assert docker_api.put_archive(old_id, "/", filled({"later": (b"new rows", 0o600, 0, 0)}))
+
+    # The next update dies once the old container stopped, before its snapshot.
+    killed(proxy, tmp_path, name, rf"/containers/{old_id}/stop")
+    assert snapshots_of(docker_api, volume) == [earlier]
+
+    lines, _ = repaired(docker_client, name)
+
+    (line,) = lines
+    assert "undone" in line and "restored" not in line, line
+    docker_api.stop(name, timeout=2)
+    _, files = fingerprint(docker_api, image, volume)
+    assert "data/later" in files  # the earlier snapshot, which lacks it, was not restored
