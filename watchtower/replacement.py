@@ -393,7 +393,9 @@ class Replacer:
                 )
             except Exception as error:
                 reason = f"not updated: the snapshot of volume {volume} failed: {error}"
-                done[entry.name] = self._rollback(entry, Step.SNAPSHOT, reason, progress)
+                # Those taken already are on the engine: the report tells them too.
+                taken_so_far = attrs.evolve(progress, snapshots=tuple(taken))
+                done[entry.name] = self._rollback(entry, Step.SNAPSHOT, reason, taken_so_far)
                 return None
             taken.append(
                 VolumeSnapshot(
