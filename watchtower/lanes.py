@@ -344,6 +344,13 @@ class ScheduledClient:
             raise ContainerError("this engine's client cannot restore volumes")
         self._call(lambda: client.restore_volume(container, volume, snapshot))
 
+    def snapshots_of(self, volume: str) -> list[str] | None:
+        """As the client's; ``None`` from a client that cannot tell."""
+        client = self.client
+        if not isinstance(client, SnapshotFinder):
+            return None
+        return self._call(lambda: client.snapshots_of(volume))
+
     def snapshots_for(self, container: Container) -> list[VolumeSnapshot]:
         """As the client's; none from a client that finds none (it took none to find)."""
         client = self.client

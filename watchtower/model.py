@@ -240,6 +240,9 @@ class VolumeSnapshot:
         keep: How many of the volume's snapshots were kept when it was
             taken, it among them (older ones were removed: ``--snapshot-keep``);
             0 when unknown.
+        held: The names of the volume's snapshots the engine held once it
+            was taken, it among them; ``None`` when the engine could not
+            tell (then ``keep`` says which remain).
     """
 
     volume: str
@@ -248,6 +251,7 @@ class VolumeSnapshot:
     container_id: str = ""
     complete: bool = True
     keep: int = 0
+    held: tuple[str, ...] | None = None
 
 
 @frozen

@@ -280,12 +280,22 @@ class VolumeSnapshotter(Protocol):
 
 @runtime_checkable
 class SnapshotFinder(Protocol):
-    """A container engine that finds the snapshots taken for a container: optional.
+    """A container engine that finds the snapshots it holds: optional.
 
     The crash repair (:mod:`watchtower.repair`) asks it for the old container
     of an update it undoes, to restore its protected volumes as a rollback
     would. A client without it took no snapshot the repair could restore.
+    After each snapshot, a run asks it which snapshots of that volume the
+    engine still holds, so that a history lists no other as available.
     """
+
+    def snapshots_of(self, volume: str) -> list[str]:
+        """The names of ``volume``'s snapshots the engine holds, oldest first.
+
+        Raises:
+            EngineError: They could not be listed.
+        """
+        ...
 
     def snapshots_for(self, container: Container) -> list[VolumeSnapshot]:
         """The snapshots taken for ``container`` (by its id), oldest first.

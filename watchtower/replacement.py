@@ -404,9 +404,21 @@ class Replacer:
                     at=self.emit.now(),
                     container_id=entry.container.id,
                     keep=self.params.snapshot_keep,
+                    held=self._held(volume),
                 )
             )
         return attrs.evolve(progress, snapshots=tuple(taken))
+
+    def _held(self, volume: str) -> tuple[str, ...] | None:
+        """The names of ``volume``'s snapshots on the engine; ``None`` when it cannot tell.
+
+        For the history alone: a failure here is no reason to stop the update.
+        """
+        try:
+            held = self.client.snapshots_of(volume)
+        except Exception:
+            return None
+        return None if held is None else tuple(held)
 
     def _name_back(self, entry: PlanEntry, reason: str, progress: Progress) -> str:
         """Give a container that was left running its name back; ``reason``, with what failed."""

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -178,7 +179,23 @@ def test_pruning_keeps_the_newest_keep_and_removes_the_rest(minutes: list[int], 
         )
         for i, m in enumerate(minutes)
     ]
-    gone = pruned(available, keep)
+    taken = VolumeSnapshot(volume="data", name="new", at=T0, keep=keep)
+    gone = pruned(available, taken)
     stay = [s for s in available if s not in gone]
     assert len(stay) == min(keep, len(available))
     assert all((s.at, s.id) > (g.at, g.id) for s in stay for g in gone)
+
+
+def test_what_the_engine_holds_decides_over_the_keep(history: History) -> None:
+    """A snapshot removed by hand, or pruned while the history did not count it, is removed."""
+    first, second = run_with(T0, "data", keep=3), run_with(T0 + timedelta(minutes=1), "data")
+    history.record(first)
+    history.record(second)
+    kept = second.entries[0].snapshots[0].name
+    third = run_with(T0 + timedelta(minutes=2), "data", keep=3)
+    (taken,) = third.entries[0].snapshots
+    held = attrs.evolve(taken, held=(kept, taken.name))  # the first went by hand
+    history.record(attrs.evolve(third, entries=[attrs.evolve(third.entries[0], snapshots=[held])]))
+    assert [s.name for s in history.snapshots()] == [taken.name, kept]
+    (gone,) = [s for s in history.snapshots(removed=True) if not s.available]
+    assert gone.name == first.entries[0].snapshots[0].name and gone.removed_at == taken.at

@@ -438,6 +438,11 @@ class DockerClient:
         with self._errors(f"restore volume {volume!r} from {snapshot!r}"):
             volumes.restore_volume(self.api, container, volume, snapshot)
 
+    def snapshots_of(self, volume: str) -> list[str]:
+        """The names of ``volume``'s snapshots (:mod:`watchtower.docker.volumes`)."""
+        with self._errors(f"list the snapshots of volume {volume!r}"):
+            return volumes.snapshots_of(self.api, volume)
+
     def snapshots_for(self, container: Container) -> list[VolumeSnapshot]:
         """The snapshots taken for ``container`` (:mod:`watchtower.docker.volumes`)."""
         with self._errors(f"list the snapshots of {container.name!r}"):

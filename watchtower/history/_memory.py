@@ -106,7 +106,7 @@ class MemoryHistory:
                 for s in self._snapshots
                 if s.host == host and s.volume == taken.volume and s.available
             ]
-            gone = {s.id for s in pruned(available, taken.keep)}
+            gone = {s.id for s in pruned(available, taken)}
             self._snapshots = [
                 attrs.evolve(s, removed_at=taken.at) if s.id in gone else s for s in self._snapshots
             ]

@@ -3,11 +3,13 @@
 Each snapshot a run took (:attr:`ContainerReport.snapshots
 <watchtower.report.ContainerReport.snapshots>`) is kept as a row, with its
 run and the change of its container. The engine keeps only the newest
-``--snapshot-keep`` of each volume; a history does the same with its rows:
-when a run takes a new snapshot of a volume, the rows of that volume (and
-host) beyond that many are marked removed, at the new one's time, as the
-engine removed their volumes then. A removed row stays, to say what was
-there, but is no longer listed as available.
+``--snapshot-keep`` of each volume, and a person may remove one by hand;
+when a run takes a new snapshot of a volume, it asks the engine which
+snapshots of that volume it still holds, and the rows of that volume (and
+host) that are not among them are marked removed, at the new one's time.
+(From an engine that cannot tell, the rows beyond the newest
+``--snapshot-keep`` are.) A removed row stays, to say what was there, but
+is no longer listed as available.
 """
 
 from __future__ import annotations
@@ -87,11 +89,16 @@ def taken_in(report: Report) -> Iterator[tuple[str, str, VolumeSnapshot]]:
             yield entry.host, entry.name, snapshot
 
 
-def pruned(available: Sequence[Snapshot], keep: int) -> list[Snapshot]:
-    """Of one volume's available snapshots, those the engine removed to keep ``keep``.
+def pruned(available: Sequence[Snapshot], taken: VolumeSnapshot) -> list[Snapshot]:
+    """Of one volume's available snapshots, those gone from the engine once ``taken`` was.
 
-    The newest ``keep`` stay (by time, then id); ``keep`` 0 (unknown) removes none.
+    Those whose name the engine no longer held (:attr:`VolumeSnapshot.held`);
+    when it could not tell, all but the newest :attr:`VolumeSnapshot.keep`
+    (by time, then id), and none when that is unknown (0) too.
     """
+    if taken.held is not None:
+        return [s for s in available if s.name not in taken.held]
+    keep = taken.keep
     if keep <= 0:
         return []
     newest = sorted(available, key=lambda s: (s.at, s.id), reverse=True)

@@ -255,7 +255,7 @@ class SqliteHistory:
                 " WHERE host = ? AND volume = ? AND removed_at IS NULL",
                 (host, snapshot.volume),
             ).fetchall()
-            gone = pruned([_rows.snapshot_of(row) for row in available], snapshot.keep)
+            gone = pruned([_rows.snapshot_of(row) for row in available], snapshot)
             db.executemany(
                 "UPDATE snapshots SET removed_at = ? WHERE id = ?",
                 [(_rows.stored(snapshot.at), old.id) for old in gone],
