@@ -189,6 +189,21 @@ HISTORY_CHANGE = _object(
     trigger=_STRING,
 )
 
+HISTORY_SNAPSHOT = _object(
+    ("id", "run", "host", "container", "volume", "name", "at", "available"),
+    id=_INTEGER,
+    run=_INTEGER,
+    change={"type": "integer", "nullable": True},
+    host=_STRING,
+    container=_STRING,
+    container_id=_STRING,
+    volume=_STRING,
+    name=_STRING,
+    at=_TIME,
+    available=_BOOLEAN,
+    removed_at=_NULLABLE_TIME,
+)
+
 APPROVAL = _object(
     ("host", "container", "digest", "state", "asked_at", "decided_at"),
     host=_STRING,
@@ -346,6 +361,7 @@ COMPONENTS: Mapping[str, Schema] = types.MappingProxyType(
         "CheckResult": CHECK_RESULT,
         "HistoryRun": HISTORY_RUN,
         "HistoryChange": HISTORY_CHANGE,
+        "HistorySnapshot": HISTORY_SNAPSHOT,
         "Event": event_schema(),
         "Approval": APPROVAL,
         "Hold": HOLD,
