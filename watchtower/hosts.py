@@ -442,6 +442,8 @@ def plan_hosts(
             clock=clock,
             pull=pull,
             services=engine.services,
+            past=history,
+            host=host,
         )
 
     fleet = as_fleet(engines, services, concurrency)

@@ -47,9 +47,15 @@ from datetime import timedelta
 from typing import TypeVar
 
 from .errors import ContainerError, EngineTimeoutError
-from .model import Container, HookResult, Image, ImageRef
+from .model import Container, HookResult, Image, ImageRef, VolumeSnapshot
 from .probes import UNCHECKED, Checks
-from .protocols import ContainerClient, ImageTagger, ReplacementChecker, VolumeSnapshotter
+from .protocols import (
+    ContainerClient,
+    ImageTagger,
+    ReplacementChecker,
+    SnapshotFinder,
+    VolumeSnapshotter,
+)
 
 __all__ = ["PATIENCE", "EngineWatch", "Lanes", "ScheduledClient", "Turn", "Turns"]
 
@@ -337,6 +343,20 @@ class ScheduledClient:
         if not isinstance(client, VolumeSnapshotter):
             raise ContainerError("this engine's client cannot restore volumes")
         self._call(lambda: client.restore_volume(container, volume, snapshot))
+
+    def snapshots_of(self, volume: str) -> list[str] | None:
+        """As the client's; ``None`` from a client that cannot tell."""
+        client = self.client
+        if not isinstance(client, SnapshotFinder):
+            return None
+        return self._call(lambda: client.snapshots_of(volume))
+
+    def snapshots_for(self, container: Container) -> list[VolumeSnapshot]:
+        """As the client's; none from a client that finds none (it took none to find)."""
+        client = self.client
+        if not isinstance(client, SnapshotFinder):
+            return []
+        return self._call(lambda: client.snapshots_for(container))
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """As the client's."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -23,6 +23,7 @@ __all__ = [
     "Rollout",
     "RolloutState",
     "Service",
+    "VolumeSnapshot",
     "short_id",
 ]
 
@@ -223,6 +224,34 @@ class Container:
     def current_image(self) -> Image:
         """The image this container runs, as an :class:`Image`."""
         return Image(self.image_id, self.repo_digests)
+
+
+@frozen
+class VolumeSnapshot:
+    """A copy of a protected volume, taken before its container was replaced.
+
+    Attributes:
+        volume: The volume it copies (the ``snapshot-volumes`` label names it).
+        name: The snapshot volume's own name.
+        at: When it was taken.
+        container_id: The id of the old container it was taken for.
+        complete: The copy finished; an incomplete one (its run was killed
+            while copying) is never restored.
+        keep: How many of the volume's snapshots were kept when it was
+            taken, it among them (older ones were removed: ``--snapshot-keep``);
+            0 when unknown.
+        held: The names of the volume's snapshots the engine held once it
+            was taken, it among them; ``None`` when the engine could not
+            tell (then ``keep`` says which remain).
+    """
+
+    volume: str
+    name: str
+    at: datetime
+    container_id: str = ""
+    complete: bool = True
+    keep: int = 0
+    held: tuple[str, ...] | None = None
 
 
 @frozen

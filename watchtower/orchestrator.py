@@ -19,6 +19,7 @@ import attrs
 from ._emitter import Emitter
 from .approvals import approvals_of, ask_for, with_approvals
 from .budget import Budget
+from .canaries import follow, with_canary_containers
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
 from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, Step
@@ -328,6 +329,10 @@ def _update(
             the_plan = the_plan.without_actions("monitor only")
     else:
         chosen, settings = in_scope(client, params, None if repaired else listed)
+        params = with_canary_containers(params, chosen, settings, past, host, emit.now())
+        if params.canary_promote_at_once and any(s.canary for s in settings.values()):
+            # The containers that follow the canaries are checked again: one answer.
+            registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
     if any(own.policy is Policy.APPROVE for own in settings.values()):
         params = with_approvals(params, approvals_of(past, emit), host)
     if hooks and plan is None:
@@ -349,6 +354,13 @@ def _update(
         ask_for(the_plan, params, past, host, emit)
     emit.planned(the_plan)
     report = _execute(the_plan, client, params, emit, started, services, breaker, host)
+    if plan is None and not dry_run and not params.monitor_only:
+
+        def then(following: Sequence[Container], gate: UpdateParams) -> tuple[Plan, Report]:
+            again = make_plan(following, settings, client, registry, gate, emit)
+            return again, _execute(again, client, gate, emit, started, None, breaker, host)
+
+        report = follow(the_plan, report, chosen, params, host, emit.now(), then)
     ended = {} if dry_run or params.monitor_only else superseded(the_plan, quarantines)
     new = record_quarantines(past, report.quarantined, ended, emit)
     if hooks and not report.engine_failure:

@@ -211,17 +211,21 @@ class UpdateParams:
         max_failures: The circuit breaker: once this many replacements
             failed in a run (over all its hosts), the rest are not started
             and are reported skipped. 0 (the default) never stops a run.
-        canary_soak: How long a new image runs on the canary hosts, with no
-            failure, before the other hosts get it (:mod:`watchtower.canary`).
-            Default 1 hour (``--canary-soak``).
-        canary_promote_at_once: In a run over a fleet with canary hosts,
-            update the other hosts in the same run once the canaries were
-            updated with no failure (their own checks and ``soak`` passed),
-            instead of the first run after ``canary_soak`` (``--canary-promote-at-once``).
-        canary: What the canary hosts did, read by the planner of a host that
-            is not a canary: a container moves to a new image of a reference
-            a canary runs only once it is promoted. :func:`~watchtower.update_hosts`
-            sets it; ``None`` (the default): no gate.
+        canary_soak: How long a new image runs on the canaries (hosts, or
+            containers labelled ``canary``), with no failure, before the
+            others get it (:mod:`watchtower.canary`). Default 1 hour
+            (``--canary-soak``).
+        canary_promote_at_once: In a run over a fleet with canary hosts, or
+            on an engine with canary containers, update the others in the
+            same run once the canaries were updated with no failure (their
+            own checks and ``soak`` passed), instead of the first run after
+            ``canary_soak`` (``--canary-promote-at-once``).
+        canary: What the canaries did, read by the planner: a container
+            moves to a new image of a reference a canary runs only once it
+            is promoted. :func:`~watchtower.update_hosts` sets it for the
+            hosts that are not canaries, and a run adds its engine's canary
+            containers (:mod:`watchtower.canaries`); ``None`` (the default):
+            no gate.
     """
 
     names: tuple[str, ...] = field(default=(), converter=_tuple)

@@ -17,10 +17,12 @@ import attrs
 from ._emitter import Emitter
 from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
 from .budget import Budget
+from .canaries import with_canary_containers
 from .canary import Stage, stage
 from .clock import Clock, system_clock
 from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
 from .following import follow_tags
+from .history import History
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef, short_id
 from .params import Policy, UpdateParams
@@ -54,6 +56,8 @@ def plan(
     clock: Clock | None = None,
     pull: bool = True,
     services: ServiceClient | None = None,
+    past: History | None = None,
+    host: str = "",
 ) -> Plan:
     """Decide what a run would do, changing no container.
 
@@ -73,6 +77,11 @@ def plan(
     Its events reach ``observer`` as :func:`~watchtower.update`'s do (see
     :mod:`watchtower.events`), all before it returns, ``Planned`` last.
 
+    The containers labelled as canaries gate the others on their image
+    (:mod:`watchtower.canaries`), as ``past``, the history of the engine
+    named ``host`` there, tells what they did; without it no new image of
+    theirs is promoted yet.
+
     Raises:
         ConfigurationError: A selection parameter is malformed.
         EngineError: The containers could not be listed.
@@ -83,6 +92,7 @@ def plan(
         listed = client.list_containers(include_stopped=True, include_restarting=True)
         pending = sorted({leftover.name for leftover in find_repairs(listed, params)})
         chosen, settings = in_scope(client, params, listed)
+        params = with_canary_containers(params, chosen, settings, past, host, emit.now())
         if services is not None:
             # Containers and services of the same tag share one digest request.
             registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
@@ -425,7 +435,9 @@ def _gate(
             verdicts[name] = attrs.evolve(verdicts[name], status=Status.SKIPPED, reason=why)
             continue
         image = verdicts[name].image
-        where, why = stage(params.canary, container.image.familiar, image.id if image else "")
+        # A canary container is never gated: it goes first.
+        gated = None if settings[name].canary else params.canary
+        where, why = stage(gated, container.image.familiar, image.id if image else "")
         if where is not None:
             stages[name] = where.value
             if where is Stage.CANARY:

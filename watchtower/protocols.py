@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import Protocol, runtime_checkable
 
-from .model import Container, HookResult, Image, ImageRef, Rollout, Service
+from .model import Container, HookResult, Image, ImageRef, Rollout, Service, VolumeSnapshot
 
 if TYPE_CHECKING:
     from .probes import Checks
@@ -31,6 +31,7 @@ __all__ = [
     "Registry",
     "ReplacementChecker",
     "ServiceClient",
+    "SnapshotFinder",
     "TagLister",
     "VolumeSnapshotter",
 ]
@@ -273,6 +274,34 @@ class VolumeSnapshotter(Protocol):
 
         Raises:
             EngineError: It could not be restored.
+        """
+        ...
+
+
+@runtime_checkable
+class SnapshotFinder(Protocol):
+    """A container engine that finds the snapshots it holds: optional.
+
+    The crash repair (:mod:`watchtower.repair`) asks it for the old container
+    of an update it undoes, to restore its protected volumes as a rollback
+    would. A client without it took no snapshot the repair could restore.
+    After each snapshot, a run asks it which snapshots of that volume the
+    engine still holds, so that a history lists no other as available.
+    """
+
+    def snapshots_of(self, volume: str) -> list[str]:
+        """The names of ``volume``'s snapshots the engine holds, oldest first.
+
+        Raises:
+            EngineError: They could not be listed.
+        """
+        ...
+
+    def snapshots_for(self, container: Container) -> list[VolumeSnapshot]:
+        """The snapshots taken for ``container`` (by its id), oldest first.
+
+        Raises:
+            EngineError: They could not be listed.
         """
         ...
 

@@ -55,6 +55,17 @@ already. Nothing is lost, and the report and the engine agree.
 Each action starts the old container before renaming it back, so a repair
 killed half way leaves names that the next one reads the same way.
 Containers stopped by the killed run, and only those, run again.
+
+An update that is undone gets its protected volumes (the ``snapshot-volumes``
+label) back from the snapshots taken for it, before its old container
+starts again, as a rollback does: the replacement may have written them.
+The engine says which snapshots those are: each is labelled with the id of
+the container it was taken for, and one made before that container last
+started belongs to an earlier update (see
+:func:`watchtower.docker.volumes.snapshots_for`). The newest of each volume
+is restored, unless its copy never finished (the run was killed while
+copying): then the volume is left as it is, and the repair's line says so.
+An update that is finished restores nothing.
 """
 
 from __future__ import annotations
@@ -72,7 +83,7 @@ from .events import Failed, Repaired, Step
 from .model import Container, short_id
 from .params import UpdateParams
 from .probes import verify
-from .protocols import ContainerClient
+from .protocols import ContainerClient, SnapshotFinder, VolumeSnapshotter
 from .selection import Selector
 from .settings import ContainerSettings
 
@@ -379,6 +390,7 @@ def _undo(client: ContainerClient, decision: Repair, why: str) -> str:
         problem = discard(client, decision.name, holder.id)
         if problem:
             notes.append(problem)
+    notes.extend(_restore(client, old))
     started = decision.ran and not old.state.is_running
     if started:
         # Before the rename back: killed in between, its name still says it ran.
@@ -386,6 +398,33 @@ def _undo(client: ContainerClient, decision: Repair, why: str) -> str:
     client.rename_container(old.id, decision.name)
     back = "is back under its name and runs again" if started else "is back under its name"
     return "; ".join([f"an interrupted update was undone; the old container {back}", *notes])
+
+
+def _restore(client: ContainerClient, old: Container) -> list[str]:
+    """Restore the volumes snapshotted for the update of ``old``; a note for each.
+
+    Each volume from its newest snapshot, skipped when that one is
+    incomplete. A volume that cannot be restored is said so and the undo
+    goes on, as a rollback does: the old container is better back than not.
+    """
+    if not isinstance(client, SnapshotFinder) or not isinstance(client, VolumeSnapshotter):
+        return []
+    newest = {s.volume: s for s in client.snapshots_for(old)}  # oldest first: the last wins
+    notes = []
+    for volume, snapshot in sorted(newest.items()):
+        if not snapshot.complete:
+            notes.append(
+                f"volume {volume} was not restored: its snapshot {snapshot.name} is "
+                "incomplete (the run was killed while copying)"
+            )
+            continue
+        try:
+            client.restore_volume(old, volume, snapshot.name)
+        except Exception as error:
+            notes.append(f"volume {volume} could not be restored from {snapshot.name}: {error}")
+        else:
+            notes.append(f"volume {volume} was restored from {snapshot.name}")
+    return notes
 
 
 def unhealthy(client: ContainerClient, replacement_id: str, timeout: timedelta) -> str:

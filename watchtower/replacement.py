@@ -38,6 +38,7 @@ from ._emitter import Emitter
 from .events import Failed, RolledBack, Skipped, Started, Step, Stopped, Stopping, Updated
 from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
+from .model import VolumeSnapshot
 from .params import UpdateParams
 from .plans import Action, PlanEntry
 from .probes import verify
@@ -60,15 +61,15 @@ class Progress:
         aside: The name the old container was renamed to, once renamed.
         new_id: The replacement's id, once created.
         started: The replacement was started.
-        snapshots: The snapshot of each protected volume, as ``(volume,
-            snapshot)`` pairs, once taken: a rollback restores them.
+        snapshots: The snapshot of each protected volume, once taken: a
+            rollback restores them, and the report tells them.
     """
 
     stopped: bool = False
     aside: str | None = None
     new_id: str | None = None
     started: bool = False
-    snapshots: tuple[tuple[str, str], ...] = ()
+    snapshots: tuple[VolumeSnapshot, ...] = ()
 
 
 @frozen
@@ -297,6 +298,7 @@ class Replacer:
         *,
         new_id: str | None = None,
         rolled_back: bool = False,
+        snapshots: tuple[VolumeSnapshot, ...] = (),
     ) -> ContainerReport:
         return attrs.evolve(
             entry.to_report(),
@@ -305,6 +307,7 @@ class Replacer:
             reason=reason,
             new_id=new_id,
             rolled_back=rolled_back,
+            snapshots=snapshots,
         )
 
     def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
@@ -379,7 +382,7 @@ class Replacer:
         A snapshot that cannot be taken stops this update alone: the old
         container runs again under its name, its volumes untouched.
         """
-        taken: list[tuple[str, str]] = []
+        taken: list[VolumeSnapshot] = []
         for volume in entry.settings.snapshot_volumes:
             if self.client.watch.silent:
                 done[entry.name] = self._left(entry, "its volumes were not snapshotted", progress)
@@ -390,10 +393,32 @@ class Replacer:
                 )
             except Exception as error:
                 reason = f"not updated: the snapshot of volume {volume} failed: {error}"
-                done[entry.name] = self._rollback(entry, Step.SNAPSHOT, reason, progress)
+                # Those taken already are on the engine: the report tells them too.
+                taken_so_far = attrs.evolve(progress, snapshots=tuple(taken))
+                done[entry.name] = self._rollback(entry, Step.SNAPSHOT, reason, taken_so_far)
                 return None
-            taken.append((volume, name))
+            taken.append(
+                VolumeSnapshot(
+                    volume=volume,
+                    name=name,
+                    at=self.emit.now(),
+                    container_id=entry.container.id,
+                    keep=self.params.snapshot_keep,
+                    held=self._held(volume),
+                )
+            )
         return attrs.evolve(progress, snapshots=tuple(taken))
+
+    def _held(self, volume: str) -> tuple[str, ...] | None:
+        """The names of ``volume``'s snapshots on the engine; ``None`` when it cannot tell.
+
+        For the history alone: a failure here is no reason to stop the update.
+        """
+        try:
+            held = self.client.snapshots_of(volume)
+        except Exception:
+            return None
+        return None if held is None else tuple(held)
 
     def _name_back(self, entry: PlanEntry, reason: str, progress: Progress) -> str:
         """Give a container that was left running its name back; ``reason``, with what failed."""
@@ -412,7 +437,9 @@ class Replacer:
         where = f"it is left as {progress.aside}" if progress.aside else "it is left"
         self._leave(progress.aside)
         reason = f"{reason}: the engine stopped answering; {where} until the engine answers"
-        return self._report(entry, Outcome.FAILED, reason, new_id=progress.new_id)
+        return self._report(
+            entry, Outcome.FAILED, reason, new_id=progress.new_id, snapshots=progress.snapshots
+        )
 
     def _replace(self, entry: PlanEntry, progress: Progress, turn: Turn) -> ContainerReport:
         """Create and start in ``turn``, wait healthy, remove the old one."""
@@ -516,7 +543,9 @@ class Replacer:
             if run is not None and not run.ok:
                 reason = "; ".join(filter(None, [reason, run.describe()]))
         outcome = Outcome.RESTARTED if restart_only else Outcome.UPDATED
-        return self._report(entry, outcome, reason or entry.reason, new_id=new_id)
+        return self._report(
+            entry, outcome, reason or entry.reason, new_id=new_id, snapshots=progress.snapshots
+        )
 
     def _rollback(
         self, entry: PlanEntry, step: Step, reason: str, progress: Progress
@@ -541,12 +570,13 @@ class Replacer:
         if watch.silent:
             return self._left(entry, "; ".join([reason, *problems]), progress)
         if progress.new_id is not None:  # a replacement that was created may have run
-            for volume, snapshot in progress.snapshots:
+            for snapshot in progress.snapshots:
                 try:
-                    self.client.restore_volume(container, volume, snapshot)
+                    self.client.restore_volume(container, snapshot.volume, snapshot.name)
                 except Exception as error:
                     problems.append(
-                        f"volume {volume} could not be restored from {snapshot}: {error}"
+                        f"volume {snapshot.volume} could not be restored from "
+                        f"{snapshot.name}: {error}"
                     )
             if watch.silent:
                 return self._left(entry, "; ".join([reason, *problems]), progress)
@@ -573,4 +603,6 @@ class Replacer:
         self.emit(
             RolledBack(at=self.emit.now(), container=entry.name, reason=summary, restored=restored)
         )
-        return self._report(entry, Outcome.FAILED, summary, rolled_back=restored)
+        return self._report(
+            entry, Outcome.FAILED, summary, rolled_back=restored, snapshots=progress.snapshots
+        )

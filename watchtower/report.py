@@ -11,6 +11,7 @@ from typing import Any
 from attrs import field, frozen
 
 from ._words import Word, word
+from .model import VolumeSnapshot
 from .versions import Version, change, shown
 
 __all__ = [
@@ -79,6 +80,10 @@ class EntryKind(Word):
     entry's ``reason`` says why."""
 
 
+def _snapshots(value: Iterable[VolumeSnapshot]) -> tuple[VolumeSnapshot, ...]:
+    return tuple(value)
+
+
 def _kind(value: str) -> EntryKind:
     return word(EntryKind, value, "ContainerReport.kind")
 
@@ -118,6 +123,8 @@ class ContainerReport:
             stale container outside its maintenance windows, when the next
             one opens; for one with its own schedule, that schedule's next
             time; ``None`` otherwise.
+        snapshots: The snapshots of its protected volumes taken before its
+            replacement (the ``snapshot-volumes`` label); a history lists them.
     """
 
     id: str
@@ -138,6 +145,7 @@ class ContainerReport:
     new_version: Version | None = None
     notes: str = ""
     next_due: datetime | None = None
+    snapshots: tuple[VolumeSnapshot, ...] = field(default=(), converter=_snapshots)
 
     @property
     def versions(self) -> tuple[str, str]:

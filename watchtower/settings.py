@@ -106,6 +106,10 @@ class ContainerSettings:
             byte for byte when the replacement is rolled back
             (:mod:`watchtower.replacement`). A name the container does not
             mount as a named volume is left out, with a problem.
+        canary: True when its ``canary`` label says so: a new image of its
+            reference goes to it first, and to the other containers on that
+            reference once promoted (:mod:`watchtower.canary`); it is itself
+            never gated. An unreadable value makes it no canary, with a problem.
         unreadable_timing: ``window`` or ``schedule`` when that label cannot
             be read: it is then not replaced until the label is fixed
             (ignoring the label would let it be replaced at times its owner
@@ -132,6 +136,7 @@ class ContainerSettings:
     schedule: Cron | None = None
     checks: Checks = field(factory=Checks)
     snapshot_volumes: tuple[str, ...] = ()
+    canary: bool = False
     unreadable_timing: str = ""
     stack: str = ""
     problems: tuple[str, ...] = ()
@@ -168,6 +173,7 @@ class ContainerSettings:
         checks, check_problems = read_checks(container.labels, container.name, params.soak)
         stack = reader.stack(params.stacks)
         snapshot_volumes = reader.snapshot_volumes()
+        canary = bool(reader.boolean(labels.CANARY, "false (not a canary)"))
         return cls(
             enabled=enabled,
             scope=container.labels.get(labels.SCOPE, ""),
@@ -195,6 +201,7 @@ class ContainerSettings:
             schedule=schedule,
             checks=checks,
             snapshot_volumes=snapshot_volumes,
+            canary=canary,
             unreadable_timing="window" if closed else ("schedule" if unreadable_schedule else ""),
             stack=stack,
             problems=(*reader.problems, *check_problems),

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from tests.support.openapi import assert_matches_schema, component, document
-from watchtower import events, update
+from watchtower import UpdateParams, events, update
 from watchtower._text import parse_bool
 from watchtower.cli.api import OPERATIONS, create_app
 from watchtower.cli.api.stream import sse_message
@@ -29,7 +29,7 @@ from watchtower.cli.openapi import Operation
 from watchtower.cli.runner import Runner
 from watchtower.events import Checked, Failed, HookRan, RunFinished, Stopping
 from watchtower.history import MemoryHistory
-from watchtower.labels import POLICY
+from watchtower.labels import POLICY, SNAPSHOT_VOLUMES
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 from watchtower.versions import VERSION
 
@@ -430,6 +430,26 @@ def test_the_approval_answers_match_their_schemas(
     assert rejected["approval"]["state"] == "rejected"
     nothing = api.post("/v1/approvals/db/approve", headers=AUTH)
     assert_matches_schema(nothing, "POST /v1/approvals/{name}/approve", 409)
+
+
+def test_the_snapshot_answers_match_their_schema(
+    api: FlaskClient, engine: MemoryEngine, registry: MemoryRegistry, history: MemoryHistory
+) -> None:
+    registry.publish(WEB)
+    engine.run("web", WEB, labels={SNAPSHOT_VOLUMES: "data"}, volumes={"data": "/data"})
+    registry.publish(WEB)
+    taken = update(engine, registry, UpdateParams(snapshot_keep=1), history=history).get("web")
+    listed = assert_matches_schema(
+        api.get("/v1/history/snapshots?removed=true", headers=AUTH),
+        "GET /v1/history/snapshots",
+        200,
+    )
+    assert [(s["volume"], s["name"], s["available"]) for s in listed["entries"]] == [
+        ("data", taken.snapshots[0].name, True)
+    ]
+    assert listed["entries"][0]["change"] is not None and listed["entries"][0]["removed_at"] is None
+    bad = api.get("/v1/history/snapshots?before=soon", headers=AUTH)
+    assert_matches_schema(bad, "GET /v1/history/snapshots", 400)
 
 
 def test_the_helper_refuses_an_answer_off_its_schema() -> None:

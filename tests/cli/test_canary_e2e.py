@@ -1,9 +1,10 @@
-"""Canary rollouts over two real engines: the canary engine gets a new image first.
+"""Canary rollouts on real engines: the canary engine, or container, gets a new image first.
 
 Each test runs ``python -m watchtower --run-once`` over a hosts file whose
 first engine is a canary, with a history (``--data-dir``) and a short
 ``--canary-soak``: a v2 that does not start never reaches the other
-engine; a good v2 reaches it only in a run after the soak.
+engine; a good v2 reaches it only in a run after the soak. The last one
+does the same on one engine, with a container labelled as the canary.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from tests.cli.test_cli_e2e import environment
 from tests.cli.test_fleet_e2e import on_each, spare_api  # noqa: F401  (a fixture)
+from tests.core.test_hosts_e2e import start
 from tests.support.dockerd import Dockerd
 from tests.support.e2e_fixtures import Images, Names
 
@@ -26,21 +28,22 @@ pytestmark = pytest.mark.e2e
 SOAK = 2.0
 
 
-def run_once(tmp_path: Path, hosts: Path, pattern: str) -> str:
-    """One run over the hosts file; its standard error."""
+def run_once(tmp_path: Path, hosts: Path | str, *names: str, at_once: bool = False) -> str:
+    """One run over the hosts file (or the one engine at that address); its standard error."""
+    where = ["--host", hosts] if isinstance(hosts, str) else ["--hosts-file", str(hosts)]
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "watchtower",
             "--run-once",
-            "--hosts-file",
-            str(hosts),
+            *where,
             "--data-dir",
             str(tmp_path / "data"),
             "--canary-soak",
             f"{int(SOAK)}s",
-            pattern,
+            *(["--canary-promote-at-once"] if at_once else []),
+            *names,
         ],
         env=environment(tmp_path),
         capture_output=True,
@@ -105,3 +108,60 @@ def test_a_good_v2_reaches_the_other_engine_only_after_the_soak(
     run_once(tmp_path, hosts, app)
 
     assert spare_api.inspect_container(app)["Image"] == v2
+
+
+def canary_and_other(api: Any, images: Images, names: Names) -> tuple[str, str, str]:
+    """``app``'s v1 run as a canary container and as another one; v2 published. Their names."""
+    app = names("app")
+    canary, other = f"{app}-canary", f"{app}-other"
+    reference = images.publish(app, "v1")
+    api.pull(reference)
+    created = api.create_container(
+        reference,
+        name=canary,
+        labels={"com.centurylinklabs.watchtower.canary": "true"},
+        host_config=api.create_host_config(network_mode="none"),
+    )
+    api.start(created["Id"])
+    start(api, reference, other)
+    images.publish(app, "v2")
+    return app, canary, other
+
+
+def test_a_canary_container_gets_v2_first_and_the_other_one_after_the_soak(
+    dockerd: Dockerd, docker_api: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
+) -> None:
+    _, canary, other = canary_and_other(docker_api, e2e_images, e2e_names)
+    v1, v2 = e2e_images.build("v1"), e2e_images.build("v2")
+
+    logged = run_once(tmp_path, dockerd.url, canary, other)
+
+    assert docker_api.inspect_container(canary)["Image"] == v2
+    assert docker_api.inspect_container(other)["Image"] == v1
+    assert "updated 1" in logged and "skipped 1" in logged
+
+    time.sleep(SOAK + 0.5)
+    run_once(tmp_path, dockerd.url, canary, other)
+
+    assert docker_api.inspect_container(other)["Image"] == v2
+
+
+def test_promoted_at_once_the_other_container_follows_the_canary_in_the_same_run(
+    dockerd: Dockerd, docker_api: Any, e2e_images: Images, e2e_names: Names, tmp_path: Path
+) -> None:
+    _, canary, other = canary_and_other(docker_api, e2e_images, e2e_names)
+    v2 = e2e_images.build("v2")
+
+    logged = run_once(tmp_path, dockerd.url, canary, other, at_once=True)
+
+    assert docker_api.inspect_container(canary)["Image"] == v2
+    assert docker_api.inspect_container(other)["Image"] == v2
+    assert "updated 2" in logged
+    assert started(docker_api, canary) < started(docker_api, other)  # the canary first
+
+
+def started(api: Any, name: str) -> str:
+    """When the container started, as text that sorts as the time does (nanoseconds padded)."""
+    at = str(api.inspect_container(name)["State"]["StartedAt"]).rstrip("Z")
+    whole, _, fraction = at.partition(".")
+    return f"{whole}.{fraction.ljust(9, '0')}"

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 
 from watchtower.cli.api import create_app
@@ -17,6 +18,7 @@ from watchtower.cli.history import format_changes, history_command, parse_query
 from watchtower.cli.history_settings import HistorySettings, open_history, parse_retention
 from watchtower.errors import ConfigurationError, HistoryError
 from watchtower.history import FILE_NAME, MemoryHistory, SqliteHistory
+from watchtower.model import VolumeSnapshot
 from watchtower.report import ContainerReport, Outcome, Report
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
@@ -295,3 +297,106 @@ def test_a_run_asked_through_the_api_is_kept(tmp_path: Path) -> None:
     assert change.new_image_id == engine.container("web").image_id
     body = api.get("/v1/history?changes=true", headers=AUTH).get_json()
     assert [c["id"] for c in body["entries"]] == [change.id]
+
+
+# Snapshots --------------------------------------------------------------------------
+
+
+def protected(name: str, minutes: int, *, host: str = "", keep: int = 1) -> ContainerReport:
+    """``name`` updated, its volume ``data`` snapshotted first."""
+    at = T0 + timedelta(minutes=minutes)
+    taken = VolumeSnapshot(
+        volume="data", name=f"watchtower-snapshot-data-{minutes}", at=at, keep=keep
+    )
+    return attrs.evolve(updated(name, host=host), snapshots=[taken])
+
+
+@pytest.fixture
+def snapshot_dir(tmp_path: Path) -> Path:
+    """A history whose db took two snapshots of data: the first removed by the second."""
+    with SqliteHistory(tmp_path / FILE_NAME) as history:
+        history.record(run_at(0, protected("db", 0)))
+        history.record(run_at(5, protected("db", 5)))
+    return tmp_path
+
+
+def test_the_snapshots_table_lists_those_available_and_with_all_the_removed(
+    snapshot_dir: Path,
+) -> None:
+    code, out, err = run_command(["--snapshots", "--data-dir", str(snapshot_dir)])
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "TIME (UTC)           CONTAINER  VOLUME  SNAPSHOT                    STATE",
+        "2026-01-01 12:05:00  db         data    watchtower-snapshot-data-5  available",
+    ]
+    code, out, _ = run_command(["db", "--snapshots", "--all", "--data-dir", str(snapshot_dir)])
+    assert out.splitlines()[1:] == [
+        "2026-01-01 12:00:00  db         data    watchtower-snapshot-data-0  "
+        "removed 2026-01-01 12:05:00",
+        "2026-01-01 12:05:00  db         data    watchtower-snapshot-data-5  available",
+    ]
+    code, out, _ = run_command(["web", "--snapshots", "--data-dir", str(snapshot_dir)])
+    history = snapshot_dir / FILE_NAME
+    assert out == f"No available snapshot of web in the history at {history}.\n"
+
+
+def test_the_snapshots_as_json(snapshot_dir: Path) -> None:
+    env = {"WATCHTOWER_DATA_DIR": str(snapshot_dir)}
+    code, out, _ = run_command(["--snapshots", "--all", "--json"], env)
+    body = json.loads(out)
+    assert code == 0
+    assert [(s["name"], s["available"]) for s in body["snapshots"]] == [
+        ("watchtower-snapshot-data-5", True),
+        ("watchtower-snapshot-data-0", False),
+    ]
+    assert body["snapshots"][1]["removed_at"] == "2026-01-01T12:05:00Z"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--all"], "--all goes with --snapshots: the removed snapshots too."),
+        (["--snapshots", "--limit", "x"], "--limit expects a whole number, 0 for all, got 'x'."),
+    ],
+)
+def test_bad_snapshot_options_are_one_sentence(args: list[str], message: str) -> None:
+    code, out, err = run_command([*args, "--data-dir", "/nowhere"])
+    assert (code, out, err) == (2, "", f"watchtower: {message}\n")
+
+
+def test_the_snapshots_of_a_missing_history_are_one_sentence(tmp_path: Path) -> None:
+    code, _, err = run_command(["--snapshots", "--data-dir", str(tmp_path)])
+    assert (code, err) == (1, f"watchtower: There is no history at {tmp_path / FILE_NAME}.\n")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_the_api_lists_the_snapshots_with_filters_and_paging(kind: str, tmp_path: Path) -> None:
+    history = MemoryHistory() if kind == "memory" else SqliteHistory(tmp_path / FILE_NAME)
+    for minute in range(4):
+        history.record(run_at(minute, protected("db", minute, host="a", keep=2)))
+    history.record(run_at(9, protected("web", 9, host="b")))
+    api, _, _ = api_with(history)
+    page = api.get("/v1/history/snapshots", headers=AUTH).get_json()
+    assert [(s["container"], s["at"][11:16]) for s in page["entries"]] == [
+        ("db", "12:02"),
+        ("db", "12:03"),
+        ("web", "12:09"),
+    ]
+    everything = api.get("/v1/history/snapshots?removed=true&name=db", headers=AUTH).get_json()
+    assert [s["available"] for s in everything["entries"]] == [False, False, True, True]
+    before = everything["entries"][2]["id"]
+    older = api.get(
+        f"/v1/history/snapshots?removed=1&limit=1&before={before}", headers=AUTH
+    ).get_json()
+    assert [s["id"] for s in older["entries"]] == [before - 1]
+    on_b = api.get("/v1/history/snapshots?host=b", headers=AUTH).get_json()
+    assert on_b["count"] == 1 and on_b["entries"][0]["host"] == "b"
+    bad = api.get("/v1/history/snapshots?limit=many", headers=AUTH)
+    assert bad.status_code == 400 and "'limit'" in bad.get_json()["error"]
+
+
+def test_the_api_has_no_snapshots_without_a_data_dir() -> None:
+    api, _, _ = api_with(None)
+    answer = api.get("/v1/history/snapshots", headers=AUTH)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "the snapshots need a history kept with --data-dir"

@@ -268,6 +268,17 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "The Stopping and Started events do not say whether a container restarts for a "
         "dependency; the report's Restarted list does.",
     ),
+    Deviation(
+        "nicholas-fedor/watchtower pkg/container/container.go",
+        "GetCreateConfig",
+        "com.docker.compose.image=<the old image's id> on the old container",
+        "the old image's id, copied",
+        "the new image's id",
+        "Compose v2 recreates a container whose label differs from the id its tag names, "
+        "so a copied label has the next docker compose up -d recreate every updated "
+        "container once more (containrrr/watchtower #339, #696); a label holding "
+        "anything else is copied.",
+    ),
 )
 """Every deliberate deviation, in one place."""
 

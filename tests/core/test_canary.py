@@ -13,6 +13,7 @@ from watchtower.events import Event, Updated
 from watchtower.fleet import Fleet, Host
 from watchtower.history import MemoryHistory
 from watchtower.hosts import update_hosts
+from watchtower.labels import CANARY as CANARY_LABEL
 from watchtower.report import Outcome
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
@@ -145,14 +146,12 @@ class TestAFleetWithACanary:
 
 
 @st.composite
-def fleets(draw: st.DrawFn) -> tuple[list[tuple[bool, list[int]]], list[int]]:
-    """Hosts (canary or not), each running containers on some of three images; soak steps."""
+def fleets(draw: st.DrawFn) -> tuple[list[tuple[bool, list[tuple[int, bool]]]], list[int]]:
+    """Hosts (canary or not), each running containers (canary or not) on some of three images."""
+    containers = st.tuples(st.integers(min_value=0, max_value=2), st.booleans())
     hosts = draw(
         st.lists(
-            st.tuples(
-                st.booleans(),
-                st.lists(st.integers(min_value=0, max_value=2), min_size=1, max_size=3),
-            ),
+            st.tuples(st.booleans(), st.lists(containers, min_size=1, max_size=3)),
             min_size=1,
             max_size=4,
         )
@@ -164,13 +163,14 @@ def fleets(draw: st.DrawFn) -> tuple[list[tuple[bool, list[int]]], list[int]]:
 @given(fleets(), st.booleans())
 @settings(max_examples=40, deadline=None)
 def test_no_other_host_runs_an_image_before_a_canary_ran_it_for_the_soak(
-    drawn: tuple[list[tuple[bool, list[int]]], list[int]], at_once: bool
+    drawn: tuple[list[tuple[bool, list[tuple[int, bool]]]], list[int]], at_once: bool
 ) -> None:
     """Over runs, clock advanced by random minutes: the canary order holds for any fleet.
 
-    An image of a reference some canary runs reaches a host that is not a
-    canary only after a canary was updated to it at least the soak before
-    (in the same run, with promote-at-once).
+    An image of a reference some canary runs (a canary host, or a canary
+    container of the same host) reaches a container that is no canary, on
+    a host that is no canary, only after a canary was updated to it at
+    least the soak before (in the same run, with promote-at-once).
     """
     hosts, steps = drawn
     clock = FixedClock()
@@ -181,15 +181,15 @@ def test_no_other_host_runs_an_image_before_a_canary_ran_it_for_the_soak(
     engines = {}
     for h, (_, row) in enumerate(hosts):
         engine = MemoryEngine(registry)
-        for c, i in enumerate(row):
-            engine.run(f"c{c}", images[i])
+        for c, (i, marked) in enumerate(row):
+            engine.run(f"c{c}", images[i], labels={CANARY_LABEL: "true"} if marked else None)
         engines[f"h{h}"] = engine
     fleet = Fleet(
         [Host.of(f"h{h}", engines[f"h{h}"], canary=mark) for h, (mark, _) in enumerate(hosts)],
         concurrency=1,
     )
     canaries = {f"h{h}" for h, (mark, _) in enumerate(hosts) if mark}
-    canaried = {images[i] for h, (mark, row) in enumerate(hosts) if mark for i in row}
+    canaried = {images[i] for h, (mark, row) in enumerate(hosts) if mark for i, _ in row}
     for image in images:
         registry.publish(image)
     history = MemoryHistory(clock=clock)
@@ -199,15 +199,19 @@ def test_no_other_host_runs_an_image_before_a_canary_ran_it_for_the_soak(
     for step in steps:
         events: list[Event] = []
         update_hosts(fleet, registry, params, clock=clock, history=history, observer=events.append)
-        for event in events:
-            if not isinstance(event, Updated):
-                continue
-            if event.host in canaries:
+        updated = [e for e in events if isinstance(e, Updated)]
+        for event in updated:  # a run's canaries go first: their time is the run's
+            _, marked = hosts[int(event.host[1:])][1][int(event.container[1:])]
+            if event.host in canaries or marked:
                 first_on_canary.setdefault(event.new_image_id, clock())
-                continue
+        for event in updated:
             row = hosts[int(event.host[1:])][1]
-            image = images[row[int(event.container[1:])]]
-            if image not in canaried or not canaries:
+            image_index, marked = row[int(event.container[1:])]
+            if event.host in canaries or marked:
+                continue
+            image = images[image_index]
+            gated = image in canaried or any(i == image_index and m for i, m in row)
+            if not gated:
                 continue
             since = first_on_canary.get(event.new_image_id)
             assert since is not None, f"{event.host}/{event.container} before any canary"

@@ -82,7 +82,7 @@ def test_a_file_of_schema_1_gets_the_holds_and_keeps_its_runs(tmp_path: Path) ->
         assert [c.container for c in history.changes()] == ["web"]
         history.hold("web", "", "sha256:a")
         assert set(history.holds()) == {("", "web")}
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     db.close()
 
 

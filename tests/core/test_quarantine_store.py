@@ -179,7 +179,7 @@ def test_a_file_of_schema_3_gets_the_quarantines_and_keeps_the_rest(tmp_path: Pa
         assert set(history.holds()) == {("", "db")}
         assert history.quarantine(failing())
         assert set(history.quarantined()) == {D1}
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     columns = [row[1] for row in db.execute("PRAGMA table_info(quarantines)")]
     assert columns[:2] == ["digest", "image"] and "released_by" in columns
     db.close()

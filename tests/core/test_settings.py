@@ -76,6 +76,13 @@ def read(labels: dict[str, str], params: UpdateParams | None = None, **config: o
         ({L.COOLDOWN_DELAY: "1M"}, "cooldown", timedelta(days=30)),
         ({L.COOLDOWN_DELAY: "90"}, "cooldown", 90 * S),
         ({L.COOLDOWN_DELAY: "soon"}, "cooldown", timedelta(0)),
+        ({}, "canary", False),
+        ({L.CANARY: "true"}, "canary", True),
+        ({L.CANARY: "True"}, "canary", True),
+        ({L.CANARY: "1"}, "canary", True),
+        ({L.CANARY: "false"}, "canary", False),
+        ({L.CANARY: ""}, "canary", False),  # an empty boolean label means false
+        ({L.CANARY: "canary"}, "canary", False),  # unreadable: no canary, with a problem
     ],
 )
 def test_labels_table(labels: dict[str, str], field: str, expected: object) -> None:
@@ -151,6 +158,13 @@ def test_each_unreadable_value_is_one_sentence_naming_it() -> None:
         "3d or 24h; 0s is used instead.",
     )
     assert read({}).problems == ()
+
+
+def test_an_unreadable_canary_label_names_the_container_and_the_label() -> None:
+    assert read({L.CANARY: "yes please"}).problems == (
+        f"Container 'web' has label {L.CANARY}='yes please', which is not true or false; "
+        "false (not a canary) is used instead.",
+    )
 
 
 def test_a_huge_value_is_shown_cut_short() -> None:

@@ -313,3 +313,58 @@ def test_a_failed_stack_quarantines_the_failing_members_digest_only(
     web_digest = registry.served("example.org/web:1")[0]
     assert [q.digest for q in report.quarantined] == [web_digest]
     assert set(history.quarantined()) == {web_digest}
+
+
+def compose_v2(
+    engine: MemoryEngine, registry: MemoryRegistry, *, probed: bool = False, **other: str
+) -> dict[str, str]:
+    """Containers made by compose v2: each labelled with its image's local id; stale now.
+
+    ``other`` gives a service's ``com.docker.compose.image`` another value.
+    """
+    made = {}
+    for service in ("db", "web"):
+        ref = f"example.org/{service}:1"
+        registry.publish(ref)
+        labels = {
+            **member("shop", service, **(PROBED if probed else {})),
+            L.COMPOSE_CONFIG_HASH: f"hash-of-{service}",
+            L.COMPOSE_IMAGE: other.get(service) or engine.add_image(ref).id,
+        }
+        made[service] = engine.run(service, ref, labels=labels).image_id
+        registry.publish(ref)
+    return made
+
+
+def test_compose_v2_finds_each_replacement_on_the_image_its_tag_names(engine, registry) -> None:
+    old = compose_v2(engine, registry)
+    report = update(engine, registry)
+    assert [e.outcome for e in report] == [Outcome.UPDATED, Outcome.UPDATED]
+    for service in ("db", "web"):
+        now = engine.container(service)
+        local = engine.inspect_image(f"example.org/{service}:1")
+        # What `docker compose up -d` compares: the label against the tag's local id.
+        assert local is not None and now.image_id == local.id != old[service]
+        assert now.labels[L.COMPOSE_IMAGE] == local.id
+        assert now.labels[L.COMPOSE_CONFIG_HASH] == f"hash-of-{service}"
+
+
+def test_a_compose_image_label_that_named_no_old_image_is_carried_as_it_was(
+    engine, registry
+) -> None:
+    compose_v2(engine, registry, web="sha256:" + "f" * 64)
+    report = update(engine, registry)
+    assert [e.outcome for e in report] == [Outcome.UPDATED, Outcome.UPDATED]
+    assert engine.container("web").labels[L.COMPOSE_IMAGE] == "sha256:" + "f" * 64
+    assert engine.container("db").labels[L.COMPOSE_IMAGE] == engine.container("db").image_id
+
+
+def test_a_stack_rolled_back_keeps_compose_v2_labels_on_the_old_image(engine, registry) -> None:
+    old = compose_v2(engine, registry, probed=True)
+    engine.misbehaving["web"] = Misbehaviour(probe="answered 503")
+    engine_labels = {c.name: dict(c.labels) for c in engine.containers()}
+    update(engine, registry)
+    for service in ("db", "web"):
+        now = engine.container(service)
+        assert now.image_id == old[service] == now.labels[L.COMPOSE_IMAGE]
+        assert dict(now.labels) == engine_labels[service]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from watchtower import UpdateParams, update
 from watchtower import labels as L
 from watchtower.events import Event, Failed
+from watchtower.history import MemoryHistory
 from watchtower.model import ContainerState
 from watchtower.report import Outcome
 from watchtower.settings import ContainerSettings
@@ -205,3 +206,32 @@ def test_a_restore_that_fails_is_reported_and_the_old_container_still_runs(
     assert tail.startswith("watchtower-snapshot-data-") and tail.endswith(": disk gone")
     web = engine.container("web")
     assert web.id == old_id and web.state is ContainerState.RUNNING
+
+
+def test_the_snapshots_a_run_took_are_listed_in_its_history_and_pruned_as_the_engine_prunes(
+    engine, registry
+) -> None:
+    history = MemoryHistory()
+    stale(engine, registry)
+    params = UpdateParams(snapshot_keep=1)
+    first = update(engine, registry, params, history=history).get("web")
+    assert first.outcome is Outcome.UPDATED
+    ((volume, name),) = [(s.volume, s.name) for s in first.snapshots]
+    (listed,) = history.snapshots()
+    (change,) = history.changes()
+    assert (listed.volume, listed.name, listed.container, listed.change) == (
+        volume,
+        name,
+        "web",
+        change.id,
+    )
+    registry.publish(WEB)
+    engine.misbehaving["web"] = Misbehaviour(probe="answered 503")
+    failed = update(engine, registry, params, history=history).get("web")
+    assert failed.outcome is Outcome.FAILED and failed.rolled_back
+    (newest,) = history.snapshots()
+    assert newest.name == failed.snapshots[0].name != name
+    assert [taken for taken, _ in engine.snapshots["data"]] == [
+        newest.name
+    ]  # the engine kept one too
+    assert [s.available for s in history.snapshots(removed=True)] == [True, False]

@@ -99,6 +99,22 @@ CONFIG_TABLE = [
         "Labels",
         {"com.centurylinklabs.zodiac.original-image": "app:1"},
     ),
+    # Compose v2's image label follows the new image when it named the old one.
+    (
+        {
+            "Labels": {
+                "com.docker.compose.image": "sha256:old",
+                "com.docker.compose.config-hash": "h",
+            }
+        },
+        "Labels",
+        {"com.docker.compose.image": "sha256:new", "com.docker.compose.config-hash": "h"},
+    ),
+    (
+        {"Labels": {"com.docker.compose.image": "sha256:other"}},
+        "Labels",
+        {"com.docker.compose.image": "sha256:other"},
+    ),
     ({"Tty": True, "OpenStdin": True}, "Tty", True),
     ({}, "Image", "127.0.0.1:5000/app:latest"),
 ]

@@ -105,6 +105,41 @@ def test_a_replacement_whose_probe_fails_is_rolled_back(
     wait_for(lambda: answer(port) == 200)  # v1 serves again, on its port
 
 
+@pytest.mark.parametrize(
+    ("probe", "said"),
+    [
+        (
+            {L.PROBE_TCP: "1"},  # nothing listens on port 1 of the host's loopback
+            "probe tcp:1 got no answer (connection refused), until its 2 s timeout",
+        ),
+        (
+            {L.PROBE_CMD: "exit 3"},
+            "probe command 'exit 3' exited with code 3, until its 2 s timeout",
+        ),
+    ],
+    ids=["tcp", "cmd"],
+)
+def test_a_failed_tcp_or_command_probe_is_told_as_the_guide_shows(
+    docker_api: Any,
+    docker_client: DockerClient,
+    e2e_images: Images,
+    e2e_names: Names,
+    probe: dict[str, str],
+    said: str,
+) -> None:
+    """The words docs/guides/probes.rst quotes for these probes."""
+    repo, name, _, old_id = serving(
+        docker_api, e2e_images, e2e_names, {**probe, L.PROBE_TIMEOUT: "2s"}
+    )
+    e2e_images.publish(repo, "serve2")
+    events: list[Event] = []
+    entry = go(docker_client, e2e_names, events).get(name)
+    assert entry.outcome is Outcome.FAILED and entry.rolled_back
+    assert entry.reason == (f"its replacement failed a check: {said}; the old container runs again")
+    assert [e.step for e in events if isinstance(e, Failed)] == ["verify"]
+    the_old_one_runs_again(docker_api, name, old_id)
+
+
 def test_a_replacement_that_exits_within_its_soak_is_rolled_back(
     docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names
 ) -> None:

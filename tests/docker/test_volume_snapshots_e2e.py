@@ -17,6 +17,7 @@ from watchtower import UpdateParams, update
 from watchtower import labels as L
 from watchtower.docker import DockerClient
 from watchtower.docker.volumes import SNAPSHOT_OF, snapshots_of
+from watchtower.history import MemoryHistory
 from watchtower.registry import HttpRegistry
 from watchtower.report import Outcome
 
@@ -165,3 +166,28 @@ def test_an_image_without_a_shell_is_restored_byte_identical_too(
     assert "answered 404" in entry.reason and "restored" not in entry.reason
     docker_api.stop(name, timeout=2)
     assert fingerprint(docker_api, image, volume) == before
+
+
+def test_the_history_lists_the_snapshots_the_engine_still_holds(
+    docker_api: Any, docker_client: DockerClient, e2e_images: Images, e2e_names: Names, volume: str
+) -> None:
+    repo, name, _ = protected(docker_api, e2e_images, e2e_names, volume)
+    history = MemoryHistory()
+    params = UpdateParams(
+        names=(e2e_names.pattern,), stop_timeout=timedelta(seconds=2), snapshot_keep=3
+    )
+    taken = []
+    for variant in ("scribble2", "serve2", "scribble2"):  # each push differs from the last
+        e2e_images.publish(repo, variant)
+        entry = update(docker_client, HttpRegistry(), params, history=history).get(name)
+        assert entry.outcome is Outcome.UPDATED, entry.reason
+        (snapshot,) = entry.snapshots
+        assert snapshot.container_id == entry.id and snapshot.held is not None
+        taken.append(snapshot.name)
+        if len(taken) == 1:
+            docker_api.remove_volume(taken[0])  # by hand: within the keep, yet gone
+    listed = history.snapshots(name=name)
+    assert [s.name for s in listed] == taken[:0:-1]  # newest first, the first not available
+    (gone,) = [s for s in history.snapshots(name=name, removed=True) if not s.available]
+    assert gone.name == taken[0] and gone.volume == volume
+    assert snapshots_of(docker_api, volume) == taken[1:]

@@ -401,11 +401,12 @@ FLAGS: tuple[Flag, ...] = (
        "How long a replacement must keep running, never restarted, before the old "
        "container is removed (0: no soak).", support=Support.ADDED),
     _f("added", "canary-soak", D, timedelta(hours=1), "WATCHTOWER_CANARY_SOAK", "",
-       "How long a new image runs on the canary hosts of the hosts file, with no "
-       "failure, before the other hosts get it.", support=Support.ADDED),
+       "How long a new image runs on the canaries (hosts of the hosts file, containers "
+       "labelled canary), with no failure, before the others get it.",
+       support=Support.ADDED),
     _f("added", "canary-promote-at-once", B, False, "WATCHTOWER_CANARY_PROMOTE_AT_ONCE", "",
-       "Update the other hosts in the same run once the canary hosts were updated with "
-       "no failure, instead of the first run after --canary-soak.", support=Support.ADDED),
+       "Update the others in the same run once the canaries were updated with no "
+       "failure, instead of the first run after --canary-soak.", support=Support.ADDED),
     _f("added", "snapshot-keep", N, 3, "WATCHTOWER_SNAPSHOT_KEEP", "",
        "Snapshots kept of each volume a snapshot-volumes label protects; older ones are "
        "removed.", support=Support.ADDED),

@@ -5,6 +5,8 @@ so it can run beside that daemon (``docker exec watchtower watchtower
 history``): the newest changes, oldest first as a log reads, each with its
 time, host, container, the image before and after, the outcome and why.
 ``--json`` gives the runs and the changes, newest first, for scripts.
+``--snapshots`` lists the snapshots of protected volumes instead (those
+still available; ``--all`` adds those ``--snapshot-keep`` had removed).
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ import attrs
 from attrs import frozen
 
 from ..errors import ConfigurationError, WatchtowerError
-from ..history import Change, SqliteHistory
+from ..history import Change, Snapshot, SqliteHistory
 from ..model import short_id
 from .history_settings import HistorySettings
 
-__all__ = ["HistoryQuery", "format_changes", "history_command", "parse_query"]
+__all__ = [
+    "HistoryQuery",
+    "format_changes",
+    "format_snapshots",
+    "history_command",
+    "parse_query",
+]
 
-USAGE = "usage: watchtower history [NAME] [--json] [--limit N] [--host HOST] [--data-dir DIR]"
+USAGE = (
+    "usage: watchtower history [NAME] [--snapshots [--all]] [--json] [--limit N] "
+    "[--host HOST] [--data-dir DIR]"
+)
 
 #: How many changes are shown when ``--limit`` is not given.
 DEFAULT_LIMIT = 20
@@ -41,6 +52,8 @@ class HistoryQuery:
         limit: How many changes (0: all).
         json: JSON instead of a table.
         help: Print the usage and stop.
+        snapshots: The snapshots of protected volumes instead of the changes.
+        removed: With ``snapshots``, those removed too.
     """
 
     data_dir: str = ""
@@ -49,6 +62,8 @@ class HistoryQuery:
     limit: int = DEFAULT_LIMIT
     json: bool = False
     help: bool = False
+    snapshots: bool = False
+    removed: bool = False
 
 
 _VALUED = ("--data-dir", "--limit", "--host")
@@ -75,6 +90,10 @@ def parse_query(argv: Sequence[str], environ: Mapping[str, str]) -> HistoryQuery
             query = attrs.evolve(query, help=True)
         elif arg == "--json":
             query = attrs.evolve(query, json=True)
+        elif arg == "--snapshots":
+            query = attrs.evolve(query, snapshots=True)
+        elif arg == "--all":
+            query = attrs.evolve(query, removed=True)
         elif option in _VALUED:
             if not equals:
                 if not args:
@@ -92,6 +111,8 @@ def parse_query(argv: Sequence[str], environ: Mapping[str, str]) -> HistoryQuery
             raise ConfigurationError(f"watchtower history takes one name, got {arg[:40]!r} too.")
         else:
             query = attrs.evolve(query, name=arg.lstrip("/"))
+    if query.removed and not query.snapshots:
+        raise ConfigurationError("--all goes with --snapshots: the removed snapshots too.")
     return query
 
 
@@ -137,6 +158,48 @@ def format_changes(changes: Iterable[Change]) -> str:
     )
 
 
+def format_snapshots(snapshots: Iterable[Snapshot]) -> str:
+    """The table of snapshots: one a line, oldest first; no host column for one engine."""
+    shown = sorted(snapshots, key=lambda s: s.id)
+    hosts = any(s.host for s in shown)
+    header = ["TIME (UTC)", *(["HOST"] if hosts else []), "CONTAINER", "VOLUME", "SNAPSHOT"]
+    header.append("STATE")
+    rows = [header]
+    for snapshot in shown:
+        state = "available"
+        if snapshot.removed_at is not None:
+            state = f"removed {snapshot.removed_at:%Y-%m-%d %H:%M:%S}"
+        rows.append(
+            [
+                snapshot.at.strftime("%Y-%m-%d %H:%M:%S"),
+                *([snapshot.host or "-"] if hosts else []),
+                snapshot.container,
+                snapshot.volume,
+                snapshot.name,
+                state,
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    )
+
+
+def _write_snapshots(
+    out: IO[str], query: HistoryQuery, snapshots: list[Snapshot], path: object
+) -> None:
+    if query.json:
+        out.write(json.dumps({"snapshots": [s.to_dict() for s in snapshots]}, indent=2) + "\n")
+    elif snapshots:
+        out.write(format_snapshots(snapshots))
+    else:
+        whose = f" of {query.name}" if query.name else ""
+        which = "" if query.removed else " available"
+        out.write(f"No{which} snapshot{whose} in the history at {path}.\n")
+
+
 def history_command(
     argv: Sequence[str],
     environ: Mapping[str, str],
@@ -165,11 +228,19 @@ def history_command(
         return 2
     try:
         with SqliteHistory(path, read_only=True) as history:
-            changes = history.changes(name=query.name, host=query.host, limit=query.limit)
-            runs = history.runs(limit=query.limit)
+            if query.snapshots:
+                snapshots = history.snapshots(
+                    name=query.name, host=query.host, removed=query.removed, limit=query.limit
+                )
+            else:
+                changes = history.changes(name=query.name, host=query.host, limit=query.limit)
+                runs = history.runs(limit=query.limit)
     except WatchtowerError as error:
         err.write(f"watchtower: {error}\n")
         return 1
+    if query.snapshots:
+        _write_snapshots(out, query, snapshots, path)
+        return 0
     if query.json:
         body = {"runs": [r.to_dict() for r in runs], "changes": [c.to_dict() for c in changes]}
         out.write(json.dumps(body, indent=2) + "\n")

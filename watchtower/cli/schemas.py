@@ -56,7 +56,7 @@ STAGE: Schema = {
     "type": "string",
     "enum": ["canary", "promoted"],
     "description": "Where its new image is in a canary rollout, when a canary gate"
-    " applies: canary (it waits for the canary hosts) or promoted.",
+    " applies: canary (it waits for the canary hosts or containers) or promoted.",
 }
 """A plan entry's, check result's or container's ``stage`` (:mod:`watchtower.canary`)."""
 
@@ -208,6 +208,21 @@ HISTORY_CHANGE = _object(
     reason=_STRING,
     rolled_back=_BOOLEAN,
     trigger=_STRING,
+)
+
+HISTORY_SNAPSHOT = _object(
+    ("id", "run", "host", "container", "volume", "name", "at", "available"),
+    id=_INTEGER,
+    run=_INTEGER,
+    change={"type": "integer", "nullable": True},
+    host=_STRING,
+    container=_STRING,
+    container_id=_STRING,
+    volume=_STRING,
+    name=_STRING,
+    at=_TIME,
+    available=_BOOLEAN,
+    removed_at=_NULLABLE_TIME,
 )
 
 APPROVAL = _object(
@@ -367,6 +382,7 @@ COMPONENTS: Mapping[str, Schema] = types.MappingProxyType(
         "CheckResult": CHECK_RESULT,
         "HistoryRun": HISTORY_RUN,
         "HistoryChange": HISTORY_CHANGE,
+        "HistorySnapshot": HISTORY_SNAPSHOT,
         "Event": event_schema(),
         "Approval": APPROVAL,
         "Hold": HOLD,

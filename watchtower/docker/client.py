@@ -22,7 +22,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
 
 from ..errors import ConfigurationError, ContainerError, EngineError, InvalidReferenceError
-from ..model import Container, HookResult, Image, ImageRef, short_id
+from ..model import Container, HookResult, Image, ImageRef, VolumeSnapshot, short_id
 from ..probes import Checks
 from ..reference import parse_reference
 from . import checks as _checks
@@ -437,6 +437,16 @@ class DockerClient:
         """Make ``volume`` hold what ``snapshot`` holds (:mod:`watchtower.docker.volumes`)."""
         with self._errors(f"restore volume {volume!r} from {snapshot!r}"):
             volumes.restore_volume(self.api, container, volume, snapshot)
+
+    def snapshots_of(self, volume: str) -> list[str]:
+        """The names of ``volume``'s snapshots (:mod:`watchtower.docker.volumes`)."""
+        with self._errors(f"list the snapshots of volume {volume!r}"):
+            return volumes.snapshots_of(self.api, volume)
+
+    def snapshots_for(self, container: Container) -> list[VolumeSnapshot]:
+        """The snapshots taken for ``container`` (:mod:`watchtower.docker.volumes`)."""
+        with self._errors(f"list the snapshots of {container.name!r}"):
+            return volumes.snapshots_for(self.api, container)
 
     def remove_container(self, container_id: str, *, remove_volumes: bool = False) -> None:
         """Remove a container; with ``remove_volumes`` also the anonymous volumes only it uses."""

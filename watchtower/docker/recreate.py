@@ -17,6 +17,8 @@ On top of that rule:
   replacement joins whichever container has that name now;
 * a hostname equal to the old container's short id (Docker's default) is
   dropped, so the replacement gets its own;
+* compose v2's ``com.docker.compose.image`` follows the new image when it
+  named the old one (:func:`watchtower.labels.replacement_labels`);
 * Podman's answers are read as Podman means them: ulimits named
   ``RLIMIT_NOFILE`` are sent back as ``nofile`` (the form its create call
   parses), a device reported with no cgroup permissions gets Docker's
@@ -36,7 +38,7 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
-from ..labels import ORIGINAL_IMAGE
+from ..labels import ORIGINAL_IMAGE, replacement_labels
 from ..model import short_id
 
 __all__ = ["CreateSpec", "create_spec", "created_from", "normalise_link"]
@@ -288,10 +290,13 @@ def create_spec(
     config["Env"] = [entry for entry in _list(config.get("Env")) if entry not in image_env]
 
     image_labels = image_config.get("Labels") or {}
+    labels = replacement_labels(
+        config.get("Labels") or {},
+        str(inspect.get("Image") or (old_image or {}).get("Id") or ""),
+        str((new_image or {}).get("Id") or ""),
+    )
     config["Labels"] = {
-        key: value
-        for key, value in (config.get("Labels") or {}).items()
-        if image_labels.get(key) != value
+        key: value for key, value in labels.items() if image_labels.get(key) != value
     }
 
     image_volumes = image_config.get("Volumes") or {}

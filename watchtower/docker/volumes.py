@@ -1,7 +1,12 @@
 """Snapshots of named volumes on a Docker engine, through its archive API.
 
 A snapshot is a named volume of its own, ``watchtower-snapshot-<volume>-<time>``,
-labelled with the volume it copies and when. It is filled through helper
+labelled with the volume it copies, when, and the id of the container it
+was taken for (the crash repair finds an interrupted update's snapshot by
+it). A volume's labels cannot change once it exists, so a copy that
+finished says so with a file of its own, ``complete``, written last beside
+the copy: a snapshot without it (its run was killed while copying) is
+never restored. It is filled through helper
 containers that are created and never started, from the protected
 container's own image: the user already has that image, and the archive
 API (``GET``/``PUT /containers/{id}/archive``) needs no tool inside it, so
@@ -18,6 +23,7 @@ name the snapshot lacks; otherwise the restore fails and says so.
 from __future__ import annotations
 
 import contextlib
+import io
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -27,20 +33,32 @@ from docker.types import Mount
 
 from ..errors import EngineError
 from ..labels import PREFIX
-from ..model import Container
+from ..model import Container, VolumeSnapshot
 
-__all__ = ["SNAPSHOT_AT", "SNAPSHOT_OF", "restore_volume", "snapshot_volume", "snapshots_of"]
+__all__ = [
+    "SNAPSHOT_AT",
+    "SNAPSHOT_FOR",
+    "SNAPSHOT_OF",
+    "restore_volume",
+    "snapshot_volume",
+    "snapshots_for",
+    "snapshots_of",
+]
 
 SNAPSHOT_OF = f"{PREFIX}.snapshot-of"
 """The label of a snapshot volume that names the volume it copies."""
 SNAPSHOT_AT = f"{PREFIX}.snapshot-at"
 """The label of a snapshot volume that says when it was taken (UTC, sortable)."""
+SNAPSHOT_FOR = f"{PREFIX}.snapshot-for"
+"""The label of a snapshot volume that holds the id of the container it was taken for."""
 
 _DATA = "/watchtower-volume"  # where a helper mounts the protected volume
 _STORE = "/watchtower-snapshot"  # where a helper mounts a snapshot volume
 _HELPER = "com.centurylinklabs.watchtower.snapshot-helper"
 # Everything in a directory, dot files too, but not . and ..
 _EMPTY = f"rm -rf {_DATA}/* {_DATA}/.[!.]* {_DATA}/..?*"
+_COMPLETE = "complete"  # beside the copy in a snapshot volume, once it finished
+_STAMP = "%Y%m%dT%H%M%S%fZ"
 
 
 def snapshot_volume(api: Any, container: Container, volume: str, keep: int, now: datetime) -> str:
@@ -49,9 +67,10 @@ def snapshot_volume(api: Any, container: Container, volume: str, keep: int, now:
     Returns:
         The snapshot volume's name.
     """
-    stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = now.astimezone(timezone.utc).strftime(_STAMP)
     name = f"watchtower-snapshot-{volume}-{stamp}"
-    api.create_volume(name, labels={SNAPSHOT_OF: volume, SNAPSHOT_AT: stamp})
+    labels = {SNAPSHOT_OF: volume, SNAPSHOT_AT: stamp, SNAPSHOT_FOR: container.id}
+    api.create_volume(name, labels=labels)
     try:
         with (
             _helper(api, container.image_id, volume, _DATA, read_only=True) as source,
@@ -60,6 +79,8 @@ def snapshot_volume(api: Any, container: Container, volume: str, keep: int, now:
             stream, _ = api.get_archive(source, _DATA)
             if not api.put_archive(store, _STORE, stream):
                 raise EngineError(f"The engine did not write snapshot {name}.")
+            if not api.put_archive(store, _STORE, _marker()):
+                raise EngineError(f"The engine did not finish snapshot {name}.")
     except BaseException:
         with contextlib.suppress(Exception):
             api.remove_volume(name, force=True)
@@ -76,6 +97,80 @@ def snapshots_of(api: Any, volume: str) -> list[str]:
     mine = [v for v in found if (v.get("Labels") or {}).get(SNAPSHOT_OF) == volume]
     mine.sort(key=lambda v: ((v.get("Labels") or {}).get(SNAPSHOT_AT, ""), v["Name"]))
     return [str(v["Name"]) for v in mine]
+
+
+def snapshots_for(api: Any, container: Container) -> list[VolumeSnapshot]:
+    """The snapshots taken for ``container`` since it last started, oldest first.
+
+    Found by the label naming its id; those made before its last start are
+    left out: they are of an earlier update that was rolled back, and the
+    container wrote its volumes since. Both times are the engine's own (a
+    volume's creation, to the second, against the container's start), so a
+    skewed clock here cannot mistake one for the other; a snapshot made in
+    the very second the container started is left out too, which errs on the
+    side of restoring nothing. Each one is said complete or not; the check
+    needs a helper from the container's image, and an image the engine lost
+    leaves it said incomplete, since nothing proves it whole.
+    """
+    state = ((container.raw or {}) if isinstance(container.raw, Mapping) else {}).get("State")
+    started = _engine_time(str((state or {}).get("StartedAt") or ""))
+    found = api.volumes(filters={"label": f"{SNAPSHOT_FOR}={container.id}"}).get("Volumes") or ()
+    taken = []
+    for volume in found:
+        labels = volume.get("Labels") or {}
+        created = _engine_time(str(volume.get("CreatedAt") or ""))
+        if labels.get(SNAPSHOT_FOR) != container.id or not labels.get(SNAPSHOT_OF):
+            continue
+        if created is None or (started is not None and created <= started):
+            continue
+        name = str(volume["Name"])
+        taken.append(
+            VolumeSnapshot(
+                volume=str(labels[SNAPSHOT_OF]),
+                name=name,
+                at=created,
+                container_id=container.id,
+                complete=_complete(api, container.image_id, name),
+            )
+        )
+    taken.sort(key=lambda s: (s.at, s.name))
+    return taken
+
+
+def _engine_time(text: str) -> datetime | None:
+    """An engine's RFC 3339 time (nanoseconds cut to microseconds); None when unreadable."""
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = "".join(c for c in rest if c.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None or value.year <= 1:  # 0001-01-01: never started
+        return None
+    return value
+
+
+def _complete(api: Any, image: str, snapshot: str) -> bool:
+    """Whether the snapshot volume holds the file its copy writes last."""
+    try:
+        with _helper(api, image, snapshot, _STORE, read_only=True) as store:
+            stream, _ = api.get_archive(store, f"{_STORE}/{_COMPLETE}")
+            for _chunk in stream:  # read to its end: the connection is reused
+                pass
+    except Exception:  # no such file (or no helper): not proven whole
+        return False
+    return True
+
+
+def _marker() -> bytes:
+    """A tar holding the empty file that says a snapshot's copy finished."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        archive.addfile(tarfile.TarInfo(_COMPLETE), io.BytesIO(b""))
+    return out.getvalue()
 
 
 def restore_volume(api: Any, container: Container, volume: str, snapshot: str) -> None:

@@ -13,7 +13,9 @@ for approval (an :class:`Approval` each, see :doc:`/guides/approval`) are
 kept beside them: :meth:`History.ask`, :meth:`History.decide`; and the
 digests whose update failed (a :class:`Quarantine` each, see
 :doc:`/guides/quarantine`): :meth:`History.quarantine`,
-:meth:`History.release_digest`.
+:meth:`History.release_digest`; and the snapshots of protected volumes the
+runs took (a :class:`Snapshot` each, see :doc:`/guides/snapshots`):
+:meth:`History.snapshots`.
 
 Two implementations ship: :class:`SqliteHistory`, a file that outlives the
 process (``watchtower --data-dir``), and :class:`MemoryHistory`, for tests
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_names
 from ._memory import MemoryHistory
+from ._snapshots import Snapshot
 from ._values import (
     CHANGED,
     Approval,
@@ -65,6 +68,7 @@ __all__ = [
     "MemoryHistory",
     "Quarantine",
     "Run",
+    "Snapshot",
     "SqliteHistory",
     "State",
     "approvals_on",

@@ -11,6 +11,7 @@ import attrs
 
 from ..clock import Clock, system_clock
 from ..report import Report
+from ._snapshots import Snapshot, pruned, taken_in
 from ._values import (
     Approval,
     Change,
@@ -27,7 +28,9 @@ from ._values import (
 __all__ = ["MemoryHistory"]
 
 
-def _page(items: list[Run] | list[Change], limit: int, before: int | None) -> list[int]:
+def _page(
+    items: list[Run] | list[Change] | list[Snapshot], limit: int, before: int | None
+) -> list[int]:
     """The positions of the newest ``limit`` items (0: all) whose id is below ``before``."""
     found = [i for i in range(len(items) - 1, -1, -1) if before is None or items[i].id < before]
     return found[:limit] if limit > 0 else found
@@ -53,6 +56,8 @@ class MemoryHistory:
         self._holds: dict[tuple[str, str], Hold] = {}
         self._approvals: dict[tuple[str, str], Approval] = {}
         self._quarantines: dict[str, Quarantine] = {}
+        self._snapshots: list[Snapshot] = []
+        self._next_snapshot = 1
 
     def record(self, report: Report) -> None:
         """Keep ``report``'s run and its changes."""
@@ -70,11 +75,41 @@ class MemoryHistory:
                 )
                 self._next_change += 1
                 self._changes.append(change)
+            self._keep_snapshots(report, run)
             if self.retention is not None:
                 cutoff = self.clock() - self.retention
                 kept = {r.id for r in self._runs if r.finished_at >= cutoff}
                 self._runs = [r for r in self._runs if r.id in kept]
                 self._changes = [c for c in self._changes if c.run in kept]
+                self._snapshots = [s for s in self._snapshots if s.run in kept]
+
+    def _keep_snapshots(self, report: Report, run: Run) -> None:
+        """The snapshots ``report`` took, each with its change; older ones marked removed."""
+        ids = {(c.host, c.container): c.id for c in self._changes if c.run == run.id}
+        for host, container, taken in taken_in(report):
+            self._snapshots.append(
+                Snapshot(
+                    id=self._next_snapshot,
+                    run=run.id,
+                    change=ids.get((host, container)),
+                    host=host,
+                    container=container,
+                    container_id=taken.container_id,
+                    volume=taken.volume,
+                    name=taken.name,
+                    at=taken.at,
+                )
+            )
+            self._next_snapshot += 1
+            available = [
+                s
+                for s in self._snapshots
+                if s.host == host and s.volume == taken.volume and s.available
+            ]
+            gone = {s.id for s in pruned(available, taken)}
+            self._snapshots = [
+                attrs.evolve(s, removed_at=taken.at) if s.id in gone else s for s in self._snapshots
+            ]
 
     def runs(self, *, limit: int = 50, before: int | None = None) -> list[Run]:
         """The newest runs first; see :meth:`watchtower.history.History.runs`."""
@@ -95,6 +130,26 @@ class MemoryHistory:
                 c
                 for c in self._changes
                 if (name is None or c.container == name) and (host is None or c.host == host)
+            ]
+        return [chosen[i] for i in _page(chosen, limit, before)]
+
+    def snapshots(
+        self,
+        *,
+        name: str | None = None,
+        host: str | None = None,
+        removed: bool = False,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Snapshot]:
+        """The newest snapshots first; see :meth:`watchtower.history.History.snapshots`."""
+        with self._lock:
+            chosen = [
+                s
+                for s in self._snapshots
+                if (name is None or s.container == name)
+                and (host is None or s.host == host)
+                and (removed or s.available)
             ]
         return [chosen[i] for i in _page(chosen, limit, before)]
 

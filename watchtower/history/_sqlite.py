@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -27,6 +27,9 @@ import attrs
 from ..clock import Clock, system_clock
 from ..errors import HistoryError
 from ..report import Outcome, Report
+from . import _rows
+from ._schema import SCHEMA_VERSION, create
+from ._snapshots import Snapshot, pruned, taken_in
 from ._values import (
     Approval,
     Change,
@@ -45,230 +48,6 @@ __all__ = ["SCHEMA_VERSION", "SqliteHistory"]
 _log = logging.getLogger("watchtower.history")
 
 _T = TypeVar("_T")
-
-#: The version of the schema this library writes, kept in ``PRAGMA user_version``.
-#: 2 added the holds, 3 the approvals, 4 the quarantined digests; an older
-#: file gets what it lacks when opened to write.
-SCHEMA_VERSION = 4
-
-# AUTOINCREMENT: an id is never given twice, even after retention deleted the
-# newest rows, so that a page's ``before`` keeps meaning the same place.
-_SCHEMA = """
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    trigger TEXT NOT NULL,
-    scanned INTEGER NOT NULL,
-    updated INTEGER NOT NULL,
-    failed INTEGER NOT NULL,
-    restarted INTEGER NOT NULL,
-    skipped INTEGER NOT NULL,
-    dry_run INTEGER NOT NULL
-);
-CREATE INDEX runs_by_end ON runs (finished_at);
-CREATE TABLE changes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    host TEXT NOT NULL,
-    container TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    image TEXT NOT NULL,
-    new_image TEXT NOT NULL,
-    old_image_id TEXT NOT NULL,
-    new_image_id TEXT NOT NULL,
-    old_version TEXT NOT NULL,
-    new_version TEXT NOT NULL,
-    notes TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    rolled_back INTEGER NOT NULL
-);
-CREATE INDEX changes_by_run ON changes (run);
-CREATE INDEX changes_by_container ON changes (container, host, id);
-"""
-
-# Version 2: the containers a rollback holds on an image, one row each.
-_HOLDS = """
-CREATE TABLE IF NOT EXISTS holds (
-    host TEXT NOT NULL,
-    container TEXT NOT NULL,
-    image_id TEXT NOT NULL,
-    version TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (host, container)
-);
-"""
-
-# Version 3: the updates that wait for approval, and what was decided, one row a container.
-_APPROVALS = """
-CREATE TABLE IF NOT EXISTS approvals (
-    host TEXT NOT NULL,
-    container TEXT NOT NULL,
-    image TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    old_version TEXT NOT NULL,
-    new_version TEXT NOT NULL,
-    notes TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    state TEXT NOT NULL,
-    asked_at TEXT NOT NULL,
-    decided_at TEXT,
-    PRIMARY KEY (host, container)
-);
-"""
-
-# Version 4: the digests whose update failed, one row a digest, kept once released.
-_QUARANTINES = """
-CREATE TABLE IF NOT EXISTS quarantines (
-    digest TEXT NOT NULL PRIMARY KEY,
-    image TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    container TEXT NOT NULL,
-    host TEXT NOT NULL,
-    at TEXT NOT NULL,
-    released_at TEXT,
-    released_by TEXT NOT NULL
-);
-"""
-
-_QUARANTINE_COLUMNS = (
-    "digest",
-    "image",
-    "reason",
-    "container",
-    "host",
-    "at",
-    "released_at",
-    "released_by",
-)
-
-_APPROVAL_COLUMNS = (
-    "host",
-    "container",
-    "image",
-    "digest",
-    "old_version",
-    "new_version",
-    "notes",
-    "summary",
-    "state",
-    "asked_at",
-    "decided_at",
-)
-
-_CHANGE_COLUMNS = (
-    "host",
-    "container",
-    "kind",
-    "image",
-    "new_image",
-    "old_image_id",
-    "new_image_id",
-    "old_version",
-    "new_version",
-    "notes",
-    "outcome",
-    "reason",
-    "rolled_back",
-)
-_RUN_COLUMNS = (
-    "started_at",
-    "finished_at",
-    "trigger",
-    "scanned",
-    "updated",
-    "failed",
-    "restarted",
-    "skipped",
-    "dry_run",
-)
-_SELECT_CHANGES = (
-    "SELECT c.id, c.run, r.finished_at, r.trigger, "
-    + ", ".join(f"c.{name}" for name in _CHANGE_COLUMNS)
-    + " FROM changes c JOIN runs r ON r.id = c.run"
-)
-
-
-def _stored(value: datetime) -> str:
-    # One zone and a fixed width, so that text order is time order.
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _read_time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _run(row: Sequence[Any]) -> Run:
-    values = dict(zip(("id", *_RUN_COLUMNS), row, strict=True))
-    values["started_at"] = _read_time(values["started_at"])
-    values["finished_at"] = _read_time(values["finished_at"])
-    values["dry_run"] = bool(values["dry_run"])
-    return Run(**values)
-
-
-def _change_of(row: Sequence[Any]) -> Change:
-    values = dict(zip(("id", "run", "at", "trigger", *_CHANGE_COLUMNS), row, strict=True))
-    values["at"] = _read_time(values["at"])
-    values["rolled_back"] = bool(values["rolled_back"])
-    return Change(**values)
-
-
-def _approval_of(row: Sequence[Any]) -> Approval:
-    values = dict(zip(_APPROVAL_COLUMNS, row, strict=True))
-    values["asked_at"] = _read_time(values["asked_at"])
-    values["decided_at"] = _read_time(values["decided_at"]) if values["decided_at"] else None
-    return Approval(**values)
-
-
-def _quarantine_of(row: Sequence[Any]) -> Quarantine:
-    values = dict(zip(_QUARANTINE_COLUMNS, row, strict=True))
-    values["at"] = _read_time(values["at"])
-    values["released_at"] = _read_time(values["released_at"]) if values["released_at"] else None
-    return Quarantine(**values)
-
-
-def _quarantine_row(quarantine: Quarantine) -> tuple[object, ...]:
-    values = attrs.asdict(quarantine, recurse=False)
-    values["at"] = _stored(quarantine.at)
-    values["released_at"] = _stored(quarantine.released_at) if quarantine.released_at else None
-    return tuple(values[name] for name in _QUARANTINE_COLUMNS)
-
-
-def _approval_row(approval: Approval) -> tuple[object, ...]:
-    values = attrs.asdict(approval, recurse=False)
-    values["state"] = approval.state.value
-    values["asked_at"] = _stored(approval.asked_at)
-    values["decided_at"] = _stored(approval.decided_at) if approval.decided_at else None
-    return tuple(values[name] for name in _APPROVAL_COLUMNS)
-
-
-def _limit(limit: int) -> int:
-    return limit if limit > 0 else -1  # SQLite's "no limit"
-
-
-def _create(db: sqlite3.Connection) -> None:
-    """The schema, or what a file of an older one lacks, in one transaction.
-
-    Unless another process made it meanwhile.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            for statement in [
-                *(_SCHEMA if version == 0 else "").split(";"),
-                _HOLDS,
-                _APPROVALS,
-                _QUARANTINES,
-            ]:
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
 
 
 class _SetAside(Exception):
@@ -357,7 +136,7 @@ class SqliteHistory:
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
             if version < SCHEMA_VERSION:
-                _create(db)
+                create(db)
         except sqlite3.DatabaseError as error:
             if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
                 raise
@@ -418,26 +197,28 @@ class SqliteHistory:
             HistoryError: The file could not be written (the run is not kept).
         """
         counts = run_counts(report)
-        counts["started_at"] = _stored(counts["started_at"])
-        counts["finished_at"] = _stored(counts["finished_at"])
-        changes = [tuple(c[name] for name in _CHANGE_COLUMNS) for c in changes_of(report)]
+        counts["started_at"] = _rows.stored(counts["started_at"])
+        counts["finished_at"] = _rows.stored(counts["finished_at"])
+        changes = [tuple(c[name] for name in _rows.CHANGE_COLUMNS) for c in changes_of(report)]
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     cursor = self._db.execute(
-                        f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' * len(_RUN_COLUMNS))})",
-                        tuple(counts[name] for name in _RUN_COLUMNS),
+                        f"INSERT INTO runs ({', '.join(_rows.RUN_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(_rows.RUN_COLUMNS))})",
+                        tuple(counts[name] for name in _rows.RUN_COLUMNS),
                     )
                     run_id = cursor.lastrowid
                     self._db.executemany(
-                        f"INSERT INTO changes (run, {', '.join(_CHANGE_COLUMNS)}) "
-                        f"VALUES (?, {', '.join('?' * len(_CHANGE_COLUMNS))})",
+                        f"INSERT INTO changes (run, {', '.join(_rows.CHANGE_COLUMNS)}) "
+                        f"VALUES (?, {', '.join('?' * len(_rows.CHANGE_COLUMNS))})",
                         [(run_id, *row) for row in changes],
                     )
+                    assert run_id is not None  # an INSERT's row
+                    self._keep_snapshots(report, run_id)
                     if self.retention is not None:
-                        cutoff = _stored(self.clock() - self.retention)
+                        cutoff = _rows.stored(self.clock() - self.retention)
                         self._db.execute("DELETE FROM runs WHERE finished_at < ?", (cutoff,))
                     self._db.execute("COMMIT")
                 except BaseException:
@@ -447,6 +228,38 @@ class SqliteHistory:
                 raise HistoryError(
                     f"The run could not be written to the history at {self.path}: {error}."
                 ) from None
+
+    def _keep_snapshots(self, report: Report, run_id: int) -> None:
+        """The snapshots ``report`` took, each with its change; older ones marked removed."""
+        db = self._db
+        for host, container, snapshot in taken_in(report):
+            db.execute(
+                f"INSERT INTO snapshots ({', '.join(_rows.SNAPSHOT_COLUMNS)}) VALUES (?, "
+                "(SELECT id FROM changes WHERE run = ? AND host = ? AND container = ?), "
+                "?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    run_id,
+                    run_id,
+                    host,
+                    container,
+                    host,
+                    container,
+                    snapshot.container_id,
+                    snapshot.volume,
+                    snapshot.name,
+                    _rows.stored(snapshot.at),
+                ),
+            )
+            available = db.execute(
+                f"SELECT id, {', '.join(_rows.SNAPSHOT_COLUMNS)} FROM snapshots"
+                " WHERE host = ? AND volume = ? AND removed_at IS NULL",
+                (host, snapshot.volume),
+            ).fetchall()
+            gone = pruned([_rows.snapshot_of(row) for row in available], snapshot)
+            db.executemany(
+                "UPDATE snapshots SET removed_at = ? WHERE id = ?",
+                [(_rows.stored(snapshot.at), old.id) for old in gone],
+            )
 
     def _write(self, sql: str, args: Sequence[object], what: str) -> int:
         """Run one statement in a transaction of its own; the rows it changed."""
@@ -467,7 +280,7 @@ class SqliteHistory:
         self._write(
             "INSERT OR REPLACE INTO holds (host, container, image_id, version, at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (host, name, image_id, version, _stored(self.clock())),
+            (host, name, image_id, version, _rows.stored(self.clock())),
             f"The hold of {name}",
         )
 
@@ -503,11 +316,11 @@ class SqliteHistory:
 
     def _approval(self, db: sqlite3.Connection, host: str, name: str) -> Approval | None:
         row = db.execute(
-            f"SELECT {', '.join(_APPROVAL_COLUMNS)} FROM approvals"
+            f"SELECT {', '.join(_rows.APPROVAL_COLUMNS)} FROM approvals"
             " WHERE host = ? AND container = ?",
             (host, name),
         ).fetchone()
-        return _approval_of(row) if row else None
+        return _rows.approval_of(row) if row else None
 
     def ask(self, approval: Approval) -> bool:
         """See :meth:`watchtower.history.History.ask`.
@@ -544,9 +357,9 @@ class SqliteHistory:
     @staticmethod
     def _put(db: sqlite3.Connection, approval: Approval) -> None:
         db.execute(
-            f"INSERT OR REPLACE INTO approvals ({', '.join(_APPROVAL_COLUMNS)})"
-            f" VALUES ({', '.join('?' * len(_APPROVAL_COLUMNS))})",
-            _approval_row(approval),
+            f"INSERT OR REPLACE INTO approvals ({', '.join(_rows.APPROVAL_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(_rows.APPROVAL_COLUMNS))})",
+            _rows.approval_row(approval),
         )
 
     def quarantine(self, quarantine: Quarantine) -> bool:
@@ -563,9 +376,9 @@ class SqliteHistory:
             if row is not None and row[0] is None:
                 return False
             db.execute(
-                f"INSERT OR REPLACE INTO quarantines ({', '.join(_QUARANTINE_COLUMNS)})"
-                f" VALUES ({', '.join('?' * len(_QUARANTINE_COLUMNS))})",
-                _quarantine_row(quarantine),
+                f"INSERT OR REPLACE INTO quarantines ({', '.join(_rows.QUARANTINE_COLUMNS)})"
+                f" VALUES ({', '.join('?' * len(_rows.QUARANTINE_COLUMNS))})",
+                _rows.quarantine_row(quarantine),
             )
             return True
 
@@ -581,15 +394,15 @@ class SqliteHistory:
 
         def work(db: sqlite3.Connection) -> Quarantine:
             rows = db.execute(
-                f"SELECT {', '.join(_QUARANTINE_COLUMNS)} FROM quarantines"
+                f"SELECT {', '.join(_rows.QUARANTINE_COLUMNS)} FROM quarantines"
                 " WHERE released_at IS NULL"
             ).fetchall()
-            found = matching({q.digest: q for q in map(_quarantine_of, rows)}, digest)
+            found = matching({q.digest: q for q in map(_rows.quarantine_of, rows)}, digest)
             released = attrs.evolve(found, released_at=self.clock(), released_by=by)
             assert released.released_at is not None  # set just above
             db.execute(
                 "UPDATE quarantines SET released_at = ?, released_by = ? WHERE digest = ?",
-                (_stored(released.released_at), by, found.digest),
+                (_rows.stored(released.released_at), by, found.digest),
             )
             return released
 
@@ -600,26 +413,26 @@ class SqliteHistory:
     def quarantined(self) -> Mapping[str, Quarantine]:
         """See :meth:`watchtower.history.History.quarantined`; read from the file each time."""
         try:
-            rows = self._query(f"SELECT {', '.join(_QUARANTINE_COLUMNS)} FROM quarantines", ())
+            rows = self._query(f"SELECT {', '.join(_rows.QUARANTINE_COLUMNS)} FROM quarantines", ())
         except HistoryError:
             if self.read_only and not self._query(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantines'", ()
             ):
                 return MappingProxyType({})  # an older file, read beside an older daemon
             raise
-        return MappingProxyType({q.digest: q for q in map(_quarantine_of, rows)})
+        return MappingProxyType({q.digest: q for q in map(_rows.quarantine_of, rows)})
 
     def approvals(self) -> Mapping[tuple[str, str], Approval]:
         """See :meth:`watchtower.history.History.approvals`; read from the file each time."""
         try:
-            rows = self._query(f"SELECT {', '.join(_APPROVAL_COLUMNS)} FROM approvals", ())
+            rows = self._query(f"SELECT {', '.join(_rows.APPROVAL_COLUMNS)} FROM approvals", ())
         except HistoryError:
             if self.read_only and not self._query(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'", ()
             ):
                 return MappingProxyType({})  # an older file, read beside an older daemon
             raise
-        found = {(a.host, a.container): a for a in map(_approval_of, rows)}
+        found = {(a.host, a.container): a for a in map(_rows.approval_of, rows)}
         return MappingProxyType(found)
 
     def holds(self) -> Mapping[tuple[str, str], Hold]:
@@ -634,7 +447,11 @@ class SqliteHistory:
             raise
         found = {
             (host, name): Hold(
-                host=host, container=name, image_id=image_id, version=version, at=_read_time(at)
+                host=host,
+                container=name,
+                image_id=image_id,
+                version=version,
+                at=_rows.read_time(at),
             )
             for host, name, image_id, version, at in rows
         }
@@ -647,14 +464,40 @@ class SqliteHistory:
             except sqlite3.Error as error:
                 raise HistoryError(f"The history at {self.path} cannot be read: {error}.") from None
 
+    def snapshots(
+        self,
+        *,
+        name: str | None = None,
+        host: str | None = None,
+        removed: bool = False,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Snapshot]:
+        """The newest snapshots first; see :meth:`watchtower.history.History.snapshots`."""
+        try:
+            rows = self._query(
+                f"SELECT id, {', '.join(_rows.SNAPSHOT_COLUMNS)} FROM snapshots"
+                " WHERE (? IS NULL OR container = ?) AND (? IS NULL OR host = ?)"
+                " AND (? OR removed_at IS NULL) AND (? IS NULL OR id < ?)"
+                " ORDER BY id DESC LIMIT ?",
+                (name, name, host, host, removed, before, before, _rows.limit(limit)),
+            )
+        except HistoryError:
+            if self.read_only and not self._query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'", ()
+            ):
+                return []  # an older file, read beside an older daemon
+            raise
+        return [_rows.snapshot_of(row) for row in rows]
+
     def runs(self, *, limit: int = 50, before: int | None = None) -> list[Run]:
         """The newest runs first; see :meth:`watchtower.history.History.runs`."""
         rows = self._query(
-            f"SELECT id, {', '.join(_RUN_COLUMNS)} FROM runs WHERE (? IS NULL OR id < ?) "
+            f"SELECT id, {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE (? IS NULL OR id < ?) "
             "ORDER BY id DESC LIMIT ?",
-            (before, before, _limit(limit)),
+            (before, before, _rows.limit(limit)),
         )
-        return [_run(row) for row in rows]
+        return [_rows.run_of(row) for row in rows]
 
     def changes(
         self,
@@ -666,18 +509,19 @@ class SqliteHistory:
     ) -> list[Change]:
         """The newest changes first; see :meth:`watchtower.history.History.changes`."""
         rows = self._query(
-            _SELECT_CHANGES + " WHERE (? IS NULL OR c.container = ?) AND (? IS NULL OR c.host = ?)"
+            _rows.SELECT_CHANGES
+            + " WHERE (? IS NULL OR c.container = ?) AND (? IS NULL OR c.host = ?)"
             " AND (? IS NULL OR c.id < ?) ORDER BY c.id DESC LIMIT ?",
-            (name, name, host, host, before, before, _limit(limit)),
+            (name, name, host, host, before, before, _rows.limit(limit)),
         )
-        return [_change_of(row) for row in rows]
+        return [_rows.change_of(row) for row in rows]
 
     def previous(self, name: str, host: str = "") -> Change | None:
         """See :meth:`watchtower.history.History.previous`."""
         rows = self._query(
-            _SELECT_CHANGES + " WHERE c.container = ? AND c.host = ? AND c.outcome = ?"
+            _rows.SELECT_CHANGES + " WHERE c.container = ? AND c.host = ? AND c.outcome = ?"
             " AND c.new_image_id != '' AND c.old_image_id != c.new_image_id"
             " ORDER BY c.id DESC LIMIT 1",
             (name, host, Outcome.UPDATED.value),
         )
-        return _change_of(rows[0]) if rows else None
+        return _rows.change_of(rows[0]) if rows else None

@@ -14,6 +14,7 @@ from typing_extensions import Protocol, runtime_checkable
 
 from ..errors import ApprovalError, QuarantineError
 from ..report import ContainerReport, EntryKind, Outcome, Quarantine, Report
+from ._snapshots import Snapshot
 
 __all__ = [
     "CHANGED",
@@ -435,6 +436,23 @@ class History(Protocol):
         """The newest ``limit`` changes (0: all) whose id is below ``before``, newest first.
 
         ``name`` and ``host``, when given, keep those of that container and engine.
+        """
+        ...
+
+    def snapshots(
+        self,
+        *,
+        name: str | None = None,
+        host: str | None = None,
+        removed: bool = False,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Snapshot]:
+        """The snapshots of protected volumes the runs took, newest first.
+
+        Only ``name``'s and ``host``'s when given; those a later snapshot of
+        their volume had removed (``--snapshot-keep``) only with ``removed``.
+        ``limit`` 0 gives all; ``before`` pages by id, as :meth:`changes`.
         """
         ...
 

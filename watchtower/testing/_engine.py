@@ -20,6 +20,7 @@ from ..errors import (
     InvalidReferenceError,
     RegistryError,
 )
+from ..labels import replacement_labels
 from ..model import Container, ContainerState, HookResult, Image, ImageRef, short_id
 from ..probes import Checks, exited
 from ..reference import parse_reference
@@ -482,6 +483,7 @@ class MemoryEngine:
                 name=old.name,
                 image=old.image,  # another tag when a tag rule moved it
                 image_id=image.id,
+                labels=replacement_labels(source.labels, source.image_id, image.id),
                 state=ContainerState.CREATED,
                 data=source.data,  # the anonymous volumes are carried over, not copied
             )

@@ -3,7 +3,8 @@
 Each endpoint group is a blueprint of module-level views, declared with its
 :class:`~watchtower.cli.openapi.Operation` values next to them:
 :mod:`~watchtower.cli.api.core` (health, update, metrics and status,
-history), :mod:`~watchtower.cli.api.checks` (check),
+history), :mod:`~watchtower.cli.api.snapshots` (the history's snapshots),
+:mod:`~watchtower.cli.api.checks` (check),
 :mod:`~watchtower.cli.api.inventory` (containers and their details, images,
 config), :mod:`~watchtower.cli.api.stream` (the event stream),
 :mod:`~watchtower.cli.api.docs` (the OpenAPI document and ``/swagger``) and
@@ -18,7 +19,8 @@ Endpoints (each only when enabled): ``GET /livez``, ``/readyz``,
 ``/startupz`` (health, no token); ``POST /v1/update``; ``POST /v1/check``;
 ``GET /v1/containers`` and ``/v1/containers/details``; ``GET /v1/images``;
 ``GET /v1/config``; ``GET /v1/metrics`` and ``/v1/status`` (metrics);
-``GET /v1/history``; ``GET /v1/events`` (its own token, or the API token);
+``GET /v1/history`` and ``/v1/history/snapshots``; ``GET /v1/events`` (its
+own token, or the API token);
 ``GET /v1/openapi.json`` and ``/swagger/`` (no token); ``GET /`` (the
 status page, with a login form). The others need
 ``Authorization: Bearer <token>`` or the ``access_token`` cookie.

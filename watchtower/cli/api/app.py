@@ -25,6 +25,7 @@ from . import (
     page,
     plans,
     quarantine,
+    snapshots,
     stream,
 )
 from ._base import EXTENSION, OPERATIONS_KEY, Context, QueryError, error
@@ -49,7 +50,7 @@ _BLUEPRINTS: Mapping[Endpoint, tuple[Blueprint, ...]] = {
     "check": (checks.checks,),
     "containers": (inventory.containers,),
     "metrics": (core.metrics,),
-    "history": (core.history,),
+    "history": (core.history, snapshots.snapshots),
     "images": (inventory.images,),
     "config": (inventory.configs,),
     "events": (stream.events,),
@@ -64,6 +65,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *going_back.OPERATIONS,
     *approvals.OPERATIONS,
     *quarantine.OPERATIONS,
+    *snapshots.OPERATIONS,
     *checks.OPERATIONS,
     *inventory.OPERATIONS,
     *stream.OPERATIONS,
