@@ -332,11 +332,16 @@ class Checked(Event):
             converted, and one that is no :class:`Status` raises
             :class:`~watchtower.errors.ConfigurationError`.
         reason: Why, in words.
+        stage: Where its new image is in a canary rollout (``canary``: it
+            waits for the canary hosts; ``promoted``), as
+            :attr:`PlanEntry.stage <watchtower.plans.PlanEntry.stage>`;
+            empty when no canary gate applies.
     """
 
     image: str
     status: Status = field(converter=_status)
     reason: str = ""
+    stage: str = ""
 
 
 @frozen(kw_only=True)

@@ -576,6 +576,7 @@ def _announce(emit: Emitter, entry: PlanEntry) -> None:
             image=container.image.familiar,
             status=entry.status,
             reason=entry.reason,
+            stage=entry.stage,
         )
     )
     if entry.status is Status.STALE and entry.new_image is not None:

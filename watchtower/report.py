@@ -14,10 +14,28 @@ from ._words import Word, word
 from .model import VolumeSnapshot
 from .versions import Version, change, shown
 
-__all__ = ["DEFERRED", "ContainerReport", "EntryKind", "Outcome", "Quarantine", "Report"]
+__all__ = [
+    "DEFERRED",
+    "ContainerReport",
+    "EntryKind",
+    "Outcome",
+    "Quarantine",
+    "Report",
+    "is_deferred",
+]
 
 DEFERRED = "registry quota: deferred to the next run"
 """How the reason of a container deferred by the registry quota begins."""
+
+
+def is_deferred(outcome: str, reason: str) -> bool:
+    """True for a skip the registry quota deferred to the next run (:mod:`watchtower.quota`).
+
+    The one place that tells a deferral from the other skips: its reason
+    begins with :data:`DEFERRED`. ``outcome`` is the word of the skip
+    (``skipped``, as a report's :class:`Outcome` or a plan's status).
+    """
+    return outcome == "skipped" and reason.startswith(DEFERRED)
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -154,6 +172,16 @@ class ContainerReport:
         return self.outcome.value.capitalize()
 
     @property
+    def deferred(self) -> bool:
+        """True when it was skipped because its registry's quota share was spent.
+
+        A deferral is a skip on purpose (it counts in :attr:`Report.skipped`
+        too) whose check waits for the next run; :attr:`reason` says how
+        much of the quota was left.
+        """
+        return is_deferred(self.outcome.value, self.reason)
+
+    @property
     def error(self) -> str:
         """The reason, for a failed or skipped container (Watchtower's ``error``); else empty."""
         return self.reason if self.outcome in (Outcome.FAILED, Outcome.SKIPPED) else ""
@@ -179,6 +207,7 @@ class ContainerReport:
             "new_version": self.new_version.to_dict() if self.new_version else None,
             "notes": self.notes,
             "next_due": self.next_due.isoformat() if self.next_due else None,
+            "deferred": self.deferred,
         }
 
 
@@ -351,7 +380,7 @@ class Report:
         The run's share of their registry's request quota was spent
         (:mod:`watchtower.quota`).
         """
-        return tuple(e for e in self.skipped if e.reason.startswith(DEFERRED))
+        return tuple(e for e in self.entries if e.deferred)
 
     def get(self, name: str) -> ContainerReport | None:
         """The entry of the container named ``name``, if it was in scope."""
@@ -367,7 +396,12 @@ class Report:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with counts and every entry."""
+        """A JSON-ready dict with counts and every entry.
+
+        ``counts.deferred`` is how many of the skipped ones the registry
+        quota deferred to the next run; each such entry says
+        ``"deferred": true``.
+        """
         return {
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
@@ -380,6 +414,8 @@ class Report:
                 "skipped": len(self.skipped),
                 "stale": len(self.stale),
                 "fresh": len(self.fresh),
+                # Among the skipped: their check waits for the next run (the quota).
+                "deferred": len(self.deferred),
             },
             "entries": [e.to_dict() for e in self.entries],
             "removed_images": list(self.removed_images),

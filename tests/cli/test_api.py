@@ -91,6 +91,7 @@ def test_update_replaces_the_stale_container(
         "failed": 0,
         "restarted": 0,
         "skipped": 0,
+        "deferred": 0,
     }
     assert body["api_version"] == "v1"
     assert gated.container("web").image_id == registry.served(WEB)[1]

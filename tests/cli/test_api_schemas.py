@@ -289,6 +289,7 @@ def test_a_filter_naming_an_up_to_date_container_is_200(api: FlaskClient, watche
         "failed": 0,
         "restarted": 0,
         "skipped": 0,
+        "deferred": 0,
     }
     checked = assert_matches_schema(
         api.post("/v1/check?container=db", headers=AUTH), "POST /v1/check", 200

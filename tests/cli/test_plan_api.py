@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+from tests.support.openapi import assert_matches_schema
 from watchtower import labels as L
 from watchtower.cli.api import create_app
 from watchtower.cli.api.plans import UNKNOWN, USED
@@ -80,7 +81,9 @@ def test_the_plan_answers_each_container_in_its_group(api: FlaskClient, fleet) -
     entries = by_name(body)
 
     assert [e["name"] for e in body["entries"]] == ["db", "web", "gone", "cache", "log"]
-    assert body["counts"] == {"update": 1, "restart": 1, "error": 1, "skip": 1, "fresh": 1}
+    assert body["counts"] == {
+        "update": 1, "restart": 1, "error": 1, "skip": 1, "fresh": 1, "canary": 0, "deferred": 0
+    }  # fmt: skip
     db, web = entries["db"], entries["web"]
     assert (db["action"], db["group"], db["because"], db["reason"]) == ("update", "update", [], "")
     assert (web["action"], web["group"], web["because"]) == ("restart", "restart", ["db"])
@@ -421,7 +424,10 @@ def test_a_fleet_plan_says_the_canary_stage_and_why_an_entry_waits(
     api = create_app(runner, ApiSettings(endpoints=frozenset(API_ENDPOINTS), token=TOKEN))
     client = api.test_client()
 
-    before = {e["host"]: e for e in planned(client)["entries"]}
+    body = assert_matches_schema(client.post("/v1/plan", headers=AUTH), "POST /v1/plan", 200)
+    # The one waiting for the canaries is counted as such, and not among the replaced.
+    assert (body["counts"]["update"], body["counts"]["canary"]) == (1, 1)
+    before = {e["host"]: e for e in body["entries"]}
     assert before["c"]["group"] == "update" and "stage" not in before["c"]
     assert before["a"]["group"] == "skip" and before["a"]["stage"] == "canary"
     assert before["a"]["detail"].startswith("waits for the canaries: sha256:")
@@ -433,6 +439,16 @@ def test_a_fleet_plan_says_the_canary_stage_and_why_an_entry_waits(
     assert soaking["a"]["stage"] == "canary"
     assert "on canary host c since" in soaking["a"]["detail"]
 
+    # The containers' details say the stage the plan found.
+    details = client.get("/v1/containers/details", headers=AUTH).get_json()["containers"]
+    assert {c["host"]: c.get("stage", "") for c in details} == {"a": "canary", "c": ""}
+    # A check pulls nothing, so it cannot tell the new image's stage: it keeps the plan's.
+    assert_matches_schema(client.post("/v1/check", headers=AUTH), "POST /v1/check", 200)
+    details = client.get("/v1/containers/details", headers=AUTH).get_json()["containers"]
+    assert {c["host"]: c.get("stage", "") for c in details} == {"a": "canary", "c": ""}
+
     clock.advance(timedelta(minutes=25))
-    promoted = {e["host"]: e for e in planned(client)["entries"]}
+    body = planned(client)
+    promoted = {e["host"]: e for e in body["entries"]}
     assert promoted["a"]["group"] == "update" and promoted["a"]["stage"] == "promoted"
+    assert body["counts"]["canary"] == 0

@@ -90,12 +90,13 @@ def test_the_old_homes_of_status_and_hook_give_the_same_enums() -> None:
     assert (PlansStatus, LifecycleHook) == (Status, Hook)
 
 
-# What each event gave before these fields were enums, byte for byte.
+# What each event gave before these fields were enums, byte for byte (Checked's stage
+# came later).
 BEFORE: list[tuple[Event, str, str]] = [
     (
         Checked(at=AT, container="web", image="nginx:1", status=Status.STALE, reason="newer"),
         '{"at": "2026-01-01T12:00:01+00:00", "container": "web", "host": "", "image": "nginx:1", '
-        '"status": "stale", "reason": "newer", "kind": "checked"}',
+        '"status": "stale", "reason": "newer", "stage": "", "kind": "checked"}',
         "12:00:01 web checked (image=nginx:1, status=stale, reason=newer)",
     ),
     (

@@ -47,13 +47,13 @@ def test_a_plain_string_becomes_the_member(kind: EntryKind) -> None:
 
 def test_the_json_of_an_entry_is_that_of_before() -> None:
     # As ContainerReport.to_dict() gave it while kind was a plain string (and versions and
-    # next_due came later).
+    # next_due and deferred came later).
     before = (
         '{"id": "s1", "name": "web", "image": "nginx:1", "old_image_id": "sha256:a", '
         '"new_image_id": null, "new_image": null, "outcome": "updated", "reason": "", '
         '"new_id": null, "rolled_back": false, "warnings": [], "kind": "service", '
         '"replicas": 2, "host": "", "old_version": null, "new_version": null, "notes": "", '
-        '"next_due": null}'
+        '"next_due": null, "deferred": false}'
     )
     service = entry(kind=EntryKind.SERVICE, replicas=2)
     assert json.dumps(service.to_dict()) == before

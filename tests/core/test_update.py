@@ -564,7 +564,7 @@ def test_report_counts_and_json(engine, registry) -> None:
     data = json.loads(report.to_json())
     assert data["counts"] == {
         "scanned": 2, "updated": 1, "restarted": 0, "failed": 0,
-        "skipped": 1, "stale": 0, "fresh": 1,
+        "skipped": 1, "stale": 0, "fresh": 1, "deferred": 0,
     }  # fmt: skip
     assert report.summary().startswith("Scanned 2, updated 1")
 

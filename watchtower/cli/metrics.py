@@ -41,6 +41,8 @@ class Scan:
         failed: Containers whose update failed, or whose check and pull both failed.
         restarted: Containers restarted because a dependency was updated.
         skipped: Containers skipped.
+        deferred: Of the skipped, those the registry quota deferred to the
+            next run (:attr:`Report.deferred <watchtower.report.Report.deferred>`).
     """
 
     at: datetime
@@ -49,6 +51,7 @@ class Scan:
     failed: int
     restarted: int
     skipped: int
+    deferred: int = 0
 
     @classmethod
     def of(cls, report: Report, at: datetime) -> Scan:
@@ -60,16 +63,18 @@ class Scan:
             len(report.failed),
             len(report.restarted),
             len(report.skipped),
+            len(report.deferred),
         )
 
     def summary(self) -> dict[str, int]:
-        """The counts as the API's ``summary`` object."""
+        """The counts as the API's ``summary`` object: the fork's five, and ``deferred``."""
         return {
             "scanned": self.scanned,
             "updated": self.updated,
             "failed": self.failed,
             "restarted": self.restarted,
             "skipped": self.skipped,
+            "deferred": self.deferred,
         }
 
     def to_dict(self) -> dict[str, str | int]:
@@ -236,9 +241,10 @@ class Metrics:
             self._counters["watchtower_scans_total"] += 1
             self._counters["watchtower_containers_restarted_total"] += scan.restarted
             for name, value in scan.summary().items():
-                self._gauges[f"watchtower_containers_{name}"] = float(value)
+                if f"watchtower_containers_{name}" in _GAUGES:
+                    self._gauges[f"watchtower_containers_{name}"] = float(value)
             self._counters["watchtower_notifications_failed_total"] += report.failed_notifications
-            self._counters["watchtower_containers_deferred_total"] += len(report.deferred)
+            self._counters["watchtower_containers_deferred_total"] += scan.deferred
             moved = sum(1 for entry in report if entry.new_image)
             self._gauges[_NEW_TAG] = float(moved)
             if report.push_latency is not None:

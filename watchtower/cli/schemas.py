@@ -23,7 +23,7 @@ import attrs
 from .. import events
 from .._words import Word
 
-__all__ = ["CHECK_STATUSES", "COMPONENTS", "TIMING", "event_schema", "ref"]
+__all__ = ["CHECK_STATUSES", "COMPONENTS", "STAGE", "TIMING", "event_schema", "ref"]
 
 Schema = dict[str, Any]
 
@@ -44,6 +44,21 @@ _BOOLEAN: Schema = {"type": "boolean"}
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME: Schema = {"type": "string", "format": "date-time", "nullable": True}
 _STRINGS: Schema = {"type": "array", "items": _STRING}
+_DEFERRED: Schema = {
+    "type": "integer",
+    "description": "Of the skipped, those the registry quota deferred to the next run.",
+}
+_IS_DEFERRED: Schema = {
+    "type": "boolean",
+    "description": "Skipped because its registry's quota share was spent: checked next run.",
+}
+STAGE: Schema = {
+    "type": "string",
+    "enum": ["canary", "promoted"],
+    "description": "Where its new image is in a canary rollout, when a canary gate"
+    " applies: canary (it waits for the canary hosts or containers) or promoted.",
+}
+"""A plan entry's, check result's or container's ``stage`` (:mod:`watchtower.canary`)."""
 
 CHECK_STATUSES = ("stale", "fresh", "skipped", "failed")
 """The words for what a check found. ``failed`` could not be checked (its
@@ -69,6 +84,7 @@ SUMMARY = _object(
     failed=_INTEGER,
     restarted=_INTEGER,
     skipped=_INTEGER,
+    deferred=_DEFERRED,
 )
 
 #: The fields the timing of a container adds (``next_due`` and ``waits``).
@@ -114,6 +130,8 @@ CONTAINER = _object(
         "enum": ["fresh", "stale", "skipped", "updated", "failed", "unknown"],
     },
     reason=_STRING,
+    stage=STAGE,
+    deferred=_IS_DEFERRED,
     scope=_STRING,
     project={"type": "string", "description": "Its compose project; empty for none."},
     depends_on=_STRINGS,
@@ -151,6 +169,8 @@ CHECK_RESULT = _object(
     latest_version=_STRING,
     notes=_STRING,
     status=_CHECKED,
+    stage=STAGE,
+    deferred=_IS_DEFERRED,
     **TIMING,
 )
 
@@ -165,6 +185,7 @@ HISTORY_RUN = _object(
     failed=_INTEGER,
     restarted=_INTEGER,
     skipped=_INTEGER,
+    deferred=_DEFERRED,
     dry_run=_BOOLEAN,
 )
 

@@ -26,6 +26,7 @@ class StatusBook:
         self._images: dict[tuple[str, str], str] = {}
         self._versions: dict[tuple[str, str], tuple[str, str]] = {}
         self._checks: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._stages: dict[tuple[str, str], str] = {}
 
     def __call__(self, event: Event, /) -> None:
         """Note what ``event`` says of its container."""
@@ -35,6 +36,7 @@ class StatusBook:
             self.note(name, event.status, event.reason, host=host)
             self.note_version(name, "", "", host=host)
             self.note_check(name, check_status(event.status, False), event.at, host=host)
+            self.note_stage(name, event.stage, host=host)
             if event.status is Status.FRESH:
                 # It runs what its registry serves: a digest noted before is out of date.
                 self.note_digest(name, "", host=host)
@@ -91,6 +93,16 @@ class StatusBook:
         """The status and reason last noted for ``name``; ``("unknown", "")`` before any."""
         with self._lock:
             return self._by_name.get((host, name), ("unknown", ""))
+
+    def note_stage(self, name: str, stage: str, *, host: str = "") -> None:
+        """Remember the canary stage the last check found for ``name`` (empty: no gate)."""
+        with self._lock:
+            self._stages[host, name] = stage
+
+    def stage(self, name: str, *, host: str = "") -> str:
+        """The canary stage noted for ``name`` (``canary``, ``promoted``); empty when none."""
+        with self._lock:
+            return self._stages.get((host, name), "")
 
     def note_check(self, name: str, status: str, at: datetime, *, host: str = "") -> None:
         """Remember what the last check, plan or run that covered ``name`` found, and when.

@@ -16,6 +16,7 @@ from ...params import UpdateParams
 from ...plans import PlanEntry, Status
 from ...protocols import Registry, TagLister
 from ...release_notes import notes_url
+from ...report import is_deferred
 from ...service_plans import ServiceEntry
 from ...versions import Version, named_pair
 from ..openapi import Operation, Param
@@ -49,6 +50,11 @@ OPERATIONS = (
             "properties": {
                 "containers": {"type": "array", "items": ref("CheckResult")},
                 "count": {"type": "integer"},
+                "deferred": {
+                    "type": "integer",
+                    "description": "Of the containers, those the registry quota deferred"
+                    " to the next run.",
+                },
                 "timestamp": {"type": "string", "format": "date-time"},
             },
         },
@@ -77,6 +83,8 @@ class CheckResult(TypedDict):
     notes: NotRequired[str]
     next_due: NotRequired[str]
     waits: NotRequired[str]
+    stage: NotRequired[str]
+    deferred: NotRequired[bool]
 
 
 class _Recording:
@@ -113,7 +121,9 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
     reason as ``error``, and ``status`` says whether they were skipped on
     purpose or could not be checked (``failed``, see
     :attr:`PlanEntry.error <watchtower.plans.PlanEntry.error>`); a swarm
-    service's result says ``"kind": "service"``;
+    service's result says ``"kind": "service"``; one the registry quota
+    deferred says ``"deferred": true``, one a canary gate applies to its
+    ``stage``;
     on a fleet of named hosts each result names its ``host``, and a host
     that could not be checked is one result with its name and ``error``.
     """
@@ -139,6 +149,10 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
                 result["host"] = host
             if entry.status in (Status.SKIPPED, Status.FAILED):
                 result["error"] = entry.reason
+            if entry.stage:
+                result["stage"] = entry.stage
+            if is_deferred(entry.status.value, entry.reason):
+                result["deferred"] = True
             if entry.new_reference is not None:  # a tag rule found a newer tag
                 result["latest_image"] = entry.new_reference.familiar
             _add_versions(result, entry)
@@ -256,9 +270,12 @@ def _check_view() -> Response:
         name, host = result["name"], result.get("host", "")
         state.book.note(name, result["status"], result.get("error", ""), host=host)
         state.book.note_check(name, result["status"], checked_at, host=host)
+        if "stage" in result:  # a check pulls nothing: it rarely knows the new image's stage
+            state.book.note_stage(name, result["stage"], host=host)
         state.book.note_digest(name, result["latest_digest"], host=host)
         state.book.note_image(name, result.get("latest_image", ""), host=host)
         state.book.note_version(
             name, result.get("latest_version", ""), result.get("notes", ""), host=host
         )
-    return answer(containers=results, count=len(results), timestamp=state.now())
+    deferred = sum(1 for result in results if result.get("deferred"))
+    return answer(containers=results, count=len(results), deferred=deferred, timestamp=state.now())

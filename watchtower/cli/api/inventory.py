@@ -15,6 +15,7 @@ from ...labels import COMPOSE_PROJECT
 from ...model import Container, Service, short_id
 from ...params import UpdateParams
 from ...planner import in_scope
+from ...report import is_deferred
 from ...services import as_container, services_in_scope
 from ...settings import ContainerSettings
 from ...sorter import dependency_graph
@@ -236,6 +237,7 @@ def _details(
         tag=(container.image.tag or "") if own.tag_rule is not None else "",
         digest=digest_of(container) or container.image_id,
     )
+    stage = book.stage(container.name, host=host)
     return watched.fields(
         latest_digest=latest_digest,
         latest_image=book.image(container.name, host=host),
@@ -254,6 +256,8 @@ def _details(
         stale=status == "stale" or _differs(latest_digest, running, container),
         status=status,
         reason=reason,
+        **({"stage": stage} if stage else {}),
+        deferred=is_deferred(status, reason),
         scope=own.scope,
         project=container.labels.get(COMPOSE_PROJECT, ""),
         depends_on=sorted(depends_on.get(container.name, ())),

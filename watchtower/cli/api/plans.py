@@ -6,7 +6,10 @@ for a while under an opaque id (:class:`~._plan_store.PlanStore`) and answers
 each entry in one of five groups: ``update`` (replaced), ``restart``
 (recreated on its own image, for what it depends on), ``error`` (could not
 be checked or pulled), ``skip`` (stale, left alone on purpose) and
-``fresh``. ``POST /v1/update?plan=<id>`` carries out exactly that plan,
+``fresh``. Its counts add two that cut across the groups: ``canary``
+(entries waiting for the canary hosts, skipped) and ``deferred`` (skipped
+because the registry quota's share was spent; checked next run).
+``POST /v1/update?plan=<id>`` carries out exactly that plan,
 once, less the entries left out (:meth:`Plan.leaving_out
 <watchtower.plans.Plan.leaving_out>`).
 """
@@ -21,15 +24,17 @@ from typing import Any
 import attrs
 from flask import Response, request
 
+from ...canary import Stage
 from ...errors import ConfigurationError, WatchtowerError
 from ...hosts import plan_hosts
 from ...plans import Action, Plan, PlanEntry, Status
-from ...report import EntryKind, Report
+from ...report import EntryKind, Report, is_deferred
 from ...service_plans import ServiceEntry
 from ...sorter import dependency_graph
 from ...versions import named_pair, repo_digest
 from ..metrics import Scan
 from ..openapi import Operation, Param
+from ..schemas import STAGE
 from . import _base
 from ._base import answer, context, digest_of
 from ._book import StatusBook, check_status
@@ -73,11 +78,10 @@ _ENTRY = {
         "latest_version": _STRING,
         "digest": _STRING,
         "latest_digest": _STRING,
-        "stage": {
-            "type": "string",
-            "enum": ["canary", "promoted"],
-            "description": "Where its new image is in a canary rollout, when a canary gate"
-            " applies: canary (it waits for the canary hosts or containers) or promoted.",
+        "stage": STAGE,
+        "deferred": {
+            "type": "boolean",
+            "description": "True when the registry quota deferred its check to the next run.",
         },
     },
 }
@@ -90,7 +94,19 @@ _PLAN_SCHEMA: dict[str, Any] = {
         "expires_at": _TIME,
         "counts": {
             "type": "object",
-            "properties": {group: {"type": "integer"} for group in GROUPS},
+            "properties": {
+                **{group: {"type": "integer"} for group in GROUPS},
+                "canary": {
+                    "type": "integer",
+                    "description": "Entries whose new image waits for the canary hosts"
+                    " (in the skip group).",
+                },
+                "deferred": {
+                    "type": "integer",
+                    "description": "Entries the registry quota deferred to the next run"
+                    " (in the skip group).",
+                },
+            },
         },
         "entries": {"type": "array", "items": _ENTRY},
         "pending_repairs": {"type": "array", "items": _STRING},
@@ -172,6 +188,8 @@ def _plan_view() -> Response:
     stored = state.plans.keep(host_plans, failures, keys, now)
     _note(state.book, host_plans, now)
     counts = {group: sum(1 for e in entries if e["group"] == group) for group in GROUPS}
+    counts["canary"] = sum(1 for e in entries if e.get("stage") == Stage.CANARY.value)
+    counts["deferred"] = sum(1 for e in entries if e.get("deferred"))
     repairs = sorted(
         _key(host, name, named)
         for host, the_plan in host_plans.items()
@@ -263,6 +281,8 @@ def _entry(
         fields["digest"] = digest
     if entry.stage:
         fields["stage"] = entry.stage
+    if is_deferred(entry.status.value, entry.reason):
+        fields["deferred"] = True
     if entry.new_image is not None:
         latest_digest = repo_digest(entry.new_image.repo_digests, entry.target_reference)
         if latest_digest:
@@ -300,6 +320,7 @@ def _note(book: StatusBook, host_plans: Mapping[str, Plan], now: datetime) -> No
             status = check_status(entry.status, entry.error)
             book.note_check(entry.name, status, now, host=host)
             book.note(entry.name, status, entry.reason, host=host)
+            book.note_stage(entry.name, entry.stage, host=host)
             if entry.new_image is not None:
                 digest = repo_digest(entry.new_image.repo_digests, entry.target_reference)
                 book.note_digest(entry.name, digest, host=host)

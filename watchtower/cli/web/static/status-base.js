@@ -43,6 +43,13 @@
     return body;
   };
 
+  // "2 wait for the canaries", "12 deferred to the next run: registry quota": the counts the
+  // overview, the plan and a run's outcome share.
+  WT.canaryWords = function (n) {
+    return n + (n === 1 ? " waits" : " wait") + " for the canaries";
+  };
+  WT.deferredWords = function (n) { return n + " deferred to the next run: registry quota"; };
+
   // A container's key: its host (empty for one engine) and its name.
   WT.key = function (host, name) { return (host || "") + "\u0000" + name; };
 

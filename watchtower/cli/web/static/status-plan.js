@@ -32,6 +32,15 @@
       (reasons.size > 2 ? "; \u2026" : "") + ")";
   }
 
+  // ", 2 wait for the canaries, 12 deferred to the next run: registry quota": the skips that
+  // are no trouble, each its own count.
+  function waiting(entries) {
+    const canary = entries.filter((e) => e.stage === "canary").length;
+    const deferred = entries.filter((e) => e.deferred).length;
+    return (canary ? ", " + WT.canaryWords(canary) : "") +
+      (deferred ? ", " + WT.deferredWords(deferred) : "");
+  }
+
   // "Host b could not be checked: ..." for each host the check could not reach.
   function unreachable(results) {
     return results.filter((c) => !c.name)
@@ -47,6 +56,7 @@
       WT.setLatest(c.host, c.name, c.latest_digest);
       WT.timing.set(WT.key(c.host, c.name), { waits: c.waits || "", next_due: c.next_due || null });
       WT.setVersion(c.host, c.name, c.version, c.latest_version, c.notes);
+      WT.setMarks(c.host, c.name, c.stage || "", c.deferred || false);
       WT.setStatus(c.host, c.name, checked(c), c.error);
     }
     WT.arrange();
@@ -61,7 +71,7 @@
         const found = results.filter((c) => c.name);
         const stale = found.filter((c) => checked(c) === "stale").length;
         say("Checked " + found.length + " container(s): " + stale + " with an update" +
-          failures(results) + "." + unreachable(results));
+          waiting(found) + failures(results) + "." + unreachable(results));
       } catch (error) {
         say("The check failed: " + error.message);
       }
@@ -101,6 +111,13 @@
         : short(entry.digest) + " \u2192 " + short(entry.latest_digest)) : "";
     const text = element("span", who(entry), "who");
     const image = element("span", " " + entry.image + (change ? ": " + change : ""), "image");
+    // Its canary stage: a badge while it waits for the canaries, a mark once promoted.
+    const marks = [];
+    if (entry.stage === "canary") marks.push(" ", element("span", "canary", "badge stage-canary"));
+    if (entry.stage === "promoted") {
+      marks.push(" ", element("span", "promoted", "mark stage-promoted"));
+    }
+    if (entry.deferred) marks.push(" ", element("span", "deferred", "badge status-skipped"));
     if (entry.group === "update" || entry.group === "restart") {
       const label = element("label");
       const box = element("input");
@@ -108,10 +125,10 @@
       box.checked = true;
       box.value = entry.key;
       box.addEventListener("change", onChange);
-      label.append(box, " ", text, image);
+      label.append(box, " ", text, image, ...marks);
       item.append(label);
     } else {
-      item.append(text, image);
+      item.append(text, image, ...marks);
     }
     if (entry.group === "restart" && entry.because && entry.because.length) {
       item.append(element("span", "because " + entry.because.join(", "), "reason because"));
@@ -173,6 +190,13 @@
     } else {
       nodes.push(element("p", "Uncheck what to leave out; the rest is carried out as shown."));
     }
+    // The skips that wait on purpose, counted: not replaced now, nor trouble.
+    const tally = body.counts || {};
+    const canary = tally.canary ?? body.entries.filter((e) => e.stage === "canary").length;
+    const deferred = tally.deferred ?? body.entries.filter((e) => e.deferred).length;
+    const waits = [canary ? WT.canaryWords(canary) : "", deferred ? WT.deferredWords(deferred) : ""]
+      .filter(Boolean);
+    if (waits.length) nodes.push(element("p", "Not now: " + waits.join("; ") + ".", "plan-waits"));
     if ((body.pending_repairs || []).length) {
       nodes.push(element("p", "Left half-replaced by an earlier run, repaired first: " +
         body.pending_repairs.join(", ") + ".", "reason"));
@@ -204,7 +228,8 @@
     const s = answer.summary || {};
     const took = answer.timing ? " in " + (answer.timing.duration_ms / 1000).toFixed(1) + " s" : "";
     return "Done" + took + ": " + ["updated", "restarted", "failed", "skipped"]
-      .map((k) => (s[k] || 0) + " " + k).join(", ") + ".";
+      .map((k) => (s[k] || 0) + " " + k).join(", ") +
+      (s.deferred ? " (" + WT.deferredWords(s.deferred) + ")" : "") + ".";
   }
 
   async function carryOut(body, leaveOut) {

@@ -20,6 +20,9 @@
   const held = (WT.held = new Map()); // key -> the version a rollback holds it on
   const timing = (WT.timing = new Map()); // key -> {waits, next_due}
   const checkedAt = new Map(); // key -> when it was last checked (RFC 3339)
+  // key -> {stage, deferred}: its canary stage ("canary", "promoted" or "") and whether the
+  // registry quota deferred its check to the next run, from the details, a check or a plan.
+  const marks = (WT.marks = new Map());
   WT.pending = new Map(); // key -> the approval its update waits for
   const active = new Set(); // the pressed chips: "status:stale", "host:a", "group:shop"
   // Needs attention first: could not be checked, failed, stale; then the rest.
@@ -32,12 +35,40 @@
     if (at) checkedAt.set(key(host, name), at);
   };
 
+  // What a check or plan found of its canary stage and deferral; undefined leaves it as it was.
+  WT.setMarks = function (host, name, stage, deferred) {
+    const was = marks.get(key(host, name)) || { stage: "", deferred: false };
+    marks.set(key(host, name), {
+      stage: stage === undefined ? was.stage : stage || "",
+      deferred: deferred === undefined ? was.deferred : Boolean(deferred),
+    });
+  };
+
+  // A skip that waits for the canaries reads "canary", one the quota deferred "deferred";
+  // a promoted image keeps its status badge and gets a "promoted" mark beside it.
+  function badge(status, mark) {
+    if (status === "skipped" && mark.stage === "canary") {
+      return element("span", "canary", "badge stage-canary");
+    }
+    if (status === "skipped" && mark.deferred) {
+      return element("span", "deferred", "badge status-skipped deferred");
+    }
+    return element("span", BADGE[status] || status, "badge status-" + status);
+  }
+
   WT.setStatus = function (host, name, status, reason, detail) {
     const tr = rows.get(key(host, name));
     if (!tr) return;
     tr.dataset.status = status;
+    const mark = marks.get(key(host, name)) || { stage: "", deferred: false };
+    const waiting = status === "skipped" && mark.stage === "canary";
+    tr.dataset.stage = waiting ? "canary" : mark.stage === "promoted" ? "promoted" : "";
+    tr.dataset.deferred = status === "skipped" && mark.deferred && !waiting ? "yes" : "";
     const cell = tr.querySelector(".status");
-    cell.replaceChildren(element("span", BADGE[status] || status, "badge status-" + status));
+    cell.replaceChildren(badge(status, mark));
+    if (mark.stage === "promoted" && status !== "skipped") {
+      cell.append(" ", element("span", "promoted", "mark stage-promoted"));
+    }
     if (reason) cell.append(WT.reasonNode(reason, detail));
     // A hold outlasts each status: no run updates the container until it is released.
     const on = held.get(key(host, name));
@@ -180,6 +211,7 @@
       if (c.held) held.set(key(c.host, c.name), c.held);
       timing.set(key(c.host, c.name), { waits: c.waits || "", next_due: c.next_due || null });
       WT.setChecked(c.host, c.name, c.checked_at);
+      WT.setMarks(c.host, c.name, c.stage || "", c.deferred || false);
       body.append(containerRow(c));
       WT.setStatus(c.host, c.name, statusOf(c), c.reason, c.detail);
     }
@@ -210,6 +242,7 @@
     held.clear();
     timing.clear();
     checkedAt.clear();
+    marks.clear();
     tbody.replaceChildren();
     hostsBox.replaceChildren();
     const byHost = new Map();
@@ -242,6 +275,7 @@
     nextRun.title = at || "";
   };
 
+  let loaded = false; // the containers were read once: the page's own start is over
   WT.loadContainers = async function () {
     if (!WT.served.has("containers")) {
       WT.say("The containers endpoint is not served (--http-api-endpoints).");
@@ -254,8 +288,11 @@
     WT.render(body.containers);
     // Older servers answer without next_run: the time the page was served stays.
     if ("next_run" in body) WT.showNextRun(body.next_run);
-    // A run that was going when the page loaded: its buttons wait for its end event.
-    if (body.running) WT.setRunning(true);
+    // A run that was going when the page loaded: its buttons wait for its end event. Only
+    // then: a reading after an end event may still see that run going (on a hosts file, the
+    // other hosts' part of it), and no end event would come to clear it.
+    if (body.running && !loaded) WT.setRunning(true);
+    loaded = true;
   };
 
   // Sort and filter --------------------------------------------------------------
@@ -328,12 +365,17 @@
     chipsBox.hidden = !nodes.length;
   }
 
-  // "200 containers: 12 stale, 50 could not be checked, 3 failed; last checked 3 min ago".
+  // "200 containers: 12 stale, 2 wait for the canaries, 12 deferred to the next run: registry
+  // quota, 50 could not be checked, 3 failed; last checked 3 min ago".
   function summarise(all) {
     const statuses = counted(all.map((tr) => tr.dataset.status));
+    const canary = all.filter((tr) => tr.dataset.stage === "canary").length;
+    const deferred = all.filter((tr) => tr.dataset.deferred === "yes").length;
     const parts = [["stale", "stale"], ["error", "could not be checked"], ["failed", "failed"],
       ["updating", "updating"]]
       .filter(([s]) => statuses.get(s)).map(([s, words]) => statuses.get(s) + " " + words);
+    if (deferred) parts.splice(statuses.get("stale") ? 1 : 0, 0, WT.deferredWords(deferred));
+    if (canary) parts.splice(statuses.get("stale") ? 1 : 0, 0, WT.canaryWords(canary));
     overview.replaceChildren(all.length + " container" + (all.length === 1 ? "" : "s") +
       (parts.length ? ": " + parts.join(", ") : ""));
     const times = [...checkedAt.values()].sort();

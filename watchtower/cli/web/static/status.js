@@ -40,9 +40,12 @@
     for (const entry of entries) {
       const tr = element("tr");
       const when = new Date(entry.timestamp || entry.at).toLocaleString();
+      // The skipped count says how many of them the registry quota deferred.
+      const skipped = entry.deferred ? entry.skipped + " (" + entry.deferred + " deferred)"
+        : entry.skipped;
       for (const [label, value] of [["When", when], ["Scanned", entry.scanned],
         ["Updated", entry.updated], ["Failed", entry.failed], ["Restarted", entry.restarted],
-        ["Skipped", entry.skipped]]) {
+        ["Skipped", skipped]]) {
         const td = element("td", String(value));
         td.dataset.label = label;
         tr.append(td);
@@ -190,6 +193,9 @@
       case "run_started": WT.setRunning(true); break;
       case "checked":
         WT.setChecked(data.host, data.container, data.at);
+        // A skip keeps what the last plan said of its deferral; the run's end reads it anew.
+        WT.setMarks(data.host, data.container, data.stage || "",
+          data.status === "skipped" ? undefined : false);
         mark(data.status, data.reason);
         break;
       case "update_available":
