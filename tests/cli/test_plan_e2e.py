@@ -70,7 +70,15 @@ def test_a_plan_made_by_the_server_is_carried_out_as_shown(
         assert entries[web]["group"] == "restart" and entries[web]["because"] == [db]
         assert (entries[watched]["group"], entries[watched]["reason"]) == ("skip", "monitor only")
         assert entries[gone]["group"] == "error" and entries[gone]["action"] == "none"
-        assert first["counts"] == {"update": 1, "restart": 1, "error": 1, "skip": 1, "fresh": 0}
+        assert first["counts"] == {
+            "update": 1,
+            "restart": 1,
+            "error": 1,
+            "skip": 1,
+            "fresh": 0,
+            "canary": 0,
+            "deferred": 0,
+        }
 
         acted = requests.post(
             f"{base}/v1/update?plan={first['id']}&timeout=2m", headers=AUTH, timeout=180
