@@ -76,7 +76,7 @@ nitpick_ignore_regex = [
     (r"py:class", r"(datetime|timedelta|Path|CollectorRegistry|WSGIApplication|HTTPConnection)"),
     (r"py:class", r"tzinfo"),  # datetime's, in the windows' signatures
     (r"py:class", r"IPNetwork"),  # the API's alias of ipaddress' networks
-    (r"py:class", r"watchtower\.(staleness\.[KVE]|fleet\.T)"),  # type variables
+    (r"py:class", r"watchtower\.(staleness\.[KVE]|fleet\.T|cli\.runner\.T)"),  # type variables
     (r"py:class", r"watchtower\.(.+\.)?_\w+(\..+)?"),  # private helpers in signatures
     (r"py:class", r"Emitter"),  # the private emitter, in the Replacer's signature
     (r"py:class", r"_Read"),  # a private type alias, in signatures

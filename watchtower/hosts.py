@@ -34,7 +34,7 @@ from .planner import plan
 from .plans import Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .quarantine import Breaker
-from .quota import QuotaBook
+from .quota import QuotaBook, book_of
 from .report import ContainerReport, EntryKind, Outcome, Report
 
 _log = logging.getLogger(__name__)
@@ -420,6 +420,7 @@ def plan_hosts(
     pull: bool = True,
     concurrency: int | None = None,
     history: History | None = None,
+    quota: QuotaBook | None = None,
 ) -> tuple[dict[str, Plan], dict[str, str]]:
     """:func:`~watchtower.plan` on every engine, with one registry answer per image.
 
@@ -428,8 +429,16 @@ def plan_hosts(
     the hosts that are not canaries are behind the canary gate, as the
     ``history`` tells what the canary hosts did (see :func:`update_hosts`):
     an entry that waits for the canaries is skipped, with the reason.
+
+    With ``params.registry_quota_share`` and the ``quota`` book (by default
+    the one ``registry`` records into, if any), the plan spends at most that
+    share of each registry's quota, as a run does (see :func:`update_hosts`):
+    what would exceed it is deferred, skipped with the quota's sentence.
+    Without a book the plan is not limited.
     """
-    memo = DigestMemo(registry)
+    share = params.registry_quota_share if params is not None else None
+    book = quota if quota is not None else book_of(registry)
+    memo = with_quota(DigestMemo(registry), share if book is not None else None, book)
     observer_for = _one_at_a_time(observer)
 
     def work(host: str, engine: Engine, rollout: Rollout | None = None) -> Plan:
@@ -446,7 +455,25 @@ def plan_hosts(
             host=host,
         )
 
-    fleet = as_fleet(engines, services, concurrency)
+    try:
+        plans, failures = _plan_canaries_first(
+            as_fleet(engines, services, concurrency), work, params, history, clock
+        )
+    finally:
+        close_quota(memo)
+    for reason in failures.values():
+        _log.warning("%s", reason)
+    return plans, failures
+
+
+def _plan_canaries_first(
+    fleet: Fleet,
+    work: Callable[..., Plan],
+    params: UpdateParams | None,
+    history: History | None,
+    clock: Clock | None,
+) -> tuple[dict[str, Plan], dict[str, str]]:
+    """The plans of ``work`` on the canary hosts, then on the others behind their gate."""
     canaries = [host for host in fleet.hosts if host.canary]
     rest = [host for host in fleet.hosts if not host.canary]
     if canaries and rest:
@@ -462,8 +489,5 @@ def plan_hosts(
         found, why = {**first, **then}, {**failed, **then_failed}
         plans = {name: found[name] for name in fleet.names if name in found}
         failures = {name: why[name] for name in fleet.names if name in why}
-    else:
-        plans, failures = each_host(fleet, work)
-    for reason in failures.values():
-        _log.warning("%s", reason)
-    return plans, failures
+        return plans, failures
+    return each_host(fleet, work)

@@ -404,6 +404,10 @@ def test_the_run_answers_and_history_match_their_schemas(
         api.post("/v1/release?container=web", headers=AUTH), "POST /v1/release", 200
     )
     assert released["released"] is True
+    unknown = assert_matches_schema(
+        api.post("/v1/release?container=no-such", headers=AUTH), "POST /v1/release", 404
+    )
+    assert "'no-such'" in unknown["error"]
     assert_matches_schema(api.post("/v1/update?async=1", headers=AUTH), "POST /v1/update", 202)
 
 

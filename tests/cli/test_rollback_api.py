@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -99,6 +100,47 @@ def test_what_cannot_be_rolled_back_is_one_sentence(
     response = api.post(f"/v1/rollback?{query}", headers=AUTH)
     assert response.status_code == status
     assert response.json is not None and response.json["error"].startswith(words)
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "said"),
+    [
+        # Watched and not held: nothing to do, every time.
+        ("container=web", 200, {"released": False}),
+        ("container=/web", 200, {"released": False}),
+        ("container=no-such", 404, {"error": "no container named 'no-such' is held or watched"}),
+        ("container=", 400, {"error": "the 'container' parameter names the container"}),
+        (
+            "container=web&host=elsewhere",
+            400,
+            {"error": "There is no host 'elsewhere' (the hosts: none)."},
+        ),
+    ],
+)
+def test_a_release_of_what_is_not_held_says_whether_it_is_known(
+    api: FlaskClient, updated: str, query: str, status: int, said: dict[str, object]
+) -> None:
+    for _ in range(2):  # idempotent: the same answer again
+        response = api.post(f"/v1/release?{query}", headers=AUTH)
+        assert response.status_code == status
+        body = response.json
+        assert body is not None and {k: body.get(k) for k in said} == said
+
+
+def test_a_held_container_that_is_gone_is_still_released(
+    api: FlaskClient, updated: str, engine: MemoryEngine, history: MemoryHistory
+) -> None:
+    assert api.post("/v1/rollback?container=web", headers=AUTH).status_code == 200
+    gone = engine.container("web")
+    engine.stop_container(gone, signal="SIGTERM", timeout=timedelta(seconds=1))
+    engine.remove_container(gone.id)
+    response = api.post("/v1/release?container=web", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json is not None and response.json["released"] is True
+    assert dict(history.holds()) == {}
+    again = api.post("/v1/release?container=web", headers=AUTH)
+    assert again.status_code == 404
+    assert again.json is not None and "'web'" in again.json["error"]
 
 
 def test_without_a_history_a_rollback_is_refused(api: FlaskClient, runner: Runner) -> None:

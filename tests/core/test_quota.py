@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower.errors import ConfigurationError
-from watchtower.hosts import update_hosts
+from watchtower.hosts import plan_hosts, update_hosts
 from watchtower.quota import QuotaBook, QuotaDeferredError, parse_ratelimit
 from watchtower.registry import HttpRegistry, MockTransport, Request, Response
-from watchtower.report import Outcome
+from watchtower.report import Outcome, is_deferred
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -319,3 +319,18 @@ def test_an_answer_written_before_a_spend_does_not_raise_the_share() -> None:
     assert run.allowed(HUB) == 5
     book.record(HUB, {"ratelimit-remaining": "10"})  # even an answer that claims so
     assert run.allowed(HUB) == 5
+
+
+def test_a_plan_spends_its_share_as_a_run_does_and_closes_its_allowance() -> None:
+    served, engine = fleet_of(20)
+    book = QuotaBook(FixedClock(START))
+    registry = HttpRegistry(transport=fake_registry(served, lambda: 12, []), quota=book)
+
+    plans, _ = plan_hosts([engine], registry, UpdateParams(registry_quota_share=0.5))
+
+    (only,) = plans.values()
+    assert engine.count("pull") == 6
+    assert len([e for e in only.entries if is_deferred(e.status.value, e.reason)]) == 14
+    assert len(only.actions) == 6
+    # The plan's allowance ended with it: a later request is counted, not refused.
+    assert book.take("example.org") is None

@@ -3,8 +3,11 @@
 
 A run takes the lock; a scheduled run or a full API run that finds it taken
 is skipped (and counted in ``watchtower_scans_skipped_total``), a targeted API
-run waits for it, as in Watchtower. After each run the report goes to the
-metrics, the porcelain output and the notifications.
+run waits for it, as in Watchtower. A plan or a check of the API takes it
+too (:meth:`Runner.between_runs`), so that its pulls and its share of the
+registry quota never overlap a run's; a run that finds one of those going
+waits for it rather than being skipped. After each run the report goes to
+the metrics, the porcelain output and the notifications.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from ..clock import Clock, system_clock
 from ..errors import ConfigurationError, WatchtowerError
@@ -31,6 +35,8 @@ from .metrics import Metrics
 from .waiting import WindowWaiter
 
 __all__ = ["Runner"]
+
+T = TypeVar("T")
 
 
 class Runner:
@@ -91,13 +97,46 @@ class Runner:
         self.last_report: Report | None = None
         self.waiter: WindowWaiter | None = None
         self._lock = threading.Lock()
+        # True while a plan or a check holds the lock: a run waits for it, never skips.
+        self._aside = False
         self._threads: list[threading.Thread] = []
         self._observers: list[Observer] = []
 
     @property
     def busy(self) -> bool:
-        """True while a run is going."""
-        return self._lock.locked()
+        """True while a run is going (not a plan or a check, which a run waits for)."""
+        return self._lock.locked() and not self._aside
+
+    def _take(self, wait: bool) -> bool:
+        """Take the lock: at once, or after a plan or a check going, or after any run with
+        ``wait``; ``False`` when a run is going and ``wait`` is false."""
+        if self._lock.acquire(blocking=wait):
+            return True
+        # A plan or a check is short and is no run: the run goes after it.
+        return self._aside and self._lock.acquire()
+
+    def between_runs(self, work: Callable[[], T], *, timeout: timedelta) -> Callable[[], T] | None:
+        """Hold the runs' lock for ``work`` (a plan, a check), after a run in progress.
+
+        Waits at most ``timeout`` for a run going to end, and returns ``None``
+        if it outlasted that: nothing was done, and nothing will be. Otherwise
+        the lock is held and the answer is ``work`` to be called once, on any
+        thread: it runs with the lock held and lets it go when it returns or
+        raises. Meanwhile no run starts; one that comes waits for it (see
+        :meth:`run` and :meth:`start`) and :attr:`busy` stays false.
+        """
+        if not self._lock.acquire(timeout=max(timeout.total_seconds(), 0)):
+            return None
+        self._aside = True
+
+        def held() -> T:
+            try:
+                return work()
+            finally:
+                self._aside = False
+                self._lock.release()
+
+        return held
 
     def add_observer(self, observer: Observer) -> None:
         """Tell ``observer`` each event of every run from now on (the HTTP event stream)."""
@@ -207,7 +246,8 @@ class Runner:
         Args:
             params: This run's parameters; the full run's by default.
             wait: Wait for a run in progress; without it a busy runner skips
-                (and counts the skip) and returns ``None``.
+                (and counts the skip) and returns ``None``. A plan or a check
+                in progress is waited for either way.
             trigger: What started it (``schedule``, ``api``, ...), for the
                 report and the history.
             host: Only this host of the fleet (see :meth:`~watchtower.fleet.Fleet.only`);
@@ -224,7 +264,7 @@ class Runner:
             The report, or ``None`` when the run was skipped or failed.
         """
         fleet = self.fleet.only(host) if host is not None else None
-        if not self._lock.acquire(blocking=wait):
+        if not self._take(wait):
             self.skip()
             return None
         try:
@@ -262,13 +302,19 @@ class Runner:
 
         Returns:
             ``False`` when a run was in progress and ``wait`` is false: the
-            run is skipped (and counted).
+            run is skipped (and counted). A plan or a check in progress is
+            not skipped for: the run's thread waits for it.
         """
+        queued = False
         if not self._lock.acquire(blocking=wait):
-            self.skip()
-            return False
+            if not self._aside:
+                self.skip()
+                return False
+            queued = True  # behind a plan or a check: the thread waits for it
 
         def body() -> None:
+            if queued:
+                self._lock.acquire()
             try:
                 self._run_locked(params or self.params, trigger=trigger, plans=plans)
             finally:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -372,6 +373,33 @@ def within(work: Callable[[], T], limit: timedelta) -> tuple[bool, T | None, Bas
     error = box.get("error")
     result: T | None = box.get("result")  # type: ignore[assignment]
     return True, result, error if isinstance(error, BaseException) else None
+
+
+def after_run(
+    work: Callable[[], T], limit: timedelta, what: str
+) -> tuple[bool, T | None, BaseException | None] | Response:
+    """``work`` (a plan, a check) with the runs' lock, after a run in progress, within ``limit``.
+
+    As :func:`within`, once :meth:`Runner.between_runs
+    <watchtower.cli.runner.Runner.between_runs>` took the lock; the 504 answer
+    of :func:`run_going` when a run in progress outlasted ``limit`` (nothing
+    was done then, nor will be).
+    """
+    started = time.monotonic()
+    held = context().runner.between_runs(work, timeout=limit)
+    if held is None:
+        return run_going(what, limit)
+    return within(held, limit - timedelta(seconds=time.monotonic() - started))
+
+
+def run_going(what: str, limit: timedelta) -> Response:
+    """The 504 answer of a plan or a check that waited ``limit`` for a run in progress."""
+    return error(
+        504,
+        f"a run was in progress and did not end within {limit.total_seconds():g}s,"
+        f" so the {what} was not started: try again once the run ends",
+        timestamp=context().now(),
+    )
 
 
 def too_slow(what: str, limit: timedelta) -> Response:

@@ -1,4 +1,10 @@
-"""Whether the watched containers' images changed, pulling nothing: ``POST /v1/check``."""
+"""Whether the watched containers' images changed, pulling nothing: ``POST /v1/check``.
+
+A check waits for a run in progress and holds the runs' lock while it asks
+the registries (:meth:`Runner.between_runs
+<watchtower.cli.runner.Runner.between_runs>`): it spends the same share of
+the registry quota as a run (``--registry-quota-share``), one at a time.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +49,12 @@ OPERATIONS = (
         "check",
         "Which containers' images changed, pulling nothing, and when each may be replaced",
         params=(*_FILTERS, Param("timeout", "Longest wait, such as 30s; capped by the flag.")),
-        responses={400: _NO_MATCH, 500: "The check failed", 504: "Too slow"},
+        responses={
+            400: _NO_MATCH,
+            500: "The check failed",
+            504: "Too slow (it goes on), or a run in progress outlasted the timeout"
+            " (nothing was checked)",
+        },
         schema={
             "type": "object",
             "required": ["containers", "count", "timestamp"],
@@ -122,13 +133,16 @@ def check(runner: Runner, params: UpdateParams) -> list[CheckResult]:
     purpose or could not be checked (``failed``, see
     :attr:`PlanEntry.error <watchtower.plans.PlanEntry.error>`); a swarm
     service's result says ``"kind": "service"``; one the registry quota
-    deferred says ``"deferred": true``, one a canary gate applies to its
+    deferred (a check spends the same share of it as a run,
+    ``params.registry_quota_share``) says ``"deferred": true``, one a canary gate applies to its
     ``stage``;
     on a fleet of named hosts each result names its ``host``, and a host
     that could not be checked is one result with its name and ``error``.
     """
     registry = _Recording(runner.registry)
-    plans, failures = plan_hosts(runner.fleet, registry, params, clock=runner.clock, pull=False)
+    plans, failures = plan_hosts(
+        runner.fleet, registry, params, clock=runner.clock, pull=False, quota=runner.quota
+    )
     now = _base.timestamp(runner.clock())
     results = []
     for host, the_plan in plans.items():
@@ -257,9 +271,13 @@ def _check_view() -> Response:
     except WatchtowerError as listing:
         state.runner.logger.error("The check failed: %s", listing)
         return error(500, "failed to check for updates")
-    done, results, raised = _base.within(
-        lambda: check(state.runner, params) if anything else [], limit
+    # After a run in progress, never beside one: the quota's share is one run's at a time.
+    waited = _base.after_run(
+        lambda: check(state.runner, params) if anything else [], limit, "check"
     )
+    if isinstance(waited, Response):
+        return waited
+    done, results, raised = waited
     if not done:
         return _base.too_slow("check", limit)
     if raised is not None or results is None:

@@ -2,7 +2,9 @@
 
 A rollback (:func:`watchtower.rollback.rollback`) waits for a run in
 progress and holds the runs' lock while it replaces the container, as a
-targeted ``/v1/update`` does; a release only drops the hold. Both need the
+targeted ``/v1/update`` does; a release only drops the hold (a no-op for a
+watched container that is not held; a 404 for a name that is neither held
+nor watched). Both need the
 history kept with ``--data-dir``. The holds are listed for the status page.
 """
 
@@ -10,9 +12,13 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from ..._text import quoted
 from ...errors import ConfigurationError, ContainerError, RollbackError, WatchtowerError
+from ...fleet import Engine, each_host
 from ...report import Outcome
+from ...selection import select
 from ..openapi import Operation, Param
+from ..runner import Runner
 from ..schemas import ref
 from . import _base
 from ._base import answer, context
@@ -54,7 +60,10 @@ OPERATIONS = (
         "update",
         "Let a container held by a rollback update again",
         params=_WHICH,
-        responses={400: "A missing parameter, or no history (--data-dir)"},
+        responses={
+            400: "A missing parameter, no history (--data-dir), or no such host",
+            404: "The container is neither held nor watched",
+        },
         schema={
             "type": "object",
             "required": ["released", "timestamp"],
@@ -125,7 +134,43 @@ def _release_view() -> Response:
     except WatchtowerError as error:
         state.runner.logger.error("The release of %s failed: %s", which[0], error)
         return answer(500, error="the release failed; see the log")
+    if not released:
+        # Idempotent for a watched container; a name that is nothing here is a mistake, said.
+        try:
+            known = _watched(state.runner, *which)
+        except ConfigurationError as error:  # no such host
+            return answer(400, error=str(error))
+        if not known:
+            name, host = which
+            on = f" on host {quoted(host, 80)}" if host else ""
+            return answer(
+                404, error=f"no container named {quoted(name, 80)} is held or watched{on}"
+            )
     return answer(200, released=released, timestamp=state.now())
+
+
+def _watched(runner: Runner, name: str, host: str) -> bool:
+    """Whether ``name`` is a watched container of ``host`` (any host of the fleet for none).
+
+    An engine that cannot be listed counts as knowing it: the release stays
+    a no-op rather than a 404 that may be wrong.
+
+    Raises:
+        ConfigurationError: The fleet has no host ``host``.
+    """
+    fleet = runner.fleet.only(host) if host else runner.fleet
+    params = runner.params
+
+    def knows(engine: Engine) -> bool:
+        listed = engine.client.list_containers(include_stopped=True, include_restarting=True)
+        return any(c.name == name for c in select(list(listed), params)[0])
+
+    try:
+        found, failures = each_host(fleet, lambda _, engine: knows(engine))
+    except WatchtowerError as error:  # the one engine is down
+        runner.logger.warning("Could not list the containers for a release: %s", error)
+        return True
+    return bool(failures) or any(found.values())
 
 
 @going_back.get("/v1/holds")

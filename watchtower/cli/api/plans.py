@@ -1,7 +1,10 @@
 """The plan a server makes and a person acts on: ``POST /v1/plan``, then ``/v1/update?plan=``.
 
 ``POST /v1/plan`` plans every host of the fleet as a run would (pulling the
-changed images, see :func:`watchtower.hosts.plan_hosts`), keeps the plans
+changed images, see :func:`watchtower.hosts.plan_hosts`), after a run in
+progress and never beside one (:meth:`Runner.between_runs
+<watchtower.cli.runner.Runner.between_runs>`), within the run's share of the
+registry quota (``--registry-quota-share``), keeps the plans
 for a while under an opaque id (:class:`~._plan_store.PlanStore`) and answers
 each entry in one of five groups: ``update`` (replaced), ``restart``
 (recreated on its own image, for what it depends on), ``error`` (could not
@@ -130,7 +133,8 @@ OPERATIONS = (
         responses={
             400: "A malformed parameter",
             500: "The plan could not be made",
-            504: "Too slow",
+            504: "Too slow (it goes on), or a run in progress outlasted the timeout"
+            " (nothing was planned)",
         },
         schema=_PLAN_SCHEMA,
     ),
@@ -158,10 +162,19 @@ def _plan_view() -> Response:
         if not anything:  # the filters leave nothing of the configured selection
             return {}, {}
         return plan_hosts(
-            runner.fleet, runner.registry, params, clock=runner.clock, history=runner.history
+            runner.fleet,
+            runner.registry,
+            params,
+            clock=runner.clock,
+            history=runner.history,
+            quota=runner.quota,
         )
 
-    done, found, error = _base.within(planned, limit)
+    # After a run in progress, never beside one: its pulls and its quota are the run's.
+    waited = _base.after_run(planned, limit, "plan")
+    if isinstance(waited, Response):
+        return waited
+    done, found, error = waited
     if not done:
         return _base.too_slow("plan", limit)
     if error is not None or found is None:
