@@ -103,9 +103,10 @@ def data_dir_of(asked: Asked, environ: Mapping[str, str]) -> str:
 def history_at(command: str, data_dir: str, *, read_only: bool = False) -> SqliteHistory:
     """The daemon's history in ``data_dir``, which must exist already.
 
-    Opened ``read_only``, a missing or unusable file is a :class:`~watchtower.errors.HistoryError`;
-    opened to write, a missing one is a configuration error, and an unusable
-    one is set aside and a new one started (see :class:`~watchtower.history.SqliteHistory`).
+    Opened ``read_only``, a missing or unusable file is a
+    :class:`~watchtower.errors.HistoryError`; opened to write, a missing one
+    is a configuration error, and an unusable one is set aside and a new one
+    started (see :class:`~watchtower.history.SqliteHistory`).
 
     Raises:
         ConfigurationError: No directory is given, or (to write) it holds no history.
@@ -155,9 +156,10 @@ def run_on_history(
     needs; with ``--help`` the usage is all that is printed. Then the history
     is opened (only to read, with ``read_only``) and ``act`` does the work,
     while it is open: what it returns is printed. A failure is one sentence
-    on stderr: exit 2 for a :class:`~watchtower.errors.ConfigurationError` before the history
-    is open, 1 for any other :class:`~watchtower.errors.WatchtowerError`, and for every error
-    ``act`` raises (a configuration it reads itself, too).
+    on stderr: exit 2 for a :class:`~watchtower.errors.ConfigurationError`
+    before the history is open, 1 for any other
+    :class:`~watchtower.errors.WatchtowerError`, and for every error ``act``
+    raises (a configuration it reads itself, too).
     """
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
