@@ -18,16 +18,15 @@ file), ``--data-dir`` and, for ``approve``, ``--later``; every other flag of
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import IO
 
 from attrs import frozen
 
 from ..errors import ConfigurationError, WatchtowerError
-from ..history import Approval, History
+from ..history import Approval, History, SqliteHistory
 from ..report import Report
-from .subcommand import data_dir_of, history_at, read_subcommand
+from .subcommand import data_dir_of, read_subcommand, run_on_history
 
 __all__ = ["Decision", "decide_command", "parse_decision"]
 
@@ -139,6 +138,32 @@ def _said(approval: Approval) -> str:
     return f"{approval.container}: the update to {approval.shown} ({approval.digest[:19]})"
 
 
+def _decide(decision: Decision, history: SqliteHistory, environ: Mapping[str, str]) -> str:
+    """The decision kept and, for ``approve`` unless ``--later``, carried out; what is said of it.
+
+    Raises:
+        ApprovalError: Nothing waits, or the digest is another.
+        WatchtowerError: The run failed, or did not replace the container.
+    """
+    approve = decision.command == "approve"
+    approval = history.decide(decision.name, decision.host, approve, decision.digest)
+    if not approve:
+        return f"{_said(approval)} is rejected; that digest is not asked for again.\n"
+    if decision.later:
+        return f"{_said(approval)} is approved; the next run carries it out.\n"
+    try:
+        report = _run(decision, history, environ)
+    except WatchtowerError as error:
+        raise WatchtowerError(
+            f"{_said(approval)} is approved, but the run failed: {error}"
+        ) from None
+    entry = report.get(decision.name)
+    if entry is None or entry.outcome.value != "updated":
+        reason = entry.reason if entry is not None else "it is not in the run's scope"
+        raise WatchtowerError(f"{_said(approval)} is approved, but not done: {reason}")
+    return f"{_said(approval)} is approved and done.\n"
+
+
 def decide_command(
     command: str,
     argv: Sequence[str],
@@ -154,41 +179,11 @@ def decide_command(
     nothing waits, the digest is another, or the run did not replace it
     (the sentence says why); 2 on a bad option.
     """
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    try:
-        decision = parse_decision(command, argv, environ)
-        if decision.help:
-            out.write(USAGE[command] + "\n")
-            return 0
-        history = history_at(decision.command, decision.data_dir)
-    except ConfigurationError as error:
-        err.write(f"watchtower: {error}\n")
-        return 2
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    approve = command == "approve"
-    with history:
-        try:
-            approval = history.decide(decision.name, decision.host, approve, decision.digest)
-        except WatchtowerError as error:
-            err.write(f"watchtower: {error}\n")
-            return 1
-        if not approve:
-            out.write(f"{_said(approval)} is rejected; that digest is not asked for again.\n")
-            return 0
-        if decision.later:
-            out.write(f"{_said(approval)} is approved; the next run carries it out.\n")
-            return 0
-        try:
-            report = _run(decision, history, environ)
-        except WatchtowerError as error:
-            err.write(f"watchtower: {_said(approval)} is approved, but the run failed: {error}\n")
-            return 1
-    entry = report.get(decision.name)
-    if entry is None or entry.outcome.value != "updated":
-        reason = entry.reason if entry is not None else "it is not in the run's scope"
-        err.write(f"watchtower: {_said(approval)} is approved, but not done: {reason}\n")
-        return 1
-    out.write(f"{_said(approval)} is approved and done.\n")
-    return 0
+    return run_on_history(
+        command,
+        USAGE[command],
+        lambda: parse_decision(command, argv, environ),
+        lambda decision, history: _decide(decision, history, environ),
+        stdout=stdout,
+        stderr=stderr,
+    )

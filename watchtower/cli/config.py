@@ -2,26 +2,29 @@
 
 All checking happens here, before anything touches a container: a bad value
 is a :class:`~watchtower.errors.ConfigurationError` whose message is one
-sentence naming the flag (or the environment variable) and the value.
+sentence naming the flag (or the environment variable) and the value. The
+parameters of each run are read in ``_run_params``, the registry client's
+flags in ``_registry_flags``; the checks of one value they share are
+``_checks``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta, timezone, tzinfo
-from typing import Literal, TypeVar, get_args
+from typing import Literal, get_args
 
 from attrs import field, frozen
 
-from .._text import LOG_LEVELS, LONG_UNITS, parse_duration
+from .._text import LOG_LEVELS
 from ..errors import ConfigurationError
-from ..params import MAX_ID, Policy, UpdateParams
+from ..params import Policy, UpdateParams
 from ..porcelain import Format as PorcelainFormat
-from ..registry import Platform
-from ..registry._tls import TLS_VERSIONS, validate_ca_bundle
-from ..windows import parse_windows
+from ._checks import a_span, choice
+from ._registry_flags import cooldown_platform, registry_tls
+from ._run_params import POLICIES as POLICIES
+from ._run_params import parse_cooldown, run_params
 from .api_settings import ApiSettings, api_settings
 from .args import Parsed, parse_args
 from .flags import FLAGS, Support
@@ -54,27 +57,6 @@ LogFormat = Literal["auto", "logfmt", "pretty", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
 PORCELAIN: tuple[PorcelainFormat, ...] = get_args(PorcelainFormat)
 DEFAULT_INTERVAL = 86400
-
-_Choice = TypeVar("_Choice", bound=str)
-
-
-def parse_cooldown(text: str, *, option: str = "--cooldown-delay") -> timedelta:
-    """A cooldown: Go durations plus ``d`` (days), ``w`` (weeks) and ``M`` (30 days).
-
-    A bare number is seconds; an empty text is no cooldown.
-
-    Raises:
-        ConfigurationError: Not such a duration, or negative.
-    """
-    raw = text.strip()
-    if not raw:
-        return timedelta(0)
-    if raw.startswith("-"):
-        raise ConfigurationError(f"{option} must not be negative, got {text!r}.")
-    try:
-        return parse_duration(raw, units=LONG_UNITS)
-    except ValueError as error:
-        raise ConfigurationError(f"{option} {error}.") from None
 
 
 @frozen
@@ -165,14 +147,6 @@ class Config:
         return not self.run_once and (not self.api.update_enabled or self.api.periodic_polls)
 
 
-def _choice(option: str, raw: str, allowed: Sequence[_Choice], *, lower: bool = True) -> _Choice:
-    value = raw.strip().lower() if lower else raw.strip()
-    for choice in allowed:
-        if choice == value:
-            return choice
-    raise ConfigurationError(f"{option} {raw!r} is not one of {', '.join(allowed)}.")
-
-
 def _zone(tz: str, warnings: list[str]) -> tzinfo:
     """The zone of cron schedules and windows: ``TZ``, or UTC when it is empty or unknown
     (as Go does)."""
@@ -222,12 +196,6 @@ def _tls_host_warning(host: str, tls_verify: bool, warnings: list[str]) -> None:
         )
 
 
-def _an_id(option: str, value: int) -> int:
-    if not 0 <= value <= MAX_ID:
-        raise ConfigurationError(f"{option} must be from 0 to {MAX_ID}, got {value}.")
-    return value
-
-
 def _approval_warning(params: UpdateParams, values: FlagValues, warnings: list[str]) -> None:
     """``--update-policy approve`` without a history: nothing could ever be approved."""
     if params.policy is Policy.APPROVE and not values["data_dir"].strip():
@@ -253,147 +221,11 @@ def _canary_warning(
         )
 
 
-#: The values of ``--update-policy``.
-POLICIES = tuple(p.value for p in Policy)
-
-
-def _positive(option: str, value: int) -> int:
-    if value < 1:
-        raise ConfigurationError(f"{option} must be at least 1, got {value}.")
-    return value
-
-
-def _a_span(option: str, value: timedelta) -> timedelta:
-    if value <= timedelta(0):
-        raise ConfigurationError(f"{option} must be a duration longer than 0, such as 30s or 2m.")
-    return value
-
-
-def _a_share(option: str, value: str) -> float | None:
-    """``0.5`` or ``50%``: a fraction more than 0 and at most 1; empty is off."""
-    text = value.strip()
-    if not text:
-        return None
-    percent = text.endswith("%")
-    try:
-        share = float(text.removesuffix("%").strip()) / (100 if percent else 1)
-    except ValueError:
-        share = float("nan")
-    if not 0 < share <= 1:  # nan too
-        raise ConfigurationError(
-            f"{option} must be a fraction more than 0 and at most 1, or a percentage "
-            f"(0.5 or 50%), not {value.strip()[:40]!r}."
-        )
-    return share
-
-
-def _params(values: FlagValues, names: Sequence[str], zone: tzinfo) -> UpdateParams:
-    window = values["window"].strip().strip("\"'")
-    return UpdateParams(
-        names=tuple(n.strip().lstrip("/") for n in names if n.strip()),
-        disable_names=values["disable_containers"],
-        label_enable=values["label_enable"],
-        enable_labels=values["enable_containers_by_label"],
-        disable_labels=values["disable_containers_by_label"],
-        monitor_image_names=values["monitor_image_names"],
-        skip_image_names=values["skip_image_names"],
-        scope=values["scope"].strip(),
-        include_stopped=values["include_stopped"],
-        include_restarting=values["include_restarting"],
-        revive_stopped=values["revive_stopped"],
-        monitor_only=values["monitor_only"],
-        policy=Policy(_choice("--update-policy", values["update_policy"], POLICIES)),
-        approval_expiry=parse_cooldown(values["approval_expiry"], option="--approval-expiry")
-        or None,
-        no_pull=values["no_pull"],
-        no_restart=values["no_restart"],
-        label_precedence=values["label_take_precedence"],
-        rolling_restart=values["rolling_restart"],
-        max_failures=_an_id("--max-failures", values["max_failures"]),
-        use_compose_depends_on=values["use_compose_depends_on"],
-        lifecycle_hooks=values["enable_lifecycle_hooks"],
-        lifecycle_uid=_an_id("--lifecycle-uid", values["lifecycle_uid"]),
-        lifecycle_gid=_an_id("--lifecycle-gid", values["lifecycle_gid"]),
-        cleanup=values["cleanup"],
-        keep_previous=_an_id("--keep-previous", values["keep_previous"]),
-        remove_volumes=values["remove_volumes"],
-        stop_timeout=values["stop_timeout"],
-        health_timeout=values["health_timeout"],
-        soak=values["soak"],
-        canary_soak=values["canary_soak"],
-        canary_promote_at_once=values["canary_promote_at_once"],
-        snapshot_keep=_positive("--snapshot-keep", values["snapshot_keep"]),
-        stacks=values["stacks"],
-        hook_timeout=values["hook_timeout"],
-        cooldown=parse_cooldown(values["cooldown_delay"]),
-        warn_on_head_failure=_choice(
-            "--warn-on-head-failure",
-            values["warn_on_head_failure"] or "auto",
-            ("always", "auto", "never"),
-        ),
-        check_concurrency=_positive("--check-concurrency", values["check_concurrency"]),
-        update_concurrency=_positive("--update-concurrency", values["update_concurrency"]),
-        registry_scan_timeout=_a_span("--registry-scan-timeout", values["registry_scan_timeout"]),
-        registry_quota_share=_a_share("--registry-quota-share", values["registry_quota_share"]),
-        windows=parse_windows(window, zone=zone) if window else (),
-        zone=zone,
-    )
-
-
-# A registry's address (``host:5000``) can never be a container's name, which has no colon.
-_REGISTRY_ADDRESS = re.compile(r"[A-Za-z0-9.-]+:[0-9]+")
-
-
-def _checked_selection(params: UpdateParams) -> UpdateParams:
-    """``params``, once their name and image patterns and label pairs are known to be readable."""
-    for name in params.names:
-        if _REGISTRY_ADDRESS.fullmatch(name):
-            raise ConfigurationError(
-                f"{name!r} is a registry's address, not a container name; to trust that "
-                f"registry without TLS write --insecure-registry={name}."
-            )
-    # Checked at start, not at the first run: a pattern that cannot be used stops the command.
-    if any(
-        (
-            params.names,
-            params.disable_names,
-            params.monitor_image_names,
-            params.skip_image_names,
-            params.enable_labels,
-            params.disable_labels,
-        )
-    ):
-        from ..selection import Selector
-
-        Selector.from_params(params)
-    return params
-
-
-def _cooldown_platform(environ: Mapping[str, str]) -> str:
-    """``os/architecture[/variant]`` from the fork's variables; the host's for the parts not set."""
-    given = [
-        environ.get(f"WATCHTOWER_COOLDOWN_PLATFORM_{key}", "").strip()
-        for key in ("OS", "ARCH", "VARIANT")
-    ]
-    if not any(given):
-        return ""
-    host = Platform.host()
-    # The host's variant belongs to the host's architecture only.
-    variant = given[2] or (host.variant if not given[1] else None)
-    text = f"{given[0] or host.os}/{given[1] or host.architecture}" + (
-        f"/{variant}" if variant else ""
-    )
-    try:
-        return str(Platform.parse(text))
-    except ConfigurationError as error:
-        raise ConfigurationError(f"WATCHTOWER_COOLDOWN_PLATFORM_*: {error}") from error
-
-
 def _cpu_copy_mode(raw: str) -> str:
     # Imported here, as the docker backend is: config is read before any engine is used.
     from ..docker.runtime import CPU_COPY_MODES
 
-    return _choice("--cpu-copy-mode", raw, CPU_COPY_MODES)
+    return choice("--cpu-copy-mode", raw, CPU_COPY_MODES)
 
 
 def _api_version(raw: str) -> str:
@@ -409,41 +241,23 @@ def _api_version(raw: str) -> str:
         raise ConfigurationError(f"--api-version: {error}") from error
 
 
-def _ca_bundle(values: FlagValues, warnings: list[str]) -> str:
-    """The registry CA bundle; an unusable one stops the start if validation is asked, or warns."""
-    option = "--registry-ca"
-    bundle = values["registry_ca"].strip()
-    if not bundle and values["registry_ca_bundle"].strip():
-        option, bundle = "--registry-ca-bundle", values["registry_ca_bundle"].strip()
-    if not bundle:
-        return ""
-    try:
-        return str(validate_ca_bundle(bundle))
-    except ConfigurationError as error:
-        if values["registry_ca_validate"]:
-            raise ConfigurationError(f"{option}: {error}") from error
-        # As the fork: without validation a bad bundle is reported, and the system's CAs stay.
-        warnings.append(f"{option} is not used: {error}")
-        return ""
-
-
 def _output(values: FlagValues) -> tuple[str, LogFormat, PorcelainFormat | Literal[""]]:
     """The log level (``--trace`` over ``--debug`` over ``--log-level``), format and porcelain."""
-    log_level = _choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
+    log_level = choice("--log-level", values["log_level"], tuple(LOG_LEVELS))
     if values["debug"]:
         log_level = "debug"
     if values["trace"]:
         log_level = "trace"
-    log_format = _choice("--log-format", values["log_format"], LOG_FORMATS)
+    log_format = choice("--log-format", values["log_format"], LOG_FORMATS)
     porcelain: PorcelainFormat | Literal[""] = ""
     if values["porcelain"].strip():
-        porcelain = _choice("--porcelain", values["porcelain"], PORCELAIN)
+        porcelain = choice("--porcelain", values["porcelain"], PORCELAIN)
     return log_level, log_format, porcelain
 
 
 def _check_notifications(values: FlagValues) -> None:
     """Stop on a notification level or delay that cannot be used; the values are read later."""
-    _choice(
+    choice(
         "--notifications-level",
         values["notifications_level"],
         tuple(n for n in LOG_LEVELS if n != "trace"),
@@ -452,30 +266,6 @@ def _check_notifications(values: FlagValues) -> None:
         raise ConfigurationError(
             f"--notifications-delay must not be negative, got {values['notifications_delay']}."
         )
-
-
-def _registry_tls(
-    values: FlagValues, warnings: list[str]
-) -> tuple[tuple[str, ...], bool, str, str]:
-    """The insecure registries, whether every one is, the oldest TLS version, the CA bundle."""
-    # --insecure-registry alone (or =true) is containrrr/watchtower's boolean: every registry.
-    items = [item for item in values["insecure_registry"] if item.lower() != "false"]
-    every = any(item.lower() == "true" for item in items)
-    insecure = tuple(item for item in items if item.lower() != "true")
-    if values["registry_tls_skip"] or every:
-        option = "--registry-tls-skip" if values["registry_tls_skip"] else "--insecure-registry"
-        warnings.append(
-            f"{option}: no registry's TLS certificate is verified and any may be "
-            "spoken to over plain HTTP; prefer --registry-ca."
-        )
-    tls_min_version = _choice(
-        "--registry-tls-min-version",
-        values["registry_tls_min_version"],
-        tuple(TLS_VERSIONS),
-        lower=False,
-    )
-    skip = values["registry_tls_skip"] or every
-    return insecure, skip, tls_min_version, _ca_bundle(values, warnings)
 
 
 def _push_schedule(push: PushSettings, schedule: Interval | Cron) -> Interval | Cron:
@@ -512,9 +302,9 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
     if values["rolling_restart"] and values["monitor_only"]:
         raise ConfigurationError("--rolling-restart and --monitor-only cannot be used together.")
     _ignored(parsed, warnings)
-    insecure, tls_skip, tls_min_version, ca_bundle = _registry_tls(values, warnings)
+    insecure, tls_skip, tls_min_version, ca_bundle = registry_tls(values, warnings)
     _tls_host_warning(values["host"], values["tlsverify"], warnings)
-    params = _checked_selection(_params(values, parsed.names, zone))
+    params = run_params(values, parsed.names, zone)
     api = api_settings(values, warnings)
     push = push_settings(values, api.token)
     _approval_warning(params, values, warnings)
@@ -541,8 +331,8 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         registry_tls_skip=tls_skip,
         registry_tls_min_version=tls_min_version,
         registry_ca_bundle=ca_bundle,
-        registry_timeout=_a_span("--registry-timeout", values["registry_timeout"]),
-        cooldown_platform=_cooldown_platform(env),
+        registry_timeout=a_span("--registry-timeout", values["registry_timeout"]),
+        cooldown_platform=cooldown_platform(env),
         cpu_copy_mode=_cpu_copy_mode(values["cpu_copy_mode"]),
         disable_memory_swappiness=values["disable_memory_swappiness"],
         api=api,
@@ -551,7 +341,7 @@ def from_parsed(parsed: Parsed, *, environ: Mapping[str, str] | None = None) -> 
         mqtt=mqtt_settings(values["mqtt"], values["mqtt_discovery_prefix"], values["mqtt_ca"]),
         notifications=notification_flags(values),
         shutdown_timeout=values["shutdown_timeout"],
-        engine_timeout=_a_span("--engine-timeout", values["engine_timeout"]),
+        engine_timeout=a_span("--engine-timeout", values["engine_timeout"]),
         hosts=hosts,
         swarm_services=values["swarm_services"],
         warnings=tuple(warnings),

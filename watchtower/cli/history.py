@@ -12,17 +12,16 @@ still available; ``--all`` adds those ``--snapshot-keep`` had removed).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
 import attrs
 from attrs import frozen
 
-from ..errors import ConfigurationError, WatchtowerError
+from ..errors import ConfigurationError
 from ..history import Change, Snapshot, SqliteHistory
 from ..model import short_id
-from .history_settings import HistorySettings
+from .subcommand import run_on_history
 
 __all__ = [
     "HistoryQuery",
@@ -187,17 +186,32 @@ def format_snapshots(snapshots: Iterable[Snapshot]) -> str:
     )
 
 
-def _write_snapshots(
-    out: IO[str], query: HistoryQuery, snapshots: list[Snapshot], path: object
-) -> None:
+def _snapshots_shown(query: HistoryQuery, history: SqliteHistory) -> str:
+    snapshots = history.snapshots(
+        name=query.name, host=query.host, removed=query.removed, limit=query.limit
+    )
     if query.json:
-        out.write(json.dumps({"snapshots": [s.to_dict() for s in snapshots]}, indent=2) + "\n")
-    elif snapshots:
-        out.write(format_snapshots(snapshots))
-    else:
-        whose = f" of {query.name}" if query.name else ""
-        which = "" if query.removed else " available"
-        out.write(f"No{which} snapshot{whose} in the history at {path}.\n")
+        return json.dumps({"snapshots": [s.to_dict() for s in snapshots]}, indent=2) + "\n"
+    if snapshots:
+        return format_snapshots(snapshots)
+    whose = f" of {query.name}" if query.name else ""
+    which = "" if query.removed else " available"
+    return f"No{which} snapshot{whose} in the history at {history.path}.\n"
+
+
+def _shown(query: HistoryQuery, history: SqliteHistory) -> str:
+    """What the history holds that ``query`` asks for, as a table or as JSON."""
+    if query.snapshots:
+        return _snapshots_shown(query, history)
+    changes = history.changes(name=query.name, host=query.host, limit=query.limit)
+    runs = history.runs(limit=query.limit)
+    if query.json:
+        body = {"runs": [r.to_dict() for r in runs], "changes": [c.to_dict() for c in changes]}
+        return json.dumps(body, indent=2) + "\n"
+    if changes:
+        return format_changes(changes)
+    whose = f" of {query.name}" if query.name else ""
+    return f"No change{whose} in the history at {history.path} ({len(runs)} runs kept).\n"
 
 
 def history_command(
@@ -211,42 +225,12 @@ def history_command(
 
     0 when the history was read, 1 when it could not be, 2 on a bad option.
     """
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    try:
-        query = parse_query(argv, environ)
-        if query.help:
-            out.write(USAGE + "\n")
-            return 0
-        path = HistorySettings(data_dir=query.data_dir).path
-        if path is None:
-            raise ConfigurationError(
-                "watchtower history needs --data-dir or WATCHTOWER_DATA_DIR: "
-                "the directory the daemon keeps its history in."
-            )
-    except ConfigurationError as error:
-        err.write(f"watchtower: {error}\n")
-        return 2
-    try:
-        with SqliteHistory(path, read_only=True) as history:
-            if query.snapshots:
-                snapshots = history.snapshots(
-                    name=query.name, host=query.host, removed=query.removed, limit=query.limit
-                )
-            else:
-                changes = history.changes(name=query.name, host=query.host, limit=query.limit)
-                runs = history.runs(limit=query.limit)
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    if query.snapshots:
-        _write_snapshots(out, query, snapshots, path)
-        return 0
-    if query.json:
-        body = {"runs": [r.to_dict() for r in runs], "changes": [c.to_dict() for c in changes]}
-        out.write(json.dumps(body, indent=2) + "\n")
-    elif changes:
-        out.write(format_changes(changes))
-    else:
-        whose = f" of {query.name}" if query.name else ""
-        out.write(f"No change{whose} in the history at {path} ({len(runs)} runs kept).\n")
-    return 0
+    return run_on_history(
+        "history",
+        USAGE,
+        lambda: parse_query(argv, environ),
+        _shown,
+        read_only=True,
+        stdout=stdout,
+        stderr=stderr,
+    )

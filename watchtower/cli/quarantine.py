@@ -12,16 +12,43 @@ without ``sha256:``; ``--by`` says who or why, and is kept with it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-from ..errors import ConfigurationError, QuarantineError, WatchtowerError
-from .subcommand import data_dir_of, history_at, read_subcommand
+from attrs import frozen
+
+from ..history import SqliteHistory
+from .subcommand import data_dir_of, read_subcommand, run_on_history
 
 __all__ = ["USAGE", "release_digest_command"]
 
 USAGE = "usage: watchtower release-digest DIGEST [--by REASON] [--data-dir DIR]"
+
+
+@frozen
+class _Release:
+    """What ``watchtower release-digest`` was asked."""
+
+    digest: str
+    by: str
+    data_dir: str
+    help: bool
+
+
+def _read(argv: Sequence[str], environ: Mapping[str, str]) -> _Release:
+    asked = read_subcommand(
+        "release-digest", argv, USAGE, valued=("--by", "--data-dir"), what="a digest"
+    )
+    by = asked.values.get("--by", "")
+    return _Release(asked.name, by, data_dir_of(asked, environ), asked.help)
+
+
+def _release(asked: _Release, history: SqliteHistory) -> str:
+    released = history.release_digest(asked.digest, by=asked.by)
+    return (
+        f"{released.digest} ({released.image}) is released: the next run moves containers "
+        "to it again.\n"
+    )
 
 
 def release_digest_command(
@@ -36,32 +63,11 @@ def release_digest_command(
     0 when the digest was released, 1 when none quarantined matches (or
     several do) or the history could not be written, 2 on a bad option.
     """
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    try:
-        asked = read_subcommand(
-            "release-digest", argv, USAGE, valued=("--by", "--data-dir"), what="a digest"
-        )
-        if asked.help:
-            out.write(USAGE + "\n")
-            return 0
-        history = history_at("release-digest", data_dir_of(asked, environ))
-    except ConfigurationError as error:
-        err.write(f"watchtower: {error}\n")
-        return 2
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    try:
-        with history:
-            released = history.release_digest(asked.name, by=asked.values.get("--by", ""))
-    except QuarantineError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    out.write(
-        f"{released.digest} ({released.image}) is released: the next run moves containers "
-        "to it again.\n"
+    return run_on_history(
+        "release-digest",
+        USAGE,
+        lambda: _read(argv, environ),
+        _release,
+        stdout=stdout,
+        stderr=stderr,
     )
-    return 0

@@ -16,15 +16,18 @@ run reads it, after the container's name.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import attrs
 from attrs import frozen
 
-from ..errors import ConfigurationError, WatchtowerError
-from .subcommand import data_dir_of, history_at, read_subcommand
+from ..errors import ConfigurationError, RollbackError
+from ..history import SqliteHistory
+from .subcommand import data_dir_of, read_subcommand, run_on_history
+
+if TYPE_CHECKING:
+    from .config import Config
 
 __all__ = ["ChangeQuery", "parse_change", "release_command", "rollback_command"]
 
@@ -84,6 +87,12 @@ def parse_change(command: str, argv: Sequence[str], environ: Mapping[str, str]) 
     )
 
 
+def _release(query: ChangeQuery, history: SqliteHistory) -> str:
+    if history.release(query.name, query.host):
+        return f"{query.name} is released: the next run updates it when its image is stale.\n"
+    return f"{query.name} was not held: runs update it as they do.\n"
+
+
 def release_command(
     argv: Sequence[str],
     environ: Mapping[str, str],
@@ -96,30 +105,84 @@ def release_command(
     0 when the container was released (or was not held), 1 when the history
     could not be written, 2 on a bad option.
     """
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+    return run_on_history(
+        "release",
+        USAGE["release"],
+        lambda: parse_change("release", argv, environ),
+        _release,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+@frozen
+class _Rollback:
+    """A rollback asked, and the daemon's flags given along, read (unless for the usage)."""
+
+    query: ChangeQuery
+    config: Config | None
+
+    @property
+    def help(self) -> bool:
+        return self.query.help
+
+    @property
+    def data_dir(self) -> str:
+        return self.query.data_dir
+
+
+def _read_rollback(argv: Sequence[str], environ: Mapping[str, str]) -> _Rollback:
+    from .config import load
+
+    query = parse_change("rollback", argv, environ)
+    return _Rollback(query, None if query.help else load(query.rest, environ))
+
+
+def _roll_back(asked: _Rollback, history: SqliteHistory, environ: Mapping[str, str]) -> str:
+    """The container back, on its host; what is said of it.
+
+    Raises:
+        ConfigurationError: There is no such host.
+        RollbackError: It could not be rolled back (the sentence says why).
+        WatchtowerError: The engine could not be used.
+    """
+    from ..report import Outcome
+    from ..rollback import rollback
+    from .command import build_backends
+    from .hosts import fleet_of
+
+    query, config = asked.query, asked.config
+    assert config is not None  # read whenever more than the usage is asked
+    home, _registry = build_backends(config, environ)
     try:
-        query = parse_change("release", argv, environ)
-        if query.help:
-            out.write(USAGE["release"] + "\n")
-            return 0
-        history = history_at(query.command, query.data_dir)
-    except ConfigurationError as error:
-        err.write(f"watchtower: {error}\n")
-        return 2
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    try:
-        with history:
-            released = history.release(query.name, query.host)
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    if released:
-        out.write(f"{query.name} is released: the next run updates it when its image is stale.\n")
-    else:
-        out.write(f"{query.name} was not held: runs update it as they do.\n")
-    return 0
+        fleet = fleet_of(
+            config.hosts, environ=environ, home=home, engine_timeout=config.engine_timeout
+        )
+        host = next((h for h in fleet.hosts if h.name == query.host), None)
+        if host is None:
+            named = ", ".join(h.name for h in fleet.hosts if h.name) or "none"
+            hint = " --host names a host of the hosts file; -H gives the engine's address."
+            raise ConfigurationError(
+                f"There is no host {query.host!r} to roll back on (the hosts: {named});" + hint
+            )
+        engine = host.open()
+        try:
+            params = attrs.evolve(config.params, held={})
+            report = rollback(
+                engine.client, query.name, history, to=query.to, host=query.host, params=params
+            )
+        finally:
+            engine.close()
+    finally:
+        if home is not None:
+            home.close()
+    entry = report.get(query.name)
+    if entry is None or entry.outcome is not Outcome.UPDATED:
+        reason = entry.reason if entry is not None else "it was not replaced"
+        raise RollbackError(f"{query.name} was not rolled back: {reason}")
+    return (
+        f"{query.name}: {entry.reason}; it is held there until `watchtower release {query.name}`.\n"
+    )
 
 
 def rollback_command(
@@ -134,66 +197,11 @@ def rollback_command(
     0 when the container is back and held, 1 when it could not be rolled
     back (the sentence says why), 2 on a bad option.
     """
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    try:
-        query = parse_change("rollback", argv, environ)
-        if query.help:
-            out.write(USAGE["rollback"] + "\n")
-            return 0
-        from .config import load
-
-        config = load(query.rest, environ)
-        history = history_at(query.command, query.data_dir)
-    except ConfigurationError as error:
-        err.write(f"watchtower: {error}\n")
-        return 2
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    from ..report import Outcome
-    from ..rollback import rollback
-    from .command import build_backends
-    from .hosts import fleet_of
-
-    try:
-        with history:
-            home, _registry = build_backends(config, environ)
-            try:
-                fleet = fleet_of(
-                    config.hosts,
-                    environ=environ,
-                    home=home,
-                    engine_timeout=config.engine_timeout,
-                )
-                host = next((h for h in fleet.hosts if h.name == query.host), None)
-                if host is None:
-                    named = ", ".join(h.name for h in fleet.hosts if h.name) or "none"
-                    hint = " --host names a host of the hosts file; -H gives the engine's address."
-                    raise ConfigurationError(
-                        f"There is no host {query.host!r} to roll back on (the hosts: {named});"
-                        + hint
-                    )
-                engine = host.open()
-                try:
-                    params = attrs.evolve(config.params, held={})
-                    report = rollback(
-                        engine.client, query.name, history, to=query.to, host=query.host,
-                        params=params,
-                    )  # fmt: skip
-                finally:
-                    engine.close()
-            finally:
-                if home is not None:
-                    home.close()
-    except WatchtowerError as error:
-        err.write(f"watchtower: {error}\n")
-        return 1
-    entry = report.get(query.name)
-    if entry is None or entry.outcome is not Outcome.UPDATED:
-        reason = entry.reason if entry is not None else "it was not replaced"
-        err.write(f"watchtower: {query.name} was not rolled back: {reason}\n")
-        return 1
-    out.write(
-        f"{query.name}: {entry.reason}; it is held there until `watchtower release {query.name}`.\n"
+    return run_on_history(
+        "rollback",
+        USAGE["rollback"],
+        lambda: _read_rollback(argv, environ),
+        lambda asked, history: _roll_back(asked, history, environ),
+        stdout=stdout,
+        stderr=stderr,
     )
-    return 0

@@ -1,23 +1,27 @@
-"""A subcommand about one container (``rollback``, ``approve``...): its name, its options, the rest.
+"""A subcommand on the history (``history``, ``rollback``, ``approve``...): its words, its run.
 
 ``watchtower rollback web --to 1.0 -H tcp://...`` names one container, takes
 options of its own (with a value, ``--to 1.0`` or ``--to=1.0``, or alone,
 ``--later``) and, for a subcommand that runs an update, the daemon's flags
 after the name, read later as a run reads them. :func:`read_subcommand`
-splits the words; :func:`history_at` opens the history they act on.
+splits the words; :func:`history_at` opens the history they act on;
+:func:`run_on_history` runs a subcommand there, and answers for all of them
+alike: the usage, one sentence for a failure, the exit code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Protocol, TypeVar
 
 from attrs import field, frozen
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, WatchtowerError
 from ..history import SqliteHistory
 from .history_settings import HistorySettings
 
-__all__ = ["Asked", "data_dir_of", "history_at", "read_subcommand"]
+__all__ = ["Asked", "Asking", "data_dir_of", "history_at", "read_subcommand", "run_on_history"]
 
 
 @frozen
@@ -96,11 +100,17 @@ def data_dir_of(asked: Asked, environ: Mapping[str, str]) -> str:
     return asked.values.get("--data-dir", environ.get("WATCHTOWER_DATA_DIR", "").strip())
 
 
-def history_at(command: str, data_dir: str) -> SqliteHistory:
+def history_at(command: str, data_dir: str, *, read_only: bool = False) -> SqliteHistory:
     """The daemon's history in ``data_dir``, which must exist already.
 
+    Opened ``read_only``, a missing or unusable file is a
+    :class:`~watchtower.errors.HistoryError`; opened to write, a missing one
+    is a configuration error, and an unusable one is set aside and a new one
+    started (see :class:`~watchtower.history.SqliteHistory`).
+
     Raises:
-        ConfigurationError: No directory is given, or it holds no history.
+        ConfigurationError: No directory is given, or (to write) it holds no history.
+        HistoryError: The file cannot be opened.
     """
     path = HistorySettings(data_dir=data_dir).path
     if path is None:
@@ -108,6 +118,67 @@ def history_at(command: str, data_dir: str) -> SqliteHistory:
             f"watchtower {command} needs --data-dir or WATCHTOWER_DATA_DIR: "
             "the directory the daemon keeps its history in."
         )
+    if read_only:
+        return SqliteHistory(path, read_only=True)
     if not path.is_file():
         raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
     return SqliteHistory(path)
+
+
+class Asking(Protocol):
+    """What :func:`run_on_history` needs of what a subcommand was asked."""
+
+    @property
+    def help(self) -> bool:
+        """Only the usage is asked for."""
+
+    @property
+    def data_dir(self) -> str:
+        """The directory of the history."""
+
+
+_Q = TypeVar("_Q", bound=Asking)
+
+
+def run_on_history(
+    command: str,
+    usage: str,
+    ask: Callable[[], _Q],
+    act: Callable[[_Q, SqliteHistory], str],
+    *,
+    read_only: bool = False,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run ``watchtower COMMAND`` on the history in ``--data-dir``; the exit code.
+
+    ``ask`` reads the words, and whatever else of the configuration ``act``
+    needs; with ``--help`` the usage is all that is printed. Then the history
+    is opened (only to read, with ``read_only``) and ``act`` does the work,
+    while it is open: what it returns is printed. A failure is one sentence
+    on stderr: exit 2 for a :class:`~watchtower.errors.ConfigurationError`
+    before the history is open, 1 for any other
+    :class:`~watchtower.errors.WatchtowerError`, and for every error ``act``
+    raises (a configuration it reads itself, too).
+    """
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        asked = ask()
+        if asked.help:
+            out.write(usage + "\n")
+            return 0
+        history = history_at(command, asked.data_dir, read_only=read_only)
+    except ConfigurationError as error:
+        err.write(f"watchtower: {error}\n")
+        return 2
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    try:
+        with history:
+            said = act(asked, history)
+    except WatchtowerError as error:
+        err.write(f"watchtower: {error}\n")
+        return 1
+    out.write(said)
+    return 0
