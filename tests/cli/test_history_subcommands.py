@@ -39,13 +39,12 @@ NOT_WAITING = (
     "watchtower: No update of {} waits for approval: a run records one when it finds a newer "
     "image for a container of the approve policy.\n"
 )
-SET_ASIDE = (
-    "The history at {dir}/history.db is unusable (it is corrupt (file is not a database)); "
-    "it was moved to history.db.corrupt-STAMP and a new one was started.\n"
-)
 CORRUPT = (
     "watchtower: The history at {dir}/history.db cannot be read: "
     "it is corrupt (file is not a database).\n"
+)
+CORRUPT_TO_WRITE = CORRUPT.replace(
+    ".\n", ". The daemon sets it aside and starts a new one at its next start.\n"
 )
 NO_ENGINE = (
     "watchtower: Could not connect to the Docker engine at unix:///nonexistent.sock: "
@@ -232,36 +231,20 @@ CASES = {
     "history --json, no --data-dir": Case(
         "none", ["history", "--json"], 2, "", NO_DATA_DIR.format("history")
     ),
-    # A corrupt file: read, it is an error; written, it is set aside and a new one started.
+    # A corrupt file is an error, read or written: never set aside for an empty one here.
     "history, corrupt": Case("corrupt", ["history"], 1, "", CORRUPT),
     "history --json, corrupt": Case("corrupt", ["history", "--json"], 1, "", CORRUPT),
     "history --snapshots, corrupt": Case("corrupt", ["history", "--snapshots"], 1, "", CORRUPT),
-    "release, corrupt": Case(
-        "corrupt",
-        ["release", "web"],
-        0,
-        "web was not held: runs update it as they do.\n",
-        SET_ASIDE,
-    ),
-    "reject, corrupt": Case(
-        "corrupt", ["reject", "web"], 1, "", SET_ASIDE + NOT_WAITING.format("web")
-    ),
+    "release, corrupt": Case("corrupt", ["release", "web"], 1, "", CORRUPT_TO_WRITE),
+    "reject, corrupt": Case("corrupt", ["reject", "web"], 1, "", CORRUPT_TO_WRITE),
     "approve --later, corrupt": Case(
-        "corrupt", ["approve", "web", "--later"], 1, "", SET_ASIDE + NOT_WAITING.format("web")
+        "corrupt", ["approve", "web", "--later"], 1, "", CORRUPT_TO_WRITE
     ),
     "release-digest, corrupt": Case(
-        "corrupt",
-        ["release-digest", "abababababab"],
-        1,
-        "",
-        SET_ASIDE + "watchtower: No quarantined digest starts with abababababab.\n",
+        "corrupt", ["release-digest", "abababababab"], 1, "", CORRUPT_TO_WRITE
     ),
     "rollback, corrupt": Case(
-        "corrupt",
-        ["rollback", "web", "-H", "unix:///nonexistent.sock"],
-        1,
-        "",
-        SET_ASIDE + NO_ENGINE,
+        "corrupt", ["rollback", "web", "-H", "unix:///nonexistent.sock"], 1, "", CORRUPT_TO_WRITE
     ),
     # A directory where the file should be: unreadable.
     "history, a directory": Case(
@@ -383,7 +366,7 @@ def watchtower(argv: list[str], tmp_path: Path) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_each_subcommand_answers_as_it_always_has(case: Case, tmp_path: Path) -> None:
+def test_each_subcommand_answers_as_pinned(case: Case, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     if case.history == "kept":
@@ -397,6 +380,9 @@ def test_each_subcommand_answers_as_it_always_has(case: Case, tmp_path: Path) ->
     argv = [*case.argv[:2], *given, *case.argv[2:]]
     out = case.out if isinstance(case.out, str) else json.dumps(case.out, indent=2) + "\n"
     assert watchtower(argv, tmp_path) == (case.code, out, case.err)
+    if case.history == "corrupt":  # left for the daemon to set aside, never replaced here
+        assert sorted(p.name for p in data.iterdir()) == [FILE_NAME]
+        assert (data / FILE_NAME).read_bytes() == b"not a database" * 100
 
 
 ENGINE_CASES = {

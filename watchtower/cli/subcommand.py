@@ -17,7 +17,7 @@ from typing import IO, Protocol, TypeVar
 
 from attrs import field, frozen
 
-from ..errors import ConfigurationError, WatchtowerError
+from ..errors import ConfigurationError, HistoryError, WatchtowerError
 from ..history import SqliteHistory
 from .history_settings import HistorySettings
 
@@ -103,10 +103,11 @@ def data_dir_of(asked: Asked, environ: Mapping[str, str]) -> str:
 def history_at(command: str, data_dir: str, *, read_only: bool = False) -> SqliteHistory:
     """The daemon's history in ``data_dir``, which must exist already.
 
-    Opened ``read_only``, a missing or unusable file is a
-    :class:`~watchtower.errors.HistoryError`; opened to write, a missing one
-    is a configuration error, and an unusable one is set aside and a new one
-    started (see :class:`~watchtower.history.SqliteHistory`).
+    A missing file is a :class:`~watchtower.errors.HistoryError` read
+    (``read_only``), a configuration error written. An unusable one
+    (corrupt, or of a newer schema) is an error either way: a subcommand
+    answers from what the daemon kept, so it never sets the file aside for
+    an empty one, as the daemon does at its next start.
 
     Raises:
         ConfigurationError: No directory is given, or (to write) it holds no history.
@@ -122,6 +123,12 @@ def history_at(command: str, data_dir: str, *, read_only: bool = False) -> Sqlit
         return SqliteHistory(path, read_only=True)
     if not path.is_file():
         raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
+    try:
+        SqliteHistory(path, read_only=True).close()
+    except HistoryError as error:
+        raise HistoryError(
+            f"{error} The daemon sets it aside and starts a new one at its next start."
+        ) from None
     return SqliteHistory(path)
 
 
