@@ -15,6 +15,7 @@ from .errors import ConfigurationError
 from .events import Event, Failed, HookRan, Observer, Observers, Planned, Step
 from .lifecycle import HookRun
 from .plans import Action, Plan, Status
+from .report import is_deferred
 
 _log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class Emitter:
     def planned(self, plan: Plan) -> None:
         """Tell the totals of ``plan`` (:class:`~watchtower.events.Planned`)."""
         statuses = [e.status for e in plan.entries] + [s.status for s in plan.services]
+        deferred = [e for e in plan.entries if is_deferred(e.status.value, e.reason)]
         actions = [e.action for e in plan.entries] + [s.action for s in plan.services]
         self(
             Planned(
@@ -161,6 +163,7 @@ class Emitter:
                 stale=statuses.count(Status.STALE),
                 skipped=statuses.count(Status.SKIPPED),
                 failed=statuses.count(Status.FAILED),
+                deferred=len(deferred),
             )
         )
 

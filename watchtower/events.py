@@ -311,6 +311,8 @@ class Planned(Event):
             replaced (monitor-only, a window, a policy may keep them).
         skipped: How many could not be checked or are left out on purpose.
         failed: How many failed their check (their check and their pull).
+        deferred: How many of the skipped the registry quota deferred to the
+            next run (``--registry-quota-share``).
     """
 
     containers: int
@@ -320,6 +322,7 @@ class Planned(Event):
     stale: int
     skipped: int
     failed: int
+    deferred: int = 0
 
 
 @frozen(kw_only=True)

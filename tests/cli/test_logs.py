@@ -224,5 +224,5 @@ def test_the_progress_events_are_logged_at_debug_only(logger: logging.Logger) ->
         f'level=debug msg="00:00:00 pulled (image=nginx:1, image_id=sha256:{"f" * 64}, '
         'size=1024, duration=2.0, containers=web)"',
         'level=debug msg="00:00:00 run planned (containers=2, to_update=1, to_restart=0, '
-        'fresh=1, stale=1, skipped=0, failed=0)"',
+        'fresh=1, stale=1, skipped=0, failed=0, deferred=0)"',
     ]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams, update
 from watchtower.errors import ConfigurationError
+from watchtower.events import Event, Planned
 from watchtower.hosts import plan_hosts, update_hosts
 from watchtower.quota import QuotaBook, QuotaDeferredError, parse_ratelimit
 from watchtower.registry import HttpRegistry, MockTransport, Request, Response
@@ -208,9 +209,12 @@ def test_update_spends_its_share_in_pulls_and_defers_the_rest_counted_not_failed
     registry = HttpRegistry(transport=fake_registry(served, lambda: left[0], seen), quota=book)
     params = UpdateParams(registry_quota_share=0.5)
 
-    report = update(engine, registry, params, quota=book)
+    events: list[Event] = []
+    report = update(engine, registry, params, quota=book, observer=events.append)
 
     assert len(report.updated) == 6 and engine.count("pull") == 6
+    (planned,) = [e for e in events if isinstance(e, Planned)]
+    assert (planned.to_update, planned.skipped, planned.deferred) == (6, 14, 14)
     assert len(report.deferred) == 14 and report.failed == ()
     assert len(report.deferred) + len(report.updated) == 20
     assert all(e.reason.endswith("this run may use 6") for e in report.deferred)
