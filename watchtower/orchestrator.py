@@ -10,19 +10,18 @@ replacement is a transaction (:mod:`watchtower.replacement`).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
 
+from ._approved import named, narrowed
 from ._emitter import Emitter
 from .approvals import approvals_of, ask_for, with_approvals
-from .budget import Budget
 from .canaries import follow, with_canary_containers
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
-from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, Step
+from .events import Failed, Observer, RunFinished, RunStarted, Step
 from .history import History, Hold, held_on
 from .history._reading import read_kept
 from .lanes import ScheduledClient
@@ -30,7 +29,7 @@ from .lifecycle import Hook, run_hook
 from .memo import DigestMemo, close_quota, with_quota
 from .model import Container, short_id
 from .params import Policy, UpdateParams
-from .planner import in_scope, make_plan, recheck
+from .planner import in_scope, make_plan
 from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .quarantine import (
@@ -46,7 +45,6 @@ from .repair import repair
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
-from .staleness import fan_out, scan_deadline
 
 __all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
 
@@ -322,9 +320,14 @@ def _update(
         repaired = repair(client, params, emit, listed)
     hooks = params.lifecycle_hooks and not dry_run
     if plan is not None:
-        the_plan, chosen, settings = _approved(
-            plan, client, registry, params, emit, None if repaired else listed, hooks=hooks
-        )
+        if listed is None or repaired:
+            listed = client.list_containers(include_stopped=True, include_restarting=True)
+        chosen, settings = named(plan, listed)
+        if hooks:
+            # Before the registry is asked again.
+            ids = {c.name: c.id for c in chosen}
+            _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
+        the_plan = narrowed(plan, client, registry, params, emit, listed)
         if params.monitor_only:
             the_plan = the_plan.without_actions("monitor only")
     else:
@@ -398,80 +401,6 @@ def _update(
         )
     )
     return report
-
-
-def _approved(
-    approved: Plan,
-    client: ContainerClient,
-    registry: Registry,
-    params: UpdateParams,
-    emit: Emitter,
-    listed: Sequence[Container] | None,
-    *,
-    hooks: bool,
-) -> tuple[Plan, list[Container], dict[str, ContainerSettings]]:
-    """The plan a caller approved, narrowed to what still holds (:func:`recheck`).
-
-    Also the containers it names as they are now, and their settings (the
-    plan's), for the hooks; their pre-check hooks run here, before the
-    registry is asked again, once per distinct image the plan updates to.
-    """
-    if listed is None:
-        listed = client.list_containers(include_stopped=True, include_restarting=True)
-    now = {c.name: c for c in listed}
-    settings = {e.name: e.settings for e in approved.entries}
-    chosen = [
-        now[e.name] for e in approved.entries if e.name in now and now[e.name].id == e.container.id
-    ]
-    if hooks:
-        ids = {c.name: c.id for c in chosen}
-        _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
-    refs = [
-        e.target_reference
-        for e in approved.actions
-        if e.action is Action.UPDATE and e.new_image is not None and e.new_image.repo_digests
-    ]
-    # Within the scan's budget, as a scan's own lookups: a registry that hangs
-    # does not hold the run.
-    scan = Budget.starting(params.registry_scan_timeout.total_seconds(), time.monotonic())
-    until = scan_deadline(scan, lambda ref: f"the digest of {ref.familiar}")
-    served = fan_out(refs, registry.digest, params.check_concurrency, Exception, until=until)
-    for ref, answer in served.items():
-        if isinstance(answer, Exception):
-            _log.warning("%s could not be checked again; the plan's image is used: %s", ref, answer)
-    narrowed = recheck(
-        approved,
-        listed,
-        served,
-        held=params.held,
-        missing=_missing_images(client, approved),
-        use_compose_depends_on=params.use_compose_depends_on,
-    )
-    for before, after in zip(approved.entries, narrowed.entries, strict=True):
-        if after.status is Status.SKIPPED and before.status is not Status.SKIPPED:
-            emit(Skipped(at=emit.now(), container=after.name, reason=after.reason))
-    return narrowed, chosen, settings
-
-
-def _missing_images(client: ContainerClient, approved: Plan) -> set[str]:
-    """The new images of ``approved``'s updates that the engine no longer has.
-
-    One inspection per distinct image; one the engine cannot say about
-    counts as there (its replacement's create then fails and is rolled back).
-    """
-    missing = set()
-    wanted = {
-        e.new_image.id
-        for e in approved.actions
-        if e.action is Action.UPDATE and e.new_image is not None
-    }
-    for image_id in sorted(wanted):
-        try:
-            if client.inspect_image(image_id) is None:
-                missing.add(image_id)
-        except Exception as error:
-            _log.warning("Image %s could not be inspected: %s", short_id(image_id), error)
-    return missing
 
 
 def _check_hooks(
