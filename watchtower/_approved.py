@@ -25,7 +25,8 @@ from .staleness import fan_out, scan_deadline
 
 __all__ = ["named", "narrowed"]
 
-_log = logging.getLogger(__name__)
+# Its lines are the run's: logged as the orchestrator's.
+_log = logging.getLogger("watchtower.orchestrator")
 
 
 def named(

@@ -9,13 +9,13 @@ replacement is a transaction (:mod:`watchtower.replacement`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
 
 from ._approved import named, narrowed
+from ._cleanup import cleanup_images
 from ._emitter import Emitter
 from .approvals import approvals_of, ask_for, with_approvals
 from .canaries import follow, with_canary_containers
@@ -27,7 +27,7 @@ from .history._reading import read_kept
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo, close_quota, with_quota
-from .model import Container, short_id
+from .model import Container
 from .params import Policy, UpdateParams
 from .planner import in_scope, make_plan
 from .plans import Action, Plan
@@ -47,8 +47,6 @@ from .services import plan_services, roll_out
 from .settings import ContainerSettings
 
 __all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
-
-_log = logging.getLogger(__name__)
 
 
 def execute(
@@ -88,7 +86,7 @@ def execute(
         breaker = Breaker(params.max_failures, params.quarantined, learns=False)
         report = _execute(plan, client, params, emit, emit.now(), services, breaker)
         if params.cleanup and not report.engine_failure:
-            removed, kept = _cleanup_images(client, report, emit)
+            removed, kept = cleanup_images(client, report, emit)
             report = attrs.evolve(
                 report, finished_at=emit.now(), removed_images=removed, cleanup_failures=kept
             )
@@ -376,7 +374,7 @@ def _update(
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
     cleanup = params.cleanup and not dry_run and not report.engine_failure
     removed, kept = (
-        _cleanup_images(client, report, emit, past, host, params.keep_previous)
+        cleanup_images(client, report, emit, past, host, params.keep_previous)
         if cleanup
         else ((), ())
     )
@@ -415,73 +413,6 @@ def _check_hooks(
         if container.state.is_running:
             run = run_hook(client, settings[container.name], ids[container.name], hook)
             emit.hook(container.name, run)
-
-
-def _ran_before(past: History | None, name: str, host: str, replaced: str, now: str) -> list[str]:
-    """The images ``name`` ran before ``now``, newest first: ``replaced``, then the history's."""
-    ran = [replaced]
-    if past is not None:
-        try:
-            changes = past.changes(name=name, host=host, limit=100)
-        except Exception as error:  # then only what this run replaced is known
-            _log.warning("The images %s ran before could not be read: %s", name, error)
-            changes = []
-        for change in changes:
-            ran += [change.new_image_id, change.old_image_id]
-    return [image for image in dict.fromkeys(ran) if image and image != now]
-
-
-def _cleanup_images(
-    client: ContainerClient,
-    report: Report,
-    emit: Emitter,
-    past: History | None = None,
-    host: str = "",
-    keep: int = 0,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Remove the images that updated containers ran before, unless still in use or kept.
-
-    With a history, the ``keep`` newest images each one ran before stay (to
-    roll back to), and the older ones it ran are removed now, if still there.
-    Returns the ids of the images removed, and a sentence for each one that
-    could not be.
-    """
-    kept: set[str] = set()
-    candidates: dict[str, None] = {}
-    for e in report.updated:
-        if e.old_image_id == e.new_image_id or e.kind is not EntryKind.CONTAINER:
-            continue
-        ran = _ran_before(past, e.name, host, e.old_image_id, e.new_image_id or "")
-        held = ran[:keep] if past is not None else []
-        kept.update(held)
-        candidates.update(dict.fromkeys(ran[len(held) :]))
-    candidates = {i: None for i in candidates if i not in kept}
-    if kept:
-        _log.info("Kept to roll back to: %s", ", ".join(short_id(i) for i in kept))
-    if not candidates:
-        return (), ()
-    in_use = {
-        c.image_id for c in client.list_containers(include_stopped=True, include_restarting=True)
-    }
-    just_replaced = {e.old_image_id for e in report.updated}
-    removed: list[str] = []
-    failures: list[str] = []
-    for image_id in candidates:
-        if image_id in in_use:
-            continue
-        if image_id not in just_replaced and client.inspect_image(image_id) is None:
-            continue  # an older one, removed already
-        try:
-            client.remove_image(image_id)
-        except Exception as error:
-            reason = f"image {short_id(image_id)} was kept: {error}"
-            emit(Failed(at=emit.now(), step=Step.CLEANUP, reason=reason))
-            failures.append(reason)
-            continue
-        removed.append(image_id)
-    if removed:
-        _log.info("Removed the images containers ran before: %s", ", ".join(map(short_id, removed)))
-    return tuple(removed), tuple(failures)
 
 
 def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Report:
