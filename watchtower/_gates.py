@@ -2,12 +2,12 @@
 
 A container the registry serves a newer image for is replaced only if no
 gate keeps it. :func:`~watchtower.planner.make_plan` applies them in this
-order, and the first that keeps a container gives the reason its entry says:
+order, and the entry of a container kept says why:
 
-1. the registry's quota: an image whose check or pull the run's share of
-   the quota cannot pay for is deferred, before any gate here (in
+1. a rollback's hold (:func:`hold`): a held container is not even checked;
+2. the registry's quota: an image whose check or pull the run's share of
+   the quota cannot pay for is deferred (in
    :func:`watchtower.staleness.assess`, :mod:`watchtower.quota`);
-2. a rollback's hold (:func:`hold`): a held container is not even checked;
 3. a quarantined digest, the canary stage, then the update policy, approve
    or notify (:func:`gates`: :mod:`watchtower.quarantine`,
    :func:`watchtower.canary.stage`, :mod:`watchtower.approvals`);
