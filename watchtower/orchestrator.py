@@ -9,28 +9,27 @@ replacement is a transaction (:mod:`watchtower.replacement`).
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
 
+from ._approved import named, narrowed
+from ._cleanup import cleanup_images
 from ._emitter import Emitter
 from .approvals import approvals_of, ask_for, with_approvals
-from .budget import Budget
 from .canaries import follow, with_canary_containers
 from .clock import Clock, system_clock
 from .errors import EngineError, NotificationError
-from .events import Failed, Observer, RunFinished, RunStarted, Skipped, Status, Step
+from .events import Failed, Observer, RunFinished, RunStarted, Step
 from .history import History, Hold, held_on
 from .history._reading import read_kept
 from .lanes import ScheduledClient
 from .lifecycle import Hook, run_hook
 from .memo import DigestMemo, close_quota, with_quota
-from .model import Container, short_id
+from .model import Container
 from .params import Policy, UpdateParams
-from .planner import in_scope, make_plan, recheck
+from .planner import in_scope, make_plan
 from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .quarantine import (
@@ -46,11 +45,8 @@ from .repair import repair
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
-from .staleness import fan_out, scan_deadline
 
 __all__ = ["deliver", "execute", "holds_of", "keep", "update", "with_holds"]
-
-_log = logging.getLogger(__name__)
 
 
 def execute(
@@ -90,7 +86,7 @@ def execute(
         breaker = Breaker(params.max_failures, params.quarantined, learns=False)
         report = _execute(plan, client, params, emit, emit.now(), services, breaker)
         if params.cleanup and not report.engine_failure:
-            removed, kept = _cleanup_images(client, report, emit)
+            removed, kept = cleanup_images(client, report, emit)
             report = attrs.evolve(
                 report, finished_at=emit.now(), removed_images=removed, cleanup_failures=kept
             )
@@ -322,9 +318,14 @@ def _update(
         repaired = repair(client, params, emit, listed)
     hooks = params.lifecycle_hooks and not dry_run
     if plan is not None:
-        the_plan, chosen, settings = _approved(
-            plan, client, registry, params, emit, None if repaired else listed, hooks=hooks
-        )
+        if listed is None or repaired:
+            listed = client.list_containers(include_stopped=True, include_restarting=True)
+        chosen, settings = named(plan, listed)
+        if hooks:
+            # Before the registry is asked again.
+            ids = {c.name: c.id for c in chosen}
+            _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
+        the_plan = narrowed(plan, client, registry, params, emit, listed)
         if params.monitor_only:
             the_plan = the_plan.without_actions("monitor only")
     else:
@@ -373,7 +374,7 @@ def _update(
         _check_hooks(client, running, settings, ids, Hook.POST_CHECK, emit)
     cleanup = params.cleanup and not dry_run and not report.engine_failure
     removed, kept = (
-        _cleanup_images(client, report, emit, past, host, params.keep_previous)
+        cleanup_images(client, report, emit, past, host, params.keep_previous)
         if cleanup
         else ((), ())
     )
@@ -400,80 +401,6 @@ def _update(
     return report
 
 
-def _approved(
-    approved: Plan,
-    client: ContainerClient,
-    registry: Registry,
-    params: UpdateParams,
-    emit: Emitter,
-    listed: Sequence[Container] | None,
-    *,
-    hooks: bool,
-) -> tuple[Plan, list[Container], dict[str, ContainerSettings]]:
-    """The plan a caller approved, narrowed to what still holds (:func:`recheck`).
-
-    Also the containers it names as they are now, and their settings (the
-    plan's), for the hooks; their pre-check hooks run here, before the
-    registry is asked again, once per distinct image the plan updates to.
-    """
-    if listed is None:
-        listed = client.list_containers(include_stopped=True, include_restarting=True)
-    now = {c.name: c for c in listed}
-    settings = {e.name: e.settings for e in approved.entries}
-    chosen = [
-        now[e.name] for e in approved.entries if e.name in now and now[e.name].id == e.container.id
-    ]
-    if hooks:
-        ids = {c.name: c.id for c in chosen}
-        _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
-    refs = [
-        e.target_reference
-        for e in approved.actions
-        if e.action is Action.UPDATE and e.new_image is not None and e.new_image.repo_digests
-    ]
-    # Within the scan's budget, as a scan's own lookups: a registry that hangs
-    # does not hold the run.
-    scan = Budget.starting(params.registry_scan_timeout.total_seconds(), time.monotonic())
-    until = scan_deadline(scan, lambda ref: f"the digest of {ref.familiar}")
-    served = fan_out(refs, registry.digest, params.check_concurrency, Exception, until=until)
-    for ref, answer in served.items():
-        if isinstance(answer, Exception):
-            _log.warning("%s could not be checked again; the plan's image is used: %s", ref, answer)
-    narrowed = recheck(
-        approved,
-        listed,
-        served,
-        held=params.held,
-        missing=_missing_images(client, approved),
-        use_compose_depends_on=params.use_compose_depends_on,
-    )
-    for before, after in zip(approved.entries, narrowed.entries, strict=True):
-        if after.status is Status.SKIPPED and before.status is not Status.SKIPPED:
-            emit(Skipped(at=emit.now(), container=after.name, reason=after.reason))
-    return narrowed, chosen, settings
-
-
-def _missing_images(client: ContainerClient, approved: Plan) -> set[str]:
-    """The new images of ``approved``'s updates that the engine no longer has.
-
-    One inspection per distinct image; one the engine cannot say about
-    counts as there (its replacement's create then fails and is rolled back).
-    """
-    missing = set()
-    wanted = {
-        e.new_image.id
-        for e in approved.actions
-        if e.action is Action.UPDATE and e.new_image is not None
-    }
-    for image_id in sorted(wanted):
-        try:
-            if client.inspect_image(image_id) is None:
-                missing.add(image_id)
-        except Exception as error:
-            _log.warning("Image %s could not be inspected: %s", short_id(image_id), error)
-    return missing
-
-
 def _check_hooks(
     client: ContainerClient,
     containers: Iterable[Container],
@@ -486,73 +413,6 @@ def _check_hooks(
         if container.state.is_running:
             run = run_hook(client, settings[container.name], ids[container.name], hook)
             emit.hook(container.name, run)
-
-
-def _ran_before(past: History | None, name: str, host: str, replaced: str, now: str) -> list[str]:
-    """The images ``name`` ran before ``now``, newest first: ``replaced``, then the history's."""
-    ran = [replaced]
-    if past is not None:
-        try:
-            changes = past.changes(name=name, host=host, limit=100)
-        except Exception as error:  # then only what this run replaced is known
-            _log.warning("The images %s ran before could not be read: %s", name, error)
-            changes = []
-        for change in changes:
-            ran += [change.new_image_id, change.old_image_id]
-    return [image for image in dict.fromkeys(ran) if image and image != now]
-
-
-def _cleanup_images(
-    client: ContainerClient,
-    report: Report,
-    emit: Emitter,
-    past: History | None = None,
-    host: str = "",
-    keep: int = 0,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Remove the images that updated containers ran before, unless still in use or kept.
-
-    With a history, the ``keep`` newest images each one ran before stay (to
-    roll back to), and the older ones it ran are removed now, if still there.
-    Returns the ids of the images removed, and a sentence for each one that
-    could not be.
-    """
-    kept: set[str] = set()
-    candidates: dict[str, None] = {}
-    for e in report.updated:
-        if e.old_image_id == e.new_image_id or e.kind is not EntryKind.CONTAINER:
-            continue
-        ran = _ran_before(past, e.name, host, e.old_image_id, e.new_image_id or "")
-        held = ran[:keep] if past is not None else []
-        kept.update(held)
-        candidates.update(dict.fromkeys(ran[len(held) :]))
-    candidates = {i: None for i in candidates if i not in kept}
-    if kept:
-        _log.info("Kept to roll back to: %s", ", ".join(short_id(i) for i in kept))
-    if not candidates:
-        return (), ()
-    in_use = {
-        c.image_id for c in client.list_containers(include_stopped=True, include_restarting=True)
-    }
-    just_replaced = {e.old_image_id for e in report.updated}
-    removed: list[str] = []
-    failures: list[str] = []
-    for image_id in candidates:
-        if image_id in in_use:
-            continue
-        if image_id not in just_replaced and client.inspect_image(image_id) is None:
-            continue  # an older one, removed already
-        try:
-            client.remove_image(image_id)
-        except Exception as error:
-            reason = f"image {short_id(image_id)} was kept: {error}"
-            emit(Failed(at=emit.now(), step=Step.CLEANUP, reason=reason))
-            failures.append(reason)
-            continue
-        removed.append(image_id)
-    if removed:
-        _log.info("Removed the images containers ran before: %s", ", ".join(map(short_id, removed)))
-    return tuple(removed), tuple(failures)
 
 
 def deliver(notifiers: Sequence[Notifier], report: Report, emit: Emitter) -> Report:

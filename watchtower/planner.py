@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
 
 import attrs
 
 from ._emitter import Emitter
-from .approvals import NOTIFY_REASON, digest_of, gate, waiting_reason
+from ._gates import SELF_UPDATE_OFF as SELF_UPDATE_OFF
+from ._gates import blockers, gates, held_reason, hold, movable, waits_for, why_not
 from .budget import Budget
 from .canaries import with_canary_containers
-from .canary import Stage, stage
 from .clock import Clock, system_clock
 from .events import Checked, Failed, LabelIgnored, Observer, Skipped, Step, UpdateAvailable
 from .following import follow_tags
 from .history import History
 from .memo import DigestMemo
 from .model import Container, ContainerState, ImageRef, short_id
-from .params import Policy, UpdateParams
+from .params import UpdateParams
 from .plans import NOT_RESTARTED, Action, Plan, PlanEntry, Status, restarts_among
 from .protocols import ContainerClient, Registry, ServiceClient
 from .release_notes import notes_url
@@ -36,7 +35,6 @@ from .settings import ContainerSettings
 from .sorter import components, dependency_graph, dependents, sort_by_dependencies
 from .stacks import held_back, merge_units
 from .staleness import Verdict, assess
-from .timing import Due, due
 from .versions import Version, named_pair, repo_digest
 
 __all__ = ["MOVED", "held_reason", "plan", "recheck", "versioned", "waits_for"]
@@ -300,12 +298,9 @@ def make_plan(
         monotonic=monotonic,
         emit=emit,
     )
-    for container in chosen:
-        if container.name in params.held:
-            why = held_reason(container.name, params.held[container.name])
-            verdicts[container.name] = Verdict(Status.SKIPPED, reason=why)
+    hold(chosen, params.held, verdicts)
     stages: dict[str, str] = {}
-    by_policy = _gate(free, settings, verdicts, targets, params, now, stages)
+    by_policy = gates(free, settings, verdicts, targets, params, now, stages)
     graph = dependency_graph(chosen, use_compose_depends_on=params.use_compose_depends_on)
     ordering = sort_by_dependencies(graph)
     by_name = {c.name: c for c in chosen}
@@ -313,27 +308,19 @@ def make_plan(
 
     # Who may be recreated at all: not on a cycle, not monitor-only, not
     # watchtower itself when self-update is off, not outside its windows.
-    timing = {name: waits_for(settings[name], now) for name in ordering.order}
-    waiting = {name for name, when in timing.items() if not (when or params.ignore_windows)}
-    movable = {
-        name
-        for name in ordering.order
-        if not settings[name].monitor_only
-        and (params.self_update or not settings[name].is_watchtower)
-        and name not in waiting
-    }
-    to_update = [n for n in ordering.order if n in movable and verdicts[n].status is Status.STALE]
+    timing, waiting, may = movable(ordering.order, settings, params, now)
+    to_update = [n for n in ordering.order if n in may and verdicts[n].status is Status.STALE]
     # Those their update policy keeps as they are (approve, notify) wait, stale.
     to_update = [n for n in to_update if n not in by_policy]
     stacks = {c.name: settings[c.name].stack for c in chosen}
     stack_held: dict[str, str] = {}
     if any(stacks.values()):
-        blockers = _blockers(
+        blocked = blockers(
             chosen, verdicts, to_update, by_policy, timing, waiting, settings, params.held
         )
-        stack_held = held_back(stacks, to_update, blockers)
+        stack_held = held_back(stacks, to_update, blocked)
         to_update = [n for n in to_update if n not in stack_held]
-    movable_graph = {n: graph[n] & movable for n in movable}
+    movable_graph = {n: graph[n] & may for n in may}
     to_restart = dependents(movable_graph, to_update) - set(to_update)
     restarting = set(to_update) | to_restart
 
@@ -355,7 +342,7 @@ def make_plan(
         if entry.status is Status.STALE and entry.action is Action.NONE:
             waits = timing[name].reason if name in waiting else ""
             policy = by_policy.get(name, "") or stack_held.get(name, "")
-            why = _why_not(settings[name], "; ".join(filter(None, [policy, waits])))
+            why = why_not(settings[name], "; ".join(filter(None, [policy, waits])))
             if waits and waits in why:
                 entry = attrs.evolve(entry, next_due=timing[name].next)
         elif params.no_restart and entry.action is not Action.NONE:
@@ -374,87 +361,6 @@ def make_plan(
     # Watchtower's own container goes last: its successor removes this instance.
     units = tuple(sorted(units, key=lambda unit: any(settings[n].is_watchtower for n in unit)))
     return Plan(entries=entries, units=units, created_at=now)
-
-
-def _blockers(
-    chosen: Sequence[Container],
-    verdicts: Mapping[str, Verdict],
-    to_update: Collection[str],
-    by_policy: Mapping[str, str],
-    timing: Mapping[str, Due],
-    waiting: Collection[str],
-    settings: Mapping[str, ContainerSettings],
-    held: Collection[str],
-) -> dict[str, str]:
-    """Why each container that is stale, unchecked or held is not updated.
-
-    Such a container holds its stack back; one skipped for another reason
-    (a locally built image, say) does not: it has nothing to update to.
-    """
-    why: dict[str, str] = {}
-    for container in chosen:
-        name, verdict = container.name, verdicts[container.name]
-        if verdict.status is Status.FAILED:
-            why[name] = f"its check failed: {verdict.reason}"
-        elif verdict.status is Status.SKIPPED and name in held:
-            why[name] = verdict.reason
-        elif verdict.status is Status.STALE and name not in timing:
-            why[name] = "it is on a dependency cycle"
-        elif verdict.status is Status.STALE and name not in to_update:
-            waits = timing[name].reason if name in waiting else ""
-            why[name] = by_policy.get(name) or _why_not(settings[name], waits)
-    return why
-
-
-def _gate(
-    free: Sequence[Container],
-    settings: Mapping[str, ContainerSettings],
-    verdicts: dict[str, Verdict],
-    targets: Mapping[str, ImageRef],
-    params: UpdateParams,
-    now: datetime,
-    stages: dict[str, str],
-) -> dict[str, str]:
-    """The stale containers their policy keeps as they are, and why (:mod:`watchtower.approvals`).
-
-    The verdict of one that waits for an update asked for already becomes
-    skipped, as does that of one whose new digest is quarantined
-    (``params.quarantined``, :mod:`watchtower.quarantine`), or not yet
-    promoted by the canaries (``params.canary``, :mod:`watchtower.canary`),
-    whatever its policy. ``stages`` gets the canary stage of each stale
-    container a canary gate applies to.
-    """
-    kept: dict[str, str] = {}
-    for container in free:
-        name, policy = container.name, settings[container.name].policy
-        if verdicts[name].status is not Status.STALE:
-            continue
-        digest = digest_of(verdicts[name], targets.get(name, container.image))
-        if digest in params.quarantined:
-            why = params.quarantined[digest]
-            verdicts[name] = attrs.evolve(verdicts[name], status=Status.SKIPPED, reason=why)
-            continue
-        image = verdicts[name].image
-        # A canary container is never gated: it goes first.
-        gated = None if settings[name].canary else params.canary
-        where, why = stage(gated, container.image.familiar, image.id if image else "")
-        if where is not None:
-            stages[name] = where.value
-            if where is Stage.CANARY:
-                verdicts[name] = attrs.evolve(verdicts[name], status=Status.SKIPPED, reason=why)
-                continue
-        if policy is Policy.AUTO:
-            continue
-        if policy is Policy.APPROVE:
-            verdict = verdicts[name]
-            decision = gate(
-                verdict, digest, params.approvals.get(name), params.approval_expiry, now
-            )
-            verdicts[name] = decision.verdict
-            if decision.go:
-                continue
-        kept[name] = NOTIFY_REASON if policy is Policy.NOTIFY else waiting_reason(name)
-    return kept
 
 
 def versioned(entry: PlanEntry) -> PlanEntry:
@@ -497,32 +403,6 @@ def _moved(entry: PlanEntry, target: ImageRef) -> PlanEntry:
     return attrs.evolve(
         entry, new_reference=target, reason="; ".join(filter(None, [entry.reason, note]))
     )
-
-
-def held_reason(name: str, version: str) -> str:
-    """Why a container a rollback holds is skipped, and how to let it update."""
-    return f"held on {version} by a rollback; `watchtower release {name}` lets it update"
-
-
-SELF_UPDATE_OFF = "self-update is off: watchtower's own container is not replaced"
-"""The reason a stale watchtower container is left as it is (``UpdateParams.self_update`` off).
-
-It names no cause: the command line turns self-update off for a one-time run
-and on hosts other than its own, a library caller at will.
-"""
-
-
-def waits_for(settings: ContainerSettings, now: datetime) -> Due:
-    """Whether a container may be replaced at ``now`` (its windows and its own schedule),
-    and when it is next due (see :mod:`watchtower.timing`)."""
-    return due(settings.windows, settings.schedule, now, unreadable=settings.unreadable_timing)
-
-
-def _why_not(settings: ContainerSettings, waiting: str) -> str:
-    """Why a stale container is left as it is."""
-    if settings.monitor_only:
-        return "monitor only"
-    return waiting or SELF_UPDATE_OFF
 
 
 def _entry(
