@@ -2,10 +2,12 @@
 
 1. rename the old container aside, to a name that says whether it ran (see
    :mod:`watchtower.repair`), in a batch ahead of the stops
-   (:mod:`watchtower.lanes`); run the pre-update hook (a hook that fails or
-   asks to skip gives the name back); stop it (a watchtower container is not
-   stopped: it is mid-run, and its successor removes it); snapshot the
-   volumes its ``snapshot-volumes`` label protects, now quiescent;
+   (:mod:`watchtower.lanes`); ask the replacer's :class:`Guard` whether it
+   may begin (one it stops gets its name back); run the pre-update hook (a
+   hook that fails or asks to skip gives the name back); stop it (a
+   watchtower container is not stopped: it is mid-run, and its successor
+   removes it); snapshot the volumes its ``snapshot-volumes`` label
+   protects, now quiescent;
 2. create the replacement under the original name;
 3. start it and wait until it is healthy (when it has a health check),
    then until it passed the checks its labels ask for (probes, a soak, a
@@ -30,6 +32,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 import attrs
 from attrs import frozen
@@ -47,7 +50,7 @@ from .report import ContainerReport, Outcome
 from .stacks import ROLLED_BACK_WITH
 from .versions import named_pair
 
-__all__ = ["Failure", "Progress", "Replacer"]
+__all__ = ["Failure", "Guard", "Progress", "Replacer"]
 
 _log = logging.getLogger(__name__)
 
@@ -87,6 +90,34 @@ class Failure:
     progress: Progress
 
 
+class Guard(Protocol):
+    """What a :class:`Replacer` asks before each replacement, and tells after each unit.
+
+    The seam for a policy above the transaction, such as the quarantine's
+    circuit breaker (:class:`watchtower.quarantine.GuardedReplacer`). Both
+    are called from the threads of the units, so they must be safe across
+    threads.
+    """
+
+    def stops(self, entry: PlanEntry) -> str:
+        """Why ``entry``'s replacement must not begin now; empty when it may.
+
+        Asked once its old container is renamed aside, before its pre-update
+        hook and its stop: one it stops gets its name back and is reported
+        skipped, with this reason.
+        """
+        ...
+
+    def ended(self, entry: PlanEntry, report: ContainerReport, failed_at: Step | None) -> None:
+        """``entry``'s replacement ended as ``report`` says; told in unit order as its unit ends.
+
+        ``failed_at`` is the step its failure was reported at, ``None``
+        when it did not fail at a step of its own (it succeeded, was
+        skipped, or the engine stopped answering before it began).
+        """
+        ...
+
+
 class Replacer:
     """Replaces the containers of a run's units, one transaction per container.
 
@@ -104,6 +135,8 @@ class Replacer:
         emit: The run's events.
         units: The units in the order they begin.
         window: How many units may run at once.
+        guard: Asked before each replacement begins, and told how each
+            ended (none: every replacement begins).
     """
 
     def __init__(
@@ -113,10 +146,14 @@ class Replacer:
         emit: Emitter,
         units: Sequence[Sequence[PlanEntry]],
         window: int = 1,
+        *,
+        guard: Guard | None = None,
     ) -> None:
         self.client = client
         self.params = params
         self.emit = emit
+        self._guard = guard
+        self._failed_at: dict[str, Step] = {}  # the step each failed replacement failed at
         self._units = [tuple(unit) for unit in units]
         self._window = max(1, window)
         self._turns = Turns()
@@ -148,8 +185,18 @@ class Replacer:
         """Stop the ``index``-th unit in reverse order, then replace it in order.
 
         With rolling restart each container is stopped and replaced before
-        the next one is touched.
+        the next one is touched. The guard is told each outcome as the unit
+        ends.
         """
+        done = self._replace_unit(index)
+        if self._guard is not None:
+            for entry in self._units[index]:
+                report = done.get(entry.name)
+                if report is not None:
+                    self._guard.ended(entry, report, self._failed_at.get(entry.name))
+        return done
+
+    def _replace_unit(self, index: int) -> dict[str, ContainerReport]:
         unit = self._units[index]
         if not self.client.watch.silent:
             self._rename_ahead(index)
@@ -311,6 +358,7 @@ class Replacer:
         )
 
     def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
+        self._failed_at[entry.name] = step
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         return self._report(entry, Outcome.FAILED, reason)
 
@@ -325,13 +373,19 @@ class Replacer:
     def _prepare(
         self, entry: PlanEntry, done: dict[str, ContainerReport], turn: Turn
     ) -> Progress | None:
-        """Run the pre-update hook and stop; None when it must not go on."""
+        """Ask the guard, run the pre-update hook and stop; None when it must not go on."""
         container, settings = entry.container, entry.settings
         aside = self._aside.get(entry.name)
         if not isinstance(aside, str):  # the rename failed, or never came
             done[entry.name] = aside or self._not_started(entry)
             return None
         progress = Progress(aside=aside)
+        why = self._guard.stops(entry) if self._guard is not None else ""
+        if why:
+            self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=why))
+            reason = self._name_back(entry, why, progress)
+            done[entry.name] = self._report(entry, Outcome.SKIPPED, reason)
+            return None
         running = container.state.is_running
         if self.params.lifecycle_hooks and running:
             with turn.lent_after(PATIENCE):  # the turn of a unit's earlier stop
@@ -557,6 +611,7 @@ class Replacer:
         Once the engine stops answering, nothing more is tried: the repair
         undoes the rest when it answers again.
         """
+        self._failed_at[entry.name] = step
         container, watch = entry.container, self.client.watch
         self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
         if watch.silent:
