@@ -29,14 +29,14 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from ._emitter import Emitter
-from .events import Skipped, Step
+from .events import Step
 from .history import History, Quarantine
 from .history._reading import read_kept
-from .lanes import ScheduledClient, Turn
+from .lanes import EngineWatch, ScheduledClient
 from .model import short_id
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry
-from .replacement import Progress, Replacer
+from .replacement import Replacer
 from .report import ContainerReport, Outcome
 from .versions import repo_digest
 
@@ -149,12 +149,35 @@ class Breaker:
             return quarantine
 
 
+class _BreakerGuard:
+    """The :class:`~watchtower.replacement.Guard` that asks a :class:`Breaker` and teaches it."""
+
+    def __init__(self, breaker: Breaker, host: str, emit: Emitter, watch: EngineWatch) -> None:
+        self.breaker = breaker
+        self.host = host
+        self.emit = emit
+        self.watch = watch
+        self._new_lock = threading.Lock()
+        self.quarantined: list[Quarantine] = []
+
+    def stops(self, entry: PlanEntry) -> str:
+        return self.breaker.stops(entry)
+
+    def ended(self, entry: PlanEntry, report: ContainerReport, failed_at: Step | None) -> None:
+        blamed = not self.watch.silent and failed_at not in _NOT_THE_IMAGES
+        new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, blamed=blamed)
+        if new is not None:
+            with self._new_lock:
+                self.quarantined.append(new)
+
+
 class GuardedReplacer(Replacer):
     """A :class:`~watchtower.replacement.Replacer` that asks a :class:`Breaker` first.
 
     Each replacement is checked before its pre-update hook and its stop: one
     the breaker stops gets its name back and is reported skipped. Each
-    unit's outcomes are told to the breaker as the unit ends.
+    unit's outcomes are told to the breaker as the unit ends. The breaker is
+    the replacer's :class:`~watchtower.replacement.Guard`.
 
     The arguments before ``breaker`` are :class:`~watchtower.replacement.Replacer`'s.
 
@@ -174,52 +197,12 @@ class GuardedReplacer(Replacer):
         breaker: Breaker,
         host: str = "",
     ) -> None:
-        super().__init__(client, params, emit, units, window)
+        guard = _BreakerGuard(breaker, host, emit, client.watch)
+        super().__init__(client, params, emit, units, window, guard=guard)
         self.breaker = breaker
         self.host = host
-        self._new_lock = threading.Lock()
-        self._failed_at: dict[str, Step] = {}  # the step each failed replacement failed at
-        self.quarantined: list[Quarantine] = []
+        self.quarantined: list[Quarantine] = guard.quarantined
         """The quarantines this host's replacements started, in the order they failed."""
-
-    def unit(self, index: int) -> dict[str, ContainerReport]:
-        """One unit replaced, as ``Replacer.unit`` does; then its outcomes told to the breaker."""
-        done = super().unit(index)
-        for entry in self._units[index]:
-            report = done.get(entry.name)
-            if report is None:
-                continue
-            blamed = (
-                not self.client.watch.silent
-                and self._failed_at.get(entry.name) not in _NOT_THE_IMAGES
-            )
-            new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, blamed=blamed)
-            if new is not None:
-                with self._new_lock:
-                    self.quarantined.append(new)
-        return done
-
-    def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
-        self._failed_at[entry.name] = step
-        return super()._fail(entry, step, reason)
-
-    def _rollback(
-        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
-    ) -> ContainerReport:
-        self._failed_at[entry.name] = step
-        return super()._rollback(entry, step, reason, progress)
-
-    def _prepare(
-        self, entry: PlanEntry, done: dict[str, ContainerReport], turn: Turn
-    ) -> Progress | None:
-        why = self.breaker.stops(entry)
-        aside = self._aside.get(entry.name)
-        if not why or not isinstance(aside, str):  # not stopped, or its rename failed
-            return super()._prepare(entry, done, turn)
-        self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=why))
-        reason = self._name_back(entry, why, Progress(aside=aside))
-        done[entry.name] = self._report(entry, Outcome.SKIPPED, reason)
-        return None
 
 
 def quarantines_of(history: History | None, emit: Emitter) -> Mapping[str, Quarantine]:

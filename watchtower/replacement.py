@@ -2,10 +2,12 @@
 
 1. rename the old container aside, to a name that says whether it ran (see
    :mod:`watchtower.repair`), in a batch ahead of the stops
-   (:mod:`watchtower.lanes`); run the pre-update hook (a hook that fails or
-   asks to skip gives the name back); stop it (a watchtower container is not
-   stopped: it is mid-run, and its successor removes it); snapshot the
-   volumes its ``snapshot-volumes`` label protects, now quiescent;
+   (:mod:`watchtower.lanes`); ask the replacer's :class:`Guard` whether it
+   may begin (one it stops gets its name back); run the pre-update hook (a
+   hook that fails or asks to skip gives the name back); stop it (a
+   watchtower container is not stopped: it is mid-run, and its successor
+   removes it); snapshot the volumes its ``snapshot-volumes`` label
+   protects, now quiescent (``watchtower._protected``);
 2. create the replacement under the original name;
 3. start it and wait until it is healthy (when it has a health check),
    then until it passed the checks its labels ask for (probes, a soak, a
@@ -13,10 +15,11 @@
 4. only then remove the old container, and run the post-update hook.
 
 How far a transaction got is a :class:`Progress` value. When a step fails,
-the rollback reads it and undoes exactly what was done: the replacement is
-removed, the old container runs again if it was stopped and gets its name
-back, its protected volumes restored from their snapshots before it starts.
-The old container is never removed before its replacement runs.
+the rollback (``watchtower._undo``) reads it and undoes exactly what was
+done: the replacement is removed, the old container runs again if it was
+stopped and gets its name back, its protected volumes restored from their
+snapshots before it starts. The old container is never removed before its
+replacement runs.
 
 The engine shows the same progress in names, so a run killed at any step
 leaves what :func:`watchtower.repair.repair` finishes or undoes: renaming
@@ -26,65 +29,56 @@ old container before it renames it back.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 import attrs
-from attrs import frozen
 
 from ._emitter import Emitter
-from .events import Failed, RolledBack, Skipped, Started, Step, Stopped, Stopping, Updated
+from ._protected import Halted, snapshot
+from ._undo import Failure, Progress, Undo, tag_back
+from .events import Failed, Skipped, Started, Step, Stopped, Stopping, Updated
 from .lanes import PATIENCE, ScheduledClient, Turn, Turns
 from .lifecycle import Hook, run_hook
-from .model import VolumeSnapshot
 from .params import UpdateParams
 from .plans import Action, PlanEntry
 from .probes import verify
-from .repair import aside_name, discard, unhealthy
+from .repair import aside_name, unhealthy
 from .report import ContainerReport, Outcome
 from .stacks import ROLLED_BACK_WITH
 from .versions import named_pair
 
-__all__ = ["Failure", "Progress", "Replacer"]
-
-_log = logging.getLogger(__name__)
+__all__ = ["Failure", "Guard", "Progress", "Replacer"]
 
 
-@frozen
-class Progress:
-    """How far one replacement got: what a rollback has to undo.
+class Guard(Protocol):
+    """What a :class:`Replacer` asks before each replacement, and tells after each unit.
 
-    Attributes:
-        stopped: The old container was stopped by this transaction.
-        aside: The name the old container was renamed to, once renamed.
-        new_id: The replacement's id, once created.
-        started: The replacement was started.
-        snapshots: The snapshot of each protected volume, once taken: a
-            rollback restores them, and the report tells them.
+    The seam for a policy above the transaction, such as the quarantine's
+    circuit breaker (:class:`watchtower.quarantine.GuardedReplacer`). Both
+    are called from the threads of the units, so they must be safe across
+    threads.
     """
 
-    stopped: bool = False
-    aside: str | None = None
-    new_id: str | None = None
-    started: bool = False
-    snapshots: tuple[VolumeSnapshot, ...] = ()
+    def stops(self, entry: PlanEntry) -> str:
+        """Why ``entry``'s replacement must not begin now; empty when it may.
 
+        Asked once its old container is renamed aside, before its pre-update
+        hook and its stop: one it stops gets its name back and is reported
+        skipped, with this reason.
+        """
+        ...
 
-@frozen
-class Failure:
-    """A replacement that failed and is not rolled back yet: a stack rolls it back last.
+    def ended(self, entry: PlanEntry, report: ContainerReport, failed_at: Step | None) -> None:
+        """``entry``'s replacement ended as ``report`` says; told in unit order as its unit ends.
 
-    Attributes:
-        step: The step that failed.
-        reason: Why.
-        progress: How far it got.
-    """
-
-    step: Step
-    reason: str
-    progress: Progress
+        ``failed_at`` is the step its failure was reported at, ``None``
+        when it did not fail at a step of its own (it succeeded, was
+        skipped, or the engine stopped answering before it began).
+        """
+        ...
 
 
 class Replacer:
@@ -104,6 +98,8 @@ class Replacer:
         emit: The run's events.
         units: The units in the order they begin.
         window: How many units may run at once.
+        guard: Asked before each replacement begins, and told how each
+            ended (none: every replacement begins).
     """
 
     def __init__(
@@ -113,10 +109,14 @@ class Replacer:
         emit: Emitter,
         units: Sequence[Sequence[PlanEntry]],
         window: int = 1,
+        *,
+        guard: Guard | None = None,
     ) -> None:
         self.client = client
         self.params = params
         self.emit = emit
+        self._guard = guard
+        self._undo = Undo(client, params, emit)
         self._units = [tuple(unit) for unit in units]
         self._window = max(1, window)
         self._turns = Turns()
@@ -126,13 +126,8 @@ class Replacer:
         self._aside: dict[str, str | ContainerReport] = {}  # a name's aside name, or its failure
         self.not_started = 0
         """How many units never began, because the engine stopped answering."""
-        self.left: list[str] = []
+        self.left: list[str] = self._undo.left
         """The aside names of the containers this run could not give their names back."""
-
-    def _leave(self, aside: str | None) -> None:
-        if aside is not None:
-            with self._tally:
-                self.left.append(aside)
 
     def run(self, workers: int) -> dict[str, ContainerReport]:
         """Replace every unit, at most ``workers`` at a time; a report per container."""
@@ -148,8 +143,18 @@ class Replacer:
         """Stop the ``index``-th unit in reverse order, then replace it in order.
 
         With rolling restart each container is stopped and replaced before
-        the next one is touched.
+        the next one is touched. The guard is told each outcome as the unit
+        ends.
         """
+        done = self._replace_unit(index)
+        if self._guard is not None:
+            for entry in self._units[index]:
+                report = done.get(entry.name)
+                if report is not None:
+                    self._guard.ended(entry, report, self._undo.failed_at.get(entry.name))
+        return done
+
+    def _replace_unit(self, index: int) -> dict[str, ContainerReport]:
         unit = self._units[index]
         if not self.client.watch.silent:
             self._rename_ahead(index)
@@ -203,7 +208,7 @@ class Replacer:
             if prepared is None:
                 failed = entry.name
                 break
-            result = self._swap(entry, prepared, turn, undo=False)
+            result = self._swap(entry, prepared, turn, roll_back=False)
             if isinstance(result, ContainerReport):
                 done[entry.name], failed = result, entry.name
                 break
@@ -216,41 +221,19 @@ class Replacer:
         cause = f"{failed} failed: {failure[1].reason if failure else done[failed].reason}"
         for entry, progress in reversed(swapped):
             reason = f"{ROLLED_BACK_WITH}: {cause}"
-            done[entry.name] = self._rollback(entry, Step.STACK, reason, progress)
-        self._tag_back(unit)
+            done[entry.name] = self._undo.rollback(entry, Step.STACK, reason, progress)
+        tag_back(self.client, unit)
         for entry in reversed(unit):
             if entry.name in ready:
                 reason = f"{ROLLED_BACK_WITH}: {cause}"
-                done[entry.name] = self._rollback(entry, Step.STACK, reason, ready[entry.name])
+                done[entry.name] = self._undo.rollback(entry, Step.STACK, reason, ready[entry.name])
             elif entry.name not in done and entry.name != failed:
                 done[entry.name] = self._untouched(entry, f"not updated with its stack: {cause}")
         if failure is not None:
             # Last: until then its leftover tells a repair that the stack is undone.
             entry, last = failure
-            done[entry.name] = self._rollback(entry, last.step, last.reason, last.progress)
+            done[entry.name] = self._undo.rollback(entry, last.step, last.reason, last.progress)
         return done
-
-    def _tag_back(self, unit: Sequence[PlanEntry]) -> None:
-        """Point each tag the unit's updates pulled anew back at the image its container runs.
-
-        ``docker compose up -d`` compares the image a service's tag names with
-        its container's: left on the new image, it would recreate the stack
-        on the images that failed. A tag a tag rule moved to is left alone.
-        """
-        for entry in unit:
-            old, ref = entry.container, entry.target_reference
-            if (
-                entry.action is not Action.UPDATE
-                or ref != old.image
-                or ref.tag is None
-                or entry.target_image.id == old.image_id
-                or self.client.watch.silent
-            ):
-                continue
-            try:
-                self.client.tag_image(old.image_id, ref)
-            except Exception as error:
-                _log.warning("%s was left on the new image: %s", ref.familiar, error)
 
     def _untouched(self, entry: PlanEntry, reason: str) -> ContainerReport:
         """A member of a stack that failed before its turn: its name back, skipped."""
@@ -258,8 +241,8 @@ class Replacer:
         if not isinstance(aside, str):  # the rename failed, or never came
             return aside or self._not_started(entry)
         self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=reason))
-        reason = self._name_back(entry, reason, Progress(aside=aside))
-        return self._report(entry, Outcome.SKIPPED, reason)
+        reason = self._undo.name_back(entry, reason, Progress(aside=aside))
+        return self._undo.report(entry, Outcome.SKIPPED, reason)
 
     def _rename_ahead(self, index: int) -> None:
         """Rename aside the containers of this unit and of the window after it, alone at the engine.
@@ -287,51 +270,33 @@ class Replacer:
         try:
             self.client.rename_container(container.id, aside)
         except Exception as error:
-            return self._fail(entry, Step.RENAME, f"it could not be renamed: {error}")
+            return self._undo.fail(entry, Step.RENAME, f"it could not be renamed: {error}")
         return aside
-
-    def _report(
-        self,
-        entry: PlanEntry,
-        outcome: Outcome,
-        reason: str,
-        *,
-        new_id: str | None = None,
-        rolled_back: bool = False,
-        snapshots: tuple[VolumeSnapshot, ...] = (),
-    ) -> ContainerReport:
-        return attrs.evolve(
-            entry.to_report(),
-            new_image_id=entry.target_image.id,
-            outcome=outcome,
-            reason=reason,
-            new_id=new_id,
-            rolled_back=rolled_back,
-            snapshots=snapshots,
-        )
-
-    def _fail(self, entry: PlanEntry, step: Step, reason: str) -> ContainerReport:
-        self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
-        return self._report(entry, Outcome.FAILED, reason)
 
     def _not_started(self, entry: PlanEntry) -> ContainerReport:
         reason = "not updated: the engine stopped answering"
         aside = self._aside.get(entry.name)
         if isinstance(aside, str):
             reason += f"; it is left as {aside} until the engine answers"
-            self._leave(aside)
-        return self._report(entry, Outcome.FAILED, reason)
+            self._undo.leave(aside)
+        return self._undo.report(entry, Outcome.FAILED, reason)
 
     def _prepare(
         self, entry: PlanEntry, done: dict[str, ContainerReport], turn: Turn
     ) -> Progress | None:
-        """Run the pre-update hook and stop; None when it must not go on."""
+        """Ask the guard, run the pre-update hook and stop; None when it must not go on."""
         container, settings = entry.container, entry.settings
         aside = self._aside.get(entry.name)
         if not isinstance(aside, str):  # the rename failed, or never came
             done[entry.name] = aside or self._not_started(entry)
             return None
         progress = Progress(aside=aside)
+        why = self._guard.stops(entry) if self._guard is not None else ""
+        if why:
+            self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=why))
+            reason = self._undo.name_back(entry, why, progress)
+            done[entry.name] = self._undo.report(entry, Outcome.SKIPPED, reason)
+            return None
         running = container.state.is_running
         if self.params.lifecycle_hooks and running:
             with turn.lent_after(PATIENCE):  # the turn of a unit's earlier stop
@@ -340,19 +305,19 @@ class Replacer:
             if run is not None and run.asks_skip:
                 reason = "the pre-update hook asked to skip the update (exit code 75)"
                 self.emit(Skipped(at=self.emit.now(), container=entry.name, reason=reason))
-                reason = self._name_back(entry, reason, progress)
-                done[entry.name] = self._report(entry, Outcome.SKIPPED, reason)
+                reason = self._undo.name_back(entry, reason, progress)
+                done[entry.name] = self._undo.report(entry, Outcome.SKIPPED, reason)
                 return None
             if run is not None and not run.ok:
-                reason = self._name_back(entry, run.describe(), progress)
-                done[entry.name] = self._fail(entry, Step.HOOK, reason)
+                reason = self._undo.name_back(entry, run.describe(), progress)
+                done[entry.name] = self._undo.fail(entry, Step.HOOK, reason)
                 return None
         if settings.is_watchtower or not running:
             # A running watchtower is never stopped mid-run: its successor removes it.
             return self._snapshot(entry, progress, done)
         turn.take(down=False)
         if self.client.watch.silent:
-            done[entry.name] = self._left(entry, "it was not stopped", progress)
+            done[entry.name] = self._undo.left_aside(entry, "it was not stopped", progress)
             return None
         stopping = Stopping(
             at=self.emit.now(),
@@ -369,7 +334,7 @@ class Replacer:
                 )
         except Exception as error:
             reason = f"it could not be stopped: {error}"
-            done[entry.name] = self._rollback(entry, Step.STOP, reason, progress)
+            done[entry.name] = self._undo.rollback(entry, Step.STOP, reason, progress)
             return None
         self.emit(Stopped(at=self.emit.now(), container=entry.name, container_id=container.id))
         return self._snapshot(entry, attrs.evolve(progress, stopped=True), done)
@@ -382,81 +347,36 @@ class Replacer:
         A snapshot that cannot be taken stops this update alone: the old
         container runs again under its name, its volumes untouched.
         """
-        taken: list[VolumeSnapshot] = []
-        for volume in entry.settings.snapshot_volumes:
-            if self.client.watch.silent:
-                done[entry.name] = self._left(entry, "its volumes were not snapshotted", progress)
-                return None
-            try:
-                name = self.client.snapshot_volume(
-                    entry.container, volume, self.params.snapshot_keep
-                )
-            except Exception as error:
-                reason = f"not updated: the snapshot of volume {volume} failed: {error}"
-                # Those taken already are on the engine: the report tells them too.
-                taken_so_far = attrs.evolve(progress, snapshots=tuple(taken))
-                done[entry.name] = self._rollback(entry, Step.SNAPSHOT, reason, taken_so_far)
-                return None
-            taken.append(
-                VolumeSnapshot(
-                    volume=volume,
-                    name=name,
-                    at=self.emit.now(),
-                    container_id=entry.container.id,
-                    keep=self.params.snapshot_keep,
-                    held=self._held(volume),
-                )
+        taken = snapshot(self.client, entry, self.params.snapshot_keep, self.emit.now)
+        if not isinstance(taken, Halted):
+            return attrs.evolve(progress, snapshots=taken)
+        if not taken.error:
+            done[entry.name] = self._undo.left_aside(
+                entry, "its volumes were not snapshotted", progress
             )
-        return attrs.evolve(progress, snapshots=tuple(taken))
-
-    def _held(self, volume: str) -> tuple[str, ...] | None:
-        """The names of ``volume``'s snapshots on the engine; ``None`` when it cannot tell.
-
-        For the history alone: a failure here is no reason to stop the update.
-        """
-        try:
-            held = self.client.snapshots_of(volume)
-        except Exception:
             return None
-        return None if held is None else tuple(held)
-
-    def _name_back(self, entry: PlanEntry, reason: str, progress: Progress) -> str:
-        """Give a container that was left running its name back; ``reason``, with what failed."""
-        if self.client.watch.silent:
-            self._leave(progress.aside)
-            return f"{reason}; it is left as {progress.aside} until the engine answers"
-        try:
-            self.client.rename_container(entry.container.id, entry.name)
-        except Exception as error:
-            self._leave(progress.aside)
-            return f"{reason}; the old container could not get its name back: {error}"
-        return reason
-
-    def _left(self, entry: PlanEntry, reason: str, progress: Progress) -> ContainerReport:
-        """Touch nothing more: the engine stopped answering; the repair takes it from here."""
-        where = f"it is left as {progress.aside}" if progress.aside else "it is left"
-        self._leave(progress.aside)
-        reason = f"{reason}: the engine stopped answering; {where} until the engine answers"
-        return self._report(
-            entry, Outcome.FAILED, reason, new_id=progress.new_id, snapshots=progress.snapshots
-        )
+        reason = f"not updated: {taken.error}"
+        # Those taken already are on the engine: the report tells them too.
+        taken_so_far = attrs.evolve(progress, snapshots=taken.taken)
+        done[entry.name] = self._undo.rollback(entry, Step.SNAPSHOT, reason, taken_so_far)
+        return None
 
     def _replace(self, entry: PlanEntry, progress: Progress, turn: Turn) -> ContainerReport:
         """Create and start in ``turn``, wait healthy, remove the old one."""
         swapped = self._swap(entry, progress, turn)
-        if isinstance(swapped, Failure):  # not with undo; for the type checker
-            return self._rollback(entry, swapped.step, swapped.reason, swapped.progress)
+        if isinstance(swapped, Failure):  # not with roll_back; for the type checker
+            return self._undo.rollback(entry, swapped.step, swapped.reason, swapped.progress)
         if isinstance(swapped, ContainerReport):
             return swapped
         return self._finish(entry, swapped)
 
     def _swap(
-        self, entry: PlanEntry, progress: Progress, turn: Turn, *, undo: bool = True
+        self, entry: PlanEntry, progress: Progress, turn: Turn, *, roll_back: bool = True
     ) -> Progress | ContainerReport | Failure:
         """Create and start in ``turn``, wait healthy and checked; the old one is kept aside.
 
         Returns how far it got, or the report of a failure (rolled back), or,
-        without ``undo``, the failure to roll back later.
+        without ``roll_back``, the failure to roll back later.
         """
         container, image, client = entry.container, entry.target_image, self.client
         runs = container.state.is_running or self.params.revive_stopped
@@ -466,40 +386,32 @@ class Replacer:
         source = attrs.evolve(container, image=entry.target_reference)
         turn.take()
         if client.watch.silent:
-            return self._left(entry, "its replacement was not created", progress)
+            return self._undo.left_aside(entry, "its replacement was not created", progress)
         try:
             new_id = client.create_replacement(source, image)
         except Exception as error:
             reason = f"its replacement could not be created: {error}"
-            return self._undo(entry, Step.CREATE, reason, progress, undo)
+            return self._undo.now_or_later(entry, Step.CREATE, reason, progress, roll_back)
         progress = attrs.evolve(progress, new_id=new_id)
         if runs and client.watch.silent:
-            return self._left(entry, "its replacement was not started", progress)
+            return self._undo.left_aside(entry, "its replacement was not started", progress)
         if runs:
             try:
                 client.start_container(new_id)
             except Exception as error:
                 reason = f"its replacement did not start: {error}"
-                return self._undo(entry, Step.START, reason, progress, undo)
+                return self._undo.now_or_later(entry, Step.START, reason, progress, roll_back)
         turn.give_back()
         if runs:
             progress = attrs.evolve(progress, started=True)
             self.emit(Started(at=self.emit.now(), container=entry.name, container_id=new_id))
             why = unhealthy(client, new_id, self.params.health_timeout)
             if why:
-                return self._undo(entry, Step.HEALTH, why, progress, undo)
+                return self._undo.now_or_later(entry, Step.HEALTH, why, progress, roll_back)
             why = verify(client, new_id, entry.settings.checks)
             if why:
-                return self._undo(entry, Step.VERIFY, why, progress, undo)
+                return self._undo.now_or_later(entry, Step.VERIFY, why, progress, roll_back)
         return progress
-
-    def _undo(
-        self, entry: PlanEntry, step: Step, reason: str, progress: Progress, undo: bool
-    ) -> ContainerReport | Failure:
-        """Roll back now, or, without ``undo``, say what to roll back later."""
-        if undo:
-            return self._rollback(entry, step, reason, progress)
-        return Failure(step, reason, progress)
 
     def _finish(self, entry: PlanEntry, progress: Progress) -> ContainerReport:
         """Remove the old container of a replacement that passed, and tell it updated."""
@@ -510,13 +422,13 @@ class Replacer:
         reason = ""
         if client.watch.silent and not entry.settings.is_watchtower:
             reason = f"the old container is left as {aside} until the engine answers"
-            self._leave(aside)
+            self._undo.leave(aside)
         elif not entry.settings.is_watchtower:
             try:
                 client.remove_container(container.id, remove_volumes=self.params.remove_volumes)
             except Exception as error:
                 reason = f"the old container is left as {aside}: {error}"
-                self._leave(aside)
+                self._undo.leave(aside)
                 failed = Failed(
                     at=self.emit.now(), container=entry.name, step=Step.REMOVE, reason=reason
                 )
@@ -543,66 +455,6 @@ class Replacer:
             if run is not None and not run.ok:
                 reason = "; ".join(filter(None, [reason, run.describe()]))
         outcome = Outcome.RESTARTED if restart_only else Outcome.UPDATED
-        return self._report(
+        return self._undo.report(
             entry, outcome, reason or entry.reason, new_id=new_id, snapshots=progress.snapshots
-        )
-
-    def _rollback(
-        self, entry: PlanEntry, step: Step, reason: str, progress: Progress
-    ) -> ContainerReport:
-        """Undo what ``progress`` says was done, newest step first.
-
-        The old container is started before it is renamed back, as the
-        repair does: killed in between, its aside name still says it ran.
-        Once the engine stops answering, nothing more is tried: the repair
-        undoes the rest when it answers again.
-        """
-        container, watch = entry.container, self.client.watch
-        self.emit(Failed(at=self.emit.now(), container=entry.name, step=step, reason=reason))
-        if watch.silent:
-            return self._left(entry, reason, progress)
-        problems: list[str] = []
-        if progress.new_id is not None:
-            problem = discard(self.client, container.name, progress.new_id)
-            if problem:
-                problems.append(problem)
-        restored = True
-        if watch.silent:
-            return self._left(entry, "; ".join([reason, *problems]), progress)
-        if progress.new_id is not None:  # a replacement that was created may have run
-            for snapshot in progress.snapshots:
-                try:
-                    self.client.restore_volume(container, snapshot.volume, snapshot.name)
-                except Exception as error:
-                    problems.append(
-                        f"volume {snapshot.volume} could not be restored from "
-                        f"{snapshot.name}: {error}"
-                    )
-            if watch.silent:
-                return self._left(entry, "; ".join([reason, *problems]), progress)
-        if progress.stopped:
-            try:
-                self.client.start_container(container.id)
-            except Exception as error:
-                restored = False
-                problems.append(f"the old container could not be started again: {error}")
-        if watch.silent:
-            return self._left(entry, "; ".join([reason, *problems]), progress)
-        if progress.aside is not None:
-            try:
-                self.client.rename_container(container.id, container.name)
-            except Exception as error:
-                restored = False
-                problems.append(f"the old container could not get its name back: {error}")
-        if not restored:
-            self._leave(progress.aside)
-            summary = "; ".join([reason, *problems])
-        else:
-            back = "runs again" if container.state.is_running else "is restored"
-            summary = "; ".join([reason, f"the old container {back}", *problems])
-        self.emit(
-            RolledBack(at=self.emit.now(), container=entry.name, reason=summary, restored=restored)
-        )
-        return self._report(
-            entry, Outcome.FAILED, summary, rolled_back=restored, snapshots=progress.snapshots
         )
