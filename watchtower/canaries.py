@@ -20,8 +20,10 @@ from datetime import datetime
 
 import attrs
 
+from ._emitter import Emitter
 from .canary import Deployment, Rollout, Stage, joined, stage
 from .history import History
+from .history._reading import read_kept
 from .model import Container
 from .params import UpdateParams
 from .plans import Action, Plan
@@ -41,7 +43,7 @@ def with_canary_containers(
     settings: Mapping[str, ContainerSettings],
     past: History | None,
     host: str,
-    now: datetime,
+    emit: Emitter,
 ) -> UpdateParams:
     """``params`` with the gate the canary containers among ``chosen`` put on the others.
 
@@ -49,7 +51,9 @@ def with_canary_containers(
     any), and so do their updates ``past`` kept for ``host``. Unchanged
     when no container, or every one, is a canary. Without ``past`` (and
     not promoted at once) the others never get a new image of theirs: that
-    is logged as a warning at each run.
+    is logged as a warning at each run. A history that cannot be read
+    promotes nothing either; that is told as a ``Failed`` event (step
+    ``history``).
     """
     canaries = [c for c in chosen if settings[c.name].canary]
     if not canaries or len(canaries) == len(chosen):
@@ -61,28 +65,19 @@ def with_canary_containers(
             " --data-dir, or promote at once with --canary-promote-at-once).",
             ", ".join(c.name for c in canaries),
         )
-    deployments: list[Deployment] = []
-    for container in canaries:
-        deployments += _kept(past, container.name, host)
+    names = [c.name for c in canaries]
+    unread = f"What canary containers {', '.join(names)} did could not be read"
+    # A history that cannot be read promotes nothing: the others wait.
+    kept = read_kept(past, lambda history: _kept(history, names, host), unread, emit)
     images = {c.image.familiar for c in canaries}
-    rollout = joined(params.canary, images, deployments, params.canary_soak, now)
+    rollout = joined(params.canary, images, kept.values(), params.canary_soak, emit.now())
     return attrs.evolve(params, canary=rollout)
 
 
-def _kept(past: History | None, name: str, host: str) -> list[Deployment]:
-    """The updates of canary container ``name`` that ``past`` kept; none when it cannot say.
-
-    A history that cannot be read promotes nothing: the others wait.
-    """
-    if past is None:
-        return []
-    try:
-        changes = past.changes(name=name, host=host, limit=0)
-    except Exception as error:
-        _log.warning("What canary container %s did could not be read: %s", name, error)
-        return []
-    return [
-        Deployment(
+def _kept(past: History, names: Sequence[str], host: str) -> dict[int, Deployment]:
+    """The updates of the canary containers ``names`` that ``past`` kept, by change id."""
+    return {
+        change.id: Deployment(
             host,
             change.image,
             change.new_image_id,
@@ -90,11 +85,12 @@ def _kept(past: History | None, name: str, host: str) -> list[Deployment]:
             change.outcome == Outcome.FAILED.value,
             container=name,
         )
-        for change in changes
+        for name in names
+        for change in past.changes(name=name, host=host, limit=0)
         if change.kind == EntryKind.CONTAINER.value
         and change.new_image_id
         and change.outcome in (o.value for o in _DEPLOYED)
-    ]
+    }
 
 
 def follow(

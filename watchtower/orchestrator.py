@@ -330,7 +330,7 @@ def _update(
             the_plan = the_plan.without_actions("monitor only")
     else:
         chosen, settings = in_scope(client, params, None if repaired else listed)
-        params = with_canary_containers(params, chosen, settings, past, host, emit.now())
+        params = with_canary_containers(params, chosen, settings, past, host, emit)
         if params.canary_promote_at_once and any(s.canary for s in settings.values()):
             # The containers that follow the canaries are checked again: one answer.
             registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)

@@ -90,7 +90,7 @@ def plan(
         listed = client.list_containers(include_stopped=True, include_restarting=True)
         pending = sorted({leftover.name for leftover in find_repairs(listed, params)})
         chosen, settings = in_scope(client, params, listed)
-        params = with_canary_containers(params, chosen, settings, past, host, emit.now())
+        params = with_canary_containers(params, chosen, settings, past, host, emit)
         if services is not None:
             # Containers and services of the same tag share one digest request.
             registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from watchtower import UpdateParams, plan, update
 from watchtower import labels as L
 from watchtower.canary import Deployment
-from watchtower.events import Event, Updated
+from watchtower.errors import HistoryError
+from watchtower.events import Event, Failed, Step, Updated
 from watchtower.fleet import Fleet, Host
-from watchtower.history import MemoryHistory
+from watchtower.history import Change, MemoryHistory
 from watchtower.hosts import plan_hosts, update_hosts
 from watchtower.plans import Action
 from watchtower.report import Outcome, Report
@@ -101,6 +102,40 @@ def test_a_good_image_reaches_the_others_only_after_the_soak(clock: FixedClock) 
     last = update(engine, registry, params, clock=clock, history=history)
     assert outcomes(last)["web-a"] is Outcome.UPDATED
     assert set(images(engine).values()) == {new}
+
+
+class UnreadableHistory(MemoryHistory):
+    def changes(self, **_: object) -> list[Change]:
+        raise HistoryError("The history at /data/history.db cannot be read: disk I/O error.")
+
+
+def test_a_history_that_cannot_say_what_the_canaries_did_promotes_nothing_and_says_so(
+    clock: FixedClock,
+) -> None:
+    registry = MemoryRegistry(clock)
+    engine = engine_of(registry)
+    before = images(engine)
+    events: list[Event] = []
+
+    shown = plan(
+        engine,
+        registry,
+        UpdateParams(canary_soak=SOAK),
+        clock=clock,
+        past=UnreadableHistory(clock=clock),
+        observer=events.append,
+    )
+
+    (failed,) = [e for e in events if isinstance(e, Failed)]
+    assert failed.step is Step.HISTORY
+    assert failed.reason == (
+        "What canary containers web-canary did could not be read: The history at"
+        " /data/history.db cannot be read: disk I/O error."
+    )
+    entries = {e.name: e for e in shown.entries}
+    assert entries["web-canary"].action is Action.UPDATE
+    assert entries["web-a"].stage == "canary" and entries["web-a"].action is Action.NONE
+    assert images(engine) == before
 
 
 def test_promote_at_once_replaces_the_canary_first_then_the_rest(clock: FixedClock) -> None:
