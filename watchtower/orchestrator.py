@@ -331,16 +331,15 @@ def _update(
     else:
         chosen, settings = in_scope(client, params, None if repaired else listed)
         params = with_canary_containers(params, chosen, settings, past, host, emit)
-        if params.canary_promote_at_once and any(s.canary for s in settings.values()):
-            # The containers that follow the canaries are checked again: one answer.
-            registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
     if any(own.policy is Policy.APPROVE for own in settings.values()):
         params = with_approvals(params, approvals_of(past, emit), host)
     if hooks and plan is None:
         ids = {c.name: c.id for c in chosen}
         _check_hooks(client, chosen, settings, ids, Hook.PRE_CHECK, emit)
-    if plan is None and services is not None:
-        # Containers and services of the same tag share one digest request.
+    followed = params.canary_promote_at_once and any(s.canary for s in settings.values())
+    if plan is None and (services is not None or followed):
+        # One digest request per tag: containers and services share it, and the
+        # containers that follow the canaries are checked again with it.
         registry = registry if isinstance(registry, DigestMemo) else DigestMemo(registry)
     if plan is None:
         # Services first: an engine that refuses to list them fails the run before any pull.

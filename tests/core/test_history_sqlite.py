@@ -160,6 +160,20 @@ def test_a_file_that_is_no_database_is_set_aside_with_one_warning(
     assert len(history.changes()) == 1
 
 
+def test_a_file_that_is_no_database_is_an_error_when_not_to_be_set_aside(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.db"
+    tale = b"this is not a database, it is a tale told by an idiot " * 200
+    path.write_bytes(tale)
+    with pytest.raises(HistoryError) as raised:
+        SqliteHistory(path, clock=FixedClock(T0), set_aside=False)
+    assert str(raised.value) == (
+        f"The history at {path} cannot be read: it is corrupt (file is not a database)."
+    )
+    assert _aside(tmp_path) == [] and path.read_bytes() == tale
+
+
 def test_a_damaged_database_is_set_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "history.db"
     with SqliteHistory(path) as history:

@@ -124,12 +124,11 @@ def history_at(command: str, data_dir: str, *, read_only: bool = False) -> Sqlit
     if not path.is_file():
         raise ConfigurationError(f"There is no history at {path}: is --data-dir the daemon's?")
     try:
-        SqliteHistory(path, read_only=True).close()
+        return SqliteHistory(path, set_aside=False)
     except HistoryError as error:
         raise HistoryError(
             f"{error} The daemon sets it aside and starts a new one at its next start."
         ) from None
-    return SqliteHistory(path)
 
 
 class Asking(Protocol):

@@ -65,10 +65,14 @@ class SqliteHistory:
         read_only: Only read: a missing, corrupt or newer file raises
             :class:`~watchtower.errors.HistoryError` instead of being
             replaced (``watchtower history`` beside a running daemon).
+        set_aside: An unusable (corrupt or newer) file is renamed aside and
+            a new one started; ``False`` raises
+            :class:`~watchtower.errors.HistoryError` instead (a subcommand
+            answers from what the daemon kept, never from an empty file).
 
     Raises:
-        HistoryError: The file cannot be opened or created (or, read-only,
-            is missing or unusable); the sentence names it.
+        HistoryError: The file cannot be opened or created (or, read-only
+            or not set aside, is unusable); the sentence names it.
     """
 
     def __init__(
@@ -78,11 +82,13 @@ class SqliteHistory:
         retention: timedelta | None = None,
         clock: Clock = system_clock,
         read_only: bool = False,
+        set_aside: bool = True,
     ) -> None:
         self.path = Path(path)
         self.retention = retention
         self.clock = clock
         self.read_only = read_only
+        self.set_aside = set_aside and not read_only
         self._lock = threading.Lock()
         self._db = self._open()
 
@@ -109,7 +115,7 @@ class SqliteHistory:
             self._prepare(db)
         except _SetAside as why:
             db.close()
-            if self.read_only:
+            if not self.set_aside:
                 raise HistoryError(f"The history at {self.path} cannot be read: {why}.") from None
             return self._fresh(str(why))
         except sqlite3.Error as error:
