@@ -11,6 +11,7 @@ from watchtower.cli.metrics import Metrics
 from watchtower.cli.push import PushReceiver
 from watchtower.cli.push_settings import PushSettings
 from watchtower.cli.runner import Runner
+from watchtower.history import History
 from watchtower.model import Container
 from watchtower.params import UpdateParams
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -51,6 +52,7 @@ def make_runner(
     registry: MemoryRegistry,
     clock: FixedClock,
     params: UpdateParams | None = None,
+    history: History | None = None,
 ) -> Runner:
     return Runner(
         engine,
@@ -59,6 +61,7 @@ def make_runner(
         metrics=Metrics(clock=clock),
         logger=logging.getLogger("watchtower.test"),
         clock=clock,
+        history=history,
     )
 
 

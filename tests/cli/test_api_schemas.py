@@ -50,9 +50,7 @@ def history() -> MemoryHistory:
 def runner(
     engine: MemoryEngine, registry: MemoryRegistry, clock: FixedClock, history: MemoryHistory
 ) -> Runner:
-    made = make_runner(engine, registry, clock)
-    made.history = history
-    return made
+    return make_runner(engine, registry, clock, history=history)
 
 
 def client_of(runner: Runner, **settings: Any) -> FlaskClient:
