@@ -34,7 +34,7 @@ from .plans import Action, Plan
 from .protocols import ContainerClient, Notifier, Registry, ServiceClient
 from .quarantine import (
     Breaker,
-    GuardedReplacer,
+    BreakerGuard,
     quarantines_of,
     record_quarantines,
     superseded,
@@ -42,6 +42,7 @@ from .quarantine import (
 )
 from .quota import QuotaBook
 from .repair import repair
+from .replacement import Replacer
 from .report import ContainerReport, EntryKind, Outcome, Report
 from .services import plan_services, roll_out
 from .settings import ContainerSettings
@@ -116,9 +117,10 @@ def _execute(
     # the successor removes this instance once its run is over.
     last = [u for u in units if any(e.settings.is_watchtower for e in u)]
     first = [u for u in units if not any(e.settings.is_watchtower for e in u)]
+    guard = BreakerGuard(breaker, host, emit, engine.watch)
     replacers = [
-        GuardedReplacer(engine, params, emit, first, workers, breaker=breaker, host=host),
-        GuardedReplacer(engine, params, emit, last, breaker=breaker, host=host),
+        Replacer(engine, params, emit, first, workers, guard=guard),
+        Replacer(engine, params, emit, last, guard=guard),
     ]
     for replacer, at_once in zip(replacers, (workers, 1), strict=True):
         results.update(replacer.run(at_once))
@@ -147,7 +149,7 @@ def _execute(
         finished_at=emit.now(),
         repaired=repaired,
         engine_failure=failure,
-        quarantined=[q for r in replacers for q in r.quarantined],
+        quarantined=guard.quarantined,
     )
 
 

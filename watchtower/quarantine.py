@@ -32,17 +32,16 @@ from ._emitter import Emitter
 from .events import Step
 from .history import History, Quarantine
 from .history._reading import read_kept
-from .lanes import EngineWatch, ScheduledClient
+from .lanes import EngineWatch
 from .model import short_id
 from .params import UpdateParams
 from .plans import Action, Plan, PlanEntry
-from .replacement import Replacer
 from .report import ContainerReport, Outcome
 from .versions import repo_digest
 
 __all__ = [
     "Breaker",
-    "GuardedReplacer",
+    "BreakerGuard",
     "breaker_reason",
     "entry_digest",
     "quarantines_of",
@@ -149,8 +148,20 @@ class Breaker:
             return quarantine
 
 
-class _BreakerGuard:
-    """The :class:`~watchtower.replacement.Guard` that asks a :class:`Breaker` and teaches it."""
+class BreakerGuard:
+    """The :class:`~watchtower.replacement.Guard` of a run's :class:`Breaker` on one engine.
+
+    A :class:`~watchtower.replacement.Replacer` given it asks the breaker
+    before each replacement's pre-update hook and stop (one it stops gets
+    its name back and is reported skipped) and teaches it each outcome as
+    its unit ends.
+
+    Args:
+        breaker: The run's breaker.
+        host: The engine's name, for the quarantines this host starts.
+        emit: The run's events, for the time a quarantine starts.
+        watch: The engine's watch: a failure while it is silent blames no image.
+    """
 
     def __init__(self, breaker: Breaker, host: str, emit: Emitter, watch: EngineWatch) -> None:
         self.breaker = breaker
@@ -159,50 +170,19 @@ class _BreakerGuard:
         self.watch = watch
         self._new_lock = threading.Lock()
         self.quarantined: list[Quarantine] = []
+        """The quarantines this host's replacements started, in the order they failed."""
 
     def stops(self, entry: PlanEntry) -> str:
+        """See :meth:`Breaker.stops`."""
         return self.breaker.stops(entry)
 
     def ended(self, entry: PlanEntry, report: ContainerReport, failed_at: Step | None) -> None:
+        """Teach the breaker ``report``; keep the quarantine it starts, if any."""
         blamed = not self.watch.silent and failed_at not in _NOT_THE_IMAGES
         new = self.breaker.learn(entry, report, host=self.host, emit=self.emit, blamed=blamed)
         if new is not None:
             with self._new_lock:
                 self.quarantined.append(new)
-
-
-class GuardedReplacer(Replacer):
-    """A :class:`~watchtower.replacement.Replacer` that asks a :class:`Breaker` first.
-
-    Each replacement is checked before its pre-update hook and its stop: one
-    the breaker stops gets its name back and is reported skipped. Each
-    unit's outcomes are told to the breaker as the unit ends. The breaker is
-    the replacer's :class:`~watchtower.replacement.Guard`.
-
-    The arguments before ``breaker`` are :class:`~watchtower.replacement.Replacer`'s.
-
-    Args:
-        breaker: The run's breaker.
-        host: The engine's name, for the quarantines this host starts.
-    """
-
-    def __init__(
-        self,
-        client: ScheduledClient,
-        params: UpdateParams,
-        emit: Emitter,
-        units: Sequence[Sequence[PlanEntry]],
-        window: int = 1,
-        *,
-        breaker: Breaker,
-        host: str = "",
-    ) -> None:
-        guard = _BreakerGuard(breaker, host, emit, client.watch)
-        super().__init__(client, params, emit, units, window, guard=guard)
-        self.breaker = breaker
-        self.host = host
-        self.quarantined: list[Quarantine] = guard.quarantined
-        """The quarantines this host's replacements started, in the order they failed."""
 
 
 def quarantines_of(history: History | None, emit: Emitter) -> Mapping[str, Quarantine]:

@@ -57,7 +57,7 @@ class Guard(Protocol):
     """What a :class:`Replacer` asks before each replacement, and tells after each unit.
 
     The seam for a policy above the transaction, such as the quarantine's
-    circuit breaker (:class:`watchtower.quarantine.GuardedReplacer`). Both
+    circuit breaker (:class:`watchtower.quarantine.BreakerGuard`). Both
     are called from the threads of the units, so they must be safe across
     threads.
     """
