@@ -23,14 +23,14 @@ import attrs
 from ._emitter import Emitter
 from .canary import Deployment, Rollout, Stage, joined, stage
 from .history import History
-from .history._reading import read_kept
+from .history._reading import read_or
 from .model import Container
 from .params import UpdateParams
 from .plans import Action, Plan
 from .report import EntryKind, Outcome, Report
 from .settings import ContainerSettings
 
-__all__ = ["follow", "with_canary_containers"]
+__all__ = ["follow", "kept", "with_canary_containers"]
 
 _log = logging.getLogger(__name__)
 
@@ -68,29 +68,38 @@ def with_canary_containers(
     names = [c.name for c in canaries]
     unread = f"What canary containers {', '.join(names)} did could not be read"
     # A history that cannot be read promotes nothing: the others wait.
-    kept = read_kept(past, lambda history: _kept(history, names, host), unread, emit)
+    nothing: tuple[set[str], list[Deployment]] = (set(), [])
+    _, deployments = read_or(
+        past, lambda history: kept(history, host, names), nothing, unread, emit
+    )
     images = {c.image.familiar for c in canaries}
-    rollout = joined(params.canary, images, kept.values(), params.canary_soak, emit.now())
+    rollout = joined(params.canary, images, deployments, params.canary_soak, emit.now())
     return attrs.evolve(params, canary=rollout)
 
 
-def _kept(past: History, names: Sequence[str], host: str) -> dict[int, Deployment]:
-    """The updates of the canary containers ``names`` that ``past`` kept, by change id."""
-    return {
-        change.id: Deployment(
-            host,
-            change.image,
-            change.new_image_id,
-            change.at,
-            change.outcome == Outcome.FAILED.value,
-            container=name,
-        )
-        for name in names
-        for change in past.changes(name=name, host=host, limit=0)
-        if change.kind == EntryKind.CONTAINER.value
-        and change.new_image_id
-        and change.outcome in (o.value for o in _DEPLOYED)
-    }
+def kept(
+    past: History, host: str, names: Sequence[str] | None = None
+) -> tuple[set[str], list[Deployment]]:
+    """The references ``past`` kept changes of on ``host``, and its updates there as deployments.
+
+    Only those of the canary containers ``names``, when given; else every
+    container's, the canary being the host.
+    """
+    images: set[str] = set()
+    deployments: list[Deployment] = []
+    for name in [None] if names is None else names:
+        for change in past.changes(name=name, host=host, limit=0):
+            if change.kind != EntryKind.CONTAINER.value or not change.new_image_id:
+                continue
+            images.add(change.image)
+            if change.outcome in (o.value for o in _DEPLOYED):
+                failed = change.outcome == Outcome.FAILED.value
+                deployments.append(
+                    Deployment(
+                        host, change.image, change.new_image_id, change.at, failed, name or ""
+                    )
+                )
+    return images, deployments
 
 
 def follow(

@@ -21,12 +21,14 @@ import attrs
 from attrs import field, frozen
 
 from ._emitter import Emitter, on_host, serially
+from .canaries import kept
 from .canary import Deployment, Rollout
 from .clock import Clock, system_clock
 from .errors import ConfigurationError
 from .events import Observer
 from .fleet import Engine, Fleet, each_host
 from .history import History
+from .history._reading import read_or
 from .memo import DigestMemo, close_quota, with_quota
 from .orchestrator import deliver, keep, update
 from .params import UpdateParams
@@ -325,7 +327,7 @@ def _canaries_first(
         clock=clock,
     )
     assert first is not None
-    rollout = rollout_of(first, history, params, clock())
+    rollout = rollout_of(first, history, params, clock(), emit=Emitter(observer, clock))
     then = run_hosts(
         attrs.evolve(fleet, hosts=rest),
         lambda e, o, h: work(e, o, h, rollout),
@@ -345,14 +347,22 @@ def _canaries_first(
 
 
 def rollout_of(
-    canaries: HostsReport, history: History | None, params: UpdateParams, now: datetime
+    canaries: HostsReport,
+    history: History | None,
+    params: UpdateParams,
+    now: datetime,
+    *,
+    emit: Emitter | None = None,
 ) -> Rollout:
     """What the canary hosts did, from the ``history`` and their reports of this run.
 
     An image a canary was updated to in this run is soaking from the end of
-    its run, or promoted already with ``params.canary_promote_at_once``.
+    its run, or promoted already with ``params.canary_promote_at_once``. A
+    history that cannot be read is told through ``emit`` (a ``Failed`` event
+    of step ``history``): only this run's reports count then.
     """
-    images, deployments = _canary_past(history, [*canaries.reports, *canaries.failures])
+    emit = emit or Emitter(None, lambda: now)
+    images, deployments = _canary_past(history, [*canaries.reports, *canaries.failures], emit)
     soaked = now - params.canary_soak
     for host, report in canaries.reports.items():
         at = soaked if params.canary_promote_at_once else report.finished_at
@@ -367,22 +377,20 @@ def rollout_of(
 
 
 def _canary_past(
-    history: History | None, hosts: Sequence[str]
+    history: History | None, hosts: Sequence[str], emit: Emitter
 ) -> tuple[set[str], list[Deployment]]:
-    """The images the canary ``hosts`` ran and their updates, as the ``history`` kept them."""
-    images: set[str] = set()
-    deployments: list[Deployment] = []
-    for host in hosts:
-        for change in history.changes(host=host, limit=0) if history is not None else ():
-            if change.kind != EntryKind.CONTAINER.value or not change.new_image_id:
-                continue
-            images.add(change.image)
-            if change.outcome in (Outcome.UPDATED.value, Outcome.FAILED.value):
-                failed = change.outcome == Outcome.FAILED.value
-                deployments.append(
-                    Deployment(host, change.image, change.new_image_id, change.at, failed)
-                )
-    return images, deployments
+    """The images the canary ``hosts`` ran and their updates, as the ``history`` kept them.
+
+    None when it cannot say: the others wait for what this run's canaries do.
+    """
+
+    def read(past: History) -> tuple[set[str], list[Deployment]]:
+        found = [kept(past, host) for host in hosts]
+        return {i for images, _ in found for i in images}, [d for _, ds in found for d in ds]
+
+    unread = "What the canary hosts did could not be read"
+    nothing: tuple[set[str], list[Deployment]] = (set(), [])
+    return read_or(history, read, nothing, unread, emit)
 
 
 def planned_hosts(fleet: Fleet, plans: Mapping[str, Plan]) -> Fleet:
@@ -457,7 +465,7 @@ def plan_hosts(
 
     try:
         plans, failures = _plan_canaries_first(
-            as_fleet(engines, services, concurrency), work, params, history, clock
+            as_fleet(engines, services, concurrency), work, params, history, observer, clock
         )
     finally:
         close_quota(memo)
@@ -471,6 +479,7 @@ def _plan_canaries_first(
     work: Callable[..., Plan],
     params: UpdateParams | None,
     history: History | None,
+    observer: Observer | None,
     clock: Clock | None,
 ) -> tuple[dict[str, Plan], dict[str, str]]:
     """The plans of ``work`` on the canary hosts, then on the others behind their gate."""
@@ -478,10 +487,11 @@ def _plan_canaries_first(
     rest = [host for host in fleet.hosts if not host.canary]
     if canaries and rest:
         first, failed = each_host(attrs.evolve(fleet, hosts=canaries), work)
-        images, deployments = _canary_past(history, [host.name for host in canaries])
+        emit = Emitter(observer, clock or system_clock)
+        images, deployments = _canary_past(history, [host.name for host in canaries], emit)
         images.update(e.container.image.familiar for p in first.values() for e in p.entries)
         soak = (params or UpdateParams()).canary_soak
-        now = (clock or system_clock)()
+        now = emit.now()
         rollout = Rollout(images=images, deployments=deployments, soak=soak, now=now)
         then, then_failed = each_host(
             attrs.evolve(fleet, hosts=rest), lambda host, engine: work(host, engine, rollout)

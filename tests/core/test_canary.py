@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from watchtower import UpdateParams
 from watchtower.canary import Deployment, Rollout, Stage, stage
-from watchtower.events import Event, Updated
+from watchtower.errors import HistoryError
+from watchtower.events import Event, Failed, Step, Updated
 from watchtower.fleet import Fleet, Host
-from watchtower.history import MemoryHistory
-from watchtower.hosts import update_hosts
+from watchtower.history import Change, MemoryHistory
+from watchtower.hosts import plan_hosts, update_hosts
 from watchtower.labels import CANARY as CANARY_LABEL
 from watchtower.report import Outcome
 from watchtower.testing import FixedClock, MemoryEngine, MemoryRegistry
@@ -218,3 +219,37 @@ def test_no_other_host_runs_an_image_before_a_canary_ran_it_for_the_soak(
             if not at_once:
                 assert clock() - since >= params.canary_soak
         clock.advance(timedelta(minutes=step))
+
+
+class UnreadableChanges(MemoryHistory):
+    def changes(self, **_: object) -> list[Change]:
+        raise HistoryError("The history at /data/history.db cannot be read: disk I/O error.")
+
+
+def test_a_history_that_cannot_say_what_the_canary_hosts_did_fails_no_run(
+    clock: FixedClock,
+) -> None:
+    registry = MemoryRegistry(clock)
+    registry.publish(WEB)
+    fleet, canary, other = fleet_of(registry)
+    before = image_of(other)
+    registry.publish(WEB)
+    new = registry.served(WEB)[1]
+    events: list[Event] = []
+    params = UpdateParams(canary_soak=SOAK)
+    history = UnreadableChanges(clock=clock)
+
+    plans, _ = plan_hosts(fleet, registry, params, clock=clock, history=history)
+    result = update_hosts(
+        fleet, registry, params, clock=clock, history=history, observer=events.append
+    )
+
+    assert plans["b"].entries[0].stage == "canary"
+    assert image_of(canary) == new and image_of(other) == before
+    waiting = result.reports["b"].entries[0]
+    assert waiting.outcome is Outcome.SKIPPED and "waits for the canaries" in waiting.reason
+    unread = [e.reason for e in events if isinstance(e, Failed) and e.step is Step.HISTORY]
+    assert (
+        "What the canary hosts did could not be read: The history at /data/history.db"
+        " cannot be read: disk I/O error." in unread
+    )

@@ -11,6 +11,7 @@ from ._values import History
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 def read_kept(
@@ -24,10 +25,17 @@ def read_kept(
     A failure never fails the run: it is told as a ``Failed`` event (step
     ``history``) whose reason is ``unread``, then the error.
     """
+    return read_or(history, read, {}, unread, emit)
+
+
+def read_or(
+    history: History | None, read: Callable[[History], T], nothing: T, unread: str, emit: Emitter
+) -> T:
+    """``read(history)``; ``nothing`` without a history, or when it fails (as :func:`read_kept`)."""
     if history is None:
-        return {}
+        return nothing
     try:
         return read(history)
     except Exception as error:
         emit.failed(Step.HISTORY, f"{unread}: {error}")
-        return {}
+        return nothing
